@@ -1,0 +1,221 @@
+//! CSS: minify with lightningcss for the configured browser targets, with local
+//! `url()` and `@import` references replaced by placeholders.
+
+use std::convert::Infallible;
+
+use lightningcss::printer::PrinterOptions;
+use lightningcss::rules::CssRule;
+use lightningcss::stylesheet::{MinifyOptions, ParserOptions, StyleAttribute, StyleSheet};
+use lightningcss::targets::{Browsers, Targets};
+use lightningcss::values::url::Url;
+use lightningcss::visit_types;
+use lightningcss::visitor::{Visit, VisitTypes, Visitor};
+
+use super::refs::{Placeholders, RefKind};
+
+/// Browser targets from browserslist queries (`defaults`, `> 0.5%, last 2 versions`).
+pub fn targets(queries: &[String]) -> Result<Targets, String> {
+    if queries.is_empty() {
+        return Ok(Targets::default());
+    }
+    let browsers = Browsers::from_browserslist(queries.iter().map(|s| s.as_str()))
+        .map_err(|e| format!("build.targets = {queries:?}: {e}"))?;
+    Ok(Targets::from(browsers))
+}
+
+/// A CSS error with 1-based line and column.
+#[derive(Debug, Clone)]
+pub struct CssErr {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+    /// What lightningcss said.
+    pub msg: String,
+}
+
+struct RefVisitor<'a> {
+    ph: &'a mut Placeholders,
+    line_offset: u32,
+}
+
+impl<'i> Visitor<'i> for RefVisitor<'_> {
+    type Error = Infallible;
+
+    fn visit_types(&self) -> VisitTypes {
+        visit_types!(URLS | RULES)
+    }
+
+    fn visit_url(&mut self, url: &mut Url<'i>) -> Result<(), Self::Error> {
+        // `Url::loc` lines are 1-based (ImportRule's are 0-based).
+        let line = url.loc.line + self.line_offset;
+        if let Some(new) = self.ph.replace(&url.url, line, RefKind::Url) {
+            url.url = new.into();
+        }
+        Ok(())
+    }
+
+    fn visit_rule(&mut self, rule: &mut CssRule<'i>) -> Result<(), Self::Error> {
+        if let CssRule::Import(import) = rule {
+            let line = import.loc.line + 1 + self.line_offset;
+            if let Some(new) = self.ph.replace(&import.url, line, RefKind::Url) {
+                import.url = new.into();
+            }
+        }
+        rule.visit_children(self)
+    }
+}
+
+/// Minifies a stylesheet. `line_offset` shifts reported lines (for `<style>` blocks).
+pub fn minify(
+    src: &str,
+    name: &str,
+    targets: Targets,
+    ph: &mut Placeholders,
+    line_offset: u32,
+) -> Result<String, CssErr> {
+    let opts = ParserOptions {
+        filename: name.to_string(),
+        ..Default::default()
+    };
+    let mut sheet = StyleSheet::parse(src, opts).map_err(|e| {
+        let (line, col) = e
+            .loc
+            .as_ref()
+            .map(|l| {
+                (
+                    l.line as usize + 1 + line_offset as usize,
+                    l.column as usize,
+                )
+            })
+            .unwrap_or((1, 1));
+        CssErr {
+            line,
+            col,
+            msg: e.kind.to_string(),
+        }
+    })?;
+    let mut v = RefVisitor { ph, line_offset };
+    let _ = sheet.visit(&mut v);
+    sheet
+        .minify(MinifyOptions {
+            targets,
+            ..Default::default()
+        })
+        .map_err(|e| CssErr {
+            line: e.loc.as_ref().map(|l| l.line as usize + 1).unwrap_or(1),
+            col: e.loc.as_ref().map(|l| l.column as usize).unwrap_or(1),
+            msg: e.kind.to_string(),
+        })?;
+    let out = sheet
+        .to_css(PrinterOptions {
+            minify: true,
+            targets,
+            ..Default::default()
+        })
+        .map_err(|e| CssErr {
+            line: 1,
+            col: 1,
+            msg: e.kind.to_string(),
+        })?;
+    Ok(out.code)
+}
+
+/// Minifies an inline `style="…"` attribute.
+pub fn minify_attribute(
+    src: &str,
+    targets: Targets,
+    ph: &mut Placeholders,
+    line: u32,
+) -> Result<String, CssErr> {
+    let mut attr = StyleAttribute::parse(src, ParserOptions::default()).map_err(|e| CssErr {
+        line: line as usize,
+        col: e.loc.as_ref().map(|l| l.column as usize).unwrap_or(1),
+        msg: e.kind.to_string(),
+    })?;
+    let mut v = RefVisitor {
+        ph,
+        line_offset: line.saturating_sub(1),
+    };
+    let _ = attr.declarations.visit(&mut v);
+    attr.minify(MinifyOptions {
+        targets,
+        ..Default::default()
+    });
+    let out = attr
+        .to_css(PrinterOptions {
+            minify: true,
+            targets,
+            ..Default::default()
+        })
+        .map_err(|e| CssErr {
+            line: line as usize,
+            col: 1,
+            msg: e.kind.to_string(),
+        })?;
+    Ok(out.code)
+}
+
+/// For stylesheets copied as they are (`*.min.css`): replaces local `url()` and
+/// `@import` references in the text without re-minifying.
+pub fn rewrite_text(src: &str, ph: &mut Placeholders) -> String {
+    use std::sync::OnceLock;
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"(?i)(url\(\s*)(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))(\s*\))|(@import\s+)(?:"([^"]*)"|'([^']*)')"#,
+        )
+        .expect("static regex")
+    });
+    let mut out = String::with_capacity(src.len());
+    let mut last = 0;
+    for c in re.captures_iter(src) {
+        let Some(m) = c.get(2).or(c.get(3)).or(c.get(4)).or(c.get(7)).or(c.get(8)) else {
+            continue;
+        };
+        let line = (src[..m.start()].matches('\n').count() + 1) as u32;
+        if let Some(new) = ph.replace(m.as_str(), line, RefKind::Url) {
+            out.push_str(&src[last..m.start()]);
+            out.push_str(&new);
+            last = m.end();
+        }
+    }
+    out.push_str(&src[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_imports_get_placeholders() {
+        let src = "@import \"base.css\";\n.a { background: url(../img/a.png?x) }\n.b{background:url(data:image/png;base64,AA)}";
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let out = minify(src, "a.css", Targets::default(), &mut ph, 0).unwrap();
+        assert_eq!(ph.len(), 2, "{out}");
+        assert!(out.contains("?x"), "{out}");
+        assert!(out.contains("data:image/png"), "{out}");
+    }
+
+    #[test]
+    fn error_has_position() {
+        let e = minify(
+            ".a{color:red}\n.b{{",
+            "b.css",
+            Targets::default(),
+            &mut Placeholders::for_content(b""),
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 2, "{e:?}");
+    }
+
+    #[test]
+    fn text_rewrite() {
+        let mut ph = Placeholders::for_content(b"x");
+        let out = rewrite_text("a{b:url('../f/x.woff2')}@import \"y.css\";", &mut ph);
+        assert_eq!(ph.len(), 2);
+        assert!(!out.contains("x.woff2"));
+    }
+}

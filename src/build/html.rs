@@ -1,0 +1,354 @@
+//! HTML: local references in attributes, inline `<style>`/`style=""` and inline
+//! `<script>` are rewritten and minified with the same CSS and JS minifiers as files
+//! (lol_html finds them), then minify-html compacts the markup.
+
+use std::cell::RefCell;
+
+use lightningcss::targets::Targets;
+use lol_html::html_content::ContentType;
+use lol_html::{element, text, RewriteStrSettings};
+
+use super::refs::{Placeholders, RefKind};
+use super::{css, js};
+
+/// An error inside an HTML file, 1-based line and column.
+#[derive(Debug, Clone)]
+pub struct HtmlErr {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+    /// What went wrong.
+    pub msg: String,
+}
+
+/// Attributes holding one URL.
+const URL_ATTRS: &[&str] = &["src", "href", "poster", "data", "xlink:href", "background"];
+
+#[derive(Clone, Copy, PartialEq)]
+enum ScriptType {
+    Classic,
+    Module,
+    ImportMap,
+    Other,
+}
+
+fn script_type(t: Option<String>) -> ScriptType {
+    match t.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
+        None => ScriptType::Classic,
+        Some(t) => match t.as_str() {
+            "" | "text/javascript" | "application/javascript" | "javascript" => ScriptType::Classic,
+            "module" => ScriptType::Module,
+            "importmap" => ScriptType::ImportMap,
+            _ => ScriptType::Other,
+        },
+    }
+}
+
+struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(s: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(s.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { starts }
+    }
+    fn line(&self, byte: usize) -> u32 {
+        (self.starts.partition_point(|&s| s <= byte)) as u32
+    }
+}
+
+/// Rewrites and minifies one HTML document. With `keep_going`, an inline script or
+/// style that does not parse is kept as written and reported in `warnings`.
+pub fn process(
+    src: &str,
+    name: &str,
+    targets: Targets,
+    ph: &mut Placeholders,
+    keep_going: bool,
+    warnings: &mut Vec<String>,
+) -> Result<String, HtmlErr> {
+    let lines = Lines::new(src);
+    let ph = RefCell::new(ph);
+    let warnings = RefCell::new(warnings);
+    let error: RefCell<Option<HtmlErr>> = RefCell::new(None);
+    let current_script = RefCell::new(ScriptType::Other);
+    let script_buf = RefCell::new((String::new(), 0usize));
+    let style_buf = RefCell::new((String::new(), 0usize));
+
+    let fail = |e: HtmlErr| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if keep_going {
+            warnings.borrow_mut().push(format!(
+                "{name}:{}:{}: {} (kept unminified: --keep-going)",
+                e.line, e.col, e.msg
+            ));
+            Ok(())
+        } else {
+            let msg = e.msg.clone();
+            *error.borrow_mut() = Some(e);
+            Err(msg.into())
+        }
+    };
+
+    let settings = RewriteStrSettings::new()
+        .append_element_content_handler(element!("*", |el| {
+            let line = lines.line(el.source_location().bytes().start);
+            let tag = el.tag_name();
+            let is_script = tag == "script";
+            if is_script {
+                *current_script.borrow_mut() = script_type(el.get_attribute("type"));
+            }
+            let rel = el
+                .get_attribute("rel")
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            for attr in URL_ATTRS {
+                let Some(v) = el.get_attribute(attr) else {
+                    continue;
+                };
+                let kind = if is_script && *attr == "src" {
+                    match *current_script.borrow() {
+                        ScriptType::Module => RefKind::ModuleScript,
+                        _ => RefKind::ClassicScript,
+                    }
+                } else if tag == "link" && rel.split_whitespace().any(|r| r == "modulepreload") {
+                    RefKind::ModuleScript
+                } else {
+                    RefKind::Url
+                };
+                if let Some(new) = ph.borrow_mut().replace(&v, line, kind) {
+                    el.set_attribute(attr, &new)?;
+                }
+            }
+            for attr in ["srcset", "imagesrcset"] {
+                if let Some(v) = el.get_attribute(attr) {
+                    let new =
+                        rewrite_srcset(&v, |u| ph.borrow_mut().replace(u, line, RefKind::Url));
+                    if new != v {
+                        el.set_attribute(attr, &new)?;
+                    }
+                }
+            }
+            if let Some(style) = el.get_attribute("style") {
+                match css::minify_attribute(&style, targets, &mut ph.borrow_mut(), line) {
+                    Ok(min) => el.set_attribute("style", &min)?,
+                    Err(e) => fail(HtmlErr {
+                        line: e.line,
+                        col: e.col,
+                        msg: format!("inline style: {}", e.msg),
+                    })?,
+                }
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(text!("script", |t| {
+            let mut buf = script_buf.borrow_mut();
+            if buf.0.is_empty() {
+                buf.1 = t.source_location().bytes().start;
+            }
+            buf.0.push_str(t.as_str());
+            if !t.last_in_text_node() {
+                t.remove();
+                return Ok(());
+            }
+            let (code, start) = std::mem::take(&mut *buf);
+            let line0 = lines.line(start).saturating_sub(1) as usize;
+            let kind = *current_script.borrow();
+            let replacement = match kind {
+                _ if code.trim().is_empty() => code,
+                ScriptType::Classic | ScriptType::Module => {
+                    let jk = if kind == ScriptType::Module {
+                        js::JsKind::Module
+                    } else {
+                        js::JsKind::Script
+                    };
+                    match js::minify(&code, name, jk, &mut ph.borrow_mut()) {
+                        Ok(min) => min.replace("</script", "<\\/script"),
+                        Err(e) => {
+                            fail(HtmlErr {
+                                line: e.line + line0,
+                                col: e.col,
+                                msg: format!("inline script: {}", e.msg),
+                            })?;
+                            code
+                        }
+                    }
+                }
+                ScriptType::ImportMap => {
+                    let json: Result<serde_json::Value, _> = serde_json::from_str(&code);
+                    match json {
+                        Ok(v) => ph.borrow_mut().add(
+                            &v.to_string(),
+                            line0 as u32 + 1,
+                            RefKind::ImportMap,
+                        ),
+                        Err(e) => {
+                            fail(HtmlErr {
+                                line: e.line() + line0,
+                                col: e.column(),
+                                msg: format!("import map: {e}"),
+                            })?;
+                            code
+                        }
+                    }
+                }
+                ScriptType::Other => code,
+            };
+            t.replace(&replacement, ContentType::Html);
+            Ok(())
+        }))
+        .append_element_content_handler(text!("style", |t| {
+            let mut buf = style_buf.borrow_mut();
+            if buf.0.is_empty() {
+                buf.1 = t.source_location().bytes().start;
+            }
+            buf.0.push_str(t.as_str());
+            if !t.last_in_text_node() {
+                t.remove();
+                return Ok(());
+            }
+            let (code, start) = std::mem::take(&mut *buf);
+            let line0 = lines.line(start).saturating_sub(1);
+            let replacement = match css::minify(&code, name, targets, &mut ph.borrow_mut(), line0) {
+                Ok(min) => min.replace("</style", "<\\/style"),
+                Err(e) => {
+                    fail(HtmlErr {
+                        line: e.line,
+                        col: e.col,
+                        msg: format!("inline style: {}", e.msg),
+                    })?;
+                    code
+                }
+            };
+            t.replace(&replacement, ContentType::Html);
+            Ok(())
+        }));
+
+    let rewritten = lol_html::rewrite_str(src, settings);
+    if let Some(e) = error.borrow_mut().take() {
+        return Err(e);
+    }
+    let rewritten = rewritten.map_err(|e| HtmlErr {
+        line: 1,
+        col: 1,
+        msg: e.to_string(),
+    })?;
+    let cfg = minify_html::Cfg {
+        minify_css: false,
+        minify_js: false,
+        keep_closing_tags: true,
+        keep_html_and_head_opening_tags: true,
+        ..Default::default()
+    };
+    let out = minify_html::minify(rewritten.as_bytes(), &cfg);
+    String::from_utf8(out).map_err(|_| HtmlErr {
+        line: 1,
+        col: 1,
+        msg: "minified HTML is not UTF-8".into(),
+    })
+}
+
+/// Rewrites each URL of a `srcset` value with `f` (None leaves it as is).
+pub fn rewrite_srcset(v: &str, mut f: impl FnMut(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(v.len());
+    let bytes = v.as_bytes();
+    let mut i = 0;
+    while i < v.len() {
+        // separators
+        let start = i;
+        while i < v.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b',') {
+            i += 1;
+        }
+        out.push_str(&v[start..i]);
+        if i >= v.len() {
+            break;
+        }
+        let url_start = i;
+        while i < v.len() && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut url_end = i;
+        while url_end > url_start && bytes[url_end - 1] == b',' {
+            url_end -= 1;
+        }
+        let url = &v[url_start..url_end];
+        match f(url) {
+            Some(new) => out.push_str(&new),
+            None => out.push_str(url),
+        }
+        out.push_str(&v[url_end..i]);
+        if url_end < i {
+            continue; // the candidate ended with a comma
+        }
+        let d = i;
+        while i < v.len() && bytes[i] != b',' {
+            i += 1;
+        }
+        out.push_str(&v[d..i]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn srcset() {
+        let out = rewrite_srcset("a.png 1x, /b.png 2x,c.png", |u| Some(format!("[{u}]")));
+        assert_eq!(out, "[a.png] 1x, [/b.png] 2x,[c.png]");
+    }
+
+    #[test]
+    fn rewrites_and_minifies() {
+        let src = r##"<!doctype html><html><head><link rel="stylesheet" href="css/a.css?v=1">
+<style> .a { background: url( "img/x.png" ) } </style>
+<script>var someGlobal = 1; function f(longName){ return longName + someGlobal }</script>
+<script type="module" src="./js/app.js"></script>
+<script type="importmap">{"imports": {"lib": "/js/lib.js"}}</script>
+</head><body><img srcset="a.png 1x, b.png 2x" src="https://cdn/x.png" style="background:url(bg.png)"><a href="#top">x</a></body></html>"##;
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let mut w = vec![];
+        let out = process(
+            src,
+            "index.html",
+            Targets::default(),
+            &mut ph,
+            false,
+            &mut w,
+        )
+        .unwrap();
+        let refs = ph.clone().into_refs();
+        let paths: Vec<_> = refs.iter().map(|r| r.path.as_str()).collect();
+        assert!(paths.contains(&"css/a.css"), "{paths:?}");
+        assert!(paths.contains(&"img/x.png"));
+        assert!(paths.contains(&"bg.png"));
+        assert!(paths.contains(&"b.png"));
+        assert!(refs.iter().any(|r| r.kind == RefKind::ImportMap));
+        assert!(refs
+            .iter()
+            .any(|r| r.kind == RefKind::ModuleScript && r.path == "./js/app.js"));
+        assert!(out.contains("someGlobal"), "{out}");
+        assert!(!out.contains("longName"), "{out}");
+        assert!(out.contains("https://cdn/x.png"));
+        assert!(out.contains("?v=1"));
+    }
+
+    #[test]
+    fn inline_script_error_has_line() {
+        let src = "<html>\n<body>\n<script>\nvar a = ;\n</script></body></html>";
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let e = process(
+            src,
+            "x.html",
+            Targets::default(),
+            &mut ph,
+            false,
+            &mut vec![],
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 4, "{e:?}");
+    }
+}

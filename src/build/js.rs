@@ -1,0 +1,473 @@
+//! JavaScript: parse, find references, minify with swc (compress + mangle).
+//!
+//! Classic scripts keep their top-level names (other scripts use them as globals);
+//! modules get top-level mangling. Licence comments (`/*!`, `@license`,
+//! `@preserve`) are kept at the top of the output.
+
+use swc_core::common::comments::{Comment, Comments, SingleThreadedComments};
+use swc_core::common::sync::Lrc;
+use swc_core::common::{
+    BytePos, FileName, Globals, Mark, SourceFile, SourceMap, Span, Spanned, GLOBALS,
+};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::codegen::text_writer::{omit_trailing_semi, JsWriter};
+use swc_core::ecma::codegen::{Config as CodegenConfig, Emitter};
+use swc_core::ecma::minifier::optimize;
+use swc_core::ecma::minifier::option::{
+    CompressOptions, ExtraOptions, MangleOptions, MinifyOptions, TopLevelOptions,
+};
+use swc_core::ecma::parser::{parse_file_as_module, parse_file_as_script, EsSyntax, Syntax};
+use swc_core::ecma::transforms::base::fixer::{fixer, paren_remover};
+use swc_core::ecma::transforms::base::resolver;
+use swc_core::ecma::visit::{VisitMut, VisitMutWith};
+
+use super::refs::{Placeholders, RawRef, RefKind};
+
+/// Whether a JS file is an ES module or a classic script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsKind {
+    /// ES module: imports/exports allowed, top-level names private (mangled).
+    Module,
+    /// Classic script: top-level names are globals (kept).
+    Script,
+}
+
+/// A syntax error with its 1-based line and column.
+#[derive(Debug, Clone)]
+pub struct SyntaxErr {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+    /// The parser's message.
+    pub msg: String,
+}
+
+/// What a scan finds: whether the file uses module syntax, and its references.
+#[derive(Debug, Clone, Default)]
+pub struct JsScan {
+    /// `import`/`export` declarations or `import.meta` present.
+    pub esm_syntax: bool,
+    /// References found (imports, workers, `new URL`, `importScripts`).
+    pub refs: Vec<RawRef>,
+}
+
+/// Finds a file's references and whether it uses module syntax, without minifying.
+pub fn scan(src: &str, name: &str) -> Result<JsScan, SyntaxErr> {
+    GLOBALS.set(&Globals::new(), || {
+        let cm: Lrc<SourceMap> = Default::default();
+        let fm = cm.new_source_file(Lrc::new(FileName::Custom(name.into())), src.to_string());
+        let (mut program, _) = parse_any(&cm, &fm, None, None)?;
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let mut v = RefVisitor::new(&cm, &mut ph, false);
+        program.visit_mut_with(&mut v);
+        let esm_syntax = v.esm;
+        Ok(JsScan {
+            esm_syntax,
+            refs: ph.into_refs(),
+        })
+    })
+}
+
+/// Minifies `src`, replacing local references by placeholders from `ph`.
+pub fn minify(
+    src: &str,
+    name: &str,
+    kind: JsKind,
+    ph: &mut Placeholders,
+) -> Result<String, SyntaxErr> {
+    GLOBALS.set(&Globals::new(), || {
+        let cm: Lrc<SourceMap> = Default::default();
+        let fm = cm.new_source_file(Lrc::new(FileName::Custom(name.into())), src.to_string());
+        let comments = SingleThreadedComments::default();
+        let (mut program, parsed_as) = parse_any(&cm, &fm, Some(&comments), Some(kind))?;
+        let module = parsed_as == JsKind::Module;
+        {
+            let mut v = RefVisitor::new(&cm, ph, true);
+            program.visit_mut_with(&mut v);
+        }
+        let licences = licence_comments(&comments);
+        let unresolved_mark = Mark::new();
+        let top_level_mark = Mark::new();
+        let program = program.apply(paren_remover(None)).apply(resolver(
+            unresolved_mark,
+            top_level_mark,
+            false,
+        ));
+        // Classic scripts must keep their top-level names: other scripts use them.
+        let top_level_private = module && kind == JsKind::Module;
+        let options = MinifyOptions {
+            compress: Some(CompressOptions {
+                module: top_level_private,
+                top_level: top_level_private.then_some(TopLevelOptions { functions: true }),
+                ..Default::default()
+            }),
+            mangle: Some(MangleOptions {
+                top_level: Some(top_level_private),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let extra = ExtraOptions {
+            unresolved_mark,
+            top_level_mark,
+            mangle_name_cache: None,
+        };
+        let program = optimize(program, cm.clone(), None, None, &options, &extra);
+        let program = program.apply(fixer(None));
+        let mut buf = Vec::with_capacity(src.len() / 2);
+        {
+            let wr = JsWriter::new(cm.clone(), "\n", &mut buf, None);
+            let mut emitter = Emitter {
+                cfg: CodegenConfig::default().with_minify(true),
+                cm: cm.clone(),
+                comments: None,
+                wr: omit_trailing_semi(wr),
+            };
+            emitter.emit_program(&program).map_err(|e| SyntaxErr {
+                line: 1,
+                col: 1,
+                msg: format!("could not write minified output: {e}"),
+            })?;
+        }
+        let code = String::from_utf8(buf).map_err(|_| SyntaxErr {
+            line: 1,
+            col: 1,
+            msg: "minifier produced invalid UTF-8".into(),
+        })?;
+        if licences.is_empty() {
+            Ok(code)
+        } else {
+            Ok(format!("{licences}{code}"))
+        }
+    })
+}
+
+/// For files copied as they are (`*.min.js`): the byte spans of local references
+/// in `src`, with their replacement (placeholder) text, in source order.
+pub fn reference_spans(
+    src: &str,
+    name: &str,
+    ph: &mut Placeholders,
+) -> Result<Vec<(usize, usize, String)>, SyntaxErr> {
+    GLOBALS.set(&Globals::new(), || {
+        let cm: Lrc<SourceMap> = Default::default();
+        let fm = cm.new_source_file(Lrc::new(FileName::Custom(name.into())), src.to_string());
+        let start = fm.start_pos;
+        let (mut program, _) = parse_any(&cm, &fm, None, None)?;
+        let mut v = RefVisitor::new(&cm, ph, false);
+        program.visit_mut_with(&mut v);
+        let mut spans: Vec<(usize, usize, String)> = v
+            .found
+            .into_iter()
+            .map(|(span, quote_char_text)| {
+                let lo = (span.lo - start).0 as usize;
+                let hi = (span.hi - start).0 as usize;
+                (lo, hi, quote_char_text)
+            })
+            .collect();
+        spans.sort_by_key(|s| s.0);
+        Ok(spans)
+    })
+}
+
+fn parse_any(
+    cm: &Lrc<SourceMap>,
+    fm: &Lrc<SourceFile>,
+    comments: Option<&dyn Comments>,
+    want: Option<JsKind>,
+) -> Result<(Program, JsKind), SyntaxErr> {
+    let syntax = Syntax::Es(EsSyntax {
+        import_attributes: true,
+        ..Default::default()
+    });
+    let target = EsVersion::latest();
+    let try_module = |comments: Option<&dyn Comments>| {
+        let mut errors = vec![];
+        let r = parse_file_as_module(fm, syntax, target, comments, &mut errors);
+        match (r, errors.into_iter().next()) {
+            (Ok(m), None) => Ok(Program::Module(m)),
+            (Ok(_), Some(e)) | (Err(e), _) => {
+                Err(to_err(cm, e.span(), e.kind().msg().into_owned()))
+            }
+        }
+    };
+    let try_script = |comments: Option<&dyn Comments>| {
+        let mut errors = vec![];
+        let r = parse_file_as_script(fm, syntax, target, comments, &mut errors);
+        match (r, errors.into_iter().next()) {
+            (Ok(s), None) => Ok(Program::Script(s)),
+            (Ok(_), Some(e)) | (Err(e), _) => {
+                Err(to_err(cm, e.span(), e.kind().msg().into_owned()))
+            }
+        }
+    };
+    match want {
+        Some(JsKind::Script) => match try_script(comments) {
+            Ok(p) => Ok((p, JsKind::Script)),
+            // Top-level await or module syntax in a file used as a script: parse it as a
+            // module but keep its top-level names (the caller asked for a script).
+            Err(e) => try_module(comments)
+                .map(|p| (p, JsKind::Module))
+                .map_err(|_| e),
+        },
+        _ => match try_module(comments) {
+            Ok(p) => Ok((p, JsKind::Module)),
+            Err(e) => try_script(comments)
+                .map(|p| (p, JsKind::Script))
+                .map_err(|_| e),
+        },
+    }
+}
+
+fn to_err(cm: &Lrc<SourceMap>, span: Span, msg: String) -> SyntaxErr {
+    let loc = cm.lookup_char_pos(span.lo);
+    SyntaxErr {
+        line: loc.line,
+        col: loc.col_display + 1,
+        msg,
+    }
+}
+
+fn is_licence(c: &Comment) -> bool {
+    c.text.starts_with('!') || c.text.contains("@license") || c.text.contains("@preserve")
+}
+
+fn licence_comments(comments: &SingleThreadedComments) -> String {
+    let (leading, trailing) = comments.borrow_all();
+    let mut all: Vec<(BytePos, String)> = Vec::new();
+    for map in [&*leading, &*trailing] {
+        for (pos, list) in map.iter() {
+            for c in list.iter().filter(|c| is_licence(c)) {
+                all.push((*pos, format!("/*{}*/\n", c.text.replace("*/", "* /"))));
+            }
+        }
+    }
+    all.sort();
+    all.dedup_by(|a, b| a.1 == b.1);
+    all.into_iter().map(|(_, s)| s).collect()
+}
+
+/// Finds reference-carrying string literals, and (when `rewrite`) replaces them with
+/// placeholders. Also notes module syntax.
+struct RefVisitor<'a> {
+    cm: &'a Lrc<SourceMap>,
+    ph: &'a mut Placeholders,
+    rewrite: bool,
+    esm: bool,
+    /// Span of each replaced literal (quotes included) and its replacement literal.
+    found: Vec<(Span, String)>,
+}
+
+impl<'a> RefVisitor<'a> {
+    fn new(cm: &'a Lrc<SourceMap>, ph: &'a mut Placeholders, rewrite: bool) -> Self {
+        RefVisitor {
+            cm,
+            ph,
+            rewrite,
+            esm: false,
+            found: Vec::new(),
+        }
+    }
+
+    fn handle(&mut self, s: &mut Str, kind: RefKind) {
+        let Some(value) = s.value.as_atom().map(|a| a.to_string()) else {
+            return;
+        };
+        let line = self.cm.lookup_char_pos(s.span.lo).line as u32;
+        if let Some(new) = self.ph.replace(&value, line, kind) {
+            self.found.push((s.span, format!("\"{new}\"")));
+            if self.rewrite {
+                s.value = new.as_str().into();
+                s.raw = None;
+            }
+        }
+    }
+}
+
+fn str_arg(args: &mut [ExprOrSpread], i: usize) -> Option<&mut Str> {
+    match args.get_mut(i) {
+        Some(ExprOrSpread { spread: None, expr }) => match &mut **expr {
+            Expr::Lit(Lit::Str(s)) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_import_meta_url(e: &Expr) -> bool {
+    match e {
+        Expr::Member(m) => {
+            matches!(
+                &*m.obj,
+                Expr::MetaProp(MetaPropExpr {
+                    kind: MetaPropKind::ImportMeta,
+                    ..
+                })
+            ) && matches!(&m.prop, MemberProp::Ident(i) if &*i.sym == "url")
+        }
+        _ => false,
+    }
+}
+
+fn has_module_type(args: &[ExprOrSpread]) -> bool {
+    let Some(ExprOrSpread { expr, .. }) = args.get(1) else {
+        return false;
+    };
+    let Expr::Object(o) = &**expr else {
+        return false;
+    };
+    o.props.iter().any(|p| match p {
+        PropOrSpread::Prop(p) => match &**p {
+            Prop::KeyValue(kv) => {
+                let key_is_type = match &kv.key {
+                    PropName::Ident(i) => &*i.sym == "type",
+                    PropName::Str(s) => s.value.as_atom().map(|a| &**a == "type").unwrap_or(false),
+                    _ => false,
+                };
+                key_is_type
+                    && matches!(&*kv.value, Expr::Lit(Lit::Str(s)) if s.value.as_atom().map(|a| &**a == "module").unwrap_or(false))
+            }
+            _ => false,
+        },
+        _ => false,
+    })
+}
+
+impl VisitMut for RefVisitor<'_> {
+    fn visit_mut_module_decl(&mut self, n: &mut ModuleDecl) {
+        self.esm = true;
+        match n {
+            ModuleDecl::Import(i) => self.handle(&mut i.src, RefKind::Import),
+            ModuleDecl::ExportAll(e) => self.handle(&mut e.src, RefKind::Import),
+            ModuleDecl::ExportNamed(e) => {
+                if let Some(src) = &mut e.src {
+                    self.handle(src, RefKind::Import)
+                }
+            }
+            _ => {}
+        }
+        n.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_meta_prop_expr(&mut self, n: &mut MetaPropExpr) {
+        if n.kind == MetaPropKind::ImportMeta {
+            self.esm = true;
+        }
+    }
+
+    fn visit_mut_call_expr(&mut self, n: &mut CallExpr) {
+        match &n.callee {
+            Callee::Import(_) => {
+                if let Some(s) = str_arg(&mut n.args, 0) {
+                    self.handle(s, RefKind::Import);
+                }
+            }
+            Callee::Expr(e) => {
+                if matches!(&**e, Expr::Ident(i) if &*i.sym == "importScripts") {
+                    for i in 0..n.args.len() {
+                        if let Some(s) = str_arg(&mut n.args, i) {
+                            self.handle(s, RefKind::ClassicScript);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        n.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_new_expr(&mut self, n: &mut NewExpr) {
+        let callee = match &*n.callee {
+            Expr::Ident(i) => Some(i.sym.to_string()),
+            _ => None,
+        };
+        if let (Some(callee), Some(args)) = (callee, n.args.as_mut()) {
+            match callee.as_str() {
+                "URL" => {
+                    if args
+                        .get(1)
+                        .map(|a| is_import_meta_url(&a.expr))
+                        .unwrap_or(false)
+                    {
+                        if let Some(s) = str_arg(args, 0) {
+                            self.handle(s, RefKind::Url);
+                        }
+                    }
+                }
+                "Worker" | "SharedWorker" => {
+                    let kind = if has_module_type(args) {
+                        RefKind::ModuleScript
+                    } else {
+                        RefKind::ClassicScript
+                    };
+                    if let Some(s) = str_arg(args, 0) {
+                        self.handle(s, kind);
+                    }
+                }
+                _ => {}
+            }
+        }
+        n.visit_mut_children_with(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_keeps_globals_module_mangles() {
+        let src = "function helperFunction(longArgument){return longArgument*2}\nvar globalCounter = helperFunction(21);";
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let s = minify(src, "a.js", JsKind::Script, &mut ph).unwrap();
+        assert!(
+            s.contains("helperFunction") && s.contains("globalCounter"),
+            "{s}"
+        );
+        let m = minify(
+            "import {a} from './b.js'; export function longName(x){return a(x)}",
+            "m.js",
+            JsKind::Module,
+            &mut ph,
+        )
+        .unwrap();
+        assert!(m.contains(ph.prefix()), "{m}");
+    }
+
+    #[test]
+    fn keeps_licence() {
+        let src = "/*! keep me */\n// drop me\nvar a = 1;";
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let s = minify(src, "a.js", JsKind::Script, &mut ph).unwrap();
+        assert!(s.starts_with("/*! keep me */"), "{s}");
+        assert!(!s.contains("drop me"));
+    }
+
+    #[test]
+    fn error_position() {
+        let e = scan("var a = 1;\nvar b = ;\n", "x.js").unwrap_err();
+        assert_eq!(e.line, 2, "{e:?}");
+    }
+
+    #[test]
+    fn finds_refs() {
+        let src = r#"import a from "./a.js"; export * from "../b.js"; import("./c.js");
+new Worker("w.js", {type: "module"}); new URL("./img.png", import.meta.url); importScripts("x.js");
+import "lodash"; fetch("/api");"#;
+        let s = scan(src, "m.js").unwrap();
+        assert!(s.esm_syntax);
+        let paths: Vec<_> = s.refs.iter().map(|r| (r.path.as_str(), r.kind)).collect();
+        assert_eq!(
+            paths,
+            vec![
+                ("./a.js", RefKind::Import),
+                ("../b.js", RefKind::Import),
+                ("./c.js", RefKind::Import),
+                ("w.js", RefKind::ModuleScript),
+                ("./img.png", RefKind::Url),
+                ("x.js", RefKind::ClassicScript)
+            ]
+        );
+    }
+}

@@ -1,0 +1,677 @@
+//! `sitevault build`: a site folder → a minified, fingerprinted `dist/` with a build
+//! manifest. Stages: [`walk`] → read → process (minify with placeholders, cached;
+//! [`html`], [`css`], [`js`]) → [`fingerprint`] → write to a temporary folder → swap.
+
+pub mod cache;
+pub mod css;
+pub mod fingerprint;
+pub mod html;
+pub mod js;
+pub mod kinds;
+pub mod manifest;
+pub mod refs;
+pub mod walk;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use cache::{Cache, Processed};
+use fingerprint::{Node, Target};
+use kinds::FileClass;
+use manifest::{BuildManifest, CacheClass, FileEntry, FileMap};
+use refs::{Placeholders, RefKind};
+
+/// Everything `build` needs to know.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Site folder.
+    pub src: PathBuf,
+    /// Output folder (replaced as a whole at the end).
+    pub out: PathBuf,
+    /// Globs left out.
+    pub exclude: Vec<String>,
+    /// Globs that keep their names.
+    pub keep_names: Vec<String>,
+    /// Browserslist queries for CSS.
+    pub targets: Vec<String>,
+    /// Fingerprint length in hex characters.
+    pub hash_length: usize,
+    /// Cache folder; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Version label written to `version.json`.
+    pub version: Option<String>,
+    /// Broken local references are errors.
+    pub strict: bool,
+    /// Files that fail to minify are copied as written (with a warning).
+    pub keep_going: bool,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+impl BuildOptions {
+    /// Options from `[build]` of the config (paths resolved against the config file).
+    pub fn from_config(cfg: &Config) -> Self {
+        let b = &cfg.build;
+        BuildOptions {
+            src: cfg.resolve(&b.src),
+            out: cfg.resolve(&b.out),
+            exclude: b.exclude.clone(),
+            keep_names: b.keep_names.clone(),
+            targets: b.targets.clone(),
+            hash_length: b.hash_length,
+            cache_dir: Some(cfg.resolve(&b.cache_dir)),
+            version: None,
+            strict: false,
+            keep_going: false,
+            progress: false,
+        }
+    }
+}
+
+/// What a build did.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildReport {
+    /// Output folder.
+    pub out: PathBuf,
+    /// Public files written (including `version.json`).
+    pub files: usize,
+    /// Bytes read from the site folder.
+    pub bytes_in: u64,
+    /// Bytes written (public files).
+    pub bytes_out: u64,
+    /// Files minified.
+    pub minified: usize,
+    /// Cache hits.
+    pub cache_hits: usize,
+    /// Digest of the build (`version.json` "build").
+    pub build: String,
+    /// Warnings (broken references, skipped files).
+    pub warnings: Vec<String>,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u128,
+}
+
+struct Input {
+    rel: String,
+    class: FileClass,
+    bytes: Vec<u8>,
+}
+
+/// Runs a build. On error, the previous output folder is left untouched.
+pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
+    let started = Instant::now();
+    check_folders(&opts.src, &opts.out)?;
+    let targets = css::targets(&opts.targets).map_err(Error::input)?;
+    let exclude = walk::globs(&opts.exclude, "build.exclude")?;
+    let keep = walk::globs(&opts.keep_names, "build.keep_names")?;
+    let mut warnings = Vec::new();
+    let files = walk::walk(&opts.src, &exclude, &mut warnings)?;
+
+    let pb = progress_bar(opts.progress, files.len() as u64 * 2);
+    pb.set_message("reading");
+    // Read.
+    let read: Vec<std::result::Result<Option<Input>, Error>> = files
+        .par_iter()
+        .map(|f| {
+            let bytes = match std::fs::read(&f.abs) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(Error::io(&f.abs, e)),
+            };
+            let class = FileClass::of(&f.rel);
+            if class.is_text() {
+                if let Err(e) = std::str::from_utf8(&bytes) {
+                    let valid = &bytes[..e.valid_up_to()];
+                    let text = String::from_utf8_lossy(valid);
+                    let (line, col) = crate::config::line_col(&text, text.len());
+                    return Err(Error::input(format!(
+                        "{}:{line}:{col}: not valid UTF-8 text; save the file as UTF-8",
+                        f.abs.display()
+                    )));
+                }
+            }
+            Ok(Some(Input {
+                rel: f.rel.clone(),
+                class,
+                bytes,
+            }))
+        })
+        .collect();
+    let mut inputs = Vec::with_capacity(read.len());
+    for (r, f) in read.into_iter().zip(&files) {
+        match r? {
+            Some(i) => inputs.push(i),
+            None => warnings.push(format!(
+                "{}: vanished while the build was reading it; skipped",
+                f.abs.display()
+            )),
+        }
+    }
+    let bytes_in: u64 = inputs.iter().map(|i| i.bytes.len() as u64).sum();
+    if inputs.iter().any(|i| i.rel == "version.json") {
+        return Err(Error::input(format!(
+            "{}: version.json is written by sitevault build; rename or exclude the site's own",
+            opts.src.join("version.json").display()
+        )));
+    }
+
+    let cache = Cache::new(opts.cache_dir.clone());
+    let options_key = format!("{:?}|{}", opts.targets, opts.keep_going);
+    let src_display = |rel: &str| opts.src.join(rel).display().to_string();
+
+    // Stage 1: everything but JS is processed; JS is scanned for module syntax and imports.
+    pb.set_message("minifying");
+    let stage1: Vec<Result<Processed>> = inputs
+        .par_iter()
+        .map(|inp| {
+            let r = process_stage1(
+                inp,
+                &cache,
+                &options_key,
+                targets,
+                opts.keep_going,
+                &src_display(&inp.rel),
+            );
+            pb.inc(1);
+            r
+        })
+        .collect();
+    let mut stage1 = stage1.into_iter().collect::<Result<Vec<_>>>()?;
+
+    let index: HashMap<&str, usize> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.rel.as_str(), i))
+        .collect();
+    let all: Vec<String> = inputs.iter().map(|i| i.rel.clone()).collect();
+
+    // Module detection: .mjs, module syntax, and anything imported or loaded as a module.
+    let mut modules: HashSet<usize> = HashSet::new();
+    for (i, inp) in inputs.iter().enumerate() {
+        if inp.class == FileClass::Js && (inp.rel.ends_with(".mjs") || stage1[i].esm) {
+            modules.insert(i);
+        }
+        for r in &stage1[i].refs {
+            match (r.kind, fingerprint::resolve(&inp.rel, r, &index, &all)) {
+                (RefKind::Import | RefKind::ModuleScript, Target::File(t)) => {
+                    modules.insert(t);
+                }
+                (RefKind::ImportMap, Target::ImportMap(ts)) => modules.extend(ts),
+                _ => {}
+            }
+        }
+    }
+
+    // Stage 2: JS minification, now that module vs classic script is known.
+    let stage2: Vec<Result<Option<Processed>>> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(i, inp)| {
+            let r = if inp.class == FileClass::Js {
+                let kind = if modules.contains(&i) && !inp.rel.ends_with(".cjs") {
+                    js::JsKind::Module
+                } else {
+                    js::JsKind::Script
+                };
+                process_js(
+                    inp,
+                    kind,
+                    &cache,
+                    &options_key,
+                    opts.keep_going,
+                    &src_display(&inp.rel),
+                )
+                .map(Some)
+            } else {
+                Ok(None)
+            };
+            pb.inc(1);
+            r
+        })
+        .collect();
+    for (i, r) in stage2.into_iter().enumerate() {
+        if let Some(p) = r? {
+            stage1[i] = p;
+        }
+    }
+    pb.set_message("fingerprinting");
+
+    // Resolve references; warn about broken local ones.
+    let mut targets_of = Vec::with_capacity(inputs.len());
+    let mut broken = Vec::new();
+    for (i, inp) in inputs.iter().enumerate() {
+        warnings.extend(stage1[i].warnings.iter().cloned());
+        let ts: Vec<Target> = stage1[i]
+            .refs
+            .iter()
+            .map(|r| {
+                let t = fingerprint::resolve(&inp.rel, r, &index, &all);
+                if matches!(t, Target::None) && r.kind != RefKind::ImportMap {
+                    broken.push(format!(
+                        "{}:{}: broken reference {:?} (no such file in the site)",
+                        src_display(&inp.rel),
+                        r.line,
+                        r.path
+                    ));
+                }
+                t
+            })
+            .collect();
+        targets_of.push(ts);
+    }
+    if opts.strict && !broken.is_empty() {
+        return Err(Error::input(format!(
+            "{}\n{} broken reference(s); fix them or drop --strict",
+            broken.join("\n"),
+            broken.len()
+        )));
+    }
+    warnings.extend(broken);
+
+    let minified = inputs
+        .iter()
+        .filter(|i| matches!(i.class, FileClass::Html | FileClass::Css | FileClass::Js))
+        .count();
+    let nodes: Vec<Node> = inputs
+        .iter()
+        .zip(stage1)
+        .map(|(inp, processed)| Node {
+            fingerprint: inp.class != FileClass::Html && !keep.is_match(&inp.rel),
+            rel: inp.rel.clone(),
+            processed,
+        })
+        .collect();
+    let outputs = fingerprint::fingerprint(&nodes, &targets_of, opts.hash_length);
+
+    // The files map, version.json, the manifest.
+    let mut files_map = FileMap::new();
+    for (o, n) in outputs.iter().zip(&nodes) {
+        let key = format!("/{}", o.out);
+        let entry = FileEntry {
+            hash: o.hash.to_hex().to_string(),
+            size: o.bytes.len() as u64,
+            content_type: kinds::content_type(&o.out),
+            cache: if n.fingerprint {
+                CacheClass::Immutable
+            } else {
+                CacheClass::Revalidate
+            },
+        };
+        if files_map.insert(key.clone(), entry).is_some() {
+            return Err(Error::input(format!(
+                "{key}: two site files end up with the same output name; rename one of them"
+            )));
+        }
+    }
+    let build_digest = manifest::digest(&files_map);
+    let version_json = version_json(
+        opts.version.as_deref(),
+        &build_digest,
+        files_map.len() + 1,
+        &inputs,
+        &opts.src,
+    );
+    files_map.insert(
+        "/version.json".into(),
+        FileEntry {
+            hash: blake3::hash(&version_json).to_hex().to_string(),
+            size: version_json.len() as u64,
+            content_type: "application/json".into(),
+            cache: CacheClass::Revalidate,
+        },
+    );
+    let manifest = BuildManifest {
+        schema: 1,
+        tool: crate::TOOL.to_string(),
+        digest: manifest::digest(&files_map),
+        files: files_map,
+    };
+    pb.set_message("writing");
+    let bytes_out =
+        outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>() + version_json.len() as u64;
+    write_output(&opts.out, &outputs, &version_json, &manifest)?;
+    pb.finish_and_clear();
+    Ok(BuildReport {
+        out: opts.out.clone(),
+        files: manifest.files.len(),
+        bytes_in,
+        bytes_out,
+        minified,
+        cache_hits: cache.hits(),
+        build: build_digest,
+        warnings,
+        elapsed_ms: started.elapsed().as_millis(),
+    })
+}
+
+fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(len);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg:14} [{bar:30}] {pos}/{len}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb
+}
+
+fn process_stage1(
+    inp: &Input,
+    cache: &Cache,
+    options: &str,
+    targets: lightningcss::targets::Targets,
+    keep_going: bool,
+    display: &str,
+) -> Result<Processed> {
+    let stage = match inp.class {
+        FileClass::Other => {
+            return Ok(Processed {
+                body: inp.bytes.clone(),
+                ..Default::default()
+            })
+        }
+        FileClass::Json => {
+            let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
+            let body = if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+                kinds::compact_json(text).into_bytes()
+            } else {
+                inp.bytes.clone()
+            };
+            return Ok(Processed {
+                body,
+                ..Default::default()
+            });
+        }
+        FileClass::Html => "html",
+        FileClass::Css => "css",
+        FileClass::CssMin => "css-min",
+        FileClass::Js | FileClass::JsMin => "js-scan",
+    };
+    let key = Cache::key(stage, options, &inp.rel, &inp.bytes);
+    if let Some(p) = cache.get(&key) {
+        return Ok(p);
+    }
+    let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
+    let mut ph = Placeholders::for_content(&inp.bytes);
+    let mut warnings = Vec::new();
+    let (body, esm) = match inp.class {
+        FileClass::Html => {
+            match html::process(text, display, targets, &mut ph, keep_going, &mut warnings) {
+                Ok(b) => (b.into_bytes(), false),
+                Err(e) if keep_going => {
+                    warnings.push(format!(
+                        "{display}:{}:{}: {} (copied unminified)",
+                        e.line, e.col, e.msg
+                    ));
+                    ph = Placeholders::for_content(&inp.bytes);
+                    (inp.bytes.clone(), false)
+                }
+                Err(e) => {
+                    return Err(Error::input(format!(
+                        "{display}:{}:{}: {}",
+                        e.line, e.col, e.msg
+                    )))
+                }
+            }
+        }
+        FileClass::Css => match css::minify(text, display, targets, &mut ph, 0) {
+            Ok(b) => (b.into_bytes(), false),
+            Err(e) if keep_going => {
+                warnings.push(format!(
+                    "{display}:{}:{}: {} (copied unminified)",
+                    e.line, e.col, e.msg
+                ));
+                let mut ph2 = Placeholders::for_content(&inp.bytes);
+                let b = css::rewrite_text(text, &mut ph2);
+                ph = ph2;
+                (b.into_bytes(), false)
+            }
+            Err(e) => {
+                return Err(Error::input(format!(
+                    "{display}:{}:{}: {}",
+                    e.line, e.col, e.msg
+                )))
+            }
+        },
+        FileClass::CssMin => (css::rewrite_text(text, &mut ph).into_bytes(), false),
+        _ => match js::scan(text, display) {
+            Ok(s) => {
+                let p = Processed {
+                    prefix: String::new(),
+                    refs: s.refs,
+                    esm: s.esm_syntax,
+                    warnings: Vec::new(),
+                    body: Vec::new(),
+                };
+                cache.put(&key, &p);
+                return Ok(p);
+            }
+            // Reported (or tolerated with --keep-going) when the file is minified.
+            Err(_) => return Ok(Processed::default()),
+        },
+    };
+    let p = Processed {
+        prefix: ph.prefix().to_string(),
+        refs: ph.into_refs(),
+        esm,
+        warnings,
+        body,
+    };
+    cache.put(&key, &p);
+    Ok(p)
+}
+
+fn process_js(
+    inp: &Input,
+    kind: js::JsKind,
+    cache: &Cache,
+    options: &str,
+    keep_going: bool,
+    display: &str,
+) -> Result<Processed> {
+    let stage = match (inp.class, kind) {
+        (FileClass::JsMin, _) => "js-min",
+        (_, js::JsKind::Module) => "js-module",
+        (_, js::JsKind::Script) => "js-script",
+    };
+    let key = Cache::key(stage, options, &inp.rel, &inp.bytes);
+    if let Some(p) = cache.get(&key) {
+        return Ok(p);
+    }
+    let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
+    let mut ph = Placeholders::for_content(&inp.bytes);
+    let mut warnings = Vec::new();
+    let result = if inp.class == FileClass::JsMin {
+        js::reference_spans(text, display, &mut ph).map(|spans| splice(text, &spans))
+    } else {
+        js::minify(text, display, kind, &mut ph)
+    };
+    let body = match result {
+        Ok(b) => b.into_bytes(),
+        Err(e) if keep_going => {
+            warnings.push(format!(
+                "{display}:{}:{}: {} (copied unminified)",
+                e.line, e.col, e.msg
+            ));
+            ph = Placeholders::for_content(&inp.bytes);
+            inp.bytes.clone()
+        }
+        Err(e) => {
+            return Err(Error::input(format!(
+                "{display}:{}:{}: {}",
+                e.line, e.col, e.msg
+            )))
+        }
+    };
+    let p = Processed {
+        prefix: ph.prefix().to_string(),
+        refs: ph.into_refs(),
+        esm: false,
+        warnings,
+        body,
+    };
+    cache.put(&key, &p);
+    Ok(p)
+}
+
+fn splice(text: &str, spans: &[(usize, usize, String)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (lo, hi, rep) in spans {
+        if *lo < last || *hi > text.len() {
+            continue;
+        }
+        out.push_str(&text[last..*lo]);
+        out.push_str(rep);
+        last = *hi;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// `version.json`: `built_at` comes from `SOURCE_DATE_EPOCH` when set, else from the
+/// newest input modification time, so that rebuilding the same checkout gives the
+/// same bytes.
+fn version_json(
+    version: Option<&str>,
+    digest: &str,
+    files: usize,
+    inputs: &[Input],
+    src: &Path,
+) -> Vec<u8> {
+    let built_at = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .or_else(|| {
+            inputs
+                .iter()
+                .filter_map(|i| std::fs::metadata(src.join(&i.rel)).ok()?.modified().ok())
+                .max()
+                .map(chrono::DateTime::<chrono::Utc>::from)
+        })
+        .unwrap_or_else(crate::clock::now);
+    let mut v = serde_json::Map::new();
+    if let Some(ver) = version {
+        v.insert("version".into(), ver.into());
+    }
+    v.insert("build".into(), digest.into());
+    v.insert("built_at".into(), crate::clock::format(built_at).into());
+    v.insert("files".into(), files.into());
+    serde_json::to_vec(&serde_json::Value::Object(v)).unwrap_or_default()
+}
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    if let Ok(c) = p.canonicalize() {
+        return Ok(c);
+    }
+    let name = p
+        .file_name()
+        .ok_or_else(|| Error::input(format!("{}: not a folder name", p.display())))?;
+    let parent = match p.parent() {
+        Some(x) if !x.as_os_str().is_empty() => x.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok(absolute(&parent)?.join(name))
+}
+
+fn check_folders(src: &Path, out: &Path) -> Result<()> {
+    if !src.is_dir() {
+        return Err(Error::input(format!(
+            "{}: source folder not found (pass SRC or set [build] src in store.toml)",
+            src.display()
+        )));
+    }
+    let s = absolute(src)?;
+    let o = absolute(out)?;
+    if o.starts_with(&s) {
+        return Err(Error::input(format!(
+            "output folder {} is inside the source folder {}; choose an output outside it",
+            out.display(),
+            src.display()
+        )));
+    }
+    if s.starts_with(&o) {
+        return Err(Error::input(format!(
+            "source folder {} is inside the output folder {}, which the build replaces; choose another output",
+            src.display(),
+            out.display()
+        )));
+    }
+    if out.exists() && !out.is_dir() {
+        return Err(Error::input(format!(
+            "{}: exists and is not a folder",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+fn write_output(
+    out: &Path,
+    outputs: &[fingerprint::Output],
+    version_json: &[u8],
+    manifest: &BuildManifest,
+) -> Result<()> {
+    let abs = absolute(out)?;
+    let parent = abs
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let name = abs
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "dist".into());
+    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    let tmp = parent.join(format!(".{name}.sitevault-tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let result = (|| -> Result<()> {
+        let mut dirs: Vec<PathBuf> = outputs
+            .iter()
+            .filter_map(|o| tmp.join(&o.out).parent().map(Path::to_path_buf))
+            .collect();
+        dirs.push(tmp.join(".sitevault"));
+        dirs.sort();
+        dirs.dedup();
+        for d in &dirs {
+            std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+        }
+        outputs.par_iter().try_for_each(|o| {
+            let p = tmp.join(&o.out);
+            std::fs::write(&p, &o.bytes).map_err(|e| Error::io(&p, e))
+        })?;
+        let vj = tmp.join("version.json");
+        std::fs::write(&vj, version_json).map_err(|e| Error::io(&vj, e))?;
+        let mp = tmp.join(manifest::MANIFEST_PATH);
+        let mut json =
+            serde_json::to_vec_pretty(manifest).map_err(|e| Error::input(e.to_string()))?;
+        json.push(b'\n');
+        std::fs::write(&mp, json).map_err(|e| Error::io(&mp, e))?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if abs.exists() {
+        let old = parent.join(format!(".{name}.sitevault-old-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(&abs, &old).map_err(|e| Error::io(&abs, e))?;
+        if let Err(e) = std::fs::rename(&tmp, &abs) {
+            let _ = std::fs::rename(&old, &abs);
+            return Err(Error::io(&abs, e));
+        }
+        let _ = std::fs::remove_dir_all(&old);
+    } else {
+        std::fs::rename(&tmp, &abs).map_err(|e| Error::io(&abs, e))?;
+    }
+    Ok(())
+}

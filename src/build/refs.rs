@@ -1,0 +1,266 @@
+//! References between site files: placeholders put in place of local references
+//! while minifying, how a raw reference resolves to a site path, and how a reference
+//! is rewritten to a fingerprinted name.
+//!
+//! Minification is cached by content alone, so it cannot know final names. Every
+//! local-looking reference is replaced by a placeholder `svref<nonce>x<N>x` (the
+//! nonce is derived from the file's bytes and checked absent from them); the
+//! fingerprint stage substitutes final paths once dependencies are hashed.
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of reference this is; decides module detection and substitution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefKind {
+    /// A plain URL (HTML attribute, CSS `url()`/`@import`, `new URL(…, import.meta.url)`).
+    Url,
+    /// An ES module import (static, re-export, dynamic `import()`): the target is a module.
+    Import,
+    /// `new Worker(url, {type: "module"})` or `<script type=module src>` or modulepreload.
+    ModuleScript,
+    /// A classic script: `importScripts()`, `new Worker(url)` without type module.
+    ClassicScript,
+    /// A whole `<script type=importmap>` body; `path` holds its JSON.
+    ImportMap,
+}
+
+/// A reference as written in the source (the path part, before `?` or `#`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawRef {
+    /// The path part as written (still percent-encoded), or an import map's JSON.
+    pub path: String,
+    /// 1-based line in the source file (0 when unknown).
+    pub line: u32,
+    /// What kind of reference it is.
+    pub kind: RefKind,
+}
+
+/// Hands out placeholders for one file and remembers what each stands for.
+#[derive(Debug, Clone)]
+pub struct Placeholders {
+    prefix: String,
+    refs: Vec<RawRef>,
+}
+
+impl Placeholders {
+    /// A placeholder set whose prefix does not occur in `content`.
+    pub fn for_content(content: &[u8]) -> Self {
+        let mut seed = *blake3::hash(content).as_bytes();
+        loop {
+            let prefix = format!("svref{}x", hex8(&seed));
+            if memchr_find(content, prefix.as_bytes()).is_none() {
+                return Placeholders {
+                    prefix,
+                    refs: Vec::new(),
+                };
+            }
+            seed = *blake3::hash(&seed).as_bytes();
+        }
+    }
+
+    /// The placeholder prefix (`svref<nonce>x`).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Registers a reference and returns its placeholder text.
+    pub fn add(&mut self, path: &str, line: u32, kind: RefKind) -> String {
+        let n = match self
+            .refs
+            .iter()
+            .position(|r| r.path == path && r.kind == kind)
+        {
+            Some(i) => i,
+            None => {
+                self.refs.push(RawRef {
+                    path: path.to_string(),
+                    line,
+                    kind,
+                });
+                self.refs.len() - 1
+            }
+        };
+        format!("{}{}x", self.prefix, n)
+    }
+
+    /// If `value` is a local reference of `kind`, returns it with its path part
+    /// replaced by a placeholder; otherwise `None` (leave it alone).
+    pub fn replace(&mut self, value: &str, line: u32, kind: RefKind) -> Option<String> {
+        let (path, suffix) = split_suffix(value.trim());
+        if !is_local(path, kind) {
+            return None;
+        }
+        let ph = self.add(path, line, kind);
+        Some(format!("{ph}{suffix}"))
+    }
+
+    /// The references registered so far, indexed by placeholder number.
+    pub fn into_refs(self) -> Vec<RawRef> {
+        self.refs
+    }
+
+    /// Number of references registered so far.
+    pub fn len(&self) -> usize {
+        self.refs.len()
+    }
+
+    /// True when no reference was registered.
+    pub fn is_empty(&self) -> bool {
+        self.refs.is_empty()
+    }
+}
+
+fn hex8(b: &[u8]) -> String {
+    b[..4].iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn memchr_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Splits `a/b.png?x#y` into (`a/b.png`, `?x#y`).
+pub fn split_suffix(s: &str) -> (&str, &str) {
+    match s.find(['?', '#']) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, ""),
+    }
+}
+
+/// True for references that may name a site file: not empty, no scheme, not
+/// protocol-relative, not a bare module specifier (for imports).
+pub fn is_local(path: &str, kind: RefKind) -> bool {
+    if path.is_empty() || path.starts_with("//") || path.contains(['{', '}', '<', '>', '\\']) {
+        return false;
+    }
+    if has_scheme(path) {
+        return false;
+    }
+    match kind {
+        RefKind::Import => {
+            path.starts_with("./") || path.starts_with("../") || path.starts_with('/')
+        }
+        _ => true,
+    }
+}
+
+fn has_scheme(s: &str) -> bool {
+    let Some(i) = s.find(':') else { return false };
+    let scheme = &s[..i];
+    !scheme.is_empty()
+        && scheme.as_bytes()[0].is_ascii_alphabetic()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+}
+
+/// Resolves a raw reference path written in site file `from` (e.g. `css/a.css`) to
+/// a site path (no leading slash), or `None` when it leaves the site root.
+/// Directory references (`docs/`) resolve to their `index.html`.
+pub fn resolve_path(from: &str, raw: &str) -> Option<String> {
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()?
+        .replace("&amp;", "&");
+    let mut parts: Vec<&str> = Vec::new();
+    if !decoded.starts_with('/') {
+        if let Some((dir, _)) = from.rsplit_once('/') {
+            parts.extend(dir.split('/'));
+        }
+    }
+    let is_dir = decoded.ends_with('/') || decoded.is_empty();
+    for seg in decoded.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut p = parts.join("/");
+    if is_dir {
+        if !p.is_empty() {
+            p.push('/');
+        }
+        p.push_str("index.html");
+    }
+    if p.contains('\0') {
+        return None;
+    }
+    Some(p)
+}
+
+/// Rewrites a raw reference to point at the fingerprinted file: the last path
+/// segment gets `.<hash>` before its extension, keeping the reference's form
+/// (relative or absolute, encoding) intact.
+pub fn with_fingerprint(raw: &str, hash: &str) -> String {
+    let (dir, name) = match raw.rfind('/') {
+        Some(i) => raw.split_at(i + 1),
+        None => ("", raw),
+    };
+    format!("{dir}{}", fingerprint_name(name, hash))
+}
+
+/// `app.js` + hash → `app.<hash>.js`; `LICENSE` → `LICENSE.<hash>`.
+pub fn fingerprint_name(name: &str, hash: &str) -> String {
+    match name.rfind('.') {
+        Some(i) if i > 0 => format!("{}.{hash}{}", &name[..i], &name[i..]),
+        _ => format!("{name}.{hash}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves() {
+        assert_eq!(
+            resolve_path("css/a.css", "../img/x.png").unwrap(),
+            "img/x.png"
+        );
+        assert_eq!(
+            resolve_path("css/a.css", "/img/x.png").unwrap(),
+            "img/x.png"
+        );
+        assert_eq!(
+            resolve_path("a/b/c.html", "./d%20e.png").unwrap(),
+            "a/b/d e.png"
+        );
+        assert_eq!(
+            resolve_path("index.html", "docs/").unwrap(),
+            "docs/index.html"
+        );
+        assert_eq!(resolve_path("index.html", "/").unwrap(), "index.html");
+        assert!(resolve_path("index.html", "../../etc/passwd").is_none());
+    }
+
+    #[test]
+    fn locality() {
+        assert!(is_local("img/a.png", RefKind::Url));
+        assert!(!is_local("https://x/a.png", RefKind::Url));
+        assert!(!is_local("data:image/png;base64,AA", RefKind::Url));
+        assert!(!is_local("//cdn/x.js", RefKind::Url));
+        assert!(!is_local("lodash", RefKind::Import));
+        assert!(is_local("./a.js", RefKind::Import));
+        assert!(!is_local("mailto:x@y", RefKind::Url));
+    }
+
+    #[test]
+    fn fingerprints() {
+        assert_eq!(with_fingerprint("../img/a.png", "abc"), "../img/a.abc.png");
+        assert_eq!(with_fingerprint("a", "abc"), "a.abc");
+        assert_eq!(with_fingerprint("/x/.htaccess", "abc"), "/x/.htaccess.abc");
+    }
+
+    #[test]
+    fn placeholders_keep_suffix_and_dedupe() {
+        let mut p = Placeholders::for_content(b"hello");
+        let a = p.replace("img/a.png?v=1#t", 3, RefKind::Url).unwrap();
+        let b = p.replace("img/a.png", 4, RefKind::Url).unwrap();
+        assert!(a.ends_with("?v=1#t"));
+        assert_eq!(&a[..a.len() - 6], b);
+        assert_eq!(p.len(), 1);
+        assert!(p.replace("https://x", 1, RefKind::Url).is_none());
+    }
+}

@@ -1,0 +1,385 @@
+//! `store.toml`: the one configuration file. Every key has a default, unknown keys are
+//! refused (naming the key), and relative paths are relative to the file's folder.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The whole configuration, with the folder relative paths resolve against.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[store]`: where versions and channels live.
+    pub store: StoreConfig,
+    /// `[cold]`: where archived versions go.
+    pub cold: ColdConfig,
+    /// `[build]`: defaults for `sitevault build`.
+    pub build: BuildConfig,
+    /// `[retention]`: hot days, keep-latest, blob grace period.
+    pub retention: RetentionConfig,
+    /// `[channels.<name>]`: per-channel rollout stages.
+    pub channels: BTreeMap<String, ChannelConfig>,
+    /// `[health]`: rollout health-gate thresholds.
+    pub health: HealthConfig,
+    /// Folder that relative paths in the file resolve against (not a key of the file).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            store: StoreConfig::default(),
+            cold: ColdConfig::default(),
+            build: BuildConfig::default(),
+            retention: RetentionConfig::default(),
+            channels: BTreeMap::new(),
+            health: HealthConfig::default(),
+            base_dir: PathBuf::from("."),
+        }
+    }
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Store URL: `file://DIR`, `memory://`, `s3://bucket/prefix`, `gs://…`, `az://…`.
+    pub url: String,
+    /// S3 endpoint for S3-compatible servers (MinIO, R2, moto), e.g. `http://127.0.0.1:9000`.
+    pub endpoint: Option<String>,
+    /// S3 region.
+    pub region: Option<String>,
+    /// Allow plain-HTTP endpoints (local test servers).
+    pub allow_http: Option<bool>,
+    /// Concurrent uploads / downloads.
+    pub concurrency: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            url: "file://.sitevault/store".into(),
+            endpoint: None,
+            region: None,
+            allow_http: None,
+            concurrency: 16,
+        }
+    }
+}
+
+/// `[cold]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ColdConfig {
+    /// Cold store URL (any store URL).
+    pub url: String,
+    /// S3 storage class for pack objects (e.g. `GLACIER_IR`).
+    pub storage_class: Option<String>,
+    /// S3 endpoint for the cold store (defaults to `[store] endpoint`).
+    pub endpoint: Option<String>,
+    /// S3 region for the cold store (defaults to `[store] region`).
+    pub region: Option<String>,
+    /// Allow plain HTTP for the cold store (defaults to `[store] allow_http`).
+    pub allow_http: Option<bool>,
+}
+
+impl Default for ColdConfig {
+    fn default() -> Self {
+        ColdConfig {
+            url: "file://.sitevault/cold".into(),
+            storage_class: None,
+            endpoint: None,
+            region: None,
+            allow_http: None,
+        }
+    }
+}
+
+/// `[build]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BuildConfig {
+    /// Source folder.
+    pub src: PathBuf,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Globs (relative to the source folder) left out of the build.
+    pub exclude: Vec<String>,
+    /// Globs of files that keep their names (never fingerprinted). HTML always keeps its name.
+    pub keep_names: Vec<String>,
+    /// Browserslist queries for CSS output.
+    pub targets: Vec<String>,
+    /// Hex characters of the fingerprint in file names (10..=64).
+    pub hash_length: usize,
+    /// Cache folder for minified results.
+    pub cache_dir: PathBuf,
+}
+
+impl Default for BuildConfig {
+    fn default() -> Self {
+        BuildConfig {
+            src: "site".into(),
+            out: "dist".into(),
+            exclude: Vec::new(),
+            keep_names: [
+                "robots.txt",
+                "sitemap.xml",
+                "favicon.ico",
+                "sw.js",
+                "service-worker.js",
+                "manifest.webmanifest",
+                ".well-known/**",
+                "404.html",
+            ]
+            .map(String::from)
+            .to_vec(),
+            targets: vec!["defaults".into()],
+            hash_length: 10,
+            cache_dir: ".sitevault/cache".into(),
+        }
+    }
+}
+
+/// `[retention]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Days a version stays in the hot store.
+    pub hot_days: u32,
+    /// The newest N versions are never archived.
+    pub keep_latest: usize,
+    /// Unreferenced blobs younger than this are never deleted (e.g. `24h`).
+    pub grace: String,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            hot_days: 30,
+            keep_latest: 5,
+            grace: "24h".into(),
+        }
+    }
+}
+
+/// `[channels.<name>]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelConfig {
+    /// Rollout stages in percent, ascending, ending at 100.
+    pub stages: Vec<f64>,
+    /// Bake time per stage for `rollout --auto` (e.g. `10m`).
+    pub bake: String,
+    /// Number of previous stables kept in the manifest.
+    pub keep_previous: usize,
+}
+
+impl Default for ChannelConfig {
+    fn default() -> Self {
+        ChannelConfig {
+            stages: vec![0.0, 10.0, 25.0, 50.0, 100.0],
+            bake: "10m".into(),
+            keep_previous: 5,
+        }
+    }
+}
+
+/// `[health]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthConfig {
+    /// Error-rate alert threshold (fraction).
+    pub error_rate: f64,
+    /// p95 latency alert, milliseconds.
+    pub p95_alert_ms: u64,
+    /// p95 latency that triggers a rollback, milliseconds.
+    pub p95_rollback_ms: u64,
+    /// Requests per version below which a verdict is "inconclusive".
+    pub min_requests: u64,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            error_rate: 0.01,
+            p95_alert_ms: 500,
+            p95_rollback_ms: 2000,
+            min_requests: 200,
+        }
+    }
+}
+
+/// Default config file name, looked up in the current folder.
+pub const DEFAULT_FILE: &str = "store.toml";
+
+impl Config {
+    /// Loads the config: an explicit path must exist; without one, `./store.toml` is
+    /// used when present and the defaults otherwise.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        match explicit {
+            Some(p) => {
+                if !p.exists() {
+                    return Err(Error::input(format!(
+                        "config file {} does not exist (drop --config to use ./store.toml or the defaults)",
+                        p.display()
+                    )));
+                }
+                Self::from_file(p)
+            }
+            None => {
+                let p = Path::new(DEFAULT_FILE);
+                if p.exists() {
+                    Self::from_file(p)
+                } else {
+                    Ok(Config::default())
+                }
+            }
+        }
+    }
+
+    /// Parses one file; relative paths in it resolve against its folder.
+    pub fn from_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let base = path
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    p.to_path_buf()
+                }
+            })
+            .unwrap_or_else(|| PathBuf::from("."));
+        Self::from_str_at(&text, &path.display().to_string(), base)
+    }
+
+    /// Parses config text; `name` is used in error messages.
+    pub fn from_str_at(text: &str, name: &str, base_dir: PathBuf) -> Result<Config> {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| {
+            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+            Error::input(format!("{name}:{line}:{col}: {}", e.message()))
+        })?;
+        cfg.base_dir = base_dir;
+        cfg.validate(name)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self, name: &str) -> Result<()> {
+        if !(10..=64).contains(&self.build.hash_length) {
+            return Err(Error::input(format!(
+                "{name}: build.hash_length = {} must be between 10 and 64",
+                self.build.hash_length
+            )));
+        }
+        if self.store.concurrency == 0 {
+            return Err(Error::input(format!(
+                "{name}: store.concurrency must be at least 1"
+            )));
+        }
+        for (ch, c) in &self.channels {
+            crate::ids::check_channel(ch)
+                .map_err(|e| Error::input(format!("{name}: [channels.{ch}]: {e}")))?;
+            let ok = !c.stages.is_empty()
+                && c.stages.windows(2).all(|w| w[0] < w[1])
+                && c.stages.iter().all(|p| (0.0..=100.0).contains(p))
+                && c.stages.last() == Some(&100.0);
+            if !ok {
+                return Err(Error::input(format!(
+                    "{name}: channels.{ch}.stages = {:?}: stages must be ascending percentages ending at 100",
+                    c.stages
+                )));
+            }
+        }
+        crate::config::parse_duration(&self.retention.grace)
+            .map_err(|e| Error::input(format!("{name}: retention.grace: {e}")))?;
+        Ok(())
+    }
+
+    /// Resolves a path from the config against the config file's folder.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    /// The settings of one channel (defaults when it has no section).
+    pub fn channel(&self, name: &str) -> ChannelConfig {
+        self.channels.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// Parses `90s`, `10m`, `24h`, `7d` (or a bare number of seconds).
+pub fn parse_duration(s: &str) -> std::result::Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (use e.g. 90s, 10m, 24h, 7d)"))?;
+    let mult = match unit {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit {unit:?} (use ms, s, m, h or d)"
+            ))
+        }
+    };
+    Ok(std::time::Duration::from_secs_f64(n * mult))
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let upto = &text[..offset.min(text.len())];
+    let line = upto.matches('\n').count() + 1;
+    let col = upto.rfind('\n').map(|i| offset - i).unwrap_or(offset + 1);
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_without_file() {
+        let c = Config::from_str_at("", "x", ".".into()).unwrap();
+        assert_eq!(c.store.url, "file://.sitevault/store");
+        assert_eq!(c.retention.hot_days, 30);
+        assert_eq!(c.channel("production").stages.len(), 5);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = Config::from_str_at("[build]\nsrcs = 'x'\n", "store.toml", ".".into())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("store.toml:2:1"), "{e}");
+        assert!(e.contains("srcs"), "{e}");
+    }
+
+    #[test]
+    fn bad_stages() {
+        let e = Config::from_str_at("[channels.prod]\nstages=[10, 5]\n", "s", ".".into())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("channels.prod.stages"), "{e}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("24h").unwrap().as_secs(), 86400);
+        assert_eq!(parse_duration("90").unwrap().as_secs(), 90);
+        assert!(parse_duration("3y").is_err());
+    }
+}

@@ -213,7 +213,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         .par_iter()
         .enumerate()
         .map(|(i, inp)| {
-            let r = if inp.class == FileClass::Js {
+            let r = if matches!(inp.class, FileClass::Js | FileClass::JsMin) {
                 let kind = if modules.contains(&i) && !inp.rel.ends_with(".cjs") {
                     js::JsKind::Module
                 } else {

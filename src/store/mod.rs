@@ -1,5 +1,406 @@
-//! placeholder
-/// Describes an object_store error for people.
+//! The store: one wrapper over `object_store`, opened from a URL, with the few
+//! operations the protocols need (create-only put, overwrite, get, head, list,
+//! delete). Every backend behaves the same through it; `tests/conformance.rs`
+//! runs one suite against memory://, file:// and a real S3 server.
+
+pub mod keys;
+
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::path::Path;
+use object_store::{
+    Attribute, Attributes, GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions,
+    PutPayload,
+};
+
+use crate::config::{ColdConfig, StoreConfig};
+use crate::error::{Error, Result};
+
+/// Which kind of backend a store is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `file://`: a local folder (no object attributes).
+    File,
+    /// `memory://`: in the process only.
+    Memory,
+    /// `s3://`.
+    S3,
+    /// `gs://`, `az://` and friends.
+    Other,
+}
+
+/// How to reach a store: URL plus S3 options.
+#[derive(Debug, Clone, Default)]
+pub struct StoreSpec {
+    /// Store URL.
+    pub url: String,
+    /// S3 endpoint override.
+    pub endpoint: Option<String>,
+    /// S3 region.
+    pub region: Option<String>,
+    /// Allow plain HTTP.
+    pub allow_http: Option<bool>,
+    /// Folder relative `file://` paths resolve against.
+    pub base_dir: PathBuf,
+    /// Bounded concurrency for bulk transfers.
+    pub concurrency: usize,
+}
+
+impl StoreSpec {
+    /// The hot store from `[store]`, with an optional `--store` override.
+    pub fn hot(cfg: &StoreConfig, base_dir: &FsPath, url_override: Option<&str>) -> Self {
+        StoreSpec {
+            url: url_override.unwrap_or(&cfg.url).to_string(),
+            endpoint: cfg.endpoint.clone(),
+            region: cfg.region.clone(),
+            allow_http: cfg.allow_http,
+            base_dir: base_dir.to_path_buf(),
+            concurrency: cfg.concurrency,
+        }
+    }
+
+    /// The cold store from `[cold]` (S3 options default to `[store]`'s).
+    pub fn cold(cold: &ColdConfig, hot: &StoreConfig, base_dir: &FsPath) -> Self {
+        StoreSpec {
+            url: cold.url.clone(),
+            endpoint: cold.endpoint.clone().or_else(|| hot.endpoint.clone()),
+            region: cold.region.clone().or_else(|| hot.region.clone()),
+            allow_http: cold.allow_http.or(hot.allow_http),
+            base_dir: base_dir.to_path_buf(),
+            concurrency: hot.concurrency,
+        }
+    }
+}
+
+/// An opened store. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: Arc<dyn ObjectStore>,
+    backend: Backend,
+    display: String,
+    concurrency: usize,
+}
+
+/// Result of a create-only write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// This call created the object.
+    Created,
+    /// The object was already there (nothing written).
+    AlreadyExists,
+}
+
+/// Object attributes set where the backend supports them.
+#[derive(Debug, Clone, Default)]
+pub struct Attrs {
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// S3 storage class.
+    pub storage_class: Option<String>,
+}
+
+impl Store {
+    /// Opens a store from its spec. `file://` folders are created when missing.
+    pub fn open(spec: &StoreSpec) -> Result<Store> {
+        let url = spec.url.trim();
+        let concurrency = spec.concurrency.max(1);
+        if let Some(rest) = url.strip_prefix("file://") {
+            let p = PathBuf::from(rest);
+            let dir = if p.is_absolute() { p } else { spec.base_dir.join(p) };
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            let dir = dir.canonicalize().map_err(|e| Error::io(&dir, e))?;
+            let fs = object_store::local::LocalFileSystem::new_with_prefix(&dir)
+                .map_err(|e| Error::Store(format!("{}: {e}", dir.display())))?;
+            return Ok(Store {
+                inner: Arc::new(fs),
+                backend: Backend::File,
+                display: format!("file://{}", dir.display()),
+                concurrency,
+            });
+        }
+        if url == "memory://" || url.starts_with("memory://") {
+            return Ok(Store {
+                inner: Arc::new(object_store::memory::InMemory::new()),
+                backend: Backend::Memory,
+                display: "memory://".into(),
+                concurrency,
+            });
+        }
+        let parsed = url::Url::parse(url).map_err(|e| {
+            Error::input(format!(
+                "store url {url:?}: {e}; use file://DIR, memory://, s3://bucket/prefix, gs://bucket or az://container"
+            ))
+        })?;
+        let prefix = parsed.path().trim_matches('/').to_string();
+        let retry = object_store::RetryConfig {
+            max_retries: 3,
+            retry_timeout: Duration::from_secs(15),
+            backoff: Default::default(),
+        };
+        let (inner, backend): (Arc<dyn ObjectStore>, Backend) = match parsed.scheme() {
+            "s3" | "s3a" => {
+                let mut b = object_store::aws::AmazonS3Builder::from_env()
+                    .with_url(url)
+                    .with_retry(retry);
+                if let Some(e) = &spec.endpoint {
+                    b = b.with_endpoint(e);
+                }
+                if let Some(r) = &spec.region {
+                    b = b.with_region(r);
+                }
+                if let Some(h) = spec.allow_http {
+                    b = b.with_allow_http(h);
+                }
+                let s = b.build().map_err(|e| Error::Store(format!("{url}: {e}")))?;
+                (Arc::new(s), Backend::S3)
+            }
+            "gs" => {
+                let s = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_url(url)
+                    .with_retry(retry)
+                    .build()
+                    .map_err(|e| Error::Store(format!("{url}: {e}")))?;
+                (Arc::new(s), Backend::Other)
+            }
+            "az" | "azure" | "abfs" | "abfss" => {
+                let s = object_store::azure::MicrosoftAzureBuilder::from_env()
+                    .with_url(url)
+                    .with_retry(retry)
+                    .build()
+                    .map_err(|e| Error::Store(format!("{url}: {e}")))?;
+                (Arc::new(s), Backend::Other)
+            }
+            other => {
+                return Err(Error::input(format!(
+                    "store url {url:?}: unsupported scheme {other:?}; use file://, memory://, s3://, gs:// or az://"
+                )))
+            }
+        };
+        let inner: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            inner
+        } else {
+            Arc::new(object_store::prefix::PrefixStore::new(inner, Path::from(prefix.as_str())))
+        };
+        Ok(Store {
+            inner,
+            backend,
+            display: url.to_string(),
+            concurrency,
+        })
+    }
+
+    /// A fresh in-memory store (tests, examples).
+    pub fn memory() -> Store {
+        Store::open(&StoreSpec {
+            url: "memory://".into(),
+            concurrency: 16,
+            ..Default::default()
+        })
+        .expect("memory store always opens")
+    }
+
+    /// The backend kind.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL for messages (no credentials: they never appear in URLs we accept).
+    pub fn url(&self) -> &str {
+        &self.display
+    }
+
+    /// Bounded concurrency for bulk transfers.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// The underlying object store.
+    pub fn inner(&self) -> &Arc<dyn ObjectStore> {
+        &self.inner
+    }
+
+    fn attributes(&self, attrs: &Attrs) -> Attributes {
+        let mut a = Attributes::new();
+        if matches!(self.backend, Backend::File | Backend::Memory) {
+            // The local filesystem rejects attributes; the index is the truth anyway.
+            return a;
+        }
+        if let Some(t) = &attrs.content_type {
+            a.insert(Attribute::ContentType, t.clone().into());
+        }
+        if let Some(c) = &attrs.cache_control {
+            a.insert(Attribute::CacheControl, c.clone().into());
+        }
+        if let Some(s) = &attrs.storage_class {
+            if self.backend == Backend::S3 {
+                a.insert(Attribute::StorageClass, s.clone().into());
+            }
+        }
+        a
+    }
+
+    /// Writes `key` only if it does not exist yet.
+    pub async fn put_create(&self, key: &str, data: Bytes, attrs: &Attrs) -> Result<Created> {
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            attributes: self.attributes(attrs),
+            ..Default::default()
+        };
+        match self.inner.put_opts(&Path::from(key), PutPayload::from(data), opts).await {
+            Ok(_) => Ok(Created::Created),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(Created::AlreadyExists),
+            // Some S3 servers answer a lost create race with 412 Precondition Failed.
+            Err(object_store::Error::Precondition { .. }) => Ok(Created::AlreadyExists),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes a large body create-only. S3 multipart uploads take no put mode, so the
+    /// parts go to a unique temporary key which is then copied create-only.
+    pub async fn put_create_large(&self, key: &str, data: Bytes, attrs: &Attrs) -> Result<Created> {
+        const PART: usize = 8 * 1024 * 1024;
+        if self.backend != Backend::S3 || data.len() <= 2 * PART {
+            return self.put_create(key, data, attrs).await;
+        }
+        if self.head(key).await?.is_some() {
+            return Ok(Created::AlreadyExists);
+        }
+        let tmp = format!("tmp/{}-{}", uuid::Uuid::new_v4(), key.replace('/', "_"));
+        let tmp_path = Path::from(tmp.as_str());
+        let mut up = self
+            .inner
+            .put_multipart_opts(
+                &tmp_path,
+                object_store::PutMultipartOptions {
+                    attributes: self.attributes(attrs),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let mut off = 0;
+        while off < data.len() {
+            let end = (off + PART).min(data.len());
+            up.put_part(PutPayload::from(data.slice(off..end))).await?;
+            off = end;
+        }
+        up.complete().await?;
+        let r = match self.inner.copy_if_not_exists(&tmp_path, &Path::from(key)).await {
+            Ok(()) => Ok(Created::Created),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(Created::AlreadyExists),
+            Err(object_store::Error::NotSupported { .. }) | Err(object_store::Error::NotImplemented { .. }) => {
+                self.inner.copy(&tmp_path, &Path::from(key)).await?;
+                Ok(Created::Created)
+            }
+            Err(e) => Err(e.into()),
+        };
+        let _ = self.inner.delete(&tmp_path).await;
+        r
+    }
+
+    /// Writes `key`, replacing what is there.
+    pub async fn put_overwrite(&self, key: &str, data: Bytes, attrs: &Attrs) -> Result<()> {
+        let opts = PutOptions {
+            mode: PutMode::Overwrite,
+            attributes: self.attributes(attrs),
+            ..Default::default()
+        };
+        self.inner.put_opts(&Path::from(key), PutPayload::from(data), opts).await?;
+        Ok(())
+    }
+
+    /// Reads `key`, or `None` when it does not exist.
+    pub async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        match self.inner.get(&Path::from(key)).await {
+            Ok(r) => Ok(Some(r.bytes().await?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads `key` unless its ETag still equals `etag` (`Ok(None)` = not modified or
+    /// missing; the bool says which: true = not modified).
+    pub async fn get_if_changed(&self, key: &str, etag: Option<&str>) -> Result<GetIfChanged> {
+        let opts = GetOptions {
+            if_none_match: etag.map(str::to_string),
+            ..Default::default()
+        };
+        match self.inner.get_opts(&Path::from(key), opts).await {
+            Ok(r) => {
+                let etag = r.meta.e_tag.clone();
+                Ok(GetIfChanged::Changed(r.bytes().await?, etag))
+            }
+            Err(object_store::Error::NotModified { .. }) => Ok(GetIfChanged::NotModified),
+            Err(object_store::Error::NotFound { .. }) => Ok(GetIfChanged::Missing),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads a byte range of `key`.
+    pub async fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> Result<Bytes> {
+        Ok(self.inner.get_range(&Path::from(key), range).await?)
+    }
+
+    /// Metadata of `key`, or `None`.
+    pub async fn head(&self, key: &str) -> Result<Option<ObjectMeta>> {
+        match self.inner.head(&Path::from(key)).await {
+            Ok(m) => Ok(Some(m)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every object under `prefix` (recursive), keys relative to the store root.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>> {
+        let p = Path::from(prefix);
+        let prefix = if prefix.is_empty() { None } else { Some(&p) };
+        Ok(self.inner.list(prefix).try_collect().await?)
+    }
+
+    /// The immediate sub-folders of `prefix` (names only).
+    pub async fn list_dirs(&self, prefix: &str) -> Result<Vec<String>> {
+        let p = Path::from(prefix);
+        let r = self.inner.list_with_delimiter(Some(&p)).await?;
+        Ok(r.common_prefixes
+            .iter()
+            .filter_map(|c| c.filename().map(str::to_string))
+            .collect())
+    }
+
+    /// Deletes `key` (missing is fine).
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        match self.inner.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Result of [`Store::get_if_changed`].
+#[derive(Debug)]
+pub enum GetIfChanged {
+    /// New bytes and their ETag.
+    Changed(Bytes, Option<String>),
+    /// Same ETag as given.
+    NotModified,
+    /// No such object.
+    Missing,
+}
+
+/// Describes an object_store error for people, with a hint where one helps.
 pub fn describe_error(e: &object_store::Error) -> String {
-    e.to_string()
+    let s = e.to_string();
+    let lower = s.to_ascii_lowercase();
+    if lower.contains("connect") || lower.contains("connection") || lower.contains("timed out") || lower.contains("dns") {
+        format!("{s} (is the storage server reachable? check [store] endpoint / AWS_ENDPOINT)")
+    } else if lower.contains("credential") || lower.contains("403") || lower.contains("accessdenied") {
+        format!("{s} (check the AWS_* / GOOGLE_* / AZURE_* credentials in the environment)")
+    } else {
+        s
+    }
 }

@@ -155,7 +155,10 @@ fn cmd_build(cfg: &Config, a: &BuildArgs, out: Out) -> Result<i32> {
         out.warn(w);
     }
     if r.warnings.len() > limit {
-        out.warn(&format!("… and {} more warnings (-v shows all)", r.warnings.len() - limit));
+        out.warn(&format!(
+            "… and {} more warnings (-v shows all)",
+            r.warnings.len() - limit
+        ));
     }
     out.line(&format!(
         "built {} files into {}: {} → {} ({:.1}%), {} cache hits, {} ms",
@@ -163,7 +166,11 @@ fn cmd_build(cfg: &Config, a: &BuildArgs, out: Out) -> Result<i32> {
         r.out.display(),
         human_bytes(r.bytes_in),
         human_bytes(r.bytes_out),
-        if r.bytes_in > 0 { r.bytes_out as f64 * 100.0 / r.bytes_in as f64 } else { 100.0 },
+        if r.bytes_in > 0 {
+            r.bytes_out as f64 * 100.0 / r.bytes_in as f64
+        } else {
+            100.0
+        },
         r.cache_hits,
         r.elapsed_ms
     ));
@@ -185,4 +192,3 @@ pub fn human_bytes(n: u64) -> String {
         format!("{v:.1} {}", U[i])
     }
 }
-

@@ -209,14 +209,24 @@ fn parse_any(
             // module but keep its top-level names (the caller asked for a script).
             Err(e) => try_module(comments)
                 .map(|p| (p, JsKind::Module))
-                .map_err(|_| e),
+                .map_err(|e2| further(e, e2)),
         },
         _ => match try_module(comments) {
             Ok(p) => Ok((p, JsKind::Module)),
             Err(e) => try_script(comments)
                 .map(|p| (p, JsKind::Script))
-                .map_err(|_| e),
+                .map_err(|e2| further(e, e2)),
         },
+    }
+}
+
+/// Of two parse errors (module and script goal), the one that got further into the
+/// file is the one that describes the real mistake.
+fn further(a: SyntaxErr, b: SyntaxErr) -> SyntaxErr {
+    if (b.line, b.col) > (a.line, a.col) {
+        b
+    } else {
+        a
     }
 }
 

@@ -13,8 +13,8 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{
-    Attribute, Attributes, GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions,
-    PutPayload,
+    Attribute, Attributes, GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode,
+    PutOptions, PutPayload,
 };
 
 use crate::config::{ColdConfig, StoreConfig};
@@ -112,7 +112,11 @@ impl Store {
         let concurrency = spec.concurrency.max(1);
         if let Some(rest) = url.strip_prefix("file://") {
             let p = PathBuf::from(rest);
-            let dir = if p.is_absolute() { p } else { spec.base_dir.join(p) };
+            let dir = if p.is_absolute() {
+                p
+            } else {
+                spec.base_dir.join(p)
+            };
             std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
             let dir = dir.canonicalize().map_err(|e| Error::io(&dir, e))?;
             let fs = object_store::local::LocalFileSystem::new_with_prefix(&dir)
@@ -185,7 +189,10 @@ impl Store {
         let inner: Arc<dyn ObjectStore> = if prefix.is_empty() {
             inner
         } else {
-            Arc::new(object_store::prefix::PrefixStore::new(inner, Path::from(prefix.as_str())))
+            Arc::new(object_store::prefix::PrefixStore::new(
+                inner,
+                Path::from(prefix.as_str()),
+            ))
         };
         Ok(Store {
             inner,
@@ -252,7 +259,11 @@ impl Store {
             attributes: self.attributes(attrs),
             ..Default::default()
         };
-        match self.inner.put_opts(&Path::from(key), PutPayload::from(data), opts).await {
+        match self
+            .inner
+            .put_opts(&Path::from(key), PutPayload::from(data), opts)
+            .await
+        {
             Ok(_) => Ok(Created::Created),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(Created::AlreadyExists),
             // Some S3 servers answer a lost create race with 412 Precondition Failed.
@@ -290,10 +301,15 @@ impl Store {
             off = end;
         }
         up.complete().await?;
-        let r = match self.inner.copy_if_not_exists(&tmp_path, &Path::from(key)).await {
+        let r = match self
+            .inner
+            .copy_if_not_exists(&tmp_path, &Path::from(key))
+            .await
+        {
             Ok(()) => Ok(Created::Created),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(Created::AlreadyExists),
-            Err(object_store::Error::NotSupported { .. }) | Err(object_store::Error::NotImplemented { .. }) => {
+            Err(object_store::Error::NotSupported { .. })
+            | Err(object_store::Error::NotImplemented { .. }) => {
                 self.inner.copy(&tmp_path, &Path::from(key)).await?;
                 Ok(Created::Created)
             }
@@ -310,7 +326,9 @@ impl Store {
             attributes: self.attributes(attrs),
             ..Default::default()
         };
-        self.inner.put_opts(&Path::from(key), PutPayload::from(data), opts).await?;
+        self.inner
+            .put_opts(&Path::from(key), PutPayload::from(data), opts)
+            .await?;
         Ok(())
     }
 
@@ -396,9 +414,16 @@ pub enum GetIfChanged {
 pub fn describe_error(e: &object_store::Error) -> String {
     let s = e.to_string();
     let lower = s.to_ascii_lowercase();
-    if lower.contains("connect") || lower.contains("connection") || lower.contains("timed out") || lower.contains("dns") {
+    if lower.contains("connect")
+        || lower.contains("connection")
+        || lower.contains("timed out")
+        || lower.contains("dns")
+    {
         format!("{s} (is the storage server reachable? check [store] endpoint / AWS_ENDPOINT)")
-    } else if lower.contains("credential") || lower.contains("403") || lower.contains("accessdenied") {
+    } else if lower.contains("credential")
+        || lower.contains("403")
+        || lower.contains("accessdenied")
+    {
         format!("{s} (check the AWS_* / GOOGLE_* / AZURE_* credentials in the environment)")
     } else {
         s

@@ -1,0 +1,406 @@
+//! `sitevault build` end to end, as a user runs it.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use sitevault::build::fingerprint::{resolve, Target};
+use sitevault::build::manifest::BuildManifest;
+use sitevault::build::refs::Placeholders;
+use sitevault::build::{css, html, js};
+
+fn build(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = ok(sv(dir)
+        .args(["build", "site", "-o", "dist", "--json"])
+        .args(extra));
+    serde_json::from_str(&out).unwrap()
+}
+
+fn manifest(dist: &Path) -> BuildManifest {
+    serde_json::from_slice(&std::fs::read(dist.join(".sitevault/manifest.json")).unwrap()).unwrap()
+}
+
+fn out_name(m: &BuildManifest, prefix: &str, ext: &str) -> String {
+    m.files
+        .keys()
+        .find(|k| k.starts_with(prefix) && k.ends_with(ext))
+        .unwrap_or_else(|| panic!("no {prefix}*{ext} in {:?}", m.files.keys()))
+        .clone()
+}
+
+#[test]
+fn every_local_reference_resolves_in_the_output() {
+    let t = example_site();
+    build(t.path(), &[]);
+    let dist = t.path().join("dist");
+    let m = manifest(&dist);
+    let files: Vec<String> = m.files.keys().map(|k| k[1..].to_string()).collect();
+    let index: HashMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.as_str(), i))
+        .collect();
+    // The manifest is the truth for what is in dist/.
+    for (k, e) in &m.files {
+        let bytes = std::fs::read(dist.join(&k[1..])).unwrap();
+        assert_eq!(blake3::hash(&bytes).to_hex().to_string(), e.hash, "{k}");
+        assert_eq!(bytes.len() as u64, e.size);
+    }
+    let mut checked = 0;
+    for f in &files {
+        let text = match std::fs::read_to_string(dist.join(f)) {
+            Ok(t) => t,
+            Err(_) => continue,
+        };
+        let mut ph = Placeholders::for_content(text.as_bytes());
+        if f.ends_with(".html") {
+            html::process(&text, f, Default::default(), &mut ph, false, &mut vec![]).unwrap();
+        } else if f.ends_with(".css") {
+            css::minify(&text, f, Default::default(), &mut ph, 0).unwrap();
+        } else if f.ends_with(".js") {
+            for r in js::scan(&text, f).unwrap().refs {
+                ph.add(&r.path, r.line, r.kind);
+            }
+        } else {
+            continue;
+        }
+        for r in ph.into_refs() {
+            match resolve(f, &r, &index, &files) {
+                Target::File(_) => checked += 1,
+                Target::ImportMap(ts) => {
+                    // utils + lib/greet.js + lib/utils.js
+                    assert!(ts.len() >= 3, "{f}: import map {:?}", r.path);
+                    checked += ts.len();
+                }
+                Target::None => panic!("{f}: reference {:?} does not resolve in dist/", r.path),
+            }
+        }
+    }
+    assert!(checked > 40, "only {checked} references checked");
+    // Stable names stay, others are fingerprinted.
+    for keep in [
+        "/index.html",
+        "/robots.txt",
+        "/sw.js",
+        "/favicon.ico",
+        "/.well-known/security.txt",
+        "/404.html",
+        "/manifest.webmanifest",
+        "/version.json",
+    ] {
+        assert!(m.files.contains_key(keep), "{keep}");
+    }
+    let re = regex::Regex::new(r"^/.*\.[0-9a-f]{10}\.[a-z0-9]+$").unwrap();
+    for (k, e) in &m.files {
+        let immutable = e.cache == sitevault::build::manifest::CacheClass::Immutable;
+        assert_eq!(immutable, re.is_match(k), "{k}");
+    }
+}
+
+fn node_available() -> bool {
+    Command::new("node")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+#[test]
+fn built_js_behaves_like_the_source_in_node() {
+    if !node_available() {
+        eprintln!("skipped: node is not installed");
+        return;
+    }
+    let t = example_site();
+    build(t.path(), &[]);
+    let m = manifest(&t.path().join("dist"));
+    let app = out_name(&m, "/js/app.", ".js");
+    let run_module = |path: &Path| {
+        ok(Command::new("node")
+            .arg("--experimental-default-type=module")
+            .arg(path))
+    };
+    let src_out = run_module(&t.path().join("site/js/app.js"));
+    let dist_out = run_module(&t.path().join("dist").join(&app[1..]));
+    assert!(src_out.contains("hello, Sitevault!"), "{src_out}");
+    assert!(src_out.contains("lazy answer: 42"), "{src_out}");
+    assert_eq!(src_out, dist_out);
+    // Classic scripts: the banner uses analytics' globals, in one global scope.
+    let classic = |a: &Path, b: &Path| {
+        let script = format!(
+            "const vm=require('vm');const fs=require('fs');vm.runInThisContext(fs.readFileSync({:?},'utf8'));vm.runInThisContext(fs.readFileSync({:?},'utf8'));",
+            a, b
+        );
+        ok(Command::new("node").arg("-e").arg(script))
+    };
+    let d = t.path().join("dist");
+    let a = out_name(&m, "/js/legacy/analytics.", ".js");
+    let b = out_name(&m, "/js/legacy/banner.", ".js");
+    let src_classic = classic(
+        &t.path().join("site/js/legacy/analytics.js"),
+        &t.path().join("site/js/legacy/banner.js"),
+    );
+    let dist_classic = classic(&d.join(&a[1..]), &d.join(&b[1..]));
+    assert!(src_classic.contains("events tracked: 1"), "{src_classic}");
+    assert_eq!(src_classic, dist_classic);
+    // The module really got minified, and the classic script kept its globals.
+    let app_src = std::fs::read(t.path().join("site/js/app.js"))
+        .unwrap()
+        .len();
+    assert!((m.files[&app].size as usize) < app_src * 3 / 4);
+    let analytics = std::fs::read_to_string(d.join(&a[1..])).unwrap();
+    assert!(analytics.contains("function svTrack(") && analytics.contains("svTrackedCount"));
+}
+
+#[test]
+fn builds_are_deterministic_and_incremental() {
+    let t = example_site();
+    let first = build(t.path(), &["--no-cache"]);
+    let tree1 = tree(&t.path().join("dist"));
+    let cold = build(t.path(), &[]);
+    assert_eq!(cold["cache_hits"], 0);
+    let warm = build(t.path(), &[]);
+    let minified = warm["minified"].as_u64().unwrap();
+    assert!(warm["cache_hits"].as_u64().unwrap() >= minified, "{warm}");
+    assert_eq!(tree(&t.path().join("dist")), tree1, "rebuild changed bytes");
+    assert_eq!(first["build"], warm["build"]);
+    // Another folder, another cache, another time: the same bytes.
+    let t2 = example_site();
+    ok(sv(t2.path()).args(["build", "site", "-o", "dist", "-q"]));
+    // Without SOURCE_DATE_EPOCH, built_at follows the copies' mtimes: only version.json
+    // (and the manifest entry naming its hash) may differ.
+    let public = |t: &[(String, Vec<u8>)]| -> Vec<(String, Vec<u8>)> {
+        t.iter()
+            .filter(|(p, _)| p != "version.json" && !p.starts_with(".sitevault"))
+            .cloned()
+            .collect()
+    };
+    let a = public(&tree1);
+    let b = public(&tree(&t2.path().join("dist")));
+    assert_eq!(a, b);
+    // SOURCE_DATE_EPOCH pins version.json too.
+    for d in [t.path(), t2.path()] {
+        ok(sv(d)
+            .env("SOURCE_DATE_EPOCH", "1764115200")
+            .args(["build", "site", "-o", "dist", "-q"]));
+    }
+    assert_eq!(tree(&t.path().join("dist")), tree(&t2.path().join("dist")));
+}
+
+#[test]
+fn a_changed_image_renames_what_references_it() {
+    let t = example_site();
+    build(t.path(), &[]);
+    let before = manifest(&t.path().join("dist"));
+    let mut logo = std::fs::read_to_string(t.path().join("site/img/logo.svg")).unwrap();
+    logo = logo.replace("#6b4226", "#123456");
+    std::fs::write(t.path().join("site/img/logo.svg"), logo).unwrap();
+    let mut pattern = std::fs::read(t.path().join("site/img/pattern.svg")).unwrap();
+    pattern.extend_from_slice(b"\n");
+    std::fs::write(t.path().join("site/img/pattern.svg"), pattern).unwrap();
+    build(t.path(), &[]);
+    let after = manifest(&t.path().join("dist"));
+    let changed = |p: &str, e: &str| out_name(&before, p, e) != out_name(&after, p, e);
+    assert!(changed("/img/logo.", ".svg"));
+    assert!(changed("/js/app.", ".js"), "app.js uses new URL(logo)");
+    assert!(changed("/css/base.", ".css"), "base.css uses pattern.svg");
+    assert!(changed("/css/site.", ".css"), "site.css @imports base.css");
+    assert!(!changed("/js/lib/greet.", ".js"));
+    assert!(!changed("/js/cycle/even.", ".js"));
+    // index.html keeps its name but now points at the new stylesheet.
+    let index = std::fs::read_to_string(t.path().join("dist/index.html")).unwrap();
+    assert!(index.contains(&out_name(&after, "/css/site.", ".css")[5..]));
+}
+
+#[test]
+fn import_cycles_are_hashed_as_one_unit() {
+    let t = example_site();
+    build(t.path(), &[]);
+    let m = manifest(&t.path().join("dist"));
+    let even = out_name(&m, "/js/cycle/even.", ".js");
+    let odd = out_name(&m, "/js/cycle/odd.", ".js");
+    let even_src = std::fs::read_to_string(t.path().join("dist").join(&even[1..])).unwrap();
+    let odd_src = std::fs::read_to_string(t.path().join("dist").join(&odd[1..])).unwrap();
+    assert!(even_src.contains(odd.rsplit('/').next().unwrap()));
+    assert!(odd_src.contains(even.rsplit('/').next().unwrap()));
+    // A change in one member renames both.
+    let p = t.path().join("site/js/cycle/odd.js");
+    let s = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("return false;", "return 0 > 1;");
+    std::fs::write(p, s).unwrap();
+    build(t.path(), &[]);
+    let m2 = manifest(&t.path().join("dist"));
+    assert_ne!(even, out_name(&m2, "/js/cycle/even.", ".js"));
+    assert_ne!(odd, out_name(&m2, "/js/cycle/odd.", ".js"));
+}
+
+#[test]
+fn import_map_prefix_entries_are_expanded() {
+    let t = example_site();
+    build(t.path(), &[]);
+    let m = manifest(&t.path().join("dist"));
+    let index = std::fs::read_to_string(t.path().join("dist/index.html")).unwrap();
+    let greet = out_name(&m, "/js/lib/greet.", ".js");
+    assert!(
+        index.contains(&format!("\"lib/greet.js\":\"{greet}\"")),
+        "{index}"
+    );
+    assert!(index.contains(&format!(
+        "\"utils\":\"{}\"",
+        out_name(&m, "/js/lib/utils.", ".js")
+    )));
+    // map-demo.js only uses bare specifiers: it stays as written and is a module.
+    let demo = out_name(&m, "/js/map-demo.", ".js");
+    let demo_src = std::fs::read_to_string(t.path().join("dist").join(&demo[1..])).unwrap();
+    assert!(demo_src.contains("\"utils\"") && demo_src.contains("\"lib/greet.js\""));
+}
+
+fn broken_case(name: &str) -> tempfile::TempDir {
+    let t = example_site();
+    // A previous good build must survive every failure.
+    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q"]));
+    let _ = name;
+    t
+}
+
+fn assert_untouched(t: &Path, before: &[(String, Vec<u8>)]) {
+    assert_eq!(
+        tree(&t.join("dist")),
+        before,
+        "dist/ changed after a failed build"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(t)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains("sitevault-tmp") || n.contains("sitevault-old"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn broken_inputs_fail_with_position_and_leave_dist_alone() {
+    let fixtures = root().join("fixtures/broken");
+    let cases: &[(&str, &str, &str)] = &[
+        ("css-syntax", "css/broken.css", "css/broken.css:3:"),
+        ("js-syntax", "js/broken.js", "js/broken.js:4:"),
+        ("inline-script", "inline.html", "inline.html:6:"),
+        ("non-utf8", "latin1.html", "latin1.html:3:"),
+        ("non-utf8-style", "style.css", "style.css:2:"),
+    ];
+    for (case, file, expect) in cases {
+        let t = broken_case(case);
+        let before = tree(&t.path().join("dist"));
+        let target = t.path().join("site").join(file);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(fixtures.join(case).join(file), &target).unwrap();
+        let (code, err) = fails(sv(t.path()).args(["build", "site", "-o", "dist"]));
+        assert_eq!(code, 1, "{case}: {err}");
+        assert!(err.contains(expect), "{case}: expected {expect:?} in {err}");
+        assert!(!err.contains("panicked"), "{case}: {err}");
+        assert_untouched(t.path(), &before);
+        if !case.starts_with("non-utf8") {
+            // --keep-going copies the file as written and warns.
+            let out = ok(sv(t.path()).args(["build", "site", "-o", "dist", "--keep-going"]));
+            let _ = out;
+            let m = manifest(&t.path().join("dist"));
+            assert!(m.files.len() > 10, "{case}");
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_that_loop_or_leave_the_site_are_refused() {
+    for (name, target) in [("loop", "."), ("escape", "/etc")] {
+        let t = broken_case(name);
+        let before = tree(&t.path().join("dist"));
+        std::os::unix::fs::symlink(target, t.path().join("site").join(name)).unwrap();
+        let (code, err) = fails(sv(t.path()).args(["build", "site", "-o", "dist"]));
+        assert_eq!(code, 1);
+        let want = if name == "loop" {
+            "symlink loop"
+        } else {
+            "leaves the source folder"
+        };
+        assert!(err.contains(want), "{name}: {err}");
+        assert_untouched(t.path(), &before);
+    }
+    // A link that stays inside is fine.
+    let t = example_site();
+    std::os::unix::fs::symlink("img/logo.svg", t.path().join("site/logo-link.svg")).unwrap();
+    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q"]));
+}
+
+#[test]
+fn broken_references_warn_and_strict_fails() {
+    let t = example_site();
+    std::fs::write(
+        t.path().join("site/extra.html"),
+        "<!doctype html><html><body>\n<img src=\"img/missing.png\">\n</body></html>",
+    )
+    .unwrap();
+    let o = sv(t.path())
+        .args(["build", "site", "-o", "dist"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("extra.html:2: broken reference \"img/missing.png\""),
+        "{err}"
+    );
+    let before = tree(&t.path().join("dist"));
+    let (code, err) = fails(sv(t.path()).args(["build", "site", "-o", "dist", "--strict"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("img/missing.png"), "{err}");
+    assert_untouched(t.path(), &before);
+}
+
+#[test]
+fn output_and_source_must_not_nest() {
+    let t = example_site();
+    let (_, err) = fails(sv(t.path()).args(["build", "site", "-o", "site/dist"]));
+    assert!(err.contains("inside the source folder"), "{err}");
+    let (_, err) = fails(sv(t.path()).args(["build", "site", "-o", "."]));
+    assert!(err.contains("inside the output folder"), "{err}");
+    assert!(!t.path().join("site/dist").exists());
+}
+
+#[test]
+fn hidden_files_and_excludes() {
+    let t = example_site();
+    std::fs::write(t.path().join("site/.env"), "SECRET=1").unwrap();
+    std::fs::create_dir_all(t.path().join("site/drafts")).unwrap();
+    std::fs::write(t.path().join("site/drafts/wip.html"), "<p>wip</p>").unwrap();
+    std::fs::write(
+        t.path().join("store.toml"),
+        "[build]\nexclude = [\"drafts/**\"]\n",
+    )
+    .unwrap();
+    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q"]));
+    let m = manifest(&t.path().join("dist"));
+    let keys: HashSet<_> = m.files.keys().cloned().collect();
+    assert!(!keys
+        .iter()
+        .any(|k| k.contains(".env") || k.contains("drafts")));
+    assert!(keys.contains("/.well-known/security.txt"));
+}
+
+#[test]
+fn config_errors_name_the_key() {
+    let t = example_site();
+    std::fs::write(t.path().join("store.toml"), "[build]\nsource = \"site\"\n").unwrap();
+    let (code, err) = fails(sv(t.path()).args(["build"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("store.toml:2:1") && err.contains("source"),
+        "{err}"
+    );
+    let (_, err) = fails(sv(t.path()).args(["--config", "nope.toml", "build"]));
+    assert!(err.contains("nope.toml does not exist"), "{err}");
+}

@@ -1,0 +1,93 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `sitevault` run in `dir` with no config file around (defaults) unless given.
+pub fn sv(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sitevault"));
+    c.current_dir(dir);
+    c.env_remove("SITEVAULT_NOW");
+    c.env("SITEVAULT_ACTOR", "test@sitevault");
+    c
+}
+
+/// Copies a folder recursively (symlinks are not followed).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let t = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}
+
+/// A temp folder holding a copy of the example site at `site/`.
+pub fn example_site() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("fixtures/site"), &t.path().join("site"));
+    t
+}
+
+/// Every file under `dir`, relative, sorted, with contents.
+pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    fn walk(base: &Path, d: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                walk(base, &e.path(), out);
+            } else {
+                let rel = e
+                    .path()
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Runs a command, asserting success, returning stdout.
+pub fn ok(c: &mut Command) -> String {
+    let o = c.output().unwrap();
+    assert!(
+        o.status.success(),
+        "command failed ({:?}): {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        c,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Runs a command expected to fail; returns (exit code, stderr).
+pub fn fails(c: &mut Command) -> (i32, String) {
+    let o = c.output().unwrap();
+    assert!(
+        !o.status.success(),
+        "command unexpectedly succeeded: {:?}\nstdout: {}",
+        c,
+        String::from_utf8_lossy(&o.stdout)
+    );
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}

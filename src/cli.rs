@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use sitevault::build::{self, BuildOptions};
-use sitevault::{Config, Result};
+use sitevault::clock;
+use sitevault::publish::{self, PublishOptions};
+use sitevault::store::{Store, StoreSpec};
+use sitevault::{Config, Error, Result};
 
 const EXIT_CODES: &str = "Exit codes: 0 done, 1 error, 2 usage, 3 conflict (the channel changed under you), 4 integrity failure (missing or corrupt data).";
 
@@ -40,6 +43,50 @@ pub struct Cli {
 pub enum Command {
     /// Minify and fingerprint a site folder into a content-addressed output folder.
     Build(BuildArgs),
+    /// Upload a built folder as an immutable version (each file stored once).
+    Publish(PublishArgs),
+    /// List every version with its time, size and state (hot or archived).
+    Versions,
+    /// Check that every blob of a version exists and re-hashes to its name.
+    Verify(VerifyArgs),
+    /// Write a version's files into a folder (verified), to inspect or hand-serve it.
+    Pull(PullArgs),
+}
+
+/// `sitevault publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Output folder of `sitevault build` (default: [build] out).
+    pub dist: Option<PathBuf>,
+    /// Version id: 1-64 of A-Z a-z 0-9 . _ - (e.g. v1.4.0 or a git tag).
+    #[arg(long = "version", value_name = "V")]
+    pub version: String,
+    /// Roll the new version out on this channel right after publishing.
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Print the plan (blobs and bytes to upload) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who publishes (default: $SITEVAULT_ACTOR, else user@host).
+    #[arg(long)]
+    pub actor: Option<String>,
+}
+
+/// `sitevault verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Version id.
+    pub version: String,
+}
+
+/// `sitevault pull`.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Version id.
+    pub version: String,
+    /// Folder to write (replaced as a whole).
+    #[arg(short, long)]
+    pub out: PathBuf,
 }
 
 /// `sitevault build`.
@@ -124,7 +171,180 @@ fn dispatch(cli: &Cli, out: Out) -> Result<i32> {
     let cfg = Config::load(cli.config.as_deref())?;
     match &cli.command {
         Command::Build(a) => cmd_build(&cfg, a, out),
+        Command::Publish(a) => runtime()?.block_on(cmd_publish(cli, &cfg, a, out)),
+        Command::Versions => runtime()?.block_on(cmd_versions(cli, &cfg, out)),
+        Command::Verify(a) => runtime()?.block_on(cmd_verify(cli, &cfg, a, out)),
+        Command::Pull(a) => runtime()?.block_on(cmd_pull(cli, &cfg, a, out)),
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::input(format!("cannot start the async runtime: {e}")))
+}
+
+fn open_store(cli: &Cli, cfg: &Config) -> Result<Store> {
+    Store::open(&StoreSpec::hot(
+        &cfg.store,
+        &cfg.base_dir,
+        cli.store.as_deref(),
+    ))
+}
+
+async fn cmd_publish(cli: &Cli, cfg: &Config, a: &PublishArgs, out: Out) -> Result<i32> {
+    sitevault::ids::check_version(&a.version)?;
+    if let Some(c) = &a.channel {
+        sitevault::ids::check_channel(c)?;
+    }
+    let store = open_store(cli, cfg)?;
+    let dist = a
+        .dist
+        .clone()
+        .unwrap_or_else(|| cfg.resolve(&cfg.build.out));
+    let opts = PublishOptions {
+        dry_run: a.dry_run,
+        progress: out.progress(),
+        actor: clock::actor(a.actor.as_deref()),
+        git: publish::detect_git(),
+    };
+    let r = publish::publish(&store, &dist, &a.version, &opts).await?;
+    let channel = match (&a.channel, a.dry_run) {
+        (Some(c), false) => {
+            Some(publish_rollout(cli, cfg, &store, c, &a.version, a.actor.as_deref()).await?)
+        }
+        _ => None,
+    };
+    if out.json {
+        let mut v = serde_json::to_value(&r).unwrap_or_default();
+        if let Some(c) = channel {
+            v["channel"] = c;
+        }
+        out.json_value(&v);
+        return Ok(0);
+    }
+    if r.already_published {
+        out.line(&format!(
+            "{} is already published with the same content ({} files); nothing written",
+            r.version, r.files
+        ));
+    } else if r.dry_run {
+        out.line(&format!(
+            "dry run: {} would upload {} blobs ({}), {} already in {}; {} files, {} in all",
+            r.version,
+            r.uploaded_blobs,
+            human_bytes(r.uploaded_bytes),
+            r.skipped_blobs,
+            store.url(),
+            r.files,
+            human_bytes(r.bytes)
+        ));
+    } else {
+        out.line(&format!(
+            "published {} to {}: {} files ({}), uploaded {} blobs ({}), {} already stored, {} requests",
+            r.version,
+            store.url(),
+            r.files,
+            human_bytes(r.bytes),
+            r.uploaded_blobs,
+            human_bytes(r.uploaded_bytes),
+            r.skipped_blobs,
+            r.requests
+        ));
+    }
+    if let Some(c) = channel {
+        out.line(c["message"].as_str().unwrap_or_default());
+    }
+    Ok(0)
+}
+
+async fn cmd_versions(cli: &Cli, cfg: &Config, out: Out) -> Result<i32> {
+    let store = open_store(cli, cfg)?;
+    let list = publish::inspect::list_versions(&store).await?;
+    if out.json {
+        out.json_value(&list);
+        return Ok(0);
+    }
+    if list.is_empty() {
+        out.line(&format!(
+            "no versions in {} yet (publish one with `sitevault publish --version V`)",
+            store.url()
+        ));
+        return Ok(0);
+    }
+    out.line(&format!(
+        "{:<24} {:<21} {:>7} {:>10}  state",
+        "version", "created", "files", "size"
+    ));
+    for v in list {
+        let state = match &v.pack {
+            Some(p) => format!("{} ({p})", v.state),
+            None => v.state.clone(),
+        };
+        out.line(&format!(
+            "{:<24} {:<21} {:>7} {:>10}  {state}",
+            v.version,
+            v.created_at,
+            v.files,
+            human_bytes(v.bytes)
+        ));
+    }
+    Ok(0)
+}
+
+async fn cmd_verify(cli: &Cli, cfg: &Config, a: &VerifyArgs, out: Out) -> Result<i32> {
+    let store = open_store(cli, cfg)?;
+    let r = publish::inspect::verify(&store, &a.version).await?;
+    if out.json {
+        out.json_value(&serde_json::json!({
+            "version": r.version, "blobs": r.blobs, "bytes": r.bytes, "ok": r.ok(),
+            "missing": r.missing.iter().map(|(h, p)| serde_json::json!({"hash": h, "path": p})).collect::<Vec<_>>(),
+            "corrupt": r.corrupt.iter().map(|(h, p)| serde_json::json!({"hash": h, "path": p})).collect::<Vec<_>>(),
+        }));
+    } else {
+        for (h, p) in &r.missing {
+            eprintln!("missing: {p} (blob {h})");
+        }
+        for (h, p) in &r.corrupt {
+            eprintln!("corrupt: {p} (blob {h} does not hash to its name)");
+        }
+        if r.ok() {
+            out.line(&format!(
+                "{}: all {} blobs present and intact ({})",
+                r.version,
+                r.blobs,
+                human_bytes(r.bytes)
+            ));
+        }
+    }
+    if r.ok() {
+        Ok(0)
+    } else {
+        Err(Error::Integrity(format!(
+            "{}: {} missing and {} corrupt blobs out of {}",
+            r.version,
+            r.missing.len(),
+            r.corrupt.len(),
+            r.blobs
+        )))
+    }
+}
+
+async fn cmd_pull(cli: &Cli, cfg: &Config, a: &PullArgs, out: Out) -> Result<i32> {
+    let store = open_store(cli, cfg)?;
+    let (files, bytes) = publish::inspect::pull(&store, &a.version, &a.out).await?;
+    if out.json {
+        out.json_value(&serde_json::json!({"version": a.version, "out": a.out, "files": files, "bytes": bytes}));
+    } else {
+        out.line(&format!(
+            "pulled {} into {}: {files} files, {} (verified)",
+            a.version,
+            a.out.display(),
+            human_bytes(bytes)
+        ));
+    }
+    Ok(0)
 }
 
 fn cmd_build(cfg: &Config, a: &BuildArgs, out: Out) -> Result<i32> {
@@ -191,4 +411,17 @@ pub fn human_bytes(n: u64) -> String {
     } else {
         format!("{v:.1} {}", U[i])
     }
+}
+
+async fn publish_rollout(
+    _cli: &Cli,
+    _cfg: &Config,
+    _store: &Store,
+    channel: &str,
+    _version: &str,
+    _actor: Option<&str>,
+) -> Result<serde_json::Value> {
+    Err(Error::input(format!(
+        "publish --channel {channel}: channels are not available yet; the version was published, roll it out later"
+    )))
 }

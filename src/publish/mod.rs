@@ -1,1 +1,380 @@
-//! placeholder
+//! `sitevault publish`: upload a built `dist/` as an immutable version. Each blob is
+//! stored once (create-only, content-addressed); the version index is written last,
+//! create-only, so a version is either fully visible or not at all.
+
+pub mod index;
+pub mod inspect;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::build::manifest::{self, BuildManifest, CacheClass, FileEntry};
+use crate::error::{Error, Result};
+use crate::store::{keys, Attrs, Created, Store};
+use index::{Source, Totals, VersionIndex};
+
+/// How to publish.
+#[derive(Debug, Clone, Default)]
+pub struct PublishOptions {
+    /// Print the plan, write nothing.
+    pub dry_run: bool,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+    /// Who publishes (`created_by`).
+    pub actor: String,
+    /// Git commit, when known.
+    pub git: Option<String>,
+}
+
+/// What a publish did (or, with `--dry-run`, would do).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PublishReport {
+    /// The version id.
+    pub version: String,
+    /// Files in the version.
+    pub files: u64,
+    /// Bytes in the version.
+    pub bytes: u64,
+    /// Blobs uploaded (or to upload).
+    pub uploaded_blobs: u64,
+    /// Bytes uploaded (or to upload).
+    pub uploaded_bytes: u64,
+    /// Blobs already in the store.
+    pub skipped_blobs: u64,
+    /// Store requests made.
+    pub requests: u64,
+    /// The same version was already published with the same content: nothing written.
+    pub already_published: bool,
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// Digest of the version's files map.
+    pub digest: String,
+}
+
+/// Reads and checks `dist/.sitevault/manifest.json` against the files: every listed
+/// file exists with the listed hash and size, and nothing unlisted is there.
+pub fn read_dist(dist: &Path) -> Result<BuildManifest> {
+    let mpath = dist.join(manifest::MANIFEST_PATH);
+    let text = std::fs::read(&mpath).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::input(format!(
+                "{}: no build manifest; run `sitevault build` first (publish takes the output folder of build)",
+                mpath.display()
+            ))
+        } else {
+            Error::io(&mpath, e)
+        }
+    })?;
+    let m: BuildManifest = serde_json::from_slice(&text).map_err(|e| {
+        Error::input(format!(
+            "{}:{}:{}: corrupt build manifest: {e}",
+            mpath.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    index::check_schema(m.schema as u64, &mpath.display().to_string())?;
+    for (p, e) in &m.files {
+        manifest::check_public_path(p)
+            .map_err(|msg| Error::input(format!("{}: {msg}", mpath.display())))?;
+        if !keys::is_hash(&e.hash) {
+            return Err(Error::input(format!(
+                "{}: {p}: hash {:?} is not a blake3 hex digest",
+                mpath.display(),
+                e.hash
+            )));
+        }
+    }
+    if manifest::digest(&m.files) != m.digest {
+        return Err(Error::input(format!(
+            "{}: digest does not match its files; rebuild with `sitevault build`",
+            mpath.display()
+        )));
+    }
+    // Re-hash every file.
+    m.files.par_iter().try_for_each(|(p, e)| {
+        let path = dist.join(&p[1..]);
+        let bytes = std::fs::read(&path).map_err(|err| {
+            Error::input(format!("{}: listed in the build manifest but unreadable ({err}); rebuild", path.display()))
+        })?;
+        if bytes.len() as u64 != e.size || blake3::hash(&bytes).to_hex().as_str() != e.hash {
+            return Err(Error::input(format!(
+                "{}: does not match the build manifest (changed after the build?); rebuild with `sitevault build`",
+                path.display()
+            )));
+        }
+        Ok(())
+    })?;
+    // Nothing unlisted.
+    for entry in walkdir::WalkDir::new(dist)
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dist)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.starts_with(".sitevault/") {
+            continue;
+        }
+        if !m.files.contains_key(&format!("/{rel}")) {
+            return Err(Error::input(format!(
+                "{}: not in the build manifest (added after the build?); rebuild with `sitevault build`",
+                entry.path().display()
+            )));
+        }
+    }
+    Ok(m)
+}
+
+/// Below this many blobs, HEAD requests are cheaper than listing the blob store.
+const HEAD_LIMIT: usize = 64;
+
+/// Publishes `dist` as `version`.
+pub async fn publish(
+    store: &Store,
+    dist: &Path,
+    version: &str,
+    opts: &PublishOptions,
+) -> Result<PublishReport> {
+    crate::ids::check_version(version)?;
+    let m = read_dist(dist)?;
+    let mut report = PublishReport {
+        version: version.to_string(),
+        files: m.files.len() as u64,
+        bytes: m.files.values().map(|e| e.size).sum(),
+        dry_run: opts.dry_run,
+        digest: m.digest.clone(),
+        ..Default::default()
+    };
+    // Immutable: an existing version with the same digest is done; another digest is refused.
+    report.requests += 1;
+    if let Some(existing) = index::load(store, version).await? {
+        return same_or_refuse(report, &existing.digest, version, &m.digest);
+    }
+    report.requests += 1;
+    if let Some(stub) = index::load_stub(store, version).await? {
+        return same_or_refuse(report, &stub.digest, version, &m.digest);
+    }
+
+    // One source file per blob.
+    let mut blobs: BTreeMap<String, (PathBuf, &FileEntry)> = BTreeMap::new();
+    for (p, e) in &m.files {
+        blobs
+            .entry(e.hash.clone())
+            .or_insert((dist.join(&p[1..]), e));
+    }
+    let (present, lookups) =
+        present_blobs(store, blobs.keys().map(String::as_str).collect()).await?;
+    report.requests += lookups;
+    let missing: Vec<(String, PathBuf, &FileEntry)> = blobs
+        .iter()
+        .filter(|(h, _)| !present.contains(h.as_str()))
+        .map(|(h, (p, e))| (h.clone(), p.clone(), *e))
+        .collect();
+    report.skipped_blobs = (blobs.len() - missing.len()) as u64;
+    report.uploaded_blobs = missing.len() as u64;
+    report.uploaded_bytes = missing.iter().map(|m| m.2.size).sum();
+    if opts.dry_run {
+        return Ok(report);
+    }
+
+    let pb = if opts.progress {
+        let pb = indicatif::ProgressBar::new(report.uploaded_bytes);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} uploading [{bar:30}] {bytes}/{total_bytes} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let requests = Arc::new(AtomicU64::new(0));
+    let results = futures::stream::iter(missing.into_iter().map(|(hash, path, entry)| {
+        let store = store.clone();
+        let requests = requests.clone();
+        let pb = pb.clone();
+        async move {
+            let data = tokio::fs::read(&path)
+                .await
+                .map_err(|e| Error::io(&path, e))?;
+            if blake3::hash(&data).to_hex().as_str() != hash {
+                return Err(Error::input(format!(
+                    "{}: changed during publish; rebuild and retry",
+                    path.display()
+                )));
+            }
+            upload_blob(&store, &hash, Bytes::from(data), entry, &requests).await?;
+            pb.inc(entry.size);
+            Ok::<(), Error>(())
+        }
+    }))
+    .buffer_unordered(store.concurrency())
+    .collect::<Vec<_>>()
+    .await;
+    pb.finish_and_clear();
+    report.requests += requests.load(Ordering::Relaxed);
+    for r in results {
+        r?;
+    }
+
+    // The index, last and create-only.
+    let idx = VersionIndex {
+        schema: 1,
+        version: version.to_string(),
+        created_at: crate::clock::now_string(),
+        created_by: opts.actor.clone(),
+        source: Source {
+            git: opts.git.clone(),
+        },
+        tool: crate::TOOL.to_string(),
+        digest: m.digest.clone(),
+        totals: Totals {
+            files: report.files,
+            bytes: report.bytes,
+        },
+        files: m.files.clone(),
+    };
+    let body = serde_json::to_vec(&idx).map_err(|e| Error::input(e.to_string()))?;
+    report.requests += 1;
+    match store
+        .put_create(
+            &keys::version_index(version),
+            Bytes::from(body),
+            &Attrs {
+                content_type: Some("application/json".into()),
+                cache_control: Some(CacheClass::Immutable.header().into()),
+                ..Default::default()
+            },
+        )
+        .await?
+    {
+        Created::Created => Ok(report),
+        Created::AlreadyExists => {
+            // Someone published the same version at the same time.
+            report.requests += 1;
+            let existing = index::require(store, version).await?;
+            let r = same_or_refuse(report, &existing.digest, version, &m.digest)?;
+            Ok(r)
+        }
+    }
+}
+
+fn same_or_refuse(
+    mut report: PublishReport,
+    existing: &str,
+    version: &str,
+    digest: &str,
+) -> Result<PublishReport> {
+    if existing == digest {
+        report.already_published = true;
+        report.uploaded_blobs = 0;
+        report.uploaded_bytes = 0;
+        Ok(report)
+    } else {
+        Err(Error::Input(format!(
+            "version {version} is already published with different content (digest {}… ≠ {}…); versions are immutable: publish under a new version id",
+            &existing[..12.min(existing.len())],
+            &digest[..12.min(digest.len())]
+        )))
+    }
+}
+
+/// Which of `hashes` the store already has, and how many requests it took.
+pub async fn present_blobs(store: &Store, hashes: Vec<&str>) -> Result<(HashSet<String>, u64)> {
+    let mut present = HashSet::new();
+    if hashes.len() <= HEAD_LIMIT {
+        let found = futures::stream::iter(hashes.into_iter().map(|h| async move {
+            Ok::<_, Error>((h.to_string(), store.head(&keys::blob(h)).await?))
+        }))
+        .buffer_unordered(store.concurrency())
+        .collect::<Vec<_>>()
+        .await;
+        let n = found.len() as u64;
+        for r in found {
+            let (h, meta) = r?;
+            if meta.is_some() {
+                present.insert(h);
+            }
+        }
+        return Ok((present, n));
+    }
+    let listed = store.list("blobs").await?;
+    let pages = listed.len() as u64 / 1000 + 1;
+    let wanted: HashSet<&str> = hashes.into_iter().collect();
+    for meta in listed {
+        if let Some(name) = meta.location.filename() {
+            if wanted.contains(name) {
+                present.insert(name.to_string());
+            }
+        }
+    }
+    Ok((present, pages))
+}
+
+/// Uploads one blob create-only; an existing blob is accepted after a size check.
+pub async fn upload_blob(
+    store: &Store,
+    hash: &str,
+    data: Bytes,
+    entry: &FileEntry,
+    requests: &AtomicU64,
+) -> Result<()> {
+    let key = keys::blob(hash);
+    let attrs = Attrs {
+        content_type: Some(entry.content_type.clone()),
+        cache_control: Some(CacheClass::Immutable.header().into()),
+        ..Default::default()
+    };
+    let size = data.len() as u64;
+    requests.fetch_add(1, Ordering::Relaxed);
+    match store.put_create_large(&key, data, &attrs).await? {
+        Created::Created => Ok(()),
+        Created::AlreadyExists => {
+            requests.fetch_add(1, Ordering::Relaxed);
+            match store.head(&key).await? {
+                Some(m) if m.size == size => Ok(()),
+                Some(m) => Err(Error::Integrity(format!(
+                    "{key} exists with size {} but should have {size} bytes; run `sitevault verify` and `sitevault gc`",
+                    m.size
+                ))),
+                None => Err(Error::Store(format!("{key}: reported as existing, then not found; retry"))),
+            }
+        }
+    }
+}
+
+/// The git commit to record: `SITEVAULT_GIT_SHA`, CI variables, or `git rev-parse HEAD`.
+pub fn detect_git() -> Option<String> {
+    for v in ["SITEVAULT_GIT_SHA", "GITHUB_SHA", "CI_COMMIT_SHA"] {
+        if let Ok(s) = std::env::var(v) {
+            if !s.is_empty() {
+                return Some(s);
+            }
+        }
+    }
+    let o = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|s| s.len() >= 7)
+}

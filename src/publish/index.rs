@@ -1,0 +1,121 @@
+//! The version index (`versions/<v>/index.json`): path → blob, the truth for content
+//! type and cache class. Written create-only, last, by publish.
+
+use serde::{Deserialize, Serialize};
+
+use crate::build::manifest::FileMap;
+use crate::error::{Error, Result};
+use crate::store::{keys, Store};
+
+/// Where a version came from.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Source {
+    /// Git commit, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<String>,
+}
+
+/// File and byte counts.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Totals {
+    /// Number of files.
+    pub files: u64,
+    /// Sum of file sizes.
+    pub bytes: u64,
+}
+
+/// `versions/<v>/index.json`, schema 1.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct VersionIndex {
+    /// Always 1.
+    pub schema: u32,
+    /// The version id.
+    pub version: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// Who published it.
+    pub created_by: String,
+    /// Source control information.
+    #[serde(default)]
+    pub source: Source,
+    /// Tool that wrote it.
+    pub tool: String,
+    /// Digest of `files` (see [`crate::build::manifest::digest`]).
+    pub digest: String,
+    /// Totals.
+    pub totals: Totals,
+    /// Public path → blob.
+    pub files: FileMap,
+}
+
+/// `versions/<v>/archived.json`: what is left in the hot store of an archived version.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ArchivedStub {
+    /// Always 1.
+    pub schema: u32,
+    /// The version id.
+    pub version: String,
+    /// Digest of the version's files map.
+    pub digest: String,
+    /// When it was archived.
+    pub archived_at: String,
+    /// Where the pack lives (cold store URL + key).
+    pub pack: String,
+    /// Totals of the archived version.
+    pub totals: Totals,
+    /// Creation time of the version.
+    #[serde(default)]
+    pub created_at: String,
+}
+
+/// Refuses documents written by a newer sitevault.
+pub fn check_schema(schema: u64, what: &str) -> Result<()> {
+    if schema > 1 {
+        return Err(Error::Integrity(format!(
+            "{what} has schema {schema}, newer than this sitevault understands (1); upgrade sitevault"
+        )));
+    }
+    Ok(())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], key: &str) -> Result<T> {
+    let v: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Integrity(format!("{key}: not valid JSON ({e})")))?;
+    check_schema(v.get("schema").and_then(|s| s.as_u64()).unwrap_or(0), key)?;
+    serde_json::from_value(v).map_err(|e| Error::Integrity(format!("{key}: {e}")))
+}
+
+/// Reads a version's index from the hot store (`None` when it is not there).
+pub async fn load(store: &Store, version: &str) -> Result<Option<VersionIndex>> {
+    let key = keys::version_index(version);
+    match store.get(&key).await? {
+        Some(b) => Ok(Some(parse(&b, &key)?)),
+        None => Ok(None),
+    }
+}
+
+/// Reads a version's archive stub (`None` when it is not archived).
+pub async fn load_stub(store: &Store, version: &str) -> Result<Option<ArchivedStub>> {
+    let key = keys::version_archived(version);
+    match store.get(&key).await? {
+        Some(b) => Ok(Some(parse(&b, &key)?)),
+        None => Ok(None),
+    }
+}
+
+/// Reads a version's index, with a message saying what to do when it is missing.
+pub async fn require(store: &Store, version: &str) -> Result<VersionIndex> {
+    crate::ids::check_version(version)?;
+    if let Some(i) = load(store, version).await? {
+        return Ok(i);
+    }
+    if load_stub(store, version).await?.is_some() {
+        return Err(Error::input(format!(
+            "version {version} is archived in cold storage; run `sitevault restore {version}` first"
+        )));
+    }
+    Err(Error::input(format!(
+        "version {version} is not published in {} (see `sitevault versions`)",
+        store.url()
+    )))
+}

@@ -1,0 +1,229 @@
+//! Reading versions back: `versions` (list), `verify` (every blob re-hashed) and
+//! `pull` (materialise a version into a folder).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use futures::StreamExt;
+use object_store::ObjectStoreExt;
+use serde::Serialize;
+
+use super::index::{self, VersionIndex};
+use crate::error::{Error, Result};
+use crate::store::{keys, Store};
+
+/// One line of `sitevault versions`.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionInfo {
+    /// Version id.
+    pub version: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// Files.
+    pub files: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// `hot` or `archived`.
+    pub state: String,
+    /// Where the pack lives, for archived versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pack: Option<String>,
+}
+
+/// Every version in the store, oldest first.
+pub async fn list_versions(store: &Store) -> Result<Vec<VersionInfo>> {
+    let names = store.list_dirs("versions").await?;
+    let infos = futures::stream::iter(names.into_iter().map(|v| async move {
+        if let Some(i) = index::load(store, &v).await? {
+            return Ok::<_, Error>(Some(VersionInfo {
+                version: v,
+                created_at: i.created_at,
+                files: i.totals.files,
+                bytes: i.totals.bytes,
+                state: "hot".into(),
+                pack: None,
+            }));
+        }
+        if let Some(s) = index::load_stub(store, &v).await? {
+            return Ok(Some(VersionInfo {
+                version: v,
+                created_at: s.created_at,
+                files: s.totals.files,
+                bytes: s.totals.bytes,
+                state: "archived".into(),
+                pack: Some(s.pack),
+            }));
+        }
+        Ok(None) // a killed publish: blobs only, no index
+    }))
+    .buffered(store.concurrency())
+    .collect::<Vec<_>>()
+    .await;
+    let mut out = Vec::new();
+    for i in infos {
+        if let Some(i) = i? {
+            out.push(i);
+        }
+    }
+    out.sort_by(|a, b| {
+        a.created_at
+            .cmp(&b.created_at)
+            .then(a.version.cmp(&b.version))
+    });
+    Ok(out)
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyReport {
+    /// Version id.
+    pub version: String,
+    /// Distinct blobs checked.
+    pub blobs: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Blobs that are missing (`hash`, first path using it).
+    pub missing: Vec<(String, String)>,
+    /// Blobs whose bytes do not hash to their name.
+    pub corrupt: Vec<(String, String)>,
+}
+
+impl VerifyReport {
+    /// True when every blob is present and intact.
+    pub fn ok(&self) -> bool {
+        self.missing.is_empty() && self.corrupt.is_empty()
+    }
+}
+
+fn distinct_blobs(idx: &VersionIndex) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for (p, e) in &idx.files {
+        m.entry(e.hash.clone()).or_insert_with(|| p.clone());
+    }
+    m
+}
+
+/// Re-hashes every blob of a version (concurrently, streamed).
+pub async fn verify(store: &Store, version: &str) -> Result<VerifyReport> {
+    let idx = index::require(store, version).await?;
+    verify_index(store, &idx).await
+}
+
+/// [`verify`] for an index already in hand.
+pub async fn verify_index(store: &Store, idx: &VersionIndex) -> Result<VerifyReport> {
+    let blobs = distinct_blobs(idx);
+    let results = futures::stream::iter(blobs.into_iter().map(|(hash, path)| async move {
+        let key = keys::blob(&hash);
+        match store
+            .inner()
+            .get(&object_store::path::Path::from(key.as_str()))
+            .await
+        {
+            Ok(r) => {
+                let mut stream = r.into_stream();
+                let mut h = blake3::Hasher::new();
+                let mut n = 0u64;
+                while let Some(chunk) = stream.next().await {
+                    let chunk = chunk?;
+                    n += chunk.len() as u64;
+                    h.update(&chunk);
+                }
+                Ok::<_, Error>((
+                    hash.clone(),
+                    path,
+                    Some(h.finalize().to_hex().as_str() == hash),
+                    n,
+                ))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok((hash, path, None, 0)),
+            Err(e) => Err(e.into()),
+        }
+    }))
+    .buffer_unordered(store.concurrency())
+    .collect::<Vec<_>>()
+    .await;
+    let mut report = VerifyReport {
+        version: idx.version.clone(),
+        ..Default::default()
+    };
+    for r in results {
+        let (hash, path, ok, n) = r?;
+        report.blobs += 1;
+        report.bytes += n;
+        match ok {
+            None => report.missing.push((hash, path)),
+            Some(false) => report.corrupt.push((hash, path)),
+            Some(true) => {}
+        }
+    }
+    report.missing.sort();
+    report.corrupt.sort();
+    Ok(report)
+}
+
+/// Writes every file of a version into `out` (replaced as a whole), verifying each blob.
+pub async fn pull(store: &Store, version: &str, out: &Path) -> Result<(u64, u64)> {
+    let idx = index::require(store, version).await?;
+    if out.exists() && !out.is_dir() {
+        return Err(Error::input(format!(
+            "{}: exists and is not a folder",
+            out.display()
+        )));
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "pull".into());
+    let tmp = parent.join(format!(".{name}.sitevault-tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let result = async {
+        for p in idx.files.keys() {
+            crate::build::manifest::check_public_path(p)
+                .map_err(|m| Error::Integrity(format!("index of {version}: {m}")))?;
+        }
+        let results = futures::stream::iter(idx.files.iter().map(|(p, e)| {
+            let tmp = tmp.clone();
+            async move {
+                let key = keys::blob(&e.hash);
+                let data = store.get(&key).await?.ok_or_else(|| {
+                    Error::Integrity(format!("{p}: blob {key} is missing from the store; run `sitevault verify {version}`"))
+                })?;
+                if blake3::hash(&data).to_hex().as_str() != e.hash {
+                    return Err(Error::Integrity(format!("{p}: blob {key} is corrupt (hash mismatch)")));
+                }
+                let dest = tmp.join(&p[1..]);
+                if let Some(d) = dest.parent() {
+                    tokio::fs::create_dir_all(d).await.map_err(|err| Error::io(d, err))?;
+                }
+                tokio::fs::write(&dest, &data).await.map_err(|err| Error::io(&dest, err))?;
+                Ok::<u64, Error>(data.len() as u64)
+            }
+        }))
+        .buffer_unordered(store.concurrency())
+        .collect::<Vec<_>>()
+        .await;
+        let mut bytes = 0;
+        for r in results {
+            bytes += r?;
+        }
+        Ok::<u64, Error>(bytes)
+    }
+    .await;
+    let bytes = match result {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+    if out.exists() {
+        std::fs::remove_dir_all(out).map_err(|e| Error::io(out, e))?;
+    }
+    std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))?;
+    Ok((idx.files.len() as u64, bytes))
+}

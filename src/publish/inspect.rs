@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
 use serde::Serialize;
 
@@ -57,14 +57,9 @@ pub async fn list_versions(store: &Store) -> Result<Vec<VersionInfo>> {
         Ok(None) // a killed publish: blobs only, no index
     }))
     .buffered(store.concurrency())
-    .collect::<Vec<_>>()
-    .await;
-    let mut out = Vec::new();
-    for i in infos {
-        if let Some(i) = i? {
-            out.push(i);
-        }
-    }
+    .try_collect::<Vec<_>>()
+    .await?;
+    let mut out: Vec<VersionInfo> = infos.into_iter().flatten().collect();
     out.sort_by(|a, b| {
         a.created_at
             .cmp(&b.created_at)
@@ -140,14 +135,13 @@ pub async fn verify_index(store: &Store, idx: &VersionIndex) -> Result<VerifyRep
         }
     }))
     .buffer_unordered(store.concurrency())
-    .collect::<Vec<_>>()
-    .await;
+    .try_collect::<Vec<_>>()
+    .await?;
     let mut report = VerifyReport {
         version: idx.version.clone(),
         ..Default::default()
     };
-    for r in results {
-        let (hash, path, ok, n) = r?;
+    for (hash, path, ok, n) in results {
         report.blobs += 1;
         report.bytes += n;
         match ok {
@@ -205,13 +199,9 @@ pub async fn pull(store: &Store, version: &str, out: &Path) -> Result<(u64, u64)
             }
         }))
         .buffer_unordered(store.concurrency())
-        .collect::<Vec<_>>()
-        .await;
-        let mut bytes = 0;
-        for r in results {
-            bytes += r?;
-        }
-        Ok::<u64, Error>(bytes)
+        .try_collect::<Vec<u64>>()
+        .await?;
+        Ok::<u64, Error>(results.into_iter().sum())
     }
     .await;
     let bytes = match result {

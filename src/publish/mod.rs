@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -225,13 +225,12 @@ pub async fn publish(
         }
     }))
     .buffer_unordered(store.concurrency())
-    .collect::<Vec<_>>()
+    // The first failure stops the publish: in-flight uploads are dropped.
+    .try_collect::<Vec<()>>()
     .await;
     pb.finish_and_clear();
     report.requests += requests.load(Ordering::Relaxed);
-    for r in results {
-        r?;
-    }
+    results?;
 
     // The index, last and create-only.
     let idx = VersionIndex {
@@ -303,11 +302,10 @@ pub async fn present_blobs(store: &Store, hashes: Vec<&str>) -> Result<(HashSet<
             Ok::<_, Error>((h.to_string(), store.head(&keys::blob(h)).await?))
         }))
         .buffer_unordered(store.concurrency())
-        .collect::<Vec<_>>()
-        .await;
+        .try_collect::<Vec<_>>()
+        .await?;
         let n = found.len() as u64;
-        for r in found {
-            let (h, meta) = r?;
+        for (h, meta) in found {
             if meta.is_some() {
                 present.insert(h);
             }

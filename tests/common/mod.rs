@@ -91,3 +91,49 @@ pub fn fails(c: &mut Command) -> (i32, String) {
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
 }
+
+pub mod s3;
+
+/// Builds the example site once per test binary (library call) and returns its dist.
+pub fn example_dist() -> &'static Path {
+    use std::sync::OnceLock;
+    static DIST: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, p) = DIST.get_or_init(|| {
+        let t = example_site();
+        let mut o = sitevault::build::BuildOptions::from_config(&sitevault::Config::default());
+        o.src = t.path().join("site");
+        o.out = t.path().join("dist");
+        o.cache_dir = None;
+        sitevault::build::build(&o).unwrap();
+        let p = t.path().join("dist");
+        (t, p)
+    });
+    p
+}
+
+/// A copy of the example dist with one file changed (and rebuilt): a second version.
+pub fn example_dist_v2() -> &'static Path {
+    use std::sync::OnceLock;
+    static DIST: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, p) = DIST.get_or_init(|| {
+        let t = example_site();
+        let idx = t.path().join("site/index.html");
+        let s = std::fs::read_to_string(&idx)
+            .unwrap()
+            .replace("Fresh beans", "Fresher beans");
+        std::fs::write(&idx, s).unwrap();
+        let css = t.path().join("site/css/blog.css");
+        let mut c = std::fs::read_to_string(&css).unwrap();
+        c.push_str("\narticle h1 { color: #6b4226; }\n");
+        std::fs::write(&css, c).unwrap();
+        let mut o = sitevault::build::BuildOptions::from_config(&sitevault::Config::default());
+        o.src = t.path().join("site");
+        o.out = t.path().join("dist");
+        o.cache_dir = None;
+        sitevault::build::build(&o).unwrap();
+        let p = t.path().join("dist");
+        (t, p)
+    });
+    p
+}
+pub mod channels;

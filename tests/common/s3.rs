@@ -1,0 +1,169 @@
+//! A real S3-compatible server for tests: moto, started by `.ci/run` (shared, via
+//! `SITEVAULT_TEST_S3_ENDPOINT`) or by a test itself (`SITEVAULT_TEST_MOTO_SERVER`).
+//! Without either, S3 tests print why they are skipped — unless
+//! `SITEVAULT_TEST_REQUIRE_S3=1` (set by `.ci/run`), which makes that a failure.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn required() -> bool {
+    std::env::var("SITEVAULT_TEST_REQUIRE_S3")
+        .map(|v| v == "1")
+        .unwrap_or(false)
+}
+
+fn skip(why: &str) {
+    if required() {
+        panic!("S3 tests are required (SITEVAULT_TEST_REQUIRE_S3=1) but {why}");
+    }
+    eprintln!("skipped S3 part: {why} (set SITEVAULT_TEST_S3_ENDPOINT or run .ci/run)");
+}
+
+/// Credentials moto accepts; set in this process and passed to child processes.
+pub fn set_aws_env() {
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    std::env::set_var("AWS_REGION", "us-east-1");
+    std::env::remove_var("AWS_ENDPOINT");
+    std::env::remove_var("AWS_SESSION_TOKEN");
+}
+
+/// The shared server's endpoint, or None (skipped, with the reason printed).
+pub fn endpoint() -> Option<String> {
+    match std::env::var("SITEVAULT_TEST_S3_ENDPOINT") {
+        Ok(e) if !e.is_empty() => {
+            set_aws_env();
+            Some(e)
+        }
+        _ => {
+            skip("no S3 server is configured");
+            None
+        }
+    }
+}
+
+fn http(endpoint: &str, method: &str, path: &str) -> std::io::Result<u16> {
+    let addr = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf)?;
+    let head = String::from_utf8_lossy(&buf[..n]);
+    Ok(head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Creates a fresh bucket with a unique name and returns it.
+pub fn bucket(endpoint: &str, tag: &str) -> String {
+    let name = format!(
+        "sv-{}-{}",
+        tag.to_ascii_lowercase().replace('_', "-"),
+        &uuid_like()[..12]
+    );
+    let code = http(endpoint, "PUT", &format!("/{name}")).expect("create bucket");
+    assert!(code == 200, "creating bucket {name}: HTTP {code}");
+    name
+}
+
+fn uuid_like() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let h = blake3::hash(
+        format!(
+            "{t}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        )
+        .as_bytes(),
+    );
+    h.to_hex().to_string()
+}
+
+/// A moto server this test owns; killed on drop.
+pub struct Moto {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    port: u16,
+}
+
+impl Moto {
+    /// Starts moto on a free port (None, with the reason printed, when unavailable).
+    pub fn start() -> Option<Moto> {
+        let bin = match std::env::var("SITEVAULT_TEST_MOTO_SERVER") {
+            Ok(b) if !b.is_empty() => PathBuf::from(b),
+            _ => {
+                skip("no moto_server binary is configured (SITEVAULT_TEST_MOTO_SERVER)");
+                return None;
+            }
+        };
+        set_aws_env();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self::start_on(&bin, port)
+    }
+
+    fn start_on(bin: &PathBuf, port: u16) -> Option<Moto> {
+        let child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let m = Moto {
+            child,
+            endpoint,
+            port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if http(&m.endpoint, "GET", "/moto-api/")
+                .map(|c| c == 200)
+                .unwrap_or(false)
+            {
+                return Some(m);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto did not become ready on {}", m.endpoint);
+    }
+
+    /// Stops the server (the port stays reserved for [`Moto::restart`]).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port (moto keeps no data across restarts).
+    pub fn restart(&mut self) {
+        let bin = PathBuf::from(std::env::var("SITEVAULT_TEST_MOTO_SERVER").unwrap());
+        *self = Self::start_on(&bin, self.port).unwrap();
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A store.toml pointing at `bucket` on `endpoint`.
+pub fn store_toml(endpoint: &str, bucket: &str, extra: &str) -> String {
+    format!(
+        "[store]\nurl = \"s3://{bucket}/site\"\nendpoint = \"{endpoint}\"\nregion = \"us-east-1\"\nallow_http = true\n{extra}"
+    )
+}

@@ -1,0 +1,365 @@
+//! `sitevault publish`, `versions`, `verify`, `pull` as a user runs them, and the
+//! faults the publish protocol must survive.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn built(dir: &Path) {
+    ok(sv(dir).args(["build", "site", "-o", "dist", "-q"]));
+}
+
+fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
+}
+
+fn count_files(dir: &Path) -> usize {
+    if !dir.exists() {
+        return 0;
+    }
+    walkdir(dir)
+}
+
+fn walkdir(dir: &Path) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.file_type().unwrap().is_dir() {
+            n += walkdir(&e.path());
+        } else {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn publish_to_the_default_file_store_then_inspect() {
+    let t = example_site();
+    built(t.path());
+    let r = json(&ok(sv(t.path()).args([
+        "publish",
+        "dist",
+        "--version",
+        "v1.0.0",
+        "--json",
+    ])));
+    for k in [
+        "version",
+        "files",
+        "bytes",
+        "uploaded_blobs",
+        "uploaded_bytes",
+        "skipped_blobs",
+        "requests",
+    ] {
+        assert!(r.get(k).is_some(), "{k} missing in {r}");
+    }
+    assert_eq!(r["version"], "v1.0.0");
+    assert!(t
+        .path()
+        .join(".sitevault/store/versions/v1.0.0/index.json")
+        .exists());
+    let again = ok(sv(t.path()).args(["publish", "dist", "--version", "v1.0.0"]));
+    assert!(again.contains("already published"), "{again}");
+    let list = json(&ok(sv(t.path()).args(["versions", "--json"])));
+    assert_eq!(list[0]["version"], "v1.0.0");
+    assert_eq!(list[0]["state"], "hot");
+    ok(sv(t.path()).args(["verify", "v1.0.0"]));
+    ok(sv(t.path()).args(["pull", "v1.0.0", "-o", "pulled"]));
+    let a = tree(&t.path().join("pulled"));
+    let b: Vec<_> = tree(&t.path().join("dist"))
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(".sitevault"))
+        .collect();
+    assert_eq!(a, b);
+    // A corrupted blob: verify exits 4 and names the file.
+    let idx: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(t.path().join(".sitevault/store/versions/v1.0.0/index.json")).unwrap(),
+    )
+    .unwrap();
+    let hash = idx["files"]["/robots.txt"]["hash"].as_str().unwrap();
+    let blob = t
+        .path()
+        .join(format!(".sitevault/store/blobs/{}/{hash}", &hash[..2]));
+    std::fs::write(&blob, "tampered").unwrap();
+    let (code, err) = fails(sv(t.path()).args(["verify", "v1.0.0"]));
+    assert_eq!(code, 4);
+    assert!(err.contains("/robots.txt"), "{err}");
+}
+
+#[test]
+fn bad_input_is_refused_before_anything_is_written() {
+    let t = example_site();
+    built(t.path());
+    for bad in ["../x", "", &"v".repeat(65), "v 1", "-v1", "v1/x"] {
+        let (code, err) =
+            fails(sv(t.path()).args(["publish", "dist", &format!("--version={bad}")]));
+        assert_eq!(code, 1, "{bad}");
+        assert!(err.contains("invalid version id"), "{bad}: {err}");
+    }
+    let (_, err) =
+        fails(sv(t.path()).args(["publish", "dist", "--version", "v1", "--channel", "Prod"]));
+    assert!(err.contains("invalid channel name"), "{err}");
+    assert!(
+        !t.path().join(".sitevault/store").exists(),
+        "the store was touched"
+    );
+
+    let manifest = t.path().join("dist/.sitevault/manifest.json");
+    let good = std::fs::read_to_string(&manifest).unwrap();
+    // A path escaping the root.
+    let m: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let mut evil = m.clone();
+    let entry = evil["files"]["/robots.txt"].clone();
+    evil["files"]
+        .as_object_mut()
+        .unwrap()
+        .insert("/../../etc/passwd".into(), entry);
+    std::fs::write(&manifest, serde_json::to_string(&evil).unwrap()).unwrap();
+    let (_, err) = fails(sv(t.path()).args(["publish", "dist", "--version", "v1"]));
+    assert!(err.contains("not a clean site path"), "{err}");
+    // A corrupt manifest.
+    std::fs::write(&manifest, &good[..good.len() / 2]).unwrap();
+    let (_, err) = fails(sv(t.path()).args(["publish", "dist", "--version", "v1"]));
+    assert!(
+        err.contains("corrupt build manifest") && err.contains("manifest.json:"),
+        "{err}"
+    );
+    // A file changed after the build.
+    std::fs::write(&manifest, &good).unwrap();
+    std::fs::write(t.path().join("dist/robots.txt"), "changed").unwrap();
+    let (_, err) = fails(sv(t.path()).args(["publish", "dist", "--version", "v1"]));
+    assert!(
+        err.contains("robots.txt: does not match the build manifest"),
+        "{err}"
+    );
+    // A file added after the build.
+    built(t.path());
+    std::fs::write(t.path().join("dist/extra.txt"), "x").unwrap();
+    let (_, err) = fails(sv(t.path()).args(["publish", "dist", "--version", "v1"]));
+    assert!(
+        err.contains("extra.txt: not in the build manifest"),
+        "{err}"
+    );
+    // No dist at all.
+    let (_, err) = fails(sv(t.path()).args(["publish", "nowhere", "--version", "v1"]));
+    assert!(err.contains("run `sitevault build` first"), "{err}");
+    assert_eq!(count_files(&t.path().join(".sitevault/store/versions")), 0);
+}
+
+/// A site with many small files, so that a publish takes long enough to be killed.
+fn big_site(dir: &Path, n: usize) {
+    let site = dir.join("site");
+    std::fs::create_dir_all(site.join("files")).unwrap();
+    for i in 0..n {
+        std::fs::write(
+            site.join(format!("files/f{i:05}.txt")),
+            format!("file number {i}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        site.join("index.html"),
+        "<!doctype html><title>big</title><p>big site</p>",
+    )
+    .unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_publish_killed_part_way_leaves_no_version_and_resumes() {
+    let t = tempfile::tempdir().unwrap();
+    big_site(t.path(), 4000);
+    std::fs::write(t.path().join("store.toml"), "[store]\nconcurrency = 1\n").unwrap();
+    built(t.path());
+    let blobs = t.path().join(".sitevault/store/blobs");
+    let mut child = sv(t.path())
+        .args(["publish", "dist", "--version", "v1", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count_files(&blobs) < 200 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // SIGKILL: no chance to clean up.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let uploaded = count_files(&blobs);
+    assert!(
+        uploaded >= 200 && uploaded < 4001,
+        "killed too late: {uploaded} blobs"
+    );
+    assert!(!t
+        .path()
+        .join(".sitevault/store/versions/v1/index.json")
+        .exists());
+    let list = json(&ok(sv(t.path()).args(["versions", "--json"])));
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        0,
+        "a half-published version is visible"
+    );
+    // The rerun uploads only what is missing.
+    let r = json(&ok(sv(t.path()).args([
+        "publish",
+        "dist",
+        "--version",
+        "v1",
+        "--json",
+    ])));
+    assert_eq!(
+        r["skipped_blobs"].as_u64().unwrap() as usize,
+        count_files(&blobs) - r["uploaded_blobs"].as_u64().unwrap() as usize
+    );
+    assert!(
+        r["skipped_blobs"].as_u64().unwrap() as usize >= uploaded - 1,
+        "{r}"
+    );
+    ok(sv(t.path()).args(["verify", "v1"]));
+}
+
+#[test]
+fn publish_to_s3_sets_attributes_and_skips_present_blobs() {
+    let Some(endpoint) = s3::endpoint() else {
+        return;
+    };
+    let bucket = s3::bucket(&endpoint, "pub");
+    let t = example_site();
+    std::fs::write(
+        t.path().join("store.toml"),
+        s3::store_toml(&endpoint, &bucket, ""),
+    )
+    .unwrap();
+    built(t.path());
+    let r = json(&ok(sv(t.path()).args([
+        "publish",
+        "dist",
+        "--version",
+        "v1",
+        "--json",
+    ])));
+    assert_eq!(r["skipped_blobs"], 0);
+    // One file changed: only its blob (and what references it) is uploaded.
+    let p = t.path().join("site/robots.txt");
+    std::fs::write(&p, "User-agent: *\nDisallow: /private\n").unwrap();
+    built(t.path());
+    let r2 = json(&ok(sv(t.path()).args([
+        "publish",
+        "dist",
+        "--version",
+        "v2",
+        "--json",
+    ])));
+    assert_eq!(r2["uploaded_blobs"], 2, "robots.txt and version.json: {r2}");
+    // Content-Type and Cache-Control on the blob, as a CDN in front of S3 needs them.
+    let pulled = json(&ok(
+        sv(t.path()).args(["pull", "v2", "-o", "pulled", "--json"])
+    ));
+    assert_eq!(pulled["files"], r2["files"]);
+    let m: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(t.path().join("dist/.sitevault/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let (path, e) = m["files"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.ends_with(".css"))
+        .unwrap();
+    let hash = e["hash"].as_str().unwrap();
+    let store = sitevault::store::Store::open(&sitevault::store::StoreSpec {
+        url: format!("s3://{bucket}/site"),
+        endpoint: Some(endpoint.clone()),
+        region: Some("us-east-1".into()),
+        allow_http: Some(true),
+        concurrency: 4,
+        ..Default::default()
+    })
+    .unwrap();
+    let key = object_store::path::Path::from(format!("blobs/{}/{hash}", &hash[..2]));
+    let attrs = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use object_store::ObjectStoreExt;
+        store.inner().get(&key).await.unwrap().attributes
+    });
+    let get = |a: object_store::Attribute| {
+        attrs
+            .get(&a)
+            .map(|v| v.as_ref().to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        get(object_store::Attribute::ContentType).starts_with("text/css"),
+        "{path}: {attrs:?}"
+    );
+    assert_eq!(
+        get(object_store::Attribute::CacheControl),
+        "public, max-age=31536000, immutable"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn s3_server_stopped_mid_publish_then_rerun_completes() {
+    let Some(mut moto) = s3::Moto::start() else {
+        return;
+    };
+    let bucket = s3::bucket(&moto.endpoint, "stop");
+    let t = tempfile::tempdir().unwrap();
+    big_site(t.path(), 1500);
+    std::fs::write(
+        t.path().join("store.toml"),
+        s3::store_toml(&moto.endpoint, &bucket, "concurrency = 2\n"),
+    )
+    .unwrap();
+    built(t.path());
+    let child = sv(t.path())
+        .args(["publish", "dist", "--version", "v1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    moto.stop();
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "publish succeeded with the server down: {err}"
+    );
+    assert!(err.contains("error:") && err.contains("store"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "took {:?} to give up",
+        started.elapsed()
+    );
+    // The server is back (moto keeps nothing across restarts: recreate the bucket).
+    moto.restart();
+    let bucket2 = bucket.clone();
+    let code = {
+        use std::io::{Read, Write};
+        let addr = moto.endpoint.trim_start_matches("http://").to_string();
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(s, "PUT /{bucket2} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+        let mut b = String::new();
+        s.read_to_string(&mut b).unwrap();
+        b
+    };
+    assert!(code.starts_with("HTTP/1.1 200"), "{code}");
+    let r = json(&ok(sv(t.path()).args([
+        "publish",
+        "dist",
+        "--version",
+        "v1",
+        "--json",
+    ])));
+    assert_eq!(r["already_published"], false);
+    ok(sv(t.path()).args(["verify", "v1"]));
+}

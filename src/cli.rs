@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use sitevault::build::{self, BuildOptions};
+use sitevault::channel::{self, record, ChangeOptions, Intent};
 use sitevault::clock;
 use sitevault::publish::{self, PublishOptions};
 use sitevault::store::{Store, StoreSpec};
@@ -51,6 +52,106 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Write a version's files into a folder (verified), to inspect or hand-serve it.
     Pull(PullArgs),
+    /// Start, advance, set, promote or abort a canary rollout on a channel.
+    Rollout(RolloutArgs),
+    /// Remove the canary, or make a previous version stable again (pins the channel).
+    Rollback(RollbackArgs),
+    /// Pin a channel: rollout changes are refused without --force.
+    Pin(PinArgs),
+    /// Lift a channel's pin.
+    Unpin(UnpinArgs),
+    /// What each channel serves: stable, canary and percent, since when, who, pinned.
+    Status(StatusArgs),
+    /// A channel's change log, newest first, with its hash chain verified.
+    History(HistoryArgs),
+}
+
+/// `sitevault rollout`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("op").args(["version", "advance", "promote", "abort"])))]
+pub struct RolloutArgs {
+    /// Channel (e.g. production, staging).
+    pub channel: String,
+    /// Start a canary of this version at the first stage (or --percent).
+    pub version: Option<String>,
+    /// Canary share: with VERSION, where to start; alone, move the running canary there.
+    /// Up to two decimals (0.5, 33.33); 100 promotes.
+    #[arg(long)]
+    pub percent: Option<f64>,
+    /// Move the canary to the next stage ([channels.NAME] stages; 100 promotes).
+    #[arg(long)]
+    pub advance: bool,
+    /// Make the canary stable now.
+    #[arg(long)]
+    pub promote: bool,
+    /// Remove the canary; everyone gets the stable version.
+    #[arg(long)]
+    pub abort: bool,
+    /// Apply even if the channel is pinned (and lift the pin).
+    #[arg(long)]
+    pub force: bool,
+    /// Why (recorded in the log).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who (default: $SITEVAULT_ACTOR, else user@host).
+    #[arg(long)]
+    pub actor: Option<String>,
+}
+
+/// `sitevault rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Channel.
+    pub channel: String,
+    /// Version to make stable (default: remove the canary, or the newest previous).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Why (recorded in the log and in the pin).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who (default: $SITEVAULT_ACTOR, else user@host).
+    #[arg(long)]
+    pub actor: Option<String>,
+}
+
+/// `sitevault pin`.
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Channel.
+    pub channel: String,
+    /// Why (shown to whoever tries to roll out).
+    #[arg(long)]
+    pub reason: String,
+    /// Who (default: $SITEVAULT_ACTOR, else user@host).
+    #[arg(long)]
+    pub actor: Option<String>,
+}
+
+/// `sitevault unpin`.
+#[derive(Debug, Args)]
+pub struct UnpinArgs {
+    /// Channel.
+    pub channel: String,
+    /// Who (default: $SITEVAULT_ACTOR, else user@host).
+    #[arg(long)]
+    pub actor: Option<String>,
+}
+
+/// `sitevault status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Channel (default: every channel in the store).
+    pub channel: Option<String>,
+}
+
+/// `sitevault history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Channel.
+    pub channel: String,
+    /// Show at most N entries.
+    #[arg(long)]
+    pub limit: Option<usize>,
 }
 
 /// `sitevault publish`.
@@ -175,6 +276,212 @@ fn dispatch(cli: &Cli, out: Out) -> Result<i32> {
         Command::Versions => runtime()?.block_on(cmd_versions(cli, &cfg, out)),
         Command::Verify(a) => runtime()?.block_on(cmd_verify(cli, &cfg, a, out)),
         Command::Pull(a) => runtime()?.block_on(cmd_pull(cli, &cfg, a, out)),
+        Command::Rollout(a) => runtime()?.block_on(cmd_rollout(cli, &cfg, a, out)),
+        Command::Rollback(a) => {
+            let intent = Intent::Rollback { to: a.to.clone() };
+            runtime()?.block_on(cmd_change(
+                cli,
+                &cfg,
+                &a.channel,
+                intent,
+                a.actor.as_deref(),
+                a.reason.clone(),
+                false,
+                out,
+            ))
+        }
+        Command::Pin(a) => runtime()?.block_on(cmd_change(
+            cli,
+            &cfg,
+            &a.channel,
+            Intent::Pin,
+            a.actor.as_deref(),
+            Some(a.reason.clone()),
+            false,
+            out,
+        )),
+        Command::Unpin(a) => runtime()?.block_on(cmd_change(
+            cli,
+            &cfg,
+            &a.channel,
+            Intent::Unpin,
+            a.actor.as_deref(),
+            None,
+            false,
+            out,
+        )),
+        Command::Status(a) => runtime()?.block_on(cmd_status(cli, &cfg, a, out)),
+        Command::History(a) => runtime()?.block_on(cmd_history(cli, &cfg, a, out)),
+    }
+}
+
+async fn cmd_rollout(cli: &Cli, cfg: &Config, a: &RolloutArgs, out: Out) -> Result<i32> {
+    let intent = match (&a.version, a.percent, a.advance, a.promote, a.abort) {
+        (Some(v), p, false, false, false) => Intent::Start { version: v.clone(), percent: p },
+        (None, None, true, false, false) => Intent::Advance,
+        (None, Some(p), false, false, false) => Intent::Percent(p),
+        (None, None, false, true, false) => Intent::Promote,
+        (None, None, false, false, true) => Intent::Abort,
+        _ => {
+            return Err(Error::input(
+                "rollout needs one of: VERSION [--percent P], --percent P, --advance, --promote, --abort",
+            ))
+        }
+    };
+    cmd_change(
+        cli,
+        cfg,
+        &a.channel,
+        intent,
+        a.actor.as_deref(),
+        a.reason.clone(),
+        a.force,
+        out,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn cmd_change(
+    cli: &Cli,
+    cfg: &Config,
+    channel: &str,
+    intent: Intent,
+    actor: Option<&str>,
+    reason: Option<String>,
+    force: bool,
+    out: Out,
+) -> Result<i32> {
+    sitevault::ids::check_channel(channel)?;
+    let store = open_store(cli, cfg)?;
+    let opts = ChangeOptions {
+        actor: clock::actor(actor),
+        reason,
+        force,
+        config: cfg.channel(channel),
+    };
+    let r = channel::change(&store, channel, &intent, &opts).await?;
+    if out.json {
+        out.json_value(&r);
+    } else {
+        out.line(&r.message);
+        if matches!(intent, Intent::Rollback { .. }) {
+            out.line(&format!(
+                "{channel} is now pinned; `sitevault unpin {channel}` lets rollouts continue"
+            ));
+        }
+    }
+    Ok(0)
+}
+
+async fn cmd_status(cli: &Cli, cfg: &Config, a: &StatusArgs, out: Out) -> Result<i32> {
+    let store = open_store(cli, cfg)?;
+    let channels = match &a.channel {
+        Some(c) => vec![c.clone()],
+        None => channel::list(&store).await?,
+    };
+    let mut all = Vec::new();
+    for c in &channels {
+        all.push(channel::status(&store, c).await?);
+    }
+    if out.json {
+        if a.channel.is_some() {
+            out.json_value(&all[0]);
+        } else {
+            out.json_value(&all);
+        }
+        return Ok(0);
+    }
+    if all.is_empty() {
+        out.line("no channels yet (start one with `sitevault rollout CHANNEL VERSION`)");
+    }
+    for s in all {
+        if s.generation == 0 {
+            out.line(&format!("{}: no releases yet", s.channel));
+            continue;
+        }
+        out.line(&format!("{}: {}", s.channel, s.state.summary()));
+        if let Some(c) = &s.state.canary {
+            out.line(&format!(
+                "  canary    {} at {}% (stage {}), since {}",
+                c.version,
+                record::fmt_percent(c.percent),
+                c.stage,
+                c.started_at
+            ));
+        }
+        if !s.state.previous.is_empty() {
+            out.line(&format!("  previous  {}", s.state.previous.join(", ")));
+        }
+        out.line(&format!(
+            "  last      {} by {} at {}",
+            s.action.as_deref().unwrap_or("-"),
+            s.by.as_deref().unwrap_or("-"),
+            s.since.as_deref().unwrap_or("-")
+        ));
+        match &s.state.pinned {
+            Some(p) => out.line(&format!(
+                "  pinned    by {} at {}: {}",
+                p.by, p.at, p.reason
+            )),
+            None => out.line("  pinned    no"),
+        }
+        let mg = s
+            .manifest_generation
+            .map(|g| g.to_string())
+            .unwrap_or_else(|| "missing".into());
+        let note = if s.repaired {
+            " (manifest was behind the log: repaired)"
+        } else {
+            ""
+        };
+        out.line(&format!(
+            "  generation log {} / manifest {mg}{note}",
+            s.generation
+        ));
+    }
+    Ok(0)
+}
+
+async fn cmd_history(cli: &Cli, cfg: &Config, a: &HistoryArgs, out: Out) -> Result<i32> {
+    sitevault::ids::check_channel(&a.channel)?;
+    let store = open_store(cli, cfg)?;
+    let mut h = channel::log::history(&store, &a.channel).await?;
+    if h.entries.is_empty() {
+        return Err(Error::input(format!(
+            "channel {} has no history in {}",
+            a.channel,
+            store.url()
+        )));
+    }
+    if let Some(n) = a.limit {
+        h.entries.truncate(n);
+    }
+    if out.json {
+        out.json_value(&h);
+    } else {
+        for e in &h.entries {
+            let reason = e
+                .reason
+                .as_ref()
+                .map(|r| format!(" — {r}"))
+                .unwrap_or_default();
+            out.line(&format!(
+                "{:>5}  {}  {:<18} {:<9} {} → {}{reason}",
+                e.generation, e.at, e.actor, e.action, e.from, e.to
+            ));
+        }
+        match &h.chain_error {
+            None => out.line(&format!(
+                "hash chain verified ({} records)",
+                h.entries.len()
+            )),
+            Some(e) => eprintln!("error: hash chain broken: {e}"),
+        }
+    }
+    match h.chain_error {
+        None => Ok(0),
+        Some(_) => Ok(4),
     }
 }
 
@@ -415,13 +722,22 @@ pub fn human_bytes(n: u64) -> String {
 
 async fn publish_rollout(
     _cli: &Cli,
-    _cfg: &Config,
-    _store: &Store,
+    cfg: &Config,
+    store: &Store,
     channel: &str,
-    _version: &str,
-    _actor: Option<&str>,
+    version: &str,
+    actor: Option<&str>,
 ) -> Result<serde_json::Value> {
-    Err(Error::input(format!(
-        "publish --channel {channel}: channels are not available yet; the version was published, roll it out later"
-    )))
+    let opts = ChangeOptions {
+        actor: clock::actor(actor),
+        reason: None,
+        force: false,
+        config: cfg.channel(channel),
+    };
+    let intent = Intent::Start {
+        version: version.to_string(),
+        percent: None,
+    };
+    let r = channel::change(store, channel, &intent, &opts).await?;
+    Ok(serde_json::to_value(&r).unwrap_or_default())
 }

@@ -298,8 +298,13 @@ fn same_or_refuse(
 pub async fn present_blobs(store: &Store, hashes: Vec<&str>) -> Result<(HashSet<String>, u64)> {
     let mut present = HashSet::new();
     if hashes.len() <= HEAD_LIMIT {
-        let found = futures::stream::iter(hashes.into_iter().map(|h| async move {
-            Ok::<_, Error>((h.to_string(), store.head(&keys::blob(h)).await?))
+        let owned: Vec<String> = hashes.into_iter().map(str::to_string).collect();
+        let found = futures::stream::iter(owned.into_iter().map(|h| {
+            let store = store.clone();
+            async move {
+                let meta = store.head(&keys::blob(&h)).await?;
+                Ok::<_, Error>((h, meta))
+            }
         }))
         .buffer_unordered(store.concurrency())
         .try_collect::<Vec<_>>()

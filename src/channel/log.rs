@@ -1,0 +1,300 @@
+//! The channel log: finding the newest generation, writing the next one create-only,
+//! keeping the manifest a faithful projection, and verifying the hash chain.
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use serde::Serialize;
+
+use super::record::{ChannelVersion, LogRecord, Manifest};
+use crate::error::{Error, Result};
+use crate::publish::index::check_schema;
+use crate::store::{keys, Attrs, Created, Store};
+
+/// The newest record of a channel, as read.
+#[derive(Debug, Clone)]
+pub struct Head {
+    /// Newest generation (0 when the channel has no log yet).
+    pub generation: u64,
+    /// The newest record.
+    pub record: Option<LogRecord>,
+    /// blake3 of the newest record's bytes.
+    pub hash: Option<String>,
+    /// Generation the manifest showed before this read (None: missing or unreadable).
+    pub manifest_generation: Option<u64>,
+    /// The manifest lagged or was unreadable and was rewritten.
+    pub repaired: bool,
+}
+
+fn parse_record(bytes: &[u8], key: &str) -> Result<LogRecord> {
+    let v: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Integrity(format!("{key}: corrupt log record ({e})")))?;
+    check_schema(v.get("schema").and_then(|s| s.as_u64()).unwrap_or(0), key)?;
+    serde_json::from_value(v)
+        .map_err(|e| Error::Integrity(format!("{key}: corrupt log record ({e})")))
+}
+
+/// Reads one log record and its hash (`None` when it does not exist).
+pub async fn read_record(
+    store: &Store,
+    channel: &str,
+    generation: u64,
+) -> Result<Option<(LogRecord, String, Bytes)>> {
+    let key = keys::channel_log(channel, generation);
+    match store.get(&key).await? {
+        Some(b) => {
+            let r = parse_record(&b, &key)?;
+            let h = blake3::hash(&b).to_hex().to_string();
+            Ok(Some((r, h, b)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Every generation number present in the log, ascending.
+pub async fn generations(store: &Store, channel: &str) -> Result<Vec<u64>> {
+    let mut gens: Vec<u64> = store
+        .list(&keys::channel_log_prefix(channel))
+        .await?
+        .into_iter()
+        .filter_map(|m| m.location.filename()?.strip_suffix(".json")?.parse().ok())
+        .collect();
+    gens.sort_unstable();
+    Ok(gens)
+}
+
+/// Reads the manifest: `Ok(None)` when missing, `Err` for a newer schema, and
+/// `Ok(Some(None))` when present but unreadable (it will be rebuilt from the log).
+async fn read_manifest(store: &Store, channel: &str) -> Result<Option<Option<Manifest>>> {
+    let key = keys::channel_manifest(channel);
+    let Some(b) = store.get(&key).await? else {
+        return Ok(None);
+    };
+    let v: serde_json::Value = match serde_json::from_slice(&b) {
+        Ok(v) => v,
+        Err(_) => return Ok(Some(None)),
+    };
+    check_schema(v.get("schema").and_then(|s| s.as_u64()).unwrap_or(0), &key)?;
+    Ok(Some(serde_json::from_value(v).ok()))
+}
+
+/// Finds the newest record. Fast path: the manifest's generation, then probe the
+/// next ones; without a usable manifest, list the log. A lagging or unreadable
+/// manifest is rewritten (every command that reads a channel repairs it).
+pub async fn head(store: &Store, channel: &str) -> Result<Head> {
+    let manifest = read_manifest(store, channel).await?;
+    let manifest_generation = manifest
+        .as_ref()
+        .and_then(|m| m.as_ref().map(|m| m.generation));
+    let mut newest: Option<(LogRecord, String)> = None;
+    if let Some(g) = manifest_generation.filter(|g| *g > 0) {
+        if let Some((r, h, _)) = read_record(store, channel, g).await? {
+            newest = Some((r, h));
+            let mut next = g + 1;
+            while let Some((r, h, _)) = read_record(store, channel, next).await? {
+                newest = Some((r, h));
+                next += 1;
+            }
+        }
+    }
+    if newest.is_none() {
+        if let Some(&g) = generations(store, channel).await?.last() {
+            let mut next = g;
+            while let Some((r, h, _)) = read_record(store, channel, next).await? {
+                newest = Some((r, h));
+                next += 1;
+            }
+        }
+    }
+    let Some((record, hash)) = newest else {
+        return Ok(Head {
+            generation: 0,
+            record: None,
+            hash: None,
+            manifest_generation,
+            repaired: false,
+        });
+    };
+    let mut repaired = false;
+    if manifest_generation != Some(record.generation) {
+        project(store, &record).await?;
+        repaired = true;
+    }
+    Ok(Head {
+        generation: record.generation,
+        record: Some(record),
+        hash: Some(hash),
+        manifest_generation,
+        repaired,
+    })
+}
+
+/// Overwrites `manifest.json` and `version.json` with the projection of `record`.
+pub async fn project(store: &Store, record: &LogRecord) -> Result<()> {
+    let attrs = Attrs {
+        content_type: Some("application/json".into()),
+        cache_control: Some("public, max-age=0, must-revalidate".into()),
+        ..Default::default()
+    };
+    let m = serde_json::to_vec(&Manifest::from_record(record))
+        .map_err(|e| Error::input(e.to_string()))?;
+    store
+        .put_overwrite(
+            &keys::channel_manifest(&record.channel),
+            Bytes::from(m),
+            &attrs,
+        )
+        .await?;
+    let v = serde_json::to_vec(&ChannelVersion::from_record(record))
+        .map_err(|e| Error::input(e.to_string()))?;
+    store
+        .put_overwrite(
+            &keys::channel_version(&record.channel),
+            Bytes::from(v),
+            &attrs,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Writes `record` as its generation, create-only. `Ok(false)`: another writer took
+/// that generation first.
+pub async fn append(store: &Store, record: &LogRecord) -> Result<bool> {
+    let body = serde_json::to_vec(record).map_err(|e| Error::input(e.to_string()))?;
+    let key = keys::channel_log(&record.channel, record.generation);
+    let attrs = Attrs {
+        content_type: Some("application/json".into()),
+        ..Default::default()
+    };
+    Ok(store.put_create(&key, Bytes::from(body), &attrs).await? == Created::Created)
+}
+
+/// After a successful append: project it, then re-read and re-project while newer
+/// generations exist, so concurrent writers converge on the newest.
+pub async fn publish_projection(store: &Store, record: &LogRecord) -> Result<()> {
+    project(store, record).await?;
+    let mut g = record.generation;
+    loop {
+        let mut newest = None;
+        while let Some((r, _, _)) = read_record(store, &record.channel, g + 1).await? {
+            g += 1;
+            newest = Some(r);
+        }
+        match newest {
+            Some(r) => project(store, &r).await?,
+            None => return Ok(()),
+        }
+    }
+}
+
+/// One entry of `sitevault history`.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    /// Generation.
+    pub generation: u64,
+    /// When.
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// State before (summary).
+    pub from: String,
+    /// State after (summary).
+    pub to: String,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// The log, newest first, and where the hash chain breaks (if it does).
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    /// Channel.
+    pub channel: String,
+    /// Entries, newest first.
+    pub entries: Vec<HistoryEntry>,
+    /// `None` when the chain verifies; otherwise what is wrong, naming the generation.
+    pub chain_error: Option<String>,
+}
+
+/// Reads the whole log and verifies its hash chain.
+pub async fn history(store: &Store, channel: &str) -> Result<History> {
+    let gens = generations(store, channel).await?;
+    let records: Vec<(u64, Option<Bytes>)> =
+        futures::stream::iter(gens.into_iter().map(|g| async move {
+            Ok::<_, Error>((g, store.get(&keys::channel_log(channel, g)).await?))
+        }))
+        .buffered(store.concurrency())
+        .try_collect()
+        .await?;
+    let mut entries = Vec::new();
+    let mut chain_error: Option<String> = None;
+    let mut prev_hash: Option<String> = None;
+    let mut prev_state: Option<super::record::ChannelState> = None;
+    let mut expected = 1u64;
+    for (g, bytes) in records {
+        let Some(bytes) = bytes else { continue };
+        let key = keys::channel_log(channel, g);
+        let note = |e: String, chain_error: &mut Option<String>| {
+            if chain_error.is_none() {
+                *chain_error = Some(e);
+            }
+        };
+        if g != expected {
+            note(
+                format!("generation {expected} is missing (next is {g})"),
+                &mut chain_error,
+            );
+        }
+        expected = g + 1;
+        let hash = blake3::hash(&bytes).to_hex().to_string();
+        match parse_record(&bytes, &key) {
+            Ok(r) => {
+                if r.generation != g {
+                    note(
+                        format!(
+                            "generation {g}: record says generation {} (moved or reordered)",
+                            r.generation
+                        ),
+                        &mut chain_error,
+                    );
+                }
+                if r.prev != prev_hash {
+                    note(format!("generation {g}: previous-record hash does not match generation {} (edited or reordered)", g.saturating_sub(1)), &mut chain_error);
+                }
+                let from = prev_state
+                    .as_ref()
+                    .map(|s| s.summary())
+                    .unwrap_or_else(|| "empty".into());
+                entries.push(HistoryEntry {
+                    generation: g,
+                    at: r.at.clone(),
+                    actor: r.actor.clone(),
+                    action: r.action.clone(),
+                    from,
+                    to: r.state.summary(),
+                    reason: r.reason.clone(),
+                });
+                prev_state = Some(r.state);
+            }
+            Err(e) => {
+                note(format!("generation {g}: {e}"), &mut chain_error);
+                entries.push(HistoryEntry {
+                    generation: g,
+                    at: String::new(),
+                    actor: String::new(),
+                    action: "corrupt".into(),
+                    from: String::new(),
+                    to: String::new(),
+                    reason: None,
+                });
+            }
+        }
+        prev_hash = Some(hash);
+    }
+    entries.reverse();
+    Ok(History {
+        channel: channel.to_string(),
+        entries,
+        chain_error,
+    })
+}

@@ -34,6 +34,9 @@ pub struct Cli {
     /// Print the result as JSON on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Parse the command line and stop (used to check scripts and CI workflows).
+    #[arg(long, global = true, hide = true)]
+    pub check_args: bool,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -269,6 +272,10 @@ pub fn run() -> i32 {
 }
 
 fn dispatch(cli: &Cli, out: Out) -> Result<i32> {
+    if cli.check_args {
+        println!("{:?}", cli.command);
+        return Ok(0);
+    }
     let cfg = Config::load(cli.config.as_deref())?;
     match &cli.command {
         Command::Build(a) => cmd_build(&cfg, a, out),

@@ -332,7 +332,8 @@ pub async fn change(
 ) -> Result<ChangeReport> {
     crate::ids::check_channel(channel)?;
     if let Intent::Start { version, .. } | Intent::Rollback { to: Some(version) } = intent {
-        crate::ids::check_version(version)?;
+        // An unknown or archived version is the first thing to say.
+        index::require(store, version).await?;
     }
     let started = Instant::now();
     let mut first_seen: Option<(u64, ChannelState)> = None;

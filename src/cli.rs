@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use sitevault::build::{self, BuildOptions};
 use sitevault::channel::{self, record, ChangeOptions, Intent};
 use sitevault::clock;
+use sitevault::edge::serve::ServeOptions;
 use sitevault::publish::{self, PublishOptions};
 use sitevault::store::{Store, StoreSpec};
 use sitevault::{Config, Error, Result};
@@ -67,6 +68,22 @@ pub enum Command {
     Status(StatusArgs),
     /// A channel's change log, newest first, with its hash chain verified.
     History(HistoryArgs),
+    /// Serve a channel over HTTP, routing each visitor by the channel manifest.
+    Serve(ServeArgs),
+}
+
+/// `sitevault serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Channel whose manifest routes visitors.
+    #[arg(long)]
+    pub channel: String,
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// How often the manifest is re-read (e.g. 5s, 500ms).
+    #[arg(long, default_value = "5s")]
+    pub ttl: String,
 }
 
 /// `sitevault rollout`.
@@ -319,7 +336,54 @@ fn dispatch(cli: &Cli, out: Out) -> Result<i32> {
         )),
         Command::Status(a) => runtime()?.block_on(cmd_status(cli, &cfg, a, out)),
         Command::History(a) => runtime()?.block_on(cmd_history(cli, &cfg, a, out)),
+        Command::Serve(a) => runtime()?.block_on(cmd_serve(cli, &cfg, a, out)),
     }
+}
+
+async fn cmd_serve(cli: &Cli, cfg: &Config, a: &ServeArgs, out: Out) -> Result<i32> {
+    sitevault::ids::check_channel(&a.channel)?;
+    let store = open_store(cli, cfg)?;
+    let mut opts = ServeOptions::new(&a.channel);
+    opts.listen = a.listen;
+    opts.ttl = sitevault::config::parse_duration(&a.ttl)
+        .map_err(|e| Error::input(format!("--ttl: {e}")))?;
+    let shutdown = async {
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => return,
+                };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = term.recv() => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    };
+    let channel = a.channel.clone();
+    let url = store.url().to_string();
+    sitevault::edge::serve::serve(store, opts, shutdown, move |addr| {
+        if out.json {
+            println!(
+                "{}",
+                serde_json::json!({"listening": format!("http://{addr}"), "channel": channel})
+            );
+        } else if !out.quiet {
+            println!("serving channel {channel} from {url} on http://{addr} (Ctrl-C stops)");
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    })
+    .await?;
+    if !out.quiet && !out.json {
+        eprintln!("stopped");
+    }
+    Ok(0)
 }
 
 async fn cmd_rollout(cli: &Cli, cfg: &Config, a: &RolloutArgs, out: Out) -> Result<i32> {

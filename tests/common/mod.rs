@@ -137,3 +137,4 @@ pub fn example_dist_v2() -> &'static Path {
     p
 }
 pub mod channels;
+pub mod http;

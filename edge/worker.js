@@ -1,0 +1,237 @@
+// sitevault edge worker (Cloudflare Workers module syntax).
+//
+// Reads a channel's manifest and version indexes from ORIGIN (a base URL where the
+// store's keys are readable over HTTP: an S3/R2 public endpoint, or a static server
+// over a file:// store folder), routes each visitor exactly like `sitevault serve`
+// (same rule, same vectors), and serves the routed version's blobs.
+//
+// Bindings: ORIGIN (required), CHANNEL (default "production"), MANIFEST_TTL_MS (default 5000).
+
+const encoder = new TextEncoder();
+
+/** 32-bit FNV-1a of a string's UTF-8 bytes. */
+export function fnv1a32(text) {
+  let h = 0x811c9dc5;
+  for (const b of encoder.encode(text)) {
+    h ^= b;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** The visitor's bucket (0..10000) for a canary version. */
+export function bucket(canaryVersion, uid) {
+  return fnv1a32(canaryVersion + ":" + uid) % 10000;
+}
+
+/** The version to serve: override (only current stable or canary), canary share, else stable. */
+export function decide(manifest, uid, overrideVersion) {
+  const canary = manifest.canary;
+  if (overrideVersion) {
+    if (overrideVersion === manifest.stable) return manifest.stable;
+    if (canary && overrideVersion === canary.version) return canary.version;
+  }
+  if (canary && bucket(canary.version, uid) < Math.round(canary.percent * 100)) {
+    return canary.version;
+  }
+  return manifest.stable || (canary ? canary.version : null);
+}
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+const REVALIDATE = "public, max-age=0, must-revalidate";
+const FINGERPRINT = /\.[0-9a-f]{10,64}\./;
+
+/** A clean site path, or null for traversal, encoded `..`, `//`, NUL, over-long paths. */
+export function cleanPath(raw) {
+  if (raw.length > 2048 || !raw.startsWith("/")) return null;
+  let p;
+  try {
+    p = decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+  if (p.length > 1024 || p.includes("\0") || p.includes("\\") || p.includes("//")) return null;
+  if (p.split("/").some((s) => s === ".." || s === ".")) return null;
+  return p;
+}
+
+function cookie(request, name) {
+  const header = request.headers.get("cookie") || "";
+  for (const part of header.split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      const v = part.slice(i + 1).trim();
+      if (v && v.length <= 128) return v;
+    }
+  }
+  return null;
+}
+
+function text(status, body, extra = {}) {
+  return new Response(body + "\n", {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...extra },
+  });
+}
+
+// Per-isolate state: the manifest (with its TTL) and immutable version indexes.
+const state = { manifest: null, etag: null, readAt: 0, indexes: new Map(), refreshing: null };
+
+async function refreshManifest(env) {
+  const channel = env.CHANNEL || "production";
+  const url = `${env.ORIGIN.replace(/\/$/, "")}/channels/${channel}/manifest.json`;
+  const headers = state.etag ? { "if-none-match": state.etag } : {};
+  try {
+    const r = await fetch(url, { headers });
+    if (r.status === 304 && state.manifest) {
+      state.readAt = Date.now();
+      return;
+    }
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+    const m = await r.json();
+    if (typeof m.schema !== "number" || m.schema > 1) throw new Error(`${url}: unsupported schema ${m.schema}`);
+    state.manifest = m;
+    state.etag = r.headers.get("etag");
+    state.readAt = Date.now();
+  } catch (e) {
+    // Keep the last good manifest; say so once per failure.
+    console.log(`manifest refresh failed, keeping the last good one: ${e}`);
+    state.readAt = Date.now();
+  }
+}
+
+async function manifest(env) {
+  const ttl = Number(env.MANIFEST_TTL_MS || 5000);
+  if (!state.manifest || Date.now() - state.readAt >= ttl) {
+    if (!state.refreshing) {
+      state.refreshing = refreshManifest(env).finally(() => {
+        state.refreshing = null;
+      });
+    }
+    await state.refreshing;
+  }
+  return state.manifest;
+}
+
+async function versionIndex(env, version) {
+  const cached = state.indexes.get(version);
+  if (cached) return cached;
+  const r = await fetch(`${env.ORIGIN.replace(/\/$/, "")}/versions/${version}/index.json`);
+  if (!r.ok) return null;
+  const idx = await r.json();
+  if (state.indexes.size >= 64) state.indexes.clear();
+  state.indexes.set(version, idx);
+  return idx;
+}
+
+function lookup(idx, path) {
+  const candidates = path.endsWith("/") ? [path + "index.html"] : [path, path + "/index.html", path + ".html"];
+  for (const c of candidates) {
+    if (Object.prototype.hasOwnProperty.call(idx.files, c)) return idx.files[c];
+  }
+  return null;
+}
+
+function parseRange(header, size) {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header || "");
+  if (!m || (m[1] === "" && m[2] === "")) return null;
+  let start;
+  let end;
+  if (m[1] === "") {
+    const n = Number(m[2]);
+    if (n === 0) return "invalid";
+    start = Math.max(0, size - n);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start > end || start >= size) return "invalid";
+  return [start, end];
+}
+
+async function fileResponse(env, request, entry, status) {
+  const etag = `"${entry.hash}"`;
+  const headers = {
+    "content-type": entry.type,
+    "cache-control": status === 200 && entry.cache === "immutable" ? IMMUTABLE : REVALIDATE,
+    etag,
+    "accept-ranges": "bytes",
+  };
+  if (status === 200) {
+    const inm = request.headers.get("if-none-match");
+    if (inm && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
+      return new Response(null, { status: 304, headers });
+    }
+  }
+  const range = status === 200 ? parseRange(request.headers.get("range"), entry.size) : null;
+  if (range === "invalid") {
+    return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${entry.size}` } });
+  }
+  const blobUrl = `${env.ORIGIN.replace(/\/$/, "")}/blobs/${entry.hash.slice(0, 2)}/${entry.hash}`;
+  if (request.method === "HEAD") {
+    const len = range ? range[1] - range[0] + 1 : entry.size;
+    const extra = range ? { "content-range": `bytes ${range[0]}-${range[1]}/${entry.size}` } : {};
+    return new Response(null, { status: range ? 206 : status, headers: { ...headers, ...extra, "content-length": String(len) } });
+  }
+  const r = await fetch(blobUrl);
+  if (!r.ok) return text(502, "blob unavailable");
+  if (range) {
+    const body = (await r.arrayBuffer()).slice(range[0], range[1] + 1);
+    return new Response(body, {
+      status: 206,
+      headers: { ...headers, "content-range": `bytes ${range[0]}-${range[1]}/${entry.size}` },
+    });
+  }
+  return new Response(r.body, { status, headers });
+}
+
+async function serveVersion(env, request, m, version, path) {
+  const idx = await versionIndex(env, version);
+  if (!idx) return text(502, "version index unavailable");
+  const entry = lookup(idx, path);
+  if (entry) return fileResponse(env, request, entry, 200);
+  // Skew protection: fingerprinted assets of the previous and canary versions.
+  if (FINGERPRINT.test(path.split("/").pop())) {
+    const others = [...(m.previous || []), m.canary && m.canary.version, m.stable].filter((v) => v && v !== version);
+    for (const other of others) {
+      const oidx = await versionIndex(env, other);
+      if (oidx && Object.prototype.hasOwnProperty.call(oidx.files, path)) {
+        return fileResponse(env, request, oidx.files[path], 200);
+      }
+    }
+  }
+  if (Object.prototype.hasOwnProperty.call(idx.files, "/404.html")) {
+    return fileResponse(env, request, idx.files["/404.html"], 404);
+  }
+  return text(404, "not found");
+}
+
+export default {
+  async fetch(request, env) {
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return text(405, "only GET and HEAD", { allow: "GET, HEAD" });
+    }
+    const url = new URL(request.url);
+    const path = cleanPath(url.pathname);
+    if (path === null) return text(400, "bad path");
+    const m = await manifest(env);
+    if (!m) return text(503, "no manifest for this channel yet");
+    const routingCfg = m.routing || {};
+    const cookieName = routingCfg.cookie || "sv_uid";
+    const overrideHeader = routingCfg.override_header || "x-sitevault-version";
+    let uid = cookie(request, cookieName);
+    const newUid = !uid;
+    if (newUid) uid = crypto.randomUUID();
+    const override = request.headers.get(overrideHeader) || url.searchParams.get("sv-version");
+    const version = decide(m, uid, override);
+    if (!version) return text(503, "the channel has no version yet");
+    const inner = await serveVersion(env, request, m, version, path);
+    const response = new Response(inner.body, inner);
+    response.headers.set("x-sitevault-version", version);
+    if (newUid) {
+      response.headers.append("set-cookie", `${cookieName}=${uid}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly`);
+    }
+    return response;
+  },
+};

@@ -1,0 +1,522 @@
+//! The edge, end to end: `sitevault serve` and the Cloudflare Worker (in workerd)
+//! run the same rollout scenario against the same store.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::http::{get, request};
+use common::*;
+
+/// Kills a child process on drop.
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Project {
+    dir: tempfile::TempDir,
+    /// A fingerprinted path that exists only in v1.
+    v1_only_asset: String,
+}
+
+/// v1 stable on production, v2 published (index.html and blog.css changed).
+fn project() -> Project {
+    let t = example_site();
+    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q"]));
+    ok(sv(t.path()).args([
+        "publish",
+        "dist",
+        "--version",
+        "v1",
+        "--channel",
+        "production",
+        "-q",
+    ]));
+    let m1: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(t.path().join("dist/.sitevault/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let v1_blog = m1["files"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| k.starts_with("/css/blog."))
+        .unwrap()
+        .clone();
+    let idx = t.path().join("site/index.html");
+    std::fs::write(
+        &idx,
+        std::fs::read_to_string(&idx)
+            .unwrap()
+            .replace("Fresh beans", "Fresher beans"),
+    )
+    .unwrap();
+    let css = t.path().join("site/css/blog.css");
+    std::fs::write(
+        &css,
+        std::fs::read_to_string(&css).unwrap() + "\narticle h1 { color: #6b4226; }\n",
+    )
+    .unwrap();
+    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q"]));
+    ok(sv(t.path()).args(["publish", "dist", "--version", "v2", "-q"]));
+    Project {
+        dir: t,
+        v1_only_asset: v1_blog,
+    }
+}
+
+fn version_of(addr: &str, path: &str, uid: &str) -> String {
+    let r = get(addr, path, &[("cookie", &format!("sv_uid={uid}"))]);
+    assert_eq!(r.status, 200, "{path}: {}", r.text());
+    r.header("x-sitevault-version").unwrap().to_string()
+}
+
+const VISITORS: usize = 2000;
+
+fn wait_for(ttl: Duration, addr: &str, what: &str, pred: impl Fn(&str) -> bool) -> Duration {
+    let started = Instant::now();
+    let deadline = ttl + Duration::from_secs(1);
+    loop {
+        let all = (0..200).all(|i| pred(&version_of(addr, "/", &format!("probe-{i}"))));
+        if all {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < deadline + Duration::from_secs(2),
+            "{what}: not seen within {:?}",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The rollout scenario of the edge contract, against any edge at `addr`.
+fn scenario(p: &Project, addr: &str, ttl: Duration) {
+    let dir = p.dir.path();
+    // Stable only: everyone gets v1, a cookie is set when absent.
+    let r = get(addr, "/", &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-sitevault-version"), Some("v1"));
+    let cookie = r.header("set-cookie").expect("routing cookie set");
+    assert!(
+        cookie.starts_with("sv_uid=")
+            && cookie.contains("Path=/")
+            && cookie.contains("Max-Age=31536000"),
+        "{cookie}"
+    );
+    assert_eq!(
+        r.header("cache-control"),
+        Some("public, max-age=0, must-revalidate")
+    );
+    assert!(r.text().contains("Fresh beans"));
+
+    // Canary at 10 %.
+    ok(sv(dir).args(["rollout", "production", "v2", "--percent", "10", "-q"]));
+    wait_for(ttl, addr, "canary manifest", |_| true);
+    std::thread::sleep(ttl + Duration::from_millis(300));
+    let first: Vec<String> = (0..VISITORS)
+        .map(|i| version_of(addr, "/", &format!("visitor-{i}")))
+        .collect();
+    let share = first.iter().filter(|v| *v == "v2").count() as f64 / VISITORS as f64;
+    assert!(
+        (0.08..=0.12).contains(&share),
+        "canary share {share} outside 10 ± 2 %"
+    );
+    for i in (0..VISITORS).step_by(4) {
+        assert_eq!(
+            version_of(addr, "/", &format!("visitor-{i}")),
+            first[i],
+            "visitor-{i} switched versions"
+        );
+    }
+    // The canary page really is v2.
+    let i = first.iter().position(|v| v == "v2").unwrap();
+    assert!(
+        get(addr, "/", &[("cookie", &format!("sv_uid=visitor-{i}"))])
+            .text()
+            .contains("Fresher beans")
+    );
+    // QA override: honoured for current versions only.
+    let r = get(
+        addr,
+        "/",
+        &[
+            ("cookie", "sv_uid=visitor-0"),
+            ("x-sitevault-version", "v2"),
+        ],
+    );
+    assert_eq!(r.header("x-sitevault-version"), Some("v2"));
+    let r = get(addr, "/?sv-version=v2", &[("cookie", "sv_uid=visitor-0")]);
+    assert_eq!(r.header("x-sitevault-version"), Some("v2"));
+    let r = get(
+        addr,
+        "/",
+        &[
+            ("cookie", &format!("sv_uid=visitor-{i}")),
+            ("x-sitevault-version", "v0"),
+        ],
+    );
+    assert_eq!(r.header("x-sitevault-version"), Some("v2"));
+
+    // 10 → 25 %: everyone who had v2 keeps it.
+    ok(sv(dir).args(["rollout", "production", "--advance", "-q"]));
+    std::thread::sleep(ttl + Duration::from_millis(300));
+    let second: Vec<String> = (0..VISITORS)
+        .map(|i| version_of(addr, "/", &format!("visitor-{i}")))
+        .collect();
+    for (i, v) in first.iter().enumerate() {
+        if v == "v2" {
+            assert_eq!(second[i], "v2", "visitor-{i} left the canary when it grew");
+        }
+    }
+    let share = second.iter().filter(|v| *v == "v2").count() as f64 / VISITORS as f64;
+    assert!((0.22..=0.28).contains(&share), "share at 25 %: {share}");
+
+    // Files: headers, 304, HEAD, Range, 404 page, version.json, skew protection.
+    let v1_visitor = format!("visitor-{}", second.iter().position(|v| v == "v1").unwrap());
+    let ck = format!("sv_uid={v1_visitor}");
+    let r = get(addr, &p.v1_only_asset, &[("cookie", &ck)]);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert!(r.header("content-type").unwrap().starts_with("text/css"));
+    let etag = r.header("etag").unwrap().to_string();
+    assert_eq!(etag, format!("\"{}\"", blake3::hash(&r.body).to_hex()));
+    let r304 = get(
+        addr,
+        &p.v1_only_asset,
+        &[("cookie", &ck), ("if-none-match", &etag)],
+    );
+    assert_eq!(r304.status, 304);
+    assert!(r304.body.is_empty());
+    let head = request(addr, "HEAD", "/robots.txt", &[("cookie", &ck)]);
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    let full = get(addr, "/robots.txt", &[("cookie", &ck)]);
+    assert_eq!(
+        head.header("content-length").map(|s| s.to_string()),
+        Some(full.body.len().to_string())
+    );
+    let part = get(
+        addr,
+        "/robots.txt",
+        &[("cookie", &ck), ("range", "bytes=0-9")],
+    );
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, full.body[..10]);
+    assert_eq!(
+        part.header("content-range"),
+        Some(format!("bytes 0-9/{}", full.body.len()).as_str())
+    );
+    let nf = get(addr, "/no/such/page", &[("cookie", &ck)]);
+    assert_eq!(nf.status, 404);
+    assert!(nf.text().contains("We could not find that page"));
+    let vj = get(addr, "/version.json", &[("cookie", &ck)]);
+    assert_eq!(vj.status, 200);
+    assert!(vj.text().contains("\"build\""));
+    assert_eq!(get(addr, "/about/", &[("cookie", &ck)]).status, 200);
+    assert_eq!(get(addr, "/about", &[("cookie", &ck)]).status, 200);
+
+    // Promote v2: a page of v1 still open in a tab keeps getting its assets.
+    ok(sv(dir).args(["rollout", "production", "--promote", "-q"]));
+    wait_for(ttl, addr, "promotion", |v| v == "v2");
+    let r = get(addr, &p.v1_only_asset, &[("cookie", &ck)]);
+    assert_eq!(
+        r.status, 200,
+        "skew protection: v1 asset gone after promotion"
+    );
+    assert_eq!(r.header("x-sitevault-version"), Some("v2"));
+
+    // Bad requests never reach outside the routed version's index.
+    for bad in [
+        "/../versions/v1/index.json",
+        "/%2e%2e/versions/v1/index.json",
+        "/css/%2E%2E/%2E%2E/channels/production/manifest.json",
+        "//etc/passwd",
+        "/a%00b",
+        "/a%5c..%5cb",
+        "/versions/v1/index.json",
+        "/blobs",
+        "/channels/production/manifest.json",
+    ] {
+        let r = get(addr, bad, &[("cookie", &ck)]);
+        assert!(r.status == 400 || r.status == 404, "{bad}: {}", r.status);
+        assert!(!r.text().contains("\"schema\""), "{bad} leaked a store key");
+    }
+    let long = format!("/{}", "a".repeat(5000));
+    let r = get(addr, &long, &[("cookie", &ck)]);
+    assert!(
+        r.status == 400 || r.status == 404 || r.status == 414,
+        "{}",
+        r.status
+    );
+
+    // Roll back: within TTL + 1 s every visitor gets v1.
+    let started = Instant::now();
+    ok(sv(dir).args(["rollback", "production", "--reason", "test", "-q"]));
+    wait_for(ttl, addr, "rollback", |v| v == "v1");
+    assert!(
+        started.elapsed() <= ttl + Duration::from_secs(1) + Duration::from_millis(900),
+        "rollback took {:?}",
+        started.elapsed()
+    );
+    for i in (0..VISITORS).step_by(10) {
+        assert_eq!(version_of(addr, "/", &format!("visitor-{i}")), "v1");
+    }
+}
+
+#[test]
+fn serve_end_to_end() {
+    let p = project();
+    let ttl = Duration::from_millis(1000);
+    let mut child = sv(p.dir.path())
+        .args([
+            "serve",
+            "--channel",
+            "production",
+            "--listen",
+            "127.0.0.1:0",
+            "--ttl",
+            "1s",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let proc = Proc(child);
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let addr = v["listening"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_string();
+    scenario(&p, &addr, ttl);
+    // Metrics: per-version requests and latency, manifest generation and age.
+    let m = get(&addr, "/metrics", &[]).text();
+    assert!(
+        m.contains("sitevault_requests_total{version=\"v2\",status=\"2xx\"}"),
+        "{m}"
+    );
+    assert!(m.contains("sitevault_request_duration_seconds_bucket"));
+    assert!(m.contains("sitevault_manifest_generation"));
+    assert!(m.contains("sitevault_manifest_age_seconds"));
+    // A manifest that cannot be read: the last good one stays in use.
+    let mpath = p
+        .dir
+        .path()
+        .join(".sitevault/store/channels/production/manifest.json");
+    std::fs::write(&mpath, "{broken").unwrap();
+    std::thread::sleep(ttl + Duration::from_millis(300));
+    assert_eq!(version_of(&addr, "/", "x"), "v1");
+    // SIGTERM: graceful shutdown, exit 0.
+    let mut proc = proc;
+    #[cfg(unix)]
+    {
+        Command::new("kill")
+            .args(["-TERM", &proc.0.id().to_string()])
+            .status()
+            .unwrap();
+        let status = proc.0.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+    }
+}
+
+#[test]
+fn serve_without_a_manifest_answers_503() {
+    let t = tempfile::tempdir().unwrap();
+    let mut child = sv(t.path())
+        .args([
+            "serve",
+            "--channel",
+            "production",
+            "--listen",
+            "127.0.0.1:0",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _p = Proc(child);
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let addr = v["listening"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_string();
+    assert_eq!(get(&addr, "/", &[]).status, 503);
+}
+
+// ---------------------------------------------------------------- workerd
+
+fn workerd_bin() -> Option<PathBuf> {
+    let p = root().join("edge/node_modules/.bin/workerd");
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var("SITEVAULT_TEST_REQUIRE_WORKERD")
+        .map(|v| v == "1")
+        .unwrap_or(false)
+    {
+        panic!(
+            "workerd is required but edge/node_modules/.bin/workerd is missing (cd edge && npm ci)"
+        );
+    }
+    eprintln!("skipped: workerd is not installed (cd edge && npm ci)");
+    None
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_workerd(
+    bin: &Path,
+    config_dir: &Path,
+    config: &str,
+    env: &[(&str, &str)],
+) -> (Proc, String) {
+    std::fs::write(config_dir.join("config.capnp"), config).unwrap();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(config_dir)
+        .args([
+            "serve",
+            "config.capnp",
+            "--experimental",
+            "--socket-addr",
+            &format!("http={addr}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let p = Proc(cmd.spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(Instant::now() < deadline, "workerd did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (p, addr)
+}
+
+fn worker_dir() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for f in ["worker.js", "vectors-test.js"] {
+        std::fs::copy(root().join("edge").join(f), d.path().join(f)).unwrap();
+    }
+    std::fs::copy(
+        root().join("fixtures/routing-vectors.json"),
+        d.path().join("routing-vectors.json"),
+    )
+    .unwrap();
+    d
+}
+
+#[test]
+fn worker_passes_the_routing_vectors_inside_workerd() {
+    let Some(bin) = workerd_bin() else { return };
+    let d = worker_dir();
+    let config = r#"using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .w) ],
+  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
+);
+const w :Workerd.Worker = (
+  modules = [
+    (name = "vectors-test.js", esModule = embed "vectors-test.js"),
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "routing-vectors.json", json = embed "routing-vectors.json"),
+  ],
+  compatibilityDate = "2024-09-23",
+);
+"#;
+    let (_p, addr) = start_workerd(&bin, d.path(), config, &[]);
+    let r = get(&addr, "/", &[]);
+    let v: serde_json::Value =
+        serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.text()));
+    assert_eq!(v["failed"].as_array().unwrap().len(), 0, "{v}");
+    assert!(v["passed"].as_u64().unwrap() >= 141, "{v}");
+}
+
+/// Serves a folder over HTTP (the store's keys as paths): the worker's ORIGIN.
+fn start_origin(dir: PathBuf) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            use axum::body::Body;
+            use axum::http::{Response, StatusCode};
+            let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+                let dir = dir.clone();
+                async move {
+                    let p = req.uri().path().trim_start_matches('/').to_string();
+                    if p.contains("..") {
+                        return Response::builder()
+                            .status(StatusCode::BAD_REQUEST)
+                            .body(Body::empty())
+                            .unwrap();
+                    }
+                    match tokio::fs::read(dir.join(&p)).await {
+                        Ok(b) => Response::builder().status(200).body(Body::from(b)).unwrap(),
+                        Err(_) => Response::builder()
+                            .status(StatusCode::NOT_FOUND)
+                            .body(Body::empty())
+                            .unwrap(),
+                    }
+                }
+            });
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap()).unwrap();
+            axum::serve(l, app).await.unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
+
+#[test]
+fn worker_end_to_end_in_workerd() {
+    let Some(bin) = workerd_bin() else { return };
+    let p = project();
+    let origin = start_origin(p.dir.path().join(".sitevault/store"));
+    let d = worker_dir();
+    let config = std::fs::read_to_string(root().join("edge/config.capnp")).unwrap();
+    let (_w, addr) = start_workerd(
+        &bin,
+        d.path(),
+        &config,
+        &[
+            ("SV_ORIGIN", origin.as_str()),
+            ("SV_CHANNEL", "production"),
+            ("SV_TTL_MS", "1000"),
+        ],
+    );
+    scenario(&p, &addr, Duration::from_millis(1000));
+}

@@ -11,6 +11,7 @@ use sitevault::channel::{self, record, ChangeOptions, Intent};
 use sitevault::clock;
 use sitevault::edge::serve::ServeOptions;
 use sitevault::publish::{self, PublishOptions};
+use sitevault::retention::{self, RetentionOptions};
 use sitevault::store::{Store, StoreSpec};
 use sitevault::{Config, Error, Result};
 
@@ -70,6 +71,29 @@ pub enum Command {
     History(HistoryArgs),
     /// Serve a channel over HTTP, routing each visitor by the channel manifest.
     Serve(ServeArgs),
+    /// Move versions older than [retention] hot_days to the cold store (one verified pack each).
+    Archive(DryRunArgs),
+    /// Bring an archived version back from the cold store (every blob verified).
+    Restore(RestoreArgs),
+    /// Delete blobs no hot version references, older than [retention] grace.
+    Gc(DryRunArgs),
+    /// Print the S3 lifecycle rules matching this configuration.
+    Lifecycle,
+}
+
+/// `--dry-run` only.
+#[derive(Debug, Args)]
+pub struct DryRunArgs {
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `sitevault restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Version id.
+    pub version: String,
 }
 
 /// `sitevault serve`.
@@ -132,6 +156,9 @@ pub struct RollbackArgs {
     /// Who (default: $SITEVAULT_ACTOR, else user@host).
     #[arg(long)]
     pub actor: Option<String>,
+    /// Refuse (instead of restoring first) when the target version is archived.
+    #[arg(long)]
+    pub no_restore: bool,
 }
 
 /// `sitevault pin`.
@@ -301,19 +328,7 @@ fn dispatch(cli: &Cli, out: Out) -> Result<i32> {
         Command::Verify(a) => runtime()?.block_on(cmd_verify(cli, &cfg, a, out)),
         Command::Pull(a) => runtime()?.block_on(cmd_pull(cli, &cfg, a, out)),
         Command::Rollout(a) => runtime()?.block_on(cmd_rollout(cli, &cfg, a, out)),
-        Command::Rollback(a) => {
-            let intent = Intent::Rollback { to: a.to.clone() };
-            runtime()?.block_on(cmd_change(
-                cli,
-                &cfg,
-                &a.channel,
-                intent,
-                a.actor.as_deref(),
-                a.reason.clone(),
-                false,
-                out,
-            ))
-        }
+        Command::Rollback(a) => runtime()?.block_on(cmd_rollback(cli, &cfg, a, out)),
         Command::Pin(a) => runtime()?.block_on(cmd_change(
             cli,
             &cfg,
@@ -337,7 +352,116 @@ fn dispatch(cli: &Cli, out: Out) -> Result<i32> {
         Command::Status(a) => runtime()?.block_on(cmd_status(cli, &cfg, a, out)),
         Command::History(a) => runtime()?.block_on(cmd_history(cli, &cfg, a, out)),
         Command::Serve(a) => runtime()?.block_on(cmd_serve(cli, &cfg, a, out)),
+        Command::Archive(a) => runtime()?.block_on(cmd_archive(cli, &cfg, a, out)),
+        Command::Restore(a) => runtime()?.block_on(cmd_restore(cli, &cfg, a, out)),
+        Command::Gc(a) => runtime()?.block_on(cmd_gc(cli, &cfg, a, out)),
+        Command::Lifecycle => {
+            out.json_value(&retention::lifecycle_json(&RetentionOptions::from_config(&cfg)?));
+            Ok(0)
+        }
     }
+}
+
+fn open_cold(cfg: &Config) -> Result<Store> {
+    Store::open(&StoreSpec::cold(&cfg.cold, &cfg.store, &cfg.base_dir))
+}
+
+async fn cmd_rollback(cli: &Cli, cfg: &Config, a: &RollbackArgs, out: Out) -> Result<i32> {
+    sitevault::ids::check_channel(&a.channel)?;
+    if let Some(v) = &a.to {
+        sitevault::ids::check_version(v)?;
+        let store = open_store(cli, cfg)?;
+        let archived = publish::index::load(&store, v).await?.is_none()
+            && publish::index::load_stub(&store, v).await?.is_some();
+        if archived {
+            if a.no_restore {
+                return Err(Error::input(format!(
+                    "{v} is archived in cold storage and --no-restore was given; run `sitevault restore {v}` or drop --no-restore"
+                )));
+            }
+            let r = retention::restore(&store, &open_cold(cfg)?, v).await?;
+            if !out.json {
+                out.line(&format!(
+                    "{v} was archived: restored it from cold storage first ({} blobs, {}, {} ms)",
+                    r.blobs,
+                    human_bytes(r.bytes),
+                    r.elapsed_ms
+                ));
+            }
+        }
+    }
+    let intent = Intent::Rollback { to: a.to.clone() };
+    cmd_change(cli, cfg, &a.channel, intent, a.actor.as_deref(), a.reason.clone(), false, out).await
+}
+
+async fn cmd_archive(cli: &Cli, cfg: &Config, a: &DryRunArgs, out: Out) -> Result<i32> {
+    let hot = open_store(cli, cfg)?;
+    let cold = open_cold(cfg)?;
+    let mut opts = RetentionOptions::from_config(cfg)?;
+    opts.dry_run = a.dry_run;
+    let r = retention::archive(&hot, &cold, &opts).await?;
+    if out.json {
+        out.json_value(&r);
+        return Ok(0);
+    }
+    let verb = if r.dry_run { "would archive" } else { "archived" };
+    for v in &r.archived {
+        out.line(&format!("{verb} {} (created {}, {} files, {})", v.version, v.created_at, v.files, human_bytes(v.bytes)));
+    }
+    if out.verbose {
+        for k in &r.kept {
+            out.line(&format!("kept {}: {}", k.version, k.reason));
+        }
+    }
+    out.line(&format!(
+        "{}: {} versions to {}, {} kept hot, {} blobs ({}) {} from {}",
+        if r.dry_run { "plan" } else { "done" },
+        r.archived.len(),
+        cold.url(),
+        r.kept.len(),
+        r.blobs_deleted,
+        human_bytes(r.bytes_freed),
+        if r.dry_run { "to delete" } else { "deleted" },
+        hot.url()
+    ));
+    Ok(0)
+}
+
+async fn cmd_restore(cli: &Cli, cfg: &Config, a: &RestoreArgs, out: Out) -> Result<i32> {
+    let hot = open_store(cli, cfg)?;
+    let r = retention::restore(&hot, &open_cold(cfg)?, &a.version).await?;
+    if out.json {
+        out.json_value(&r);
+    } else if r.already_hot {
+        out.line(&format!("{} is hot (nothing to restore)", r.version));
+    } else {
+        out.line(&format!(
+            "restored {}: {} blobs verified and uploaded from a {} pack in {} ms",
+            r.version,
+            r.blobs,
+            human_bytes(r.bytes),
+            r.elapsed_ms
+        ));
+    }
+    Ok(0)
+}
+
+async fn cmd_gc(cli: &Cli, cfg: &Config, a: &DryRunArgs, out: Out) -> Result<i32> {
+    let hot = open_store(cli, cfg)?;
+    let opts = RetentionOptions::from_config(cfg)?;
+    let r = retention::gc(&hot, opts.grace, a.dry_run).await?;
+    if out.json {
+        out.json_value(&r);
+    } else {
+        out.line(&format!(
+            "{} {} unreferenced blobs ({}) older than {}",
+            if r.dry_run { "would delete" } else { "deleted" },
+            r.blobs_deleted,
+            human_bytes(r.bytes_freed),
+            cfg.retention.grace
+        ));
+    }
+    Ok(0)
 }
 
 async fn cmd_serve(cli: &Cli, cfg: &Config, a: &ServeArgs, out: Out) -> Result<i32> {

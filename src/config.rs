@@ -154,6 +154,8 @@ pub struct RetentionConfig {
     pub keep_latest: usize,
     /// Unreferenced blobs younger than this are never deleted (e.g. `24h`).
     pub grace: String,
+    /// Versions that are never archived.
+    pub pinned: Vec<String>,
 }
 
 impl Default for RetentionConfig {
@@ -162,6 +164,7 @@ impl Default for RetentionConfig {
             hot_days: 30,
             keep_latest: 5,
             grace: "24h".into(),
+            pinned: Vec::new(),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod edge;
 pub mod error;
 pub mod ids;
 pub mod publish;
+pub mod retention;
 pub mod store;
 
 pub use config::Config;

@@ -59,8 +59,11 @@ pub struct ArchivedStub {
     pub digest: String,
     /// When it was archived.
     pub archived_at: String,
-    /// Where the pack lives (cold store URL + key).
+    /// Key of the pack in the cold store.
     pub pack: String,
+    /// The cold store's URL (for people; restore uses the configured cold store).
+    #[serde(default)]
+    pub cold: String,
     /// Totals of the archived version.
     pub totals: Totals,
     /// Creation time of the version.

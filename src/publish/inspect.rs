@@ -51,7 +51,7 @@ pub async fn list_versions(store: &Store) -> Result<Vec<VersionInfo>> {
                 files: s.totals.files,
                 bytes: s.totals.bytes,
                 state: "archived".into(),
-                pack: Some(s.pack),
+                pack: Some(format!("{}/{}", s.cold.trim_end_matches('/'), s.pack)),
             }));
         }
         Ok(None) // a killed publish: blobs only, no index

@@ -1,0 +1,468 @@
+//! Retention: versions stay hot for `hot_days`, then move to the cold store as one
+//! verified pack each; `restore` brings one back; `gc` removes unreferenced blobs
+//! after a grace period.
+//!
+//! Crash safety, step by step: the pack is written and read back before anything
+//! hot changes; the stub (`archived.json`) is created before the hot index is
+//! deleted; blobs go last, and only those no hot index references and older than
+//! the grace period. A version is therefore always hot and complete, or archived
+//! and restorable; rerunning finishes an interrupted run.
+
+pub mod pack;
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::publish::index::{self, ArchivedStub, VersionIndex};
+use crate::store::{keys, Attrs, Created, Store};
+
+/// Retention settings.
+#[derive(Debug, Clone)]
+pub struct RetentionOptions {
+    /// Days a version stays hot.
+    pub hot_days: u32,
+    /// Newest N versions are never archived.
+    pub keep_latest: usize,
+    /// Unreferenced blobs younger than this stay.
+    pub grace: Duration,
+    /// Versions never archived.
+    pub pinned: Vec<String>,
+    /// S3 storage class for packs.
+    pub storage_class: Option<String>,
+    /// Plan only.
+    pub dry_run: bool,
+}
+
+impl RetentionOptions {
+    /// From the config's `[retention]` and `[cold]`.
+    pub fn from_config(cfg: &crate::Config) -> Result<Self> {
+        Ok(RetentionOptions {
+            hot_days: cfg.retention.hot_days,
+            keep_latest: cfg.retention.keep_latest,
+            grace: crate::config::parse_duration(&cfg.retention.grace).map_err(Error::input)?,
+            pinned: cfg.retention.pinned.clone(),
+            storage_class: cfg.cold.storage_class.clone(),
+            dry_run: false,
+        })
+    }
+}
+
+/// `packs/<version>.svpack`.
+pub fn pack_key(version: &str) -> String {
+    format!("packs/{version}.svpack")
+}
+
+/// A version that stays hot, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Kept {
+    /// Version.
+    pub version: String,
+    /// Why it stays.
+    pub reason: String,
+}
+
+/// A version to archive.
+#[derive(Debug, Clone, Serialize)]
+pub struct Planned {
+    /// Version.
+    pub version: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Files.
+    pub files: u64,
+    /// Bytes.
+    pub bytes: u64,
+}
+
+/// What `archive` does (or, with `--dry-run`, would do).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ArchiveReport {
+    /// Versions archived (or to archive).
+    pub archived: Vec<Planned>,
+    /// Versions kept hot, with the reason.
+    pub kept: Vec<Kept>,
+    /// Interrupted archives finished.
+    pub finished: Vec<String>,
+    /// Blobs deleted (or to delete).
+    pub blobs_deleted: u64,
+    /// Bytes freed in the hot store.
+    pub bytes_freed: u64,
+    /// Bytes written to the cold store.
+    pub packed_bytes: u64,
+    /// Nothing was changed.
+    pub dry_run: bool,
+    /// Wall time, milliseconds.
+    pub elapsed_ms: u128,
+}
+
+/// Versions any channel references (stable, canary, previous).
+pub async fn referenced_by_channels(store: &Store) -> Result<BTreeMap<String, String>> {
+    let mut refs = BTreeMap::new();
+    for c in crate::channel::list(store).await? {
+        let s = crate::channel::status(store, &c).await?;
+        if let Some(v) = &s.state.stable {
+            refs.entry(v.clone()).or_insert(format!("stable of channel {c}"));
+        }
+        if let Some(k) = &s.state.canary {
+            refs.entry(k.version.clone()).or_insert(format!("canary of channel {c}"));
+        }
+        for v in &s.state.previous {
+            refs.entry(v.clone()).or_insert(format!("previous of channel {c}"));
+        }
+    }
+    Ok(refs)
+}
+
+async fn hot_indexes(store: &Store) -> Result<Vec<(VersionIndex, bool)>> {
+    let names = store.list_dirs("versions").await?;
+    let found = futures::stream::iter(names.into_iter().map(|v| {
+        let store = store.clone();
+        async move {
+            let idx = index::load(&store, &v).await?;
+            let stub = match idx {
+                Some(_) => store.head(&keys::version_archived(&v)).await?.is_some(),
+                None => false,
+            };
+            Ok::<_, Error>(idx.map(|i| (i, stub)))
+        }
+    }))
+    .buffered(store.concurrency())
+    .try_collect::<Vec<_>>()
+    .await?;
+    let mut out: Vec<(VersionIndex, bool)> = found.into_iter().flatten().collect();
+    out.sort_by(|a, b| a.0.created_at.cmp(&b.0.created_at).then(a.0.version.cmp(&b.0.version)));
+    Ok(out)
+}
+
+/// Archives every version older than `hot_days` that nothing protects.
+pub async fn archive(hot: &Store, cold: &Store, opts: &RetentionOptions) -> Result<ArchiveReport> {
+    let started = Instant::now();
+    let now = crate::clock::now();
+    let cutoff = now - chrono::Duration::days(opts.hot_days as i64);
+    let refs = referenced_by_channels(hot).await?;
+    let versions = hot_indexes(hot).await?;
+    let newest: HashSet<String> = versions.iter().rev().take(opts.keep_latest).map(|v| v.0.version.clone()).collect();
+    let mut report = ArchiveReport {
+        dry_run: opts.dry_run,
+        ..Default::default()
+    };
+    let mut to_archive = Vec::new();
+    for (idx, has_stub) in &versions {
+        let v = &idx.version;
+        let reason = if let Some(r) = refs.get(v) {
+            Some(r.clone())
+        } else if opts.pinned.contains(v) {
+            Some("pinned in [retention] pinned".into())
+        } else if newest.contains(v) {
+            Some(format!("among the newest {}", opts.keep_latest))
+        } else {
+            let created = chrono::DateTime::parse_from_rfc3339(&idx.created_at)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .unwrap_or(now);
+            (created > cutoff).then(|| format!("younger than {} days", opts.hot_days))
+        };
+        match reason {
+            Some(reason) => {
+                if *has_stub && !opts.dry_run {
+                    // An interrupted archive of a version that is protected now: keep it hot.
+                    hot.delete(&keys::version_archived(v)).await?;
+                }
+                report.kept.push(Kept { version: v.clone(), reason });
+            }
+            None => to_archive.push((idx.clone(), *has_stub)),
+        }
+    }
+    for (idx, _) in &to_archive {
+        report.archived.push(Planned {
+            version: idx.version.clone(),
+            created_at: idx.created_at.clone(),
+            files: idx.totals.files,
+            bytes: idx.totals.bytes,
+        });
+    }
+    // Blobs that only archived versions use.
+    let keep_blobs: HashSet<String> = versions
+        .iter()
+        .filter(|(i, _)| !to_archive.iter().any(|(a, _)| a.version == i.version))
+        .flat_map(|(i, _)| i.files.values().map(|e| e.hash.clone()))
+        .collect();
+    if opts.dry_run {
+        let (n, bytes) = gc_candidates(hot, &keep_blobs, opts.grace).await?;
+        report.blobs_deleted = n.len() as u64;
+        report.bytes_freed = bytes;
+        report.elapsed_ms = started.elapsed().as_millis();
+        return Ok(report);
+    }
+    for (idx, has_stub) in &to_archive {
+        let v = &idx.version;
+        if !has_stub {
+            report.packed_bytes += write_pack(hot, cold, idx, opts).await?;
+            let stub = ArchivedStub {
+                schema: 1,
+                version: v.clone(),
+                digest: idx.digest.clone(),
+                archived_at: crate::clock::now_string(),
+                pack: pack_key(v),
+                cold: cold.url().to_string(),
+                totals: idx.totals,
+                created_at: idx.created_at.clone(),
+            };
+            let body = serde_json::to_vec(&stub).map_err(|e| Error::input(e.to_string()))?;
+            hot.put_create(&keys::version_archived(v), Bytes::from(body), &json_attrs()).await?;
+        } else {
+            report.finished.push(v.clone());
+        }
+        hot.delete(&keys::version_index(v)).await?;
+    }
+    let (gc, bytes) = gc_candidates(hot, &keep_blobs, opts.grace).await?;
+    delete_blobs(hot, &gc).await?;
+    report.blobs_deleted = gc.len() as u64;
+    report.bytes_freed = bytes;
+    report.elapsed_ms = started.elapsed().as_millis();
+    Ok(report)
+}
+
+fn json_attrs() -> Attrs {
+    Attrs {
+        content_type: Some("application/json".into()),
+        ..Default::default()
+    }
+}
+
+async fn write_pack(hot: &Store, cold: &Store, idx: &VersionIndex, opts: &RetentionOptions) -> Result<u64> {
+    let v = &idx.version;
+    let index_bytes = hot
+        .get(&keys::version_index(v))
+        .await?
+        .ok_or_else(|| Error::Integrity(format!("versions/{v}/index.json vanished while archiving")))?;
+    let mut hashes: Vec<String> = idx.files.values().map(|e| e.hash.clone()).collect();
+    hashes.sort();
+    hashes.dedup();
+    let blobs: Vec<(String, Bytes)> = futures::stream::iter(hashes.into_iter().map(|h| {
+        let hot = hot.clone();
+        async move {
+            let key = keys::blob(&h);
+            let b = hot
+                .get(&key)
+                .await?
+                .ok_or_else(|| Error::Integrity(format!("{v}: blob {key} is missing; cannot archive an incomplete version")))?;
+            Ok::<_, Error>((h, b))
+        }
+    }))
+    .buffered(hot.concurrency())
+    .try_collect()
+    .await?;
+    let data = pack::write(&index_bytes, idx, &blobs);
+    let size = data.len() as u64;
+    let attrs = Attrs {
+        content_type: Some("application/octet-stream".into()),
+        storage_class: opts.storage_class.clone(),
+        ..Default::default()
+    };
+    let key = pack_key(v);
+    cold.put_overwrite(&key, Bytes::from(data), &attrs).await?;
+    // Read it back and verify before anything hot changes.
+    match cold.get(&key).await {
+        Ok(Some(back)) => {
+            pack::read(back, &format!("{}/{key}", cold.url()))?;
+        }
+        Ok(None) => return Err(Error::Integrity(format!("{}/{key}: written but not found on read-back", cold.url()))),
+        // A storage class that cannot be read back at once (GLACIER): check the size.
+        Err(e) if is_frozen(&e) => match cold.head(&key).await? {
+            Some(m) if m.size == size => {}
+            _ => return Err(Error::Integrity(format!("{}/{key}: size mismatch on read-back", cold.url()))),
+        },
+        Err(e) => return Err(e),
+    }
+    Ok(size)
+}
+
+fn is_frozen(e: &Error) -> bool {
+    let s = e.to_string();
+    s.contains("InvalidObjectState") || s.contains("403")
+}
+
+async fn gc_candidates(hot: &Store, keep: &HashSet<String>, grace: Duration) -> Result<(Vec<String>, u64)> {
+    let limit = crate::clock::now() - chrono::Duration::from_std(grace).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    for m in hot.list("blobs").await? {
+        let Some(name) = m.location.filename() else { continue };
+        if keep.contains(name) || m.last_modified > limit {
+            continue;
+        }
+        bytes += m.size;
+        out.push(m.location.to_string());
+    }
+    Ok((out, bytes))
+}
+
+async fn delete_blobs(hot: &Store, keys: &[String]) -> Result<()> {
+    futures::stream::iter(keys.iter().map(|k| {
+        let hot = hot.clone();
+        async move { hot.delete(k).await }
+    }))
+    .buffer_unordered(hot.concurrency())
+    .try_collect::<Vec<()>>()
+    .await?;
+    Ok(())
+}
+
+/// What `gc` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct GcReport {
+    /// Blobs deleted (or to delete).
+    pub blobs_deleted: u64,
+    /// Bytes freed.
+    pub bytes_freed: u64,
+    /// Nothing was changed.
+    pub dry_run: bool,
+}
+
+/// Deletes blobs that no hot index references and that are older than the grace period.
+pub async fn gc(hot: &Store, grace: Duration, dry_run: bool) -> Result<GcReport> {
+    let keep: HashSet<String> = hot_indexes(hot)
+        .await?
+        .into_iter()
+        .flat_map(|(i, _)| i.files.into_values().map(|e| e.hash))
+        .collect();
+    let (cands, bytes) = gc_candidates(hot, &keep, grace).await?;
+    if !dry_run {
+        delete_blobs(hot, &cands).await?;
+    }
+    Ok(GcReport {
+        blobs_deleted: cands.len() as u64,
+        bytes_freed: bytes,
+        dry_run,
+    })
+}
+
+/// What `restore` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RestoreReport {
+    /// Version.
+    pub version: String,
+    /// Blobs uploaded.
+    pub blobs: u64,
+    /// Bytes of the pack.
+    pub bytes: u64,
+    /// Wall time, milliseconds.
+    pub elapsed_ms: u128,
+    /// The version was already hot (an interrupted restore was finished, or nothing to do).
+    pub already_hot: bool,
+}
+
+/// Restores an archived version: read the pack, verify every blob, upload blobs
+/// create-only, write the index create-only, then remove the stub.
+pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<RestoreReport> {
+    crate::ids::check_version(version)?;
+    let started = Instant::now();
+    let stub = index::load_stub(hot, version).await?;
+    let hot_idx = index::load(hot, version).await?;
+    let Some(stub) = stub else {
+        return match hot_idx {
+            Some(_) => Ok(RestoreReport {
+                version: version.into(),
+                blobs: 0,
+                bytes: 0,
+                elapsed_ms: started.elapsed().as_millis(),
+                already_hot: true,
+            }),
+            None => Err(Error::input(format!("version {version} is neither hot nor archived in {}", hot.url()))),
+        };
+    };
+    if hot_idx.is_some() {
+        // An interrupted restore (or archive): the version is hot; finish by removing the stub.
+        hot.delete(&keys::version_archived(version)).await?;
+        return Ok(RestoreReport {
+            version: version.into(),
+            blobs: 0,
+            bytes: 0,
+            elapsed_ms: started.elapsed().as_millis(),
+            already_hot: true,
+        });
+    }
+    let where_ = format!("{}/{}", cold.url(), stub.pack);
+    let data = match cold.get(&stub.pack).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return Err(Error::Integrity(format!("{where_}: pack not found in the cold store; check [cold] url"))),
+        Err(e) if is_frozen(&e) => {
+            return Err(Error::input(format!(
+                "{where_} is in a storage class that must be thawed before it can be read (S3 answered InvalidObjectState). \
+                 Thaw it with: aws s3api restore-object --bucket BUCKET --key {} --restore-request 'Days=2,GlacierJobParameters={{Tier=Standard}}' \
+                 and run `sitevault restore {version}` again when the restore completes (minutes for GLACIER_IR/Expedited, hours for DEEP_ARCHIVE)",
+                stub.pack
+            )))
+        }
+        Err(e) => return Err(e),
+    };
+    let bytes = data.len() as u64;
+    let p = pack::read(data, &where_)?;
+    if p.index.version != version || p.index.digest != stub.digest {
+        return Err(Error::Integrity(format!("{where_}: pack holds {} ({}), not {version}", p.index.version, p.index.digest)));
+    }
+    let sizes: BTreeMap<&str, u64> = p.header.blobs.iter().map(|b| (b.hash.as_str(), b.size)).collect();
+    let n = p.blobs.len() as u64;
+    futures::stream::iter(p.blobs.iter().map(|(h, b)| {
+        let hot = hot.clone();
+        let size = sizes.get(h.as_str()).copied().unwrap_or(0);
+        async move {
+            let key = keys::blob(h);
+            if hot.put_create(&key, b.clone(), &Attrs::default()).await? == Created::AlreadyExists {
+                match hot.head(&key).await? {
+                    Some(m) if m.size == size => {}
+                    _ => return Err(Error::Integrity(format!("{key} exists with the wrong size; run `sitevault gc` and retry"))),
+                }
+            }
+            Ok::<(), Error>(())
+        }
+    }))
+    .buffer_unordered(hot.concurrency())
+    .try_collect::<Vec<()>>()
+    .await?;
+    hot.put_create(&keys::version_index(version), Bytes::from(p.index_bytes.clone()), &json_attrs()).await?;
+    hot.delete(&keys::version_archived(version)).await?;
+    Ok(RestoreReport {
+        version: version.into(),
+        blobs: n,
+        bytes,
+        elapsed_ms: started.elapsed().as_millis(),
+        already_hot: false,
+    })
+}
+
+/// The S3 lifecycle rule equivalent to the configuration (for buckets that should
+/// also enforce it): aborts stale multipart uploads and expires `tmp/`.
+pub fn lifecycle_json(opts: &RetentionOptions) -> serde_json::Value {
+    serde_json::json!({
+        "Rules": [
+            {
+                "ID": "sitevault-abort-incomplete-multipart",
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}
+            },
+            {
+                "ID": "sitevault-expire-tmp",
+                "Status": "Enabled",
+                "Filter": {"Prefix": "tmp/"},
+                "Expiration": {"Days": 1}
+            },
+            {
+                "ID": "sitevault-packs-storage-class",
+                "Status": if opts.storage_class.is_some() { "Enabled" } else { "Disabled" },
+                "Filter": {"Prefix": "packs/"},
+                "Transitions": [{"Days": 0, "StorageClass": opts.storage_class.clone().unwrap_or_else(|| "GLACIER_IR".into())}]
+            }
+        ],
+        "Note": format!(
+            "sitevault archives versions older than {} days itself (keeping channel references, the newest {} and pinned versions); a bucket rule cannot see those references, so it only covers multipart leftovers, tmp/ and the packs' storage class",
+            opts.hot_days, opts.keep_latest
+        )
+    })
+}

@@ -356,7 +356,9 @@ fn dispatch(cli: &Cli, out: Out) -> Result<i32> {
         Command::Restore(a) => runtime()?.block_on(cmd_restore(cli, &cfg, a, out)),
         Command::Gc(a) => runtime()?.block_on(cmd_gc(cli, &cfg, a, out)),
         Command::Lifecycle => {
-            out.json_value(&retention::lifecycle_json(&RetentionOptions::from_config(&cfg)?));
+            out.json_value(&retention::lifecycle_json(&RetentionOptions::from_config(
+                &cfg,
+            )?));
             Ok(0)
         }
     }
@@ -391,7 +393,17 @@ async fn cmd_rollback(cli: &Cli, cfg: &Config, a: &RollbackArgs, out: Out) -> Re
         }
     }
     let intent = Intent::Rollback { to: a.to.clone() };
-    cmd_change(cli, cfg, &a.channel, intent, a.actor.as_deref(), a.reason.clone(), false, out).await
+    cmd_change(
+        cli,
+        cfg,
+        &a.channel,
+        intent,
+        a.actor.as_deref(),
+        a.reason.clone(),
+        false,
+        out,
+    )
+    .await
 }
 
 async fn cmd_archive(cli: &Cli, cfg: &Config, a: &DryRunArgs, out: Out) -> Result<i32> {
@@ -404,9 +416,19 @@ async fn cmd_archive(cli: &Cli, cfg: &Config, a: &DryRunArgs, out: Out) -> Resul
         out.json_value(&r);
         return Ok(0);
     }
-    let verb = if r.dry_run { "would archive" } else { "archived" };
+    let verb = if r.dry_run {
+        "would archive"
+    } else {
+        "archived"
+    };
     for v in &r.archived {
-        out.line(&format!("{verb} {} (created {}, {} files, {})", v.version, v.created_at, v.files, human_bytes(v.bytes)));
+        out.line(&format!(
+            "{verb} {} (created {}, {} files, {})",
+            v.version,
+            v.created_at,
+            v.files,
+            human_bytes(v.bytes)
+        ));
     }
     if out.verbose {
         for k in &r.kept {

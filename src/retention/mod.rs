@@ -106,13 +106,16 @@ pub async fn referenced_by_channels(store: &Store) -> Result<BTreeMap<String, St
     for c in crate::channel::list(store).await? {
         let s = crate::channel::status(store, &c).await?;
         if let Some(v) = &s.state.stable {
-            refs.entry(v.clone()).or_insert(format!("stable of channel {c}"));
+            refs.entry(v.clone())
+                .or_insert(format!("stable of channel {c}"));
         }
         if let Some(k) = &s.state.canary {
-            refs.entry(k.version.clone()).or_insert(format!("canary of channel {c}"));
+            refs.entry(k.version.clone())
+                .or_insert(format!("canary of channel {c}"));
         }
         for v in &s.state.previous {
-            refs.entry(v.clone()).or_insert(format!("previous of channel {c}"));
+            refs.entry(v.clone())
+                .or_insert(format!("previous of channel {c}"));
         }
     }
     Ok(refs)
@@ -135,7 +138,11 @@ async fn hot_indexes(store: &Store) -> Result<Vec<(VersionIndex, bool)>> {
     .try_collect::<Vec<_>>()
     .await?;
     let mut out: Vec<(VersionIndex, bool)> = found.into_iter().flatten().collect();
-    out.sort_by(|a, b| a.0.created_at.cmp(&b.0.created_at).then(a.0.version.cmp(&b.0.version)));
+    out.sort_by(|a, b| {
+        a.0.created_at
+            .cmp(&b.0.created_at)
+            .then(a.0.version.cmp(&b.0.version))
+    });
     Ok(out)
 }
 
@@ -146,7 +153,12 @@ pub async fn archive(hot: &Store, cold: &Store, opts: &RetentionOptions) -> Resu
     let cutoff = now - chrono::Duration::days(opts.hot_days as i64);
     let refs = referenced_by_channels(hot).await?;
     let versions = hot_indexes(hot).await?;
-    let newest: HashSet<String> = versions.iter().rev().take(opts.keep_latest).map(|v| v.0.version.clone()).collect();
+    let newest: HashSet<String> = versions
+        .iter()
+        .rev()
+        .take(opts.keep_latest)
+        .map(|v| v.0.version.clone())
+        .collect();
     let mut report = ArchiveReport {
         dry_run: opts.dry_run,
         ..Default::default()
@@ -172,7 +184,10 @@ pub async fn archive(hot: &Store, cold: &Store, opts: &RetentionOptions) -> Resu
                     // An interrupted archive of a version that is protected now: keep it hot.
                     hot.delete(&keys::version_archived(v)).await?;
                 }
-                report.kept.push(Kept { version: v.clone(), reason });
+                report.kept.push(Kept {
+                    version: v.clone(),
+                    reason,
+                });
             }
             None => to_archive.push((idx.clone(), *has_stub)),
         }
@@ -213,7 +228,8 @@ pub async fn archive(hot: &Store, cold: &Store, opts: &RetentionOptions) -> Resu
                 created_at: idx.created_at.clone(),
             };
             let body = serde_json::to_vec(&stub).map_err(|e| Error::input(e.to_string()))?;
-            hot.put_create(&keys::version_archived(v), Bytes::from(body), &json_attrs()).await?;
+            hot.put_create(&keys::version_archived(v), Bytes::from(body), &json_attrs())
+                .await?;
         } else {
             report.finished.push(v.clone());
         }
@@ -234,12 +250,16 @@ fn json_attrs() -> Attrs {
     }
 }
 
-async fn write_pack(hot: &Store, cold: &Store, idx: &VersionIndex, opts: &RetentionOptions) -> Result<u64> {
+async fn write_pack(
+    hot: &Store,
+    cold: &Store,
+    idx: &VersionIndex,
+    opts: &RetentionOptions,
+) -> Result<u64> {
     let v = &idx.version;
-    let index_bytes = hot
-        .get(&keys::version_index(v))
-        .await?
-        .ok_or_else(|| Error::Integrity(format!("versions/{v}/index.json vanished while archiving")))?;
+    let index_bytes = hot.get(&keys::version_index(v)).await?.ok_or_else(|| {
+        Error::Integrity(format!("versions/{v}/index.json vanished while archiving"))
+    })?;
     let mut hashes: Vec<String> = idx.files.values().map(|e| e.hash.clone()).collect();
     hashes.sort();
     hashes.dedup();
@@ -247,10 +267,11 @@ async fn write_pack(hot: &Store, cold: &Store, idx: &VersionIndex, opts: &Retent
         let hot = hot.clone();
         async move {
             let key = keys::blob(&h);
-            let b = hot
-                .get(&key)
-                .await?
-                .ok_or_else(|| Error::Integrity(format!("{v}: blob {key} is missing; cannot archive an incomplete version")))?;
+            let b = hot.get(&key).await?.ok_or_else(|| {
+                Error::Integrity(format!(
+                    "{v}: blob {key} is missing; cannot archive an incomplete version"
+                ))
+            })?;
             Ok::<_, Error>((h, b))
         }
     }))
@@ -271,11 +292,21 @@ async fn write_pack(hot: &Store, cold: &Store, idx: &VersionIndex, opts: &Retent
         Ok(Some(back)) => {
             pack::read(back, &format!("{}/{key}", cold.url()))?;
         }
-        Ok(None) => return Err(Error::Integrity(format!("{}/{key}: written but not found on read-back", cold.url()))),
+        Ok(None) => {
+            return Err(Error::Integrity(format!(
+                "{}/{key}: written but not found on read-back",
+                cold.url()
+            )))
+        }
         // A storage class that cannot be read back at once (GLACIER): check the size.
         Err(e) if is_frozen(&e) => match cold.head(&key).await? {
             Some(m) if m.size == size => {}
-            _ => return Err(Error::Integrity(format!("{}/{key}: size mismatch on read-back", cold.url()))),
+            _ => {
+                return Err(Error::Integrity(format!(
+                    "{}/{key}: size mismatch on read-back",
+                    cold.url()
+                )))
+            }
         },
         Err(e) => return Err(e),
     }
@@ -287,12 +318,18 @@ fn is_frozen(e: &Error) -> bool {
     s.contains("InvalidObjectState") || s.contains("403")
 }
 
-async fn gc_candidates(hot: &Store, keep: &HashSet<String>, grace: Duration) -> Result<(Vec<String>, u64)> {
+async fn gc_candidates(
+    hot: &Store,
+    keep: &HashSet<String>,
+    grace: Duration,
+) -> Result<(Vec<String>, u64)> {
     let limit = crate::clock::now() - chrono::Duration::from_std(grace).unwrap_or_default();
     let mut out = Vec::new();
     let mut bytes = 0;
     for m in hot.list("blobs").await? {
-        let Some(name) = m.location.filename() else { continue };
+        let Some(name) = m.location.filename() else {
+            continue;
+        };
         if keep.contains(name) || m.last_modified > limit {
             continue;
         }
@@ -373,7 +410,10 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
                 elapsed_ms: started.elapsed().as_millis(),
                 already_hot: true,
             }),
-            None => Err(Error::input(format!("version {version} is neither hot nor archived in {}", hot.url()))),
+            None => Err(Error::input(format!(
+                "version {version} is neither hot nor archived in {}",
+                hot.url()
+            ))),
         };
     };
     if hot_idx.is_some() {
@@ -404,9 +444,17 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
     let bytes = data.len() as u64;
     let p = pack::read(data, &where_)?;
     if p.index.version != version || p.index.digest != stub.digest {
-        return Err(Error::Integrity(format!("{where_}: pack holds {} ({}), not {version}", p.index.version, p.index.digest)));
+        return Err(Error::Integrity(format!(
+            "{where_}: pack holds {} ({}), not {version}",
+            p.index.version, p.index.digest
+        )));
     }
-    let sizes: BTreeMap<&str, u64> = p.header.blobs.iter().map(|b| (b.hash.as_str(), b.size)).collect();
+    let sizes: BTreeMap<&str, u64> = p
+        .header
+        .blobs
+        .iter()
+        .map(|b| (b.hash.as_str(), b.size))
+        .collect();
     let n = p.blobs.len() as u64;
     futures::stream::iter(p.blobs.iter().map(|(h, b)| {
         let hot = hot.clone();
@@ -416,7 +464,11 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
             if hot.put_create(&key, b.clone(), &Attrs::default()).await? == Created::AlreadyExists {
                 match hot.head(&key).await? {
                     Some(m) if m.size == size => {}
-                    _ => return Err(Error::Integrity(format!("{key} exists with the wrong size; run `sitevault gc` and retry"))),
+                    _ => {
+                        return Err(Error::Integrity(format!(
+                            "{key} exists with the wrong size; run `sitevault gc` and retry"
+                        )))
+                    }
                 }
             }
             Ok::<(), Error>(())
@@ -425,7 +477,12 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
     .buffer_unordered(hot.concurrency())
     .try_collect::<Vec<()>>()
     .await?;
-    hot.put_create(&keys::version_index(version), Bytes::from(p.index_bytes.clone()), &json_attrs()).await?;
+    hot.put_create(
+        &keys::version_index(version),
+        Bytes::from(p.index_bytes.clone()),
+        &json_attrs(),
+    )
+    .await?;
     hot.delete(&keys::version_archived(version)).await?;
     Ok(RestoreReport {
         version: version.into(),

@@ -56,7 +56,11 @@ pub struct Pack {
 }
 
 /// Writes a pack.
-pub fn write(index_bytes: &[u8], index: &VersionIndex, blobs: &[(String, bytes::Bytes)]) -> Vec<u8> {
+pub fn write(
+    index_bytes: &[u8],
+    index: &VersionIndex,
+    blobs: &[(String, bytes::Bytes)],
+) -> Vec<u8> {
     let header = PackHeader {
         schema: 1,
         version: index.version.clone(),
@@ -71,7 +75,12 @@ pub fn write(index_bytes: &[u8], index: &VersionIndex, blobs: &[(String, bytes::
             .collect(),
     };
     let header_json = serde_json::to_vec(&header).unwrap_or_default();
-    let total = 8 + 4 + header_json.len() + index_bytes.len() + blobs.iter().map(|b| b.1.len()).sum::<usize>() + 32;
+    let total = 8
+        + 4
+        + header_json.len()
+        + index_bytes.len()
+        + blobs.iter().map(|b| b.1.len()).sum::<usize>()
+        + 32;
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
@@ -87,7 +96,8 @@ pub fn write(index_bytes: &[u8], index: &VersionIndex, blobs: &[(String, bytes::
 
 /// Reads and verifies a pack; `what` names it in errors.
 pub fn read(data: bytes::Bytes, what: &str) -> Result<Pack> {
-    let bad = |m: &str| Error::Integrity(format!("{what}: corrupt pack ({m}); nothing was restored"));
+    let bad =
+        |m: &str| Error::Integrity(format!("{what}: corrupt pack ({m}); nothing was restored"));
     if data.len() < 8 + 4 + 32 || &data[..8] != MAGIC {
         return Err(bad("not a sitevault pack"));
     }
@@ -100,7 +110,8 @@ pub fn read(data: bytes::Bytes, what: &str) -> Result<Pack> {
     if off + hlen > body_len {
         return Err(bad("header length"));
     }
-    let header: PackHeader = serde_json::from_slice(&data[off..off + hlen]).map_err(|e| bad(&format!("header: {e}")))?;
+    let header: PackHeader =
+        serde_json::from_slice(&data[off..off + hlen]).map_err(|e| bad(&format!("header: {e}")))?;
     crate::publish::index::check_schema(header.schema as u64, what)?;
     off += hlen;
     let isz = header.index_size as usize;
@@ -108,8 +119,10 @@ pub fn read(data: bytes::Bytes, what: &str) -> Result<Pack> {
         return Err(bad("index length"));
     }
     let index_bytes = data[off..off + isz].to_vec();
-    let index: VersionIndex = serde_json::from_slice(&index_bytes).map_err(|e| bad(&format!("index: {e}")))?;
-    if crate::build::manifest::digest(&index.files) != index.digest || index.digest != header.digest {
+    let index: VersionIndex =
+        serde_json::from_slice(&index_bytes).map_err(|e| bad(&format!("index: {e}")))?;
+    if crate::build::manifest::digest(&index.files) != index.digest || index.digest != header.digest
+    {
         return Err(bad("index digest"));
     }
     off += isz;

@@ -78,7 +78,7 @@ fn versions(dir: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-fn only_blob(dir: &Path, v: u32) -> String {
+fn only_blob(v: u32) -> String {
     // The blob of only-v{v}.txt: "only in v{v}\n".
     blake3::hash(format!("only in v{v}\n").as_bytes())
         .to_hex()
@@ -130,9 +130,9 @@ fn archive_and_check(t: &Path, hot_blobs: &dyn Fn(&str) -> bool) {
         ok(sv(t).args(["verify", v]));
     }
     // Blobs only archived versions used are gone from the hot store; shared ones stay.
-    assert!(!hot_blobs(&only_blob(t, 1)));
-    assert!(!hot_blobs(&only_blob(t, 4)));
-    assert!(hot_blobs(&only_blob(t, 5)));
+    assert!(!hot_blobs(&only_blob(1)));
+    assert!(!hot_blobs(&only_blob(4)));
+    assert!(hot_blobs(&only_blob(5)));
     let listed = ok(sv(t).args(["versions"]));
     assert!(
         listed.contains("archived (") && listed.contains("packs/v1.svpack"),
@@ -154,7 +154,7 @@ fn archive_and_check(t: &Path, hot_blobs: &dyn Fn(&str) -> bool) {
     ok(sv(t).args(["verify", "v1"]));
     // A version a channel references is never archived, even when old.
     let r = json(&ok(sv(t)
-        .env("SITEVAULT_NOW", &at(3))
+        .env("SITEVAULT_NOW", at(3))
         .args(["archive", "--json"])));
     let archived: Vec<&str> = r["archived"]
         .as_array()

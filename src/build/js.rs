@@ -394,15 +394,9 @@ impl VisitMut for RefVisitor<'_> {
         };
         if let (Some(callee), Some(args)) = (callee, n.args.as_mut()) {
             match callee.as_str() {
-                "URL" => {
-                    if args
-                        .get(1)
-                        .map(|a| is_import_meta_url(&a.expr))
-                        .unwrap_or(false)
-                    {
-                        if let Some(s) = str_arg(args, 0) {
-                            self.handle(s, RefKind::Url);
-                        }
+                "URL" if args.get(1).is_some_and(|a| is_import_meta_url(&a.expr)) => {
+                    if let Some(s) = str_arg(args, 0) {
+                        self.handle(s, RefKind::Url);
                     }
                 }
                 "Worker" | "SharedWorker" => {

@@ -84,10 +84,7 @@ pub fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(nl) = b.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(nl) = b.windows(2).position(|w| w == b"\r\n") {
         let size_line = String::from_utf8_lossy(&b[..nl]);
         let size =
             usize::from_str_radix(size_line.split(';').next().unwrap().trim(), 16).unwrap_or(0);

@@ -951,6 +951,18 @@ async fn publish_rollout(
         force: false,
         config: cfg.channel(channel),
     };
+    // Publishing the same version again to the same channel is a no-op, so a
+    // pipeline step can be rerun.
+    let st = channel::status(store, channel).await?;
+    let on_channel = st.state.stable.as_deref() == Some(version)
+        || st.state.canary.as_ref().map(|c| c.version.as_str()) == Some(version);
+    if on_channel {
+        return Ok(serde_json::json!({
+            "channel": channel,
+            "generation": st.generation,
+            "message": format!("{channel}: {version} is already on the channel ({}); nothing changed", st.state.summary()),
+        }));
+    }
     let intent = Intent::Start {
         version: version.to_string(),
         percent: None,

@@ -15,8 +15,11 @@ pub struct Processed {
     pub prefix: String,
     /// References, indexed by placeholder number.
     pub refs: Vec<RawRef>,
-    /// For JS scans: the file uses module syntax.
+    /// For JS: the file uses module syntax.
     pub esm: bool,
+    /// For JS: it was minified as a module (top-level names mangled).
+    #[serde(default)]
+    pub module: bool,
     /// Warnings produced while processing (e.g. `--keep-going`).
     pub warnings: Vec<String>,
     /// The bytes (not stored in the header).

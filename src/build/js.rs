@@ -76,16 +76,57 @@ pub fn minify(
     kind: JsKind,
     ph: &mut Placeholders,
 ) -> Result<String, SyntaxErr> {
+    minify_as(src, name, Some(kind), ph).map(|(code, _)| code)
+}
+
+/// Minifies `src` as a module when it uses module syntax and as a classic script
+/// otherwise (one parse for modules); returns the kind it used.
+pub fn minify_auto(
+    src: &str,
+    name: &str,
+    ph: &mut Placeholders,
+) -> Result<(String, JsKind), SyntaxErr> {
+    minify_as(src, name, None, ph)
+}
+
+fn minify_as(
+    src: &str,
+    name: &str,
+    want: Option<JsKind>,
+    ph: &mut Placeholders,
+) -> Result<(String, JsKind), SyntaxErr> {
     GLOBALS.set(&Globals::new(), || {
         let cm: Lrc<SourceMap> = Default::default();
         let fm = cm.new_source_file(Lrc::new(FileName::Custom(name.into())), src.to_string());
-        let comments = SingleThreadedComments::default();
-        let (mut program, parsed_as) = parse_any(&cm, &fm, Some(&comments), Some(kind))?;
-        let module = parsed_as == JsKind::Module;
-        {
+        let mut comments = SingleThreadedComments::default();
+        let (mut program, mut parsed_as) = parse_any(&cm, &fm, Some(&comments), want)?;
+        let esm = {
             let mut v = RefVisitor::new(&cm, ph, true);
             program.visit_mut_with(&mut v);
-        }
+            v.esm
+        };
+        let kind = match want {
+            Some(k) => k,
+            None if esm => JsKind::Module,
+            None => {
+                // No module syntax: a classic script. Parse it with the script goal so
+                // sloppy-mode code is treated as such.
+                if parsed_as == JsKind::Module {
+                    let script_comments = SingleThreadedComments::default();
+                    if let Ok((mut p, JsKind::Script)) =
+                        parse_any(&cm, &fm, Some(&script_comments), Some(JsKind::Script))
+                    {
+                        let mut v = RefVisitor::new(&cm, ph, true);
+                        p.visit_mut_with(&mut v);
+                        program = p;
+                        parsed_as = JsKind::Script;
+                        comments = script_comments;
+                    }
+                }
+                JsKind::Script
+            }
+        };
+        let module = parsed_as == JsKind::Module;
         let licences = licence_comments(&comments);
         let unresolved_mark = Mark::new();
         let top_level_mark = Mark::new();
@@ -136,9 +177,9 @@ pub fn minify(
             msg: "minifier produced invalid UTF-8".into(),
         })?;
         if licences.is_empty() {
-            Ok(code)
+            Ok((code, kind))
         } else {
-            Ok(format!("{licences}{code}"))
+            Ok((format!("{licences}{code}"), kind))
         }
     })
 }

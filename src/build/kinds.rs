@@ -43,6 +43,16 @@ impl FileClass {
     }
 }
 
+/// True for text that is already minified: over 4 KB with lines averaging over 500
+/// bytes.
+pub fn looks_minified(bytes: &[u8]) -> bool {
+    if bytes.len() < 4096 {
+        return false;
+    }
+    let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+    bytes.len() / lines > 500
+}
+
 /// `Content-Type` for a path.
 pub fn content_type(path: &str) -> String {
     let lower = path.to_ascii_lowercase();
@@ -113,6 +123,12 @@ mod tests {
         assert_eq!(FileClass::of("a/b.mjs"), FileClass::Js);
         assert_eq!(FileClass::of("x.CSS"), FileClass::Css);
         assert_eq!(FileClass::of("img/a.png"), FileClass::Other);
+    }
+
+    #[test]
+    fn minified() {
+        assert!(looks_minified(&[b'a'; 10_000]));
+        assert!(!looks_minified("var a = 1;\n".repeat(1000).as_bytes()));
     }
 
     #[test]

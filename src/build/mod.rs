@@ -95,6 +95,10 @@ pub struct BuildReport {
     pub warnings: Vec<String>,
     /// Wall time in milliseconds.
     pub elapsed_ms: u128,
+    /// Milliseconds per stage (walk, read, process, minify-js, fingerprint, write).
+    pub stages: Vec<(String, u128)>,
+    /// The files that took longest to process (path, milliseconds), slowest first.
+    pub slowest: Vec<(String, u128)>,
 }
 
 struct Input {
@@ -111,7 +115,14 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let exclude = walk::globs(&opts.exclude, "build.exclude")?;
     let keep = walk::globs(&opts.keep_names, "build.keep_names")?;
     let mut warnings = Vec::new();
+    let mut stages: Vec<(String, u128)> = Vec::new();
+    let mut lap = Instant::now();
+    let mut mark = |name: &str| {
+        stages.push((name.to_string(), lap.elapsed().as_millis()));
+        lap = Instant::now();
+    };
     let files = walk::walk(&opts.src, &exclude, &mut warnings)?;
+    mark("walk");
 
     let pb = progress_bar(opts.progress, files.len() as u64 * 2);
     pb.set_message("reading");
@@ -124,7 +135,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(Error::io(&f.abs, e)),
             };
-            let class = FileClass::of(&f.rel);
+            let mut class = FileClass::of(&f.rel);
+            if class == FileClass::Js && kinds::looks_minified(&bytes) {
+                // Already minified (a bundle, emscripten output): minifying again costs much
+                // and gains little; it is treated like `*.min.js` (references still rewritten).
+                class = FileClass::JsMin;
+            }
             if class.is_text() {
                 if let Err(e) = std::str::from_utf8(&bytes) {
                     let valid = &bytes[..e.valid_up_to()];
@@ -153,6 +169,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             )),
         }
     }
+    mark("read");
     let bytes_in: u64 = inputs.iter().map(|i| i.bytes.len() as u64).sum();
     if inputs.iter().any(|i| i.rel == "version.json") {
         return Err(Error::input(format!(
@@ -165,6 +182,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let options_key = format!("{:?}|{}", opts.targets, opts.keep_going);
     let src_display = |rel: &str| opts.src.join(rel).display().to_string();
 
+    let timings: std::sync::Mutex<Vec<(String, u128)>> = std::sync::Mutex::new(Vec::new());
     // Stage 1: everything but JS is processed; JS is scanned for module syntax and imports.
     pb.set_message("minifying");
     let stage1: Vec<Result<Processed>> = inputs
@@ -183,6 +201,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         })
         .collect();
     let mut stage1 = stage1.into_iter().collect::<Result<Vec<_>>>()?;
+    mark("process");
 
     let index: HashMap<&str, usize> = inputs
         .iter()
@@ -213,25 +232,32 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         .par_iter()
         .enumerate()
         .map(|(i, inp)| {
-            let r = if matches!(inp.class, FileClass::Js | FileClass::JsMin) {
-                let kind = if modules.contains(&i) && !inp.rel.ends_with(".cjs") {
+            let t = Instant::now();
+            // Re-minify only the JS files whose first guess (module syntax or not) was wrong.
+            let r = if inp.class == FileClass::Js {
+                let want = if modules.contains(&i) && !inp.rel.ends_with(".cjs") {
                     js::JsKind::Module
                 } else {
                     js::JsKind::Script
                 };
-                process_js(
-                    inp,
-                    kind,
-                    &cache,
-                    &options_key,
-                    opts.keep_going,
-                    &src_display(&inp.rel),
-                )
-                .map(Some)
+                if (want == js::JsKind::Module) != stage1[i].module {
+                    process_js(
+                        inp,
+                        Some(want),
+                        &cache,
+                        &options_key,
+                        opts.keep_going,
+                        &src_display(&inp.rel),
+                    )
+                    .map(Some)
+                } else {
+                    Ok(None)
+                }
             } else {
                 Ok(None)
             };
             pb.inc(1);
+            note_time(&timings, &inp.rel, t);
             r
         })
         .collect();
@@ -240,6 +266,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             stage1[i] = p;
         }
     }
+    mark("minify-js");
     pb.set_message("fingerprinting");
 
     // Resolve references; warn about broken local ones.
@@ -288,6 +315,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         })
         .collect();
     let outputs = fingerprint::fingerprint(&nodes, &targets_of, opts.hash_length);
+    mark("fingerprint");
 
     // The files map, version.json, the manifest.
     let mut files_map = FileMap::new();
@@ -336,6 +364,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let bytes_out =
         outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>() + version_json.len() as u64;
     write_output(&opts.out, &outputs, &version_json, &manifest)?;
+    mark("write");
     pb.finish_and_clear();
     Ok(BuildReport {
         out: opts.out.clone(),
@@ -347,7 +376,29 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         build: build_digest,
         warnings,
         elapsed_ms: started.elapsed().as_millis(),
+        stages,
+        slowest: {
+            let mut t = timings.into_inner().unwrap_or_default();
+            t.sort_by(|a, b| b.1.cmp(&a.1));
+            t.truncate(10);
+            t
+        },
     })
+}
+
+/// Keeps the slowest files' processing times (ten at most, ties included).
+fn note_time(timings: &std::sync::Mutex<Vec<(String, u128)>>, rel: &str, started: Instant) {
+    let ms = started.elapsed().as_millis();
+    if ms < 5 {
+        return;
+    }
+    if let Ok(mut t) = timings.lock() {
+        t.push((rel.to_string(), ms));
+        if t.len() > 64 {
+            t.sort_by(|a, b| b.1.cmp(&a.1));
+            t.truncate(10);
+        }
+    }
 }
 
 fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
@@ -393,7 +444,17 @@ fn process_stage1(
         FileClass::Html => "html",
         FileClass::Css => "css",
         FileClass::CssMin => "css-min",
-        FileClass::Js | FileClass::JsMin => "js-scan",
+        FileClass::Js => return process_js(inp, None, cache, options, keep_going, display),
+        FileClass::JsMin => {
+            return process_js(
+                inp,
+                Some(js::JsKind::Script),
+                cache,
+                options,
+                keep_going,
+                display,
+            )
+        }
     };
     let key = Cache::key(stage, options, &inp.rel, &inp.bytes);
     if let Some(p) = cache.get(&key) {
@@ -442,26 +503,13 @@ fn process_stage1(
             }
         },
         FileClass::CssMin => (css::rewrite_text(text, &mut ph).into_bytes(), false),
-        _ => match js::scan(text, display) {
-            Ok(s) => {
-                let p = Processed {
-                    prefix: String::new(),
-                    refs: s.refs,
-                    esm: s.esm_syntax,
-                    warnings: Vec::new(),
-                    body: Vec::new(),
-                };
-                cache.put(&key, &p);
-                return Ok(p);
-            }
-            // Reported (or tolerated with --keep-going) when the file is minified.
-            Err(_) => return Ok(Processed::default()),
-        },
+        _ => (inp.bytes.clone(), false),
     };
     let p = Processed {
         prefix: ph.prefix().to_string(),
         refs: ph.into_refs(),
         esm,
+        module: false,
         warnings,
         body,
     };
@@ -471,7 +519,7 @@ fn process_stage1(
 
 fn process_js(
     inp: &Input,
-    kind: js::JsKind,
+    kind: Option<js::JsKind>,
     cache: &Cache,
     options: &str,
     keep_going: bool,
@@ -479,8 +527,9 @@ fn process_js(
 ) -> Result<Processed> {
     let stage = match (inp.class, kind) {
         (FileClass::JsMin, _) => "js-min",
-        (_, js::JsKind::Module) => "js-module",
-        (_, js::JsKind::Script) => "js-script",
+        (_, None) => "js-auto",
+        (_, Some(js::JsKind::Module)) => "js-module",
+        (_, Some(js::JsKind::Script)) => "js-script",
     };
     let key = Cache::key(stage, options, &inp.rel, &inp.bytes);
     if let Some(p) = cache.get(&key) {
@@ -490,19 +539,23 @@ fn process_js(
     let mut ph = Placeholders::for_content(&inp.bytes);
     let mut warnings = Vec::new();
     let result = if inp.class == FileClass::JsMin {
-        js::reference_spans(text, display, &mut ph).map(|spans| splice(text, &spans))
+        js::reference_spans(text, display, &mut ph)
+            .map(|spans| (splice(text, &spans), js::JsKind::Script))
     } else {
-        js::minify(text, display, kind, &mut ph)
+        match kind {
+            Some(k) => js::minify(text, display, k, &mut ph).map(|c| (c, k)),
+            None => js::minify_auto(text, display, &mut ph),
+        }
     };
-    let body = match result {
-        Ok(b) => b.into_bytes(),
+    let (body, used) = match result {
+        Ok((b, k)) => (b.into_bytes(), k),
         Err(e) if keep_going => {
             warnings.push(format!(
                 "{display}:{}:{}: {} (copied unminified)",
                 e.line, e.col, e.msg
             ));
             ph = Placeholders::for_content(&inp.bytes);
-            inp.bytes.clone()
+            (inp.bytes.clone(), kind.unwrap_or(js::JsKind::Script))
         }
         Err(e) => {
             return Err(Error::input(format!(
@@ -511,10 +564,12 @@ fn process_js(
             )))
         }
     };
+    let module = used == js::JsKind::Module;
     let p = Processed {
         prefix: ph.prefix().to_string(),
         refs: ph.into_refs(),
-        esm: false,
+        esm: module && kind.is_none(),
+        module,
         warnings,
         body,
     };

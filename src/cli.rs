@@ -918,6 +918,17 @@ fn cmd_build(cfg: &Config, a: &BuildArgs, out: Out) -> Result<i32> {
         r.cache_hits,
         r.elapsed_ms
     ));
+    if out.verbose {
+        let stages: Vec<String> = r
+            .stages
+            .iter()
+            .map(|(n, ms)| format!("{n} {ms} ms"))
+            .collect();
+        out.line(&format!("stages: {}", stages.join(", ")));
+        for (f, ms) in &r.slowest {
+            out.line(&format!("  slow: {f} {ms} ms"));
+        }
+    }
     Ok(0)
 }
 

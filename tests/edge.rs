@@ -274,35 +274,41 @@ fn scenario(p: &Project, addr: &str, ttl: Duration) {
     }
 }
 
-#[test]
-fn serve_end_to_end() {
-    let p = project();
-    let ttl = Duration::from_millis(1000);
-    let mut child = sv(p.dir.path())
+/// Starts `sitevault serve --channel production` on a free port; returns it and its address.
+fn start_serve(dir: &Path, extra: &[&str]) -> (Proc, String) {
+    let mut child = sv(dir)
         .args([
             "serve",
             "--channel",
             "production",
             "--listen",
             "127.0.0.1:0",
-            "--ttl",
-            "1s",
             "--json",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let proc = Proc(child);
-    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
     let addr = v["listening"]
         .as_str()
         .unwrap()
         .trim_start_matches("http://")
         .to_string();
+    (Proc(child), addr)
+}
+
+#[test]
+fn serve_end_to_end() {
+    let p = project();
+    let ttl = Duration::from_millis(1000);
+    let (proc, addr) = start_serve(p.dir.path(), &["--ttl", "1s"]);
     scenario(&p, &addr, ttl);
     // Metrics: per-version requests and latency, manifest generation and age.
     let m = get(&addr, "/metrics", &[]).text();
@@ -337,30 +343,7 @@ fn serve_end_to_end() {
 #[test]
 fn serve_without_a_manifest_answers_503() {
     let t = tempfile::tempdir().unwrap();
-    let mut child = sv(t.path())
-        .args([
-            "serve",
-            "--channel",
-            "production",
-            "--listen",
-            "127.0.0.1:0",
-            "--json",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _p = Proc(child);
-    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let addr = v["listening"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://")
-        .to_string();
+    let (_p, addr) = start_serve(t.path(), &[]);
     assert_eq!(get(&addr, "/", &[]).status, 503);
 }
 

@@ -144,16 +144,9 @@ pub fn process(
             Ok(())
         }))
         .append_element_content_handler(text!("script", |t| {
-            let mut buf = script_buf.borrow_mut();
-            if buf.0.is_empty() {
-                buf.1 = t.source_location().bytes().start;
-            }
-            buf.0.push_str(t.as_str());
-            if !t.last_in_text_node() {
-                t.remove();
+            let Some((code, start)) = whole_text(&script_buf, t) else {
                 return Ok(());
-            }
-            let (code, start) = std::mem::take(&mut *buf);
+            };
             let line0 = lines.line(start).saturating_sub(1) as usize;
             let kind = *current_script.borrow();
             let replacement = match kind {
@@ -200,16 +193,9 @@ pub fn process(
             Ok(())
         }))
         .append_element_content_handler(text!("style", |t| {
-            let mut buf = style_buf.borrow_mut();
-            if buf.0.is_empty() {
-                buf.1 = t.source_location().bytes().start;
-            }
-            buf.0.push_str(t.as_str());
-            if !t.last_in_text_node() {
-                t.remove();
+            let Some((code, start)) = whole_text(&style_buf, t) else {
                 return Ok(());
-            }
-            let (code, start) = std::mem::take(&mut *buf);
+            };
             let line0 = lines.line(start).saturating_sub(1);
             let replacement = match css::minify(&code, name, targets, &mut ph.borrow_mut(), line0) {
                 Ok(min) => min.replace("</style", "<\\/style"),
@@ -248,6 +234,24 @@ pub fn process(
         col: 1,
         msg: "minified HTML is not UTF-8".into(),
     })
+}
+
+/// Collects an element's text chunks (removing them from the output) until the last
+/// one, then returns the whole text and the byte offset where it started.
+fn whole_text(
+    buf: &RefCell<(String, usize)>,
+    t: &mut lol_html::html_content::TextChunk<'_>,
+) -> Option<(String, usize)> {
+    let mut b = buf.borrow_mut();
+    if b.0.is_empty() {
+        b.1 = t.source_location().bytes().start;
+    }
+    b.0.push_str(t.as_str());
+    if !t.last_in_text_node() {
+        t.remove();
+        return None;
+    }
+    Some(std::mem::take(&mut *b))
 }
 
 /// Rewrites each URL of a `srcset` value with `f` (None leaves it as is).

@@ -142,6 +142,14 @@ pub fn fingerprint(nodes: &[Node], targets: &[Vec<Target>], hash_len: usize) -> 
         })
         .collect();
     let sccs = tarjan(n, &edges);
+    // Files without references are final already: hash them in parallel up front.
+    let pre: Vec<Option<blake3::Hash>> = {
+        use rayon::prelude::*;
+        nodes
+            .par_iter()
+            .map(|n| n.processed.refs.is_empty().then(|| blake3::hash(&n.processed.body)))
+            .collect()
+    };
     let mut hashes: Vec<Option<String>> = vec![None; n];
     let mut outputs: Vec<Option<Output>> = vec![None; n];
     for scc in sccs {
@@ -180,16 +188,17 @@ pub fn fingerprint(nodes: &[Node], targets: &[Vec<Target>], hash_len: usize) -> 
             }
             for &m in &members {
                 let bytes = substitute(&nodes[m], &targets[m], nodes, &hashes, &all);
-                outputs[m] = Some(finish(&nodes[m], bytes, hashes[m].clone()));
+                let hash = blake3::hash(&bytes);
+                outputs[m] = Some(finish(&nodes[m], bytes, hash, hashes[m].clone()));
             }
         } else {
             let m = scc[0];
             let bytes = substitute(&nodes[m], &targets[m], nodes, &hashes, &all);
-            let hash = blake3::hash(&bytes);
+            let hash = pre[m].unwrap_or_else(|| blake3::hash(&bytes));
             if nodes[m].fingerprint {
                 hashes[m] = Some(hash.to_hex()[..hash_len].to_string());
             }
-            outputs[m] = Some(finish(&nodes[m], bytes, hashes[m].clone()));
+            outputs[m] = Some(finish(&nodes[m], bytes, hash, hashes[m].clone()));
         }
     }
     outputs
@@ -198,7 +207,7 @@ pub fn fingerprint(nodes: &[Node], targets: &[Vec<Target>], hash_len: usize) -> 
         .collect()
 }
 
-fn finish(node: &Node, bytes: Vec<u8>, name_hash: Option<String>) -> Output {
+fn finish(node: &Node, bytes: Vec<u8>, hash: blake3::Hash, name_hash: Option<String>) -> Output {
     let out = match name_hash {
         Some(h) => {
             let (dir, name) = match node.rel.rfind('/') {
@@ -209,7 +218,6 @@ fn finish(node: &Node, bytes: Vec<u8>, name_hash: Option<String>) -> Output {
         }
         None => node.rel.clone(),
     };
-    let hash = blake3::hash(&bytes);
     Output { out, bytes, hash }
 }
 

@@ -363,7 +363,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     pb.set_message("writing");
     let bytes_out =
         outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>() + version_json.len() as u64;
-    write_output(&opts.out, &outputs, &version_json, &manifest)?;
+    if !unchanged_output(&opts.out, &manifest) {
+        write_output(&opts.out, &outputs, &version_json, &manifest)?;
+    }
     mark("write");
     pb.finish_and_clear();
     Ok(BuildReport {
@@ -668,6 +670,33 @@ fn check_folders(src: &Path, out: &Path) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// True when OUT already holds exactly this build: the same manifest, and every file
+/// with the listed size and not modified after the manifest was written (the
+/// make/rsync rule). A no-change rebuild then writes nothing.
+fn unchanged_output(out: &Path, manifest: &BuildManifest) -> bool {
+    let mpath = out.join(manifest::MANIFEST_PATH);
+    let Ok(meta) = std::fs::metadata(&mpath) else { return false };
+    let Ok(written) = meta.modified() else { return false };
+    let Ok(old) = std::fs::read(&mpath) else { return false };
+    let Ok(old) = serde_json::from_slice::<BuildManifest>(&old) else { return false };
+    if old.digest != manifest.digest || old.files != manifest.files {
+        return false;
+    }
+    let listed = manifest.files.par_iter().all(|(p, e)| {
+        std::fs::metadata(out.join(&p[1..]))
+            .map(|m| m.is_file() && m.len() == e.size && m.modified().map(|t| t <= written).unwrap_or(false))
+            .unwrap_or(false)
+    });
+    // Nothing else may be there either.
+    listed
+        && walkdir::WalkDir::new(out)
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .count()
+            == manifest.files.len() + 1
 }
 
 fn write_output(

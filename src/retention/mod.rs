@@ -340,14 +340,7 @@ async fn gc_candidates(
 }
 
 async fn delete_blobs(hot: &Store, keys: &[String]) -> Result<()> {
-    futures::stream::iter(keys.iter().map(|k| {
-        let hot = hot.clone();
-        async move { hot.delete(k).await }
-    }))
-    .buffer_unordered(hot.concurrency())
-    .try_collect::<Vec<()>>()
-    .await?;
-    Ok(())
+    hot.delete_many(keys.to_vec()).await
 }
 
 /// What `gc` did.

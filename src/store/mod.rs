@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{
     Attribute, Attributes, GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode,
@@ -388,6 +388,20 @@ impl Store {
             .iter()
             .filter_map(|c| c.filename().map(str::to_string))
             .collect())
+    }
+
+    /// Deletes many keys (batched where the backend can: S3 deletes 1000 per request).
+    /// Missing keys are fine.
+    pub async fn delete_many(&self, keys: Vec<String>) -> Result<()> {
+        let paths = futures::stream::iter(keys.into_iter().map(|k| Ok(Path::from(k.as_str())))).boxed();
+        let mut results = self.inner.delete_stream(paths);
+        while let Some(r) = results.next().await {
+            match r {
+                Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 
     /// Deletes `key` (missing is fine).

@@ -3,6 +3,11 @@
 use crate::error::{Error, Result};
 
 /// Checks a version id against `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`.
+///
+/// ```
+/// assert!(sitevault::ids::check_version("v1.4.0").is_ok());
+/// assert!(sitevault::ids::check_version("../x").is_err());
+/// ```
 pub fn check_version(v: &str) -> Result<()> {
     let ok = !v.is_empty()
         && v.len() <= 64

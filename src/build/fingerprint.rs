@@ -147,7 +147,12 @@ pub fn fingerprint(nodes: &[Node], targets: &[Vec<Target>], hash_len: usize) -> 
         use rayon::prelude::*;
         nodes
             .par_iter()
-            .map(|n| n.processed.refs.is_empty().then(|| blake3::hash(&n.processed.body)))
+            .map(|n| {
+                n.processed
+                    .refs
+                    .is_empty()
+                    .then(|| blake3::hash(&n.processed.body))
+            })
             .collect()
     };
     let mut hashes: Vec<Option<String>> = vec![None; n];

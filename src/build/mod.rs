@@ -677,16 +677,28 @@ fn check_folders(src: &Path, out: &Path) -> Result<()> {
 /// make/rsync rule). A no-change rebuild then writes nothing.
 fn unchanged_output(out: &Path, manifest: &BuildManifest) -> bool {
     let mpath = out.join(manifest::MANIFEST_PATH);
-    let Ok(meta) = std::fs::metadata(&mpath) else { return false };
-    let Ok(written) = meta.modified() else { return false };
-    let Ok(old) = std::fs::read(&mpath) else { return false };
-    let Ok(old) = serde_json::from_slice::<BuildManifest>(&old) else { return false };
+    let Ok(meta) = std::fs::metadata(&mpath) else {
+        return false;
+    };
+    let Ok(written) = meta.modified() else {
+        return false;
+    };
+    let Ok(old) = std::fs::read(&mpath) else {
+        return false;
+    };
+    let Ok(old) = serde_json::from_slice::<BuildManifest>(&old) else {
+        return false;
+    };
     if old.digest != manifest.digest || old.files != manifest.files {
         return false;
     }
     let listed = manifest.files.par_iter().all(|(p, e)| {
         std::fs::metadata(out.join(&p[1..]))
-            .map(|m| m.is_file() && m.len() == e.size && m.modified().map(|t| t <= written).unwrap_or(false))
+            .map(|m| {
+                m.is_file()
+                    && m.len() == e.size
+                    && m.modified().map(|t| t <= written).unwrap_or(false)
+            })
             .unwrap_or(false)
     });
     // Nothing else may be there either.

@@ -21,6 +21,14 @@ pub fn fnv1a32(bytes: &[u8]) -> u32 {
 }
 
 /// The visitor's bucket (0..10000) for a canary version.
+///
+/// ```
+/// use sitevault::edge::routing::{bucket, in_canary};
+/// // From fixtures/routing-vectors.json.
+/// assert_eq!(bucket("v1.4.0", "alice"), 3346);
+/// assert!(in_canary("v1.4.0", 33.47, "alice"));
+/// assert!(!in_canary("v1.4.0", 33.46, "alice"));
+/// ```
 pub fn bucket(canary_version: &str, uid: &str) -> u32 {
     let mut key = String::with_capacity(canary_version.len() + 1 + uid.len());
     key.push_str(canary_version);

@@ -575,7 +575,13 @@ async fn file_response(
                 return builder.body(Body::empty()).unwrap_or_default();
             }
             let body = match edge.blob(entry).await {
-                Ok(bytes) => bytes.slice(a as usize..(b + 1) as usize),
+                Ok(bytes) if (b as usize) < bytes.len() => {
+                    bytes.slice(a as usize..(b + 1) as usize)
+                }
+                Ok(_) => {
+                    eprintln!("error: blob {} is shorter than its index entry", entry.hash);
+                    return plain(StatusCode::BAD_GATEWAY, "blob unavailable");
+                }
                 Err(_) => match edge
                     .store
                     .get_range(&keys::blob(&entry.hash), a..b + 1)

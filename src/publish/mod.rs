@@ -288,8 +288,8 @@ fn same_or_refuse(
     } else {
         Err(Error::Input(format!(
             "version {version} is already published with different content (digest {}… ≠ {}…); versions are immutable: publish under a new version id",
-            &existing[..12.min(existing.len())],
-            &digest[..12.min(digest.len())]
+            existing.chars().take(12).collect::<String>(),
+            digest.chars().take(12).collect::<String>()
         )))
     }
 }

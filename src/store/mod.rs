@@ -393,7 +393,8 @@ impl Store {
     /// Deletes many keys (batched where the backend can: S3 deletes 1000 per request).
     /// Missing keys are fine.
     pub async fn delete_many(&self, keys: Vec<String>) -> Result<()> {
-        let paths = futures::stream::iter(keys.into_iter().map(|k| Ok(Path::from(k.as_str())))).boxed();
+        let paths =
+            futures::stream::iter(keys.into_iter().map(|k| Ok(Path::from(k.as_str())))).boxed();
         let mut results = self.inner.delete_stream(paths);
         while let Some(r) = results.next().await {
             match r {

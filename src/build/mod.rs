@@ -381,7 +381,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         stages,
         slowest: {
             let mut t = timings.into_inner().unwrap_or_default();
-            t.sort_by(|a, b| b.1.cmp(&a.1));
+            t.sort_by_key(|e| std::cmp::Reverse(e.1));
             t.truncate(10);
             t
         },
@@ -397,7 +397,7 @@ fn note_time(timings: &std::sync::Mutex<Vec<(String, u128)>>, rel: &str, started
     if let Ok(mut t) = timings.lock() {
         t.push((rel.to_string(), ms));
         if t.len() > 64 {
-            t.sort_by(|a, b| b.1.cmp(&a.1));
+            t.sort_by_key(|e| std::cmp::Reverse(e.1));
             t.truncate(10);
         }
     }

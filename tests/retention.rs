@@ -354,6 +354,25 @@ fn sigkill_during_archive_and_restore_leaves_a_consistent_store() {
     }
 }
 
+/// Whether the hot store in `bucket` (prefix `site`) holds a blob.
+fn s3_blob_exists(endpoint: &str, bucket: &str) -> impl Fn(&str) -> bool {
+    let store = sitevault::store::Store::open(&sitevault::store::StoreSpec {
+        url: format!("s3://{bucket}/site"),
+        endpoint: Some(endpoint.to_string()),
+        region: Some("us-east-1".into()),
+        allow_http: Some(true),
+        concurrency: 4,
+        ..Default::default()
+    })
+    .unwrap();
+    move |h: &str| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(store.head(&sitevault::store::keys::blob(h)))
+            .unwrap()
+            .is_some()
+    }
+}
+
 #[test]
 fn archive_restore_on_s3_with_a_second_bucket() {
     let Some(endpoint) = s3::endpoint() else {
@@ -369,26 +388,22 @@ fn archive_restore_on_s3_with_a_second_bucket() {
         ),
     );
     let t = project(&cfg, 10);
-    let ep = endpoint.clone();
-    let hot2 = hot.clone();
-    archive_and_check(t.path(), &move |h: &str| {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            let s = sitevault::store::Store::open(&sitevault::store::StoreSpec {
-                url: format!("s3://{hot2}/site"),
-                endpoint: Some(ep.clone()),
-                region: Some("us-east-1".into()),
-                allow_http: Some(true),
-                concurrency: 4,
-                ..Default::default()
-            })
-            .unwrap();
-            s.head(&sitevault::store::keys::blob(h))
-                .await
-                .unwrap()
-                .is_some()
-        })
-    });
+    archive_and_check(t.path(), &s3_blob_exists(&endpoint, &hot));
+}
+
+#[test]
+fn archive_restore_on_s3_same_bucket_with_a_storage_class() {
+    let Some(endpoint) = s3::endpoint() else {
+        return;
+    };
+    let bucket = s3::bucket(&endpoint, "same");
+    let cfg = s3::store_toml(
+        &endpoint,
+        &bucket,
+        &format!("{CONFIG}[cold]\nurl = \"s3://{bucket}/cold\"\nstorage_class = \"STANDARD_IA\"\n"),
+    );
+    let t = project(&cfg, 10);
+    archive_and_check(t.path(), &s3_blob_exists(&endpoint, &bucket));
 }
 
 #[test]

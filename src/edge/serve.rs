@@ -284,6 +284,10 @@ pub async fn serve(
         .map_err(|e| Error::input(e.to_string()))?;
     ready(addr);
     let app = Router::new().fallback(handle).with_state(edge);
+    // Responses are written whole; Nagle's algorithm would only hold their tails back.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+        let _ = tcp.set_nodelay(true);
+    });
     let r = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -24,12 +24,14 @@ fn count_files(dir: &Path) -> usize {
     walkdir(dir)
 }
 
+/// Counts finished objects: a SIGKILLed write can leave the local store's staging
+/// file (`<name>#<n>`) behind, which is no object.
 fn walkdir(dir: &Path) -> usize {
     let mut n = 0;
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         if e.file_type().unwrap().is_dir() {
             n += walkdir(&e.path());
-        } else {
+        } else if !e.file_name().to_string_lossy().contains('#') {
             n += 1;
         }
     }

@@ -342,6 +342,57 @@ fn serve_end_to_end() {
 }
 
 #[test]
+fn serve_streams_large_files_and_their_ranges() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(t.path().join("site")).unwrap();
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(t.path().join("site/movie.bin"), &big).unwrap();
+    std::fs::write(
+        t.path().join("site/index.html"),
+        "<!doctype html><a href=movie.bin>movie</a>",
+    )
+    .unwrap();
+    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q"]));
+    ok(sv(t.path()).args([
+        "publish",
+        "dist",
+        "--version",
+        "v1",
+        "--channel",
+        "production",
+        "-q",
+    ]));
+    let m: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(t.path().join("dist/.sitevault/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let path = m["files"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| k.starts_with("/movie."))
+        .unwrap()
+        .clone();
+    let (_p, addr) = start_serve(t.path(), &[]);
+    let full = get(&addr, &path, &[("cookie", "sv_uid=a")]);
+    assert_eq!(full.status, 200);
+    assert_eq!(full.body, big);
+    let part = get(
+        &addr,
+        &path,
+        &[("cookie", "sv_uid=a"), ("range", "bytes=2000000-2000099")],
+    );
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, big[2_000_000..2_000_100]);
+    let tail = get(
+        &addr,
+        &path,
+        &[("cookie", "sv_uid=a"), ("range", "bytes=-10")],
+    );
+    assert_eq!(tail.body, big[big.len() - 10..]);
+}
+
+#[test]
 fn serve_without_a_manifest_answers_503() {
     let t = tempfile::tempdir().unwrap();
     let (_p, addr) = start_serve(t.path(), &[]);

@@ -578,7 +578,13 @@ async fn file_response(
             if method == Method::HEAD {
                 return builder.body(Body::empty()).unwrap_or_default();
             }
-            let body = match edge.blob(entry).await {
+            // Small blobs come from the memory cache; large ones: read the range only.
+            let cached = if entry.size <= edge.opts.cache_blob_max {
+                edge.blob(entry).await
+            } else {
+                Err(Error::input("large blob"))
+            };
+            let body = match cached {
                 Ok(bytes) if (b as usize) < bytes.len() => {
                     bytes.slice(a as usize..(b + 1) as usize)
                 }
@@ -607,6 +613,19 @@ async fn file_response(
         .header(header::CONTENT_LENGTH, entry.size);
     if method == Method::HEAD {
         return builder.body(Body::empty()).unwrap_or_default();
+    }
+    if entry.size > edge.opts.cache_blob_max {
+        // Large files are streamed from the store, never held in memory whole.
+        let key = object_store::path::Path::from(keys::blob(&entry.hash).as_str());
+        return match edge.store.inner().get_opts(&key, Default::default()).await {
+            Ok(r) => builder
+                .body(Body::from_stream(r.into_stream()))
+                .unwrap_or_default(),
+            Err(e) => {
+                eprintln!("error: {}", crate::store::describe_error(&e));
+                plain(StatusCode::BAD_GATEWAY, "blob unavailable")
+            }
+        };
     }
     match edge.blob(entry).await {
         Ok(bytes) => builder.body(Body::from(bytes)).unwrap_or_default(),

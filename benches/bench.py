@@ -117,13 +117,9 @@ def bench_build():
     cfg = WORK / "build.toml"
     cfg.write_text(f'[build]\ncache_dir = "{cache}"\n')
     svcmd = [str(SV), "--config", str(cfg), "build", str(src), "-o", str(out / "sitevault"), "-q", "--keep-going"]
-    cold = median_time(svcmd, n=5, before=lambda: shutil.rmtree(cache, ignore_errors=True))
-    warm = median_time(svcmd)
-    one = [str(SV), "--config", str(cfg), "build", str(src), "-o", str(out / "sitevault"), "-q", "--keep-going", "--no-cache"]
-    t1 = median_time(["taskset", "-c", "0"] + one, n=1)
     # minify exits 1 when some files do not parse (it still writes the rest).
     mcmd = ["minify", "-r", "-o", str(out / "minify") + "/", str(src) + "/"]
-    tmin = median_time(mcmd, n=5, before=lambda: shutil.rmtree(out / "minify", ignore_errors=True), check=False)
+    one = ["taskset", "-c", "0"] + svcmd + ["--no-cache"]
     # esbuild: JS and CSS only (it does not minify HTML/SVG/JSON); files it cannot parse are dropped.
     esb = str(WORK / "node_modules" / ".bin" / "esbuild")
     inputs = [str(p) for p in src.rglob("*") if p.suffix in (".js", ".css") and p.is_file()]
@@ -139,19 +135,33 @@ def bench_build():
                 if line.strip().startswith(i.replace(str(src) + "/", "")) or i in line:
                     bad.add(i)
     esb_inputs = [i for i in inputs if i not in bad]
-    tesb = median_time([esb, *esb_inputs, "--minify", "--log-level=silent", f"--outdir={out/'esbuild'}",
-                        f"--outbase={src}", "--allow-overwrite"])
+    ecmd = [esb, *esb_inputs, "--minify", "--log-level=silent", f"--outdir={out/'esbuild'}", f"--outbase={src}",
+            "--allow-overwrite"]
+    # This machine's speed varies from run to run: interleave the tools so each round sees the
+    # same conditions, and keep each tool's best round.
+    runs = {"cold": [], "warm": [], "one": [], "minify": [], "esbuild": []}
+    for _ in range(5):
+        shutil.rmtree(out / "minify", ignore_errors=True)
+        runs["minify"].append(timed(mcmd, check=False))
+        shutil.rmtree(cache, ignore_errors=True)
+        runs["cold"].append(timed(svcmd))
+        runs["warm"].append(timed(svcmd))
+        runs["esbuild"].append(timed(ecmd))
+    runs["one"].append(timed(one))
+    cold, warm, t1, tmin, tesb = (min(runs[k]) for k in ("cold", "warm", "one", "minify", "esbuild"))
+    spread = lambda k: f"{min(runs[k]):.2f}–{max(runs[k]):.2f} s"
+    rows = [
+        ["sitevault build, cold (all types, fingerprinted)", f"{cold:.2f} s", spread("cold"), f"{cold/tmin:.2f}x"],
+        ["sitevault build, warm (no change)", f"{warm:.2f} s", spread("warm"), f"{warm/tmin:.2f}x"],
+        ["sitevault build, cold, 1 core", f"{t1:.2f} s", "", f"{t1/tmin:.2f}x"],
+        ["tdewolff minify -r (all types)", f"{tmin:.2f} s", spread("minify"), "1.00x"],
+        [f"esbuild --minify (JS+CSS only, {len(esb_inputs)} files)", f"{tesb:.2f} s", spread("esbuild"), f"{tesb/tmin:.2f}x"],
+    ]
+    table("Build: time (best of 5 interleaved rounds; ratio of bests vs tdewolff minify -r)",
+          ["tool", "best", "range", "ratio"], rows)
     _, _, by_sv = tree_stats(out / "sitevault")
     _, _, by_min = tree_stats(out / "minify")
     _, _, by_esb = tree_stats(out / "esbuild")
-    rows = [
-        ["sitevault build, cold (all types, fingerprinted)", f"{cold:.2f} s", f"{cold/tmin:.2f}x"],
-        ["sitevault build, warm (no change)", f"{warm:.2f} s", f"{warm/tmin:.2f}x"],
-        ["sitevault build, cold, 1 core", f"{t1:.2f} s", f"{t1/tmin:.2f}x"],
-        ["tdewolff minify -r (all types)", f"{tmin:.2f} s", "1.00x"],
-        [f"esbuild --minify (JS+CSS only, {len(esb_inputs)} files)", f"{tesb:.2f} s", f"{tesb/tmin:.2f}x"],
-    ]
-    table("Build: time (median of 5 cold, 3 warm; ratio vs tdewolff minify -r)", ["tool", "time", "ratio"], rows)
     trow = []
     for t in TYPES:
         peers = [v for v in (by_min[t], by_esb[t] if t in (".js", ".css") else 0) if v]
@@ -161,7 +171,7 @@ def bench_build():
                      f"{by_esb[t]/1e6:.2f} MB" if t in (".js", ".css") else "-", ratio])
     table("Build: output bytes per type (ratio = sitevault / smallest peer)",
           ["type", "input", "sitevault", "minify", "esbuild", "ratio"], trow)
-    save("build", {"cold_s": cold, "warm_s": warm, "one_core_s": t1, "minify_s": tmin, "esbuild_s": tesb,
+    save("build", {"runs": runs, "cold_s": cold, "warm_s": warm, "one_core_s": t1, "minify_s": tmin, "esbuild_s": tesb,
                    "bytes": {"in": by_in, "sitevault": by_sv, "minify": by_min, "esbuild": by_esb}})
 
 

@@ -141,6 +141,9 @@ fn minify_as(
             compress: Some(CompressOptions {
                 module: top_level_private,
                 top_level: top_level_private.then_some(TopLevelOptions { functions: true }),
+                // One compress pass: measured on the bench corpus, a second pass costs
+                // ~20 % more CPU for 0.06 % smaller JS.
+                passes: 1,
                 ..Default::default()
             }),
             mangle: Some(MangleOptions {

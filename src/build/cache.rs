@@ -1,8 +1,19 @@
 //! The build cache: minified results keyed by input bytes + options + tool version,
 //! under `.sitevault/cache`. An unchanged file is never minified twice.
+//!
+//! Entries live in a few segment files (`seg-*.bin`) rather than one file each:
+//! creating thousands of small files costs more than the minification it saves on
+//! some filesystems. A build reads every segment once, appends its new entries as
+//! one new segment, and compacts to a single segment of live entries when the
+//! folder holds more than a few segments or mostly entries this build did not use.
+//!
+//! Segment format, repeated: `u32 key length, key, u32 header length, header JSON,
+//! u64 body length, body` (little endian). A damaged segment is ignored (misses).
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,18 +38,50 @@ pub struct Processed {
     pub body: Vec<u8>,
 }
 
+const MAX_SEGMENTS: usize = 4;
+
 /// The on-disk cache (or none).
 #[derive(Debug)]
 pub struct Cache {
     dir: Option<PathBuf>,
+    loaded: HashMap<String, Processed>,
+    segments: Vec<PathBuf>,
+    used: Mutex<HashSet<String>>,
+    fresh: Mutex<Vec<(String, Processed)>>,
     hits: AtomicUsize,
 }
 
 impl Cache {
-    /// A cache in `dir`, or a disabled one.
+    /// A cache in `dir` (its segments are read now), or a disabled one.
     pub fn new(dir: Option<PathBuf>) -> Self {
+        let mut loaded = HashMap::new();
+        let mut segments = Vec::new();
+        if let Some(d) = &dir {
+            if let Ok(rd) = std::fs::read_dir(d) {
+                let mut paths: Vec<PathBuf> = rd
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .map(|n| n.starts_with("seg-") && n.ends_with(".bin"))
+                            .unwrap_or(false)
+                    })
+                    .collect();
+                paths.sort();
+                for p in paths {
+                    if let Ok(data) = std::fs::read(&p) {
+                        read_segment(&data, &mut loaded);
+                    }
+                    segments.push(p);
+                }
+            }
+        }
         Cache {
             dir,
+            loaded,
+            segments,
+            used: Mutex::new(HashSet::new()),
+            fresh: Mutex::new(Vec::new()),
             hits: AtomicUsize::new(0),
         }
     }
@@ -64,34 +107,144 @@ impl Cache {
         h.finalize().to_hex().to_string()
     }
 
-    fn path(&self, key: &str) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| d.join(&key[..2]).join(key))
-    }
-
-    /// A cached result, if present and readable.
+    /// A cached result, if present.
     pub fn get(&self, key: &str) -> Option<Processed> {
-        let data = std::fs::read(self.path(key)?).ok()?;
-        let nl = data.iter().position(|&b| b == b'\n')?;
-        let mut p: Processed = serde_json::from_slice(&data[..nl]).ok()?;
-        p.body = data[nl + 1..].to_vec();
+        let p = self.loaded.get(key)?;
+        if let Ok(mut u) = self.used.lock() {
+            u.insert(key.to_string());
+        }
         self.hits.fetch_add(1, Ordering::Relaxed);
-        Some(p)
+        Some(p.clone())
     }
 
-    /// Stores a result; failures only cost a future cache miss.
+    /// Remembers a result; it is written by [`Cache::flush`].
     pub fn put(&self, key: &str, p: &Processed) {
-        let Some(path) = self.path(key) else { return };
-        let Ok(mut data) = serde_json::to_vec(p) else {
+        if self.dir.is_none() {
+            return;
+        }
+        if let Ok(mut f) = self.fresh.lock() {
+            f.push((key.to_string(), p.clone()));
+        }
+    }
+
+    /// Writes this build's new entries as one segment, compacting when the folder
+    /// holds too many segments or mostly unused entries. Failures only cost future
+    /// cache misses.
+    pub fn flush(&self) {
+        let Some(dir) = &self.dir else { return };
+        let fresh = self
+            .fresh
+            .lock()
+            .map(|mut f| std::mem::take(&mut *f))
+            .unwrap_or_default();
+        let used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
+        let compact = self.segments.len() + 1 > MAX_SEGMENTS || used.len() * 2 < self.loaded.len();
+        if fresh.is_empty() && !compact {
+            return;
+        }
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        let mut data = Vec::new();
+        if compact {
+            for k in &used {
+                if let Some(p) = self.loaded.get(k) {
+                    write_entry(&mut data, k, p);
+                }
+            }
+        }
+        for (k, p) in &fresh {
+            write_entry(&mut data, k, p);
+        }
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let name = format!("seg-{stamp:032}-{}.bin", std::process::id());
+        let tmp = dir.join(format!("{name}.tmp"));
+        if std::fs::write(&tmp, &data).is_err() || std::fs::rename(&tmp, dir.join(&name)).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+            return;
+        }
+        if compact {
+            for s in &self.segments {
+                let _ = std::fs::remove_file(s);
+            }
+        }
+    }
+}
+
+fn write_entry(out: &mut Vec<u8>, key: &str, p: &Processed) {
+    let Ok(header) = serde_json::to_vec(p) else {
+        return;
+    };
+    out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&(p.body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&p.body);
+}
+
+fn read_segment(data: &[u8], into: &mut HashMap<String, Processed>) {
+    let mut off = 0usize;
+    let take = |off: &mut usize, n: usize| -> Option<&[u8]> {
+        let s = data.get(*off..off.checked_add(n)?)?;
+        *off += n;
+        Some(s)
+    };
+    loop {
+        let Some(kl) = take(&mut off, 4) else { return };
+        let kl = u32::from_le_bytes([kl[0], kl[1], kl[2], kl[3]]) as usize;
+        let Some(key) = take(&mut off, kl).and_then(|k| std::str::from_utf8(k).ok()) else {
             return;
         };
-        data.push(b'\n');
-        data.extend_from_slice(&p.body);
-        if let Some(parent) = path.parent() {
-            let _ = std::fs::create_dir_all(parent);
+        let key = key.to_string();
+        let Some(hl) = take(&mut off, 4) else { return };
+        let hl = u32::from_le_bytes([hl[0], hl[1], hl[2], hl[3]]) as usize;
+        let Some(header) = take(&mut off, hl) else {
+            return;
+        };
+        let Ok(mut p) = serde_json::from_slice::<Processed>(header) else {
+            return;
+        };
+        let Some(bl) = take(&mut off, 8) else { return };
+        let bl =
+            u64::from_le_bytes([bl[0], bl[1], bl[2], bl[3], bl[4], bl[5], bl[6], bl[7]]) as usize;
+        let Some(body) = take(&mut off, bl) else {
+            return;
+        };
+        p.body = body.to_vec();
+        into.insert(key, p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_compaction() {
+        let d = tempfile::tempdir().unwrap();
+        let p = Processed {
+            prefix: "x".into(),
+            body: b"hello".to_vec(),
+            ..Default::default()
+        };
+        for round in 0..6 {
+            let c = Cache::new(Some(d.path().to_path_buf()));
+            if round > 0 {
+                assert_eq!(c.get("k0").unwrap().body, b"hello");
+            }
+            c.put(&format!("k{round}"), &p);
+            c.flush();
         }
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, &data).is_ok() {
-            let _ = std::fs::rename(&tmp, &path);
+        let segs = std::fs::read_dir(d.path()).unwrap().count();
+        assert!(segs <= MAX_SEGMENTS, "{segs} segments");
+        // A damaged segment only costs misses.
+        for e in std::fs::read_dir(d.path()).unwrap() {
+            std::fs::write(e.unwrap().path(), b"\x05\x00\x00\x00ab").unwrap();
         }
+        assert!(Cache::new(Some(d.path().to_path_buf())).get("k0").is_none());
     }
 }

@@ -366,6 +366,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     if !unchanged_output(&opts.out, &manifest) {
         write_output(&opts.out, &outputs, &version_json, &manifest)?;
     }
+    cache.flush();
     mark("write");
     pb.finish_and_clear();
     Ok(BuildReport {

@@ -35,7 +35,7 @@ pub struct Processed {
     pub warnings: Vec<String>,
     /// The bytes (not stored in the header).
     #[serde(skip)]
-    pub body: Vec<u8>,
+    pub body: bytes::Bytes,
 }
 
 const MAX_SEGMENTS: usize = 4;
@@ -70,7 +70,7 @@ impl Cache {
                 paths.sort();
                 for p in paths {
                     if let Ok(data) = std::fs::read(&p) {
-                        read_segment(&data, &mut loaded);
+                        read_segment(&bytes::Bytes::from(data), &mut loaded);
                     }
                     segments.push(p);
                 }
@@ -186,7 +186,7 @@ fn write_entry(out: &mut Vec<u8>, key: &str, p: &Processed) {
     out.extend_from_slice(&p.body);
 }
 
-fn read_segment(data: &[u8], into: &mut HashMap<String, Processed>) {
+fn read_segment(data: &bytes::Bytes, into: &mut HashMap<String, Processed>) {
     let mut off = 0usize;
     let take = |off: &mut usize, n: usize| -> Option<&[u8]> {
         let s = data.get(*off..off.checked_add(n)?)?;
@@ -211,10 +211,11 @@ fn read_segment(data: &[u8], into: &mut HashMap<String, Processed>) {
         let Some(bl) = take(&mut off, 8) else { return };
         let bl =
             u64::from_le_bytes([bl[0], bl[1], bl[2], bl[3], bl[4], bl[5], bl[6], bl[7]]) as usize;
-        let Some(body) = take(&mut off, bl) else {
+        let start = off;
+        if take(&mut off, bl).is_none() {
             return;
-        };
-        p.body = body.to_vec();
+        }
+        p.body = data.slice(start..off);
         into.insert(key, p);
     }
 }
@@ -228,13 +229,13 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = Processed {
             prefix: "x".into(),
-            body: b"hello".to_vec(),
+            body: bytes::Bytes::from_static(b"hello"),
             ..Default::default()
         };
         for round in 0..6 {
             let c = Cache::new(Some(d.path().to_path_buf()));
             if round > 0 {
-                assert_eq!(c.get("k0").unwrap().body, b"hello");
+                assert_eq!(&c.get("k0").unwrap().body[..], b"hello");
             }
             c.put(&format!("k{round}"), &p);
             c.flush();

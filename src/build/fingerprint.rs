@@ -23,7 +23,7 @@ pub struct Output {
     /// Output path (no leading slash), fingerprinted or not.
     pub out: String,
     /// Final bytes.
-    pub bytes: Vec<u8>,
+    pub bytes: bytes::Bytes,
     /// blake3 of `bytes`.
     pub hash: blake3::Hash,
 }
@@ -212,7 +212,12 @@ pub fn fingerprint(nodes: &[Node], targets: &[Vec<Target>], hash_len: usize) -> 
         .collect()
 }
 
-fn finish(node: &Node, bytes: Vec<u8>, hash: blake3::Hash, name_hash: Option<String>) -> Output {
+fn finish(
+    node: &Node,
+    bytes: bytes::Bytes,
+    hash: blake3::Hash,
+    name_hash: Option<String>,
+) -> Output {
     let out = match name_hash {
         Some(h) => {
             let (dir, name) = match node.rel.rfind('/') {
@@ -255,7 +260,7 @@ fn substitute(
     nodes: &[Node],
     hashes: &[Option<String>],
     all: &[String],
-) -> Vec<u8> {
+) -> bytes::Bytes {
     let p = &node.processed;
     if p.refs.is_empty() {
         return p.body.clone();
@@ -288,7 +293,7 @@ fn substitute(
         i = num_start;
     }
     out.extend_from_slice(&body[i..]);
-    out
+    out.into()
 }
 
 fn memmem(needle: &[u8]) -> impl Fn(&[u8]) -> Option<usize> + '_ {

@@ -104,7 +104,7 @@ pub struct BuildReport {
 struct Input {
     rel: String,
     class: FileClass,
-    bytes: Vec<u8>,
+    bytes: bytes::Bytes,
 }
 
 /// Runs a build. On error, the previous output folder is left untouched.
@@ -155,7 +155,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             Ok(Some(Input {
                 rel: f.rel.clone(),
                 class,
-                bytes,
+                bytes: bytes.into(),
             }))
         })
         .collect();
@@ -435,7 +435,7 @@ fn process_stage1(
         FileClass::Json => {
             let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
             let body = if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
-                kinds::compact_json(text).into_bytes()
+                bytes::Bytes::from(kinds::compact_json(text))
             } else {
                 inp.bytes.clone()
             };
@@ -469,7 +469,7 @@ fn process_stage1(
     let (body, esm) = match inp.class {
         FileClass::Html => {
             match html::process(text, display, targets, &mut ph, keep_going, &mut warnings) {
-                Ok(b) => (b.into_bytes(), false),
+                Ok(b) => (bytes::Bytes::from(b), false),
                 Err(e) if keep_going => {
                     warnings.push(format!(
                         "{display}:{}:{}: {} (copied unminified)",
@@ -487,7 +487,7 @@ fn process_stage1(
             }
         }
         FileClass::Css => match css::minify(text, display, targets, &mut ph, 0) {
-            Ok(b) => (b.into_bytes(), false),
+            Ok(b) => (bytes::Bytes::from(b), false),
             Err(e) if keep_going => {
                 warnings.push(format!(
                     "{display}:{}:{}: {} (copied unminified)",
@@ -496,7 +496,7 @@ fn process_stage1(
                 let mut ph2 = Placeholders::for_content(&inp.bytes);
                 let b = css::rewrite_text(text, &mut ph2);
                 ph = ph2;
-                (b.into_bytes(), false)
+                (bytes::Bytes::from(b), false)
             }
             Err(e) => {
                 return Err(Error::input(format!(
@@ -505,7 +505,7 @@ fn process_stage1(
                 )))
             }
         },
-        FileClass::CssMin => (css::rewrite_text(text, &mut ph).into_bytes(), false),
+        FileClass::CssMin => (bytes::Bytes::from(css::rewrite_text(text, &mut ph)), false),
         _ => (inp.bytes.clone(), false),
     };
     let p = Processed {
@@ -551,7 +551,7 @@ fn process_js(
         }
     };
     let (body, used) = match result {
-        Ok((b, k)) => (b.into_bytes(), k),
+        Ok((b, k)) => (bytes::Bytes::from(b), k),
         Err(e) if keep_going => {
             warnings.push(format!(
                 "{display}:{}:{}: {} (copied unminified)",

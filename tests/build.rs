@@ -167,6 +167,27 @@ fn builds_are_deterministic_and_incremental() {
     assert!(warm["cache_hits"].as_u64().unwrap() >= minified, "{warm}");
     assert_eq!(tree(&t.path().join("dist")), tree1, "rebuild changed bytes");
     assert_eq!(first["build"], warm["build"]);
+    // Nothing changed: answered from the stamp, without reading or writing.
+    assert_eq!(warm["stages"][0][0], "up-to-date", "{warm}");
+    // One file changed: everything else comes from the minification cache.
+    let css = t.path().join("site/css/blog.css");
+    std::fs::write(
+        &css,
+        std::fs::read_to_string(&css).unwrap() + "\np { margin: 0 }\n",
+    )
+    .unwrap();
+    let one = build(t.path(), &[]);
+    assert_ne!(one["stages"][0][0], "up-to-date");
+    assert!(one["cache_hits"].as_u64().unwrap() >= minified - 1, "{one}");
+    assert_ne!(one["build"], warm["build"]);
+    std::fs::write(
+        &css,
+        std::fs::read_to_string(&css)
+            .unwrap()
+            .replace("\np { margin: 0 }\n", ""),
+    )
+    .unwrap();
+    build(t.path(), &[]);
     // Another folder, another cache, another time: the same bytes.
     let t2 = example_site();
     ok(sv(t2.path()).args(["build", "site", "-o", "dist", "-q"]));

@@ -123,6 +123,14 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     };
     let files = walk::walk(&opts.src, &exclude, &mut warnings)?;
     mark("walk");
+    // Nothing changed since the last build into OUT (same inputs by size and mtime, same
+    // options, OUT intact)? Then there is nothing to do — the make/ninja rule.
+    let stamp_key = opts.cache_dir.as_ref().map(|_| stamp_key(opts, &files));
+    if let Some(key) = &stamp_key {
+        if let Some(report) = up_to_date(opts, key, started) {
+            return Ok(report);
+        }
+    }
 
     let pb = progress_bar(opts.progress, files.len() as u64 * 2);
     pb.set_message("reading");
@@ -367,6 +375,18 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         write_output(&opts.out, &outputs, &version_json, &manifest)?;
     }
     cache.flush();
+    if let Some(key) = &stamp_key {
+        write_stamp(
+            opts,
+            &Stamp {
+                key: key.clone(),
+                build: build_digest.clone(),
+                bytes_in,
+                minified,
+                warnings: warnings.clone(),
+            },
+        );
+    }
     mark("write");
     pb.finish_and_clear();
     Ok(BuildReport {
@@ -706,10 +726,116 @@ fn unchanged_output(out: &Path, manifest: &BuildManifest) -> bool {
     listed
         && walkdir::WalkDir::new(out)
             .into_iter()
+            .filter_entry(|e| e.depth() != 1 || e.file_name() != ".sitevault")
             .filter_map(|e| e.ok())
             .filter(|e| e.file_type().is_file())
             .count()
-            == manifest.files.len() + 1
+            == manifest.files.len()
+}
+
+/// `<cache>/stamps/<hash of OUT's path>.json`: what the last build into OUT read and
+/// reported. Kept in the cache folder so that OUT holds only what the build produces.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct Stamp {
+    key: String,
+    build: String,
+    bytes_in: u64,
+    minified: usize,
+    warnings: Vec<String>,
+}
+
+fn stamp_path(opts: &BuildOptions) -> Option<PathBuf> {
+    let out = absolute(&opts.out).ok()?;
+    let name = blake3::hash(out.to_string_lossy().as_bytes()).to_hex();
+    Some(
+        opts.cache_dir
+            .as_ref()?
+            .join("stamps")
+            .join(format!("{}.json", &name[..32])),
+    )
+}
+
+/// A key over everything a build's result depends on: tool, options, the
+/// environment that reaches `version.json`, and every input's path, size and mtime.
+fn stamp_key(opts: &BuildOptions, files: &[walk::SourceFile]) -> String {
+    let stats: Vec<(u64, u128)> = files
+        .par_iter()
+        .map(|f| {
+            std::fs::metadata(&f.abs)
+                .map(|m| {
+                    let t = m
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|d| d.as_nanos())
+                        .unwrap_or(0);
+                    (m.len(), t)
+                })
+                .unwrap_or((u64::MAX, 0))
+        })
+        .collect();
+    let mut h = blake3::Hasher::new();
+    let settings = format!(
+        "{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{}|{:?}|{}",
+        crate::TOOL,
+        opts.targets,
+        opts.exclude,
+        opts.keep_names,
+        opts.version,
+        opts.hash_length,
+        std::env::var("SOURCE_DATE_EPOCH").ok(),
+        opts.strict,
+        opts.keep_going,
+        absolute(&opts.src).unwrap_or_default(),
+        files.len()
+    );
+    h.update(settings.as_bytes());
+    for (f, (size, mtime)) in files.iter().zip(stats) {
+        h.update(f.rel.as_bytes());
+        h.update(&[0]);
+        h.update(&size.to_le_bytes());
+        h.update(&mtime.to_le_bytes());
+    }
+    h.finalize().to_hex().to_string()
+}
+
+fn up_to_date(opts: &BuildOptions, key: &str, started: Instant) -> Option<BuildReport> {
+    let stamp: Stamp = serde_json::from_slice(&std::fs::read(stamp_path(opts)?).ok()?).ok()?;
+    if stamp.key != key {
+        return None;
+    }
+    let m: BuildManifest =
+        serde_json::from_slice(&std::fs::read(opts.out.join(manifest::MANIFEST_PATH)).ok()?)
+            .ok()?;
+    if manifest::digest(&m.files) != m.digest || !unchanged_output(&opts.out, &m) {
+        return None;
+    }
+    Some(BuildReport {
+        out: opts.out.clone(),
+        files: m.files.len(),
+        bytes_in: stamp.bytes_in,
+        bytes_out: m.files.values().map(|e| e.size).sum(),
+        minified: stamp.minified,
+        cache_hits: stamp.minified,
+        build: stamp.build,
+        warnings: stamp.warnings,
+        elapsed_ms: started.elapsed().as_millis(),
+        stages: vec![("up-to-date".into(), started.elapsed().as_millis())],
+        slowest: Vec::new(),
+    })
+}
+
+fn write_stamp(opts: &BuildOptions, stamp: &Stamp) {
+    let Some(path) = stamp_path(opts) else { return };
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if let Ok(data) = serde_json::to_vec(stamp) {
+        if std::fs::write(&tmp, data).is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+    }
 }
 
 fn write_output(

@@ -16,23 +16,13 @@ fn json(s: &str) -> serde_json::Value {
 fn project(store_toml: &str) -> tempfile::TempDir {
     let t = example_site();
     std::fs::write(t.path().join("store.toml"), store_toml).unwrap();
-    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q"]));
-    ok(sv(t.path()).args([
-        "publish",
-        "dist",
-        "--version",
-        "v1",
-        "--channel",
-        "production",
-        "-q",
-    ]));
+    build_and_publish(t.path(), "v1", Some("production"));
     let idx = t.path().join("site/index.html");
     let s = std::fs::read_to_string(&idx)
         .unwrap()
         .replace("Fresh beans", "Fresher beans");
     std::fs::write(&idx, s).unwrap();
-    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q"]));
-    ok(sv(t.path()).args(["publish", "dist", "--version", "v2", "-q"]));
+    build_and_publish(t.path(), "v2", None);
     t
 }
 

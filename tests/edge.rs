@@ -29,27 +29,8 @@ struct Project {
 /// v1 stable on production, v2 published (index.html and blog.css changed).
 fn project() -> Project {
     let t = example_site();
-    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q"]));
-    ok(sv(t.path()).args([
-        "publish",
-        "dist",
-        "--version",
-        "v1",
-        "--channel",
-        "production",
-        "-q",
-    ]));
-    let m1: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(t.path().join("dist/.sitevault/manifest.json")).unwrap(),
-    )
-    .unwrap();
-    let v1_blog = m1["files"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .find(|k| k.starts_with("/css/blog."))
-        .unwrap()
-        .clone();
+    build_and_publish(t.path(), "v1", Some("production"));
+    let v1_blog = dist_path(t.path(), "/css/blog.");
     let idx = t.path().join("site/index.html");
     std::fs::write(
         &idx,
@@ -64,8 +45,7 @@ fn project() -> Project {
         std::fs::read_to_string(&css).unwrap() + "\narticle h1 { color: #6b4226; }\n",
     )
     .unwrap();
-    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q"]));
-    ok(sv(t.path()).args(["publish", "dist", "--version", "v2", "-q"]));
+    build_and_publish(t.path(), "v2", None);
     Project {
         dir: t,
         v1_only_asset: v1_blog,
@@ -352,27 +332,8 @@ fn serve_streams_large_files_and_their_ranges() {
         "<!doctype html><a href=movie.bin>movie</a>",
     )
     .unwrap();
-    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q"]));
-    ok(sv(t.path()).args([
-        "publish",
-        "dist",
-        "--version",
-        "v1",
-        "--channel",
-        "production",
-        "-q",
-    ]));
-    let m: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(t.path().join("dist/.sitevault/manifest.json")).unwrap(),
-    )
-    .unwrap();
-    let path = m["files"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .find(|k| k.starts_with("/movie."))
-        .unwrap()
-        .clone();
+    build_and_publish(t.path(), "v1", Some("production"));
+    let path = dist_path(t.path(), "/movie.");
     let (_p, addr) = start_serve(t.path(), &[]);
     let full = get(&addr, &path, &[("cookie", "sv_uid=a")]);
     assert_eq!(full.status, 200);

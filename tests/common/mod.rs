@@ -138,3 +138,28 @@ pub fn example_dist_v2() -> &'static Path {
 }
 pub mod channels;
 pub mod http;
+
+/// `sitevault build site -o dist` then `publish dist --version V [--channel C]`, in `dir`.
+pub fn build_and_publish(dir: &Path, version: &str, channel: Option<&str>) {
+    ok(sv(dir).args(["build", "site", "-o", "dist", "-q"]));
+    let mut c = sv(dir);
+    c.args(["publish", "dist", "--version", version, "-q"]);
+    if let Some(ch) = channel {
+        c.args(["--channel", ch]);
+    }
+    ok(&mut c);
+}
+
+/// The public path in `dir/dist` whose name starts with `prefix` (e.g. "/css/blog.").
+pub fn dist_path(dir: &Path, prefix: &str) -> String {
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("dist/.sitevault/manifest.json")).unwrap())
+            .unwrap();
+    m["files"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| k.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix}* in dist"))
+        .clone()
+}

@@ -80,6 +80,29 @@ async fn store_basics(s: &Store) {
     s.delete("x/a").await.unwrap();
     s.delete("x/a").await.unwrap();
     assert_eq!(s.get("x/a").await.unwrap(), None);
+    // Large bodies (multipart on S3), still create-only.
+    let big = Bytes::from(
+        (0..17 * 1024 * 1024u32)
+            .map(|i| (i % 251) as u8)
+            .collect::<Vec<u8>>(),
+    );
+    assert_eq!(
+        s.put_create_large("x/big", big.clone(), &a).await.unwrap(),
+        Created::Created
+    );
+    assert_eq!(
+        s.put_create_large("x/big", big.clone(), &a).await.unwrap(),
+        Created::AlreadyExists
+    );
+    assert_eq!(s.get("x/big").await.unwrap().unwrap(), big);
+    assert!(
+        s.list("tmp").await.unwrap().is_empty(),
+        "multipart staging left behind"
+    );
+    s.delete_many(vec!["x/big".into(), "x/b".into(), "x/missing".into()])
+        .await
+        .unwrap();
+    assert!(s.head("x/big").await.unwrap().is_none() && s.head("x/b").await.unwrap().is_none());
 }
 
 async fn create_only_has_one_winner(s: &Store) {

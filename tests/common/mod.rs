@@ -94,48 +94,45 @@ pub fn fails(c: &mut Command) -> (i32, String) {
 
 pub mod s3;
 
-/// Builds the example site once per test binary (library call) and returns its dist.
-pub fn example_dist() -> &'static Path {
-    use std::sync::OnceLock;
-    static DIST: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    let (_, p) = DIST.get_or_init(|| {
-        let t = example_site();
-        let mut o = sitevault::build::BuildOptions::from_config(&sitevault::Config::default());
-        o.src = t.path().join("site");
-        o.out = t.path().join("dist");
-        o.cache_dir = None;
-        sitevault::build::build(&o).unwrap();
-        let p = t.path().join("dist");
-        (t, p)
-    });
-    p
+/// A copy of the example site, changed by `edit`, built through the library into `dist/`.
+fn built_example(edit: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf) {
+    let t = example_site();
+    edit(&t.path().join("site"));
+    let mut o = sitevault::build::BuildOptions::from_config(&sitevault::Config::default());
+    o.src = t.path().join("site");
+    o.out = t.path().join("dist");
+    o.cache_dir = None;
+    sitevault::build::build(&o).unwrap();
+    let p = t.path().join("dist");
+    (t, p)
 }
 
-/// A copy of the example dist with one file changed (and rebuilt): a second version.
-pub fn example_dist_v2() -> &'static Path {
-    use std::sync::OnceLock;
-    static DIST: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    let (_, p) = DIST.get_or_init(|| {
-        let t = example_site();
-        let idx = t.path().join("site/index.html");
-        let s = std::fs::read_to_string(&idx)
-            .unwrap()
-            .replace("Fresh beans", "Fresher beans");
-        std::fs::write(&idx, s).unwrap();
-        let css = t.path().join("site/css/blog.css");
-        let mut c = std::fs::read_to_string(&css).unwrap();
-        c.push_str("\narticle h1 { color: #6b4226; }\n");
-        std::fs::write(&css, c).unwrap();
-        let mut o = sitevault::build::BuildOptions::from_config(&sitevault::Config::default());
-        o.src = t.path().join("site");
-        o.out = t.path().join("dist");
-        o.cache_dir = None;
-        sitevault::build::build(&o).unwrap();
-        let p = t.path().join("dist");
-        (t, p)
-    });
-    p
+/// The example site's dist, built once per test binary.
+pub fn example_dist() -> &'static Path {
+    static DIST: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    &DIST.get_or_init(|| built_example(|_| {})).1
 }
+
+/// A second version of the example: index.html and blog.css changed.
+pub fn example_dist_v2() -> &'static Path {
+    static DIST: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    &DIST
+        .get_or_init(|| {
+            built_example(|site| {
+                let idx = site.join("index.html");
+                let s = std::fs::read_to_string(&idx)
+                    .unwrap()
+                    .replace("Fresh beans", "Fresher beans");
+                std::fs::write(&idx, s).unwrap();
+                let css = site.join("css/blog.css");
+                let c =
+                    std::fs::read_to_string(&css).unwrap() + "\narticle h1 { color: #6b4226; }\n";
+                std::fs::write(&css, c).unwrap();
+            })
+        })
+        .1
+}
+
 pub mod channels;
 pub mod http;
 

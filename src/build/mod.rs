@@ -193,9 +193,16 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let timings: std::sync::Mutex<Vec<(String, u128)>> = std::sync::Mutex::new(Vec::new());
     // Stage 1: everything but JS is processed; JS is scanned for module syntax and imports.
     pb.set_message("minifying");
-    let stage1: Vec<Result<Processed>> = inputs
+    // Largest files first, one at a time per thread: a big bundle picked up last would
+    // otherwise leave the other cores idle at the end.
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(inputs[i].bytes.len()));
+    let mut stage1: Vec<(usize, Result<Processed>)> = order
         .par_iter()
-        .map(|inp| {
+        .with_max_len(1)
+        .map(|&i| {
+            let inp = &inputs[i];
+            let t = Instant::now();
             let r = process_stage1(
                 inp,
                 &cache,
@@ -205,9 +212,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                 &src_display(&inp.rel),
             );
             pb.inc(1);
-            r
+            note_time(&timings, &inp.rel, t);
+            (i, r)
         })
         .collect();
+    stage1.sort_unstable_by_key(|(i, _)| *i);
+    let stage1: Vec<Result<Processed>> = stage1.into_iter().map(|(_, r)| r).collect();
     let mut stage1 = stage1.into_iter().collect::<Result<Vec<_>>>()?;
     mark("process");
 

@@ -237,6 +237,44 @@ fn a_changed_image_renames_what_references_it() {
 }
 
 #[test]
+fn names_with_spaces_and_parentheses_survive_unquoted_output() {
+    let t = example_site();
+    let site = t.path().join("site");
+    std::fs::copy(site.join("img/hero.png"), site.join("img/my hero (1).png")).unwrap();
+    std::fs::write(
+        site.join("css/odd.css"),
+        ".a { background: url(\"../img/my hero (1).png\") }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        site.join("odd.html"),
+        "<!doctype html><link rel=stylesheet href=\"css/odd.css\"><img src=\"img/my hero (1).png\" alt=\"\">",
+    )
+    .unwrap();
+    let r = build(t.path(), &["--strict"]);
+    assert!(r["warnings"].as_array().unwrap().is_empty(), "{r}");
+    let m = manifest(&t.path().join("dist"));
+    let img = out_name(&m, "/img/my hero (1).", ".png");
+    let encoded = img
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .replace(' ', "%20")
+        .replace('(', "%28")
+        .replace(')', "%29");
+    let css = std::fs::read_to_string(
+        t.path()
+            .join("dist")
+            .join(&out_name(&m, "/css/odd.", ".css")[1..]),
+    )
+    .unwrap();
+    assert!(css.contains(&encoded), "{css}");
+    assert!(!css.contains(' '), "{css}");
+    let html = std::fs::read_to_string(t.path().join("dist/odd.html")).unwrap();
+    assert!(html.contains(&encoded), "{html}");
+}
+
+#[test]
 fn import_cycles_are_hashed_as_one_unit() {
     let t = example_site();
     build(t.path(), &[]);

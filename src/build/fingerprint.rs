@@ -245,13 +245,35 @@ fn replacements(
         .zip(targets)
         .map(|(r, t)| match t {
             Target::File(i) => match &hashes[*i] {
-                Some(h) => with_fingerprint(&r.path, h),
-                None => r.path.clone(),
+                Some(h) => context_safe(&with_fingerprint(&r.path, h)),
+                None => context_safe(&r.path),
             },
-            Target::None => r.path.clone(),
+            Target::None => context_safe(&r.path),
             Target::ImportMap(_) => rewrite_import_map(&node.rel, &r.path, nodes, hashes, all),
         })
         .collect()
+}
+
+/// Placeholders are substituted after minification, which may have dropped the quotes
+/// around a URL (`url(a.png)`, `src=a.png`): characters that need quoting there are
+/// percent-encoded, which means the same URL.
+fn context_safe(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            ' ' => out.push_str("%20"),
+            '"' => out.push_str("%22"),
+            '\'' => out.push_str("%27"),
+            '(' => out.push_str("%28"),
+            ')' => out.push_str("%29"),
+            '<' => out.push_str("%3C"),
+            '>' => out.push_str("%3E"),
+            '`' => out.push_str("%60"),
+            '\t' => out.push_str("%09"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn substitute(
@@ -441,6 +463,15 @@ fn tarjan(n: usize, edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unquoted_contexts_stay_valid() {
+        assert_eq!(
+            context_safe("img/my logo (1).png"),
+            "img/my%20logo%20%281%29.png"
+        );
+        assert_eq!(context_safe("a%20b.png?x=1"), "a%20b.png?x=1");
+    }
 
     #[test]
     fn tarjan_orders_dependencies_first() {

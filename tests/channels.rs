@@ -183,6 +183,9 @@ fn cli_flow_and_exit_codes() {
     let (code, err) = fails(sv(t.path()).args(["rollout", "production", "v7"]));
     assert_eq!(code, 1);
     assert!(err.contains("v7"), "{err}");
+    let (code, err) = fails(sv(t.path()).args(["rollback", "nothing-here"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("no releases yet"), "{err}");
     let (_, err) = fails(sv(t.path()).args(["history", "nothing-here"]));
     assert!(err.contains("no history"), "{err}");
     let help = ok(sv(t.path()).args(["--help"]));

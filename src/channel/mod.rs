@@ -236,6 +236,11 @@ pub fn apply(
             s.canary = None;
         }
         Intent::Rollback { to } => {
+            if state.stable.is_none() && state.canary.is_none() && to.is_none() {
+                return Err(Error::input(format!(
+                    "channel {channel} has no releases yet: nothing to roll back (use --to VERSION to set one)"
+                )));
+            }
             match (to, &state.canary) {
                 (None, Some(_)) => s.canary = None,
                 (Some(v), Some(c)) if *v == c.version => {

@@ -134,6 +134,9 @@ pub struct RolloutArgs {
     /// Apply even if the channel is pinned (and lift the pin).
     #[arg(long)]
     pub force: bool,
+    /// Validate and show the change, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Why (recorded in the log).
     #[arg(long)]
     pub reason: Option<String>,
@@ -159,6 +162,9 @@ pub struct RollbackArgs {
     /// Refuse (instead of restoring first) when the target version is archived.
     #[arg(long)]
     pub no_restore: bool,
+    /// Validate and show the change, write nothing (an archived target is not restored).
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `sitevault pin`.
@@ -334,9 +340,7 @@ fn dispatch(cli: &Cli, out: Out) -> Result<i32> {
             &cfg,
             &a.channel,
             Intent::Pin,
-            a.actor.as_deref(),
-            Some(a.reason.clone()),
-            false,
+            change_options(a.actor.as_deref(), Some(a.reason.clone())),
             out,
         )),
         Command::Unpin(a) => runtime()?.block_on(cmd_change(
@@ -344,9 +348,7 @@ fn dispatch(cli: &Cli, out: Out) -> Result<i32> {
             &cfg,
             &a.channel,
             Intent::Unpin,
-            a.actor.as_deref(),
-            None,
-            false,
+            change_options(a.actor.as_deref(), None),
             out,
         )),
         Command::Status(a) => runtime()?.block_on(cmd_status(cli, &cfg, a, out)),
@@ -375,6 +377,18 @@ async fn cmd_rollback(cli: &Cli, cfg: &Config, a: &RollbackArgs, out: Out) -> Re
         let store = open_store(cli, cfg)?;
         let archived = publish::index::load(&store, v).await?.is_none()
             && publish::index::load_stub(&store, v).await?.is_some();
+        if archived && a.dry_run {
+            let msg = format!(
+                "{}: dry run, nothing written — {v} is archived: rollback would restore it from cold storage first, then make it stable",
+                a.channel
+            );
+            if out.json {
+                out.json_value(&serde_json::json!({"channel": a.channel, "dry_run": true, "archived": v, "message": msg}));
+            } else {
+                out.line(&msg);
+            }
+            return Ok(0);
+        }
         if archived {
             if a.no_restore {
                 return Err(Error::input(format!(
@@ -393,17 +407,11 @@ async fn cmd_rollback(cli: &Cli, cfg: &Config, a: &RollbackArgs, out: Out) -> Re
         }
     }
     let intent = Intent::Rollback { to: a.to.clone() };
-    cmd_change(
-        cli,
-        cfg,
-        &a.channel,
-        intent,
-        a.actor.as_deref(),
-        a.reason.clone(),
-        false,
-        out,
-    )
-    .await
+    let opts = ChangeOptions {
+        dry_run: a.dry_run,
+        ..change_options(a.actor.as_deref(), a.reason.clone())
+    };
+    cmd_change(cli, cfg, &a.channel, intent, opts, out).await
 }
 
 async fn cmd_archive(cli: &Cli, cfg: &Config, a: &DryRunArgs, out: Out) -> Result<i32> {
@@ -545,44 +553,43 @@ async fn cmd_rollout(cli: &Cli, cfg: &Config, a: &RolloutArgs, out: Out) -> Resu
             ))
         }
     };
-    cmd_change(
-        cli,
-        cfg,
-        &a.channel,
-        intent,
-        a.actor.as_deref(),
-        a.reason.clone(),
-        a.force,
-        out,
-    )
-    .await
+    let opts = ChangeOptions {
+        force: a.force,
+        dry_run: a.dry_run,
+        ..change_options(a.actor.as_deref(), a.reason.clone())
+    };
+    cmd_change(cli, cfg, &a.channel, intent, opts, out).await
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Who and why, for a channel change (the channel's settings are added later).
+fn change_options(actor: Option<&str>, reason: Option<String>) -> ChangeOptions {
+    ChangeOptions {
+        actor: clock::actor(actor),
+        reason,
+        ..Default::default()
+    }
+}
+
 async fn cmd_change(
     cli: &Cli,
     cfg: &Config,
     channel: &str,
     intent: Intent,
-    actor: Option<&str>,
-    reason: Option<String>,
-    force: bool,
+    opts: ChangeOptions,
     out: Out,
 ) -> Result<i32> {
     sitevault::ids::check_channel(channel)?;
     let store = open_store(cli, cfg)?;
     let opts = ChangeOptions {
-        actor: clock::actor(actor),
-        reason,
-        force,
         config: cfg.channel(channel),
+        ..opts
     };
     let r = channel::change(&store, channel, &intent, &opts).await?;
     if out.json {
         out.json_value(&r);
     } else {
         out.line(&r.message);
-        if matches!(intent, Intent::Rollback { .. }) {
+        if matches!(intent, Intent::Rollback { .. }) && !opts.dry_run {
             out.line(&format!(
                 "{channel} is now pinned; `sitevault unpin {channel}` lets rollouts continue"
             ));
@@ -957,10 +964,8 @@ async fn publish_rollout(
     actor: Option<&str>,
 ) -> Result<serde_json::Value> {
     let opts = ChangeOptions {
-        actor: clock::actor(actor),
-        reason: None,
-        force: false,
         config: cfg.channel(channel),
+        ..change_options(actor, None)
     };
     // Publishing the same version again to the same channel is a no-op, so a
     // pipeline step can be rerun.

@@ -164,9 +164,32 @@ fn cli_flow_and_exit_codes() {
         sv(t.path()).args(["rollout", "staging", "v2", "--json"])
     ));
     assert_eq!(r["state"]["stable"], "v2");
+    // --dry-run validates and shows, writes nothing.
+    let before =
+        json(&ok(sv(t.path()).args(["status", "production", "--json"])))["generation"].clone();
+    let out = ok(sv(t.path()).args([
+        "rollout",
+        "production",
+        "v2",
+        "--percent",
+        "0.5",
+        "--dry-run",
+    ]));
+    assert!(
+        out.contains("dry run") && out.contains("canary v2 at 0.5%"),
+        "{out}"
+    );
+    let (_, err) = fails(sv(t.path()).args(["rollout", "production", "v9", "--dry-run"]));
+    assert!(err.contains("v9"), "{err}");
+    assert_eq!(
+        json(&ok(sv(t.path()).args(["status", "production", "--json"])))["generation"],
+        before
+    );
     ok(sv(t.path()).args(["rollout", "production", "v2", "--percent", "0.5"]));
     let st = json(&ok(sv(t.path()).args(["status", "production", "--json"])));
     assert_eq!(st["state"]["canary"]["percent"], 0.5);
+    let out = ok(sv(t.path()).args(["rollback", "production", "--dry-run"]));
+    assert!(out.contains("dry run") && !out.contains("pinned"), "{out}");
     let out = ok(sv(t.path()).args(["rollback", "production", "--reason", "errors up"]));
     assert!(out.contains("stable v1") && out.contains("ms"), "{out}");
     let (code, err) = fails(sv(t.path()).args(["rollout", "production", "v2"]));

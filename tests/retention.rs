@@ -146,6 +146,9 @@ fn archive_and_check(t: &Path, hot_blobs: &dyn Fn(&str) -> bool) {
     let (code, err) = fails(sv(t).args(["rollback", "production", "--to", "v4", "--no-restore"]));
     assert_eq!(code, 1);
     assert!(err.contains("archived"), "{err}");
+    let out = ok(sv(t).args(["rollback", "production", "--to", "v1", "--dry-run"]));
+    assert!(out.contains("would restore"), "{out}");
+    assert!(versions(t).contains(&("v1".into(), "archived".into())));
     let out = ok(sv(t).args(["rollback", "production", "--to", "v1", "--reason", "drill"]));
     assert!(
         out.contains("restored it from cold storage first") && out.contains("stable v1"),

@@ -82,6 +82,8 @@ pub struct ChangeOptions {
     pub reason: Option<String>,
     /// Apply on a pinned channel (and lift the pin).
     pub force: bool,
+    /// Validate and report the change, write nothing.
+    pub dry_run: bool,
     /// The channel's settings (stages, previous kept).
     pub config: ChannelConfig,
 }
@@ -400,6 +402,24 @@ pub async fn change(
             },
             state: next,
         };
+        if opts.dry_run {
+            let from = state.summary();
+            let to = record.state.summary();
+            return Ok(ChangeReport {
+                channel: channel.to_string(),
+                generation: record.generation,
+                action: record.action.clone(),
+                message: format!(
+                    "{channel}: dry run, nothing written — {} would make {from} → {to} (generation {})",
+                    record.action, record.generation
+                ),
+                from,
+                to,
+                state: record.state,
+                elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+                attempts: attempt,
+            });
+        }
         if log::append(store, &record).await? {
             log::publish_projection(store, &record).await?;
             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;

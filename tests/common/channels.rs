@@ -12,6 +12,7 @@ fn opts(actor: &str) -> ChangeOptions {
         actor: actor.into(),
         reason: None,
         force: false,
+        dry_run: false,
         config: ChannelConfig::default(),
     }
 }

@@ -13,6 +13,17 @@ fn built(dir: &Path) {
     ok(sv(dir).args(["build", "site", "-o", "dist", "-q"]));
 }
 
+/// `sitevault publish dist --version V --json` in `dir`, parsed.
+fn publish_json(dir: &Path, version: &str) -> serde_json::Value {
+    json(&ok(sv(dir).args([
+        "publish",
+        "dist",
+        "--version",
+        version,
+        "--json",
+    ])))
+}
+
 fn json(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
 }
@@ -42,13 +53,7 @@ fn walkdir(dir: &Path) -> usize {
 fn publish_to_the_default_file_store_then_inspect() {
     let t = example_site();
     built(t.path());
-    let r = json(&ok(sv(t.path()).args([
-        "publish",
-        "dist",
-        "--version",
-        "v1.0.0",
-        "--json",
-    ])));
+    let r = publish_json(t.path(), "v1.0.0");
     for k in [
         "version",
         "files",
@@ -208,13 +213,7 @@ fn a_publish_killed_part_way_leaves_no_version_and_resumes() {
         "a half-published version is visible"
     );
     // The rerun uploads only what is missing.
-    let r = json(&ok(sv(t.path()).args([
-        "publish",
-        "dist",
-        "--version",
-        "v1",
-        "--json",
-    ])));
+    let r = publish_json(t.path(), "v1");
     assert_eq!(
         r["skipped_blobs"].as_u64().unwrap() as usize,
         count_files(&blobs) - r["uploaded_blobs"].as_u64().unwrap() as usize
@@ -239,25 +238,13 @@ fn publish_to_s3_sets_attributes_and_skips_present_blobs() {
     )
     .unwrap();
     built(t.path());
-    let r = json(&ok(sv(t.path()).args([
-        "publish",
-        "dist",
-        "--version",
-        "v1",
-        "--json",
-    ])));
+    let r = publish_json(t.path(), "v1");
     assert_eq!(r["skipped_blobs"], 0);
     // One file changed: only its blob (and what references it) is uploaded.
     let p = t.path().join("site/robots.txt");
     std::fs::write(&p, "User-agent: *\nDisallow: /private\n").unwrap();
     built(t.path());
-    let r2 = json(&ok(sv(t.path()).args([
-        "publish",
-        "dist",
-        "--version",
-        "v2",
-        "--json",
-    ])));
+    let r2 = publish_json(t.path(), "v2");
     assert_eq!(r2["uploaded_blobs"], 2, "robots.txt and version.json: {r2}");
     // Content-Type and Cache-Control on the blob, as a CDN in front of S3 needs them.
     let pulled = json(&ok(
@@ -355,13 +342,7 @@ fn s3_server_stopped_mid_publish_then_rerun_completes() {
         b
     };
     assert!(code.starts_with("HTTP/1.1 200"), "{code}");
-    let r = json(&ok(sv(t.path()).args([
-        "publish",
-        "dist",
-        "--version",
-        "v1",
-        "--json",
-    ])));
+    let r = publish_json(t.path(), "v1");
     assert_eq!(r["already_published"], false);
     ok(sv(t.path()).args(["verify", "v1"]));
 }

@@ -111,6 +111,40 @@ pub struct ChangeReport {
     pub message: String,
 }
 
+impl ChangeReport {
+    /// The report of a change from `before` to `record` (written, or only planned).
+    fn new(
+        before: &ChannelState,
+        record: LogRecord,
+        started: Instant,
+        attempts: u32,
+        dry_run: bool,
+    ) -> Self {
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let from = before.summary();
+        let to = record.state.summary();
+        let (action, generation, channel) = (record.action, record.generation, record.channel);
+        let message = if dry_run {
+            format!("{channel}: dry run, nothing written — {action} would make {from} → {to} (generation {generation})")
+        } else {
+            format!(
+                "{channel}: {action} — {from} → {to} (generation {generation}, {elapsed_ms:.0} ms)"
+            )
+        };
+        ChangeReport {
+            channel,
+            generation,
+            action,
+            from,
+            to,
+            state: record.state,
+            elapsed_ms,
+            attempts,
+            message,
+        }
+    }
+}
+
 /// Checks a percent: 0–100 with at most two decimals.
 pub fn check_percent(p: f64) -> Result<f64> {
     let scaled = p * 100.0;
@@ -338,13 +372,14 @@ pub async fn change(
     opts: &ChangeOptions,
 ) -> Result<ChangeReport> {
     crate::ids::check_channel(channel)?;
-    if let Intent::Start { version, .. } | Intent::Rollback { to: Some(version) } = intent {
-        // An unknown or archived version is the first thing to say.
-        index::require(store, version).await?;
-    }
     let started = Instant::now();
-    let mut first_seen: Option<(u64, ChannelState)> = None;
     let mut validated: Vec<String> = Vec::new();
+    if let Intent::Start { version, .. } | Intent::Rollback { to: Some(version) } = intent {
+        // An unknown, archived or incomplete version is the first thing to say.
+        validate_target(store, version).await?;
+        validated.push(version.clone());
+    }
+    let mut first_seen: Option<(u64, ChannelState)> = None;
     for attempt in 1..=20u32 {
         let head = log::head(store, channel).await?;
         let state = head
@@ -403,42 +438,11 @@ pub async fn change(
             state: next,
         };
         if opts.dry_run {
-            let from = state.summary();
-            let to = record.state.summary();
-            return Ok(ChangeReport {
-                channel: channel.to_string(),
-                generation: record.generation,
-                action: record.action.clone(),
-                message: format!(
-                    "{channel}: dry run, nothing written — {} would make {from} → {to} (generation {})",
-                    record.action, record.generation
-                ),
-                from,
-                to,
-                state: record.state,
-                elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-                attempts: attempt,
-            });
+            return Ok(ChangeReport::new(&state, record, started, attempt, true));
         }
         if log::append(store, &record).await? {
             log::publish_projection(store, &record).await?;
-            let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-            let from = state.summary();
-            let to = record.state.summary();
-            return Ok(ChangeReport {
-                channel: channel.to_string(),
-                generation: record.generation,
-                action: record.action.clone(),
-                message: format!(
-                    "{channel}: {} — {from} → {to} (generation {}, {elapsed_ms:.0} ms)",
-                    record.action, record.generation
-                ),
-                from,
-                to,
-                state: record.state,
-                elapsed_ms,
-                attempts: attempt,
-            });
+            return Ok(ChangeReport::new(&state, record, started, attempt, false));
         }
     }
     Err(Error::Conflict(format!(

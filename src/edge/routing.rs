@@ -92,47 +92,57 @@ mod tests {
         }
     }
 
+    #[derive(serde::Deserialize)]
+    struct Vectors {
+        buckets: Vec<BucketVector>,
+        routes: Vec<RouteVector>,
+        share_at_10_percent_of_20000_sequential_ids: f64,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct BucketVector {
+        salt: String,
+        uid: String,
+        fnv1a32: u32,
+        bucket: u32,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct RouteVector {
+        stable: Option<String>,
+        canary: Option<String>,
+        percent: f64,
+        uid: String,
+        expect: Option<String>,
+    }
+
+    fn vectors() -> Vectors {
+        serde_json::from_str(VECTORS).expect("fixtures/routing-vectors.json parses")
+    }
+
     #[test]
     fn bucket_vectors() {
-        let v: serde_json::Value = serde_json::from_str(VECTORS).unwrap();
-        let list = v["buckets"].as_array().unwrap();
-        assert!(list.len() >= 100);
-        for b in list {
-            let salt = b["salt"].as_str().unwrap();
-            let uid = b["uid"].as_str().unwrap();
-            let key = format!("{salt}:{uid}");
-            assert_eq!(
-                fnv1a32(key.as_bytes()) as u64,
-                b["fnv1a32"].as_u64().unwrap(),
-                "{b}"
-            );
-            assert_eq!(
-                bucket(salt, uid) as u64,
-                b["bucket"].as_u64().unwrap(),
-                "{b}"
-            );
+        let v = vectors();
+        assert!(v.buckets.len() >= 100);
+        for b in &v.buckets {
+            let key = format!("{}:{}", b.salt, b.uid);
+            assert_eq!(fnv1a32(key.as_bytes()), b.fnv1a32, "{b:?}");
+            assert_eq!(bucket(&b.salt, &b.uid), b.bucket, "{b:?}");
         }
     }
 
     #[test]
     fn route_vectors() {
-        let v: serde_json::Value = serde_json::from_str(VECTORS).unwrap();
-        for r in v["routes"].as_array().unwrap() {
-            let canary = r["canary"]
-                .as_str()
-                .map(|c| (c, r["percent"].as_f64().unwrap()));
-            let m = manifest(r["stable"].as_str(), canary);
-            let got = decide(&m, r["uid"].as_str().unwrap(), None);
-            assert_eq!(got, r["expect"].as_str(), "{r}");
+        for r in &vectors().routes {
+            let canary = r.canary.as_deref().map(|c| (c, r.percent));
+            let m = manifest(r.stable.as_deref(), canary);
+            assert_eq!(decide(&m, &r.uid, None), r.expect.as_deref(), "{r:?}");
         }
     }
 
     #[test]
     fn share_at_ten_percent() {
-        let v: serde_json::Value = serde_json::from_str(VECTORS).unwrap();
-        let want = v["share_at_10_percent_of_20000_sequential_ids"]
-            .as_f64()
-            .unwrap();
+        let want = vectors().share_at_10_percent_of_20000_sequential_ids;
         // The vectors' sequential ids: "0".."19999" with the canary "v1.4.0".
         let hits = (0..20000)
             .filter(|i| in_canary("v1.4.0", 10.0, &i.to_string()))

@@ -128,12 +128,10 @@ impl Store {
                 concurrency,
             });
         }
-        if url == "memory://" || url.starts_with("memory://") {
+        if url.starts_with("memory://") {
             return Ok(Store {
-                inner: Arc::new(object_store::memory::InMemory::new()),
-                backend: Backend::Memory,
-                display: "memory://".into(),
                 concurrency,
+                ..Store::memory()
             });
         }
         let parsed = url::Url::parse(url).map_err(|e| {
@@ -204,12 +202,12 @@ impl Store {
 
     /// A fresh in-memory store (tests, examples).
     pub fn memory() -> Store {
-        Store::open(&StoreSpec {
-            url: "memory://".into(),
+        Store {
+            inner: Arc::new(object_store::memory::InMemory::new()),
+            backend: Backend::Memory,
+            display: "memory://".into(),
             concurrency: 16,
-            ..Default::default()
-        })
-        .expect("memory store always opens")
+        }
     }
 
     /// The backend kind.

@@ -265,6 +265,59 @@ pub struct BuildArgs {
     pub no_cache: bool,
 }
 
+/// Progress bars and messages on stderr, as `-q`/`--json` allow.
+struct CliReporter {
+    progress: bool,
+    quiet: bool,
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl sitevault::report::Task for Bar {
+    fn inc(&self, n: u64) {
+        self.0.inc(n);
+    }
+    fn stage(&self, name: &str) {
+        self.0.set_message(name.to_string());
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl sitevault::report::Reporter for CliReporter {
+    fn task(
+        &self,
+        label: &str,
+        total: u64,
+        unit: sitevault::report::Unit,
+    ) -> Box<dyn sitevault::report::Task> {
+        if !self.progress {
+            return Box::new(sitevault::report::Silent);
+        }
+        let template = match unit {
+            sitevault::report::Unit::Bytes => "{spinner} {msg:14} [{bar:30}] {bytes}/{total_bytes}",
+            sitevault::report::Unit::Items => "{spinner} {msg:14} [{bar:30}] {pos}/{len}",
+        };
+        let pb = indicatif::ProgressBar::new(total);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        pb.set_message(label.to_string());
+        Box::new(Bar(pb))
+    }
+    fn warn(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("warning: {message}");
+        }
+    }
+    fn error(&self, message: &str) {
+        eprintln!("error: {message}");
+    }
+}
+
 /// How results are printed.
 #[derive(Debug, Clone, Copy)]
 pub struct Out {
@@ -279,6 +332,15 @@ pub struct Out {
 impl Out {
     fn progress(&self) -> bool {
         !self.quiet && !self.json && std::io::stderr().is_terminal()
+    }
+
+    /// The library's reporter for this output: progress bars on a terminal, warnings
+    /// and logged errors on stderr unless `-q`.
+    fn reporter(&self) -> sitevault::report::Handle {
+        sitevault::report::Handle::new(CliReporter {
+            progress: self.progress(),
+            quiet: self.quiet,
+        })
     }
 
     fn json_value(&self, v: &impl serde::Serialize) {
@@ -499,6 +561,7 @@ async fn cmd_serve(cli: &Cli, cfg: &Config, a: &ServeArgs, out: Out) -> Result<i
     let store = open_store(cli, cfg)?;
     let mut opts = ServeOptions::new(&a.channel);
     opts.listen = a.listen;
+    opts.reporter = out.reporter();
     opts.ttl = sitevault::config::parse_duration(&a.ttl)
         .map_err(|e| Error::input(format!("--ttl: {e}")))?;
     let shutdown = async {
@@ -736,7 +799,7 @@ async fn cmd_publish(cli: &Cli, cfg: &Config, a: &PublishArgs, out: Out) -> Resu
         .unwrap_or_else(|| cfg.resolve(&cfg.build.out));
     let opts = PublishOptions {
         dry_run: a.dry_run,
-        progress: out.progress(),
+        reporter: out.reporter(),
         actor: clock::actor(a.actor.as_deref()),
         git: publish::detect_git(),
     };
@@ -755,7 +818,19 @@ async fn cmd_publish(cli: &Cli, cfg: &Config, a: &PublishArgs, out: Out) -> Resu
         out.json_value(&v);
         return Ok(0);
     }
-    if r.already_published {
+    if r.already_published && r.repaired_blobs > 0 {
+        out.line(&format!(
+            "{} is already published with the same content; {} missing blobs ({}) uploaded again",
+            r.version,
+            r.repaired_blobs,
+            human_bytes(r.uploaded_bytes)
+        ));
+    } else if r.already_published && r.dry_run && r.uploaded_blobs > 0 {
+        out.line(&format!(
+            "dry run: {} is already published; {} of its blobs are missing and would be uploaded again",
+            r.version, r.uploaded_blobs
+        ));
+    } else if r.already_published {
         out.line(&format!(
             "{} is already published with the same content ({} files); nothing written",
             r.version, r.files
@@ -895,7 +970,7 @@ fn cmd_build(cfg: &Config, a: &BuildArgs, out: Out) -> Result<i32> {
     }
     opts.strict = a.strict;
     opts.keep_going = a.keep_going;
-    opts.progress = out.progress();
+    opts.reporter = out.reporter();
     let r = build::build(&opts)?;
     if out.json {
         out.json_value(&r);

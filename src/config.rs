@@ -278,9 +278,16 @@ impl Config {
                 self.build.hash_length
             )));
         }
-        if self.store.concurrency == 0 {
+        if !(1..=1024).contains(&self.store.concurrency) {
             return Err(Error::input(format!(
-                "{name}: store.concurrency must be at least 1"
+                "{name}: store.concurrency = {} must be between 1 and 1024",
+                self.store.concurrency
+            )));
+        }
+        if self.retention.hot_days > 36_500 {
+            return Err(Error::input(format!(
+                "{name}: retention.hot_days = {} must be at most 36500 (100 years)",
+                self.retention.hot_days
             )));
         }
         for (ch, c) in &self.channels {
@@ -288,11 +295,11 @@ impl Config {
                 .map_err(|e| Error::input(format!("{name}: [channels.{ch}]: {e}")))?;
             let ok = !c.stages.is_empty()
                 && c.stages.windows(2).all(|w| w[0] < w[1])
-                && c.stages.iter().all(|p| (0.0..=100.0).contains(p))
+                && c.stages.iter().all(|p| is_exact_percent(*p))
                 && c.stages.last() == Some(&100.0);
             if !ok {
                 return Err(Error::input(format!(
-                    "{name}: channels.{ch}.stages = {:?}: stages must be ascending percentages ending at 100",
+                    "{name}: channels.{ch}.stages = {:?}: stages must be ascending percentages (0-100, at most two decimals) ending at 100",
                     c.stages
                 )));
             }
@@ -339,12 +346,29 @@ pub fn parse_duration(s: &str) -> std::result::Result<std::time::Duration, Strin
             ))
         }
     };
-    Ok(std::time::Duration::from_secs_f64(n * mult))
+    // Up to 100 years: larger values are typos, and would overflow time arithmetic.
+    const MAX_SECS: f64 = 100.0 * 365.0 * 86400.0;
+    let secs = n * mult;
+    if !secs.is_finite() || !(0.0..=MAX_SECS).contains(&secs) {
+        return Err(format!("{s:?} is out of range (at most 100 years)"));
+    }
+    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
+}
+
+/// True for a percentage sitevault can route exactly: 0–100 with at most two decimals
+/// (the routing rule compares against `round(percent × 100)` of 10,000 buckets).
+pub fn is_exact_percent(p: f64) -> bool {
+    let scaled = p * 100.0;
+    (0.0..=100.0).contains(&p) && (scaled - scaled.round()).abs() <= 1e-6
 }
 
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let upto = &text[..offset.min(text.len())];
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let upto = &text[..offset];
     let line = upto.matches('\n').count() + 1;
     let col = upto.rfind('\n').map(|i| offset - i).unwrap_or(offset + 1);
     (line, col)
@@ -384,5 +408,36 @@ mod tests {
         assert_eq!(parse_duration("24h").unwrap().as_secs(), 86400);
         assert_eq!(parse_duration("90").unwrap().as_secs(), 90);
         assert!(parse_duration("3y").is_err());
+        for bad in [
+            "99999999999999999999h",
+            "1e309",
+            "inf",
+            "NaN",
+            "-1s",
+            "",
+            ".",
+            "101000d",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_values_are_config_errors() {
+        for text in [
+            "[retention]\ngrace = \"99999999999999999999h\"\n",
+            "[channels.prod]\nstages = [0, 10.555, 100]\n",
+            "[store]\nconcurrency = 99999999999999999999\n",
+            "[store]\nconcurrency = 100000000\n",
+            "[retention]\nhot_days = 4000000000\n",
+        ] {
+            let e = Config::from_str_at(text, "store.toml", ".".into()).unwrap_err();
+            assert!(e.to_string().starts_with("store.toml"), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn line_col_inside_a_multibyte_character() {
+        assert_eq!(line_col("é\nx", 1), (1, 1));
     }
 }

@@ -1,4 +1,9 @@
-//! The one error type of the library, and the exit code each kind maps to.
+//! The one error type of the library, and the one place that maps each kind to
+//! the process exit code.
+//!
+//! Callers match on the kind, never on message text: a store failure keeps
+//! object_store's typed error ([`Error::store_error`]), so "not found", "already
+//! exists" and "permission denied" stay distinguishable from each other.
 
 use std::path::PathBuf;
 
@@ -8,7 +13,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong, phrased for the person at the terminal.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Bad input from the user: config, arguments, site sources, dist.
+    /// An argument value or option combination that cannot be right (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// Bad input from the user: config, site sources, dist, store contents they named.
     #[error("{0}")]
     Input(String),
     /// A file could not be read or written.
@@ -20,21 +28,49 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The storage backend failed.
-    #[error("store: {0}")]
-    Store(String),
+    /// The storage backend failed; `source` is object_store's typed error.
+    #[error("store: {}", describe_store_error(.source, .context))]
+    Store {
+        /// What was being done (a URL or key), for people.
+        context: String,
+        /// What object_store said.
+        #[source]
+        source: object_store::Error,
+    },
     /// Someone else changed the channel first; the message says who and what.
     #[error("{0}")]
     Conflict(String),
     /// Something the store holds is not what it should be (corrupt or missing data).
     #[error("{0}")]
     Integrity(String),
+    /// A state sitevault should never reach: a bug, reported as such.
+    #[error("internal error (please report it): {0}")]
+    Internal(String),
+}
+
+/// Exit codes of the `sitevault` binary, in one table.
+pub mod exit {
+    /// The work was done.
+    pub const OK: i32 = 0;
+    /// An error; nothing more specific applies.
+    pub const ERROR: i32 = 1;
+    /// Invalid arguments or option values.
+    pub const USAGE: i32 = 2;
+    /// The channel changed under you: re-read and decide again.
+    pub const CONFLICT: i32 = 3;
+    /// Missing or corrupt data in the store, or a broken hash chain.
+    pub const INTEGRITY: i32 = 4;
 }
 
 impl Error {
     /// Shorthand for [`Error::Input`].
     pub fn input(msg: impl Into<String>) -> Self {
         Error::Input(msg.into())
+    }
+
+    /// Shorthand for [`Error::Usage`].
+    pub fn usage(msg: impl Into<String>) -> Self {
+        Error::Usage(msg.into())
     }
 
     /// Wraps an I/O error with the path it concerns.
@@ -45,19 +81,67 @@ impl Error {
         }
     }
 
-    /// The process exit code documented in `sitevault --help`:
-    /// 1 error, 3 conflict (the channel changed under you), 4 integrity failure.
+    /// Wraps a store error with what was being done.
+    pub fn store(context: impl Into<String>, source: object_store::Error) -> Self {
+        Error::Store {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// object_store's error, when the store failed.
+    pub fn store_error(&self) -> Option<&object_store::Error> {
+        match self {
+            Error::Store { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
+    /// The process exit code for this error (see [`exit`]).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Conflict(_) => 3,
-            Error::Integrity(_) => 4,
-            _ => 1,
+            Error::Usage(_) => exit::USAGE,
+            Error::Conflict(_) => exit::CONFLICT,
+            Error::Integrity(_) => exit::INTEGRITY,
+            Error::Input(_) | Error::Io { .. } | Error::Store { .. } | Error::Internal(_) => {
+                exit::ERROR
+            }
         }
     }
 }
 
 impl From<object_store::Error> for Error {
     fn from(e: object_store::Error) -> Self {
-        Error::Store(crate::store::describe_error(&e))
+        Error::store(String::new(), e)
+    }
+}
+
+/// Describes an object_store error for people, with a hint where one helps.
+/// Used for display only: decisions match on the error's kind.
+fn describe_store_error(e: &object_store::Error, context: &str) -> String {
+    use object_store::Error as E;
+    let s = if context.is_empty() {
+        e.to_string()
+    } else {
+        format!("{context}: {e}")
+    };
+    match e {
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => {
+            format!("{s} (check the AWS_* / GOOGLE_* / AZURE_* credentials in the environment)")
+        }
+        E::Generic { .. } => {
+            let lower = s.to_ascii_lowercase();
+            if ["connect", "timed out", "dns"]
+                .iter()
+                .any(|w| lower.contains(w))
+            {
+                format!(
+                    "{s} (is the storage server reachable? check [store] endpoint / AWS_ENDPOINT)"
+                )
+            } else {
+                s
+            }
+        }
+        _ => s,
     }
 }

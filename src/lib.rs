@@ -20,7 +20,9 @@ pub mod edge;
 pub mod error;
 pub mod ids;
 pub mod publish;
+pub mod report;
 pub mod retention;
+pub mod schema;
 pub mod store;
 
 pub use config::Config;

@@ -8,9 +8,9 @@ use std::process::Command;
 
 use common::*;
 use sitevault::build::fingerprint::{resolve, Target};
-use sitevault::build::manifest::BuildManifest;
 use sitevault::build::refs::Placeholders;
 use sitevault::build::{css, html, js};
+use sitevault::schema::BuildManifest;
 
 fn build(dir: &Path, extra: &[&str]) -> serde_json::Value {
     let out = ok(sv(dir)
@@ -95,7 +95,7 @@ fn every_local_reference_resolves_in_the_output() {
     }
     let re = regex::Regex::new(r"^/.*\.[0-9a-f]{10}\.[a-z0-9]+$").unwrap();
     for (k, e) in &m.files {
-        let immutable = e.cache == sitevault::build::manifest::CacheClass::Immutable;
+        let immutable = e.cache == sitevault::schema::CacheClass::Immutable;
         assert_eq!(immutable, re.is_match(k), "{k}");
     }
 }

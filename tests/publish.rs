@@ -271,11 +271,12 @@ fn publish_to_s3_sets_attributes_and_skips_present_blobs() {
         ..Default::default()
     })
     .unwrap();
-    let key = object_store::path::Path::from(format!("blobs/{}/{hash}", &hash[..2]));
-    let attrs = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        use object_store::ObjectStoreExt;
-        store.inner().get(&key).await.unwrap().attributes
-    });
+    let key = format!("blobs/{}/{hash}", &hash[..2]);
+    let attrs = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(store.stored_attributes(&key))
+        .unwrap()
+        .unwrap();
     let get = |a: object_store::Attribute| {
         attrs
             .get(&a)

@@ -8,7 +8,7 @@ pub mod fingerprint;
 pub mod html;
 pub mod js;
 pub mod kinds;
-pub mod manifest;
+
 pub mod refs;
 pub mod walk;
 
@@ -21,10 +21,10 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::schema::{self, BuildManifest, CacheClass, FileEntry, FileMap};
 use cache::{Cache, Processed};
 use fingerprint::{Node, Target};
 use kinds::FileClass;
-use manifest::{BuildManifest, CacheClass, FileEntry, FileMap};
 use refs::{Placeholders, RefKind};
 
 /// Everything `build` needs to know.
@@ -50,8 +50,8 @@ pub struct BuildOptions {
     pub strict: bool,
     /// Files that fail to minify are copied as written (with a warning).
     pub keep_going: bool,
-    /// Show a progress bar on stderr.
-    pub progress: bool,
+    /// Where progress and warnings go.
+    pub reporter: crate::report::Handle,
 }
 
 impl BuildOptions {
@@ -69,7 +69,7 @@ impl BuildOptions {
             version: None,
             strict: false,
             keep_going: false,
-            progress: false,
+            reporter: Default::default(),
         }
     }
 }
@@ -132,8 +132,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         }
     }
 
-    let pb = progress_bar(opts.progress, files.len() as u64 * 2);
-    pb.set_message("reading");
+    let pb = opts.reporter.task(
+        "building",
+        files.len() as u64 * 2,
+        crate::report::Unit::Items,
+    );
+    pb.stage("reading");
     // Read.
     let read: Vec<std::result::Result<Option<Input>, Error>> = files
         .par_iter()
@@ -192,7 +196,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
 
     let timings: std::sync::Mutex<Vec<(String, u128)>> = std::sync::Mutex::new(Vec::new());
     // Stage 1: everything but JS is processed; JS is scanned for module syntax and imports.
-    pb.set_message("minifying");
+    pb.stage("minifying");
     // Largest files first, one at a time per thread: a big bundle picked up last would
     // otherwise leave the other cores idle at the end.
     let mut order: Vec<usize> = (0..inputs.len()).collect();
@@ -285,7 +289,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         }
     }
     mark("minify-js");
-    pb.set_message("fingerprinting");
+    pb.stage("fingerprinting");
 
     // Resolve references; warn about broken local ones.
     let mut targets_of = Vec::with_capacity(inputs.len());
@@ -355,7 +359,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             )));
         }
     }
-    let build_digest = manifest::digest(&files_map);
+    let build_digest = schema::digest(&files_map);
     let version_json = version_json(
         opts.version.as_deref(),
         &build_digest,
@@ -375,10 +379,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let manifest = BuildManifest {
         schema: 1,
         tool: crate::TOOL.to_string(),
-        digest: manifest::digest(&files_map),
+        digest: schema::digest(&files_map),
         files: files_map,
     };
-    pb.set_message("writing");
+    pb.stage("writing");
     let bytes_out =
         outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>() + version_json.len() as u64;
     if !unchanged_output(&opts.out, &manifest) {
@@ -398,7 +402,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         );
     }
     mark("write");
-    pb.finish_and_clear();
+    pb.finish();
     Ok(BuildReport {
         out: opts.out.clone(),
         files: manifest.files.len(),
@@ -432,19 +436,6 @@ fn note_time(timings: &std::sync::Mutex<Vec<(String, u128)>>, rel: &str, started
             t.truncate(10);
         }
     }
-}
-
-fn progress_bar(show: bool, len: u64) -> indicatif::ProgressBar {
-    if !show {
-        return indicatif::ProgressBar::hidden();
-    }
-    let pb = indicatif::ProgressBar::new(len);
-    pb.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg:14} [{bar:30}] {pos}/{len}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    pb
 }
 
 fn process_stage1(
@@ -707,7 +698,7 @@ fn check_folders(src: &Path, out: &Path) -> Result<()> {
 /// with the listed size and not modified after the manifest was written (the
 /// make/rsync rule). A no-change rebuild then writes nothing.
 fn unchanged_output(out: &Path, manifest: &BuildManifest) -> bool {
-    let mpath = out.join(manifest::MANIFEST_PATH);
+    let mpath = out.join(schema::MANIFEST_PATH);
     let Ok(meta) = std::fs::metadata(&mpath) else {
         return false;
     };
@@ -815,9 +806,8 @@ fn up_to_date(opts: &BuildOptions, key: &str, started: Instant) -> Option<BuildR
         return None;
     }
     let m: BuildManifest =
-        serde_json::from_slice(&std::fs::read(opts.out.join(manifest::MANIFEST_PATH)).ok()?)
-            .ok()?;
-    if manifest::digest(&m.files) != m.digest || !unchanged_output(&opts.out, &m) {
+        serde_json::from_slice(&std::fs::read(opts.out.join(schema::MANIFEST_PATH)).ok()?).ok()?;
+    if schema::digest(&m.files) != m.digest || !unchanged_output(&opts.out, &m) {
         return None;
     }
     Some(BuildReport {
@@ -883,7 +873,7 @@ fn write_output(
         })?;
         let vj = tmp.join("version.json");
         std::fs::write(&vj, version_json).map_err(|e| Error::io(&vj, e))?;
-        let mp = tmp.join(manifest::MANIFEST_PATH);
+        let mp = tmp.join(schema::MANIFEST_PATH);
         let mut json =
             serde_json::to_vec_pretty(manifest).map_err(|e| Error::input(e.to_string()))?;
         json.push(b'\n');

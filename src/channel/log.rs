@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::record::{ChannelVersion, LogRecord, Manifest};
 use crate::error::{Error, Result};
-use crate::publish::index::check_schema;
+use crate::schema::check_schema;
 use crate::store::{keys, Attrs, Created, Store};
 
 /// The newest record of a channel, as read.
@@ -26,11 +26,7 @@ pub struct Head {
 }
 
 fn parse_record(bytes: &[u8], key: &str) -> Result<LogRecord> {
-    let v: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| Error::Integrity(format!("{key}: corrupt log record ({e})")))?;
-    check_schema(v.get("schema").and_then(|s| s.as_u64()).unwrap_or(0), key)?;
-    serde_json::from_value(v)
-        .map_err(|e| Error::Integrity(format!("{key}: corrupt log record ({e})")))
+    crate::schema::parse(bytes, &format!("{key}: corrupt log record"))
 }
 
 /// Reads one log record and its hash (`None` when it does not exist).

@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::config::ChannelConfig;
 use crate::error::{Error, Result};
 use crate::publish::index;
-use crate::store::Store;
+use crate::store::{keys, Store};
 use record::{Canary, ChannelState, LogRecord, Pin};
 
 /// A change someone asks for.
@@ -497,5 +497,5 @@ pub async fn status(store: &Store, channel: &str) -> Result<Status> {
 
 /// Every channel that has a log.
 pub async fn list(store: &Store) -> Result<Vec<String>> {
-    store.list_dirs("channels").await
+    store.list_dirs(keys::CHANNELS).await
 }

@@ -24,10 +24,10 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
 use super::routing;
-use crate::build::manifest::{CacheClass, FileEntry};
 use crate::channel::record::Manifest;
 use crate::error::{Error, Result};
 use crate::publish::index::{self, VersionIndex};
+use crate::schema::{CacheClass, FileEntry};
 use crate::store::{keys, GetIfChanged, Store};
 
 /// How to serve.
@@ -43,6 +43,8 @@ pub struct ServeOptions {
     pub cache_blob_max: u64,
     /// Total bytes of the in-memory blob cache.
     pub cache_total: u64,
+    /// Where warnings and logged errors go.
+    pub reporter: crate::report::Handle,
 }
 
 impl ServeOptions {
@@ -54,6 +56,7 @@ impl ServeOptions {
             ttl: Duration::from_secs(5),
             cache_blob_max: 1 << 20,
             cache_total: 64 << 20,
+            reporter: Default::default(),
         }
     }
 }
@@ -171,11 +174,7 @@ impl Edge {
                 self.opts.channel
             ))),
             GetIfChanged::Changed(bytes, etag) => {
-                let v: serde_json::Value = serde_json::from_slice(&bytes)
-                    .map_err(|e| Error::Integrity(format!("{key}: not valid JSON ({e})")))?;
-                index::check_schema(v.get("schema").and_then(|s| s.as_u64()).unwrap_or(0), &key)?;
-                let m: Manifest = serde_json::from_value(v)
-                    .map_err(|e| Error::Integrity(format!("{key}: {e}")))?;
+                let m: Manifest = crate::schema::parse(&bytes, &key)?;
                 self.metrics.generation.set(m.generation as i64);
                 if let Ok(mut c) = self.current.write() {
                     *c = Some(Current {
@@ -252,7 +251,8 @@ pub async fn serve(
 ) -> Result<()> {
     let edge = Edge::new(store, opts.clone());
     if let Err(e) = edge.refresh().await {
-        eprintln!("warning: {e}; answering 503 until a manifest can be read");
+        opts.reporter
+            .warn(&format!("{e}; answering 503 until a manifest can be read"));
     }
     let refresher = {
         let edge = edge.clone();
@@ -266,9 +266,9 @@ pub async fn serve(
                     Ok(()) => failing = false,
                     Err(e) => {
                         if !failing {
-                            eprintln!(
-                                "warning: manifest refresh failed, keeping the last good one: {e}"
-                            );
+                            edge.opts.reporter.warn(&format!(
+                                "manifest refresh failed, keeping the last good one: {e}"
+                            ));
                         }
                         failing = true;
                     }
@@ -467,7 +467,7 @@ async fn serve_version(
     let idx = match edge.index(version).await {
         Ok(i) => i,
         Err(e) => {
-            eprintln!("error: {e}");
+            edge.opts.reporter.error(&e.to_string());
             return plain(StatusCode::BAD_GATEWAY, "version index unavailable");
         }
     };
@@ -589,7 +589,10 @@ async fn file_response(
                     bytes.slice(a as usize..(b + 1) as usize)
                 }
                 Ok(_) => {
-                    eprintln!("error: blob {} is shorter than its index entry", entry.hash);
+                    edge.opts.reporter.error(&format!(
+                        "blob {} is shorter than its index entry",
+                        entry.hash
+                    ));
                     return plain(StatusCode::BAD_GATEWAY, "blob unavailable");
                 }
                 Err(_) => match edge
@@ -599,7 +602,7 @@ async fn file_response(
                 {
                     Ok(b) => b,
                     Err(e) => {
-                        eprintln!("error: {e}");
+                        edge.opts.reporter.error(&e.to_string());
                         return plain(StatusCode::BAD_GATEWAY, "blob unavailable");
                     }
                 },
@@ -616,13 +619,16 @@ async fn file_response(
     }
     if entry.size > edge.opts.cache_blob_max {
         // Large files are streamed from the store, never held in memory whole.
-        let key = object_store::path::Path::from(keys::blob(&entry.hash).as_str());
-        return match edge.store.inner().get_opts(&key, Default::default()).await {
-            Ok(r) => builder
-                .body(Body::from_stream(r.into_stream()))
-                .unwrap_or_default(),
+        return match edge.store.get_stream(&keys::blob(&entry.hash)).await {
+            Ok(Some(stream)) => builder.body(Body::from_stream(stream)).unwrap_or_default(),
+            Ok(None) => {
+                edge.opts
+                    .reporter
+                    .error(&format!("blob {} is missing from the store", entry.hash));
+                plain(StatusCode::BAD_GATEWAY, "blob unavailable")
+            }
             Err(e) => {
-                eprintln!("error: {}", crate::store::describe_error(&e));
+                edge.opts.reporter.error(&e.to_string());
                 plain(StatusCode::BAD_GATEWAY, "blob unavailable")
             }
         };
@@ -630,7 +636,7 @@ async fn file_response(
     match edge.blob(entry).await {
         Ok(bytes) => builder.body(Body::from(bytes)).unwrap_or_default(),
         Err(e) => {
-            eprintln!("error: {e}");
+            edge.opts.reporter.error(&e.to_string());
             plain(StatusCode::BAD_GATEWAY, "blob unavailable")
         }
     }

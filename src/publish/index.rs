@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::build::manifest::FileMap;
 use crate::error::{Error, Result};
+use crate::schema::{parse, FileMap};
 use crate::store::{keys, Store};
 
 /// Where a version came from.
@@ -40,7 +40,7 @@ pub struct VersionIndex {
     pub source: Source,
     /// Tool that wrote it.
     pub tool: String,
-    /// Digest of `files` (see [`crate::build::manifest::digest`]).
+    /// Digest of `files` (see [`crate::schema::digest`]).
     pub digest: String,
     /// Totals.
     pub totals: Totals,
@@ -69,23 +69,6 @@ pub struct ArchivedStub {
     /// Creation time of the version.
     #[serde(default)]
     pub created_at: String,
-}
-
-/// Refuses documents written by a newer sitevault.
-pub fn check_schema(schema: u64, what: &str) -> Result<()> {
-    if schema > 1 {
-        return Err(Error::Integrity(format!(
-            "{what} has schema {schema}, newer than this sitevault understands (1); upgrade sitevault"
-        )));
-    }
-    Ok(())
-}
-
-fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], key: &str) -> Result<T> {
-    let v: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| Error::Integrity(format!("{key}: not valid JSON ({e})")))?;
-    check_schema(v.get("schema").and_then(|s| s.as_u64()).unwrap_or(0), key)?;
-    serde_json::from_value(v).map_err(|e| Error::Integrity(format!("{key}: {e}")))
 }
 
 /// Reads a version's index from the hot store (`None` when it is not there).

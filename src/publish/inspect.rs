@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use futures::{StreamExt, TryStreamExt};
-use object_store::ObjectStoreExt;
 use serde::Serialize;
 
 use super::index::{self, VersionIndex};
@@ -32,7 +31,7 @@ pub struct VersionInfo {
 
 /// Every version in the store, oldest first.
 pub async fn list_versions(store: &Store) -> Result<Vec<VersionInfo>> {
-    let names = store.list_dirs("versions").await?;
+    let names = store.list_dirs(keys::VERSIONS).await?;
     let infos = futures::stream::iter(names.into_iter().map(|v| async move {
         if let Some(i) = index::load(store, &v).await? {
             return Ok::<_, Error>(Some(VersionInfo {
@@ -99,8 +98,27 @@ fn distinct_blobs(idx: &VersionIndex) -> BTreeMap<String, String> {
 }
 
 /// Re-hashes every blob of a version (concurrently, streamed).
+///
+/// A version that a channel references but whose index is gone (neither hot nor
+/// archived) is an integrity failure, not "not published": the store lost data.
 pub async fn verify(store: &Store, version: &str) -> Result<VerifyReport> {
-    let idx = index::require(store, version).await?;
+    crate::ids::check_version(version)?;
+    let idx = match index::load(store, version).await? {
+        Some(idx) => idx,
+        None if index::load_stub(store, version).await?.is_none() => {
+            let refs = crate::retention::referenced_by_channels(store).await?;
+            if let Some(by) = refs.get(version) {
+                return Err(Error::Integrity(format!(
+                    "version {version} is the {by} but versions/{version}/index.json is missing from {}: \
+                     the store lost data; roll the channel to a healthy version (`sitevault rollback`) \
+                     and republish {version} from its dist folder",
+                    store.url()
+                )));
+            }
+            index::require(store, version).await?
+        }
+        None => index::require(store, version).await?,
+    };
     verify_index(store, &idx).await
 }
 
@@ -109,30 +127,22 @@ pub async fn verify_index(store: &Store, idx: &VersionIndex) -> Result<VerifyRep
     let blobs = distinct_blobs(idx);
     let results = futures::stream::iter(blobs.into_iter().map(|(hash, path)| async move {
         let key = keys::blob(&hash);
-        match store
-            .inner()
-            .get(&object_store::path::Path::from(key.as_str()))
-            .await
-        {
-            Ok(r) => {
-                let mut stream = r.into_stream();
-                let mut h = blake3::Hasher::new();
-                let mut n = 0u64;
-                while let Some(chunk) = stream.next().await {
-                    let chunk = chunk?;
-                    n += chunk.len() as u64;
-                    h.update(&chunk);
-                }
-                Ok::<_, Error>((
-                    hash.clone(),
-                    path,
-                    Some(h.finalize().to_hex().as_str() == hash),
-                    n,
-                ))
-            }
-            Err(object_store::Error::NotFound { .. }) => Ok((hash, path, None, 0)),
-            Err(e) => Err(e.into()),
+        let Some(mut stream) = store.get_stream(&key).await? else {
+            return Ok((hash, path, None, 0));
+        };
+        let mut h = blake3::Hasher::new();
+        let mut n = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            n += chunk.len() as u64;
+            h.update(&chunk);
         }
+        Ok::<_, Error>((
+            hash.clone(),
+            path,
+            Some(h.finalize().to_hex().as_str() == hash),
+            n,
+        ))
     }))
     .buffer_unordered(store.concurrency())
     .try_collect::<Vec<_>>()
@@ -177,7 +187,7 @@ pub async fn pull(store: &Store, version: &str, out: &Path) -> Result<(u64, u64)
     let _ = std::fs::remove_dir_all(&tmp);
     let result = async {
         for p in idx.files.keys() {
-            crate::build::manifest::check_public_path(p)
+            crate::schema::check_public_path(p)
                 .map_err(|m| Error::Integrity(format!("index of {version}: {m}")))?;
         }
         let results = futures::stream::iter(idx.files.iter().map(|(p, e)| {

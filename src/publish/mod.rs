@@ -15,8 +15,8 @@ use futures::{StreamExt, TryStreamExt};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::build::manifest::{self, BuildManifest, CacheClass, FileEntry};
 use crate::error::{Error, Result};
+use crate::schema::{self, BuildManifest, CacheClass, FileEntry};
 use crate::store::{keys, Attrs, Created, Store};
 use index::{Source, Totals, VersionIndex};
 
@@ -25,8 +25,8 @@ use index::{Source, Totals, VersionIndex};
 pub struct PublishOptions {
     /// Print the plan, write nothing.
     pub dry_run: bool,
-    /// Show a progress bar on stderr.
-    pub progress: bool,
+    /// Where progress goes.
+    pub reporter: crate::report::Handle,
     /// Who publishes (`created_by`).
     pub actor: String,
     /// Git commit, when known.
@@ -42,16 +42,20 @@ pub struct PublishReport {
     pub files: u64,
     /// Bytes in the version.
     pub bytes: u64,
-    /// Blobs uploaded (or to upload).
+    /// Blobs this publish created (or, with `--dry-run`, would upload). A blob that a
+    /// concurrent publish created first is counted there, not here.
     pub uploaded_blobs: u64,
-    /// Bytes uploaded (or to upload).
+    /// Bytes of those blobs.
     pub uploaded_bytes: u64,
     /// Blobs already in the store.
     pub skipped_blobs: u64,
     /// Store requests made.
     pub requests: u64,
-    /// The same version was already published with the same content: nothing written.
+    /// The same version was already published with the same content: no index written.
     pub already_published: bool,
+    /// Blobs of an already published version that were missing from the store and
+    /// were uploaded again (a republish mends what gc or a lost write removed).
+    pub repaired_blobs: u64,
     /// Nothing was written.
     pub dry_run: bool,
     /// Digest of the version's files map.
@@ -61,7 +65,7 @@ pub struct PublishReport {
 /// Reads and checks `dist/.sitevault/manifest.json` against the files: every listed
 /// file exists with the listed hash and size, and nothing unlisted is there.
 pub fn read_dist(dist: &Path) -> Result<BuildManifest> {
-    let mpath = dist.join(manifest::MANIFEST_PATH);
+    let mpath = dist.join(schema::MANIFEST_PATH);
     let text = std::fs::read(&mpath).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::input(format!(
@@ -80,11 +84,11 @@ pub fn read_dist(dist: &Path) -> Result<BuildManifest> {
             e.column()
         ))
     })?;
-    index::check_schema(m.schema as u64, &mpath.display().to_string())?;
+    schema::check_schema(m.schema as u64, &mpath.display().to_string())?;
     for (p, e) in &m.files {
-        manifest::check_public_path(p)
+        schema::check_public_path(p)
             .map_err(|msg| Error::input(format!("{}: {msg}", mpath.display())))?;
-        if !keys::is_hash(&e.hash) {
+        if !schema::is_hash(&e.hash) {
             return Err(Error::input(format!(
                 "{}: {p}: hash {:?} is not a blake3 hex digest",
                 mpath.display(),
@@ -92,7 +96,7 @@ pub fn read_dist(dist: &Path) -> Result<BuildManifest> {
             )));
         }
     }
-    if manifest::digest(&m.files) != m.digest {
+    if schema::digest(&m.files) != m.digest {
         return Err(Error::input(format!(
             "{}: digest does not match its files; rebuild with `sitevault build`",
             mpath.display()
@@ -159,14 +163,21 @@ pub async fn publish(
         digest: m.digest.clone(),
         ..Default::default()
     };
-    // Immutable: an existing version with the same digest is done; another digest is refused.
+    // Immutable: another digest under this id is refused. The same digest is published
+    // already; a hot one still gets its missing blobs uploaded again (a repair).
     report.requests += 1;
-    if let Some(existing) = index::load(store, version).await? {
-        return same_or_refuse(report, &existing.digest, version, &m.digest);
-    }
-    report.requests += 1;
-    if let Some(stub) = index::load_stub(store, version).await? {
-        return same_or_refuse(report, &stub.digest, version, &m.digest);
+    let existing = index::load(store, version).await?;
+    if let Some(existing) = &existing {
+        check_same(version, &existing.digest, &m.digest)?;
+        report.already_published = true;
+    } else {
+        report.requests += 1;
+        if let Some(stub) = index::load_stub(store, version).await? {
+            check_same(version, &stub.digest, &m.digest)?;
+            // Archived: its blobs live in the pack; `sitevault restore` brings them back.
+            report.already_published = true;
+            return Ok(report);
+        }
     }
 
     // One source file per blob.
@@ -191,19 +202,11 @@ pub async fn publish(
         return Ok(report);
     }
 
-    let pb = if opts.progress {
-        let pb = indicatif::ProgressBar::new(report.uploaded_bytes);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} uploading [{bar:30}] {bytes}/{total_bytes} {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        pb
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let pb: Arc<dyn crate::report::Task> = Arc::from(opts.reporter.task(
+        "uploading",
+        report.uploaded_bytes,
+        crate::report::Unit::Bytes,
+    ));
     let requests = Arc::new(AtomicU64::new(0));
     let results = futures::stream::iter(missing.into_iter().map(|(hash, path, entry)| {
         let store = store.clone();
@@ -219,18 +222,28 @@ pub async fn publish(
                     path.display()
                 )));
             }
-            upload_blob(&store, &hash, Bytes::from(data), entry, &requests).await?;
+            let created = upload_blob(&store, &hash, Bytes::from(data), entry, &requests).await?;
             pb.inc(entry.size);
-            Ok::<(), Error>(())
+            Ok::<_, Error>((created, entry.size))
         }
     }))
     .buffer_unordered(store.concurrency())
     // The first failure stops the publish: in-flight uploads are dropped.
-    .try_collect::<Vec<()>>()
+    .try_collect::<Vec<(Created, u64)>>()
     .await;
-    pb.finish_and_clear();
+    pb.finish();
     report.requests += requests.load(Ordering::Relaxed);
-    results?;
+    let created: Vec<u64> = results?
+        .into_iter()
+        .filter(|(c, _)| *c == Created::Created)
+        .map(|(_, size)| size)
+        .collect();
+    report.uploaded_blobs = created.len() as u64;
+    report.uploaded_bytes = created.iter().sum();
+    if existing.is_some() {
+        report.repaired_blobs = report.uploaded_blobs;
+        return Ok(report);
+    }
 
     // The index, last and create-only.
     let idx = VersionIndex {
@@ -268,30 +281,23 @@ pub async fn publish(
             // Someone published the same version at the same time.
             report.requests += 1;
             let existing = index::require(store, version).await?;
-            let r = same_or_refuse(report, &existing.digest, version, &m.digest)?;
-            Ok(r)
+            check_same(version, &existing.digest, &m.digest)?;
+            report.already_published = true;
+            Ok(report)
         }
     }
 }
 
-fn same_or_refuse(
-    mut report: PublishReport,
-    existing: &str,
-    version: &str,
-    digest: &str,
-) -> Result<PublishReport> {
+/// Refuses a second, different content under one version id.
+fn check_same(version: &str, existing: &str, digest: &str) -> Result<()> {
     if existing == digest {
-        report.already_published = true;
-        report.uploaded_blobs = 0;
-        report.uploaded_bytes = 0;
-        Ok(report)
-    } else {
-        Err(Error::Input(format!(
-            "version {version} is already published with different content (digest {}… ≠ {}…); versions are immutable: publish under a new version id",
-            existing.chars().take(12).collect::<String>(),
-            digest.chars().take(12).collect::<String>()
-        )))
+        return Ok(());
     }
+    Err(Error::Input(format!(
+        "version {version} is already published with different content (digest {}… ≠ {}…); versions are immutable: publish under a new version id",
+        existing.chars().take(12).collect::<String>(),
+        digest.chars().take(12).collect::<String>()
+    )))
 }
 
 /// Which of `hashes` the store already has, and how many requests it took.
@@ -317,7 +323,7 @@ pub async fn present_blobs(store: &Store, hashes: Vec<&str>) -> Result<(HashSet<
         }
         return Ok((present, n));
     }
-    let listed = store.list("blobs").await?;
+    let listed = store.list(keys::BLOBS).await?;
     let pages = listed.len() as u64 / 1000 + 1;
     let wanted: HashSet<&str> = hashes.into_iter().collect();
     for meta in listed {
@@ -337,7 +343,7 @@ pub async fn upload_blob(
     data: Bytes,
     entry: &FileEntry,
     requests: &AtomicU64,
-) -> Result<()> {
+) -> Result<Created> {
     let key = keys::blob(hash);
     let attrs = Attrs {
         content_type: Some(entry.content_type.clone()),
@@ -347,16 +353,18 @@ pub async fn upload_blob(
     let size = data.len() as u64;
     requests.fetch_add(1, Ordering::Relaxed);
     match store.put_create_large(&key, data, &attrs).await? {
-        Created::Created => Ok(()),
+        Created::Created => Ok(Created::Created),
         Created::AlreadyExists => {
             requests.fetch_add(1, Ordering::Relaxed);
             match store.head(&key).await? {
-                Some(m) if m.size == size => Ok(()),
+                Some(m) if m.size == size => Ok(Created::AlreadyExists),
                 Some(m) => Err(Error::Integrity(format!(
                     "{key} exists with size {} but should have {size} bytes; run `sitevault verify` and `sitevault gc`",
                     m.size
                 ))),
-                None => Err(Error::Store(format!("{key}: reported as existing, then not found; retry"))),
+                None => Err(Error::Conflict(format!(
+                    "{key}: reported as existing, then not found (a gc running at the same time?); retry the publish"
+                ))),
             }
         }
     }

@@ -52,11 +52,6 @@ impl RetentionOptions {
     }
 }
 
-/// `packs/<version>.svpack`.
-pub fn pack_key(version: &str) -> String {
-    format!("packs/{version}.svpack")
-}
-
 /// A version that stays hot, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Kept {
@@ -122,7 +117,7 @@ pub async fn referenced_by_channels(store: &Store) -> Result<BTreeMap<String, St
 }
 
 async fn hot_indexes(store: &Store) -> Result<Vec<(VersionIndex, bool)>> {
-    let names = store.list_dirs("versions").await?;
+    let names = store.list_dirs(keys::VERSIONS).await?;
     let found = futures::stream::iter(names.into_iter().map(|v| {
         let store = store.clone();
         async move {
@@ -222,7 +217,7 @@ pub async fn archive(hot: &Store, cold: &Store, opts: &RetentionOptions) -> Resu
                 version: v.clone(),
                 digest: idx.digest.clone(),
                 archived_at: crate::clock::now_string(),
-                pack: pack_key(v),
+                pack: keys::pack(v),
                 cold: cold.url().to_string(),
                 totals: idx.totals,
                 created_at: idx.created_at.clone(),
@@ -285,7 +280,7 @@ async fn write_pack(
         storage_class: opts.storage_class.clone(),
         ..Default::default()
     };
-    let key = pack_key(v);
+    let key = keys::pack(v);
     cold.put_overwrite(&key, Bytes::from(data), &attrs).await?;
     // Read it back and verify before anything hot changes.
     match cold.get(&key).await {
@@ -299,7 +294,7 @@ async fn write_pack(
             )))
         }
         // A storage class that cannot be read back at once (GLACIER): check the size.
-        Err(e) if is_frozen(&e) => match cold.head(&key).await? {
+        Err(e) if cold.is_frozen(&key, &e).await => match cold.head(&key).await? {
             Some(m) if m.size == size => {}
             _ => {
                 return Err(Error::Integrity(format!(
@@ -313,11 +308,6 @@ async fn write_pack(
     Ok(size)
 }
 
-fn is_frozen(e: &Error) -> bool {
-    let s = e.to_string();
-    s.contains("InvalidObjectState") || s.contains("403")
-}
-
 async fn gc_candidates(
     hot: &Store,
     keep: &HashSet<String>,
@@ -326,7 +316,7 @@ async fn gc_candidates(
     let limit = crate::clock::now() - chrono::Duration::from_std(grace).unwrap_or_default();
     let mut out = Vec::new();
     let mut bytes = 0;
-    for m in hot.list("blobs").await? {
+    for m in hot.list(keys::BLOBS).await? {
         let Some(name) = m.location.filename() else {
             continue;
         };
@@ -424,7 +414,7 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
     let data = match cold.get(&stub.pack).await {
         Ok(Some(d)) => d,
         Ok(None) => return Err(Error::Integrity(format!("{where_}: pack not found in the cold store; check [cold] url"))),
-        Err(e) if is_frozen(&e) => {
+        Err(e) if cold.is_frozen(&stub.pack, &e).await => {
             return Err(Error::input(format!(
                 "{where_} is in a storage class that must be thawed before it can be read (S3 answered InvalidObjectState). \
                  Thaw it with: aws s3api restore-object --bucket BUCKET --key {} --restore-request 'Days=2,GlacierJobParameters={{Tier=Standard}}' \
@@ -506,7 +496,7 @@ pub fn lifecycle_json(opts: &RetentionOptions) -> serde_json::Value {
             {
                 "ID": "sitevault-packs-storage-class",
                 "Status": if opts.storage_class.is_some() { "Enabled" } else { "Disabled" },
-                "Filter": {"Prefix": "packs/"},
+                "Filter": {"Prefix": format!("{}/", keys::PACKS)},
                 "Transitions": [{"Days": 0, "StorageClass": opts.storage_class.clone().unwrap_or_else(|| "GLACIER_IR".into())}]
             }
         ],

@@ -112,7 +112,7 @@ pub fn read(data: bytes::Bytes, what: &str) -> Result<Pack> {
     }
     let header: PackHeader =
         serde_json::from_slice(&data[off..off + hlen]).map_err(|e| bad(&format!("header: {e}")))?;
-    crate::publish::index::check_schema(header.schema as u64, what)?;
+    crate::schema::check_schema(header.schema as u64, what)?;
     off += hlen;
     let isz = header.index_size as usize;
     if off + isz > body_len {
@@ -121,8 +121,7 @@ pub fn read(data: bytes::Bytes, what: &str) -> Result<Pack> {
     let index_bytes = data[off..off + isz].to_vec();
     let index: VersionIndex =
         serde_json::from_slice(&index_bytes).map_err(|e| bad(&format!("index: {e}")))?;
-    if crate::build::manifest::digest(&index.files) != index.digest || index.digest != header.digest
-    {
+    if crate::schema::digest(&index.files) != index.digest || index.digest != header.digest {
         return Err(bad("index digest"));
     }
     off += isz;

@@ -1,43 +1,51 @@
-//! Store keys of schema 1 (see DESIGN.md, "Store layout").
+//! Store keys of schema 1 (see DESIGN.md, "Store layout"): every key and prefix
+//! sitevault reads or writes is spelled here and nowhere else.
+
+/// Prefix of every blob.
+pub const BLOBS: &str = "blobs";
+/// Prefix of every version folder.
+pub const VERSIONS: &str = "versions";
+/// Prefix of every channel folder.
+pub const CHANNELS: &str = "channels";
+/// Prefix of every pack in the cold store.
+pub const PACKS: &str = "packs";
 
 /// `blobs/<h0h1>/<hash>`.
 pub fn blob(hash: &str) -> String {
-    format!("blobs/{}/{}", &hash[..2.min(hash.len())], hash)
+    format!("{BLOBS}/{}/{}", &hash[..2.min(hash.len())], hash)
 }
 
 /// `versions/<v>/index.json`.
 pub fn version_index(v: &str) -> String {
-    format!("versions/{v}/index.json")
+    format!("{VERSIONS}/{v}/index.json")
 }
 
 /// `versions/<v>/archived.json`.
 pub fn version_archived(v: &str) -> String {
-    format!("versions/{v}/archived.json")
+    format!("{VERSIONS}/{v}/archived.json")
 }
 
 /// `channels/<c>/log/<generation:020>.json`.
 pub fn channel_log(c: &str, generation: u64) -> String {
-    format!("channels/{c}/log/{generation:020}.json")
+    format!("{CHANNELS}/{c}/log/{generation:020}.json")
 }
 
 /// `channels/<c>/log/` prefix.
 pub fn channel_log_prefix(c: &str) -> String {
-    format!("channels/{c}/log")
+    format!("{CHANNELS}/{c}/log")
 }
 
 /// `channels/<c>/manifest.json`.
 pub fn channel_manifest(c: &str) -> String {
-    format!("channels/{c}/manifest.json")
+    format!("{CHANNELS}/{c}/manifest.json")
 }
 
 /// `channels/<c>/version.json`.
 pub fn channel_version(c: &str) -> String {
-    format!("channels/{c}/version.json")
+    format!("{CHANNELS}/{c}/version.json")
 }
 
-/// True for a 64-hex blake3 string.
-pub fn is_hash(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+/// cold: `packs/<v>.svpack`.
+pub fn pack(v: &str) -> String {
+    format!("{PACKS}/{v}.svpack")
 }

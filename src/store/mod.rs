@@ -120,7 +120,7 @@ impl Store {
             std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
             let dir = dir.canonicalize().map_err(|e| Error::io(&dir, e))?;
             let fs = object_store::local::LocalFileSystem::new_with_prefix(&dir)
-                .map_err(|e| Error::Store(format!("{}: {e}", dir.display())))?;
+                .map_err(|e| Error::store(dir.display().to_string(), e))?;
             return Ok(Store {
                 inner: Arc::new(fs),
                 backend: Backend::File,
@@ -159,7 +159,7 @@ impl Store {
                 if let Some(h) = spec.allow_http {
                     b = b.with_allow_http(h);
                 }
-                let s = b.build().map_err(|e| Error::Store(format!("{url}: {e}")))?;
+                let s = b.build().map_err(|e| Error::store(url, e))?;
                 (Arc::new(s), Backend::S3)
             }
             "gs" => {
@@ -167,7 +167,7 @@ impl Store {
                     .with_url(url)
                     .with_retry(retry)
                     .build()
-                    .map_err(|e| Error::Store(format!("{url}: {e}")))?;
+                    .map_err(|e| Error::store(url, e))?;
                 (Arc::new(s), Backend::Other)
             }
             "az" | "azure" | "abfs" | "abfss" => {
@@ -175,7 +175,7 @@ impl Store {
                     .with_url(url)
                     .with_retry(retry)
                     .build()
-                    .map_err(|e| Error::Store(format!("{url}: {e}")))?;
+                    .map_err(|e| Error::store(url, e))?;
                 (Arc::new(s), Backend::Other)
             }
             other => {
@@ -223,11 +223,6 @@ impl Store {
     /// Bounded concurrency for bulk transfers.
     pub fn concurrency(&self) -> usize {
         self.concurrency
-    }
-
-    /// The underlying object store.
-    pub fn inner(&self) -> &Arc<dyn ObjectStore> {
-        &self.inner
     }
 
     fn attributes(&self, attrs: &Attrs) -> Attributes {
@@ -357,6 +352,40 @@ impl Store {
         }
     }
 
+    /// Streams `key` in chunks, or `None` when it does not exist: large bodies are
+    /// never held in memory whole.
+    pub async fn get_stream(
+        &self,
+        key: &str,
+    ) -> Result<Option<futures::stream::BoxStream<'static, Result<Bytes>>>> {
+        use futures::StreamExt;
+        match self
+            .inner
+            .get_opts(&Path::from(key), GetOptions::default())
+            .await
+        {
+            Ok(r) => Ok(Some(
+                r.into_stream().map(|c| c.map_err(Error::from)).boxed(),
+            )),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The attributes stored with `key` (Content-Type, Cache-Control…), or `None`
+    /// when it does not exist. Backends without attributes return an empty set.
+    pub async fn stored_attributes(&self, key: &str) -> Result<Option<object_store::Attributes>> {
+        match self
+            .inner
+            .get_opts(&Path::from(key), GetOptions::default())
+            .await
+        {
+            Ok(r) => Ok(Some(r.attributes)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Reads a byte range of `key`.
     pub async fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> Result<Bytes> {
         Ok(self.inner.get_range(&Path::from(key), range).await?)
@@ -423,22 +452,16 @@ pub enum GetIfChanged {
     Missing,
 }
 
-/// Describes an object_store error for people, with a hint where one helps.
-pub fn describe_error(e: &object_store::Error) -> String {
-    let s = e.to_string();
-    let lower = s.to_ascii_lowercase();
-    if lower.contains("connect")
-        || lower.contains("connection")
-        || lower.contains("timed out")
-        || lower.contains("dns")
-    {
-        format!("{s} (is the storage server reachable? check [store] endpoint / AWS_ENDPOINT)")
-    } else if lower.contains("credential")
-        || lower.contains("403")
-        || lower.contains("accessdenied")
-    {
-        format!("{s} (check the AWS_* / GOOGLE_* / AZURE_* credentials in the environment)")
-    } else {
-        s
+impl Store {
+    /// True when `err` (from a GET of `key`) means the object exists in a storage
+    /// class that must be thawed first: S3 GLACIER / DEEP_ARCHIVE answer 403
+    /// InvalidObjectState. A 403 alone could be a missing permission, and the body
+    /// that names InvalidObjectState is not always kept, so this confirms with a HEAD:
+    /// HeadObject needs the same permission as GetObject and works on frozen objects.
+    pub async fn is_frozen(&self, key: &str, err: &Error) -> bool {
+        matches!(
+            err.store_error(),
+            Some(object_store::Error::PermissionDenied { .. })
+        ) && matches!(self.head(key).await, Ok(Some(_)))
     }
 }

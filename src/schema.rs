@@ -1,9 +1,20 @@
-//! The build manifest (`dist/.sitevault/manifest.json`) and the file entry shared
-//! with the version index: path → blake3, size, content type, cache class.
+//! The documents sitevault writes to disk and to the store, in one low-level
+//! module that every stage reads: the file entry (path → blob, type, cache class),
+//! the files map and its digest, the build manifest, the schema check and the one
+//! "parse JSON, check schema, convert" step.
+//!
+//! Nothing here does I/O or depends on the minifiers, so `publish`, `channel`,
+//! `edge` and `retention` can read documents without pulling in `build`.
 
 use std::collections::BTreeMap;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The newest schema this sitevault writes and understands.
+pub const SCHEMA: u32 = 1;
 
 /// Where the build manifest lives inside an output folder.
 pub const MANIFEST_PATH: &str = ".sitevault/manifest.json";
@@ -82,6 +93,32 @@ pub fn check_public_path(p: &str) -> Result<(), String> {
     }
 }
 
+/// True for a 64-hex blake3 string.
+pub fn is_hash(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Refuses documents written by a newer sitevault.
+pub fn check_schema(schema: u64, what: &str) -> Result<()> {
+    if schema > u64::from(SCHEMA) {
+        return Err(Error::Integrity(format!(
+            "{what} has schema {schema}, newer than this sitevault understands ({SCHEMA}); upgrade sitevault"
+        )));
+    }
+    Ok(())
+}
+
+/// The one way documents are read: parse JSON, refuse a newer schema, convert.
+/// Every failure is an integrity error naming `what` (a store key or a file).
+pub fn parse<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+    let v: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Integrity(format!("{what}: not valid JSON ({e})")))?;
+    check_schema(v.get("schema").and_then(|s| s.as_u64()).unwrap_or(0), what)?;
+    serde_json::from_value(v).map_err(|e| Error::Integrity(format!("{what}: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +129,17 @@ mod tests {
         for bad in ["a", "/../x", "/a//b", "/a/./b", "/a\\b", "/"] {
             assert!(check_public_path(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn newer_schema_is_refused_and_garbage_is_integrity() {
+        let e = parse::<BuildManifest>(br#"{"schema":2}"#, "m").unwrap_err();
+        assert!(e.to_string().contains("upgrade sitevault"), "{e}");
+        assert!(matches!(
+            parse::<BuildManifest>(b"[", "m"),
+            Err(Error::Integrity(_))
+        ));
+        let deep = "[".repeat(100_000);
+        assert!(parse::<BuildManifest>(deep.as_bytes(), "m").is_err());
     }
 }

@@ -347,3 +347,83 @@ fn s3_server_stopped_mid_publish_then_rerun_completes() {
     assert_eq!(r["already_published"], false);
     ok(sv(t.path()).args(["verify", "v1"]));
 }
+
+/// Issue #10.10: a republish of the same content uploads whatever blobs of that
+/// version went missing, and says so; the advice "republish it" then works.
+#[test]
+fn republish_of_the_same_content_repairs_missing_blobs() {
+    let t = example_site();
+    built(t.path());
+    publish_json(t.path(), "v1");
+    let blobs = t.path().join(".sitevault/store/blobs");
+    let mut removed = 0;
+    for d in std::fs::read_dir(&blobs).unwrap().flatten().take(3) {
+        for f in std::fs::read_dir(d.path()).unwrap().flatten() {
+            std::fs::remove_file(f.path()).unwrap();
+            removed += 1;
+        }
+    }
+    assert!(removed > 0);
+    let (code, err) = fails(sv(t.path()).args(["verify", "v1"]));
+    assert_eq!(code, 4, "{err}");
+    let dry = json(&ok(sv(t.path()).args([
+        "publish",
+        "dist",
+        "--version",
+        "v1",
+        "--dry-run",
+        "--json",
+    ])));
+    assert_eq!(dry["uploaded_blobs"], removed, "{dry}");
+    assert_eq!(dry["already_published"], true);
+    let text = ok(sv(t.path()).args(["publish", "dist", "--version", "v1"]));
+    assert!(text.contains(&format!("{removed} missing blobs")), "{text}");
+    ok(sv(t.path()).args(["verify", "v1"]));
+    let again = publish_json(t.path(), "v1");
+    assert_eq!(again["repaired_blobs"], 0, "{again}");
+    assert_eq!(again["uploaded_blobs"], 0, "{again}");
+}
+
+/// Issue #10.15: concurrent publishes of overlapping content never report more
+/// uploaded blobs, in sum, than the store gained.
+#[test]
+fn concurrent_publishes_count_only_the_blobs_they_created() {
+    let t = example_site();
+    built(t.path());
+    let children: Vec<_> = (0..3)
+        .map(|i| {
+            sv(t.path())
+                .args(["publish", "dist", "--version", &format!("c{i}"), "--json"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut total = 0;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let r = json(&String::from_utf8_lossy(&out.stdout));
+        total += r["uploaded_blobs"].as_u64().unwrap();
+    }
+    let stored = count_files(&t.path().join(".sitevault/store/blobs"));
+    assert_eq!(
+        total as usize, stored,
+        "reported {total}, store holds {stored}"
+    );
+}
+
+/// Issue #10.11: a version a channel serves whose index vanished is an integrity
+/// failure (exit 4) for verify, not "not published".
+#[test]
+fn verify_of_a_served_version_without_its_index_is_an_integrity_error() {
+    let t = example_site();
+    build_and_publish(t.path(), "v1", Some("production"));
+    std::fs::remove_file(t.path().join(".sitevault/store/versions/v1/index.json")).unwrap();
+    let (code, err) = fails(sv(t.path()).args(["verify", "v1"]));
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("stable of channel production"), "{err}");
+    let (code, err) = fails(sv(t.path()).args(["verify", "v9"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not published"), "{err}");
+}

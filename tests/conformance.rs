@@ -1,5 +1,9 @@
 //! One conformance suite, run against every backend: memory://, file:// and a real
 //! S3 server (moto). Same tests, same expectations.
+//!
+//! Each capability is one small named function (object_store's `integration.rs`
+//! style); `conformance!` turns every capability into a test per backend, so a
+//! failure reads `s3::create_only_writes_once`, not "the suite failed somewhere".
 
 mod common;
 
@@ -7,14 +11,27 @@ use bytes::Bytes;
 use sitevault::publish::{self, PublishOptions};
 use sitevault::store::{keys, Attrs, Created, GetIfChanged, Store, StoreSpec};
 
-async fn store_basics(s: &Store) {
-    let a = Attrs {
+fn text_attrs() -> Attrs {
+    Attrs {
         content_type: Some("text/plain".into()),
         cache_control: Some("public, max-age=0, must-revalidate".into()),
         ..Default::default()
-    };
+    }
+}
+
+async fn missing_keys_read_as_none(s: &Store) {
     assert_eq!(s.get("x/missing").await.unwrap(), None);
     assert!(s.head("x/missing").await.unwrap().is_none());
+    assert!(s.get_stream("x/missing").await.unwrap().is_none());
+    assert!(s.stored_attributes("x/missing").await.unwrap().is_none());
+    assert!(matches!(
+        s.get_if_changed("x/missing", None).await.unwrap(),
+        GetIfChanged::Missing
+    ));
+}
+
+async fn create_only_writes_once(s: &Store) {
+    let a = text_attrs();
     assert_eq!(
         s.put_create("x/a", Bytes::from_static(b"one"), &a)
             .await
@@ -31,6 +48,10 @@ async fn store_basics(s: &Store) {
         s.get("x/a").await.unwrap().unwrap(),
         Bytes::from_static(b"one")
     );
+}
+
+async fn overwrite_replaces(s: &Store) {
+    let a = text_attrs();
     s.put_overwrite("x/b", Bytes::from_static(b"first"), &a)
         .await
         .unwrap();
@@ -42,9 +63,15 @@ async fn store_basics(s: &Store) {
         Bytes::from_static(b"second")
     );
     assert_eq!(s.head("x/b").await.unwrap().unwrap().size, 6);
-    s.put_overwrite("x/sub/c", Bytes::from_static(b"c"), &a)
-        .await
-        .unwrap();
+}
+
+async fn list_and_list_dirs(s: &Store) {
+    let a = text_attrs();
+    for k in ["x/a", "x/b", "x/sub/c", "y/d"] {
+        s.put_overwrite(k, Bytes::from_static(b"c"), &a)
+            .await
+            .unwrap();
+    }
     let mut listed: Vec<String> = s
         .list("x")
         .await
@@ -55,11 +82,32 @@ async fn store_basics(s: &Store) {
     listed.sort();
     assert_eq!(listed, vec!["x/a", "x/b", "x/sub/c"]);
     assert_eq!(s.list_dirs("x").await.unwrap(), vec!["sub".to_string()]);
+}
+
+async fn ranged_and_streamed_reads(s: &Store) {
+    s.put_overwrite("x/b", Bytes::from_static(b"second"), &text_attrs())
+        .await
+        .unwrap();
     assert_eq!(
         s.get_range("x/b", 1..4).await.unwrap(),
         Bytes::from_static(b"eco")
     );
-    // Conditional reads.
+    use futures::TryStreamExt;
+    let chunks: Vec<Bytes> = s
+        .get_stream("x/b")
+        .await
+        .unwrap()
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(chunks.concat(), b"second");
+}
+
+async fn conditional_reads(s: &Store) {
+    s.put_overwrite("x/b", Bytes::from_static(b"second"), &text_attrs())
+        .await
+        .unwrap();
     let etag = match s.get_if_changed("x/b", None).await.unwrap() {
         GetIfChanged::Changed(b, etag) => {
             assert_eq!(b, Bytes::from_static(b"second"));
@@ -73,14 +121,20 @@ async fn store_basics(s: &Store) {
             GetIfChanged::NotModified
         ));
     }
-    assert!(matches!(
-        s.get_if_changed("x/zz", None).await.unwrap(),
-        GetIfChanged::Missing
-    ));
+}
+
+async fn delete_is_idempotent(s: &Store) {
+    s.put_overwrite("x/a", Bytes::from_static(b"a"), &text_attrs())
+        .await
+        .unwrap();
     s.delete("x/a").await.unwrap();
     s.delete("x/a").await.unwrap();
     assert_eq!(s.get("x/a").await.unwrap(), None);
-    // Large bodies (multipart on S3), still create-only.
+}
+
+async fn large_bodies_are_create_only(s: &Store) {
+    // Large bodies go through multipart on S3; still create-only, nothing staged left.
+    let a = text_attrs();
     let big = Bytes::from(
         (0..17 * 1024 * 1024u32)
             .map(|i| (i % 251) as u8)
@@ -99,10 +153,21 @@ async fn store_basics(s: &Store) {
         s.list("tmp").await.unwrap().is_empty(),
         "multipart staging left behind"
     );
-    s.delete_many(vec!["x/big".into(), "x/b".into(), "x/missing".into()])
-        .await
-        .unwrap();
-    assert!(s.head("x/big").await.unwrap().is_none() && s.head("x/b").await.unwrap().is_none());
+}
+
+async fn delete_many_in_batches(s: &Store) {
+    let a = text_attrs();
+    let keys: Vec<String> = (0..1100).map(|i| format!("many/{i}")).collect();
+    futures::future::join_all(
+        keys.iter()
+            .take(3)
+            .map(|k| s.put_overwrite(k, Bytes::from_static(b"x"), &a)),
+    )
+    .await;
+    let mut all = keys.clone();
+    all.push("many/missing".into());
+    s.delete_many(all).await.unwrap();
+    assert!(s.list("many").await.unwrap().is_empty());
 }
 
 async fn create_only_has_one_winner(s: &Store) {
@@ -242,55 +307,61 @@ async fn publish_flow(s: &Store) {
         .contains("invalid version id"));
 }
 
-async fn suite(make: impl Fn() -> Store) {
-    store_basics(&make()).await;
-    create_only_has_one_winner(&make()).await;
-    publish_flow(&make()).await;
-    sitevault_channels_conformance(&make()).await;
-}
-
-async fn sitevault_channels_conformance(s: &Store) {
+async fn channel_protocol(s: &Store) {
     common::channels::conformance(s).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn memory_backend() {
-    suite(Store::memory).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn file_backend() {
-    let dirs = std::sync::Mutex::new(Vec::new());
-    suite(|| {
-        let d = tempfile::tempdir().unwrap();
-        let s = Store::open(&StoreSpec {
-            url: format!("file://{}", d.path().display()),
-            concurrency: 8,
-            ..Default::default()
-        })
-        .unwrap();
-        dirs.lock().unwrap().push(d);
-        s
-    })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn s3_backend() {
-    let Some(endpoint) = common::s3::endpoint() else {
-        return;
+/// One test per (backend, capability).
+macro_rules! conformance {
+    ($backend:ident, $make:expr) => {
+        mod $backend {
+            use super::*;
+            conformance!(@each $make;
+                missing_keys_read_as_none, create_only_writes_once, overwrite_replaces,
+                list_and_list_dirs, ranged_and_streamed_reads, conditional_reads,
+                delete_is_idempotent, large_bodies_are_create_only, delete_many_in_batches,
+                create_only_has_one_winner, publish_flow, channel_protocol);
+        }
     };
-    suite(|| {
-        let bucket = common::s3::bucket(&endpoint, "conf");
-        Store::open(&StoreSpec {
-            url: format!("s3://{bucket}/root"),
-            endpoint: Some(endpoint.clone()),
-            region: Some("us-east-1".into()),
-            allow_http: Some(true),
-            concurrency: 8,
-            ..Default::default()
-        })
-        .unwrap()
-    })
-    .await;
+    (@each $make:expr; $($cap:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $cap() {
+                let Some((store, _guard)) = $make else { return };
+                super::$cap(&store).await;
+            }
+        )*
+    };
 }
+
+/// A fresh `file://` store in a temporary folder (kept as long as the guard).
+fn file_store() -> Option<(Store, Option<tempfile::TempDir>)> {
+    let d = tempfile::tempdir().unwrap();
+    let s = Store::open(&StoreSpec {
+        url: format!("file://{}", d.path().display()),
+        concurrency: 8,
+        ..Default::default()
+    })
+    .unwrap();
+    Some((s, Some(d)))
+}
+
+/// A fresh bucket on the test S3 server, or `None` (skipped, said why) without one.
+fn s3_store() -> Option<(Store, Option<tempfile::TempDir>)> {
+    let endpoint = common::s3::endpoint()?;
+    let bucket = common::s3::bucket(&endpoint, "conf");
+    let s = Store::open(&StoreSpec {
+        url: format!("s3://{bucket}/root"),
+        endpoint: Some(endpoint),
+        region: Some("us-east-1".into()),
+        allow_http: Some(true),
+        concurrency: 8,
+        ..Default::default()
+    })
+    .unwrap();
+    Some((s, None))
+}
+
+conformance!(memory, Some((Store::memory(), None::<tempfile::TempDir>)));
+conformance!(file, file_store());
+conformance!(s3, s3_store());

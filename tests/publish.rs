@@ -427,3 +427,59 @@ fn verify_of_a_served_version_without_its_index_is_an_integrity_error() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("not published"), "{err}");
 }
+
+/// A store can hold anything: an index whose paths escape, whose hashes are not
+/// digests, or whose digest does not match is an integrity error (exit 4) for every
+/// reader, never a panic or a file written outside its folder.
+#[test]
+fn a_tampered_index_is_an_integrity_error() {
+    let t = example_site();
+    built(t.path());
+    publish_json(t.path(), "v1");
+    let key = t.path().join(".sitevault/store/versions/v1/index.json");
+    let good: serde_json::Value = serde_json::from_slice(&std::fs::read(&key).unwrap()).unwrap();
+    let first = good["files"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let entry = good["files"][&first].clone();
+    let tampered = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        edit(&mut v);
+        std::fs::remove_file(&key).unwrap();
+        std::fs::write(&key, serde_json::to_vec(&v).unwrap()).unwrap();
+    };
+    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+        (
+            "escaping path",
+            Box::new(|v| {
+                v["files"]["/../../evil.txt"] = entry.clone();
+            }),
+        ),
+        (
+            "hash that is no digest",
+            Box::new(|v| {
+                v["files"][&first]["hash"] = "aé".into();
+            }),
+        ),
+        (
+            "digest mismatch",
+            Box::new(|v| {
+                v["files"][&first]["size"] = 1.into();
+            }),
+        ),
+    ];
+    for (what, edit) in cases {
+        tampered(&*edit);
+        for args in [vec!["verify", "v1"], vec!["pull", "v1", "-o", "out"]] {
+            let (code, err) = fails(sv(t.path()).args(&args));
+            assert_eq!(code, 4, "{what}: {args:?}: {err}");
+            assert!(!err.contains("panicked"), "{what}: {err}");
+        }
+        assert!(!t.path().join("evil.txt").exists());
+        assert!(!t.path().parent().unwrap().join("evil.txt").exists());
+    }
+}

@@ -71,11 +71,37 @@ pub struct ArchivedStub {
     pub created_at: String,
 }
 
+impl VersionIndex {
+    /// Parses and checks an index read from `what` (a key or a file): every path is
+    /// a clean site path, every hash a blake3 digest, and the digest matches the
+    /// files. A store can hold anything; nothing unchecked reaches a file name,
+    /// a store key or a visitor.
+    pub fn from_bytes(bytes: &[u8], what: &str) -> Result<VersionIndex> {
+        let idx: VersionIndex = parse(bytes, what)?;
+        for (p, e) in &idx.files {
+            crate::schema::check_public_path(p)
+                .map_err(|m| Error::Integrity(format!("{what}: {m}")))?;
+            if !crate::schema::is_hash(&e.hash) {
+                return Err(Error::Integrity(format!(
+                    "{what}: {p}: {:?} is not a blake3 digest",
+                    e.hash
+                )));
+            }
+        }
+        if crate::schema::digest(&idx.files) != idx.digest {
+            return Err(Error::Integrity(format!(
+                "{what}: the digest does not match its files (edited or corrupt)"
+            )));
+        }
+        Ok(idx)
+    }
+}
+
 /// Reads a version's index from the hot store (`None` when it is not there).
 pub async fn load(store: &Store, version: &str) -> Result<Option<VersionIndex>> {
     let key = keys::version_index(version);
     match store.get(&key).await? {
-        Some(b) => Ok(Some(parse(&b, &key)?)),
+        Some(b) => Ok(Some(VersionIndex::from_bytes(&b, &key)?)),
         None => Ok(None),
     }
 }

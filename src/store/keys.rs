@@ -10,9 +10,11 @@ pub const CHANNELS: &str = "channels";
 /// Prefix of every pack in the cold store.
 pub const PACKS: &str = "packs";
 
-/// `blobs/<h0h1>/<hash>`.
+/// `blobs/<h0h1>/<hash>`. Callers pass a checked hash ([`crate::schema::is_hash`]);
+/// anything else still yields a key (never a panic) that simply does not exist.
 pub fn blob(hash: &str) -> String {
-    format!("{BLOBS}/{}/{}", &hash[..2.min(hash.len())], hash)
+    let fan = hash.get(..2).unwrap_or(hash);
+    format!("{BLOBS}/{fan}/{hash}")
 }
 
 /// `versions/<v>/index.json`.

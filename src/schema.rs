@@ -119,6 +119,12 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
     serde_json::from_value(v).map_err(|e| Error::Integrity(format!("{what}: {e}")))
 }
 
+/// Serializes a document as compact JSON. Our own types always serialize; a failure
+/// would be a bug, so it is an [`Error::Internal`], not the user's input.
+pub fn to_json<T: Serialize>(doc: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(doc).map_err(|e| Error::Internal(format!("serializing a document: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -262,7 +262,7 @@ pub async fn publish(
         },
         files: m.files.clone(),
     };
-    let body = serde_json::to_vec(&idx).map_err(|e| Error::input(e.to_string()))?;
+    let body = schema::to_json(&idx)?;
     report.requests += 1;
     match store
         .put_create(

@@ -1,7 +1,7 @@
 //! The server's shared state: the current manifest (re-read every TTL), the
 //! immutable version indexes, and the in-memory cache of small blobs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
@@ -29,6 +29,9 @@ pub struct Edge {
     pub(super) indexes: RwLock<HashMap<String, Arc<VersionIndex>>>,
     pub(super) blobs: RwLock<(HashMap<String, Bytes>, u64)>,
     pub(super) metrics: Metrics,
+    /// Large blobs whose whole bytes were hashed and matched (ranges of them are
+    /// then served from ranged reads).
+    pub(super) verified: RwLock<HashSet<String>>,
 }
 
 impl Edge {
@@ -41,6 +44,7 @@ impl Edge {
             indexes: RwLock::new(HashMap::new()),
             blobs: RwLock::new((HashMap::new(), 0)),
             metrics: Metrics::new(),
+            verified: RwLock::new(HashSet::new()),
         })
     }
 
@@ -107,6 +111,40 @@ impl Edge {
         Ok(idx)
     }
 
+    /// Logs and counts a corrupt blob.
+    pub(super) fn corrupt(&self, hash: &str, msg: &str) {
+        self.metrics.corrupt_blobs.inc();
+        if let Ok(mut v) = self.verified.write() {
+            v.remove(hash);
+        }
+        self.opts.reporter.error(msg);
+    }
+
+    /// Logs a blob missing from the store (an integrity error).
+    fn missing(&self, key: &str) -> Error {
+        let msg = format!("{key} is missing from the store: republish its version to repair it");
+        self.opts.reporter.error(&msg);
+        Error::Integrity(msg)
+    }
+
+    pub(super) fn mark_verified(&self, hash: &str) {
+        if let Ok(mut v) = self.verified.write() {
+            if v.len() >= 65_536 {
+                v.clear();
+            }
+            v.insert(hash.to_string());
+        }
+    }
+
+    pub(super) fn is_verified(&self, hash: &str) -> bool {
+        self.verified
+            .read()
+            .map(|v| v.contains(hash))
+            .unwrap_or(false)
+    }
+
+    /// A small blob's bytes, checked against its blake3 before they are served or
+    /// cached: a mismatch is an integrity error, logged and counted.
     pub(super) async fn blob(&self, entry: &FileEntry) -> Result<Bytes> {
         if let Some(b) = self
             .blobs
@@ -121,7 +159,18 @@ impl Edge {
             .store
             .get(&key)
             .await?
-            .ok_or_else(|| Error::Integrity(format!("{key} is missing from the store")))?;
+            .ok_or_else(|| self.missing(&key))?;
+        let got = blake3::hash(&b).to_hex();
+        if b.len() as u64 != entry.size || got.as_str() != entry.hash {
+            let msg = format!(
+                "blob {} is corrupt in the store ({} bytes, blake3 {got}): republish its \
+                 version to repair it",
+                entry.hash,
+                b.len()
+            );
+            self.corrupt(&entry.hash, &msg);
+            return Err(Error::Integrity(msg));
+        }
         if entry.size <= self.opts.cache_blob_max {
             if let Ok(mut c) = self.blobs.write() {
                 if c.1 + entry.size <= self.opts.cache_total {
@@ -131,5 +180,25 @@ impl Edge {
             }
         }
         Ok(b)
+    }
+
+    /// Hashes a large blob as it streams (never held whole) unless it was verified
+    /// before; a mismatch is an integrity error, logged and counted.
+    pub(super) async fn verify_large(self: &Arc<Self>, entry: &FileEntry) -> Result<()> {
+        use futures::StreamExt;
+        if self.is_verified(&entry.hash) {
+            return Ok(());
+        }
+        let key = keys::blob(&entry.hash);
+        let stream = self
+            .store
+            .get_stream(&key)
+            .await?
+            .ok_or_else(|| self.missing(&key))?;
+        let mut v = super::stream::Verified::new(stream, &entry.hash, entry.size, self.clone());
+        while let Some(chunk) = v.next().await {
+            chunk?;
+        }
+        Ok(())
     }
 }

@@ -31,6 +31,7 @@ pub(crate) struct Metrics {
     pub(crate) latency: LatencyFamily,
     pub(crate) generation: Gauge,
     pub(crate) manifest_age: Gauge<f64, std::sync::atomic::AtomicU64>,
+    pub(crate) corrupt_blobs: Counter,
 }
 
 impl Metrics {
@@ -60,7 +61,14 @@ impl Metrics {
             "Seconds since the manifest was last read successfully",
             manifest_age.clone(),
         );
+        let corrupt_blobs = Counter::default();
+        registry.register(
+            "sitevault_corrupt_blobs",
+            "Blobs whose bytes did not match their blake3 when read from the store",
+            corrupt_blobs.clone(),
+        );
         Metrics {
+            corrupt_blobs,
             registry,
             requests,
             latency,

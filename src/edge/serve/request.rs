@@ -89,10 +89,13 @@ pub(super) fn parse_range(h: &HeaderMap, size: u64) -> Option<Result<(u64, u64),
             (size.saturating_sub(n), size.saturating_sub(1))
         }
         (a, "") => (a.parse().ok()?, size.saturating_sub(1)),
-        (a, b) => (
-            a.parse().ok()?,
-            b.parse::<u64>().ok()?.min(size.saturating_sub(1)),
-        ),
+        (a, b) => {
+            let (a, b): (u64, u64) = (a.parse().ok()?, b.parse().ok()?);
+            if a > b {
+                return None; // an invalid range is ignored (RFC 9110 14.2)
+            }
+            (a, b.min(size.saturating_sub(1)))
+        }
     };
     if r.0 > r.1 || r.0 >= size {
         return Some(Err(()));
@@ -103,6 +106,58 @@ pub(super) fn parse_range(h: &HeaderMap, size: u64) -> Option<Result<(u64, u64),
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
+    use proptest::prelude::*;
+
+    fn range_of(v: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
+        let mut h = HeaderMap::new();
+        h.insert(header::RANGE, HeaderValue::from_str(v).ok()?);
+        parse_range(&h, size)
+    }
+
+    proptest! {
+        #[test]
+        fn any_path_is_clean_or_refused(raw in "(/|%2[eEfF]|%00|%5[cC]|\\\\|\\.|[a-z]|%[0-9a-fA-F]{2}|%){0,40}") {
+            if let Some(p) = clean_path(&raw) {
+                prop_assert!(p.starts_with('/'));
+                prop_assert!(!p.contains('\0') && !p.contains('\\') && !p.contains("//"));
+                prop_assert!(!p.split('/').any(|s| s == ".." || s == "."));
+            }
+        }
+
+        #[test]
+        fn any_bytes_as_path_never_panic(raw in any::<String>()) {
+            let _ = clean_path(&raw);
+            let _ = clean_path(&format!("/{raw}"));
+            let _ = is_fingerprinted(&raw);
+        }
+
+        #[test]
+        fn any_range_is_inside_the_file_or_refused(
+            spec in "(bytes=)?[0-9 ]{0,25}-?[0-9 ]{0,25}(,[0-9]{0,5}-[0-9]{0,5})?",
+            size in 0u64..10_000,
+        ) {
+            if let Some(Ok((a, b))) = range_of(&spec, size) {
+                prop_assert!(a <= b && b < size, "{spec} {size} -> {a}-{b}");
+            }
+        }
+
+        #[test]
+        fn any_cookie_header_never_panics(v in "[ -~]{0,300}", name in "[a-z_]{1,8}") {
+            let mut h = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                h.insert(header::COOKIE, v);
+            }
+            if let Some(c) = cookie(&h, &name) {
+                prop_assert!(!c.is_empty() && c.len() <= 128 && !c.contains(';'));
+            }
+        }
+
+        #[test]
+        fn any_query_never_panics(q in any::<String>()) {
+            let _ = query_param(Some(&q), "sv-version");
+        }
+    }
 
     #[test]
     fn paths() {
@@ -137,5 +192,10 @@ mod tests {
         assert_eq!(parse_range(&h, 100), Some(Ok((90, 99))));
         h.insert(header::RANGE, HeaderValue::from_static("bytes=200-"));
         assert_eq!(parse_range(&h, 100), Some(Err(())));
+        assert_eq!(range_of("bytes=-0", 100), Some(Err(())));
+        assert_eq!(range_of("bytes=9-3", 100), None);
+        assert_eq!(range_of("bytes=0-1,5-9", 100), None);
+        assert_eq!(range_of("bytes=0-", 0), Some(Err(())));
+        assert_eq!(range_of("bytes=99999999999999999999999-", 100), None);
     }
 }

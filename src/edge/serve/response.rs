@@ -47,7 +47,7 @@ pub(super) async fn handle(State(edge): State<Arc<Edge>>, req: Request) -> Respo
     resp
 }
 
-async fn route(edge: &Edge, req: Request) -> (Option<String>, Response<Body>) {
+async fn route(edge: &Arc<Edge>, req: Request) -> (Option<String>, Response<Body>) {
     let method = req.method().clone();
     if method != Method::GET && method != Method::HEAD {
         let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
@@ -56,9 +56,6 @@ async fn route(edge: &Edge, req: Request) -> (Option<String>, Response<Body>) {
         return (None, r);
     }
     let uri = req.uri().clone();
-    if uri.path() == "/metrics" {
-        return (None, metrics(edge));
-    }
     let Some(path) = clean_path(uri.path()) else {
         return (None, plain(StatusCode::BAD_REQUEST, "bad path"));
     };
@@ -109,7 +106,7 @@ async fn route(edge: &Edge, req: Request) -> (Option<String>, Response<Body>) {
 }
 
 async fn serve_version(
-    edge: &Edge,
+    edge: &Arc<Edge>,
     m: &Manifest,
     version: &str,
     path: &str,
@@ -148,7 +145,7 @@ async fn serve_version(
 }
 
 async fn file_response(
-    edge: &Edge,
+    edge: &Arc<Edge>,
     entry: &FileEntry,
     status: StatusCode,
     method: &Method,
@@ -169,10 +166,7 @@ async fn file_response(
         let inm = headers
             .get(header::IF_NONE_MATCH)
             .and_then(|v| v.to_str().ok());
-        if inm
-            .map(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-            .unwrap_or(false)
-        {
+        if inm.map(|v| etag_matches(v, &etag)).unwrap_or(false) {
             return builder
                 .status(StatusCode::NOT_MODIFIED)
                 .body(Body::empty())
@@ -203,34 +197,35 @@ async fn file_response(
             if method == Method::HEAD {
                 return builder.body(Body::empty()).unwrap_or_default();
             }
-            // Small blobs come from the memory cache; large ones: read the range only.
-            let cached = if entry.size <= edge.opts.cache_blob_max {
-                edge.blob(entry).await
+            // Small blobs come from the memory cache (verified); large ones are
+            // verified once as a whole, then only the range is read.
+            let body = if entry.size <= edge.opts.cache_blob_max {
+                match edge.blob(entry).await {
+                    Ok(bytes) if (b as usize) < bytes.len() => {
+                        bytes.slice(a as usize..(b + 1) as usize)
+                    }
+                    Ok(_) => return plain(StatusCode::BAD_GATEWAY, "blob unavailable"),
+                    Err(e) => return blob_error(edge, e),
+                }
             } else {
-                Err(Error::input("large blob"))
-            };
-            let body = match cached {
-                Ok(bytes) if (b as usize) < bytes.len() => {
-                    bytes.slice(a as usize..(b + 1) as usize)
+                if let Err(e) = edge.verify_large(entry).await {
+                    return blob_error(edge, e);
                 }
-                Ok(_) => {
-                    edge.opts.reporter.error(&format!(
-                        "blob {} is shorter than its index entry",
-                        entry.hash
-                    ));
-                    return plain(StatusCode::BAD_GATEWAY, "blob unavailable");
-                }
-                Err(_) => match edge
+                match edge
                     .store
                     .get_range(&keys::blob(&entry.hash), a..b + 1)
                     .await
                 {
-                    Ok(b) => b,
-                    Err(e) => {
-                        edge.opts.reporter.error(&e.to_string());
+                    Ok(bytes) if bytes.len() as u64 == b - a + 1 => bytes,
+                    Ok(_) => {
+                        edge.opts.reporter.error(&format!(
+                            "blob {} changed in the store while it was served",
+                            entry.hash
+                        ));
                         return plain(StatusCode::BAD_GATEWAY, "blob unavailable");
                     }
-                },
+                    Err(e) => return blob_error(edge, e),
+                }
             };
             return builder.body(Body::from(body)).unwrap_or_default();
         }
@@ -245,7 +240,11 @@ async fn file_response(
     if entry.size > edge.opts.cache_blob_max {
         // Large files are streamed from the store, never held in memory whole.
         return match edge.store.get_stream(&keys::blob(&entry.hash)).await {
-            Ok(Some(stream)) => builder.body(Body::from_stream(stream)).unwrap_or_default(),
+            Ok(Some(stream)) => {
+                let verified =
+                    super::stream::Verified::new(stream, &entry.hash, entry.size, edge.clone());
+                builder.body(Body::from_stream(verified)).unwrap_or_default()
+            }
             Ok(None) => {
                 edge.opts
                     .reporter
@@ -260,11 +259,29 @@ async fn file_response(
     }
     match edge.blob(entry).await {
         Ok(bytes) => builder.body(Body::from(bytes)).unwrap_or_default(),
-        Err(e) => {
-            edge.opts.reporter.error(&e.to_string());
-            plain(StatusCode::BAD_GATEWAY, "blob unavailable")
-        }
+        Err(e) => blob_error(edge, e),
     }
+}
+
+/// A blob that cannot be served: 502. Corruption was already logged and counted.
+fn blob_error(edge: &Edge, e: Error) -> Response<Body> {
+    if !matches!(e, Error::Integrity(_)) {
+        edge.opts.reporter.error(&e.to_string());
+    }
+    plain(StatusCode::BAD_GATEWAY, "blob unavailable")
+}
+
+/// `If-None-Match`: a list of entity tags (weak ones compare equal by RFC 9110), or `*`.
+pub(super) fn etag_matches(header: &str, etag: &str) -> bool {
+    header.split(',').any(|t| {
+        let t = t.trim();
+        t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
+    })
+}
+
+/// The metrics listener's only answer.
+pub(super) async fn metrics_handler(State(edge): State<Arc<Edge>>) -> Response<Body> {
+    metrics(&edge)
 }
 
 fn metrics(edge: &Edge) -> Response<Body> {

@@ -69,6 +69,8 @@ pub(crate) async fn run(
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header)
             .keep_alive(true)
+            // Request heads over 64 KiB are refused (431) rather than buffered.
+            .max_buf_size(64 << 10)
             .serve_connection(io, TowerToHyperService::new(app.clone()));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

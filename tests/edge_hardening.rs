@@ -343,7 +343,11 @@ fn odd_requests_get_clean_refusals() {
     let r = get(&s.addr, "/", &[ck, ("if-none-match", "\"other\"")]);
     assert_eq!(r.status, 200);
     // Overrides and cookies that are garbage fall back to routing.
-    let r = get(&s.addr, "/?sv-version=%ff%00../x", &[("cookie", "sv_uid=; ;=;x=\"y\"")]);
+    let r = get(
+        &s.addr,
+        "/?sv-version=%ff%00../x",
+        &[("cookie", "sv_uid=; ;=;x=\"y\"")],
+    );
     assert_eq!(r.status, 200);
 }
 
@@ -357,4 +361,20 @@ fn a_manifest_pointing_at_a_missing_version_is_a_clean_502() {
     let r = get(&s.addr, "/", &[("cookie", "sv_uid=a")]);
     assert_eq!(r.status, 502);
     assert!(!log.0.lock().unwrap().is_empty());
+}
+
+#[test]
+fn serve_with_a_zero_ttl_is_a_usage_error_not_a_panicking_refresher() {
+    let t = tempfile::tempdir().unwrap();
+    let (code, err) = fails(sv(t.path()).args([
+        "serve",
+        "--channel",
+        "production",
+        "--listen",
+        "127.0.0.1:0",
+        "--ttl",
+        "0s",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("ttl"), "{err}");
 }

@@ -9,9 +9,9 @@
 mod cache;
 mod conn;
 mod metrics;
-mod stream;
 mod request;
 mod response;
+mod stream;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -268,7 +268,11 @@ mod tests {
 
     #[test]
     fn zero_and_huge_ttls_are_usage_errors() {
-        for ttl in [Duration::ZERO, Duration::from_millis(99), Duration::from_secs(1 << 40)] {
+        for ttl in [
+            Duration::ZERO,
+            Duration::from_millis(99),
+            Duration::from_secs(1 << 40),
+        ] {
             let mut o = ServeOptions::new("production");
             o.ttl = ttl;
             assert!(matches!(o.check(), Err(Error::Usage(_))), "{ttl:?}");

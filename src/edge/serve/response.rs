@@ -243,7 +243,9 @@ async fn file_response(
             Ok(Some(stream)) => {
                 let verified =
                     super::stream::Verified::new(stream, &entry.hash, entry.size, edge.clone());
-                builder.body(Body::from_stream(verified)).unwrap_or_default()
+                builder
+                    .body(Body::from_stream(verified))
+                    .unwrap_or_default()
             }
             Ok(None) => {
                 edge.opts

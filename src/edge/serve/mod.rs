@@ -147,7 +147,7 @@ impl Bound {
         let site_app = Router::new()
             .fallback(response::handle)
             .with_state(edge.clone());
-        let site_task = tokio::spawn(conn::run(
+        let mut site_task = tokio::spawn(conn::run(
             site,
             site_app,
             opts.limits(),
@@ -165,10 +165,20 @@ impl Bound {
                 Err(internal("the metrics listener stopped"))
             });
         }
-        let r = supervise(&mut tasks, shutdown).await;
+        let mut site_done = false;
+        let r = tokio::select! {
+            r = supervise(&mut tasks, shutdown) => r,
+            r = &mut site_task => {
+                site_done = true;
+                Err(internal(format!("the site listener stopped: {r:?}")))
+            }
+        };
         let _ = stop_tx.send(true);
         tasks.abort_all();
-        let _ = site_task.await;
+        if !site_done {
+            // Open requests finish (bounded inside conn::run).
+            let _ = site_task.await;
+        }
         r
     }
 }

@@ -291,15 +291,10 @@ fn serve_end_to_end() {
     let ttl = Duration::from_millis(1000);
     let (proc, addr) = start_serve(p.dir.path(), &["--ttl", "1s"]);
     scenario(&p, &addr, ttl);
-    // Metrics: per-version requests and latency, manifest generation and age.
-    let m = get(&addr, "/metrics", &[]).text();
-    assert!(
-        m.contains("sitevault_requests_total{version=\"v2\",status=\"2xx\"}"),
-        "{m}"
-    );
-    assert!(m.contains("sitevault_request_duration_seconds_bucket"));
-    assert!(m.contains("sitevault_manifest_generation"));
-    assert!(m.contains("sitevault_manifest_age_seconds"));
+    // Metrics moved to their own listener (`ServeOptions::metrics_listen`), which
+    // the CLI does not expose yet: tests/edge_hardening.rs scrapes them through the
+    // library. The site's port serves `/metrics` as a site path.
+    assert_ne!(get(&addr, "/metrics", &[]).status, 500);
     // A manifest that cannot be read: the last good one stays in use.
     let mpath = p
         .dir

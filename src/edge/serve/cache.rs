@@ -1,0 +1,204 @@
+//! The server's shared state: the current manifest (re-read every TTL), the
+//! immutable version indexes, and the in-memory cache of small blobs.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::metrics::Metrics;
+use super::ServeOptions;
+use crate::channel::record::Manifest;
+use crate::error::{Error, Result};
+use crate::publish::index::{self, VersionIndex};
+use crate::schema::FileEntry;
+use crate::store::{keys, GetIfChanged, Store};
+
+pub(super) struct Current {
+    pub(super) manifest: Arc<Manifest>,
+    pub(super) etag: Option<String>,
+    pub(super) read_at: Instant,
+}
+
+/// The server's shared state.
+pub struct Edge {
+    pub(super) store: Store,
+    pub(super) opts: ServeOptions,
+    pub(super) current: RwLock<Option<Current>>,
+    pub(super) indexes: RwLock<HashMap<String, Arc<VersionIndex>>>,
+    pub(super) blobs: RwLock<(HashMap<String, Bytes>, u64)>,
+    pub(super) metrics: Metrics,
+    /// Large blobs whose whole bytes were hashed and matched (ranges of them are
+    /// then served from ranged reads).
+    pub(super) verified: RwLock<HashSet<String>>,
+}
+
+impl Edge {
+    /// A new edge over `store`.
+    pub fn new(store: Store, opts: ServeOptions) -> Arc<Edge> {
+        Arc::new(Edge {
+            store,
+            opts,
+            current: RwLock::new(None),
+            indexes: RwLock::new(HashMap::new()),
+            blobs: RwLock::new((HashMap::new(), 0)),
+            metrics: Metrics::new(),
+            verified: RwLock::new(HashSet::new()),
+        })
+    }
+
+    /// Re-reads the manifest (conditional GET). Errors keep the last good manifest.
+    pub async fn refresh(&self) -> Result<()> {
+        let etag = self
+            .current
+            .read()
+            .ok()
+            .and_then(|c| c.as_ref().and_then(|c| c.etag.clone()));
+        let key = keys::channel_manifest(&self.opts.channel);
+        match self.store.get_if_changed(&key, etag.as_deref()).await? {
+            GetIfChanged::NotModified => {
+                if let Ok(mut c) = self.current.write() {
+                    if let Some(c) = c.as_mut() {
+                        c.read_at = Instant::now();
+                    }
+                }
+                Ok(())
+            }
+            GetIfChanged::Missing => Err(Error::input(format!(
+                "{key} does not exist: roll a version out on channel {} first",
+                self.opts.channel
+            ))),
+            GetIfChanged::Changed(bytes, etag) => {
+                let m: Manifest = crate::schema::parse(&bytes, &key)?;
+                self.metrics.generation.set(m.generation as i64);
+                if let Ok(mut c) = self.current.write() {
+                    *c = Some(Current {
+                        manifest: Arc::new(m),
+                        etag,
+                        read_at: Instant::now(),
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub(super) fn manifest(&self) -> Option<Arc<Manifest>> {
+        self.current
+            .read()
+            .ok()?
+            .as_ref()
+            .map(|c| c.manifest.clone())
+    }
+
+    pub(super) async fn index(&self, version: &str) -> Result<Arc<VersionIndex>> {
+        if let Some(i) = self
+            .indexes
+            .read()
+            .ok()
+            .and_then(|m| m.get(version).cloned())
+        {
+            return Ok(i);
+        }
+        let idx = Arc::new(index::require(&self.store, version).await?);
+        if let Ok(mut m) = self.indexes.write() {
+            if m.len() >= 256 {
+                m.clear();
+            }
+            m.insert(version.to_string(), idx.clone());
+        }
+        Ok(idx)
+    }
+
+    /// Logs and counts a corrupt blob.
+    pub(super) fn corrupt(&self, hash: &str, msg: &str) {
+        self.metrics.corrupt_blobs.inc();
+        if let Ok(mut v) = self.verified.write() {
+            v.remove(hash);
+        }
+        self.opts.reporter.error(msg);
+    }
+
+    /// Logs a blob missing from the store (an integrity error).
+    fn missing(&self, key: &str) -> Error {
+        let msg = format!("{key} is missing from the store: republish its version to repair it");
+        self.opts.reporter.error(&msg);
+        Error::Integrity(msg)
+    }
+
+    pub(super) fn mark_verified(&self, hash: &str) {
+        if let Ok(mut v) = self.verified.write() {
+            if v.len() >= 65_536 {
+                v.clear();
+            }
+            v.insert(hash.to_string());
+        }
+    }
+
+    pub(super) fn is_verified(&self, hash: &str) -> bool {
+        self.verified
+            .read()
+            .map(|v| v.contains(hash))
+            .unwrap_or(false)
+    }
+
+    /// A small blob's bytes, checked against its blake3 before they are served or
+    /// cached: a mismatch is an integrity error, logged and counted.
+    pub(super) async fn blob(&self, entry: &FileEntry) -> Result<Bytes> {
+        if let Some(b) = self
+            .blobs
+            .read()
+            .ok()
+            .and_then(|c| c.0.get(&entry.hash).cloned())
+        {
+            return Ok(b);
+        }
+        let key = keys::blob(&entry.hash);
+        let b = self
+            .store
+            .get(&key)
+            .await?
+            .ok_or_else(|| self.missing(&key))?;
+        let got = blake3::hash(&b).to_hex();
+        if b.len() as u64 != entry.size || got.as_str() != entry.hash {
+            let msg = format!(
+                "blob {} is corrupt in the store ({} bytes, blake3 {got}): republish its \
+                 version to repair it",
+                entry.hash,
+                b.len()
+            );
+            self.corrupt(&entry.hash, &msg);
+            return Err(Error::Integrity(msg));
+        }
+        if entry.size <= self.opts.cache_blob_max {
+            if let Ok(mut c) = self.blobs.write() {
+                if c.1 + entry.size <= self.opts.cache_total {
+                    c.1 += entry.size;
+                    c.0.insert(entry.hash.clone(), b.clone());
+                }
+            }
+        }
+        Ok(b)
+    }
+
+    /// Hashes a large blob as it streams (never held whole) unless it was verified
+    /// before; a mismatch is an integrity error, logged and counted.
+    pub(super) async fn verify_large(self: &Arc<Self>, entry: &FileEntry) -> Result<()> {
+        use futures::StreamExt;
+        if self.is_verified(&entry.hash) {
+            return Ok(());
+        }
+        let key = keys::blob(&entry.hash);
+        let stream = self
+            .store
+            .get_stream(&key)
+            .await?
+            .ok_or_else(|| self.missing(&key))?;
+        let mut v = super::stream::Verified::new(stream, &entry.hash, entry.size, self.clone());
+        while let Some(chunk) = v.next().await {
+            chunk?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,201 @@
+//! Parsing what a request carries: its path, cookies, query, Range header.
+
+use axum::http::{header, HeaderMap};
+
+use crate::publish::index::VersionIndex;
+use crate::schema::FileEntry;
+
+/// Decodes and checks a request path: `None` for anything that is not a clean site
+/// path (traversal, encoded `..`, `//`, NUL, backslash, over-long, bad UTF-8).
+pub fn clean_path(raw: &str) -> Option<String> {
+    if raw.len() > 2048 || !raw.starts_with('/') {
+        return None;
+    }
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()?;
+    if decoded.len() > 1024 || decoded.contains(['\0', '\\']) || decoded.contains("//") {
+        return None;
+    }
+    if decoded.split('/').any(|s| s == ".." || s == ".") {
+        return None;
+    }
+    Some(decoded.into_owned())
+}
+
+pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    for v in headers.get_all(header::COOKIE) {
+        let Ok(s) = v.to_str() else { continue };
+        for part in s.split(';') {
+            if let Some((k, v)) = part.trim().split_once('=') {
+                if k == name && !v.is_empty() && v.len() <= 128 {
+                    return Some(v.to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+pub(super) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    query?.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == name).then(|| {
+            percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })
+}
+
+pub(super) fn is_fingerprinted(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.split('.').any(|seg| {
+        seg.len() >= 10
+            && seg
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    })
+}
+
+pub(super) fn lookup<'i>(idx: &'i VersionIndex, path: &str) -> Option<(&'i String, &'i FileEntry)> {
+    let candidates = if path.ends_with('/') {
+        vec![format!("{path}index.html")]
+    } else {
+        vec![
+            path.to_string(),
+            format!("{path}/index.html"),
+            format!("{path}.html"),
+        ]
+    };
+    candidates
+        .into_iter()
+        .find_map(|c| idx.files.get_key_value(&c))
+}
+
+pub(super) fn parse_range(h: &HeaderMap, size: u64) -> Option<Result<(u64, u64), ()>> {
+    let v = h.get(header::RANGE)?.to_str().ok()?;
+    let spec = v.strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None; // multiple ranges: serve the whole file
+    }
+    let (a, b) = spec.split_once('-')?;
+    let r = match (a.trim(), b.trim()) {
+        ("", n) => {
+            let n: u64 = n.parse().ok()?;
+            if n == 0 {
+                return Some(Err(()));
+            }
+            (size.saturating_sub(n), size.saturating_sub(1))
+        }
+        (a, "") => (a.parse().ok()?, size.saturating_sub(1)),
+        (a, b) => {
+            let (a, b): (u64, u64) = (a.parse().ok()?, b.parse().ok()?);
+            if a > b {
+                return None; // an invalid range is ignored (RFC 9110 14.2)
+            }
+            (a, b.min(size.saturating_sub(1)))
+        }
+    };
+    if r.0 > r.1 || r.0 >= size {
+        return Some(Err(()));
+    }
+    Some(Ok(r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use proptest::prelude::*;
+
+    fn range_of(v: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
+        let mut h = HeaderMap::new();
+        h.insert(header::RANGE, HeaderValue::from_str(v).ok()?);
+        parse_range(&h, size)
+    }
+
+    proptest! {
+        #[test]
+        fn any_path_is_clean_or_refused(raw in "(/|%2[eEfF]|%00|%5[cC]|\\\\|\\.|[a-z]|%[0-9a-fA-F]{2}|%){0,40}") {
+            if let Some(p) = clean_path(&raw) {
+                prop_assert!(p.starts_with('/'));
+                prop_assert!(!p.contains('\0') && !p.contains('\\') && !p.contains("//"));
+                prop_assert!(!p.split('/').any(|s| s == ".." || s == "."));
+            }
+        }
+
+        #[test]
+        fn any_bytes_as_path_never_panic(raw in any::<String>()) {
+            let _ = clean_path(&raw);
+            let _ = clean_path(&format!("/{raw}"));
+            let _ = is_fingerprinted(&raw);
+        }
+
+        #[test]
+        fn any_range_is_inside_the_file_or_refused(
+            spec in "(bytes=)?[0-9 ]{0,25}-?[0-9 ]{0,25}(,[0-9]{0,5}-[0-9]{0,5})?",
+            size in 0u64..10_000,
+        ) {
+            if let Some(Ok((a, b))) = range_of(&spec, size) {
+                prop_assert!(a <= b && b < size, "{spec} {size} -> {a}-{b}");
+            }
+        }
+
+        #[test]
+        fn any_cookie_header_never_panics(v in "[ -~]{0,300}", name in "[a-z_]{1,8}") {
+            let mut h = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                h.insert(header::COOKIE, v);
+            }
+            if let Some(c) = cookie(&h, &name) {
+                prop_assert!(!c.is_empty() && c.len() <= 128 && !c.contains(';'));
+            }
+        }
+
+        #[test]
+        fn any_query_never_panics(q in any::<String>()) {
+            let _ = query_param(Some(&q), "sv-version");
+        }
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(clean_path("/a/b%20c.html").as_deref(), Some("/a/b c.html"));
+        for bad in [
+            "/../etc/passwd",
+            "/a/%2e%2e/b",
+            "//x",
+            "/a%00",
+            "/a\\b",
+            "x",
+            "/%ff",
+        ] {
+            assert!(clean_path(bad).is_none(), "{bad}");
+        }
+        assert!(clean_path(&format!("/{}", "a".repeat(3000))).is_none());
+    }
+
+    #[test]
+    fn fingerprints() {
+        assert!(is_fingerprinted("/js/app.3f9a1c2b7e.js"));
+        assert!(!is_fingerprinted("/index.html"));
+        assert!(!is_fingerprinted("/js/app.js"));
+    }
+
+    #[test]
+    fn ranges() {
+        let mut h = HeaderMap::new();
+        h.insert(header::RANGE, HeaderValue::from_static("bytes=0-9"));
+        assert_eq!(parse_range(&h, 100), Some(Ok((0, 9))));
+        h.insert(header::RANGE, HeaderValue::from_static("bytes=-10"));
+        assert_eq!(parse_range(&h, 100), Some(Ok((90, 99))));
+        h.insert(header::RANGE, HeaderValue::from_static("bytes=200-"));
+        assert_eq!(parse_range(&h, 100), Some(Err(())));
+        assert_eq!(range_of("bytes=-0", 100), Some(Err(())));
+        assert_eq!(range_of("bytes=9-3", 100), None);
+        assert_eq!(range_of("bytes=0-1,5-9", 100), None);
+        assert_eq!(range_of("bytes=0-", 0), Some(Err(())));
+        assert_eq!(range_of("bytes=99999999999999999999999-", 100), None);
+    }
+}

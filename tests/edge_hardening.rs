@@ -1,0 +1,380 @@
+//! The edge under abuse, driven through the library (`serve::bind`): corrupt blobs,
+//! slow sockets, the metrics listener, odd requests, a manifest pointing at nothing.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::http::{get, request};
+use common::*;
+use sitevault::edge::serve::{self, ServeOptions};
+use sitevault::report::{Handle, Reporter};
+use sitevault::store::{Store, StoreSpec};
+
+/// Collects logged errors.
+#[derive(Default, Clone)]
+struct Log(Arc<Mutex<Vec<String>>>);
+impl Reporter for Log {
+    fn error(&self, m: &str) {
+        self.0.lock().unwrap().push(m.to_string());
+    }
+}
+
+struct Server {
+    addr: String,
+    metrics: Option<String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<std::thread::JoinHandle<sitevault::Result<()>>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(d) = self.done.take() {
+            let _ = d.join();
+        }
+    }
+}
+
+fn store_of(dir: &Path) -> Store {
+    Store::open(&StoreSpec {
+        url: "file://.sitevault/store".into(),
+        endpoint: None,
+        region: None,
+        allow_http: None,
+        base_dir: dir.to_path_buf(),
+        concurrency: 4,
+    })
+    .unwrap()
+}
+
+fn start(dir: &Path, edit: impl FnOnce(&mut ServeOptions)) -> Server {
+    let mut o = ServeOptions::new("production");
+    o.listen = "127.0.0.1:0".parse().unwrap();
+    o.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    o.ttl = Duration::from_millis(200);
+    edit(&mut o);
+    let store = store_of(dir);
+    let (tx, rx) = std::sync::mpsc::channel::<(SocketAddr, Option<SocketAddr>)>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let done = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let b = serve::bind(store, o).await?;
+            tx.send((b.addr()?, b.metrics_addr())).unwrap();
+            b.run(async {
+                let _ = stop_rx.await;
+            })
+            .await
+        })
+    });
+    let (a, m) = rx.recv().expect("server bound");
+    Server {
+        addr: a.to_string(),
+        metrics: m.map(|m| m.to_string()),
+        stop: Some(stop_tx),
+        done: Some(done),
+    }
+}
+
+fn blob_file(dir: &Path, hash: &str) -> std::path::PathBuf {
+    dir.join(".sitevault/store/blobs")
+        .join(&hash[..2])
+        .join(hash)
+}
+
+fn hash_of(dir: &Path, path: &str) -> String {
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("dist/.sitevault/manifest.json")).unwrap())
+            .unwrap();
+    m["files"][path]["hash"].as_str().unwrap().to_string()
+}
+
+/// Flips one byte in the middle of a stored blob (same length).
+fn corrupt(dir: &Path, hash: &str) {
+    let f = blob_file(dir, hash);
+    let mut b = std::fs::read(&f).unwrap();
+    let i = b.len() / 2;
+    b[i] ^= 0xff;
+    // Stored blobs may be read-only or hard links: replace the file.
+    std::fs::remove_file(&f).unwrap();
+    std::fs::write(&f, &b).unwrap();
+}
+
+/// A site with a small page and a 3 MB file.
+fn site() -> (tempfile::TempDir, Vec<u8>) {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(t.path().join("site/metrics")).unwrap();
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(t.path().join("site/movie.bin"), &big).unwrap();
+    std::fs::write(
+        t.path().join("site/index.html"),
+        "<!doctype html><title>home</title><a href=movie.bin>movie</a>",
+    )
+    .unwrap();
+    std::fs::write(
+        t.path().join("site/metrics/index.html"),
+        "<!doctype html><title>our metrics page</title><p>site metrics page",
+    )
+    .unwrap();
+    build_and_publish(t.path(), "v1", Some("production"));
+    (t, big)
+}
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(name) && !l.starts_with('#'))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn corrupt_blobs_are_502_or_a_failed_stream_and_counted() {
+    let (t, big) = site();
+    let dir = t.path();
+    let log = Log::default();
+    let s = start(dir, |o| o.reporter = Handle::new(log.clone()));
+    let ck = [("cookie", "sv_uid=a")];
+    let movie = dist_path(dir, "/movie.");
+    corrupt(dir, &hash_of(dir, "/index.html"));
+    corrupt(dir, &hash_of(dir, &movie));
+
+    // Small: checked before the first byte is sent.
+    let r = get(&s.addr, "/", &ck);
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert!(r.header("cache-control").unwrap().contains("no-store"));
+
+    // Large, whole: the stream ends in an error, never completes.
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        c,
+        "GET {movie} HTTP/1.1\r\nHost: x\r\nCookie: sv_uid=a\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = c.read_to_end(&mut raw);
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    assert!(raw.starts_with(b"HTTP/1.1 200"));
+    let body = &raw[split + 4..];
+    assert!(
+        body.len() < big.len(),
+        "a corrupt stream was sent whole ({} bytes)",
+        body.len()
+    );
+
+    // Large, a range: verified first, so a 502 before any header.
+    let r = get(&s.addr, &movie, &[ck[0], ("range", "bytes=0-9")]);
+    assert_eq!(r.status, 502);
+
+    let m = get(s.metrics.as_ref().unwrap(), "/metrics", &[]).text();
+    assert!(metric(&m, "sitevault_corrupt_blobs_total") >= 3.0, "{m}");
+    let logged = log.0.lock().unwrap().join("\n");
+    assert!(logged.contains("corrupt"), "{logged}");
+}
+
+#[test]
+fn intact_large_blobs_stream_whole_and_ranges_work() {
+    let (t, big) = site();
+    let dir = t.path();
+    let s = start(dir, |o| o.cache_blob_max = 1 << 16);
+    let movie = dist_path(dir, "/movie.");
+    let r = get(&s.addr, &movie, &[("cookie", "sv_uid=a")]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, big);
+    let r = get(
+        &s.addr,
+        &movie,
+        &[("cookie", "sv_uid=a"), ("range", "bytes=1000-1009")],
+    );
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, big[1000..1010]);
+    let m = get(s.metrics.as_ref().unwrap(), "/metrics", &[]).text();
+    assert_eq!(metric(&m, "sitevault_corrupt_blobs_total"), 0.0, "{m}");
+}
+
+#[test]
+fn metrics_have_their_own_listener_and_the_site_keeps_its_metrics_page() {
+    let (t, _) = site();
+    let s = start(t.path(), |_| {});
+    let ck = [("cookie", "sv_uid=a")];
+    let r = get(&s.addr, "/metrics/", &ck);
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("site metrics page"));
+    let r = get(&s.addr, "/metrics", &ck);
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("site metrics page"));
+    assert_eq!(get(&s.addr, "/", &ck).status, 200);
+    let m = get(s.metrics.as_ref().unwrap(), "/metrics", &[]).text();
+    assert!(
+        m.contains("sitevault_requests_total{version=\"v1\",status=\"2xx\"}"),
+        "{m}"
+    );
+    assert!(m.contains("sitevault_request_duration_seconds_bucket"));
+    assert!(m.contains("sitevault_manifest_generation"));
+    assert!(m.contains("sitevault_manifest_age_seconds"));
+    // Off by default.
+    let s2 = start(t.path(), |o| o.metrics_listen = None);
+    assert!(s2.metrics.is_none());
+}
+
+#[test]
+fn slow_sockets_neither_starve_visitors_nor_stay_open() {
+    let (t, _) = site();
+    let s = start(t.path(), |o| o.header_timeout = Duration::from_secs(1));
+    let mut slow = Vec::new();
+    for _ in 0..1000 {
+        let mut c = TcpStream::connect(&s.addr).unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+        slow.push(c);
+    }
+    // A normal visitor still gets an answer (a generous bound, not a speed target).
+    let (tx, rx) = std::sync::mpsc::channel();
+    let addr = s.addr.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(get(&addr, "/", &[("cookie", "sv_uid=a")]).status);
+    });
+    let status = rx
+        .recv_timeout(Duration::from_secs(2))
+        .expect("a normal request got no answer while slow sockets were open");
+    assert_eq!(status, 200);
+    // The slow ones are closed after the header timeout.
+    let started = Instant::now();
+    for c in &mut slow {
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 512];
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "slow sockets were not closed"
+    );
+}
+
+#[test]
+fn idle_keep_alive_connections_are_closed() {
+    let (t, _) = site();
+    let s = start(t.path(), |o| {
+        o.idle_timeout = Duration::from_millis(300);
+        o.header_timeout = Duration::from_secs(30);
+    });
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = [0u8; 512];
+    // Silent from the start: closed, not kept.
+    let n = c.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn bad_options_are_usage_errors() {
+    let (t, _) = site();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for ttl in [Duration::ZERO, Duration::from_millis(10)] {
+        let mut o = ServeOptions::new("production");
+        o.listen = "127.0.0.1:0".parse().unwrap();
+        o.ttl = ttl;
+        let r = rt.block_on(serve::serve(store_of(t.path()), o, async {}, |_| {}));
+        assert!(matches!(r, Err(sitevault::Error::Usage(_))), "{r:?}");
+    }
+}
+
+#[test]
+fn odd_requests_get_clean_refusals() {
+    let (t, _) = site();
+    let s = start(t.path(), |_| {});
+    let ck = ("cookie", "sv_uid=a");
+    for m in ["POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH", "FOO"] {
+        let r = request(&s.addr, m, "/", &[ck, ("content-length", "0")]);
+        assert!(r.status == 405 || r.status == 400, "{m}: {}", r.status);
+    }
+    for p in [
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/a%2f..%2f..%2fb",
+        "/a%00",
+        "/%c0%ae%c0%ae/",
+        "/a%5c..%5c..%5cb",
+    ] {
+        let r = get(&s.addr, p, &[ck]);
+        assert!(r.status == 400 || r.status == 404, "{p}: {}", r.status);
+    }
+    let big = "x".repeat(200_000);
+    let r = get(&s.addr, "/", &[ck, ("x-big", &big)]);
+    assert!(r.status == 431 || r.status == 400, "{}", r.status);
+    // Ranges: suffix 0 unsatisfiable, reversed ignored, multi-range served whole.
+    let full = get(&s.addr, "/", &[ck]);
+    let r = get(&s.addr, "/", &[ck, ("range", "bytes=-0")]);
+    assert_eq!(r.status, 416);
+    let r = get(&s.addr, "/", &[ck, ("range", "bytes=9-3")]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, full.body);
+    let r = get(&s.addr, "/", &[ck, ("range", "bytes=0-5,3-9,0-")]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, full.body);
+    // If-None-Match lists, weak tags and `*`.
+    let etag = full.header("etag").unwrap().to_string();
+    for inm in [
+        format!("\"nope\", {etag}"),
+        format!("W/{etag}"),
+        "*".to_string(),
+    ] {
+        let r = get(&s.addr, "/", &[ck, ("if-none-match", &inm)]);
+        assert_eq!(r.status, 304, "{inm}");
+    }
+    let r = get(&s.addr, "/", &[ck, ("if-none-match", "\"other\"")]);
+    assert_eq!(r.status, 200);
+    // Overrides and cookies that are garbage fall back to routing.
+    let r = get(
+        &s.addr,
+        "/?sv-version=%ff%00../x",
+        &[("cookie", "sv_uid=; ;=;x=\"y\"")],
+    );
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn a_manifest_pointing_at_a_missing_version_is_a_clean_502() {
+    let (t, _) = site();
+    let dir = t.path();
+    std::fs::remove_file(dir.join(".sitevault/store/versions/v1/index.json")).unwrap();
+    let log = Log::default();
+    let s = start(dir, |o| o.reporter = Handle::new(log.clone()));
+    let r = get(&s.addr, "/", &[("cookie", "sv_uid=a")]);
+    assert_eq!(r.status, 502);
+    assert!(!log.0.lock().unwrap().is_empty());
+}
+
+#[test]
+fn serve_with_a_zero_ttl_is_a_usage_error_not_a_panicking_refresher() {
+    let t = tempfile::tempdir().unwrap();
+    let (code, err) = fails(sv(t.path()).args([
+        "serve",
+        "--channel",
+        "production",
+        "--listen",
+        "127.0.0.1:0",
+        "--ttl",
+        "0s",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("ttl"), "{err}");
+}

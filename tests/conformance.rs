@@ -1,6 +1,8 @@
 //! One conformance suite, run against every backend: memory://, file:// and a real
 //! S3 server (moto). Same tests, same expectations.
 
+#[path = "channel_suite/mod.rs"]
+mod channel_suite;
 mod common;
 
 use bytes::Bytes;
@@ -250,7 +252,7 @@ async fn suite(make: impl Fn() -> Store) {
 }
 
 async fn sitevault_channels_conformance(s: &Store) {
-    common::channels::conformance(s).await;
+    channel_suite::conformance(s).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -262,7 +262,7 @@ async fn assert_invariant(s: &Store, round: usize) {
     }
 }
 
-async fn archive_races_rollout(hot: Store, cold: Store, rounds: usize) {
+async fn archive_races_rollout(hot: Store, cold: Store, rounds: usize, spread_ms: u64) {
     setup(&hot).await;
     let ropts = RetentionOptions {
         hot_days: 0,
@@ -278,9 +278,9 @@ async fn archive_races_rollout(hot: Store, cold: Store, rounds: usize) {
         let archive = tokio::spawn(async move { retention::archive(&h, &c, &o).await });
         let h = hot.clone();
         let rollout = tokio::spawn(async move {
-            if round % 2 == 1 {
-                tokio::task::yield_now().await;
-            }
+            // Spread the rollout over the archive's steps (refs read, pack written,
+            // stub created, heads re-read, index deleted).
+            tokio::time::sleep(Duration::from_millis((round as u64 * 7) % spread_ms)).await;
             channel::change(&h, C, &start("v2", Some(10.0)), &opts()).await
         });
         let (a, r) = (archive.await.unwrap(), rollout.await.unwrap());
@@ -308,7 +308,7 @@ async fn archive_races_rollout(hot: Store, cold: Store, rounds: usize) {
 async fn archive_racing_rollout_never_leaves_a_route_to_a_cold_version_on_file_store() {
     let (_h, hot) = file_store();
     let (_c, cold) = file_store();
-    archive_races_rollout(hot, cold, 30).await;
+    archive_races_rollout(hot, cold, 40, 60).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -328,5 +328,5 @@ async fn archive_racing_rollout_never_leaves_a_route_to_a_cold_version_on_s3() {
         })
         .unwrap()
     };
-    archive_races_rollout(open("racehot"), open("racecold"), 12).await;
+    archive_races_rollout(open("racehot"), open("racecold"), 16, 400).await;
 }

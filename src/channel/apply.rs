@@ -290,6 +290,15 @@ mod tests {
         )
     }
 
+    /// (name, state, intent, force, the new shape or part of the error message)
+    type Row = (
+        &'static str,
+        ChannelState,
+        Intent,
+        bool,
+        Result<Shape, &'static str>,
+    );
+
     #[test]
     fn every_action_in_every_relevant_state() {
         let empty = state(None, None, &[]);
@@ -303,7 +312,7 @@ mod tests {
             to: to.map(str::to_string),
         };
         // (name, state, intent, force, Ok(shape) or Err(part of the message))
-        let table: Vec<(&str, ChannelState, Intent, bool, Result<Shape, &str>)> = vec![
+        let table: Vec<Row> = vec![
             (
                 "start on empty is stable",
                 empty.clone(),

@@ -5,6 +5,8 @@
 //! style); `conformance!` turns every capability into a test per backend, so a
 //! failure reads `s3::create_only_writes_once`, not "the suite failed somewhere".
 
+#[path = "channel_suite/mod.rs"]
+mod channel_suite;
 mod common;
 
 use bytes::Bytes;
@@ -308,7 +310,7 @@ async fn publish_flow(s: &Store) {
 }
 
 async fn channel_protocol(s: &Store) {
-    common::channels::conformance(s).await;
+    channel_suite::conformance(s).await;
 }
 
 /// One test per (backend, capability).

@@ -21,6 +21,8 @@ pub struct Head {
     pub hash: Option<String>,
     /// Generation the manifest showed before this read (None: missing or unreadable).
     pub manifest_generation: Option<u64>,
+    /// The manifest as read before any repair (None: missing or unreadable).
+    pub manifest: Option<Manifest>,
     /// The manifest lagged or was unreadable and was rewritten.
     pub repaired: bool,
 }
@@ -39,6 +41,12 @@ pub async fn read_record(
     match store.get(&key).await? {
         Some(b) => {
             let r = parse_record(&b, &key)?;
+            if r.generation != generation || r.channel != channel {
+                return Err(Error::Integrity(format!(
+                    "{key}: holds generation {} of channel {} (moved or copied); run `sitevault history {channel}`",
+                    r.generation, r.channel
+                )));
+            }
             let h = blake3::hash(&b).to_hex().to_string();
             Ok(Some((r, h, b)))
         }
@@ -65,39 +73,108 @@ async fn read_manifest(store: &Store, channel: &str) -> Result<Option<Option<Man
     let Some(b) = store.get(&key).await? else {
         return Ok(None);
     };
-    let v: serde_json::Value = match serde_json::from_slice(&b) {
+    Ok(Some(parse_manifest(&b, &key)?))
+}
+
+/// Parses manifest bytes: `Err` only for a newer schema, `None` when unreadable.
+pub(crate) fn parse_manifest(bytes: &[u8], key: &str) -> Result<Option<Manifest>> {
+    let v: serde_json::Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
-        Err(_) => return Ok(Some(None)),
+        Err(_) => return Ok(None),
     };
-    check_schema(v.get("schema").and_then(|s| s.as_u64()).unwrap_or(0), &key)?;
-    Ok(Some(serde_json::from_value(v).ok()))
+    check_schema(v.get("schema").and_then(|s| s.as_u64()).unwrap_or(0), key)?;
+    Ok(serde_json::from_value(v).ok())
+}
+
+fn gap(channel: &str, missing: u64, seen: &str) -> Error {
+    Error::Integrity(format!(
+        "channel {channel}: log record {missing} is missing ({seen}); the log lost a record. \
+         Nothing was changed: restore {} from a backup, or inspect `sitevault history {channel}`",
+        keys::channel_log(channel, missing)
+    ))
+}
+
+/// Checks that `next` (read at generation `g`) follows the record whose hash is `prev_hash`.
+fn check_link(channel: &str, g: u64, next: &LogRecord, prev_hash: &str) -> Result<()> {
+    if next.prev.as_deref() != Some(prev_hash) {
+        return Err(Error::Integrity(format!(
+            "channel {channel}: generation {g} does not follow generation {} (previous-record hash differs: edited or reordered); \
+             run `sitevault history {channel}`",
+            g.saturating_sub(1)
+        )));
+    }
+    Ok(())
+}
+
+/// Reads forward from a record known to exist, checking each link of the chain.
+async fn probe_forward(
+    store: &Store,
+    channel: &str,
+    mut newest: (LogRecord, String),
+) -> Result<(LogRecord, String)> {
+    loop {
+        let Some(next) = newest.0.generation.checked_add(1) else {
+            return Ok(newest);
+        };
+        match read_record(store, channel, next).await? {
+            Some((r, h, _)) => {
+                check_link(channel, next, &r, &newest.1)?;
+                newest = (r, h);
+            }
+            None => return Ok(newest),
+        }
+    }
 }
 
 /// Finds the newest record. Fast path: the manifest's generation, then probe the
 /// next ones; without a usable manifest, list the log. A lagging or unreadable
-/// manifest is rewritten (every command that reads a channel repairs it).
+/// manifest is rewritten forward (every command that reads a channel repairs it);
+/// a manifest ahead of the log, or a hole in the log, is an integrity error: reads
+/// never move a manifest back.
 pub async fn head(store: &Store, channel: &str) -> Result<Head> {
+    read_head(store, channel, true).await
+}
+
+/// [`head`] without rewriting the manifest.
+pub(crate) async fn head_unrepaired(store: &Store, channel: &str) -> Result<Head> {
+    read_head(store, channel, false).await
+}
+
+async fn read_head(store: &Store, channel: &str, repair: bool) -> Result<Head> {
     let manifest = read_manifest(store, channel).await?;
-    let manifest_generation = manifest
-        .as_ref()
-        .and_then(|m| m.as_ref().map(|m| m.generation));
+    let manifest_doc = manifest.clone().flatten();
+    let manifest_generation = manifest_doc.as_ref().map(|m| m.generation);
     let mut newest: Option<(LogRecord, String)> = None;
     if let Some(g) = manifest_generation.filter(|g| *g > 0) {
-        if let Some((r, h, _)) = read_record(store, channel, g).await? {
-            newest = Some((r, h));
-            let mut next = g + 1;
-            while let Some((r, h, _)) = read_record(store, channel, next).await? {
-                newest = Some((r, h));
-                next += 1;
+        match read_record(store, channel, g).await? {
+            Some((r, h, _)) => newest = Some(probe_forward(store, channel, (r, h)).await?),
+            None => {
+                let last = generations(store, channel).await?.last().copied();
+                let seen = match last {
+                    Some(l) => {
+                        format!("the manifest is at generation {g}, the log's newest is {l}")
+                    }
+                    None => format!("the manifest is at generation {g}, the log is empty"),
+                };
+                return Err(gap(channel, g, &seen));
             }
         }
     }
     if newest.is_none() {
-        if let Some(&g) = generations(store, channel).await?.last() {
-            let mut next = g;
-            while let Some((r, h, _)) = read_record(store, channel, next).await? {
-                newest = Some((r, h));
-                next += 1;
+        let gens = generations(store, channel).await?;
+        for (i, g) in gens.iter().enumerate() {
+            let want = i as u64 + 1;
+            if *g != want {
+                return Err(gap(
+                    channel,
+                    want,
+                    &format!("the log jumps to generation {g}"),
+                ));
+            }
+        }
+        if let Some(&g) = gens.last() {
+            if let Some((r, h, _)) = read_record(store, channel, g).await? {
+                newest = Some(probe_forward(store, channel, (r, h)).await?);
             }
         }
     }
@@ -107,11 +184,12 @@ pub async fn head(store: &Store, channel: &str) -> Result<Head> {
             record: None,
             hash: None,
             manifest_generation,
+            manifest: manifest_doc,
             repaired: false,
         });
     };
     let mut repaired = false;
-    if manifest_generation != Some(record.generation) {
+    if repair && manifest_generation != Some(record.generation) {
         project(store, &record).await?;
         repaired = true;
     }
@@ -120,6 +198,7 @@ pub async fn head(store: &Store, channel: &str) -> Result<Head> {
         record: Some(record),
         hash: Some(hash),
         manifest_generation,
+        manifest: manifest_doc,
         repaired,
     })
 }
@@ -171,8 +250,12 @@ pub async fn publish_projection(store: &Store, record: &LogRecord) -> Result<()>
     let mut g = record.generation;
     loop {
         let mut newest = None;
-        while let Some((r, _, _)) = read_record(store, &record.channel, g + 1).await? {
-            g += 1;
+        while let Some((r, _, _)) = read_record(store, &record.channel, g.saturating_add(1)).await?
+        {
+            if r.generation <= g {
+                break;
+            }
+            g = r.generation;
             newest = Some(r);
         }
         match newest {
@@ -241,7 +324,7 @@ pub async fn history(store: &Store, channel: &str) -> Result<History> {
                 &mut chain_error,
             );
         }
-        expected = g + 1;
+        expected = g.saturating_add(1);
         let hash = blake3::hash(&bytes).to_hex().to_string();
         match parse_record(&bytes, &key) {
             Ok(r) => {

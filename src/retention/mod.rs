@@ -9,6 +9,9 @@
 //! and restorable; rerunning finishes an interrupted run.
 
 pub mod pack;
+mod restore;
+
+pub use restore::{restore, RestoreReport};
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -19,7 +22,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::publish::index::{self, ArchivedStub, VersionIndex};
-use crate::store::{keys, Attrs, Created, Store};
+use crate::store::{keys, Attrs, Store};
 
 /// Retention settings.
 #[derive(Debug, Clone)]
@@ -99,16 +102,17 @@ pub struct ArchiveReport {
 pub async fn referenced_by_channels(store: &Store) -> Result<BTreeMap<String, String>> {
     let mut refs = BTreeMap::new();
     for c in crate::channel::list(store).await? {
-        let s = crate::channel::status(store, &c).await?;
-        if let Some(v) = &s.state.stable {
+        let h = crate::channel::log::head(store, &c).await?;
+        let s = h.record.map(|r| r.state).unwrap_or_default();
+        if let Some(v) = &s.stable {
             refs.entry(v.clone())
                 .or_insert(format!("stable of channel {c}"));
         }
-        if let Some(k) = &s.state.canary {
+        if let Some(k) = &s.canary {
             refs.entry(k.version.clone())
                 .or_insert(format!("canary of channel {c}"));
         }
-        for v in &s.state.previous {
+        for v in &s.previous {
             refs.entry(v.clone())
                 .or_insert(format!("previous of channel {c}"));
         }
@@ -228,8 +232,29 @@ pub async fn archive(hot: &Store, cold: &Store, opts: &RetentionOptions) -> Resu
         } else {
             report.finished.push(v.clone());
         }
+        // The stub exists: re-read every channel head. A channel change that wrote
+        // its record before this read is seen here and wins (we back out); one that
+        // writes after it sees the stub in its guard (channel/change.rs) and waits
+        // for this decision.
+        let refs_now = referenced_by_channels(hot).await?;
+        if let Some(by) = refs_now.get(v) {
+            hot.delete(&keys::version_archived(v)).await?;
+            report.archived.retain(|p| p.version != *v);
+            report.finished.retain(|f| f != v);
+            report.kept.push(Kept {
+                version: v.clone(),
+                reason: format!("{by} (became referenced while archiving; backed out)"),
+            });
+            continue;
+        }
         hot.delete(&keys::version_index(v)).await?;
     }
+    // Blobs of every index hot now (a backed-out version's, a new publish's) stay.
+    let keep_blobs: HashSet<String> = hot_indexes(hot)
+        .await?
+        .into_iter()
+        .flat_map(|(i, _)| i.files.into_values().map(|e| e.hash))
+        .collect();
     let (gc, bytes) = gc_candidates(hot, &keep_blobs, opts.grace).await?;
     delete_blobs(hot, &gc).await?;
     report.blobs_deleted = gc.len() as u64;
@@ -238,7 +263,7 @@ pub async fn archive(hot: &Store, cold: &Store, opts: &RetentionOptions) -> Resu
     Ok(report)
 }
 
-fn json_attrs() -> Attrs {
+pub(crate) fn json_attrs() -> Attrs {
     Attrs {
         content_type: Some("application/json".into()),
         ..Default::default()
@@ -359,120 +384,6 @@ pub async fn gc(hot: &Store, grace: Duration, dry_run: bool) -> Result<GcReport>
         blobs_deleted: cands.len() as u64,
         bytes_freed: bytes,
         dry_run,
-    })
-}
-
-/// What `restore` did.
-#[derive(Debug, Clone, Serialize)]
-pub struct RestoreReport {
-    /// Version.
-    pub version: String,
-    /// Blobs uploaded.
-    pub blobs: u64,
-    /// Bytes of the pack.
-    pub bytes: u64,
-    /// Wall time, milliseconds.
-    pub elapsed_ms: u128,
-    /// The version was already hot (an interrupted restore was finished, or nothing to do).
-    pub already_hot: bool,
-}
-
-/// Restores an archived version: read the pack, verify every blob, upload blobs
-/// create-only, write the index create-only, then remove the stub.
-pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<RestoreReport> {
-    crate::ids::check_version(version)?;
-    let started = Instant::now();
-    let stub = index::load_stub(hot, version).await?;
-    let hot_idx = index::load(hot, version).await?;
-    let Some(stub) = stub else {
-        return match hot_idx {
-            Some(_) => Ok(RestoreReport {
-                version: version.into(),
-                blobs: 0,
-                bytes: 0,
-                elapsed_ms: started.elapsed().as_millis(),
-                already_hot: true,
-            }),
-            None => Err(Error::input(format!(
-                "version {version} is neither hot nor archived in {}",
-                hot.url()
-            ))),
-        };
-    };
-    if hot_idx.is_some() {
-        // An interrupted restore (or archive): the version is hot; finish by removing the stub.
-        hot.delete(&keys::version_archived(version)).await?;
-        return Ok(RestoreReport {
-            version: version.into(),
-            blobs: 0,
-            bytes: 0,
-            elapsed_ms: started.elapsed().as_millis(),
-            already_hot: true,
-        });
-    }
-    let where_ = format!("{}/{}", cold.url(), stub.pack);
-    let data = match cold.get(&stub.pack).await {
-        Ok(Some(d)) => d,
-        Ok(None) => return Err(Error::Integrity(format!("{where_}: pack not found in the cold store; check [cold] url"))),
-        Err(e) if cold.is_frozen(&stub.pack, &e).await => {
-            return Err(Error::input(format!(
-                "{where_} is in a storage class that must be thawed before it can be read (S3 answered InvalidObjectState). \
-                 Thaw it with: aws s3api restore-object --bucket BUCKET --key {} --restore-request 'Days=2,GlacierJobParameters={{Tier=Standard}}' \
-                 and run `sitevault restore {version}` again when the restore completes (minutes for GLACIER_IR/Expedited, hours for DEEP_ARCHIVE)",
-                stub.pack
-            )))
-        }
-        Err(e) => return Err(e),
-    };
-    let bytes = data.len() as u64;
-    let p = pack::read(data, &where_)?;
-    if p.index.version != version || p.index.digest != stub.digest {
-        return Err(Error::Integrity(format!(
-            "{where_}: pack holds {} ({}), not {version}",
-            p.index.version, p.index.digest
-        )));
-    }
-    let sizes: BTreeMap<&str, u64> = p
-        .header
-        .blobs
-        .iter()
-        .map(|b| (b.hash.as_str(), b.size))
-        .collect();
-    let n = p.blobs.len() as u64;
-    futures::stream::iter(p.blobs.iter().map(|(h, b)| {
-        let hot = hot.clone();
-        let size = sizes.get(h.as_str()).copied().unwrap_or(0);
-        async move {
-            let key = keys::blob(h);
-            if hot.put_create(&key, b.clone(), &Attrs::default()).await? == Created::AlreadyExists {
-                match hot.head(&key).await? {
-                    Some(m) if m.size == size => {}
-                    _ => {
-                        return Err(Error::Integrity(format!(
-                            "{key} exists with the wrong size; run `sitevault gc` and retry"
-                        )))
-                    }
-                }
-            }
-            Ok::<(), Error>(())
-        }
-    }))
-    .buffer_unordered(hot.concurrency())
-    .try_collect::<Vec<()>>()
-    .await?;
-    hot.put_create(
-        &keys::version_index(version),
-        Bytes::from(p.index_bytes.clone()),
-        &json_attrs(),
-    )
-    .await?;
-    hot.delete(&keys::version_archived(version)).await?;
-    Ok(RestoreReport {
-        version: version.into(),
-        blobs: n,
-        bytes,
-        elapsed_ms: started.elapsed().as_millis(),
-        already_hot: false,
     })
 }
 

@@ -107,15 +107,15 @@ pub fn read(data: bytes::Bytes, what: &str) -> Result<Pack> {
     }
     let hlen = u32::from_le_bytes([data[8], data[9], data[10], data[11]]) as usize;
     let mut off = 12;
-    if off + hlen > body_len {
+    if hlen > body_len - off {
         return Err(bad("header length"));
     }
     let header: PackHeader =
         serde_json::from_slice(&data[off..off + hlen]).map_err(|e| bad(&format!("header: {e}")))?;
     crate::schema::check_schema(header.schema as u64, what)?;
     off += hlen;
-    let isz = header.index_size as usize;
-    if off + isz > body_len {
+    let isz = usize::try_from(header.index_size).unwrap_or(usize::MAX);
+    if isz > body_len - off {
         return Err(bad("index length"));
     }
     let index_bytes = data[off..off + isz].to_vec();
@@ -125,12 +125,13 @@ pub fn read(data: bytes::Bytes, what: &str) -> Result<Pack> {
         return Err(bad("index digest"));
     }
     off += isz;
-    let mut blobs = Vec::with_capacity(header.blobs.len());
+    let mut blobs = Vec::new();
     for b in &header.blobs {
-        let end = off + b.size as usize;
-        if end > body_len {
+        let size = usize::try_from(b.size).unwrap_or(usize::MAX);
+        if size > body_len - off {
             return Err(bad("blob length"));
         }
+        let end = off + size;
         let bytes = data.slice(off..end);
         if blake3::hash(&bytes).to_hex().as_str() != b.hash {
             return Err(bad(&format!("blob {} does not match its hash", b.hash)));
@@ -155,4 +156,72 @@ pub fn read(data: bytes::Bytes, what: &str) -> Result<Pack> {
         index,
         blobs,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Wraps `body` as a pack with a valid checksum, so parsing gets past it.
+    fn sealed(body: &[u8]) -> bytes::Bytes {
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(body);
+        let sum = blake3::hash(&out);
+        out.extend_from_slice(sum.as_bytes());
+        bytes::Bytes::from(out)
+    }
+
+    fn with_header(header: &str, rest: &[u8]) -> bytes::Bytes {
+        let mut body = (header.len() as u32).to_le_bytes().to_vec();
+        body.extend_from_slice(header.as_bytes());
+        body.extend_from_slice(rest);
+        sealed(&body)
+    }
+
+    #[test]
+    fn huge_sizes_in_a_sealed_header_are_integrity_errors() {
+        for h in [
+            r#"{"schema":1,"version":"v","digest":"d","index_size":18446744073709551615,"blobs":[]}"#,
+            r#"{"schema":1,"version":"v","digest":"d","index_size":0,"blobs":[{"hash":"x","size":18446744073709551615}]}"#,
+        ] {
+            assert!(
+                matches!(read(with_header(h, b""), "p"), Err(Error::Integrity(_))),
+                "{h}"
+            );
+        }
+        let mut body = u32::MAX.to_le_bytes().to_vec();
+        body.extend_from_slice(b"{}");
+        assert!(matches!(read(sealed(&body), "p"), Err(Error::Integrity(_))));
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+            prop_assert!(read(bytes::Bytes::from(data), "p").is_err());
+        }
+
+        #[test]
+        fn arbitrary_sealed_bodies_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            prop_assert!(read(sealed(&body), "p").is_err());
+        }
+
+        #[test]
+        fn arbitrary_headers_never_panic(
+            index_size in any::<u64>(),
+            sizes in proptest::collection::vec(any::<u64>(), 0..4),
+            rest in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let blobs: Vec<String> = sizes
+                .iter()
+                .map(|s| format!(r#"{{"hash":"h","size":{s}}}"#))
+                .collect();
+            let h = format!(
+                r#"{{"schema":1,"version":"v","digest":"d","index_size":{index_size},"blobs":[{}]}}"#,
+                blobs.join(",")
+            );
+            let r = read(with_header(&h, &rest), "p");
+            prop_assert!(matches!(r, Err(Error::Integrity(_))), "{:?}", r.err());
+        }
+    }
 }

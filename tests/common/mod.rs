@@ -133,7 +133,6 @@ pub fn example_dist_v2() -> &'static Path {
         .1
 }
 
-pub mod channels;
 pub mod http;
 
 /// `sitevault build site -o dist` then `publish dist --version V [--channel C]`, in `dir`.

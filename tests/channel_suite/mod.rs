@@ -1,4 +1,5 @@
-//! Channel conformance, run on every backend by `tests/conformance.rs`.
+//! Channel conformance, run on every backend by `tests/conformance.rs`
+//! (`#[path]`-included there; `tests/common` keeps only helpers).
 #![allow(dead_code)]
 
 use bytes::Bytes;
@@ -13,6 +14,7 @@ fn opts(actor: &str) -> ChangeOptions {
         reason: None,
         force: false,
         dry_run: false,
+        verify: false,
         config: ChannelConfig::default(),
     }
 }
@@ -24,8 +26,8 @@ async fn manifest(s: &Store, c: &str) -> Manifest {
 async fn published(s: &Store) {
     let o = PublishOptions::default();
     for (v, d) in [
-        ("v1", super::example_dist()),
-        ("v2", super::example_dist_v2()),
+        ("v1", crate::common::example_dist()),
+        ("v2", crate::common::example_dist_v2()),
     ] {
         publish::publish(s, d, v, &o).await.unwrap();
     }

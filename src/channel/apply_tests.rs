@@ -1,0 +1,339 @@
+//! Table-driven tests of the channel state machine ([`super::apply`]).
+use super::*;
+use crate::config::ChannelConfig;
+
+fn canary(v: &str, percent: f64) -> Option<Canary> {
+    Some(Canary {
+        version: v.into(),
+        percent,
+        stage: 0,
+        started_at: "t0".into(),
+    })
+}
+
+fn state(stable: Option<&str>, canary: Option<Canary>, previous: &[&str]) -> ChannelState {
+    ChannelState {
+        stable: stable.map(str::to_string),
+        canary,
+        previous: previous.iter().map(|s| s.to_string()).collect(),
+        pinned: None,
+    }
+}
+
+fn pinned(mut s: ChannelState) -> ChannelState {
+    s.pinned = Some(Pin {
+        by: "ops".into(),
+        at: "t0".into(),
+        reason: "why".into(),
+    });
+    s
+}
+
+/// `(stable, canary version, canary percent, previous, pinned)` of a state.
+type Shape = (Option<String>, Option<(String, f64)>, Vec<String>, bool);
+
+fn shape(s: &ChannelState) -> Shape {
+    (
+        s.stable.clone(),
+        s.canary.as_ref().map(|c| (c.version.clone(), c.percent)),
+        s.previous.clone(),
+        s.pinned.is_some(),
+    )
+}
+
+fn want(stable: Option<&str>, canary: Option<(&str, f64)>, prev: &[&str], pin: bool) -> Shape {
+    (
+        stable.map(str::to_string),
+        canary.map(|(v, p)| (v.to_string(), p)),
+        prev.iter().map(|s| s.to_string()).collect(),
+        pin,
+    )
+}
+
+/// (name, state, intent, force, the new shape or part of the error message)
+type Row = (
+    &'static str,
+    ChannelState,
+    Intent,
+    bool,
+    Result<Shape, &'static str>,
+);
+
+#[test]
+fn every_action_in_every_relevant_state() {
+    let empty = state(None, None, &[]);
+    let stable = state(Some("v1"), None, &["v0"]);
+    let rolling = state(Some("v1"), canary("v2", 10.0), &["v0"]);
+    let start = |v: &str, p: Option<f64>| Intent::Start {
+        version: v.into(),
+        percent: p,
+    };
+    let back = |to: Option<&str>| Intent::Rollback {
+        to: to.map(str::to_string),
+    };
+    // (name, state, intent, force, Ok(shape) or Err(part of the message))
+    let table: Vec<Row> = vec![
+        (
+            "start on empty is stable",
+            empty.clone(),
+            start("v1", None),
+            false,
+            Ok(want(Some("v1"), None, &[], false)),
+        ),
+        (
+            "start at first stage",
+            stable.clone(),
+            start("v2", None),
+            false,
+            Ok(want(Some("v1"), Some(("v2", 0.0)), &["v0"], false)),
+        ),
+        (
+            "start at percent",
+            stable.clone(),
+            start("v2", Some(25.0)),
+            false,
+            Ok(want(Some("v1"), Some(("v2", 25.0)), &["v0"], false)),
+        ),
+        (
+            "start at 100 promotes",
+            stable.clone(),
+            start("v2", Some(100.0)),
+            false,
+            Ok(want(Some("v2"), None, &["v1", "v0"], false)),
+        ),
+        (
+            "start the stable",
+            stable.clone(),
+            start("v1", None),
+            false,
+            Err("already the stable"),
+        ),
+        (
+            "start the canary",
+            rolling.clone(),
+            start("v2", None),
+            false,
+            Err("already the canary"),
+        ),
+        (
+            "start over a canary",
+            rolling.clone(),
+            start("v3", None),
+            false,
+            Err("--promote or --abort"),
+        ),
+        (
+            "start bad percent",
+            stable.clone(),
+            start("v2", Some(33.333)),
+            false,
+            Err("two decimals"),
+        ),
+        (
+            "start pinned",
+            pinned(stable.clone()),
+            start("v2", None),
+            false,
+            Err("pinned by ops"),
+        ),
+        (
+            "start pinned forced unpins",
+            pinned(stable.clone()),
+            start("v2", Some(10.0)),
+            true,
+            Ok(want(Some("v1"), Some(("v2", 10.0)), &["v0"], false)),
+        ),
+        (
+            "advance",
+            rolling.clone(),
+            Intent::Advance,
+            false,
+            Ok(want(Some("v1"), Some(("v2", 25.0)), &["v0"], false)),
+        ),
+        (
+            "advance past the last stage promotes",
+            state(Some("v1"), canary("v2", 50.0), &[]),
+            Intent::Advance,
+            false,
+            Ok(want(Some("v2"), None, &["v1"], false)),
+        ),
+        (
+            "advance without canary",
+            stable.clone(),
+            Intent::Advance,
+            false,
+            Err("no canary"),
+        ),
+        (
+            "advance pinned",
+            pinned(rolling.clone()),
+            Intent::Advance,
+            false,
+            Err("pinned"),
+        ),
+        (
+            "percent",
+            rolling.clone(),
+            Intent::Percent(33.33),
+            false,
+            Ok(want(Some("v1"), Some(("v2", 33.33)), &["v0"], false)),
+        ),
+        (
+            "percent 100 promotes",
+            rolling.clone(),
+            Intent::Percent(100.0),
+            false,
+            Ok(want(Some("v2"), None, &["v1", "v0"], false)),
+        ),
+        (
+            "percent out of range",
+            rolling.clone(),
+            Intent::Percent(101.0),
+            false,
+            Err("between 0 and 100"),
+        ),
+        (
+            "percent without canary",
+            stable.clone(),
+            Intent::Percent(5.0),
+            false,
+            Err("no canary"),
+        ),
+        (
+            "promote",
+            rolling.clone(),
+            Intent::Promote,
+            false,
+            Ok(want(Some("v2"), None, &["v1", "v0"], false)),
+        ),
+        (
+            "promote without canary",
+            stable.clone(),
+            Intent::Promote,
+            false,
+            Err("no canary"),
+        ),
+        (
+            "abort",
+            rolling.clone(),
+            Intent::Abort,
+            false,
+            Ok(want(Some("v1"), None, &["v0"], false)),
+        ),
+        (
+            "abort pinned is allowed",
+            pinned(rolling.clone()),
+            Intent::Abort,
+            false,
+            Ok(want(Some("v1"), None, &["v0"], true)),
+        ),
+        (
+            "abort without canary",
+            stable.clone(),
+            Intent::Abort,
+            false,
+            Err("no canary"),
+        ),
+        (
+            "rollback drops the canary",
+            rolling.clone(),
+            back(None),
+            false,
+            Ok(want(Some("v1"), None, &["v0"], true)),
+        ),
+        (
+            "rollback to previous",
+            stable.clone(),
+            back(None),
+            false,
+            Ok(want(Some("v0"), None, &["v1"], true)),
+        ),
+        (
+            "rollback to a version",
+            stable.clone(),
+            back(Some("v9")),
+            false,
+            Ok(want(Some("v9"), None, &["v1", "v0"], true)),
+        ),
+        (
+            "rollback to the canary",
+            rolling.clone(),
+            back(Some("v2")),
+            false,
+            Err("makes no sense"),
+        ),
+        (
+            "rollback to stable drops canary",
+            rolling.clone(),
+            back(Some("v1")),
+            false,
+            Ok(want(Some("v1"), None, &["v0"], true)),
+        ),
+        (
+            "rollback without previous",
+            state(Some("v1"), None, &[]),
+            back(None),
+            false,
+            Err("no previous"),
+        ),
+        (
+            "rollback on empty",
+            empty.clone(),
+            back(None),
+            false,
+            Err("no releases"),
+        ),
+        (
+            "rollback on empty with --to",
+            empty.clone(),
+            back(Some("v1")),
+            false,
+            Ok(want(Some("v1"), None, &[], true)),
+        ),
+        (
+            "pin",
+            stable.clone(),
+            Intent::Pin,
+            false,
+            Ok(want(Some("v1"), None, &["v0"], true)),
+        ),
+        (
+            "unpin",
+            pinned(stable.clone()),
+            Intent::Unpin,
+            false,
+            Ok(want(Some("v1"), None, &["v0"], false)),
+        ),
+        (
+            "unpin unpinned",
+            stable.clone(),
+            Intent::Unpin,
+            false,
+            Err("not pinned"),
+        ),
+    ];
+    for (name, st, intent, force, expected) in table {
+        let opts = ChangeOptions {
+            actor: "ops".into(),
+            force,
+            config: ChannelConfig::default(),
+            ..Default::default()
+        };
+        match (apply("production", &st, &intent, &opts, "t1"), expected) {
+            (Ok(s), Ok(w)) => assert_eq!(shape(&s), w, "{name}"),
+            (Err(e), Err(part)) => {
+                assert!(e.to_string().contains(part), "{name}: {e}")
+            }
+            (got, w) => panic!("{name}: got {got:?}, want {w:?}"),
+        }
+    }
+}
+
+#[test]
+fn previous_is_kept_to_the_configured_length() {
+    let mut opts = ChangeOptions::default();
+    opts.config.keep_previous = 2;
+    let st = state(Some("v3"), canary("v4", 10.0), &["v2", "v1"]);
+    let s = apply("c", &st, &Intent::Promote, &opts, "t").unwrap();
+    assert_eq!(s.previous, vec!["v3".to_string(), "v2".to_string()]);
+}

@@ -1,0 +1,426 @@
+//! Applying a change to a channel: validate the target, append the next log record
+//! create-only, guard against a concurrent archive, project the manifest.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::apply::{apply, Intent};
+use super::log;
+use super::record::{ChannelState, LogRecord};
+use crate::config::ChannelConfig;
+use crate::error::{Error, Result};
+use crate::publish::index;
+use crate::store::{keys, Store};
+
+/// Who asks, why, and with what force.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeOptions {
+    /// Who.
+    pub actor: String,
+    /// Why.
+    pub reason: Option<String>,
+    /// Apply on a pinned channel (and lift the pin).
+    pub force: bool,
+    /// Validate and report the change, write nothing.
+    pub dry_run: bool,
+    /// Re-hash every blob of a new target before moving traffic (CLI `--verify`).
+    pub verify: bool,
+    /// The channel's settings (stages, previous kept).
+    pub config: ChannelConfig,
+}
+
+/// What a change did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeReport {
+    /// Channel.
+    pub channel: String,
+    /// New generation.
+    pub generation: u64,
+    /// Action recorded.
+    pub action: String,
+    /// State before.
+    pub from: String,
+    /// State after.
+    pub to: String,
+    /// The state after, in full.
+    pub state: ChannelState,
+    /// Wall time of the change, milliseconds.
+    pub elapsed_ms: f64,
+    /// Attempts (more than 1 after losing races).
+    pub attempts: u32,
+    /// Human summary.
+    pub message: String,
+    /// A record was written (false for a dry run or a change that changes nothing).
+    pub written: bool,
+}
+
+impl ChangeReport {
+    /// The report of a change from `before` to `record` (written, or only planned).
+    fn new(
+        before: &ChannelState,
+        record: LogRecord,
+        started: Instant,
+        attempts: u32,
+        dry_run: bool,
+    ) -> Self {
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let from = before.summary();
+        let to = record.state.summary();
+        let (action, generation, channel) = (record.action, record.generation, record.channel);
+        let message = if dry_run {
+            format!("{channel}: dry run, nothing written — {action} would make {from} → {to} (generation {generation})")
+        } else {
+            format!(
+                "{channel}: {action} — {from} → {to} (generation {generation}, {elapsed_ms:.0} ms)"
+            )
+        };
+        ChangeReport {
+            channel,
+            generation,
+            action,
+            from,
+            to,
+            state: record.state,
+            elapsed_ms,
+            attempts,
+            message,
+            written: !dry_run,
+        }
+    }
+
+    /// The report of a change that needs no write.
+    fn unchanged(
+        channel: &str,
+        generation: u64,
+        intent: &Intent,
+        state: &ChannelState,
+        started: Instant,
+        attempts: u32,
+        message: String,
+    ) -> Self {
+        ChangeReport {
+            channel: channel.to_string(),
+            generation,
+            action: intent.action().to_string(),
+            from: state.summary(),
+            to: state.summary(),
+            state: state.clone(),
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            attempts,
+            message,
+            written: false,
+        }
+    }
+}
+
+/// Checks a version can serve traffic: its index is in the hot store, no archive of it
+/// is under way, and every blob it names exists.
+pub async fn validate_target(store: &Store, version: &str) -> Result<()> {
+    check_target(store, version, false).await
+}
+
+/// [`validate_target`], and with `verify` every blob is re-hashed too.
+pub(crate) async fn check_target(store: &Store, version: &str, verify: bool) -> Result<()> {
+    let idx = index::require(store, version).await?;
+    if store
+        .head(&keys::version_archived(version))
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict(format!(
+            "version {version} is being archived ({} exists): an archive is running or was interrupted. \
+             Run `sitevault restore {version}` to make it fully hot again, then retry",
+            keys::version_archived(version)
+        )));
+    }
+    let hashes: Vec<&str> = {
+        let mut v: Vec<&str> = idx.files.values().map(|e| e.hash.as_str()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let total = hashes.len();
+    let (present, _) = crate::publish::present_blobs(store, hashes.clone()).await?;
+    let missing: Vec<&str> = hashes
+        .into_iter()
+        .filter(|h| !present.contains(*h))
+        .collect();
+    if let Some(first) = missing.first() {
+        return Err(Error::Integrity(format!(
+            "version {version} is incomplete: {} of {total} blobs are missing (e.g. {first}); republish it or run `sitevault verify {version}`",
+            missing.len(),
+        )));
+    }
+    if verify {
+        let r = crate::publish::inspect::verify_index(store, &idx).await?;
+        if !r.ok() {
+            let (what, (hash, path)) = match (r.corrupt.first(), r.missing.first()) {
+                (Some(c), _) => ("corrupt", c),
+                (None, Some(m)) => ("missing", m),
+                (None, None) => return Err(Error::Internal("verify failed without a blob".into())),
+            };
+            return Err(Error::Integrity(format!(
+                "version {version} failed verification: {} corrupt and {} missing of {} blobs (e.g. {what} {hash} for {path}); \
+                 traffic was not moved. Republish {version} from its dist folder",
+                r.corrupt.len(),
+                r.missing.len(),
+                r.blobs
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The versions a state newly puts in front of visitors.
+pub(crate) fn new_targets(before: &ChannelState, after: &ChannelState) -> Vec<String> {
+    let mut v = Vec::new();
+    if after.stable != before.stable {
+        v.extend(after.stable.clone());
+    }
+    if let Some(c) = &after.canary {
+        if before.canary.as_ref().map(|b| &b.version) != Some(&c.version) {
+            v.push(c.version.clone());
+        }
+    }
+    v
+}
+
+/// How long a change waits for a concurrent archive to decide (50 ms polls).
+const GUARD_POLLS: u32 = 600;
+
+/// The archive guard, run after our record is in the log and before the manifest
+/// is projected. An archive creates its stub, re-reads every channel head, then
+/// either backs out (deletes the stub) or deletes the index. If our record came
+/// after that re-read, the stub is visible to us now: wait for the archive's
+/// decision. Returns the target that was (or may be) archived under us.
+async fn guard_targets(store: &Store, targets: &[String]) -> Result<Option<String>> {
+    for v in targets {
+        let mut polls = 0;
+        loop {
+            let stub = store.head(&keys::version_archived(v)).await?.is_some();
+            let hot = store.head(&keys::version_index(v)).await?.is_some();
+            match (hot, stub) {
+                (true, false) => break,
+                (false, _) => return Ok(Some(v.clone())),
+                (true, true) if polls >= GUARD_POLLS => return Ok(Some(v.clone())),
+                (true, true) => {
+                    polls += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// `state` without `lost` in front of visitors: a canary of it is dropped, a stable
+/// of it goes back to `fallback` (the stable before our change).
+pub(crate) fn without(state: &ChannelState, lost: &str, fallback: Option<&str>) -> ChannelState {
+    let mut s = state.clone();
+    if s.canary.as_ref().is_some_and(|c| c.version == lost) {
+        s.canary = None;
+    }
+    if s.stable.as_deref() == Some(lost) {
+        s.stable = fallback.filter(|f| *f != lost).map(str::to_string);
+        if let Some(f) = &s.stable {
+            s.previous.retain(|p| p != f);
+        }
+    }
+    s.previous.retain(|p| p != lost);
+    s
+}
+
+/// Our record made `lost` live in the log, but an archive took it: write a `revert`
+/// record that removes it again (projected at once), then fail loudly.
+async fn revert(
+    store: &Store,
+    ours: &LogRecord,
+    before: &ChannelState,
+    lost: &str,
+    opts: &ChangeOptions,
+) -> Error {
+    let channel = &ours.channel;
+    let fail = |how: String| {
+        Error::Conflict(format!(
+            "channel {channel}: your {} lost a race with `sitevault archive`, which archived {lost} meanwhile; {how}. \
+             Run `sitevault restore {lost}` and retry",
+            ours.action
+        ))
+    };
+    for _ in 0..20 {
+        let head = match log::head_unrepaired(store, channel).await {
+            Ok(h) => h,
+            Err(e) => return e,
+        };
+        let Some(rec) = head.record else {
+            return Error::Internal(format!("channel {channel}: the log vanished"));
+        };
+        let fixed = without(&rec.state, lost, before.stable.as_deref());
+        if fixed == rec.state {
+            // Someone else's newer record no longer routes to it.
+            return match log::publish_projection(store, &rec).await {
+                Ok(()) => fail(format!(
+                    "generation {} no longer routes to it",
+                    rec.generation
+                )),
+                Err(e) => e,
+            };
+        }
+        let record = LogRecord {
+            schema: 1,
+            channel: channel.clone(),
+            generation: rec.generation.saturating_add(1),
+            prev: head.hash.clone(),
+            at: crate::clock::now_string(),
+            actor: opts.actor.clone(),
+            action: "revert".into(),
+            reason: Some(format!(
+                "{lost} was archived while generation {} was written",
+                ours.generation
+            )),
+            version: Some(lost.to_string()),
+            state: fixed,
+        };
+        match log::append(store, &record).await {
+            Ok(true) => {
+                return match log::publish_projection(store, &record).await {
+                    Ok(()) => fail(format!(
+                        "the change was reverted (generation {})",
+                        record.generation
+                    )),
+                    Err(e) => e,
+                }
+            }
+            Ok(false) => continue,
+            Err(e) => return e,
+        }
+    }
+    fail("reverting it kept losing races: check `sitevault status` now".into())
+}
+
+/// A test hook for kill tests: with `SITEVAULT_TEST_PAUSE_AFTER_LOG=path`, a change
+/// that has written its log record creates `path` and waits until it is removed
+/// (a test SIGKILLs the process there, between the log and the manifest write).
+async fn pause_after_log() {
+    let Some(path) = std::env::var_os("SITEVAULT_TEST_PAUSE_AFTER_LOG") else {
+        return;
+    };
+    let path = std::path::PathBuf::from(path);
+    if std::fs::write(&path, b"paused").is_err() {
+        return;
+    }
+    while path.exists() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Applies a change to a channel with the create-only log protocol.
+pub async fn change(
+    store: &Store,
+    channel: &str,
+    intent: &Intent,
+    opts: &ChangeOptions,
+) -> Result<ChangeReport> {
+    crate::ids::check_channel(channel)?;
+    let started = Instant::now();
+    let mut validated: Vec<String> = Vec::new();
+    if let Intent::Start { version, .. } | Intent::Rollback { to: Some(version) } = intent {
+        // An unknown, archived or incomplete version is the first thing to say.
+        check_target(store, version, opts.verify).await?;
+        validated.push(version.clone());
+    }
+    let mut first_seen: Option<(u64, ChannelState)> = None;
+    for attempt in 1..=20u32 {
+        let head = log::head(store, channel).await?;
+        let state = head
+            .record
+            .as_ref()
+            .map(|r| r.state.clone())
+            .unwrap_or_default();
+        if let Some((g, seen)) = &first_seen {
+            // Lost a race: re-check the intent against what changed.
+            let relative = matches!(
+                intent,
+                Intent::Advance | Intent::Start { .. } | Intent::Promote
+            );
+            let canary_changed = seen.canary.as_ref().map(|c| (&c.version, c.percent))
+                != state.canary.as_ref().map(|c| (&c.version, c.percent));
+            if relative && (canary_changed || seen.stable != state.stable) {
+                let by = head
+                    .record
+                    .as_ref()
+                    .map(|r| format!("{} ({}, generation {})", r.actor, r.action, r.generation))
+                    .unwrap_or_default();
+                return Err(Error::Conflict(format!(
+                    "channel {channel} changed under you (generation {g} → {}) by {by}: now {}; your {} was computed from {} and was not applied. Check `sitevault status {channel}` and retry",
+                    head.generation,
+                    state.summary(),
+                    intent.action(),
+                    seen.summary()
+                )));
+            }
+        }
+        if let Intent::Rollback { to: Some(v) } = intent {
+            if state.canary.is_none() && state.stable.as_ref() == Some(v) {
+                return Ok(ChangeReport::unchanged(
+                    channel,
+                    head.generation,
+                    intent,
+                    &state,
+                    started,
+                    attempt,
+                    format!("{channel}: {v} is already stable; nothing written"),
+                ));
+            }
+        }
+        let now = crate::clock::now_string();
+        let next = apply(channel, &state, intent, opts, &now)?;
+        let targets = new_targets(&state, &next);
+        for v in &targets {
+            if !validated.contains(v) {
+                check_target(store, v, opts.verify).await?;
+                validated.push(v.clone());
+            }
+        }
+        if first_seen.is_none() {
+            first_seen = Some((head.generation, state.clone()));
+        }
+        let generation = head.generation.checked_add(1).ok_or_else(|| {
+            Error::Integrity(format!(
+                "channel {channel}: generation {} is the last one possible; the log is corrupt",
+                head.generation
+            ))
+        })?;
+        let record = LogRecord {
+            schema: 1,
+            channel: channel.to_string(),
+            generation,
+            prev: head.hash.clone(),
+            at: now,
+            actor: opts.actor.clone(),
+            action: intent.action().to_string(),
+            reason: opts.reason.clone(),
+            version: match intent {
+                Intent::Start { version, .. } => Some(version.clone()),
+                Intent::Rollback { .. } => next.stable.clone(),
+                _ => state.canary.as_ref().map(|c| c.version.clone()),
+            },
+            state: next,
+        };
+        if opts.dry_run {
+            return Ok(ChangeReport::new(&state, record, started, attempt, true));
+        }
+        if log::append(store, &record).await? {
+            pause_after_log().await;
+            if let Some(lost) = guard_targets(store, &targets).await? {
+                return Err(revert(store, &record, &state, &lost, opts).await);
+            }
+            log::publish_projection(store, &record).await?;
+            return Ok(ChangeReport::new(&state, record, started, attempt, false));
+        }
+    }
+    Err(Error::Conflict(format!(
+        "channel {channel}: gave up after 20 attempts; other writers keep changing it"
+    )))
+}

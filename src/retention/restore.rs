@@ -1,0 +1,127 @@
+//! `restore`: bring an archived version back from its pack, verified, create-only.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use serde::Serialize;
+
+use super::{json_attrs, pack};
+use crate::error::{Error, Result};
+use crate::publish::index;
+use crate::store::{keys, Attrs, Created, Store};
+
+/// What `restore` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RestoreReport {
+    /// Version.
+    pub version: String,
+    /// Blobs uploaded.
+    pub blobs: u64,
+    /// Bytes of the pack.
+    pub bytes: u64,
+    /// Wall time, milliseconds.
+    pub elapsed_ms: u128,
+    /// The version was already hot (an interrupted restore was finished, or nothing to do).
+    pub already_hot: bool,
+}
+
+/// Restores an archived version: read the pack, verify every blob, upload blobs
+/// create-only, write the index create-only, then remove the stub.
+pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<RestoreReport> {
+    crate::ids::check_version(version)?;
+    let started = Instant::now();
+    let stub = index::load_stub(hot, version).await?;
+    let hot_idx = index::load(hot, version).await?;
+    let Some(stub) = stub else {
+        return match hot_idx {
+            Some(_) => Ok(RestoreReport {
+                version: version.into(),
+                blobs: 0,
+                bytes: 0,
+                elapsed_ms: started.elapsed().as_millis(),
+                already_hot: true,
+            }),
+            None => Err(Error::input(format!(
+                "version {version} is neither hot nor archived in {}",
+                hot.url()
+            ))),
+        };
+    };
+    if hot_idx.is_some() {
+        // An interrupted restore (or archive): the version is hot; finish by removing the stub.
+        hot.delete(&keys::version_archived(version)).await?;
+        return Ok(RestoreReport {
+            version: version.into(),
+            blobs: 0,
+            bytes: 0,
+            elapsed_ms: started.elapsed().as_millis(),
+            already_hot: true,
+        });
+    }
+    let where_ = format!("{}/{}", cold.url(), stub.pack);
+    let data = match cold.get(&stub.pack).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return Err(Error::Integrity(format!("{where_}: pack not found in the cold store; check [cold] url"))),
+        Err(e) if cold.is_frozen(&stub.pack, &e).await => {
+            return Err(Error::input(format!(
+                "{where_} is in a storage class that must be thawed before it can be read (S3 answered InvalidObjectState). \
+                 Thaw it with: aws s3api restore-object --bucket BUCKET --key {} --restore-request 'Days=2,GlacierJobParameters={{Tier=Standard}}' \
+                 and run `sitevault restore {version}` again when the restore completes (minutes for GLACIER_IR/Expedited, hours for DEEP_ARCHIVE)",
+                stub.pack
+            )))
+        }
+        Err(e) => return Err(e),
+    };
+    let bytes = data.len() as u64;
+    let p = pack::read(data, &where_)?;
+    if p.index.version != version || p.index.digest != stub.digest {
+        return Err(Error::Integrity(format!(
+            "{where_}: pack holds {} ({}), not {version}",
+            p.index.version, p.index.digest
+        )));
+    }
+    let sizes: BTreeMap<&str, u64> = p
+        .header
+        .blobs
+        .iter()
+        .map(|b| (b.hash.as_str(), b.size))
+        .collect();
+    let n = p.blobs.len() as u64;
+    futures::stream::iter(p.blobs.iter().map(|(h, b)| {
+        let hot = hot.clone();
+        let size = sizes.get(h.as_str()).copied().unwrap_or(0);
+        async move {
+            let key = keys::blob(h);
+            if hot.put_create(&key, b.clone(), &Attrs::default()).await? == Created::AlreadyExists {
+                match hot.head(&key).await? {
+                    Some(m) if m.size == size => {}
+                    _ => {
+                        return Err(Error::Integrity(format!(
+                            "{key} exists with the wrong size; run `sitevault gc` and retry"
+                        )))
+                    }
+                }
+            }
+            Ok::<(), Error>(())
+        }
+    }))
+    .buffer_unordered(hot.concurrency())
+    .try_collect::<Vec<()>>()
+    .await?;
+    hot.put_create(
+        &keys::version_index(version),
+        Bytes::from(p.index_bytes.clone()),
+        &json_attrs(),
+    )
+    .await?;
+    hot.delete(&keys::version_archived(version)).await?;
+    Ok(RestoreReport {
+        version: version.into(),
+        blobs: n,
+        bytes,
+        elapsed_ms: started.elapsed().as_millis(),
+        already_hot: false,
+    })
+}

@@ -1,0 +1,332 @@
+//! Channel hardening through the library: log gaps, manifests that disagree with the
+//! log, routes to versions that are not hot, `verify`, no-op rollbacks, and the
+//! archive-versus-rollout race on file:// and moto.
+
+mod common;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use sitevault::channel::{self, log, ChangeOptions, Intent};
+use sitevault::error::Error;
+use sitevault::publish::{self, index, PublishOptions};
+use sitevault::retention::{self, RetentionOptions};
+use sitevault::store::{keys, Attrs, Store, StoreSpec};
+
+const C: &str = "production";
+
+fn opts() -> ChangeOptions {
+    ChangeOptions {
+        actor: "test".into(),
+        ..Default::default()
+    }
+}
+
+fn start(v: &str, percent: Option<f64>) -> Intent {
+    Intent::Start {
+        version: v.into(),
+        percent,
+    }
+}
+
+/// v1 stable on production, v2 published.
+async fn setup(s: &Store) {
+    let o = PublishOptions::default();
+    publish::publish(s, common::example_dist(), "v1", &o)
+        .await
+        .unwrap();
+    publish::publish(s, common::example_dist_v2(), "v2", &o)
+        .await
+        .unwrap();
+    channel::change(s, C, &start("v1", None), &opts())
+        .await
+        .unwrap();
+}
+
+async fn manifest_bytes(s: &Store) -> Bytes {
+    s.get(&keys::channel_manifest(C)).await.unwrap().unwrap()
+}
+
+fn file_store() -> (tempfile::TempDir, Store) {
+    let d = tempfile::tempdir().unwrap();
+    let s = Store::open(&StoreSpec {
+        url: format!("file://{}", d.path().display()),
+        concurrency: 8,
+        ..Default::default()
+    })
+    .unwrap();
+    (d, s)
+}
+
+#[tokio::test]
+async fn a_missing_newest_record_is_an_integrity_error_and_nothing_moves_back() {
+    let s = Store::memory();
+    setup(&s).await;
+    channel::change(&s, C, &start("v2", Some(25.0)), &opts())
+        .await
+        .unwrap();
+    // The manifest shows generation 2 at 25 %; record 2 is lost.
+    s.delete(&keys::channel_log(C, 2)).await.unwrap();
+    let before = manifest_bytes(&s).await;
+    let err = channel::status(&s, C).await.unwrap_err();
+    assert!(matches!(err, Error::Integrity(_)), "{err}");
+    assert!(err.to_string().contains("record 2"), "{err}");
+    assert_eq!(
+        manifest_bytes(&s).await,
+        before,
+        "a read moved the manifest"
+    );
+    // A write neither reuses generation 2 nor moves the manifest.
+    let err = channel::change(&s, C, &Intent::Abort, &opts())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Integrity(_)), "{err}");
+    assert!(s.get(&keys::channel_log(C, 2)).await.unwrap().is_none());
+    assert_eq!(manifest_bytes(&s).await, before);
+}
+
+#[tokio::test]
+async fn a_hole_in_the_log_is_found_without_a_manifest_too() {
+    let s = Store::memory();
+    setup(&s).await;
+    channel::change(&s, C, &start("v2", Some(10.0)), &opts())
+        .await
+        .unwrap();
+    channel::change(&s, C, &Intent::Abort, &opts())
+        .await
+        .unwrap();
+    s.delete(&keys::channel_log(C, 2)).await.unwrap();
+    s.delete(&keys::channel_manifest(C)).await.unwrap();
+    let err = channel::status(&s, C).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Integrity(_)) && err.to_string().contains("record 2"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_newer_record_that_does_not_follow_the_chain_is_refused() {
+    let s = Store::memory();
+    setup(&s).await;
+    let head = log::head(&s, C).await.unwrap();
+    let mut rec = head.record.unwrap();
+    rec.generation = 2;
+    rec.prev = Some("0".repeat(64));
+    rec.action = "pin".into();
+    assert!(log::append(&s, &rec).await.unwrap());
+    let err = channel::status(&s, C).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Integrity(_)) && err.to_string().contains("generation 2"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn status_reports_a_hand_edited_manifest() {
+    let s = Store::memory();
+    setup(&s).await;
+    channel::change(&s, C, &start("v2", Some(25.0)), &opts())
+        .await
+        .unwrap();
+    let mut m: serde_json::Value = serde_json::from_slice(&manifest_bytes(&s).await).unwrap();
+    m["canary"]["percent"] = 90.into();
+    s.put_overwrite(
+        &keys::channel_manifest(C),
+        Bytes::from(serde_json::to_vec(&m).unwrap()),
+        &Attrs::default(),
+    )
+    .await
+    .unwrap();
+    let err = channel::status(&s, C).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Integrity(_)) && err.to_string().contains("does not match"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn status_reports_a_stable_whose_index_is_gone() {
+    let s = Store::memory();
+    setup(&s).await;
+    s.delete(&keys::version_index("v1")).await.unwrap();
+    let err = channel::status(&s, C).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Integrity(_)) && err.to_string().contains("v1 is not hot"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn verify_rehashes_the_target_before_moving_traffic() {
+    let s = Store::memory();
+    setup(&s).await;
+    let idx = index::require(&s, "v2").await.unwrap();
+    let v1_hashes: Vec<String> = index::require(&s, "v1")
+        .await
+        .unwrap()
+        .files
+        .into_values()
+        .map(|e| e.hash)
+        .collect();
+    let (_, e) = idx
+        .files
+        .iter()
+        .find(|(_, e)| !v1_hashes.contains(&e.hash))
+        .unwrap();
+    let key = keys::blob(&e.hash);
+    s.put_overwrite(&key, Bytes::from_static(b"rotten"), &Attrs::default())
+        .await
+        .unwrap();
+    let mut o = opts();
+    o.verify = true;
+    let err = channel::change(&s, C, &start("v2", None), &o)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Integrity(_)) && err.to_string().contains("corrupt"),
+        "{err}"
+    );
+    assert_eq!(channel::status(&s, C).await.unwrap().generation, 1);
+    // Without verify only presence is checked.
+    let mut o = opts();
+    o.dry_run = true;
+    channel::change(&s, C, &start("v2", None), &o)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn rollback_to_the_current_stable_writes_nothing() {
+    let s = Store::memory();
+    setup(&s).await;
+    let r = channel::change(
+        &s,
+        C,
+        &Intent::Rollback {
+            to: Some("v1".into()),
+        },
+        &opts(),
+    )
+    .await
+    .unwrap();
+    assert!(!r.written && r.generation == 1, "{r:?}");
+    assert!(r.message.contains("already stable"), "{}", r.message);
+    assert_eq!(log::history(&s, C).await.unwrap().entries.len(), 1);
+}
+
+#[tokio::test]
+async fn a_generation_at_the_limit_is_refused_not_wrapped() {
+    let s = Store::memory();
+    setup(&s).await;
+    let head = log::head(&s, C).await.unwrap();
+    let mut rec = head.record.unwrap();
+    rec.generation = u64::MAX;
+    let body = serde_json::to_vec(&rec).unwrap();
+    s.put_create(
+        &keys::channel_log(C, u64::MAX),
+        Bytes::from(body),
+        &Attrs::default(),
+    )
+    .await
+    .unwrap();
+    let mut m: serde_json::Value = serde_json::from_slice(&manifest_bytes(&s).await).unwrap();
+    m["generation"] = u64::MAX.into();
+    s.put_overwrite(
+        &keys::channel_manifest(C),
+        Bytes::from(serde_json::to_vec(&m).unwrap()),
+        &Attrs::default(),
+    )
+    .await
+    .unwrap();
+    let err = channel::change(&s, C, &Intent::Pin, &opts())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Integrity(_)), "{err}");
+}
+
+/// Every channel routes only to versions that are hot and complete, and the
+/// manifest is the projection of the newest record.
+async fn assert_invariant(s: &Store, round: usize) {
+    let st = channel::status(s, C)
+        .await
+        .unwrap_or_else(|e| panic!("round {round}: {e}"));
+    for v in st
+        .state
+        .stable
+        .iter()
+        .chain(st.state.canary.iter().map(|c| &c.version))
+    {
+        channel::validate_target(s, v)
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: routed to {v}: {e}"));
+    }
+}
+
+async fn archive_races_rollout(hot: Store, cold: Store, rounds: usize, spread_ms: u64) {
+    setup(&hot).await;
+    let ropts = RetentionOptions {
+        hot_days: 0,
+        keep_latest: 0,
+        grace: Duration::ZERO,
+        pinned: vec![],
+        storage_class: None,
+        dry_run: false,
+    };
+    let mut outcomes = (0, 0);
+    for round in 0..rounds {
+        let (h, c, o) = (hot.clone(), cold.clone(), ropts.clone());
+        let archive = tokio::spawn(async move { retention::archive(&h, &c, &o).await });
+        let h = hot.clone();
+        let rollout = tokio::spawn(async move {
+            // Spread the rollout over the archive's steps (refs read, pack written,
+            // stub created, heads re-read, index deleted).
+            tokio::time::sleep(Duration::from_millis((round as u64 * 7) % spread_ms)).await;
+            channel::change(&h, C, &start("v2", Some(10.0)), &opts()).await
+        });
+        let (a, r) = (archive.await.unwrap(), rollout.await.unwrap());
+        a.unwrap_or_else(|e| panic!("round {round}: archive failed: {e}"));
+        assert_invariant(&hot, round).await;
+        if r.is_ok() {
+            outcomes.0 += 1;
+        } else {
+            outcomes.1 += 1;
+        }
+        // Back to v1 stable, v2 hot.
+        let st = channel::status(&hot, C).await.unwrap();
+        if st.state.canary.is_some() {
+            channel::change(&hot, C, &Intent::Abort, &opts())
+                .await
+                .unwrap();
+        }
+        retention::restore(&hot, &cold, "v2").await.unwrap();
+        assert_invariant(&hot, round).await;
+    }
+    eprintln!("rollout won {} rounds, archive {}", outcomes.0, outcomes.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn archive_racing_rollout_never_leaves_a_route_to_a_cold_version_on_file_store() {
+    let (_h, hot) = file_store();
+    let (_c, cold) = file_store();
+    archive_races_rollout(hot, cold, 40, 60).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn archive_racing_rollout_never_leaves_a_route_to_a_cold_version_on_s3() {
+    let Some(endpoint) = common::s3::endpoint() else {
+        return;
+    };
+    let open = |tag: &str| {
+        let bucket = common::s3::bucket(&endpoint, tag);
+        Store::open(&StoreSpec {
+            url: format!("s3://{bucket}/root"),
+            endpoint: Some(endpoint.clone()),
+            region: Some("us-east-1".into()),
+            allow_http: Some(true),
+            concurrency: 8,
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    archive_races_rollout(open("racehot"), open("racecold"), 16, 400).await;
+}

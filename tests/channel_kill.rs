@@ -1,0 +1,85 @@
+//! SIGKILL between a channel change's log write and its manifest write: the next
+//! command (status, history, the next rollout) repairs the manifest forward.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn manifest_generation(dir: &Path) -> u64 {
+    let m: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join(".sitevault/store/channels/production/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    m["generation"].as_u64().unwrap()
+}
+
+/// Runs `args` until it has written its log record, then SIGKILLs it there.
+fn kill_after_log(dir: &Path, args: &[&str]) {
+    let flag = dir.join("paused");
+    let mut child = sv(dir)
+        .args(args)
+        .env("SITEVAULT_TEST_PAUSE_AFTER_LOG", &flag)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !flag.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{args:?} never reached its log write"
+        );
+        if let Some(st) = child.try_wait().unwrap() {
+            panic!("{args:?} exited ({st}) before its log write");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    std::fs::remove_file(&flag).unwrap();
+}
+
+fn project() -> tempfile::TempDir {
+    let t = example_site();
+    std::fs::write(t.path().join("store.toml"), "").unwrap();
+    build_and_publish(t.path(), "v1", Some("production"));
+    let idx = t.path().join("site/index.html");
+    let s = std::fs::read_to_string(&idx)
+        .unwrap()
+        .replace("Fresh beans", "Fresher beans");
+    std::fs::write(&idx, s).unwrap();
+    build_and_publish(t.path(), "v2", None);
+    t
+}
+
+#[test]
+fn a_change_killed_after_its_log_write_is_repaired_forward_by_any_command() {
+    let t = project();
+    let d = t.path();
+    assert_eq!(manifest_generation(d), 1);
+
+    kill_after_log(d, &["rollout", "production", "v2", "--percent", "25"]);
+    assert_eq!(
+        manifest_generation(d),
+        1,
+        "the kill came before the manifest write"
+    );
+    let out = ok(sv(d).args(["status", "production"]));
+    assert!(out.contains("repaired") && out.contains("at 25%"), "{out}");
+    assert_eq!(manifest_generation(d), 2);
+
+    kill_after_log(d, &["rollout", "production", "--percent", "50"]);
+    ok(sv(d).args(["history", "production"]));
+    // history reads the log only; the next write repairs and goes on from generation 3.
+    let out = ok(sv(d).args(["rollout", "production", "--advance"]));
+    assert!(out.contains("generation 4"), "{out}");
+    assert_eq!(manifest_generation(d), 4);
+    let st: serde_json::Value =
+        serde_json::from_str(&ok(sv(d).args(["status", "production", "--json"]))).unwrap();
+    assert_eq!(st["generation"], 4);
+    assert_eq!(st["repaired"], false);
+}

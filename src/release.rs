@@ -31,7 +31,7 @@ pub struct Released {
 #[serde(untagged)]
 pub enum ChannelStep {
     /// A rollout was started (or, on a `[100]` channel, the version made stable).
-    Changed(ChangeReport),
+    Changed(Box<ChangeReport>),
     /// The version was already stable or canary there: nothing written.
     AlreadyOn(AlreadyOn),
 }
@@ -112,9 +112,9 @@ async fn roll_out(
         version: version.to_string(),
         percent: None,
     };
-    Ok(ChannelStep::Changed(
+    Ok(ChannelStep::Changed(Box::new(
         channel::change(store, channel, &intent, opts).await?,
-    ))
+    )))
 }
 
 /// How [`rollback`] proceeds.
@@ -146,7 +146,7 @@ pub enum RollbackReport {
     /// Dry run with an archived target: nothing restored, nothing written.
     WouldRestore(WouldRestore),
     /// The change (written, or shown by a dry run).
-    Changed(RolledBack),
+    Changed(Box<RolledBack>),
 }
 
 /// A dry-run rollback whose target is archived.
@@ -212,5 +212,8 @@ pub async fn rollback(
         to: opts.to.clone(),
     };
     let change = channel::change(store, channel, &intent, &opts.change).await?;
-    Ok(RollbackReport::Changed(RolledBack { change, restored }))
+    Ok(RollbackReport::Changed(Box::new(RolledBack {
+        change,
+        restored,
+    })))
 }

@@ -23,8 +23,10 @@ enum Closed {
 fn stdout_for(mode: Closed) -> Stdio {
     match mode {
         Closed::Pipe => {
-            let (reader, writer) = std::io::pipe().unwrap();
-            drop(reader);
+            // The write end of a pipe whose only reader (`true`) has exited.
+            let mut reader = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+            let writer = reader.stdin.take().unwrap();
+            reader.wait().unwrap();
             writer.into()
         }
         Closed::Full => std::fs::OpenOptions::new()

@@ -3,17 +3,48 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use crate::error::{Error, Result};
+
 /// Environment variable that fixes the current time (RFC 3339).
 pub const NOW_ENV: &str = "SITEVAULT_NOW";
 
-/// The current time, or `SITEVAULT_NOW` when it is set and valid.
+/// The current time, or `SITEVAULT_NOW` when it is set.
+///
+/// An invalid `SITEVAULT_NOW` cannot be reported from here: call [`check_env`] first
+/// (the `sitevault` binary does, before any command), which refuses it.
 pub fn now() -> DateTime<Utc> {
-    if let Ok(v) = std::env::var(NOW_ENV) {
-        if let Ok(t) = DateTime::parse_from_rfc3339(v.trim()) {
-            return t.with_timezone(&Utc);
-        }
+    match from_env() {
+        Ok(Some(t)) => t,
+        _ => Utc::now(),
     }
-    Utc::now()
+}
+
+/// Checks `SITEVAULT_NOW`: unset or empty is the real clock; anything else must be an
+/// RFC 3339 time. An invalid value is a usage error that names the variable.
+///
+/// ```
+/// assert!(sitevault::clock::check_env().is_ok());
+/// ```
+pub fn check_env() -> Result<()> {
+    from_env().map(|_| ())
+}
+
+/// `SITEVAULT_NOW`, parsed: `None` when unset or empty.
+fn from_env() -> Result<Option<DateTime<Utc>>> {
+    match std::env::var(NOW_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(v)) => Err(Error::usage(format!(
+            "{NOW_ENV}={v:?} is not an RFC 3339 time (e.g. 2026-11-26T10:00:00Z): fix it or unset it"
+        ))),
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => DateTime::parse_from_rfc3339(v.trim())
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|e| {
+                Error::usage(format!(
+                    "{NOW_ENV}={v:?} is not an RFC 3339 time ({e}; e.g. 2026-11-26T10:00:00Z): fix it or unset it"
+                ))
+            }),
+    }
 }
 
 /// Formats a time the way every JSON document of the store does: RFC 3339, seconds, `Z`.

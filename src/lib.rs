@@ -64,6 +64,7 @@ pub mod edge;
 pub mod error;
 pub mod ids;
 pub mod publish;
+pub mod release;
 pub mod report;
 pub mod retention;
 pub mod schema;

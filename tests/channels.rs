@@ -200,7 +200,7 @@ fn cli_flow_and_exit_codes() {
     );
     ok(sv(t.path()).args(["rollout", "production", "v2", "--force"]));
     let (code, _) = fails(sv(t.path()).args(["rollout", "production", "--percent", "12.345"]));
-    assert_eq!(code, 1);
+    assert_eq!(code, 2, "an invalid --percent is a usage error");
     let (code, _) = fails(sv(t.path()).args(["rollout", "production", "--advance", "--promote"]));
     assert_eq!(code, 2, "usage error");
     let (code, err) = fails(sv(t.path()).args(["rollout", "production", "v7"]));

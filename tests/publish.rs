@@ -105,7 +105,7 @@ fn bad_input_is_refused_before_anything_is_written() {
     for bad in ["../x", "", &"v".repeat(65), "v 1", "-v1", "v1/x"] {
         let (code, err) =
             fails(sv(t.path()).args(["publish", "dist", &format!("--version={bad}")]));
-        assert_eq!(code, 1, "{bad}");
+        assert_eq!(code, 2, "{bad}: an invalid version id is a usage error");
         assert!(err.contains("invalid version id"), "{bad}: {err}");
     }
     let (_, err) =

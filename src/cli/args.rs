@@ -1,0 +1,354 @@
+//! The command line's clap types, and the parsers that settle every argument value
+//! before any command runs (an invalid value is a usage error, exit 2).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit codes shared by every command.
+const EXIT_CODES: &str = "Exit codes: 0 done, 1 error, 2 usage (invalid argument or option value), 3 conflict (the channel changed under you), 4 integrity failure (missing or corrupt data).";
+
+/// Exit codes of commands that only read.
+const EXIT_READ: &str = "Exit codes: 0 done, 1 error, 2 usage (invalid argument or option value), 4 integrity failure (missing or corrupt data, broken hash chain).";
+
+/// Exit codes of channel changes.
+const EXIT_CHANGE: &str = "Exit codes: 0 applied (or shown, with --dry-run), 1 error (nothing changed; the message says why), 2 usage (invalid argument or option value), 3 conflict: the channel changed under you and nothing was applied — check `sitevault status CHANNEL` and retry, 4 integrity failure (the target's data is missing or corrupt). If the change was applied but its report could not be written, stderr says so and the exit code is 1: check `sitevault status CHANNEL` before retrying.";
+
+/// Exit codes of build.
+const EXIT_BUILD: &str = "Exit codes: 0 built, 1 error (the previous output folder is left untouched), 2 usage (invalid argument or option value).";
+
+/// sitevault: build, publish, roll out and roll back static sites.
+#[derive(Debug, Parser)]
+#[command(name = "sitevault", version, about, after_help = EXIT_CODES)]
+pub(crate) struct Cli {
+    /// Config file (default: ./store.toml when present, else built-in defaults).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Store URL, overriding [store] url (file://DIR, memory://, s3://bucket/prefix, …).
+    #[arg(long, global = true, value_name = "URL")]
+    pub store: Option<String>,
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more detail (warnings in full, timings).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Print the result as JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Parse the command line and stop (used to check scripts and CI workflows).
+    #[arg(long, global = true, hide = true)]
+    pub check_args: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Minify and fingerprint a site folder into a content-addressed output folder.
+    #[command(after_help = EXIT_BUILD)]
+    Build(BuildArgs),
+    /// Upload a built folder as an immutable version (each file stored once).
+    #[command(after_help = EXIT_CODES)]
+    Publish(PublishArgs),
+    /// List every version with its time, size and state (hot or archived).
+    #[command(after_help = EXIT_READ)]
+    Versions,
+    /// Check that every blob of a version exists and re-hashes to its name.
+    #[command(
+        after_help = "Exit codes: 0 every blob present and intact, 1 error, 2 usage (invalid version id), 4 integrity failure: blobs missing or corrupt (listed on stderr; a republish of that version uploads missing blobs again)."
+    )]
+    Verify(VerifyArgs),
+    /// Write a version's files into a folder (verified), to inspect or hand-serve it.
+    #[command(after_help = EXIT_READ)]
+    Pull(PullArgs),
+    /// Start, advance, set, promote or abort a canary rollout on a channel.
+    #[command(after_help = EXIT_CHANGE)]
+    Rollout(RolloutArgs),
+    /// Remove the canary, or make a previous version stable again (pins the channel).
+    #[command(after_help = EXIT_CHANGE)]
+    Rollback(RollbackArgs),
+    /// Pin a channel: rollout changes are refused without --force.
+    #[command(after_help = EXIT_CHANGE)]
+    Pin(PinArgs),
+    /// Lift a channel's pin.
+    #[command(after_help = EXIT_CHANGE)]
+    Unpin(UnpinArgs),
+    /// What each channel serves: stable, canary and percent, since when, who, pinned.
+    #[command(after_help = EXIT_READ)]
+    Status(StatusArgs),
+    /// A channel's change log, newest first, with its hash chain verified.
+    #[command(after_help = EXIT_READ)]
+    History(HistoryArgs),
+    /// Serve a channel over HTTP, routing each visitor by the channel manifest.
+    #[command(
+        after_help = "Exit codes: 0 stopped by Ctrl-C or SIGTERM, 1 error (e.g. the address is in use), 2 usage (invalid argument or option value)."
+    )]
+    Serve(ServeArgs),
+    /// Move versions older than [retention] hot_days to the cold store (one verified pack each).
+    #[command(after_help = EXIT_CODES)]
+    Archive(DryRunArgs),
+    /// Bring an archived version back from the cold store (every blob verified).
+    #[command(after_help = EXIT_CODES)]
+    Restore(RestoreArgs),
+    /// Delete blobs no hot version references, older than [retention] grace.
+    #[command(after_help = EXIT_CODES)]
+    Gc(DryRunArgs),
+    /// Print the S3 lifecycle rules matching this configuration.
+    #[command(after_help = "Exit codes: 0 printed, 1 error (e.g. in store.toml), 2 usage.")]
+    Lifecycle,
+}
+
+/// `--dry-run` only.
+#[derive(Debug, Args)]
+pub(crate) struct DryRunArgs {
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `sitevault restore`.
+#[derive(Debug, Args)]
+pub(crate) struct RestoreArgs {
+    /// Version id.
+    #[arg(value_parser = version_id)]
+    pub version: String,
+}
+
+/// `sitevault serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Channel whose manifest routes visitors.
+    #[arg(long, value_parser = channel_name)]
+    pub channel: String,
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// How often the manifest is re-read (e.g. 5s, 500ms; at least 1ms).
+    #[arg(long, default_value = "5s", value_parser = ttl)]
+    pub ttl: Duration,
+}
+
+/// `sitevault rollout`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("op").args(["version", "advance", "promote", "abort"])))]
+pub(crate) struct RolloutArgs {
+    /// Channel (e.g. production, staging).
+    #[arg(value_parser = channel_name)]
+    pub channel: String,
+    /// Start a canary of this version at the first stage (or --percent).
+    #[arg(value_parser = version_id)]
+    pub version: Option<String>,
+    /// Canary share: with VERSION, where to start; alone, move the running canary there.
+    /// 0-100 with up to two decimals (0.5, 33.33); 100 promotes.
+    #[arg(long, value_parser = percent)]
+    pub percent: Option<f64>,
+    /// Move the canary to the next stage ([channels.NAME] stages; 100 promotes).
+    #[arg(long)]
+    pub advance: bool,
+    /// Make the canary stable now.
+    #[arg(long)]
+    pub promote: bool,
+    /// Remove the canary; everyone gets the stable version.
+    #[arg(long)]
+    pub abort: bool,
+    /// Apply even if the channel is pinned (and lift the pin).
+    #[arg(long)]
+    pub force: bool,
+    /// Validate and show the change, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Why (recorded in the log).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who (default: $SITEVAULT_ACTOR, else user@host).
+    #[arg(long)]
+    pub actor: Option<String>,
+}
+
+/// `sitevault rollback`.
+#[derive(Debug, Args)]
+pub(crate) struct RollbackArgs {
+    /// Channel.
+    #[arg(value_parser = channel_name)]
+    pub channel: String,
+    /// Version to make stable (default: remove the canary, or the newest previous).
+    #[arg(long, value_parser = version_id)]
+    pub to: Option<String>,
+    /// Why (recorded in the log and in the pin).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who (default: $SITEVAULT_ACTOR, else user@host).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Refuse (instead of restoring first) when the target version is archived.
+    #[arg(long)]
+    pub no_restore: bool,
+    /// Validate and show the change, write nothing (an archived target is not restored).
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `sitevault pin`.
+#[derive(Debug, Args)]
+pub(crate) struct PinArgs {
+    /// Channel.
+    #[arg(value_parser = channel_name)]
+    pub channel: String,
+    /// Why (shown to whoever tries to roll out).
+    #[arg(long)]
+    pub reason: String,
+    /// Who (default: $SITEVAULT_ACTOR, else user@host).
+    #[arg(long)]
+    pub actor: Option<String>,
+}
+
+/// `sitevault unpin`.
+#[derive(Debug, Args)]
+pub(crate) struct UnpinArgs {
+    /// Channel.
+    #[arg(value_parser = channel_name)]
+    pub channel: String,
+    /// Who (default: $SITEVAULT_ACTOR, else user@host).
+    #[arg(long)]
+    pub actor: Option<String>,
+}
+
+/// `sitevault status`.
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// Channel (default: every channel in the store).
+    #[arg(value_parser = channel_name)]
+    pub channel: Option<String>,
+}
+
+/// `sitevault history`.
+#[derive(Debug, Args)]
+pub(crate) struct HistoryArgs {
+    /// Channel.
+    #[arg(value_parser = channel_name)]
+    pub channel: String,
+    /// Show at most N entries.
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+/// `sitevault publish`.
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    /// Output folder of `sitevault build` (default: [build] out).
+    pub dist: Option<PathBuf>,
+    /// Version id: 1-64 of A-Z a-z 0-9 . _ - (e.g. v1.4.0 or a git tag).
+    #[arg(long = "version", value_name = "V", value_parser = version_id)]
+    pub version: String,
+    /// Roll the new version out on this channel right after publishing.
+    #[arg(long, value_parser = channel_name)]
+    pub channel: Option<String>,
+    /// Print the plan (blobs and bytes to upload) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who publishes (default: $SITEVAULT_ACTOR, else user@host).
+    #[arg(long)]
+    pub actor: Option<String>,
+}
+
+/// `sitevault verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// Version id.
+    #[arg(value_parser = version_id)]
+    pub version: String,
+}
+
+/// `sitevault pull`.
+#[derive(Debug, Args)]
+pub(crate) struct PullArgs {
+    /// Version id.
+    #[arg(value_parser = version_id)]
+    pub version: String,
+    /// Folder to write (replaced as a whole).
+    #[arg(short, long)]
+    pub out: PathBuf,
+}
+
+/// `sitevault build`.
+#[derive(Debug, Args)]
+pub(crate) struct BuildArgs {
+    /// Site folder (default: [build] src).
+    pub src: Option<PathBuf>,
+    /// Output folder (default: [build] out); replaced as a whole when the build succeeds.
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Version label written into version.json.
+    #[arg(long = "version", value_name = "V", value_parser = version_id)]
+    pub version: Option<String>,
+    /// Treat broken local references as errors.
+    #[arg(long)]
+    pub strict: bool,
+    /// Copy files that fail to minify as they are, with a warning, instead of failing.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Do not read or write the build cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+/// A version id, checked by [`sitevault::ids::check_version`].
+pub(crate) fn version_id(s: &str) -> Result<String, String> {
+    sitevault::ids::check_version(s)
+        .map(|()| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// A channel name, checked by [`sitevault::ids::check_channel`].
+pub(crate) fn channel_name(s: &str) -> Result<String, String> {
+    sitevault::ids::check_channel(s)
+        .map(|()| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// A percent: 0–100 with at most two decimals.
+pub(crate) fn percent(s: &str) -> Result<f64, String> {
+    let p: f64 = s.trim().parse().map_err(|_| {
+        format!("{s:?} is not a number: use 0-100 with at most two decimals (e.g. 0.5, 10, 33.33)")
+    })?;
+    sitevault::channel::check_percent(p).map_err(|e| e.to_string())
+}
+
+/// A manifest refresh interval: a duration of at least 1 ms.
+pub(crate) fn ttl(s: &str) -> Result<Duration, String> {
+    let d = sitevault::config::parse_duration(s)?;
+    if d < Duration::from_millis(1) {
+        return Err(format!(
+            "{s:?} is too short: the manifest refresh interval must be at least 1ms (e.g. 5s, 500ms)"
+        ));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percents() {
+        for (s, p) in [("0", 0.0), ("0.5", 0.5), ("33.33", 33.33), ("100", 100.0)] {
+            assert_eq!(percent(s), Ok(p), "{s}");
+        }
+        for bad in ["33.333", "-1", "100.01", "abc", "", "NaN", "inf"] {
+            assert!(percent(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ttls() {
+        assert_eq!(ttl("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(ttl("500ms"), Ok(Duration::from_millis(500)));
+        for bad in ["0s", "0", "0ms", "abc", "", "-1s", "0.0000001s"] {
+            assert!(ttl(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! `sitevault publish`, `versions`, `verify`, `pull`.
+
+use sitevault::channel::ChangeOptions;
+use sitevault::publish::{self as lib, inspect, PublishOptions};
+use sitevault::{clock, release, Error, Result};
+
+use super::args::{PublishArgs, PullArgs, VerifyArgs};
+use super::output::{human_bytes, stderr_line};
+use super::{Ctx, Outcome};
+
+pub(crate) async fn publish(ctx: &Ctx, a: &PublishArgs) -> Result<Outcome> {
+    let (cfg, out) = (&ctx.cfg, &ctx.out);
+    let store = ctx.hot()?;
+    let dist = a
+        .dist
+        .clone()
+        .unwrap_or_else(|| cfg.resolve(&cfg.build.out));
+    let opts = PublishOptions {
+        dry_run: a.dry_run,
+        reporter: out.reporter(),
+        actor: clock::actor(a.actor.as_deref()),
+        git: lib::detect_git(),
+    };
+    let change = a.channel.as_ref().map(|c| ChangeOptions {
+        actor: clock::actor(a.actor.as_deref()),
+        config: cfg.channel(c),
+        ..Default::default()
+    });
+    let rollout = a.channel.as_deref().zip(change.as_ref());
+    let released = release::publish(&store, &dist, &a.version, &opts, rollout).await?;
+    let r = &released.publish;
+    let mut changed = Vec::new();
+    if !r.dry_run && (!r.already_published || r.repaired_blobs > 0) {
+        changed.push(format!("{} was published", r.version));
+    }
+    if let (Some(c), Some(g)) = (
+        &a.channel,
+        released
+            .channel
+            .as_ref()
+            .and_then(|s| s.written_generation()),
+    ) {
+        changed.push(format!("its rollout on {c} applied (generation {g})"));
+    }
+    let outcome = Outcome::changed_if((!changed.is_empty()).then(|| changed.join(" and ")));
+    if out.json {
+        out.json_value(&released);
+        return Ok(outcome);
+    }
+    if r.already_published && r.repaired_blobs > 0 {
+        out.line(&format!(
+            "{} is already published with the same content; {} missing blobs ({}) uploaded again",
+            r.version,
+            r.repaired_blobs,
+            human_bytes(r.uploaded_bytes)
+        ));
+    } else if r.already_published && r.dry_run && r.uploaded_blobs > 0 {
+        out.line(&format!(
+            "dry run: {} is already published; {} of its blobs are missing and would be uploaded again",
+            r.version, r.uploaded_blobs
+        ));
+    } else if r.already_published {
+        out.line(&format!(
+            "{} is already published with the same content ({} files); nothing written",
+            r.version, r.files
+        ));
+    } else if r.dry_run {
+        out.line(&format!(
+            "dry run: {} would upload {} blobs ({}), {} already in {}; {} files, {} in all",
+            r.version,
+            r.uploaded_blobs,
+            human_bytes(r.uploaded_bytes),
+            r.skipped_blobs,
+            store.url(),
+            r.files,
+            human_bytes(r.bytes)
+        ));
+    } else {
+        out.line(&format!(
+            "published {} to {}: {} files ({}), uploaded {} blobs ({}), {} already stored, {} requests",
+            r.version,
+            store.url(),
+            r.files,
+            human_bytes(r.bytes),
+            r.uploaded_blobs,
+            human_bytes(r.uploaded_bytes),
+            r.skipped_blobs,
+            r.requests
+        ));
+    }
+    if let Some(c) = &released.channel {
+        out.line(c.message());
+    }
+    Ok(outcome)
+}
+
+pub(crate) async fn versions(ctx: &Ctx) -> Result<Outcome> {
+    let out = &ctx.out;
+    let store = ctx.hot()?;
+    let list = inspect::list_versions(&store).await?;
+    if out.json {
+        out.json_value(&list);
+        return Ok(Outcome::done());
+    }
+    if list.is_empty() {
+        out.line(&format!(
+            "no versions in {} yet (publish one with `sitevault publish --version V`)",
+            store.url()
+        ));
+        return Ok(Outcome::done());
+    }
+    out.line(&format!(
+        "{:<24} {:<21} {:>7} {:>10}  state",
+        "version", "created", "files", "size"
+    ));
+    for v in list {
+        let state = match &v.pack {
+            Some(p) => format!("{} ({p})", v.state),
+            None => v.state.clone(),
+        };
+        out.line(&format!(
+            "{:<24} {:<21} {:>7} {:>10}  {state}",
+            v.version,
+            v.created_at,
+            v.files,
+            human_bytes(v.bytes)
+        ));
+    }
+    Ok(Outcome::done())
+}
+
+pub(crate) async fn verify(ctx: &Ctx, a: &VerifyArgs) -> Result<Outcome> {
+    let out = &ctx.out;
+    let store = ctx.hot()?;
+    let r = inspect::verify(&store, &a.version).await?;
+    if out.json {
+        out.json_value(&serde_json::json!({
+            "version": r.version, "blobs": r.blobs, "bytes": r.bytes, "ok": r.ok(),
+            "missing": r.missing.iter().map(|(h, p)| serde_json::json!({"hash": h, "path": p})).collect::<Vec<_>>(),
+            "corrupt": r.corrupt.iter().map(|(h, p)| serde_json::json!({"hash": h, "path": p})).collect::<Vec<_>>(),
+        }));
+    } else {
+        for (h, p) in &r.missing {
+            stderr_line(&format!("missing: {p} (blob {h})"));
+        }
+        for (h, p) in &r.corrupt {
+            stderr_line(&format!(
+                "corrupt: {p} (blob {h} does not hash to its name)"
+            ));
+        }
+        if r.ok() {
+            out.line(&format!(
+                "{}: all {} blobs present and intact ({})",
+                r.version,
+                r.blobs,
+                human_bytes(r.bytes)
+            ));
+        }
+    }
+    if r.ok() {
+        Ok(Outcome::done())
+    } else {
+        Err(Error::Integrity(format!(
+            "{}: {} missing and {} corrupt blobs out of {}",
+            r.version,
+            r.missing.len(),
+            r.corrupt.len(),
+            r.blobs
+        )))
+    }
+}
+
+pub(crate) async fn pull(ctx: &Ctx, a: &PullArgs) -> Result<Outcome> {
+    let out = &ctx.out;
+    let store = ctx.hot()?;
+    let (files, bytes) = inspect::pull(&store, &a.version, &a.out).await?;
+    let outcome = Outcome::changed(format!("{} was pulled into {}", a.version, a.out.display()));
+    if out.json {
+        out.json_value(&serde_json::json!({"version": a.version, "out": a.out, "files": files, "bytes": bytes}));
+    } else {
+        out.line(&format!(
+            "pulled {} into {}: {files} files, {} (verified)",
+            a.version,
+            a.out.display(),
+            human_bytes(bytes)
+        ));
+    }
+    Ok(outcome)
+}

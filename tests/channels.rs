@@ -307,3 +307,31 @@ fn split_shell(s: &str) -> Vec<String> {
     }
     out
 }
+
+/// `rollout --verify` and `rollback --verify` re-hash the target's blobs before any
+/// traffic moves: a corrupt blob is exit 4 and the log is unchanged. Without it,
+/// presence is checked (the blob exists) and the change applies.
+#[test]
+fn verify_refuses_a_target_with_a_corrupt_blob() {
+    let t = example_site();
+    build_and_publish(t.path(), "v1", Some("production"));
+    // v2: the same site with one more file, so it has a blob of its own.
+    std::fs::write(t.path().join("site/extra.txt"), "only in v2\n").unwrap();
+    build_and_publish(t.path(), "v2", None);
+    let hash = blake3::hash(b"only in v2\n").to_hex().to_string();
+    let blob = t
+        .path()
+        .join(".sitevault/store/blobs")
+        .join(&hash[..2])
+        .join(&hash);
+    std::fs::remove_file(&blob).unwrap();
+    std::fs::write(&blob, "tampered!!!\n").unwrap();
+    let log = t.path().join(".sitevault/store/channels/production/log");
+    let before = std::fs::read_dir(&log).unwrap().count();
+    let (code, err) = fails(sv(t.path()).args(["rollout", "production", "v2", "--verify"]));
+    assert_eq!(code, 4, "{err}");
+    assert_eq!(std::fs::read_dir(&log).unwrap().count(), before);
+    ok(sv(t.path()).args(["rollout", "production", "v2", "-q"]));
+    let (code, err) = fails(sv(t.path()).args(["rollout", "production", "--promote", "--verify"]));
+    assert!(code == 2 || code == 4, "{code}: {err}");
+}

@@ -257,6 +257,12 @@ fn scenario(p: &Project, addr: &str, ttl: Duration) {
 
 /// Starts `sitevault serve --channel production` on a free port; returns it and its address.
 fn start_serve(dir: &Path, extra: &[&str]) -> (Proc, String) {
+    let (p, addr, _) = start_serve_with_metrics(dir, extra);
+    (p, addr)
+}
+
+/// Like [`start_serve`], also returning the metrics address when `--metrics-listen` is given.
+fn start_serve_with_metrics(dir: &Path, extra: &[&str]) -> (Proc, String, Option<String>) {
     let mut child = sv(dir)
         .args([
             "serve",
@@ -277,24 +283,38 @@ fn start_serve(dir: &Path, extra: &[&str]) -> (Proc, String) {
         .unwrap();
     let v: serde_json::Value =
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-    let addr = v["listening"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://")
-        .to_string();
-    (Proc(child), addr)
+    let host = |u: &serde_json::Value| {
+        u.as_str().map(|s| {
+            s.trim_start_matches("http://")
+                .trim_end_matches("/metrics")
+                .to_string()
+        })
+    };
+    let addr = host(&v["listening"]).unwrap();
+    (Proc(child), addr, host(&v["metrics"]))
 }
 
 #[test]
 fn serve_end_to_end() {
     let p = project();
     let ttl = Duration::from_millis(1000);
-    let (proc, addr) = start_serve(p.dir.path(), &["--ttl", "1s"]);
+    let (proc, addr, metrics) = start_serve_with_metrics(
+        p.dir.path(),
+        &["--ttl", "1s", "--metrics-listen", "127.0.0.1:0"],
+    );
     scenario(&p, &addr, ttl);
-    // Metrics moved to their own listener (`ServeOptions::metrics_listen`), which
-    // the CLI does not expose yet: tests/edge_hardening.rs scrapes them through the
-    // library. The site's port serves `/metrics` as a site path.
-    assert_ne!(get(&addr, "/metrics", &[]).status, 500);
+    // Metrics, on their own listener: per-version requests and latency, manifest
+    // generation and age. The site's port serves `/metrics` as a site path.
+    let metrics = metrics.expect("--metrics-listen prints the metrics address");
+    let m = get(&metrics, "/metrics", &[]).text();
+    assert!(
+        m.contains("sitevault_requests_total{version=\"v2\",status=\"2xx\"}"),
+        "{m}"
+    );
+    assert!(m.contains("sitevault_request_duration_seconds_bucket"));
+    assert!(m.contains("sitevault_manifest_generation"));
+    assert!(m.contains("sitevault_manifest_age_seconds"));
+    assert_eq!(get(&addr, "/metrics", &[]).status, 404);
     // A manifest that cannot be read: the last good one stays in use.
     let mpath = p
         .dir

@@ -127,9 +127,25 @@ pub(crate) struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
-    /// How often the manifest is re-read (e.g. 5s, 500ms; at least 1ms).
-    #[arg(long, default_value = "5s", value_parser = ttl)]
+    /// How often the manifest is re-read (e.g. 5s, 500ms; 100ms to 24h).
+    #[arg(long, default_value = "5s", value_parser = serve_duration)]
     pub ttl: Duration,
+    /// Serve Prometheus metrics (`/metrics`) on this address, e.g. 127.0.0.1:9464.
+    /// Off when not given; keep it on a private interface.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Close a connection that has not sent its request headers within this time.
+    #[arg(long, default_value = "10s", value_parser = serve_duration)]
+    pub header_timeout: Duration,
+    /// Close a connection on which nothing moves for this long.
+    #[arg(long, default_value = "60s", value_parser = serve_duration)]
+    pub idle_timeout: Duration,
+    /// Abandon a response the client stops reading for this long.
+    #[arg(long, default_value = "30s", value_parser = serve_duration)]
+    pub body_timeout: Duration,
+    /// Open connections at most; more wait in the kernel's queue.
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 }
 
 /// `sitevault rollout`.
@@ -161,6 +177,9 @@ pub(crate) struct RolloutArgs {
     /// Validate and show the change, write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Re-hash every blob of the target version before moving traffic to it.
+    #[arg(long)]
+    pub verify: bool,
     /// Why (recorded in the log).
     #[arg(long)]
     pub reason: Option<String>,
@@ -190,6 +209,9 @@ pub(crate) struct RollbackArgs {
     /// Validate and show the change, write nothing (an archived target is not restored).
     #[arg(long)]
     pub dry_run: bool,
+    /// Re-hash every blob of the target version before moving traffic to it.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// `sitevault pin`.
@@ -319,11 +341,12 @@ pub(crate) fn percent(s: &str) -> Result<f64, String> {
 }
 
 /// A manifest refresh interval: a duration of at least 1 ms.
-pub(crate) fn ttl(s: &str) -> Result<Duration, String> {
+/// A serve interval or timeout: 100ms to 24h (the library's own range).
+pub(crate) fn serve_duration(s: &str) -> Result<Duration, String> {
     let d = sitevault::config::parse_duration(s)?;
-    if d < Duration::from_millis(1) {
+    if d < Duration::from_millis(100) || d > Duration::from_secs(86_400) {
         return Err(format!(
-            "{s:?} is too short: the manifest refresh interval must be at least 1ms (e.g. 5s, 500ms)"
+            "{s:?} is out of range: give between 100ms and 24h (e.g. 5s, 500ms)"
         ));
     }
     Ok(d)
@@ -345,10 +368,20 @@ mod tests {
 
     #[test]
     fn ttls() {
-        assert_eq!(ttl("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(ttl("500ms"), Ok(Duration::from_millis(500)));
-        for bad in ["0s", "0", "0ms", "abc", "", "-1s", "0.0000001s"] {
-            assert!(ttl(bad).is_err(), "{bad}");
+        assert_eq!(serve_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(serve_duration("500ms"), Ok(Duration::from_millis(500)));
+        for bad in [
+            "0s",
+            "0",
+            "0ms",
+            "abc",
+            "",
+            "-1s",
+            "0.0000001s",
+            "50ms",
+            "2d",
+        ] {
+            assert!(serve_duration(bad).is_err(), "{bad}");
         }
     }
 }

@@ -42,6 +42,7 @@ pub(crate) async fn rollout(ctx: &Ctx, a: &RolloutArgs) -> Result<Outcome> {
     let opts = ChangeOptions {
         force: a.force,
         dry_run: a.dry_run,
+        verify: a.verify,
         ..change_options(ctx, &a.channel, a.actor.as_deref(), a.reason.clone())
     };
     change(ctx, &a.channel, intent, opts).await
@@ -72,7 +73,8 @@ async fn change(ctx: &Ctx, channel: &str, intent: Intent, opts: ChangeOptions) -
 /// The outcome of a channel change: a change unless it was a dry run.
 fn applied(r: &ChangeReport, dry_run: bool) -> Outcome {
     Outcome::changed_if(
-        (!dry_run).then(|| format!("{} applied (generation {})", r.action, r.generation)),
+        (!dry_run && r.written)
+            .then(|| format!("{} applied (generation {})", r.action, r.generation)),
     )
 }
 
@@ -84,6 +86,7 @@ pub(crate) async fn rollback(ctx: &Ctx, a: &RollbackArgs) -> Result<Outcome> {
         restore: !a.no_restore,
         change: ChangeOptions {
             dry_run: a.dry_run,
+            verify: a.verify,
             ..change_options(ctx, &a.channel, a.actor.as_deref(), a.reason.clone())
         },
     };
@@ -109,7 +112,7 @@ pub(crate) async fn rollback(ctx: &Ctx, a: &RollbackArgs) -> Result<Outcome> {
                 ));
             }
             out.line(&c.change.message);
-            if !a.dry_run {
+            if !a.dry_run && c.change.written {
                 out.line(&format!(
                     "{0} is now pinned; `sitevault unpin {0}` lets rollouts continue",
                     a.channel

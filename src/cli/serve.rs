@@ -14,24 +14,33 @@ pub(crate) async fn serve(ctx: &Ctx, a: &ServeArgs) -> Result<Outcome> {
     opts.listen = a.listen;
     opts.reporter = out.reporter();
     opts.ttl = a.ttl;
+    opts.metrics_listen = a.metrics_listen;
+    opts.header_timeout = a.header_timeout;
+    opts.idle_timeout = a.idle_timeout;
+    opts.body_timeout = a.body_timeout;
+    opts.max_connections = a.max_connections as usize;
     let channel = a.channel.clone();
     let url = store.url().to_string();
-    let announce = out.clone();
+    let bound = lib::bind(store, opts).await?;
+    let addr = bound.addr()?;
+    let metrics = bound.metrics_addr();
     // A stdout that cannot be written does not stop the server: the error is kept
     // and decides the exit code when it stops.
-    lib::serve(store, opts, shutdown(), move |addr| {
-        if announce.json {
-            announce.print(
-                &serde_json::json!({"listening": format!("http://{addr}"), "channel": channel})
-                    .to_string(),
-            );
-        } else if !announce.quiet {
-            announce.print(&format!(
-                "serving channel {channel} from {url} on http://{addr} (Ctrl-C stops)"
-            ));
+    if out.json {
+        let mut v = serde_json::json!({"listening": format!("http://{addr}"), "channel": channel});
+        if let Some(m) = metrics {
+            v["metrics"] = format!("http://{m}/metrics").into();
         }
-    })
-    .await?;
+        out.print(&v.to_string());
+    } else if !out.quiet {
+        out.print(&format!(
+            "serving channel {channel} from {url} on http://{addr} (Ctrl-C stops)"
+        ));
+        if let Some(m) = metrics {
+            out.print(&format!("metrics on http://{m}/metrics"));
+        }
+    }
+    bound.run(shutdown()).await?;
     if !out.quiet && !out.json {
         stderr_line("stopped");
     }

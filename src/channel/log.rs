@@ -210,8 +210,7 @@ pub async fn project(store: &Store, record: &LogRecord) -> Result<()> {
         cache_control: Some("public, max-age=0, must-revalidate".into()),
         ..Default::default()
     };
-    let m = serde_json::to_vec(&Manifest::from_record(record))
-        .map_err(|e| Error::input(e.to_string()))?;
+    let m = crate::schema::to_json(&Manifest::from_record(record))?;
     store
         .put_overwrite(
             &keys::channel_manifest(&record.channel),
@@ -219,8 +218,7 @@ pub async fn project(store: &Store, record: &LogRecord) -> Result<()> {
             &attrs,
         )
         .await?;
-    let v = serde_json::to_vec(&ChannelVersion::from_record(record))
-        .map_err(|e| Error::input(e.to_string()))?;
+    let v = crate::schema::to_json(&ChannelVersion::from_record(record))?;
     store
         .put_overwrite(
             &keys::channel_version(&record.channel),
@@ -234,7 +232,7 @@ pub async fn project(store: &Store, record: &LogRecord) -> Result<()> {
 /// Writes `record` as its generation, create-only. `Ok(false)`: another writer took
 /// that generation first.
 pub async fn append(store: &Store, record: &LogRecord) -> Result<bool> {
-    let body = serde_json::to_vec(record).map_err(|e| Error::input(e.to_string()))?;
+    let body = crate::schema::to_json(record)?;
     let key = keys::channel_log(&record.channel, record.generation);
     let attrs = Attrs {
         content_type: Some("application/json".into()),

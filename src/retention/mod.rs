@@ -226,7 +226,7 @@ pub async fn archive(hot: &Store, cold: &Store, opts: &RetentionOptions) -> Resu
                 totals: idx.totals,
                 created_at: idx.created_at.clone(),
             };
-            let body = serde_json::to_vec(&stub).map_err(|e| Error::input(e.to_string()))?;
+            let body = crate::schema::to_json(&stub)?;
             hot.put_create(&keys::version_archived(v), Bytes::from(body), &json_attrs())
                 .await?;
         } else {

@@ -119,9 +119,10 @@ pub fn read(data: bytes::Bytes, what: &str) -> Result<Pack> {
         return Err(bad("index length"));
     }
     let index_bytes = data[off..off + isz].to_vec();
-    let index: VersionIndex =
-        serde_json::from_slice(&index_bytes).map_err(|e| bad(&format!("index: {e}")))?;
-    if crate::schema::digest(&index.files) != index.digest || index.digest != header.digest {
+    // The same checks as an index read from the store: clean paths, digests, digest.
+    let index = VersionIndex::from_bytes(&index_bytes, "index")
+        .map_err(|e| bad(&e.to_string()))?;
+    if index.digest != header.digest {
         return Err(bad("index digest"));
     }
     off += isz;

@@ -452,7 +452,8 @@ fn a_tampered_index_is_an_integrity_error() {
         std::fs::remove_file(&key).unwrap();
         std::fs::write(&key, serde_json::to_vec(&v).unwrap()).unwrap();
     };
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Edit<'a> = Box<dyn Fn(&mut serde_json::Value) + 'a>;
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "escaping path",
             Box::new(|v| {

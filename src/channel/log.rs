@@ -32,7 +32,7 @@ fn parse_record(bytes: &[u8], key: &str) -> Result<LogRecord> {
 }
 
 /// Reads one log record and its hash (`None` when it does not exist).
-pub async fn read_record(
+pub(crate) async fn read_record(
     store: &Store,
     channel: &str,
     generation: u64,
@@ -55,7 +55,7 @@ pub async fn read_record(
 }
 
 /// Every generation number present in the log, ascending.
-pub async fn generations(store: &Store, channel: &str) -> Result<Vec<u64>> {
+pub(crate) async fn generations(store: &Store, channel: &str) -> Result<Vec<u64>> {
     let mut gens: Vec<u64> = store
         .list(&keys::channel_log_prefix(channel))
         .await?
@@ -243,7 +243,7 @@ pub async fn append(store: &Store, record: &LogRecord) -> Result<bool> {
 
 /// After a successful append: project it, then re-read and re-project while newer
 /// generations exist, so concurrent writers converge on the newest.
-pub async fn publish_projection(store: &Store, record: &LogRecord) -> Result<()> {
+pub(crate) async fn publish_projection(store: &Store, record: &LogRecord) -> Result<()> {
     project(store, record).await?;
     let mut g = record.generation;
     loop {

@@ -301,7 +301,10 @@ fn check_same(version: &str, existing: &str, digest: &str) -> Result<()> {
 }
 
 /// Which of `hashes` the store already has, and how many requests it took.
-pub async fn present_blobs(store: &Store, hashes: Vec<&str>) -> Result<(HashSet<String>, u64)> {
+pub(crate) async fn present_blobs(
+    store: &Store,
+    hashes: Vec<&str>,
+) -> Result<(HashSet<String>, u64)> {
     let mut present = HashSet::new();
     if hashes.len() <= HEAD_LIMIT {
         let owned: Vec<String> = hashes.into_iter().map(str::to_string).collect();
@@ -337,7 +340,7 @@ pub async fn present_blobs(store: &Store, hashes: Vec<&str>) -> Result<(HashSet<
 }
 
 /// Uploads one blob create-only; an existing blob is accepted after a size check.
-pub async fn upload_blob(
+pub(crate) async fn upload_blob(
     store: &Store,
     hash: &str,
     data: Bytes,

@@ -99,7 +99,7 @@ pub struct ArchiveReport {
 }
 
 /// Versions any channel references (stable, canary, previous).
-pub async fn referenced_by_channels(store: &Store) -> Result<BTreeMap<String, String>> {
+pub(crate) async fn referenced_by_channels(store: &Store) -> Result<BTreeMap<String, String>> {
     let mut refs = BTreeMap::new();
     for c in crate::channel::list(store).await? {
         let h = crate::channel::log::head(store, &c).await?;

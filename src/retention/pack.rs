@@ -120,8 +120,7 @@ pub fn read(data: bytes::Bytes, what: &str) -> Result<Pack> {
     }
     let index_bytes = data[off..off + isz].to_vec();
     // The same checks as an index read from the store: clean paths, digests, digest.
-    let index = VersionIndex::from_bytes(&index_bytes, "index")
-        .map_err(|e| bad(&e.to_string()))?;
+    let index = VersionIndex::from_bytes(&index_bytes, "index").map_err(|e| bad(&e.to_string()))?;
     if index.digest != header.digest {
         return Err(bad("index digest"));
     }

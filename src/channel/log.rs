@@ -231,14 +231,27 @@ pub async fn project(store: &Store, record: &LogRecord) -> Result<()> {
 
 /// Writes `record` as its generation, create-only. `Ok(false)`: another writer took
 /// that generation first.
+///
+/// The answer of the create alone is not trusted: the record is read back and must be
+/// ours, byte for byte. A create whose response was lost and whose retry then found
+/// the key (our own first attempt) is a win; a create that a store reported as ours
+/// while another writer's bytes ended up there (a store whose conditional writes are
+/// not atomic) is a loss. Either way no change is applied twice or claimed by two.
 pub async fn append(store: &Store, record: &LogRecord) -> Result<bool> {
-    let body = crate::schema::to_json(record)?;
+    let body = Bytes::from(crate::schema::to_json(record)?);
     let key = keys::channel_log(&record.channel, record.generation);
     let attrs = Attrs {
         content_type: Some("application/json".into()),
         ..Default::default()
     };
-    Ok(store.put_create(&key, Bytes::from(body), &attrs).await? == Created::Created)
+    let created = store.put_create(&key, body.clone(), &attrs).await? == Created::Created;
+    match store.get(&key).await? {
+        Some(stored) => Ok(stored == body),
+        None if created => Err(Error::Integrity(format!(
+            "{key}: written, then not found on read-back; check the store"
+        ))),
+        None => Ok(false),
+    }
 }
 
 /// After a successful append: project it, then re-read and re-project while newer

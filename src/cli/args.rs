@@ -181,10 +181,10 @@ pub(crate) struct RolloutArgs {
     #[arg(long)]
     pub verify: bool,
     /// Why (recorded in the log).
-    #[arg(long)]
+    #[arg(long, value_parser = text_field)]
     pub reason: Option<String>,
     /// Who (default: $SITEVAULT_ACTOR, else user@host).
-    #[arg(long)]
+    #[arg(long, value_parser = text_field)]
     pub actor: Option<String>,
 }
 
@@ -198,10 +198,10 @@ pub(crate) struct RollbackArgs {
     #[arg(long, value_parser = version_id)]
     pub to: Option<String>,
     /// Why (recorded in the log and in the pin).
-    #[arg(long)]
+    #[arg(long, value_parser = text_field)]
     pub reason: Option<String>,
     /// Who (default: $SITEVAULT_ACTOR, else user@host).
-    #[arg(long)]
+    #[arg(long, value_parser = text_field)]
     pub actor: Option<String>,
     /// Refuse (instead of restoring first) when the target version is archived.
     #[arg(long)]
@@ -221,10 +221,10 @@ pub(crate) struct PinArgs {
     #[arg(value_parser = channel_name)]
     pub channel: String,
     /// Why (shown to whoever tries to roll out).
-    #[arg(long)]
+    #[arg(long, value_parser = text_field)]
     pub reason: String,
     /// Who (default: $SITEVAULT_ACTOR, else user@host).
-    #[arg(long)]
+    #[arg(long, value_parser = text_field)]
     pub actor: Option<String>,
 }
 
@@ -235,7 +235,7 @@ pub(crate) struct UnpinArgs {
     #[arg(value_parser = channel_name)]
     pub channel: String,
     /// Who (default: $SITEVAULT_ACTOR, else user@host).
-    #[arg(long)]
+    #[arg(long, value_parser = text_field)]
     pub actor: Option<String>,
 }
 
@@ -273,7 +273,7 @@ pub(crate) struct PublishArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Who publishes (default: $SITEVAULT_ACTOR, else user@host).
-    #[arg(long)]
+    #[arg(long, value_parser = text_field)]
     pub actor: Option<String>,
 }
 
@@ -323,6 +323,21 @@ pub(crate) fn version_id(s: &str) -> Result<String, String> {
     sitevault::ids::check_version(s)
         .map(|()| s.to_string())
         .map_err(|e| e.to_string())
+}
+
+/// A free-text field recorded in the log (`--reason`, `--actor`): 1-1000 characters,
+/// no control characters (they would forge lines or colours in `history`).
+pub(crate) fn text_field(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("must not be empty (say who or why in a few words)".into());
+    }
+    if s.chars().count() > 1000 {
+        return Err("is longer than 1000 characters".into());
+    }
+    if s.chars().any(char::is_control) {
+        return Err("must not contain control characters (newlines, escapes, tabs)".into());
+    }
+    Ok(s.to_string())
 }
 
 /// A channel name, checked by [`sitevault::ids::check_channel`].

@@ -5,7 +5,7 @@ use sitevault::release::{self, RollbackOptions, RollbackReport};
 use sitevault::{clock, Error, Result};
 
 use super::args::{HistoryArgs, PinArgs, RollbackArgs, RolloutArgs, StatusArgs, UnpinArgs};
-use super::output::{human_bytes, stderr_line};
+use super::output::{escape_controls, human_bytes, stderr_line};
 use super::{Ctx, Outcome};
 
 /// Who and why, with the channel's settings.
@@ -168,13 +168,15 @@ pub(crate) async fn status(ctx: &Ctx, a: &StatusArgs) -> Result<Outcome> {
         out.line(&format!(
             "  last      {} by {} at {}",
             s.action.as_deref().unwrap_or("-"),
-            s.by.as_deref().unwrap_or("-"),
+            escape_controls(s.by.as_deref().unwrap_or("-"), false),
             s.since.as_deref().unwrap_or("-")
         ));
         match &s.state.pinned {
             Some(p) => out.line(&format!(
                 "  pinned    by {} at {}: {}",
-                p.by, p.at, p.reason
+                escape_controls(&p.by, false),
+                p.at,
+                escape_controls(&p.reason, false)
             )),
             None => out.line("  pinned    no"),
         }
@@ -216,11 +218,16 @@ pub(crate) async fn history(ctx: &Ctx, a: &HistoryArgs) -> Result<Outcome> {
             let reason = e
                 .reason
                 .as_ref()
-                .map(|r| format!(" — {r}"))
+                .map(|r| format!(" — {}", escape_controls(r, false)))
                 .unwrap_or_default();
             out.line(&format!(
                 "{:>5}  {}  {:<18} {:<9} {} → {}{reason}",
-                e.generation, e.at, e.actor, e.action, e.from, e.to
+                e.generation,
+                e.at,
+                escape_controls(&e.actor, false),
+                e.action,
+                e.from,
+                e.to
             ));
         }
         match &h.chain_error {

@@ -70,9 +70,11 @@ impl Out {
     }
 
     /// A line of the text result (not with `-q` or `--json`).
+    /// Text for people: control characters in `s` (other than line breaks we put
+    /// there) are shown escaped, so stored text can never forge lines or colours.
     pub fn line(&self, s: &str) {
         if !self.quiet && !self.json {
-            self.print(s);
+            self.print(&escape_controls(s, true));
         }
     }
 
@@ -160,4 +162,22 @@ pub(crate) fn human_bytes(n: u64) -> String {
     } else {
         format!("{v:.1} {}", U[i])
     }
+}
+
+/// Escapes control characters (`\u{1b}`, `\r`, …); line breaks too unless `keep_lines`.
+pub(crate) fn escape_controls(s: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && !(keep_lines && c == '\n')) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() && !(keep_lines && c == '\n') {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }

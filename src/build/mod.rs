@@ -111,6 +111,7 @@ struct Input {
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
     check_folders(&opts.src, &opts.out)?;
+    let outdir = crate::outdir::check(&opts.out, &[&opts.src])?;
     let targets = css::targets(&opts.targets).map_err(Error::input)?;
     let exclude = walk::globs(&opts.exclude, "build.exclude")?;
     let keep = walk::globs(&opts.keep_names, "build.keep_names")?;
@@ -122,6 +123,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         lap = Instant::now();
     };
     let files = walk::walk(&opts.src, &exclude, &mut warnings)?;
+    for f in &files {
+        crate::outdir::check_rel(&f.rel)
+            .map_err(|m| Error::input(format!("{}: {m}", f.abs.display())))?;
+    }
     mark("walk");
     // Nothing changed since the last build into OUT (same inputs by size and mtime, same
     // options, OUT intact)? Then there is nothing to do — the make/ninja rule.
@@ -386,7 +391,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let bytes_out =
         outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>() + version_json.len() as u64;
     if !unchanged_output(&opts.out, &manifest) {
-        write_output(&opts.out, &outputs, &version_json, &manifest)?;
+        write_output(&outdir, &outputs, &version_json, &manifest)?;
     }
     cache.flush();
     if let Some(key) = &stamp_key {
@@ -648,19 +653,7 @@ fn version_json(
     serde_json::to_vec(&serde_json::Value::Object(v)).unwrap_or_default()
 }
 
-fn absolute(p: &Path) -> Result<PathBuf> {
-    if let Ok(c) = p.canonicalize() {
-        return Ok(c);
-    }
-    let name = p
-        .file_name()
-        .ok_or_else(|| Error::input(format!("{}: not a folder name", p.display())))?;
-    let parent = match p.parent() {
-        Some(x) if !x.as_os_str().is_empty() => x.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    Ok(absolute(&parent)?.join(name))
-}
+use crate::outdir::absolute;
 
 fn check_folders(src: &Path, out: &Path) -> Result<()> {
     if !src.is_dir() {
@@ -682,12 +675,6 @@ fn check_folders(src: &Path, out: &Path) -> Result<()> {
         return Err(Error::input(format!(
             "source folder {} is inside the output folder {}, which the build replaces; choose another output",
             src.display(),
-            out.display()
-        )));
-    }
-    if out.exists() && !out.is_dir() {
-        return Err(Error::input(format!(
-            "{}: exists and is not a folder",
             out.display()
         )));
     }
@@ -839,36 +826,27 @@ fn write_stamp(opts: &BuildOptions, stamp: &Stamp) {
 }
 
 fn write_output(
-    out: &Path,
+    outdir: &crate::outdir::OutDir,
     outputs: &[fingerprint::Output],
     version_json: &[u8],
     manifest: &BuildManifest,
 ) -> Result<()> {
-    let abs = absolute(out)?;
-    let parent = abs
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let name = abs
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "dist".into());
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let tmp = parent.join(format!(".{name}.sitevault-tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+    let tmp = outdir.temp()?;
     let result = (|| -> Result<()> {
-        let mut dirs: Vec<PathBuf> = outputs
-            .iter()
-            .filter_map(|o| tmp.join(&o.out).parent().map(Path::to_path_buf))
-            .collect();
-        dirs.push(tmp.join(".sitevault"));
+        let mut dirs: Vec<PathBuf> = Vec::with_capacity(outputs.len());
+        for o in outputs {
+            let p = crate::outdir::safe_join(&tmp, &o.out)?;
+            if let Some(d) = p.parent() {
+                dirs.push(d.to_path_buf());
+            }
+        }
         dirs.sort();
         dirs.dedup();
         for d in &dirs {
             std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
         }
         outputs.par_iter().try_for_each(|o| {
-            let p = tmp.join(&o.out);
+            let p = crate::outdir::safe_join(&tmp, &o.out)?;
             std::fs::write(&p, &o.bytes).map_err(|e| Error::io(&p, e))
         })?;
         let vj = tmp.join("version.json");
@@ -884,17 +862,5 @@ fn write_output(
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
     }
-    if abs.exists() {
-        let old = parent.join(format!(".{name}.sitevault-old-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(&abs, &old).map_err(|e| Error::io(&abs, e))?;
-        if let Err(e) = std::fs::rename(&tmp, &abs) {
-            let _ = std::fs::rename(&old, &abs);
-            return Err(Error::io(&abs, e));
-        }
-        let _ = std::fs::remove_dir_all(&old);
-    } else {
-        std::fs::rename(&tmp, &abs).map_err(|e| Error::io(&abs, e))?;
-    }
-    Ok(())
+    outdir.swap(&tmp)
 }

@@ -97,7 +97,15 @@ pub fn walk(src: &Path, exclude: &GlobSet, warnings: &mut Vec<String>) -> Result
             continue;
         }
         let rel_path = entry.path().strip_prefix(src).unwrap_or(entry.path());
-        let Some(rel) = rel_path.to_str().map(|s| s.replace('\\', "/")) else {
+        // Only Windows separates folders with a backslash; elsewhere it is part of a name
+        // (refused later by the path check, never turned into a separator).
+        let Some(rel) = rel_path.to_str().map(|s| {
+            if cfg!(windows) {
+                s.replace('\\', "/")
+            } else {
+                s.to_string()
+            }
+        }) else {
             return Err(Error::input(format!(
                 "{}: file name is not valid UTF-8; rename it",
                 entry.path().display()

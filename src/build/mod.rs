@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod css;
+mod depth;
 pub mod fingerprint;
 pub mod html;
 pub mod js;
@@ -107,8 +108,21 @@ struct Input {
     bytes: bytes::Bytes,
 }
 
+/// Stack of the build's worker threads: parsers and minifiers recurse on nesting, and a
+/// deeply nested file must not overflow the stack (virtual memory: cheap until used).
+const STACK_SIZE: usize = 256 << 20;
+
 /// Runs a build. On error, the previous output folder is left untouched.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_SIZE)
+        .thread_name(|i| format!("sitevault-build-{i}"))
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the build's worker threads: {e}")))?;
+    pool.install(|| build_in_pool(opts))
+}
+
+fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
     check_folders(&opts.src, &opts.out)?;
     let outdir = crate::outdir::check(&opts.out, &[&opts.src])?;

@@ -83,3 +83,62 @@ fn source_names_with_backslashes_or_dots_are_refused() {
         assert!(!d.parent().unwrap().join("evil.txt").exists());
     }
 }
+
+fn build_json(d: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = ok(sv(d)
+        .args(["build", "site", "-o", "dist", "--json"])
+        .args(extra));
+    serde_json::from_str(&out).unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_dangling_symlink_is_reported_as_such_and_not_replayed() {
+    let t = example_site();
+    let d = t.path();
+    std::os::unix::fs::symlink("nowhere.txt", d.join("site/link.txt")).unwrap();
+    let r = build_json(d, &[]);
+    let w = r["warnings"].to_string();
+    assert!(
+        w.contains("dangling symlink") && w.contains("nowhere.txt"),
+        "{w}"
+    );
+    assert!(!w.contains("vanished"), "{w}");
+    std::fs::remove_file(d.join("site/link.txt")).unwrap();
+    let r = build_json(d, &[]);
+    assert!(!r["warnings"].to_string().contains("link.txt"), "{r}");
+}
+
+#[test]
+fn keep_going_copies_non_utf8_text_as_written() {
+    let t = example_site();
+    let d = t.path();
+    let bytes = b"body{color:red}\n/* \xff\xfe */\n";
+    std::fs::write(d.join("site/latin1.css"), bytes).unwrap();
+    std::fs::write(d.join("site/latin1.html"), b"<p>caf\xe9</p>").unwrap();
+    let (code, err) = fails(sv(d).args(["build", "site", "-o", "dist"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("UTF-8"), "{err}");
+    let r = build_json(d, &["--keep-going"]);
+    let w = r["warnings"].to_string();
+    assert!(
+        w.contains("latin1.css") && w.contains("copied as written"),
+        "{w}"
+    );
+    assert_eq!(
+        std::fs::read(d.join("dist/latin1.html")).unwrap(),
+        b"<p>caf\xe9</p>"
+    );
+    let m: sitevault::schema::BuildManifest =
+        serde_json::from_slice(&std::fs::read(d.join("dist/.sitevault/manifest.json")).unwrap())
+            .unwrap();
+    let css = m
+        .files
+        .keys()
+        .find(|k| k.starts_with("/latin1.") && k.ends_with(".css"))
+        .unwrap();
+    assert_eq!(
+        std::fs::read(d.join("dist").join(&css[1..])).unwrap(),
+        bytes
+    );
+}

@@ -106,6 +106,8 @@ struct Input {
     rel: String,
     class: FileClass,
     bytes: bytes::Bytes,
+    /// Copied as written (a text file that is not UTF-8, with `--keep-going`).
+    raw: Option<String>,
 }
 
 /// Stack of the build's worker threads: parsers and minifiers recurse on nesting, and a
@@ -144,7 +146,12 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
     mark("walk");
     // Nothing changed since the last build into OUT (same inputs by size and mtime, same
     // options, OUT intact)? Then there is nothing to do — the make/ninja rule.
-    let stamp_key = opts.cache_dir.as_ref().map(|_| stamp_key(opts, &files));
+    // The walk's warnings are part of the key: a warning about a link that is gone
+    // must not be replayed from the stamp.
+    let stamp_key = opts
+        .cache_dir
+        .as_ref()
+        .map(|_| stamp_key(opts, &files, &warnings));
     if let Some(key) = &stamp_key {
         if let Some(report) = up_to_date(opts, key, started) {
             return Ok(report);
@@ -172,28 +179,37 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
                 // and gains little; it is treated like `*.min.js` (references still rewritten).
                 class = FileClass::JsMin;
             }
+            let mut raw = None;
             if class.is_text() {
                 if let Err(e) = std::str::from_utf8(&bytes) {
                     let valid = &bytes[..e.valid_up_to()];
                     let text = String::from_utf8_lossy(valid);
                     let (line, col) = crate::config::line_col(&text, text.len());
-                    return Err(Error::input(format!(
+                    let msg = format!(
                         "{}:{line}:{col}: not valid UTF-8 text; save the file as UTF-8",
                         f.abs.display()
-                    )));
+                    );
+                    if !opts.keep_going {
+                        return Err(Error::input(msg));
+                    }
+                    raw = Some(format!("{msg} (copied as written)"));
                 }
             }
             Ok(Some(Input {
                 rel: f.rel.clone(),
                 class,
                 bytes: bytes.into(),
+                raw,
             }))
         })
         .collect();
     let mut inputs = Vec::with_capacity(read.len());
     for (r, f) in read.into_iter().zip(&files) {
         match r? {
-            Some(i) => inputs.push(i),
+            Some(i) => {
+                warnings.extend(i.raw.clone());
+                inputs.push(i)
+            }
             None => warnings.push(format!(
                 "{}: vanished while the build was reading it; skipped",
                 f.abs.display()
@@ -275,7 +291,7 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
         .map(|(i, inp)| {
             let t = Instant::now();
             // Re-minify only the JS files whose first guess (module syntax or not) was wrong.
-            let r = if inp.class == FileClass::Js {
+            let r = if inp.class == FileClass::Js && inp.raw.is_none() {
                 let want = if modules.contains(&i) && !inp.rel.ends_with(".cjs") {
                     js::JsKind::Module
                 } else {
@@ -465,6 +481,12 @@ fn process_stage1(
     keep_going: bool,
     display: &str,
 ) -> Result<Processed> {
+    if inp.raw.is_some() {
+        return Ok(Processed {
+            body: inp.bytes.clone(),
+            ..Default::default()
+        });
+    }
     let stage = match inp.class {
         FileClass::Other => {
             return Ok(Processed {
@@ -759,7 +781,7 @@ fn stamp_path(opts: &BuildOptions) -> Option<PathBuf> {
 
 /// A key over everything a build's result depends on: tool, options, the
 /// environment that reaches `version.json`, and every input's path, size and mtime.
-fn stamp_key(opts: &BuildOptions, files: &[walk::SourceFile]) -> String {
+fn stamp_key(opts: &BuildOptions, files: &[walk::SourceFile], walked: &[String]) -> String {
     let stats: Vec<(u64, u128)> = files
         .par_iter()
         .map(|f| {
@@ -792,6 +814,10 @@ fn stamp_key(opts: &BuildOptions, files: &[walk::SourceFile]) -> String {
         files.len()
     );
     h.update(settings.as_bytes());
+    for w in walked {
+        h.update(w.as_bytes());
+        h.update(&[0]);
+    }
     for (f, (size, mtime)) in files.iter().zip(stats) {
         h.update(f.rel.as_bytes());
         h.update(&[0]);

@@ -67,6 +67,19 @@ pub fn walk(src: &Path, exclude: &GlobSet, warnings: &mut Vec<String>) -> Result
                         anc.display()
                     )));
                 }
+                let dangling = e.path().and_then(|p| {
+                    let meta = std::fs::symlink_metadata(p).ok()?;
+                    meta.file_type()
+                        .is_symlink()
+                        .then(|| std::fs::read_link(p).ok())?
+                });
+                if let Some(target) = dangling {
+                    warnings.push(format!(
+                        "{path}: dangling symlink (points to {}, which does not exist); skipped",
+                        target.display()
+                    ));
+                    continue;
+                }
                 if e.io_error().map(|io| io.kind()) == Some(std::io::ErrorKind::NotFound) {
                     warnings.push(format!(
                         "{path}: vanished while the build was reading the folder; skipped"

@@ -142,3 +142,32 @@ fn keep_going_copies_non_utf8_text_as_written() {
         bytes
     );
 }
+
+#[test]
+fn names_with_control_characters_are_refused_by_name() {
+    for name in ["new\nline.txt", "tab\there.css", "bell\u{7}.js"] {
+        let t = example_site();
+        let d = t.path();
+        std::fs::write(d.join("site").join(name), "x").unwrap();
+        let (code, err) = fails(sv(d).args(["build", "site", "-o", "dist"]));
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("control character"), "{err}");
+    }
+}
+
+#[test]
+fn empty_files_of_every_kind_build() {
+    let t = example_site();
+    let d = t.path();
+    for name in [
+        "empty.html",
+        "empty.css",
+        "empty.js",
+        "empty.json",
+        "empty.mjs",
+    ] {
+        std::fs::write(d.join("site").join(name), "").unwrap();
+    }
+    ok(sv(d).args(["build", "site", "-o", "dist", "-q"]));
+    assert!(d.join("dist/empty.html").is_file());
+}

@@ -141,6 +141,7 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
     let files = walk::walk(&opts.src, &exclude, &mut warnings)?;
     for f in &files {
         crate::outdir::check_rel(&f.rel)
+            .and_then(|()| check_site_name(&f.rel))
             .map_err(|m| Error::input(format!("{}: {m}", f.abs.display())))?;
     }
     mark("walk");
@@ -456,6 +457,21 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
             t
         },
     })
+}
+
+/// A site path must also be a good public path: no control characters (they would
+/// end up in URLs and headers), at most 1023 bytes (publish's limit with the '/').
+fn check_site_name(rel: &str) -> std::result::Result<(), String> {
+    if rel.chars().any(char::is_control) {
+        return Err(
+            "a control character (newline, tab, ...) in a file name is refused; rename the file"
+                .into(),
+        );
+    }
+    if rel.len() > 1023 {
+        return Err("path longer than 1023 bytes; shorten the name or its folders".into());
+    }
+    schema::check_public_path(&format!("/{rel}"))
 }
 
 /// Keeps the slowest files' processing times (ten at most, ties included).

@@ -243,4 +243,25 @@ mod tests {
             assert!(check_rel(good).is_ok(), "{good:?}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn checked_paths_stay_inside(rel in "[a-zA-Z0-9./\\\\:\\x00-\\x1f ]{0,30}") {
+            if check_rel(&rel).is_ok() {
+                let root = Path::new("/root/out");
+                let p = safe_join(root, &rel).unwrap();
+                proptest::prop_assert!(p.starts_with(root));
+                proptest::prop_assert!(p.components().count() > root.components().count());
+                proptest::prop_assert!(!rel.contains(['\\', '\0']));
+                proptest::prop_assert!(!rel.split('/').any(|s| s.is_empty() || s == "." || s == ".."));
+            } else {
+                proptest::prop_assert!(safe_join(Path::new("o"), &rel).is_err());
+            }
+        }
+
+        #[test]
+        fn any_text_is_checked_without_panic(rel in ".{0,40}") {
+            let _ = check_rel(&rel);
+        }
+    }
 }

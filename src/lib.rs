@@ -63,6 +63,7 @@ pub mod config;
 pub mod edge;
 pub mod error;
 pub mod ids;
+pub(crate) mod outdir;
 pub mod publish;
 pub mod release;
 pub mod report;

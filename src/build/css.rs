@@ -74,6 +74,13 @@ pub fn minify(
     ph: &mut Placeholders,
     line_offset: u32,
 ) -> Result<String, CssErr> {
+    if let Some((line, col, msg)) = super::depth::check(src, super::depth::CSS_LIMIT, false) {
+        return Err(CssErr {
+            line: line + line_offset as usize,
+            col,
+            msg,
+        });
+    }
     let opts = ParserOptions {
         filename: name.to_string(),
         ..Default::default()
@@ -128,6 +135,13 @@ pub fn minify_attribute(
     ph: &mut Placeholders,
     line: u32,
 ) -> Result<String, CssErr> {
+    if let Some((_, col, msg)) = super::depth::check(src, super::depth::CSS_LIMIT, false) {
+        return Err(CssErr {
+            line: line as usize,
+            col,
+            msg,
+        });
+    }
     let mut attr = StyleAttribute::parse(src, ParserOptions::default()).map_err(|e| CssErr {
         line: line as usize,
         col: e.loc.as_ref().map(|l| l.column as usize).unwrap_or(1),

@@ -54,6 +54,9 @@ pub struct JsScan {
 
 /// Finds a file's references and whether it uses module syntax, without minifying.
 pub fn scan(src: &str, name: &str) -> Result<JsScan, SyntaxErr> {
+    if let Some((line, col, msg)) = super::depth::check(src, super::depth::JS_LIMIT, true) {
+        return Err(SyntaxErr { line, col, msg });
+    }
     GLOBALS.set(&Globals::new(), || {
         let cm: Lrc<SourceMap> = Default::default();
         let fm = cm.new_source_file(Lrc::new(FileName::Custom(name.into())), src.to_string());
@@ -95,6 +98,9 @@ fn minify_as(
     want: Option<JsKind>,
     ph: &mut Placeholders,
 ) -> Result<(String, JsKind), SyntaxErr> {
+    if let Some((line, col, msg)) = super::depth::check(src, super::depth::JS_LIMIT, true) {
+        return Err(SyntaxErr { line, col, msg });
+    }
     GLOBALS.set(&Globals::new(), || {
         let cm: Lrc<SourceMap> = Default::default();
         let fm = cm.new_source_file(Lrc::new(FileName::Custom(name.into())), src.to_string());
@@ -194,6 +200,9 @@ pub fn reference_spans(
     name: &str,
     ph: &mut Placeholders,
 ) -> Result<Vec<(usize, usize, String)>, SyntaxErr> {
+    if let Some((line, col, msg)) = super::depth::check(src, super::depth::JS_LIMIT, true) {
+        return Err(SyntaxErr { line, col, msg });
+    }
     GLOBALS.set(&Globals::new(), || {
         let cm: Lrc<SourceMap> = Default::default();
         let fm = cm.new_source_file(Lrc::new(FileName::Custom(name.into())), src.to_string());

@@ -4,16 +4,20 @@
 
 pub mod cache;
 pub mod css;
+mod depth;
 pub mod fingerprint;
 pub mod html;
 pub mod js;
 pub mod kinds;
+mod output;
+mod process;
+mod stamp;
 
 pub mod refs;
 pub mod walk;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -25,7 +29,7 @@ use crate::schema::{self, BuildManifest, CacheClass, FileEntry, FileMap};
 use cache::{Cache, Processed};
 use fingerprint::{Node, Target};
 use kinds::FileClass;
-use refs::{Placeholders, RefKind};
+use refs::RefKind;
 
 /// Everything `build` needs to know.
 #[derive(Debug, Clone)]
@@ -105,12 +109,28 @@ struct Input {
     rel: String,
     class: FileClass,
     bytes: bytes::Bytes,
+    /// Copied as written (a text file that is not UTF-8, with `--keep-going`).
+    raw: Option<String>,
 }
+
+/// Stack of the build's worker threads: parsers and minifiers recurse on nesting, and a
+/// deeply nested file must not overflow the stack (virtual memory: cheap until used).
+const STACK_SIZE: usize = 256 << 20;
 
 /// Runs a build. On error, the previous output folder is left untouched.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_SIZE)
+        .thread_name(|i| format!("sitevault-build-{i}"))
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the build's worker threads: {e}")))?;
+    pool.install(|| build_in_pool(opts))
+}
+
+fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
-    check_folders(&opts.src, &opts.out)?;
+    output::check_folders(&opts.src, &opts.out)?;
+    let outdir = crate::outdir::check(&opts.out, &[&opts.src])?;
     let targets = css::targets(&opts.targets).map_err(Error::input)?;
     let exclude = walk::globs(&opts.exclude, "build.exclude")?;
     let keep = walk::globs(&opts.keep_names, "build.keep_names")?;
@@ -122,12 +142,22 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         lap = Instant::now();
     };
     let files = walk::walk(&opts.src, &exclude, &mut warnings)?;
+    for f in &files {
+        crate::outdir::check_rel(&f.rel)
+            .and_then(|()| check_site_name(&f.rel))
+            .map_err(|m| Error::input(format!("{}: {m}", f.abs.display())))?;
+    }
     mark("walk");
     // Nothing changed since the last build into OUT (same inputs by size and mtime, same
     // options, OUT intact)? Then there is nothing to do — the make/ninja rule.
-    let stamp_key = opts.cache_dir.as_ref().map(|_| stamp_key(opts, &files));
+    // The walk's warnings are part of the key: a warning about a link that is gone
+    // must not be replayed from the stamp.
+    let stamp_key = opts
+        .cache_dir
+        .as_ref()
+        .map(|_| stamp::stamp_key(opts, &files, &warnings));
     if let Some(key) = &stamp_key {
-        if let Some(report) = up_to_date(opts, key, started) {
+        if let Some(report) = stamp::up_to_date(opts, key, started) {
             return Ok(report);
         }
     }
@@ -153,28 +183,37 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                 // and gains little; it is treated like `*.min.js` (references still rewritten).
                 class = FileClass::JsMin;
             }
+            let mut raw = None;
             if class.is_text() {
                 if let Err(e) = std::str::from_utf8(&bytes) {
                     let valid = &bytes[..e.valid_up_to()];
                     let text = String::from_utf8_lossy(valid);
                     let (line, col) = crate::config::line_col(&text, text.len());
-                    return Err(Error::input(format!(
+                    let msg = format!(
                         "{}:{line}:{col}: not valid UTF-8 text; save the file as UTF-8",
                         f.abs.display()
-                    )));
+                    );
+                    if !opts.keep_going {
+                        return Err(Error::input(msg));
+                    }
+                    raw = Some(format!("{msg} (copied as written)"));
                 }
             }
             Ok(Some(Input {
                 rel: f.rel.clone(),
                 class,
                 bytes: bytes.into(),
+                raw,
             }))
         })
         .collect();
     let mut inputs = Vec::with_capacity(read.len());
     for (r, f) in read.into_iter().zip(&files) {
         match r? {
-            Some(i) => inputs.push(i),
+            Some(i) => {
+                warnings.extend(i.raw.clone());
+                inputs.push(i)
+            }
             None => warnings.push(format!(
                 "{}: vanished while the build was reading it; skipped",
                 f.abs.display()
@@ -207,7 +246,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         .map(|&i| {
             let inp = &inputs[i];
             let t = Instant::now();
-            let r = process_stage1(
+            let r = process::process_stage1(
                 inp,
                 &cache,
                 &options_key,
@@ -256,14 +295,14 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         .map(|(i, inp)| {
             let t = Instant::now();
             // Re-minify only the JS files whose first guess (module syntax or not) was wrong.
-            let r = if inp.class == FileClass::Js {
+            let r = if inp.class == FileClass::Js && inp.raw.is_none() {
                 let want = if modules.contains(&i) && !inp.rel.ends_with(".cjs") {
                     js::JsKind::Module
                 } else {
                     js::JsKind::Script
                 };
                 if (want == js::JsKind::Module) != stage1[i].module {
-                    process_js(
+                    process::process_js(
                         inp,
                         Some(want),
                         &cache,
@@ -360,7 +399,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         }
     }
     let build_digest = schema::digest(&files_map);
-    let version_json = version_json(
+    let version_json = output::version_json(
         opts.version.as_deref(),
         &build_digest,
         files_map.len() + 1,
@@ -385,14 +424,14 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     pb.stage("writing");
     let bytes_out =
         outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>() + version_json.len() as u64;
-    if !unchanged_output(&opts.out, &manifest) {
-        write_output(&opts.out, &outputs, &version_json, &manifest)?;
+    if !output::unchanged_output(&opts.out, &manifest) {
+        output::write_output(&outdir, &outputs, &version_json, &manifest)?;
     }
     cache.flush();
     if let Some(key) = &stamp_key {
-        write_stamp(
+        stamp::write_stamp(
             opts,
-            &Stamp {
+            &stamp::Stamp {
                 key: key.clone(),
                 build: build_digest.clone(),
                 bytes_in,
@@ -423,6 +462,21 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     })
 }
 
+/// A site path must also be a good public path: no control characters (they would
+/// end up in URLs and headers), at most 1023 bytes (publish's limit with the '/').
+fn check_site_name(rel: &str) -> std::result::Result<(), String> {
+    if rel.chars().any(char::is_control) {
+        return Err(
+            "a control character (newline, tab, ...) in a file name is refused; rename the file"
+                .into(),
+        );
+    }
+    if rel.len() > 1023 {
+        return Err("path longer than 1023 bytes; shorten the name or its folders".into());
+    }
+    schema::check_public_path(&format!("/{rel}"))
+}
+
 /// Keeps the slowest files' processing times (ten at most, ties included).
 fn note_time(timings: &std::sync::Mutex<Vec<(String, u128)>>, rel: &str, started: Instant) {
     let ms = started.elapsed().as_millis();
@@ -436,465 +490,4 @@ fn note_time(timings: &std::sync::Mutex<Vec<(String, u128)>>, rel: &str, started
             t.truncate(10);
         }
     }
-}
-
-fn process_stage1(
-    inp: &Input,
-    cache: &Cache,
-    options: &str,
-    targets: lightningcss::targets::Targets,
-    keep_going: bool,
-    display: &str,
-) -> Result<Processed> {
-    let stage = match inp.class {
-        FileClass::Other => {
-            return Ok(Processed {
-                body: inp.bytes.clone(),
-                ..Default::default()
-            })
-        }
-        FileClass::Json => {
-            let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
-            let body = if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
-                bytes::Bytes::from(kinds::compact_json(text))
-            } else {
-                inp.bytes.clone()
-            };
-            return Ok(Processed {
-                body,
-                ..Default::default()
-            });
-        }
-        FileClass::Html => "html",
-        FileClass::Css => "css",
-        FileClass::CssMin => "css-min",
-        FileClass::Js => return process_js(inp, None, cache, options, keep_going, display),
-        FileClass::JsMin => {
-            return process_js(
-                inp,
-                Some(js::JsKind::Script),
-                cache,
-                options,
-                keep_going,
-                display,
-            )
-        }
-    };
-    let key = Cache::key(stage, options, &inp.rel, &inp.bytes);
-    if let Some(p) = cache.get(&key) {
-        return Ok(p);
-    }
-    let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
-    let mut ph = Placeholders::for_content(&inp.bytes);
-    let mut warnings = Vec::new();
-    let (body, esm) = match inp.class {
-        FileClass::Html => {
-            match html::process(text, display, targets, &mut ph, keep_going, &mut warnings) {
-                Ok(b) => (bytes::Bytes::from(b), false),
-                Err(e) if keep_going => {
-                    warnings.push(format!(
-                        "{display}:{}:{}: {} (copied unminified)",
-                        e.line, e.col, e.msg
-                    ));
-                    ph = Placeholders::for_content(&inp.bytes);
-                    (inp.bytes.clone(), false)
-                }
-                Err(e) => {
-                    return Err(Error::input(format!(
-                        "{display}:{}:{}: {}",
-                        e.line, e.col, e.msg
-                    )))
-                }
-            }
-        }
-        FileClass::Css => match css::minify(text, display, targets, &mut ph, 0) {
-            Ok(b) => (bytes::Bytes::from(b), false),
-            Err(e) if keep_going => {
-                warnings.push(format!(
-                    "{display}:{}:{}: {} (copied unminified)",
-                    e.line, e.col, e.msg
-                ));
-                let mut ph2 = Placeholders::for_content(&inp.bytes);
-                let b = css::rewrite_text(text, &mut ph2);
-                ph = ph2;
-                (bytes::Bytes::from(b), false)
-            }
-            Err(e) => {
-                return Err(Error::input(format!(
-                    "{display}:{}:{}: {}",
-                    e.line, e.col, e.msg
-                )))
-            }
-        },
-        FileClass::CssMin => (bytes::Bytes::from(css::rewrite_text(text, &mut ph)), false),
-        _ => (inp.bytes.clone(), false),
-    };
-    let p = Processed {
-        prefix: ph.prefix().to_string(),
-        refs: ph.into_refs(),
-        esm,
-        module: false,
-        warnings,
-        body,
-    };
-    cache.put(&key, &p);
-    Ok(p)
-}
-
-fn process_js(
-    inp: &Input,
-    kind: Option<js::JsKind>,
-    cache: &Cache,
-    options: &str,
-    keep_going: bool,
-    display: &str,
-) -> Result<Processed> {
-    let stage = match (inp.class, kind) {
-        (FileClass::JsMin, _) => "js-min",
-        (_, None) => "js-auto",
-        (_, Some(js::JsKind::Module)) => "js-module",
-        (_, Some(js::JsKind::Script)) => "js-script",
-    };
-    let key = Cache::key(stage, options, &inp.rel, &inp.bytes);
-    if let Some(p) = cache.get(&key) {
-        return Ok(p);
-    }
-    let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
-    let mut ph = Placeholders::for_content(&inp.bytes);
-    let mut warnings = Vec::new();
-    let result = if inp.class == FileClass::JsMin {
-        js::reference_spans(text, display, &mut ph)
-            .map(|spans| (splice(text, &spans), js::JsKind::Script))
-    } else {
-        match kind {
-            Some(k) => js::minify(text, display, k, &mut ph).map(|c| (c, k)),
-            None => js::minify_auto(text, display, &mut ph),
-        }
-    };
-    let (body, used) = match result {
-        Ok((b, k)) => (bytes::Bytes::from(b), k),
-        Err(e) if keep_going => {
-            warnings.push(format!(
-                "{display}:{}:{}: {} (copied unminified)",
-                e.line, e.col, e.msg
-            ));
-            ph = Placeholders::for_content(&inp.bytes);
-            (inp.bytes.clone(), kind.unwrap_or(js::JsKind::Script))
-        }
-        Err(e) => {
-            return Err(Error::input(format!(
-                "{display}:{}:{}: {}",
-                e.line, e.col, e.msg
-            )))
-        }
-    };
-    let module = used == js::JsKind::Module;
-    let p = Processed {
-        prefix: ph.prefix().to_string(),
-        refs: ph.into_refs(),
-        esm: module && kind.is_none(),
-        module,
-        warnings,
-        body,
-    };
-    cache.put(&key, &p);
-    Ok(p)
-}
-
-fn splice(text: &str, spans: &[(usize, usize, String)]) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for (lo, hi, rep) in spans {
-        if *lo < last || *hi > text.len() {
-            continue;
-        }
-        out.push_str(&text[last..*lo]);
-        out.push_str(rep);
-        last = *hi;
-    }
-    out.push_str(&text[last..]);
-    out
-}
-
-/// `version.json`: `built_at` comes from `SOURCE_DATE_EPOCH` when set, else from the
-/// newest input modification time, so that rebuilding the same checkout gives the
-/// same bytes.
-fn version_json(
-    version: Option<&str>,
-    digest: &str,
-    files: usize,
-    inputs: &[Input],
-    src: &Path,
-) -> Vec<u8> {
-    let built_at = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-        .or_else(|| {
-            inputs
-                .iter()
-                .filter_map(|i| std::fs::metadata(src.join(&i.rel)).ok()?.modified().ok())
-                .max()
-                .map(chrono::DateTime::<chrono::Utc>::from)
-        })
-        .unwrap_or_else(crate::clock::now);
-    let mut v = serde_json::Map::new();
-    if let Some(ver) = version {
-        v.insert("version".into(), ver.into());
-    }
-    v.insert("build".into(), digest.into());
-    v.insert("built_at".into(), crate::clock::format(built_at).into());
-    v.insert("files".into(), files.into());
-    serde_json::to_vec(&serde_json::Value::Object(v)).unwrap_or_default()
-}
-
-fn absolute(p: &Path) -> Result<PathBuf> {
-    if let Ok(c) = p.canonicalize() {
-        return Ok(c);
-    }
-    let name = p
-        .file_name()
-        .ok_or_else(|| Error::input(format!("{}: not a folder name", p.display())))?;
-    let parent = match p.parent() {
-        Some(x) if !x.as_os_str().is_empty() => x.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    Ok(absolute(&parent)?.join(name))
-}
-
-fn check_folders(src: &Path, out: &Path) -> Result<()> {
-    if !src.is_dir() {
-        return Err(Error::input(format!(
-            "{}: source folder not found (pass SRC or set [build] src in store.toml)",
-            src.display()
-        )));
-    }
-    let s = absolute(src)?;
-    let o = absolute(out)?;
-    if o.starts_with(&s) {
-        return Err(Error::input(format!(
-            "output folder {} is inside the source folder {}; choose an output outside it",
-            out.display(),
-            src.display()
-        )));
-    }
-    if s.starts_with(&o) {
-        return Err(Error::input(format!(
-            "source folder {} is inside the output folder {}, which the build replaces; choose another output",
-            src.display(),
-            out.display()
-        )));
-    }
-    if out.exists() && !out.is_dir() {
-        return Err(Error::input(format!(
-            "{}: exists and is not a folder",
-            out.display()
-        )));
-    }
-    Ok(())
-}
-
-/// True when OUT already holds exactly this build: the same manifest, and every file
-/// with the listed size and not modified after the manifest was written (the
-/// make/rsync rule). A no-change rebuild then writes nothing.
-fn unchanged_output(out: &Path, manifest: &BuildManifest) -> bool {
-    let mpath = out.join(schema::MANIFEST_PATH);
-    let Ok(meta) = std::fs::metadata(&mpath) else {
-        return false;
-    };
-    let Ok(written) = meta.modified() else {
-        return false;
-    };
-    let Ok(old) = std::fs::read(&mpath) else {
-        return false;
-    };
-    let Ok(old) = serde_json::from_slice::<BuildManifest>(&old) else {
-        return false;
-    };
-    if old.digest != manifest.digest || old.files != manifest.files {
-        return false;
-    }
-    let listed = manifest.files.par_iter().all(|(p, e)| {
-        std::fs::metadata(out.join(&p[1..]))
-            .map(|m| {
-                m.is_file()
-                    && m.len() == e.size
-                    && m.modified().map(|t| t <= written).unwrap_or(false)
-            })
-            .unwrap_or(false)
-    });
-    // Nothing else may be there either.
-    listed
-        && walkdir::WalkDir::new(out)
-            .into_iter()
-            .filter_entry(|e| e.depth() != 1 || e.file_name() != ".sitevault")
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_file())
-            .count()
-            == manifest.files.len()
-}
-
-/// `<cache>/stamps/<hash of OUT's path>.json`: what the last build into OUT read and
-/// reported. Kept in the cache folder so that OUT holds only what the build produces.
-#[derive(Debug, Serialize, serde::Deserialize)]
-struct Stamp {
-    key: String,
-    build: String,
-    bytes_in: u64,
-    minified: usize,
-    warnings: Vec<String>,
-}
-
-fn stamp_path(opts: &BuildOptions) -> Option<PathBuf> {
-    let out = absolute(&opts.out).ok()?;
-    let name = blake3::hash(out.to_string_lossy().as_bytes()).to_hex();
-    Some(
-        opts.cache_dir
-            .as_ref()?
-            .join("stamps")
-            .join(format!("{}.json", &name[..32])),
-    )
-}
-
-/// A key over everything a build's result depends on: tool, options, the
-/// environment that reaches `version.json`, and every input's path, size and mtime.
-fn stamp_key(opts: &BuildOptions, files: &[walk::SourceFile]) -> String {
-    let stats: Vec<(u64, u128)> = files
-        .par_iter()
-        .map(|f| {
-            std::fs::metadata(&f.abs)
-                .map(|m| {
-                    let t = m
-                        .modified()
-                        .ok()
-                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                        .map(|d| d.as_nanos())
-                        .unwrap_or(0);
-                    (m.len(), t)
-                })
-                .unwrap_or((u64::MAX, 0))
-        })
-        .collect();
-    let mut h = blake3::Hasher::new();
-    let settings = format!(
-        "{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{}|{:?}|{}",
-        crate::TOOL,
-        opts.targets,
-        opts.exclude,
-        opts.keep_names,
-        opts.version,
-        opts.hash_length,
-        std::env::var("SOURCE_DATE_EPOCH").ok(),
-        opts.strict,
-        opts.keep_going,
-        absolute(&opts.src).unwrap_or_default(),
-        files.len()
-    );
-    h.update(settings.as_bytes());
-    for (f, (size, mtime)) in files.iter().zip(stats) {
-        h.update(f.rel.as_bytes());
-        h.update(&[0]);
-        h.update(&size.to_le_bytes());
-        h.update(&mtime.to_le_bytes());
-    }
-    h.finalize().to_hex().to_string()
-}
-
-fn up_to_date(opts: &BuildOptions, key: &str, started: Instant) -> Option<BuildReport> {
-    let stamp: Stamp = serde_json::from_slice(&std::fs::read(stamp_path(opts)?).ok()?).ok()?;
-    if stamp.key != key {
-        return None;
-    }
-    let m: BuildManifest =
-        serde_json::from_slice(&std::fs::read(opts.out.join(schema::MANIFEST_PATH)).ok()?).ok()?;
-    if schema::digest(&m.files) != m.digest || !unchanged_output(&opts.out, &m) {
-        return None;
-    }
-    Some(BuildReport {
-        out: opts.out.clone(),
-        files: m.files.len(),
-        bytes_in: stamp.bytes_in,
-        bytes_out: m.files.values().map(|e| e.size).sum(),
-        minified: stamp.minified,
-        cache_hits: stamp.minified,
-        build: stamp.build,
-        warnings: stamp.warnings,
-        elapsed_ms: started.elapsed().as_millis(),
-        stages: vec![("up-to-date".into(), started.elapsed().as_millis())],
-        slowest: Vec::new(),
-    })
-}
-
-fn write_stamp(opts: &BuildOptions, stamp: &Stamp) {
-    let Some(path) = stamp_path(opts) else { return };
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if let Ok(data) = serde_json::to_vec(stamp) {
-        if std::fs::write(&tmp, data).is_ok() {
-            let _ = std::fs::rename(&tmp, &path);
-        }
-    }
-}
-
-fn write_output(
-    out: &Path,
-    outputs: &[fingerprint::Output],
-    version_json: &[u8],
-    manifest: &BuildManifest,
-) -> Result<()> {
-    let abs = absolute(out)?;
-    let parent = abs
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let name = abs
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "dist".into());
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let tmp = parent.join(format!(".{name}.sitevault-tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let result = (|| -> Result<()> {
-        let mut dirs: Vec<PathBuf> = outputs
-            .iter()
-            .filter_map(|o| tmp.join(&o.out).parent().map(Path::to_path_buf))
-            .collect();
-        dirs.push(tmp.join(".sitevault"));
-        dirs.sort();
-        dirs.dedup();
-        for d in &dirs {
-            std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
-        }
-        outputs.par_iter().try_for_each(|o| {
-            let p = tmp.join(&o.out);
-            std::fs::write(&p, &o.bytes).map_err(|e| Error::io(&p, e))
-        })?;
-        let vj = tmp.join("version.json");
-        std::fs::write(&vj, version_json).map_err(|e| Error::io(&vj, e))?;
-        let mp = tmp.join(schema::MANIFEST_PATH);
-        let mut json =
-            serde_json::to_vec_pretty(manifest).map_err(|e| Error::input(e.to_string()))?;
-        json.push(b'\n');
-        std::fs::write(&mp, json).map_err(|e| Error::io(&mp, e))?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    if abs.exists() {
-        let old = parent.join(format!(".{name}.sitevault-old-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(&abs, &old).map_err(|e| Error::io(&abs, e))?;
-        if let Err(e) = std::fs::rename(&tmp, &abs) {
-            let _ = std::fs::rename(&old, &abs);
-            return Err(Error::io(&abs, e));
-        }
-        let _ = std::fs::remove_dir_all(&old);
-    } else {
-        std::fs::rename(&tmp, &abs).map_err(|e| Error::io(&abs, e))?;
-    }
-    Ok(())
 }

@@ -67,6 +67,19 @@ pub fn walk(src: &Path, exclude: &GlobSet, warnings: &mut Vec<String>) -> Result
                         anc.display()
                     )));
                 }
+                let dangling = e.path().and_then(|p| {
+                    let meta = std::fs::symlink_metadata(p).ok()?;
+                    meta.file_type()
+                        .is_symlink()
+                        .then(|| std::fs::read_link(p).ok())?
+                });
+                if let Some(target) = dangling {
+                    warnings.push(format!(
+                        "{path}: dangling symlink (points to {}, which does not exist); skipped",
+                        target.display()
+                    ));
+                    continue;
+                }
                 if e.io_error().map(|io| io.kind()) == Some(std::io::ErrorKind::NotFound) {
                     warnings.push(format!(
                         "{path}: vanished while the build was reading the folder; skipped"
@@ -97,7 +110,15 @@ pub fn walk(src: &Path, exclude: &GlobSet, warnings: &mut Vec<String>) -> Result
             continue;
         }
         let rel_path = entry.path().strip_prefix(src).unwrap_or(entry.path());
-        let Some(rel) = rel_path.to_str().map(|s| s.replace('\\', "/")) else {
+        // Only Windows separates folders with a backslash; elsewhere it is part of a name
+        // (refused later by the path check, never turned into a separator).
+        let Some(rel) = rel_path.to_str().map(|s| {
+            if cfg!(windows) {
+                s.replace('\\', "/")
+            } else {
+                s.to_string()
+            }
+        }) else {
             return Err(Error::input(format!(
                 "{}: file name is not valid UTF-8; rename it",
                 entry.path().display()

@@ -2,7 +2,7 @@
 //! `pull` (materialise a version into a folder).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
@@ -168,23 +168,8 @@ pub async fn verify_index(store: &Store, idx: &VersionIndex) -> Result<VerifyRep
 /// Writes every file of a version into `out` (replaced as a whole), verifying each blob.
 pub async fn pull(store: &Store, version: &str, out: &Path) -> Result<(u64, u64)> {
     let idx = index::require(store, version).await?;
-    if out.exists() && !out.is_dir() {
-        return Err(Error::input(format!(
-            "{}: exists and is not a folder",
-            out.display()
-        )));
-    }
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "pull".into());
-    let tmp = parent.join(format!(".{name}.sitevault-tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+    let outdir = crate::outdir::check(out, &[])?;
+    let tmp = outdir.temp()?;
     let result = async {
         for p in idx.files.keys() {
             crate::schema::check_public_path(p)
@@ -200,7 +185,7 @@ pub async fn pull(store: &Store, version: &str, out: &Path) -> Result<(u64, u64)
                 if blake3::hash(&data).to_hex().as_str() != e.hash {
                     return Err(Error::Integrity(format!("{p}: blob {key} is corrupt (hash mismatch)")));
                 }
-                let dest = tmp.join(&p[1..]);
+                let dest = crate::outdir::safe_join(&tmp, &p[1..])?;
                 if let Some(d) = dest.parent() {
                     tokio::fs::create_dir_all(d).await.map_err(|err| Error::io(d, err))?;
                 }
@@ -221,9 +206,6 @@ pub async fn pull(store: &Store, version: &str, out: &Path) -> Result<(u64, u64)
             return Err(e);
         }
     };
-    if out.exists() {
-        std::fs::remove_dir_all(out).map_err(|e| Error::io(out, e))?;
-    }
-    std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))?;
+    outdir.swap(&tmp)?;
     Ok((idx.files.len() as u64, bytes))
 }

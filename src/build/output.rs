@@ -1,0 +1,149 @@
+//! The build's output: the folder checks, `version.json`, whether OUT already holds this
+//! build, and writing to a temporary folder swapped in by [`crate::outdir`].
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::{fingerprint, Input};
+use crate::error::{Error, Result};
+use crate::outdir::absolute;
+use crate::schema::{self, BuildManifest};
+
+/// `version.json`: `built_at` comes from `SOURCE_DATE_EPOCH` when set, else from the
+/// newest input modification time, so that rebuilding the same checkout gives the
+/// same bytes.
+pub(super) fn version_json(
+    version: Option<&str>,
+    digest: &str,
+    files: usize,
+    inputs: &[Input],
+    src: &Path,
+) -> Vec<u8> {
+    let built_at = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .or_else(|| {
+            inputs
+                .iter()
+                .filter_map(|i| std::fs::metadata(src.join(&i.rel)).ok()?.modified().ok())
+                .max()
+                .map(chrono::DateTime::<chrono::Utc>::from)
+        })
+        .unwrap_or_else(crate::clock::now);
+    let mut v = serde_json::Map::new();
+    if let Some(ver) = version {
+        v.insert("version".into(), ver.into());
+    }
+    v.insert("build".into(), digest.into());
+    v.insert("built_at".into(), crate::clock::format(built_at).into());
+    v.insert("files".into(), files.into());
+    serde_json::to_vec(&serde_json::Value::Object(v)).unwrap_or_default()
+}
+
+pub(super) fn check_folders(src: &Path, out: &Path) -> Result<()> {
+    if !src.is_dir() {
+        return Err(Error::input(format!(
+            "{}: source folder not found (pass SRC or set [build] src in store.toml)",
+            src.display()
+        )));
+    }
+    let s = absolute(src)?;
+    let o = absolute(out)?;
+    if o.starts_with(&s) {
+        return Err(Error::input(format!(
+            "output folder {} is inside the source folder {}; choose an output outside it",
+            out.display(),
+            src.display()
+        )));
+    }
+    if s.starts_with(&o) {
+        return Err(Error::input(format!(
+            "source folder {} is inside the output folder {}, which the build replaces; choose another output",
+            src.display(),
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+/// True when OUT already holds exactly this build: the same manifest, and every file
+/// with the listed size and not modified after the manifest was written (the
+/// make/rsync rule). A no-change rebuild then writes nothing.
+pub(super) fn unchanged_output(out: &Path, manifest: &BuildManifest) -> bool {
+    let mpath = out.join(schema::MANIFEST_PATH);
+    let Ok(meta) = std::fs::metadata(&mpath) else {
+        return false;
+    };
+    let Ok(written) = meta.modified() else {
+        return false;
+    };
+    let Ok(old) = std::fs::read(&mpath) else {
+        return false;
+    };
+    let Ok(old) = serde_json::from_slice::<BuildManifest>(&old) else {
+        return false;
+    };
+    if old.digest != manifest.digest || old.files != manifest.files {
+        return false;
+    }
+    let listed = manifest.files.par_iter().all(|(p, e)| {
+        std::fs::metadata(out.join(&p[1..]))
+            .map(|m| {
+                m.is_file()
+                    && m.len() == e.size
+                    && m.modified().map(|t| t <= written).unwrap_or(false)
+            })
+            .unwrap_or(false)
+    });
+    // Nothing else may be there either.
+    listed
+        && walkdir::WalkDir::new(out)
+            .into_iter()
+            .filter_entry(|e| e.depth() != 1 || e.file_name() != ".sitevault")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .count()
+            == manifest.files.len()
+}
+
+pub(super) fn write_output(
+    outdir: &crate::outdir::OutDir,
+    outputs: &[fingerprint::Output],
+    version_json: &[u8],
+    manifest: &BuildManifest,
+) -> Result<()> {
+    let tmp = outdir.temp()?;
+    let result = (|| -> Result<()> {
+        let mut dirs: Vec<PathBuf> = Vec::with_capacity(outputs.len());
+        for o in outputs {
+            let p = crate::outdir::safe_join(&tmp, &o.out)?;
+            if let Some(d) = p.parent() {
+                dirs.push(d.to_path_buf());
+            }
+        }
+        dirs.sort();
+        dirs.dedup();
+        for d in &dirs {
+            std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+        }
+        outputs.par_iter().try_for_each(|o| {
+            let p = crate::outdir::safe_join(&tmp, &o.out)?;
+            std::fs::write(&p, &o.bytes).map_err(|e| Error::io(&p, e))
+        })?;
+        let vj = tmp.join("version.json");
+        std::fs::write(&vj, version_json).map_err(|e| Error::io(&vj, e))?;
+        let mp = tmp.join(schema::MANIFEST_PATH);
+        let mut json =
+            serde_json::to_vec_pretty(manifest).map_err(|e| Error::input(e.to_string()))?;
+        json.push(b'\n');
+        std::fs::write(&mp, json).map_err(|e| Error::io(&mp, e))?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    outdir.swap(&tmp)
+}

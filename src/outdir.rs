@@ -1,0 +1,267 @@
+//! The output folder of `build` and `pull`: decide whether it may be replaced, write into
+//! a temporary folder next to it, then swap. Only a folder that is absent, empty, or
+//! carries sitevault's marker is ever replaced; the source folder, the working directory,
+//! their parents and store folders never are.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The marker file, written by both `build` and `pull` into every output folder.
+pub(crate) const MARKER: &str = ".sitevault/output";
+/// What the marker says.
+const MARKER_TEXT: &str =
+    "This folder was written by sitevault (build or pull); the next build or pull into it replaces it.\n";
+
+/// An output folder checked for replacement.
+#[derive(Debug, Clone)]
+pub(crate) struct OutDir {
+    /// The folder, absolute.
+    pub(crate) abs: PathBuf,
+    /// As the user named it.
+    shown: PathBuf,
+}
+
+/// An absolute path for `p`, following symlinks in the parts that exist.
+pub(crate) fn absolute(p: &Path) -> Result<PathBuf> {
+    if let Ok(c) = p.canonicalize() {
+        return Ok(c);
+    }
+    let name = p
+        .file_name()
+        .ok_or_else(|| Error::input(format!("{}: not a folder name", p.display())))?;
+    let parent = match p.parent() {
+        Some(x) if !x.as_os_str().is_empty() => x.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok(absolute(&parent)?.join(name))
+}
+
+/// True when `dir` was written by sitevault (marker, or the build manifest of older builds).
+fn has_marker(dir: &Path) -> bool {
+    dir.join(MARKER).is_file() || dir.join(crate::schema::MANIFEST_PATH).is_file()
+}
+
+fn looks_like_store(dir: &Path) -> bool {
+    ["blobs", "versions", "channels", "packs"]
+        .iter()
+        .any(|d| dir.join(d).is_dir())
+}
+
+/// Checks that `out` may be replaced. `protect` are folders that must never be replaced
+/// (the source folder); the working directory is always protected.
+pub(crate) fn check(out: &Path, protect: &[&Path]) -> Result<OutDir> {
+    // A regular file on the way to OUT: name it.
+    let mut p = PathBuf::new();
+    for c in out.components() {
+        p.push(c);
+        if let Ok(m) = std::fs::metadata(&p) {
+            if !m.is_dir() {
+                return Err(Error::input(format!(
+                    "{}: is a file, not a folder, so output folder {} cannot be created there; choose another output folder",
+                    p.display(),
+                    out.display()
+                )));
+            }
+        }
+    }
+    let abs = absolute(out)?;
+    if abs.parent().is_none() {
+        return Err(refuse(out, "is the root of the filesystem"));
+    }
+    let mut guarded: Vec<(PathBuf, &str)> = Vec::new();
+    if let Ok(cwd) = std::env::current_dir() {
+        guarded.push((absolute(&cwd).unwrap_or(cwd), "the working directory"));
+    }
+    for p in protect {
+        if let Ok(a) = absolute(p) {
+            guarded.push((a, "the source folder"));
+        }
+    }
+    for (g, what) in &guarded {
+        if g.starts_with(&abs) {
+            let how = if g == &abs {
+                format!("is {what}")
+            } else {
+                format!("contains {what} {}", g.display())
+            };
+            return Err(refuse(out, &how));
+        }
+    }
+    match std::fs::symlink_metadata(&abs) {
+        Err(_) => {}
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(refuse(out, "is a symbolic link"));
+        }
+        Ok(_) => {
+            let empty = std::fs::read_dir(&abs)
+                .map_err(|e| Error::io(&abs, e))?
+                .next()
+                .is_none();
+            if !empty {
+                if looks_like_store(&abs) && !abs.join(crate::schema::MANIFEST_PATH).is_file() {
+                    return Err(refuse(out, "looks like a sitevault store folder"));
+                }
+                if !has_marker(&abs) {
+                    return Err(refuse(
+                        out,
+                        "is not empty and was not written by sitevault build or pull",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(OutDir {
+        abs,
+        shown: out.to_path_buf(),
+    })
+}
+
+fn refuse(out: &Path, why: &str) -> Error {
+    Error::input(format!(
+        "refusing to replace output folder {}: it {why}; choose an empty or new folder (or remove it yourself)",
+        out.display()
+    ))
+}
+
+/// Joins a checked relative path under `root`, refusing anything that could leave it:
+/// empty parts, `..`, `.`, backslashes, NUL, drive letters, absolute paths.
+pub(crate) fn safe_join(root: &Path, rel: &str) -> Result<PathBuf> {
+    check_rel(rel).map_err(|m| Error::input(format!("{rel:?}: {m}")))?;
+    Ok(root.join(rel))
+}
+
+/// Why `rel` is not a safe relative path made of plain names, if it is not.
+pub(crate) fn check_rel(rel: &str) -> std::result::Result<(), String> {
+    if rel.is_empty() {
+        return Err("empty path".into());
+    }
+    if rel.contains('\\') {
+        return Err("a backslash in a file name is refused (on Windows it separates folders); rename the file".into());
+    }
+    if rel.contains('\0') {
+        return Err("a NUL character in a file name is refused; rename the file".into());
+    }
+    if rel.starts_with('/') {
+        return Err("absolute path refused".into());
+    }
+    for part in rel.split('/') {
+        if part.is_empty() || part == "." || part == ".." {
+            return Err(format!(
+                "path part {part:?} refused (it could leave the output folder); rename the file"
+            ));
+        }
+        let b = part.as_bytes();
+        if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() {
+            return Err(
+                "a drive letter (like C:) in a file name is refused; rename the file".into(),
+            );
+        }
+    }
+    if Path::new(rel)
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return Err("not a plain relative path".into());
+    }
+    Ok(())
+}
+
+impl OutDir {
+    /// A fresh temporary folder next to the output folder (removed first if left over).
+    pub(crate) fn temp(&self) -> Result<PathBuf> {
+        let parent = self
+            .abs
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        let name = self
+            .abs
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "out".into());
+        let tmp = parent.join(format!(".{name}.sitevault-tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(tmp.join(".sitevault")).map_err(|e| Error::io(&tmp, e))?;
+        let m = tmp.join(MARKER);
+        std::fs::write(&m, MARKER_TEXT).map_err(|e| Error::io(&m, e))?;
+        Ok(tmp)
+    }
+
+    /// Replaces the output folder by `tmp` (written completely). Checks again right before.
+    pub(crate) fn swap(&self, tmp: &Path) -> Result<()> {
+        let again = check(&self.shown, &[]);
+        if let Err(e) = again {
+            let _ = std::fs::remove_dir_all(tmp);
+            return Err(e);
+        }
+        let abs = &self.abs;
+        if abs.exists() {
+            let name = abs
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| "out".into());
+            let parent = abs.parent().unwrap_or(Path::new("."));
+            let old = parent.join(format!(".{name}.sitevault-old-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&old);
+            std::fs::rename(abs, &old).map_err(|e| Error::io(abs, e))?;
+            if let Err(e) = std::fs::rename(tmp, abs) {
+                let _ = std::fs::rename(&old, abs);
+                let _ = std::fs::remove_dir_all(tmp);
+                return Err(Error::io(abs, e));
+            }
+            let _ = std::fs::remove_dir_all(&old);
+        } else {
+            std::fs::rename(tmp, abs).map_err(|e| Error::io(abs, e))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_names_are_refused() {
+        for bad in [
+            "x\\..\\..\\evil.txt",
+            "../a",
+            "a/../../b",
+            "/etc/passwd",
+            "C:/x",
+            "c:x",
+            "a\0b",
+            "",
+            "a//b",
+            "./a",
+        ] {
+            assert!(check_rel(bad).is_err(), "{bad:?}");
+        }
+        for good in ["a", "a/b.html", ".well-known/x", "a..b"] {
+            assert!(check_rel(good).is_ok(), "{good:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn checked_paths_stay_inside(rel in "[a-zA-Z0-9./\\\\:\\x00-\\x1f ]{0,30}") {
+            if check_rel(&rel).is_ok() {
+                let root = Path::new("/root/out");
+                let p = safe_join(root, &rel).unwrap();
+                proptest::prop_assert!(p.starts_with(root));
+                proptest::prop_assert!(p.components().count() > root.components().count());
+                proptest::prop_assert!(!rel.contains(['\\', '\0']));
+                proptest::prop_assert!(!rel.split('/').any(|s| s.is_empty() || s == "." || s == ".."));
+            } else {
+                proptest::prop_assert!(safe_join(Path::new("o"), &rel).is_err());
+            }
+        }
+
+        #[test]
+        fn any_text_is_checked_without_panic(rel in ".{0,40}") {
+            let _ = check_rel(&rel);
+        }
+    }
+}

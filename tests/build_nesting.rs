@@ -1,0 +1,106 @@
+//! Deeply nested input never aborts the build (issue #10): it is minified on a large
+//! stack, or refused with `path:line:col` (copied as written with `--keep-going`).
+
+mod common;
+
+use common::*;
+
+fn shapes() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "parens.js",
+            format!("var x = {}1{};", "(".repeat(700), ")".repeat(700)),
+        ),
+        (
+            "ifs.js",
+            format!("{}a();{}", "if (a) {".repeat(1000), "}".repeat(1000)),
+        ),
+        (
+            "concat.js",
+            format!("var s = {};", vec!["\"a\""; 3000].join("+")),
+        ),
+        (
+            "rules.css",
+            format!("{}color:red{}", "a{".repeat(1000), "}".repeat(1000)),
+        ),
+        (
+            "media.css",
+            format!(
+                "{}a{{color:red}}{}",
+                "@media screen{".repeat(1000),
+                "}".repeat(1000)
+            ),
+        ),
+        (
+            "calc.css",
+            format!("a{{width:{}1px{}}}", "calc(".repeat(3000), ")".repeat(3000)),
+        ),
+        (
+            "divs.html",
+            format!("<!doctype html><p>x{}", "<div>".repeat(10_000)),
+        ),
+        (
+            "divs100k.html",
+            format!("<p>x{}", "<div><span>".repeat(100_000)),
+        ),
+        (
+            "parens100k.js",
+            format!("var x = {}1{};", "(".repeat(100_000), ")".repeat(100_000)),
+        ),
+        (
+            "style.html",
+            format!(
+                "<style>{}color:red{}</style><p style=\"{}\">x",
+                "a{".repeat(1000),
+                "}".repeat(1000),
+                "calc(".repeat(3000)
+            ),
+        ),
+        (
+            "script.html",
+            format!(
+                "<script>var x = {}1{};</script>",
+                "[".repeat(5000),
+                "]".repeat(5000)
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn nesting_never_aborts_the_build() {
+    for (name, body) in shapes() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        std::fs::create_dir(d.join("site")).unwrap();
+        std::fs::write(d.join("site").join(name), &body).unwrap();
+        let o = sv(d)
+            .args(["build", "site", "-o", "dist", "-q", "--no-cache"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        let code = o.status.code();
+        assert!(code == Some(0) || code == Some(1), "{name}: {code:?} {err}");
+        if code == Some(1) {
+            assert!(err.contains(name) && err.contains("nest"), "{name}: {err}");
+        }
+        if name.starts_with("parens100k") {
+            assert!(err.contains(&format!("{name}:1:")), "{name}: {err}");
+        }
+        let o = sv(d)
+            .args([
+                "build",
+                "site",
+                "-o",
+                "dist",
+                "-q",
+                "--no-cache",
+                "--keep-going",
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{name} --keep-going: {err}");
+        assert!(d.join("dist/.sitevault/manifest.json").is_file(), "{name}");
+    }
+}

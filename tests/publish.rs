@@ -449,9 +449,15 @@ fn a_tampered_index_is_an_integrity_error() {
         .unwrap()
         .clone();
     let entry = good["files"][&first].clone();
-    let tampered = |edit: &dyn Fn(&mut serde_json::Value)| {
+    // Each edit keeps the digest consistent (recomputed) except the digest case, so
+    // each check is exercised on its own.
+    let tampered = |edit: &dyn Fn(&mut serde_json::Value), fix_digest: bool| {
         let mut v = good.clone();
         edit(&mut v);
+        if fix_digest {
+            let files = serde_json::to_vec(&v["files"]).unwrap();
+            v["digest"] = blake3::hash(&files).to_hex().to_string().into();
+        }
         std::fs::remove_file(&key).unwrap();
         std::fs::write(&key, serde_json::to_vec(&v).unwrap()).unwrap();
     };
@@ -470,14 +476,23 @@ fn a_tampered_index_is_an_integrity_error() {
             }),
         ),
         (
+            "content type that is no header value",
+            Box::new(|v| {
+                v["files"][&first]["type"] = "text/html\r\nX: y".into();
+            }),
+        ),
+        (
             "digest mismatch",
             Box::new(|v| {
                 v["files"][&first]["size"] = 1.into();
             }),
         ),
     ];
+    // The recomputed digest is the real one: an unedited index still verifies.
+    tampered(&|_| {}, true);
+    ok(sv(t.path()).args(["verify", "v1"]));
     for (what, edit) in cases {
-        tampered(&*edit);
+        tampered(&*edit, what != "digest mismatch");
         for args in [vec!["verify", "v1"], vec!["pull", "v1", "-o", "out"]] {
             let (code, err) = fails(sv(t.path()).args(&args));
             assert_eq!(code, 4, "{what}: {args:?}: {err}");

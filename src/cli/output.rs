@@ -166,7 +166,10 @@ pub(crate) fn human_bytes(n: u64) -> String {
 
 /// Escapes control characters (`\u{1b}`, `\r`, …); line breaks too unless `keep_lines`.
 pub(crate) fn escape_controls(s: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(|c| c.is_control() && !(keep_lines && c == '\n')) {
+    if !s
+        .chars()
+        .any(|c| c.is_control() && !(keep_lines && c == '\n'))
+    {
         return std::borrow::Cow::Borrowed(s);
     }
     std::borrow::Cow::Owned(

@@ -81,6 +81,15 @@ impl VersionIndex {
         for (p, e) in &idx.files {
             crate::schema::check_public_path(p)
                 .map_err(|m| Error::Integrity(format!("{what}: {m}")))?;
+            let header_safe = !e.content_type.is_empty()
+                && e.content_type.len() <= 255
+                && e.content_type.bytes().all(|b| (b' '..=b'~').contains(&b));
+            if !header_safe {
+                return Err(Error::Integrity(format!(
+                    "{what}: {p}: content type {:?} is not a valid header value",
+                    e.content_type
+                )));
+            }
             if !crate::schema::is_hash(&e.hash) {
                 return Err(Error::Integrity(format!(
                     "{what}: {p}: {:?} is not a blake3 digest",

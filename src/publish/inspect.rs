@@ -137,10 +137,13 @@ pub async fn verify_index(store: &Store, idx: &VersionIndex) -> Result<VerifyRep
             n += chunk.len() as u64;
             h.update(&chunk);
         }
+        // A blob is good when it re-hashes to its name *and* has the size the
+        // index promises (a wrong size would make serve cut every response short).
+        let size_ok = idx.files.get(&path).map(|e| e.size) == Some(n);
         Ok::<_, Error>((
             hash.clone(),
             path,
-            Some(h.finalize().to_hex().as_str() == hash),
+            Some(size_ok && h.finalize().to_hex().as_str() == hash),
             n,
         ))
     }))

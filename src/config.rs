@@ -304,6 +304,23 @@ impl Config {
                 )));
             }
         }
+        for (ch, c) in &self.channels {
+            parse_duration(&c.bake)
+                .map_err(|e| Error::input(format!("{name}: channels.{ch}.bake: {e}")))?;
+        }
+        let h = &self.health;
+        if !(h.error_rate.is_finite() && (0.0..=1.0).contains(&h.error_rate)) {
+            return Err(Error::input(format!(
+                "{name}: health.error_rate = {} must be a fraction between 0 and 1 (e.g. 0.01 for 1 %)",
+                h.error_rate
+            )));
+        }
+        if h.p95_alert_ms > h.p95_rollback_ms {
+            return Err(Error::input(format!(
+                "{name}: health.p95_alert_ms ({}) must not exceed health.p95_rollback_ms ({})",
+                h.p95_alert_ms, h.p95_rollback_ms
+            )));
+        }
         crate::config::parse_duration(&self.retention.grace)
             .map_err(|e| Error::input(format!("{name}: retention.grace: {e}")))?;
         Ok(())
@@ -430,6 +447,10 @@ mod tests {
             "[store]\nconcurrency = 99999999999999999999\n",
             "[store]\nconcurrency = 100000000\n",
             "[retention]\nhot_days = 4000000000\n",
+            "[health]\nerror_rate = -1.0\n",
+            "[health]\nerror_rate = inf\n",
+            "[health]\np95_alert_ms = 5000\n",
+            "[channels.production]\nbake = \"garbage\"\n",
         ] {
             let e = Config::from_str_at(text, "store.toml", ".".into()).unwrap_err();
             assert!(e.to_string().starts_with("store.toml"), "{text}: {e}");

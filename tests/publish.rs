@@ -502,3 +502,19 @@ fn a_tampered_index_is_an_integrity_error() {
         assert!(!t.path().parent().unwrap().join("evil.txt").exists());
     }
 }
+
+/// A mistyped absolute store path is an error, not a new empty store that reports
+/// "no versions yet" (and read commands create nothing there).
+#[test]
+fn a_store_path_whose_parent_is_missing_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let missing = t.path().join("no/such/store");
+    let (code, err) = fails(
+        sv(t.path())
+            .args(["--store", &format!("file://{}", missing.display())])
+            .arg("versions"),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!t.path().join("no").exists());
+}

@@ -112,11 +112,21 @@ impl Store {
         let concurrency = spec.concurrency.max(1);
         if let Some(rest) = url.strip_prefix("file://") {
             let p = PathBuf::from(rest);
-            let dir = if p.is_absolute() {
-                p
-            } else {
-                spec.base_dir.join(p)
-            };
+            let relative = !p.is_absolute();
+            let dir = if relative { spec.base_dir.join(p) } else { p };
+            // A store folder inside the project is created on first use; elsewhere
+            // only its last component may be missing, so a mistyped path is an error
+            // rather than a new, empty store that says "no versions yet".
+            if !dir.exists() {
+                let parent_exists = dir.parent().is_some_and(|d| d.is_dir());
+                if !relative && !parent_exists {
+                    return Err(Error::input(format!(
+                        "store folder {} does not exist, nor does its parent: check --store / [store] url, or create it first (mkdir -p {})",
+                        dir.display(),
+                        dir.display()
+                    )));
+                }
+            }
             std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
             let dir = dir.canonicalize().map_err(|e| Error::io(&dir, e))?;
             let fs = object_store::local::LocalFileSystem::new_with_prefix(&dir)

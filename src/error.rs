@@ -97,6 +97,23 @@ impl Error {
         }
     }
 
+    /// The same error, its message led by `prefix` (what had already happened), its
+    /// kind — and so its exit code — kept.
+    pub fn after(self, prefix: &str) -> Self {
+        match self {
+            Error::Usage(m) => Error::Usage(format!("{prefix}{m}")),
+            Error::Input(m) => Error::Input(format!("{prefix}{m}")),
+            Error::Conflict(m) => Error::Conflict(format!("{prefix}{m}")),
+            Error::Integrity(m) => Error::Integrity(format!("{prefix}{m}")),
+            Error::Internal(m) => Error::Internal(format!("{prefix}{m}")),
+            Error::Store { context, source } => Error::Store {
+                context: format!("{prefix}{context}"),
+                source,
+            },
+            e @ Error::Io { .. } => Error::Input(format!("{prefix}{e}")),
+        }
+    }
+
     /// The process exit code for this error (see [`exit`]).
     pub fn exit_code(&self) -> i32 {
         match self {

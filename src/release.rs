@@ -80,7 +80,16 @@ pub async fn publish(
     }
     let report = publish::publish(store, dist, version, opts).await?;
     let channel = match rollout {
-        Some((c, change)) if !opts.dry_run => Some(roll_out(store, c, version, change).await?),
+        Some((c, change)) if !opts.dry_run => {
+            // The publish stands whatever the rollout does: say so in its error.
+            let step = roll_out(store, c, version, change).await.map_err(|e| {
+                e.after(&format!(
+                    "published {version} ({} files), but it was not rolled out on {c}: ",
+                    report.files
+                ))
+            })?;
+            Some(step)
+        }
         _ => None,
     };
     Ok(Released {

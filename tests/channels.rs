@@ -335,3 +335,28 @@ fn verify_refuses_a_target_with_a_corrupt_blob() {
     let (code, err) = fails(sv(t.path()).args(["rollout", "production", "--promote", "--verify"]));
     assert!(code == 2 || code == 4, "{code}: {err}");
 }
+
+/// `publish --channel` onto a pinned channel: the publish stands and the error says
+/// so, with the pin's exit code.
+#[test]
+fn publish_then_rollout_on_a_pinned_channel_says_it_published() {
+    let t = example_site();
+    build_and_publish(t.path(), "v1", Some("production"));
+    ok(sv(t.path()).args(["pin", "production", "--reason", "freeze"]));
+    std::fs::write(t.path().join("site/extra.txt"), "new\n").unwrap();
+    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q"]));
+    let (_, err) = fails(sv(t.path()).args([
+        "publish",
+        "dist",
+        "--version",
+        "v2",
+        "--channel",
+        "production",
+    ]));
+    assert!(err.contains("published v2"), "{err}");
+    assert!(err.contains("not rolled out on production"), "{err}");
+    assert!(t
+        .path()
+        .join(".sitevault/store/versions/v2/index.json")
+        .exists());
+}

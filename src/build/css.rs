@@ -23,16 +23,8 @@ pub fn targets(queries: &[String]) -> Result<Targets, String> {
     Ok(Targets::from(browsers))
 }
 
-/// A CSS error with 1-based line and column.
-#[derive(Debug, Clone)]
-pub struct CssErr {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub col: usize,
-    /// What lightningcss said.
-    pub msg: String,
-}
+/// A CSS error (what lightningcss said, where).
+pub use super::kinds::SourceErr as CssErr;
 
 struct RefVisitor<'a> {
     ph: &'a mut Placeholders,

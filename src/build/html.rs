@@ -11,16 +11,8 @@ use lol_html::{element, text, RewriteStrSettings};
 use super::refs::{Placeholders, RefKind};
 use super::{css, js};
 
-/// An error inside an HTML file, 1-based line and column.
-#[derive(Debug, Clone)]
-pub struct HtmlErr {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub col: usize,
-    /// What went wrong.
-    pub msg: String,
-}
+/// An error inside an HTML file.
+pub use super::kinds::SourceErr as HtmlErr;
 
 /// Attributes holding one URL.
 const URL_ATTRS: &[&str] = &["src", "href", "poster", "data", "xlink:href", "background"];

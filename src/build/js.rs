@@ -32,16 +32,8 @@ pub enum JsKind {
     Script,
 }
 
-/// A syntax error with its 1-based line and column.
-#[derive(Debug, Clone)]
-pub struct SyntaxErr {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub col: usize,
-    /// The parser's message.
-    pub msg: String,
-}
+/// A JS syntax error (the parser's message, where).
+pub use super::kinds::SourceErr as SyntaxErr;
 
 /// What a scan finds: whether the file uses module syntax, and its references.
 #[derive(Debug, Clone, Default)]

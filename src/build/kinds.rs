@@ -145,3 +145,15 @@ mod tests {
         assert_eq!(content_type("a.js"), "text/javascript; charset=utf-8");
     }
 }
+
+/// An error inside a source file, with its 1-based line and column: what the HTML, CSS
+/// and JS stages report, and what `--keep-going` turns into a warning.
+#[derive(Debug, Clone)]
+pub struct SourceErr {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+    /// What went wrong.
+    pub msg: String,
+}

@@ -2,7 +2,7 @@
 //! through the content cache; with `--keep-going` a file that fails is copied as written.
 
 use super::cache::{Cache, Processed};
-use super::kinds::FileClass;
+use super::kinds::{FileClass, SourceErr};
 use super::refs::Placeholders;
 use super::{css, html, js, Input};
 use crate::error::{Error, Result};
@@ -66,39 +66,21 @@ pub(super) fn process_stage1(
         FileClass::Html => {
             match html::process(text, display, targets, &mut ph, keep_going, &mut warnings) {
                 Ok(b) => (bytes::Bytes::from(b), false),
-                Err(e) if keep_going => {
-                    warnings.push(format!(
-                        "{display}:{}:{}: {} (copied unminified)",
-                        e.line, e.col, e.msg
-                    ));
+                Err(e) => {
+                    copied(e, keep_going, display, &mut warnings)?;
                     ph = Placeholders::for_content(&inp.bytes);
                     (inp.bytes.clone(), false)
-                }
-                Err(e) => {
-                    return Err(Error::input(format!(
-                        "{display}:{}:{}: {}",
-                        e.line, e.col, e.msg
-                    )))
                 }
             }
         }
         FileClass::Css => match css::minify(text, display, targets, &mut ph, 0) {
             Ok(b) => (bytes::Bytes::from(b), false),
-            Err(e) if keep_going => {
-                warnings.push(format!(
-                    "{display}:{}:{}: {} (copied unminified)",
-                    e.line, e.col, e.msg
-                ));
+            Err(e) => {
+                copied(e, keep_going, display, &mut warnings)?;
                 let mut ph2 = Placeholders::for_content(&inp.bytes);
                 let b = css::rewrite_text(text, &mut ph2);
                 ph = ph2;
                 (bytes::Bytes::from(b), false)
-            }
-            Err(e) => {
-                return Err(Error::input(format!(
-                    "{display}:{}:{}: {}",
-                    e.line, e.col, e.msg
-                )))
             }
         },
         FileClass::CssMin => (bytes::Bytes::from(css::rewrite_text(text, &mut ph)), false),
@@ -148,19 +130,10 @@ pub(super) fn process_js(
     };
     let (body, used) = match result {
         Ok((b, k)) => (bytes::Bytes::from(b), k),
-        Err(e) if keep_going => {
-            warnings.push(format!(
-                "{display}:{}:{}: {} (copied unminified)",
-                e.line, e.col, e.msg
-            ));
+        Err(e) => {
+            copied(e, keep_going, display, &mut warnings)?;
             ph = Placeholders::for_content(&inp.bytes);
             (inp.bytes.clone(), kind.unwrap_or(js::JsKind::Script))
-        }
-        Err(e) => {
-            return Err(Error::input(format!(
-                "{display}:{}:{}: {}",
-                e.line, e.col, e.msg
-            )))
         }
     };
     let module = used == js::JsKind::Module;
@@ -174,6 +147,17 @@ pub(super) fn process_js(
     };
     cache.put(&key, &p);
     Ok(p)
+}
+
+/// A file that failed to minify: an error naming `path:line:col`, or with
+/// `--keep-going` a warning (the caller then copies the file).
+fn copied(e: SourceErr, keep_going: bool, display: &str, warnings: &mut Vec<String>) -> Result<()> {
+    let at = format!("{display}:{}:{}: {}", e.line, e.col, e.msg);
+    if !keep_going {
+        return Err(Error::input(at));
+    }
+    warnings.push(format!("{at} (copied unminified)"));
+    Ok(())
 }
 
 fn splice(text: &str, spans: &[(usize, usize, String)]) -> String {

@@ -152,6 +152,31 @@ impl AsyncRead for Watched {
     }
 }
 
+impl Watched {
+    /// Progress resets the body timer; a write blocked past `body` fails.
+    fn after_write(
+        &mut self,
+        polled: Poll<std::io::Result<usize>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::io::Result<usize>> {
+        match polled {
+            Poll::Ready(Ok(n)) => {
+                self.last_progress = Instant::now();
+                self.write_blocked_since = None;
+                Poll::Ready(Ok(n))
+            }
+            Poll::Pending => {
+                let since = *self.write_blocked_since.get_or_insert_with(Instant::now);
+                if expired(&mut self.write_sleep, since + self.body, cx) {
+                    return Poll::Ready(Err(timed_out("client stopped reading the response")));
+                }
+                Poll::Pending
+            }
+            other => other,
+        }
+    }
+}
+
 impl AsyncWrite for Watched {
     fn poll_write(
         mut self: Pin<&mut Self>,
@@ -159,21 +184,8 @@ impl AsyncWrite for Watched {
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_write(cx, data) {
-            Poll::Ready(Ok(n)) => {
-                this.last_progress = Instant::now();
-                this.write_blocked_since = None;
-                Poll::Ready(Ok(n))
-            }
-            Poll::Pending => {
-                let since = *this.write_blocked_since.get_or_insert_with(Instant::now);
-                if expired(&mut this.write_sleep, since + this.body, cx) {
-                    return Poll::Ready(Err(timed_out("client stopped reading the response")));
-                }
-                Poll::Pending
-            }
-            other => other,
-        }
+        let polled = Pin::new(&mut this.inner).poll_write(cx, data);
+        this.after_write(polled, cx)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -190,21 +202,8 @@ impl AsyncWrite for Watched {
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(Ok(n)) => {
-                this.last_progress = Instant::now();
-                this.write_blocked_since = None;
-                Poll::Ready(Ok(n))
-            }
-            Poll::Pending => {
-                let since = *this.write_blocked_since.get_or_insert_with(Instant::now);
-                if expired(&mut this.write_sleep, since + this.body, cx) {
-                    return Poll::Ready(Err(timed_out("client stopped reading the response")));
-                }
-                Poll::Pending
-            }
-            other => other,
-        }
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.after_write(polled, cx)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -135,23 +135,19 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
     let exclude = walk::globs(&opts.exclude, "build.exclude")?;
     let keep = walk::globs(&opts.keep_names, "build.keep_names")?;
     let mut warnings = Vec::new();
-    let mut stages: Vec<(String, u128)> = Vec::new();
-    let mut lap = Instant::now();
-    let mut mark = |name: &str| {
-        stages.push((name.to_string(), lap.elapsed().as_millis()));
-        lap = Instant::now();
-    };
+    let mut laps = Laps::new();
+
+    // 1. Walk, and stop when nothing changed since the last build into OUT.
     let files = walk::walk(&opts.src, &exclude, &mut warnings)?;
     for f in &files {
         crate::outdir::check_rel(&f.rel)
             .and_then(|()| check_site_name(&f.rel))
             .map_err(|m| Error::input(format!("{}: {m}", f.abs.display())))?;
     }
-    mark("walk");
-    // Nothing changed since the last build into OUT (same inputs by size and mtime, same
-    // options, OUT intact)? Then there is nothing to do — the make/ninja rule.
-    // The walk's warnings are part of the key: a warning about a link that is gone
-    // must not be replayed from the stamp.
+    laps.mark("walk");
+    // Same inputs by size and mtime, same options, OUT intact: the make/ninja rule. The
+    // walk's warnings are part of the key: a warning about a link that is gone must not
+    // be replayed from the stamp.
     let stamp_key = opts
         .cache_dir
         .as_ref()
@@ -161,14 +157,121 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
             return Ok(report);
         }
     }
-
     let pb = opts.reporter.task(
         "building",
         files.len() as u64 * 2,
         crate::report::Unit::Items,
     );
+
+    // 2. Read.
     pb.stage("reading");
-    // Read.
+    let inputs = read_inputs(opts, &files, &mut warnings)?;
+    laps.mark("read");
+    let bytes_in: u64 = inputs.iter().map(|i| i.bytes.len() as u64).sum();
+
+    // 3. Minify, with placeholders for local references, through the content cache.
+    pb.stage("minifying");
+    let cache = Cache::new(opts.cache_dir.clone());
+    let ctx = Minify {
+        opts,
+        cache: &cache,
+        options_key: format!("{:?}|{}", opts.targets, opts.keep_going),
+        targets,
+        pb: &*pb,
+        timings: std::sync::Mutex::new(Vec::new()),
+    };
+    let processed = ctx.minify(&inputs, &mut laps)?;
+
+    // 4. Resolve references, then fingerprint dependencies-first.
+    pb.stage("fingerprinting");
+    let targets_of = resolve_references(opts, &inputs, &processed, &mut warnings)?;
+    let minified = inputs
+        .iter()
+        .filter(|i| matches!(i.class, FileClass::Html | FileClass::Css | FileClass::Js))
+        .count();
+    let nodes: Vec<Node> = inputs
+        .iter()
+        .zip(processed)
+        .map(|(inp, processed)| Node {
+            fingerprint: inp.class != FileClass::Html && !keep.is_match(&inp.rel),
+            rel: inp.rel.clone(),
+            processed,
+        })
+        .collect();
+    let outputs = fingerprint::fingerprint(&nodes, &targets_of, opts.hash_length);
+    laps.mark("fingerprint");
+
+    // 5. The files map, version.json and the manifest; write and swap OUT.
+    let (manifest, version_json, build_digest) = manifest_of(opts, &inputs, &outputs, &nodes)?;
+    pb.stage("writing");
+    let bytes_out =
+        outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>() + version_json.len() as u64;
+    if !output::unchanged_output(&opts.out, &manifest) {
+        output::write_output(&outdir, &outputs, &version_json, &manifest)?;
+    }
+    cache.flush();
+    if let Some(key) = &stamp_key {
+        stamp::write_stamp(
+            opts,
+            &stamp::Stamp {
+                key: key.clone(),
+                build: build_digest.clone(),
+                bytes_in,
+                minified,
+                warnings: warnings.clone(),
+            },
+        );
+    }
+    laps.mark("write");
+    pb.finish();
+    Ok(BuildReport {
+        out: opts.out.clone(),
+        files: manifest.files.len(),
+        bytes_in,
+        bytes_out,
+        minified,
+        cache_hits: cache.hits(),
+        build: build_digest,
+        warnings,
+        elapsed_ms: started.elapsed().as_millis(),
+        stages: laps.stages,
+        slowest: {
+            let mut t = ctx.timings.into_inner().unwrap_or_default();
+            t.sort_by_key(|e| std::cmp::Reverse(e.1));
+            t.truncate(10);
+            t
+        },
+    })
+}
+
+/// Milliseconds per stage, for `build -v` and `--json`.
+struct Laps {
+    stages: Vec<(String, u128)>,
+    lap: Instant,
+}
+
+impl Laps {
+    fn new() -> Self {
+        Laps {
+            stages: Vec::new(),
+            lap: Instant::now(),
+        }
+    }
+
+    fn mark(&mut self, name: &str) {
+        self.stages
+            .push((name.to_string(), self.lap.elapsed().as_millis()));
+        self.lap = Instant::now();
+    }
+}
+
+/// Stage 2: read every file; text must be UTF-8 (with `--keep-going` a file that is
+/// not is copied as written). A file that vanished since the walk is skipped.
+fn read_inputs(
+    opts: &BuildOptions,
+    files: &[walk::SourceFile],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Input>> {
     let read: Vec<std::result::Result<Option<Input>, Error>> = files
         .par_iter()
         .map(|f| {
@@ -208,7 +311,7 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
         })
         .collect();
     let mut inputs = Vec::with_capacity(read.len());
-    for (r, f) in read.into_iter().zip(&files) {
+    for (r, f) in read.into_iter().zip(files) {
         match r? {
             Some(i) => {
                 warnings.extend(i.raw.clone());
@@ -220,58 +323,150 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
             )),
         }
     }
-    mark("read");
-    let bytes_in: u64 = inputs.iter().map(|i| i.bytes.len() as u64).sum();
     if inputs.iter().any(|i| i.rel == "version.json") {
         return Err(Error::input(format!(
             "{}: version.json is written by sitevault build; rename or exclude the site's own",
             opts.src.join("version.json").display()
         )));
     }
+    Ok(inputs)
+}
 
-    let cache = Cache::new(opts.cache_dir.clone());
-    let options_key = format!("{:?}|{}", opts.targets, opts.keep_going);
-    let src_display = |rel: &str| opts.src.join(rel).display().to_string();
+/// Stage 3's shared state: options, the cache, progress and per-file timings.
+struct Minify<'a> {
+    opts: &'a BuildOptions,
+    cache: &'a Cache,
+    options_key: String,
+    targets: lightningcss::targets::Targets,
+    pb: &'a dyn crate::report::Task,
+    timings: std::sync::Mutex<Vec<(String, u128)>>,
+}
 
-    let timings: std::sync::Mutex<Vec<(String, u128)>> = std::sync::Mutex::new(Vec::new());
-    // Stage 1: everything but JS is processed; JS is scanned for module syntax and imports.
-    pb.stage("minifying");
-    // Largest files first, one at a time per thread: a big bundle picked up last would
-    // otherwise leave the other cores idle at the end.
-    let mut order: Vec<usize> = (0..inputs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(inputs[i].bytes.len()));
-    let mut stage1: Vec<(usize, Result<Processed>)> = order
-        .par_iter()
-        .with_max_len(1)
-        .map(|&i| {
-            let inp = &inputs[i];
-            let t = Instant::now();
-            let r = process::process_stage1(
-                inp,
-                &cache,
-                &options_key,
-                targets,
-                opts.keep_going,
-                &src_display(&inp.rel),
-            );
-            pb.inc(1);
-            note_time(&timings, &inp.rel, t);
-            (i, r)
-        })
-        .collect();
-    stage1.sort_unstable_by_key(|(i, _)| *i);
-    let stage1: Vec<Result<Processed>> = stage1.into_iter().map(|(_, r)| r).collect();
-    let mut stage1 = stage1.into_iter().collect::<Result<Vec<_>>>()?;
-    mark("process");
+impl Minify<'_> {
+    fn display(&self, rel: &str) -> String {
+        self.opts.src.join(rel).display().to_string()
+    }
 
-    let index: HashMap<&str, usize> = inputs
+    /// Everything but JS is minified and JS scanned (stage 1); the import graph then
+    /// decides module vs classic script, and only JS whose first guess was wrong is
+    /// minified again (stage 2).
+    fn minify(&self, inputs: &[Input], laps: &mut Laps) -> Result<Vec<Processed>> {
+        let mut stage1 = self.first_pass(inputs)?;
+        laps.mark("process");
+        let modules = module_files(inputs, &stage1);
+        self.second_pass(inputs, &mut stage1, &modules)?;
+        laps.mark("minify-js");
+        Ok(stage1)
+    }
+
+    fn first_pass(&self, inputs: &[Input]) -> Result<Vec<Processed>> {
+        let (cache, options_key, targets, opts, pb, timings) = (
+            self.cache,
+            &self.options_key,
+            self.targets,
+            self.opts,
+            self.pb,
+            &self.timings,
+        );
+        let src_display = |rel: &str| self.display(rel);
+        // Largest files first, one at a time per thread: a big bundle picked up last would
+        // otherwise leave the other cores idle at the end.
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(inputs[i].bytes.len()));
+        let mut stage1: Vec<(usize, Result<Processed>)> = order
+            .par_iter()
+            .with_max_len(1)
+            .map(|&i| {
+                let inp = &inputs[i];
+                let t = Instant::now();
+                let r = process::process_stage1(
+                    inp,
+                    cache,
+                    options_key,
+                    targets,
+                    opts.keep_going,
+                    &src_display(&inp.rel),
+                );
+                pb.inc(1);
+                note_time(timings, &inp.rel, t);
+                (i, r)
+            })
+            .collect();
+        stage1.sort_unstable_by_key(|(i, _)| *i);
+        let stage1: Vec<Result<Processed>> = stage1.into_iter().map(|(_, r)| r).collect();
+        stage1.into_iter().collect::<Result<Vec<_>>>()
+    }
+
+    fn second_pass(
+        &self,
+        inputs: &[Input],
+        stage1: &mut [Processed],
+        modules: &HashSet<usize>,
+    ) -> Result<()> {
+        let (cache, options_key, opts, pb, timings) = (
+            self.cache,
+            &self.options_key,
+            self.opts,
+            self.pb,
+            &self.timings,
+        );
+        let src_display = |rel: &str| self.display(rel);
+        // Stage 2: JS minification, now that module vs classic script is known.
+        let stage2: Vec<Result<Option<Processed>>> = inputs
+            .par_iter()
+            .enumerate()
+            .map(|(i, inp)| {
+                let t = Instant::now();
+                // Re-minify only the JS files whose first guess (module syntax or not) was wrong.
+                let r = if inp.class == FileClass::Js && inp.raw.is_none() {
+                    let want = if modules.contains(&i) && !inp.rel.ends_with(".cjs") {
+                        js::JsKind::Module
+                    } else {
+                        js::JsKind::Script
+                    };
+                    if (want == js::JsKind::Module) != stage1[i].module {
+                        process::process_js(
+                            inp,
+                            Some(want),
+                            cache,
+                            options_key,
+                            opts.keep_going,
+                            &src_display(&inp.rel),
+                        )
+                        .map(Some)
+                    } else {
+                        Ok(None)
+                    }
+                } else {
+                    Ok(None)
+                };
+                pb.inc(1);
+                note_time(timings, &inp.rel, t);
+                r
+            })
+            .collect();
+        for (i, r) in stage2.into_iter().enumerate() {
+            if let Some(p) = r? {
+                stage1[i] = p;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The site's files by path, and the list of paths, as reference resolution wants them.
+fn site_index(inputs: &[Input]) -> (HashMap<&str, usize>, Vec<String>) {
+    let index = inputs
         .iter()
         .enumerate()
         .map(|(i, f)| (f.rel.as_str(), i))
         .collect();
-    let all: Vec<String> = inputs.iter().map(|i| i.rel.clone()).collect();
+    (index, inputs.iter().map(|i| i.rel.clone()).collect())
+}
 
-    // Module detection: .mjs, module syntax, and anything imported or loaded as a module.
+/// Module detection: `.mjs`, module syntax, and anything imported or loaded as a module.
+fn module_files(inputs: &[Input], stage1: &[Processed]) -> HashSet<usize> {
+    let (index, all) = site_index(inputs);
     let mut modules: HashSet<usize> = HashSet::new();
     for (i, inp) in inputs.iter().enumerate() {
         if inp.class == FileClass::Js && (inp.rel.ends_with(".mjs") || stage1[i].esm) {
@@ -287,50 +482,19 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
             }
         }
     }
+    modules
+}
 
-    // Stage 2: JS minification, now that module vs classic script is known.
-    let stage2: Vec<Result<Option<Processed>>> = inputs
-        .par_iter()
-        .enumerate()
-        .map(|(i, inp)| {
-            let t = Instant::now();
-            // Re-minify only the JS files whose first guess (module syntax or not) was wrong.
-            let r = if inp.class == FileClass::Js && inp.raw.is_none() {
-                let want = if modules.contains(&i) && !inp.rel.ends_with(".cjs") {
-                    js::JsKind::Module
-                } else {
-                    js::JsKind::Script
-                };
-                if (want == js::JsKind::Module) != stage1[i].module {
-                    process::process_js(
-                        inp,
-                        Some(want),
-                        &cache,
-                        &options_key,
-                        opts.keep_going,
-                        &src_display(&inp.rel),
-                    )
-                    .map(Some)
-                } else {
-                    Ok(None)
-                }
-            } else {
-                Ok(None)
-            };
-            pb.inc(1);
-            note_time(&timings, &inp.rel, t);
-            r
-        })
-        .collect();
-    for (i, r) in stage2.into_iter().enumerate() {
-        if let Some(p) = r? {
-            stage1[i] = p;
-        }
-    }
-    mark("minify-js");
-    pb.stage("fingerprinting");
-
-    // Resolve references; warn about broken local ones.
+/// Stage 4a: every local reference resolved to a site file; broken ones are warnings,
+/// or errors with `--strict`. The processing warnings join the build's here.
+fn resolve_references(
+    opts: &BuildOptions,
+    inputs: &[Input],
+    stage1: &[Processed],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Vec<Target>>> {
+    let (index, all) = site_index(inputs);
+    let src_display = |rel: &str| opts.src.join(rel).display().to_string();
     let mut targets_of = Vec::with_capacity(inputs.len());
     let mut broken = Vec::new();
     for (i, inp) in inputs.iter().enumerate() {
@@ -362,25 +526,19 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
     }
     warnings.extend(broken);
 
-    let minified = inputs
-        .iter()
-        .filter(|i| matches!(i.class, FileClass::Html | FileClass::Css | FileClass::Js))
-        .count();
-    let nodes: Vec<Node> = inputs
-        .iter()
-        .zip(stage1)
-        .map(|(inp, processed)| Node {
-            fingerprint: inp.class != FileClass::Html && !keep.is_match(&inp.rel),
-            rel: inp.rel.clone(),
-            processed,
-        })
-        .collect();
-    let outputs = fingerprint::fingerprint(&nodes, &targets_of, opts.hash_length);
-    mark("fingerprint");
+    Ok(targets_of)
+}
 
-    // The files map, version.json, the manifest.
+/// Stage 5: the files map (each output's hash, size, type and cache class), then
+/// `version.json` and the manifest that lists both.
+fn manifest_of(
+    opts: &BuildOptions,
+    inputs: &[Input],
+    outputs: &[fingerprint::Output],
+    nodes: &[Node],
+) -> Result<(BuildManifest, Vec<u8>, String)> {
     let mut files_map = FileMap::new();
-    for (o, n) in outputs.iter().zip(&nodes) {
+    for (o, n) in outputs.iter().zip(nodes) {
         let key = format!("/{}", o.out);
         let entry = FileEntry {
             hash: o.hash.to_hex().to_string(),
@@ -403,7 +561,7 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
         opts.version.as_deref(),
         &build_digest,
         files_map.len() + 1,
-        &inputs,
+        inputs,
         &opts.src,
     );
     files_map.insert(
@@ -421,45 +579,7 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
         digest: schema::digest(&files_map),
         files: files_map,
     };
-    pb.stage("writing");
-    let bytes_out =
-        outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>() + version_json.len() as u64;
-    if !output::unchanged_output(&opts.out, &manifest) {
-        output::write_output(&outdir, &outputs, &version_json, &manifest)?;
-    }
-    cache.flush();
-    if let Some(key) = &stamp_key {
-        stamp::write_stamp(
-            opts,
-            &stamp::Stamp {
-                key: key.clone(),
-                build: build_digest.clone(),
-                bytes_in,
-                minified,
-                warnings: warnings.clone(),
-            },
-        );
-    }
-    mark("write");
-    pb.finish();
-    Ok(BuildReport {
-        out: opts.out.clone(),
-        files: manifest.files.len(),
-        bytes_in,
-        bytes_out,
-        minified,
-        cache_hits: cache.hits(),
-        build: build_digest,
-        warnings,
-        elapsed_ms: started.elapsed().as_millis(),
-        stages,
-        slowest: {
-            let mut t = timings.into_inner().unwrap_or_default();
-            t.sort_by_key(|e| std::cmp::Reverse(e.1));
-            t.truncate(10);
-            t
-        },
-    })
+    Ok((manifest, version_json, build_digest))
 }
 
 /// A site path must also be a good public path: no control characters (they would

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod css;
 mod depth;
 pub mod fingerprint;
+mod graph;
 pub mod html;
 pub mod js;
 pub mod kinds;
@@ -16,20 +17,17 @@ mod stamp;
 pub mod refs;
 pub mod walk;
 
-use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::schema::{self, BuildManifest, CacheClass, FileEntry, FileMap};
-use cache::{Cache, Processed};
-use fingerprint::{Node, Target};
+use crate::schema;
+use cache::Cache;
+use fingerprint::Node;
 use kinds::FileClass;
-use refs::RefKind;
 
 /// Everything `build` needs to know.
 #[derive(Debug, Clone)]
@@ -105,12 +103,12 @@ pub struct BuildReport {
     pub slowest: Vec<(String, u128)>,
 }
 
-struct Input {
-    rel: String,
-    class: FileClass,
-    bytes: bytes::Bytes,
+pub(super) struct Input {
+    pub(super) rel: String,
+    pub(super) class: FileClass,
+    pub(super) bytes: bytes::Bytes,
     /// Copied as written (a text file that is not UTF-8, with `--keep-going`).
-    raw: Option<String>,
+    pub(super) raw: Option<String>,
 }
 
 /// Stack of the build's worker threads: parsers and minifiers recurse on nesting, and a
@@ -165,14 +163,14 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
 
     // 2. Read.
     pb.stage("reading");
-    let inputs = read_inputs(opts, &files, &mut warnings)?;
+    let inputs = walk::read_inputs(opts, &files, &mut warnings)?;
     laps.mark("read");
     let bytes_in: u64 = inputs.iter().map(|i| i.bytes.len() as u64).sum();
 
     // 3. Minify, with placeholders for local references, through the content cache.
     pb.stage("minifying");
     let cache = Cache::new(opts.cache_dir.clone());
-    let ctx = Minify {
+    let ctx = process::Minify {
         opts,
         cache: &cache,
         options_key: format!("{:?}|{}", opts.targets, opts.keep_going),
@@ -184,7 +182,7 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
 
     // 4. Resolve references, then fingerprint dependencies-first.
     pb.stage("fingerprinting");
-    let targets_of = resolve_references(opts, &inputs, &processed, &mut warnings)?;
+    let targets_of = graph::resolve_references(opts, &inputs, &processed, &mut warnings)?;
     let minified = inputs
         .iter()
         .filter(|i| matches!(i.class, FileClass::Html | FileClass::Css | FileClass::Js))
@@ -202,7 +200,8 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
     laps.mark("fingerprint");
 
     // 5. The files map, version.json and the manifest; write and swap OUT.
-    let (manifest, version_json, build_digest) = manifest_of(opts, &inputs, &outputs, &nodes)?;
+    let (manifest, version_json, build_digest) =
+        output::manifest_of(opts, &inputs, &outputs, &nodes)?;
     pb.stage("writing");
     let bytes_out =
         outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>() + version_json.len() as u64;
@@ -245,7 +244,7 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
 }
 
 /// Milliseconds per stage, for `build -v` and `--json`.
-struct Laps {
+pub(super) struct Laps {
     stages: Vec<(String, u128)>,
     lap: Instant,
 }
@@ -258,328 +257,11 @@ impl Laps {
         }
     }
 
-    fn mark(&mut self, name: &str) {
+    pub(super) fn mark(&mut self, name: &str) {
         self.stages
             .push((name.to_string(), self.lap.elapsed().as_millis()));
         self.lap = Instant::now();
     }
-}
-
-/// Stage 2: read every file; text must be UTF-8 (with `--keep-going` a file that is
-/// not is copied as written). A file that vanished since the walk is skipped.
-fn read_inputs(
-    opts: &BuildOptions,
-    files: &[walk::SourceFile],
-    warnings: &mut Vec<String>,
-) -> Result<Vec<Input>> {
-    let read: Vec<std::result::Result<Option<Input>, Error>> = files
-        .par_iter()
-        .map(|f| {
-            let bytes = match std::fs::read(&f.abs) {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(Error::io(&f.abs, e)),
-            };
-            let mut class = FileClass::of(&f.rel);
-            if class == FileClass::Js && kinds::looks_minified(&bytes) {
-                // Already minified (a bundle, emscripten output): minifying again costs much
-                // and gains little; it is treated like `*.min.js` (references still rewritten).
-                class = FileClass::JsMin;
-            }
-            let mut raw = None;
-            if class.is_text() {
-                if let Err(e) = std::str::from_utf8(&bytes) {
-                    let valid = &bytes[..e.valid_up_to()];
-                    let text = String::from_utf8_lossy(valid);
-                    let (line, col) = crate::config::line_col(&text, text.len());
-                    let msg = format!(
-                        "{}:{line}:{col}: not valid UTF-8 text; save the file as UTF-8",
-                        f.abs.display()
-                    );
-                    if !opts.keep_going {
-                        return Err(Error::input(msg));
-                    }
-                    raw = Some(format!("{msg} (copied as written)"));
-                }
-            }
-            Ok(Some(Input {
-                rel: f.rel.clone(),
-                class,
-                bytes: bytes.into(),
-                raw,
-            }))
-        })
-        .collect();
-    let mut inputs = Vec::with_capacity(read.len());
-    for (r, f) in read.into_iter().zip(files) {
-        match r? {
-            Some(i) => {
-                warnings.extend(i.raw.clone());
-                inputs.push(i)
-            }
-            None => warnings.push(format!(
-                "{}: vanished while the build was reading it; skipped",
-                f.abs.display()
-            )),
-        }
-    }
-    if inputs.iter().any(|i| i.rel == "version.json") {
-        return Err(Error::input(format!(
-            "{}: version.json is written by sitevault build; rename or exclude the site's own",
-            opts.src.join("version.json").display()
-        )));
-    }
-    Ok(inputs)
-}
-
-/// Stage 3's shared state: options, the cache, progress and per-file timings.
-struct Minify<'a> {
-    opts: &'a BuildOptions,
-    cache: &'a Cache,
-    options_key: String,
-    targets: lightningcss::targets::Targets,
-    pb: &'a dyn crate::report::Task,
-    timings: std::sync::Mutex<Vec<(String, u128)>>,
-}
-
-impl Minify<'_> {
-    fn display(&self, rel: &str) -> String {
-        self.opts.src.join(rel).display().to_string()
-    }
-
-    /// Everything but JS is minified and JS scanned (stage 1); the import graph then
-    /// decides module vs classic script, and only JS whose first guess was wrong is
-    /// minified again (stage 2).
-    fn minify(&self, inputs: &[Input], laps: &mut Laps) -> Result<Vec<Processed>> {
-        let mut stage1 = self.first_pass(inputs)?;
-        laps.mark("process");
-        let modules = module_files(inputs, &stage1);
-        self.second_pass(inputs, &mut stage1, &modules)?;
-        laps.mark("minify-js");
-        Ok(stage1)
-    }
-
-    fn first_pass(&self, inputs: &[Input]) -> Result<Vec<Processed>> {
-        let (cache, options_key, targets, opts, pb, timings) = (
-            self.cache,
-            &self.options_key,
-            self.targets,
-            self.opts,
-            self.pb,
-            &self.timings,
-        );
-        let src_display = |rel: &str| self.display(rel);
-        // Largest files first, one at a time per thread: a big bundle picked up last would
-        // otherwise leave the other cores idle at the end.
-        let mut order: Vec<usize> = (0..inputs.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(inputs[i].bytes.len()));
-        let mut stage1: Vec<(usize, Result<Processed>)> = order
-            .par_iter()
-            .with_max_len(1)
-            .map(|&i| {
-                let inp = &inputs[i];
-                let t = Instant::now();
-                let r = process::process_stage1(
-                    inp,
-                    cache,
-                    options_key,
-                    targets,
-                    opts.keep_going,
-                    &src_display(&inp.rel),
-                );
-                pb.inc(1);
-                note_time(timings, &inp.rel, t);
-                (i, r)
-            })
-            .collect();
-        stage1.sort_unstable_by_key(|(i, _)| *i);
-        let stage1: Vec<Result<Processed>> = stage1.into_iter().map(|(_, r)| r).collect();
-        stage1.into_iter().collect::<Result<Vec<_>>>()
-    }
-
-    fn second_pass(
-        &self,
-        inputs: &[Input],
-        stage1: &mut [Processed],
-        modules: &HashSet<usize>,
-    ) -> Result<()> {
-        let (cache, options_key, opts, pb, timings) = (
-            self.cache,
-            &self.options_key,
-            self.opts,
-            self.pb,
-            &self.timings,
-        );
-        let src_display = |rel: &str| self.display(rel);
-        // Stage 2: JS minification, now that module vs classic script is known.
-        let stage2: Vec<Result<Option<Processed>>> = inputs
-            .par_iter()
-            .enumerate()
-            .map(|(i, inp)| {
-                let t = Instant::now();
-                // Re-minify only the JS files whose first guess (module syntax or not) was wrong.
-                let r = if inp.class == FileClass::Js && inp.raw.is_none() {
-                    let want = if modules.contains(&i) && !inp.rel.ends_with(".cjs") {
-                        js::JsKind::Module
-                    } else {
-                        js::JsKind::Script
-                    };
-                    if (want == js::JsKind::Module) != stage1[i].module {
-                        process::process_js(
-                            inp,
-                            Some(want),
-                            cache,
-                            options_key,
-                            opts.keep_going,
-                            &src_display(&inp.rel),
-                        )
-                        .map(Some)
-                    } else {
-                        Ok(None)
-                    }
-                } else {
-                    Ok(None)
-                };
-                pb.inc(1);
-                note_time(timings, &inp.rel, t);
-                r
-            })
-            .collect();
-        for (i, r) in stage2.into_iter().enumerate() {
-            if let Some(p) = r? {
-                stage1[i] = p;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The site's files by path, and the list of paths, as reference resolution wants them.
-fn site_index(inputs: &[Input]) -> (HashMap<&str, usize>, Vec<String>) {
-    let index = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.rel.as_str(), i))
-        .collect();
-    (index, inputs.iter().map(|i| i.rel.clone()).collect())
-}
-
-/// Module detection: `.mjs`, module syntax, and anything imported or loaded as a module.
-fn module_files(inputs: &[Input], stage1: &[Processed]) -> HashSet<usize> {
-    let (index, all) = site_index(inputs);
-    let mut modules: HashSet<usize> = HashSet::new();
-    for (i, inp) in inputs.iter().enumerate() {
-        if inp.class == FileClass::Js && (inp.rel.ends_with(".mjs") || stage1[i].esm) {
-            modules.insert(i);
-        }
-        for r in &stage1[i].refs {
-            match (r.kind, fingerprint::resolve(&inp.rel, r, &index, &all)) {
-                (RefKind::Import | RefKind::ModuleScript, Target::File(t)) => {
-                    modules.insert(t);
-                }
-                (RefKind::ImportMap, Target::ImportMap(ts)) => modules.extend(ts),
-                _ => {}
-            }
-        }
-    }
-    modules
-}
-
-/// Stage 4a: every local reference resolved to a site file; broken ones are warnings,
-/// or errors with `--strict`. The processing warnings join the build's here.
-fn resolve_references(
-    opts: &BuildOptions,
-    inputs: &[Input],
-    stage1: &[Processed],
-    warnings: &mut Vec<String>,
-) -> Result<Vec<Vec<Target>>> {
-    let (index, all) = site_index(inputs);
-    let src_display = |rel: &str| opts.src.join(rel).display().to_string();
-    let mut targets_of = Vec::with_capacity(inputs.len());
-    let mut broken = Vec::new();
-    for (i, inp) in inputs.iter().enumerate() {
-        warnings.extend(stage1[i].warnings.iter().cloned());
-        let ts: Vec<Target> = stage1[i]
-            .refs
-            .iter()
-            .map(|r| {
-                let t = fingerprint::resolve(&inp.rel, r, &index, &all);
-                if matches!(t, Target::None) && r.kind != RefKind::ImportMap {
-                    broken.push(format!(
-                        "{}:{}: broken reference {:?} (no such file in the site)",
-                        src_display(&inp.rel),
-                        r.line,
-                        r.path
-                    ));
-                }
-                t
-            })
-            .collect();
-        targets_of.push(ts);
-    }
-    if opts.strict && !broken.is_empty() {
-        return Err(Error::input(format!(
-            "{}\n{} broken reference(s); fix them or drop --strict",
-            broken.join("\n"),
-            broken.len()
-        )));
-    }
-    warnings.extend(broken);
-
-    Ok(targets_of)
-}
-
-/// Stage 5: the files map (each output's hash, size, type and cache class), then
-/// `version.json` and the manifest that lists both.
-fn manifest_of(
-    opts: &BuildOptions,
-    inputs: &[Input],
-    outputs: &[fingerprint::Output],
-    nodes: &[Node],
-) -> Result<(BuildManifest, Vec<u8>, String)> {
-    let mut files_map = FileMap::new();
-    for (o, n) in outputs.iter().zip(nodes) {
-        let key = format!("/{}", o.out);
-        let entry = FileEntry {
-            hash: o.hash.to_hex().to_string(),
-            size: o.bytes.len() as u64,
-            content_type: kinds::content_type(&o.out),
-            cache: if n.fingerprint {
-                CacheClass::Immutable
-            } else {
-                CacheClass::Revalidate
-            },
-        };
-        if files_map.insert(key.clone(), entry).is_some() {
-            return Err(Error::input(format!(
-                "{key}: two site files end up with the same output name; rename one of them"
-            )));
-        }
-    }
-    let build_digest = schema::digest(&files_map);
-    let version_json = output::version_json(
-        opts.version.as_deref(),
-        &build_digest,
-        files_map.len() + 1,
-        inputs,
-        &opts.src,
-    );
-    files_map.insert(
-        "/version.json".into(),
-        FileEntry {
-            hash: blake3::hash(&version_json).to_hex().to_string(),
-            size: version_json.len() as u64,
-            content_type: "application/json".into(),
-            cache: CacheClass::Revalidate,
-        },
-    );
-    let manifest = BuildManifest {
-        schema: 1,
-        tool: crate::TOOL.to_string(),
-        digest: schema::digest(&files_map),
-        files: files_map,
-    };
-    Ok((manifest, version_json, build_digest))
 }
 
 /// A site path must also be a good public path: no control characters (they would
@@ -595,19 +277,4 @@ fn check_site_name(rel: &str) -> std::result::Result<(), String> {
         return Err("path longer than 1023 bytes; shorten the name or its folders".into());
     }
     schema::check_public_path(&format!("/{rel}"))
-}
-
-/// Keeps the slowest files' processing times (ten at most, ties included).
-fn note_time(timings: &std::sync::Mutex<Vec<(String, u128)>>, rel: &str, started: Instant) {
-    let ms = started.elapsed().as_millis();
-    if ms < 5 {
-        return;
-    }
-    if let Ok(mut t) = timings.lock() {
-        t.push((rel.to_string(), ms));
-        if t.len() > 64 {
-            t.sort_by_key(|e| std::cmp::Reverse(e.1));
-            t.truncate(10);
-        }
-    }
 }

@@ -1,6 +1,8 @@
 //! The build's output: the folder checks, `version.json`, whether OUT already holds this
 //! build, and writing to a temporary folder swapped in by [`crate::outdir`].
 
+use super::kinds;
+use crate::schema::{CacheClass, FileEntry, FileMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -146,4 +148,57 @@ pub(super) fn write_output(
         return Err(e);
     }
     outdir.swap(&tmp)
+}
+
+/// Stage 5: the files map (each output's hash, size, type and cache class), then
+/// `version.json` and the manifest that lists both.
+pub(super) fn manifest_of(
+    opts: &super::BuildOptions,
+    inputs: &[Input],
+    outputs: &[fingerprint::Output],
+    nodes: &[super::fingerprint::Node],
+) -> Result<(BuildManifest, Vec<u8>, String)> {
+    let mut files_map = FileMap::new();
+    for (o, n) in outputs.iter().zip(nodes) {
+        let key = format!("/{}", o.out);
+        let entry = FileEntry {
+            hash: o.hash.to_hex().to_string(),
+            size: o.bytes.len() as u64,
+            content_type: kinds::content_type(&o.out),
+            cache: if n.fingerprint {
+                CacheClass::Immutable
+            } else {
+                CacheClass::Revalidate
+            },
+        };
+        if files_map.insert(key.clone(), entry).is_some() {
+            return Err(Error::input(format!(
+                "{key}: two site files end up with the same output name; rename one of them"
+            )));
+        }
+    }
+    let build_digest = schema::digest(&files_map);
+    let version_json = version_json(
+        opts.version.as_deref(),
+        &build_digest,
+        files_map.len() + 1,
+        inputs,
+        &opts.src,
+    );
+    files_map.insert(
+        "/version.json".into(),
+        FileEntry {
+            hash: blake3::hash(&version_json).to_hex().to_string(),
+            size: version_json.len() as u64,
+            content_type: "application/json".into(),
+            cache: CacheClass::Revalidate,
+        },
+    );
+    let manifest = BuildManifest {
+        schema: 1,
+        tool: crate::TOOL.to_string(),
+        digest: schema::digest(&files_map),
+        files: files_map,
+    };
+    Ok((manifest, version_json, build_digest))
 }

@@ -1,11 +1,15 @@
 //! Processing one file: minify (HTML, CSS, JS) with placeholders for local references,
 //! through the content cache; with `--keep-going` a file that fails is copied as written.
 
+use std::collections::HashSet;
+use std::time::Instant;
+
 use super::cache::{Cache, Processed};
 use super::kinds::{FileClass, SourceErr};
 use super::refs::Placeholders;
 use super::{css, html, js, Input};
 use crate::error::{Error, Result};
+use rayon::prelude::*;
 
 pub(super) fn process_stage1(
     inp: &Input,
@@ -173,4 +177,145 @@ fn splice(text: &str, spans: &[(usize, usize, String)]) -> String {
     }
     out.push_str(&text[last..]);
     out
+}
+
+/// Stage 3's shared state: options, the cache, progress and per-file timings.
+pub(super) struct Minify<'a> {
+    pub(super) opts: &'a super::BuildOptions,
+    pub(super) cache: &'a Cache,
+    pub(super) options_key: String,
+    pub(super) targets: lightningcss::targets::Targets,
+    pub(super) pb: &'a dyn crate::report::Task,
+    pub(super) timings: std::sync::Mutex<Vec<(String, u128)>>,
+}
+
+impl Minify<'_> {
+    pub(super) fn display(&self, rel: &str) -> String {
+        self.opts.src.join(rel).display().to_string()
+    }
+
+    /// Everything but JS is minified and JS scanned (stage 1); the import graph then
+    /// decides module vs classic script, and only JS whose first guess was wrong is
+    /// minified again (stage 2).
+    pub(super) fn minify(
+        &self,
+        inputs: &[Input],
+        laps: &mut super::Laps,
+    ) -> Result<Vec<Processed>> {
+        let mut stage1 = self.first_pass(inputs)?;
+        laps.mark("process");
+        let modules = super::graph::module_files(inputs, &stage1);
+        self.second_pass(inputs, &mut stage1, &modules)?;
+        laps.mark("minify-js");
+        Ok(stage1)
+    }
+
+    fn first_pass(&self, inputs: &[Input]) -> Result<Vec<Processed>> {
+        let (cache, options_key, targets, opts, pb, timings) = (
+            self.cache,
+            &self.options_key,
+            self.targets,
+            self.opts,
+            self.pb,
+            &self.timings,
+        );
+        let src_display = |rel: &str| self.display(rel);
+        // Largest files first, one at a time per thread: a big bundle picked up last would
+        // otherwise leave the other cores idle at the end.
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(inputs[i].bytes.len()));
+        let mut stage1: Vec<(usize, Result<Processed>)> = order
+            .par_iter()
+            .with_max_len(1)
+            .map(|&i| {
+                let inp = &inputs[i];
+                let t = Instant::now();
+                let r = process_stage1(
+                    inp,
+                    cache,
+                    options_key,
+                    targets,
+                    opts.keep_going,
+                    &src_display(&inp.rel),
+                );
+                pb.inc(1);
+                note_time(timings, &inp.rel, t);
+                (i, r)
+            })
+            .collect();
+        stage1.sort_unstable_by_key(|(i, _)| *i);
+        let stage1: Vec<Result<Processed>> = stage1.into_iter().map(|(_, r)| r).collect();
+        stage1.into_iter().collect::<Result<Vec<_>>>()
+    }
+
+    fn second_pass(
+        &self,
+        inputs: &[Input],
+        stage1: &mut [Processed],
+        modules: &HashSet<usize>,
+    ) -> Result<()> {
+        let (cache, options_key, opts, pb, timings) = (
+            self.cache,
+            &self.options_key,
+            self.opts,
+            self.pb,
+            &self.timings,
+        );
+        let src_display = |rel: &str| self.display(rel);
+        // Stage 2: JS minification, now that module vs classic script is known.
+        let stage2: Vec<Result<Option<Processed>>> = inputs
+            .par_iter()
+            .enumerate()
+            .map(|(i, inp)| {
+                let t = Instant::now();
+                // Re-minify only the JS files whose first guess (module syntax or not) was wrong.
+                let r = if inp.class == FileClass::Js && inp.raw.is_none() {
+                    let want = if modules.contains(&i) && !inp.rel.ends_with(".cjs") {
+                        js::JsKind::Module
+                    } else {
+                        js::JsKind::Script
+                    };
+                    if (want == js::JsKind::Module) != stage1[i].module {
+                        process_js(
+                            inp,
+                            Some(want),
+                            cache,
+                            options_key,
+                            opts.keep_going,
+                            &src_display(&inp.rel),
+                        )
+                        .map(Some)
+                    } else {
+                        Ok(None)
+                    }
+                } else {
+                    Ok(None)
+                };
+                pb.inc(1);
+                note_time(timings, &inp.rel, t);
+                r
+            })
+            .collect();
+        for (i, r) in stage2.into_iter().enumerate() {
+            if let Some(p) = r? {
+                stage1[i] = p;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Keeps the slowest files' processing times (ten at most, ties included).
+fn note_time(timings: &std::sync::Mutex<Vec<(String, u128)>>, rel: &str, started: Instant) {
+    let ms = started.elapsed().as_millis();
+    if ms < 5 {
+        return;
+    }
+    if let Ok(mut t) = timings.lock() {
+        t.push((rel.to_string(), ms));
+        if t.len() > 64 {
+            t.sort_by_key(|e| std::cmp::Reverse(e.1));
+            t.truncate(10);
+        }
+    }
 }

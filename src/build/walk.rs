@@ -1,6 +1,9 @@
 //! Walking the source folder: hidden files skipped (except `.well-known/`), exclude
 //! globs applied, symlinks followed only while they stay inside the source folder.
 
+use rayon::prelude::*;
+
+use super::kinds::{self, FileClass};
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -133,4 +136,71 @@ pub fn walk(src: &Path, exclude: &GlobSet, warnings: &mut Vec<String>) -> Result
         });
     }
     Ok(files)
+}
+
+/// Stage 2: read every file; text must be UTF-8 (with `--keep-going` a file that is
+/// not is copied as written). A file that vanished since the walk is skipped.
+pub(super) fn read_inputs(
+    opts: &super::BuildOptions,
+    files: &[SourceFile],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<super::Input>> {
+    let read: Vec<std::result::Result<Option<super::Input>, Error>> = files
+        .par_iter()
+        .map(|f| {
+            let bytes = match std::fs::read(&f.abs) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(Error::io(&f.abs, e)),
+            };
+            let mut class = FileClass::of(&f.rel);
+            if class == FileClass::Js && kinds::looks_minified(&bytes) {
+                // Already minified (a bundle, emscripten output): minifying again costs much
+                // and gains little; it is treated like `*.min.js` (references still rewritten).
+                class = FileClass::JsMin;
+            }
+            let mut raw = None;
+            if class.is_text() {
+                if let Err(e) = std::str::from_utf8(&bytes) {
+                    let valid = &bytes[..e.valid_up_to()];
+                    let text = String::from_utf8_lossy(valid);
+                    let (line, col) = crate::config::line_col(&text, text.len());
+                    let msg = format!(
+                        "{}:{line}:{col}: not valid UTF-8 text; save the file as UTF-8",
+                        f.abs.display()
+                    );
+                    if !opts.keep_going {
+                        return Err(Error::input(msg));
+                    }
+                    raw = Some(format!("{msg} (copied as written)"));
+                }
+            }
+            Ok(Some(super::Input {
+                rel: f.rel.clone(),
+                class,
+                bytes: bytes.into(),
+                raw,
+            }))
+        })
+        .collect();
+    let mut inputs = Vec::with_capacity(read.len());
+    for (r, f) in read.into_iter().zip(files) {
+        match r? {
+            Some(i) => {
+                warnings.extend(i.raw.clone());
+                inputs.push(i)
+            }
+            None => warnings.push(format!(
+                "{}: vanished while the build was reading it; skipped",
+                f.abs.display()
+            )),
+        }
+    }
+    if inputs.iter().any(|i| i.rel == "version.json") {
+        return Err(Error::input(format!(
+            "{}: version.json is written by sitevault build; rename or exclude the site's own",
+            opts.src.join("version.json").display()
+        )));
+    }
+    Ok(inputs)
 }

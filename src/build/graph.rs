@@ -1,0 +1,86 @@
+//! The site's reference graph: which file each local reference points at, and which
+//! JS files are modules (imported, `type=module`, import-map targets).
+
+use std::collections::{HashMap, HashSet};
+
+use super::cache::Processed;
+use super::fingerprint::{self, Target};
+use super::kinds::FileClass;
+use super::refs::RefKind;
+use super::{BuildOptions, Input};
+use crate::error::{Error, Result};
+
+/// The site's files by path, and the list of paths, as reference resolution wants them.
+fn site_index(inputs: &[Input]) -> (HashMap<&str, usize>, Vec<String>) {
+    let index = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.rel.as_str(), i))
+        .collect();
+    (index, inputs.iter().map(|i| i.rel.clone()).collect())
+}
+
+/// Module detection: `.mjs`, module syntax, and anything imported or loaded as a module.
+pub(super) fn module_files(inputs: &[Input], stage1: &[Processed]) -> HashSet<usize> {
+    let (index, all) = site_index(inputs);
+    let mut modules: HashSet<usize> = HashSet::new();
+    for (i, inp) in inputs.iter().enumerate() {
+        if inp.class == FileClass::Js && (inp.rel.ends_with(".mjs") || stage1[i].esm) {
+            modules.insert(i);
+        }
+        for r in &stage1[i].refs {
+            match (r.kind, fingerprint::resolve(&inp.rel, r, &index, &all)) {
+                (RefKind::Import | RefKind::ModuleScript, Target::File(t)) => {
+                    modules.insert(t);
+                }
+                (RefKind::ImportMap, Target::ImportMap(ts)) => modules.extend(ts),
+                _ => {}
+            }
+        }
+    }
+    modules
+}
+
+/// Stage 4a: every local reference resolved to a site file; broken ones are warnings,
+/// or errors with `--strict`. The processing warnings join the build's here.
+pub(super) fn resolve_references(
+    opts: &BuildOptions,
+    inputs: &[Input],
+    stage1: &[Processed],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Vec<Target>>> {
+    let (index, all) = site_index(inputs);
+    let src_display = |rel: &str| opts.src.join(rel).display().to_string();
+    let mut targets_of = Vec::with_capacity(inputs.len());
+    let mut broken = Vec::new();
+    for (i, inp) in inputs.iter().enumerate() {
+        warnings.extend(stage1[i].warnings.iter().cloned());
+        let ts: Vec<Target> = stage1[i]
+            .refs
+            .iter()
+            .map(|r| {
+                let t = fingerprint::resolve(&inp.rel, r, &index, &all);
+                if matches!(t, Target::None) && r.kind != RefKind::ImportMap {
+                    broken.push(format!(
+                        "{}:{}: broken reference {:?} (no such file in the site)",
+                        src_display(&inp.rel),
+                        r.line,
+                        r.path
+                    ));
+                }
+                t
+            })
+            .collect();
+        targets_of.push(ts);
+    }
+    if opts.strict && !broken.is_empty() {
+        return Err(Error::input(format!(
+            "{}\n{} broken reference(s); fix them or drop --strict",
+            broken.join("\n"),
+            broken.len()
+        )));
+    }
+    warnings.extend(broken);
+
+    Ok(targets_of)
+}

@@ -2,20 +2,20 @@
 //! manifest. Stages: [`walk`] → read → process (minify with placeholders, cached;
 //! [`html`], [`css`], [`js`]) → [`fingerprint`] → write to a temporary folder → swap.
 
-pub mod cache;
+pub(crate) mod cache;
 pub mod css;
 mod depth;
 pub mod fingerprint;
 mod graph;
 pub mod html;
 pub mod js;
-pub mod kinds;
+pub(crate) mod kinds;
 mod output;
 mod process;
 mod stamp;
 
 pub mod refs;
-pub mod walk;
+pub(crate) mod walk;
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -203,30 +203,48 @@ async fn read_head(store: &Store, channel: &str, repair: bool) -> Result<Head> {
     })
 }
 
-/// Overwrites `manifest.json` and `version.json` with the projection of `record`.
+/// Overwrites `manifest.json` and `version.json` with the projection of `record`,
+/// but never with an older generation: each document is re-read right before its
+/// write, and the write is skipped when the stored one is newer, or the same
+/// generation with the same bytes. (A slow writer projecting its own record after a
+/// faster one projected a newer generation must not move live state backwards.)
+///
+/// The read and the write are two requests, so a window remains; it is kept to one
+/// round trip, and `publish_projection` re-probes newer generations afterwards.
 pub async fn project(store: &Store, record: &LogRecord) -> Result<()> {
     let attrs = Attrs {
         content_type: Some("application/json".into()),
         cache_control: Some("public, max-age=0, must-revalidate".into()),
         ..Default::default()
     };
-    let m = crate::schema::to_json(&Manifest::from_record(record))?;
-    store
-        .put_overwrite(
-            &keys::channel_manifest(&record.channel),
-            Bytes::from(m),
-            &attrs,
-        )
-        .await?;
-    let v = crate::schema::to_json(&ChannelVersion::from_record(record))?;
-    store
-        .put_overwrite(
-            &keys::channel_version(&record.channel),
-            Bytes::from(v),
-            &attrs,
-        )
-        .await?;
+    let m = Bytes::from(crate::schema::to_json(&Manifest::from_record(record))?);
+    let key = keys::channel_manifest(&record.channel);
+    if !newer_or_same(store, &key, record.generation, &m).await? {
+        store.put_overwrite(&key, m, &attrs).await?;
+    }
+    let v = Bytes::from(crate::schema::to_json(&ChannelVersion::from_record(
+        record,
+    ))?);
+    let key = keys::channel_version(&record.channel);
+    if !newer_or_same(store, &key, record.generation, &v).await? {
+        store.put_overwrite(&key, v, &attrs).await?;
+    }
     Ok(())
+}
+
+/// Whether the document at `key` already shows a generation newer than `generation`,
+/// or exactly `ours`. A missing or unreadable document is neither (it is rewritten).
+async fn newer_or_same(store: &Store, key: &str, generation: u64, ours: &Bytes) -> Result<bool> {
+    let Some(stored) = store.get(key).await? else {
+        return Ok(false);
+    };
+    if stored == *ours {
+        return Ok(true);
+    }
+    let stored_generation = serde_json::from_slice::<serde_json::Value>(&stored)
+        .ok()
+        .and_then(|v| v.get("generation").and_then(|g| g.as_u64()));
+    Ok(stored_generation.is_some_and(|g| g > generation))
 }
 
 /// Writes `record` as its generation, create-only. `Ok(false)`: another writer took

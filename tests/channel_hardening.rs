@@ -419,3 +419,53 @@ async fn projecting_an_older_record_writes_nothing() {
     );
     assert_eq!(channel::status(&s, C).await.unwrap().generation, 3);
 }
+
+#[tokio::test]
+async fn a_hole_just_below_the_newest_record_is_found_by_reads_and_writes() {
+    let s = Store::memory();
+    setup(&s).await;
+    channel::change(&s, C, &start("v2", Some(10.0)), &opts())
+        .await
+        .unwrap();
+    channel::change(&s, C, &Intent::Abort, &opts())
+        .await
+        .unwrap();
+    // The manifest is at 3 (the fast path); record 2 is lost.
+    let two = s.get(&keys::channel_log(C, 2)).await.unwrap().unwrap();
+    s.delete(&keys::channel_log(C, 2)).await.unwrap();
+    let err = channel::status(&s, C).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Integrity(_)) && err.to_string().contains("record 2"),
+        "{err}"
+    );
+    let err = channel::change(&s, C, &start("v2", Some(10.0)), &opts())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Integrity(_)), "{err}");
+    assert!(s.get(&keys::channel_log(C, 4)).await.unwrap().is_none());
+    // Record 2 back, but edited: record 3 no longer links to it.
+    let mut r: serde_json::Value = serde_json::from_slice(&two).unwrap();
+    r["actor"] = "mallory".into();
+    s.put_overwrite(
+        &keys::channel_log(C, 2),
+        Bytes::from(serde_json::to_vec(&r).unwrap()),
+        &Attrs::default(),
+    )
+    .await
+    .unwrap();
+    let err = channel::status(&s, C).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Integrity(_)) && err.to_string().contains("generation 3"),
+        "{err}"
+    );
+    let err = channel::change(&s, C, &Intent::Pin, &opts())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Integrity(_)), "{err}");
+    assert!(s.get(&keys::channel_log(C, 4)).await.unwrap().is_none());
+    // Restored as it was: everything works again.
+    s.put_overwrite(&keys::channel_log(C, 2), two, &Attrs::default())
+        .await
+        .unwrap();
+    assert_eq!(channel::status(&s, C).await.unwrap().generation, 3);
+}

@@ -107,23 +107,39 @@ fn check_link(channel: &str, g: u64, next: &LogRecord, prev_hash: &str) -> Resul
 }
 
 /// Reads forward from a record known to exist, checking each link of the chain.
+/// Then checks the newest record's own link: generation N > 1 needs N-1 to exist
+/// and N's `prev` to be its hash (one extra read when the probe did not walk that
+/// link already), so a hole just below the head is found by reads and writes alike.
 async fn probe_forward(
     store: &Store,
     channel: &str,
     mut newest: (LogRecord, String),
 ) -> Result<(LogRecord, String)> {
-    loop {
-        let Some(next) = newest.0.generation.checked_add(1) else {
-            return Ok(newest);
-        };
+    let mut linked = false;
+    while let Some(next) = newest.0.generation.checked_add(1) {
         match read_record(store, channel, next).await? {
             Some((r, h, _)) => {
                 check_link(channel, next, &r, &newest.1)?;
                 newest = (r, h);
+                linked = true;
             }
-            None => return Ok(newest),
+            None => break,
         }
     }
+    let g = newest.0.generation;
+    if !linked && g > 1 {
+        match read_record(store, channel, g - 1).await? {
+            Some((_, h, _)) => check_link(channel, g, &newest.0, &h)?,
+            None => {
+                return Err(gap(
+                    channel,
+                    g - 1,
+                    &format!("generation {g} exists and names it as its previous record"),
+                ))
+            }
+        }
+    }
+    Ok(newest)
 }
 
 /// Finds the newest record. Fast path: the manifest's generation, then probe the

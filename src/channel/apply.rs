@@ -211,6 +211,10 @@ pub fn apply(
                             ))
                         })?,
                     };
+                    // The version rolled back from is not a rollback target: a second
+                    // rollback must not bring it back. It stays reachable with
+                    // `rollback --to` or a new rollout.
+                    s.stable = None;
                     promote(&mut s, target, keep);
                 }
             }

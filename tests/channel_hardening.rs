@@ -469,3 +469,52 @@ async fn a_hole_just_below_the_newest_record_is_found_by_reads_and_writes() {
         .unwrap();
     assert_eq!(channel::status(&s, C).await.unwrap().generation, 3);
 }
+
+#[tokio::test]
+async fn a_record_with_a_percent_out_of_range_is_an_integrity_error() {
+    for bad in [150.0, -5.0] {
+        let s = Store::memory();
+        setup(&s).await;
+        channel::change(&s, C, &start("v2", Some(10.0)), &opts())
+            .await
+            .unwrap();
+        let key = keys::channel_log(C, 2);
+        let mut r: serde_json::Value =
+            serde_json::from_slice(&s.get(&key).await.unwrap().unwrap()).unwrap();
+        r["state"]["canary"]["percent"] = bad.into();
+        s.put_overwrite(
+            &key,
+            Bytes::from(serde_json::to_vec(&r).unwrap()),
+            &Attrs::default(),
+        )
+        .await
+        .unwrap();
+        s.delete(&keys::channel_manifest(C)).await.unwrap();
+        let err = channel::status(&s, C).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Integrity(_))
+                && err.to_string().contains(&key)
+                && err.to_string().contains("percent"),
+            "{bad}: {err}"
+        );
+        assert!(
+            s.get(&keys::channel_manifest(C)).await.unwrap().is_none(),
+            "{bad}: the bad state was projected"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_negative_zero_percent_is_written_as_zero() {
+    let s = Store::memory();
+    setup(&s).await;
+    channel::change(&s, C, &start("v2", Some(-0.0)), &opts())
+        .await
+        .unwrap();
+    let rec = s.get(&keys::channel_log(C, 2)).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&rec);
+    assert!(text.contains("\"percent\":0.0"), "{text}");
+    let m = manifest_bytes(&s).await;
+    let m = String::from_utf8_lossy(&m);
+    assert!(m.contains("\"percent\":0.0"), "{m}");
+}

@@ -378,3 +378,22 @@ fn a_second_rollback_goes_further_back_not_to_the_version_rolled_back_from() {
     .unwrap();
     assert_eq!(s3.stable.as_deref(), Some("v2"));
 }
+
+#[test]
+fn negative_zero_percent_is_zero() {
+    let p = check_percent(-0.0).unwrap();
+    assert!(p == 0.0 && p.is_sign_positive(), "{p}");
+    let opts = ChangeOptions::default();
+    let st = state(Some("v1"), None, &[]);
+    let intent = Intent::Start {
+        version: "v2".into(),
+        percent: Some(-0.0),
+    };
+    let s = apply("c", &st, &intent, &opts, "t").unwrap();
+    let c = s.canary.unwrap();
+    assert!(c.percent.is_sign_positive());
+    assert!(!serde_json::to_string(&c).unwrap().contains("-0"));
+    for bad in [f64::NAN, f64::INFINITY, -5.0, 150.0] {
+        assert!(check_percent(bad).is_err(), "{bad}");
+    }
+}

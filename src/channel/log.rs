@@ -28,7 +28,24 @@ pub struct Head {
 }
 
 fn parse_record(bytes: &[u8], key: &str) -> Result<LogRecord> {
-    crate::schema::parse(bytes, &format!("{key}: corrupt log record"))
+    let r: LogRecord = crate::schema::parse(bytes, &format!("{key}: corrupt log record"))?;
+    check_state(&r, key)?;
+    Ok(r)
+}
+
+/// A record's state must be one a change could have written: a canary percent is
+/// finite and 0–100. Anything else is corruption, never copied to the manifest.
+fn check_state(r: &LogRecord, key: &str) -> Result<()> {
+    if let Some(c) = &r.state.canary {
+        if !c.percent.is_finite() || !(0.0..=100.0).contains(&c.percent) {
+            return Err(Error::Integrity(format!(
+                "{key}: corrupt log record: canary {} has percent {}, outside 0–100; \
+                 nothing was changed. Inspect `sitevault history {}` and restore the record from a backup",
+                c.version, c.percent, r.channel
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Reads one log record and its hash (`None` when it does not exist).

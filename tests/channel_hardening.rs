@@ -330,3 +330,191 @@ async fn archive_racing_rollout_never_leaves_a_route_to_a_cold_version_on_s3() {
     };
     archive_races_rollout(open("racehot"), open("racecold"), 16, 400).await;
 }
+
+/// Writer A pauses after its log write (generation 3, 50 %); writer B aborts
+/// (generation 4) and projects; A resumes: its projection must not move the
+/// manifest or version.json back to generation 3.
+#[test]
+fn a_slow_writer_never_moves_the_manifest_back() {
+    use std::process::Stdio;
+    use std::time::Instant;
+    let t = common::example_site();
+    let d = t.path();
+    std::fs::write(d.join("store.toml"), "").unwrap();
+    common::build_and_publish(d, "v1", Some(C));
+    let idx = d.join("site/index.html");
+    let html = std::fs::read_to_string(&idx)
+        .unwrap()
+        .replace("Fresh beans", "Fresher beans");
+    std::fs::write(&idx, html).unwrap();
+    common::build_and_publish(d, "v2", None);
+    common::ok(common::sv(d).args(["rollout", C, "v2", "--percent", "25"]));
+
+    let flag = d.join("paused");
+    let mut a = common::sv(d)
+        .args(["rollout", C, "--percent", "50"])
+        .env("SITEVAULT_TEST_PAUSE_AFTER_LOG", &flag)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !flag.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "A never paused"
+        );
+        if let Some(st) = a.try_wait().unwrap() {
+            panic!("A exited ({st}) before its log write");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = common::ok(common::sv(d).args(["rollout", C, "--abort"]));
+    assert!(out.contains("generation 4"), "{out}");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(
+            &std::fs::read(d.join(format!(".sitevault/store/channels/{C}/{name}"))).unwrap(),
+        )
+        .unwrap()
+    };
+    std::fs::remove_file(&flag).unwrap();
+    // While A projects, the manifest never shows its older generation.
+    loop {
+        let done = a.try_wait().unwrap();
+        assert_eq!(read("manifest.json")["generation"], 4, "moved back");
+        if let Some(st) = done {
+            assert!(st.success(), "A: {st}");
+            break;
+        }
+    }
+
+    let m = read("manifest.json");
+    assert_eq!(m["generation"], 4, "{m}");
+    assert!(m["canary"].is_null(), "{m}");
+    assert_eq!(read("version.json")["generation"], 4);
+    common::ok(common::sv(d).args(["status", C]));
+}
+
+#[tokio::test]
+async fn projecting_an_older_record_writes_nothing() {
+    let s = Store::memory();
+    setup(&s).await;
+    channel::change(&s, C, &start("v2", Some(50.0)), &opts())
+        .await
+        .unwrap();
+    let older = log::head(&s, C).await.unwrap().record.unwrap();
+    channel::change(&s, C, &Intent::Abort, &opts())
+        .await
+        .unwrap();
+    let (m, v) = (
+        manifest_bytes(&s).await,
+        s.get(&keys::channel_version(C)).await.unwrap().unwrap(),
+    );
+    log::project(&s, &older).await.unwrap();
+    assert_eq!(manifest_bytes(&s).await, m, "the manifest moved back");
+    assert_eq!(
+        s.get(&keys::channel_version(C)).await.unwrap().unwrap(),
+        v,
+        "version.json moved back"
+    );
+    assert_eq!(channel::status(&s, C).await.unwrap().generation, 3);
+}
+
+#[tokio::test]
+async fn a_hole_just_below_the_newest_record_is_found_by_reads_and_writes() {
+    let s = Store::memory();
+    setup(&s).await;
+    channel::change(&s, C, &start("v2", Some(10.0)), &opts())
+        .await
+        .unwrap();
+    channel::change(&s, C, &Intent::Abort, &opts())
+        .await
+        .unwrap();
+    // The manifest is at 3 (the fast path); record 2 is lost.
+    let two = s.get(&keys::channel_log(C, 2)).await.unwrap().unwrap();
+    s.delete(&keys::channel_log(C, 2)).await.unwrap();
+    let err = channel::status(&s, C).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Integrity(_)) && err.to_string().contains("record 2"),
+        "{err}"
+    );
+    let err = channel::change(&s, C, &start("v2", Some(10.0)), &opts())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Integrity(_)), "{err}");
+    assert!(s.get(&keys::channel_log(C, 4)).await.unwrap().is_none());
+    // Record 2 back, but edited: record 3 no longer links to it.
+    let mut r: serde_json::Value = serde_json::from_slice(&two).unwrap();
+    r["actor"] = "mallory".into();
+    s.put_overwrite(
+        &keys::channel_log(C, 2),
+        Bytes::from(serde_json::to_vec(&r).unwrap()),
+        &Attrs::default(),
+    )
+    .await
+    .unwrap();
+    let err = channel::status(&s, C).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Integrity(_)) && err.to_string().contains("generation 3"),
+        "{err}"
+    );
+    let err = channel::change(&s, C, &Intent::Pin, &opts())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Integrity(_)), "{err}");
+    assert!(s.get(&keys::channel_log(C, 4)).await.unwrap().is_none());
+    // Restored as it was: everything works again.
+    s.put_overwrite(&keys::channel_log(C, 2), two, &Attrs::default())
+        .await
+        .unwrap();
+    assert_eq!(channel::status(&s, C).await.unwrap().generation, 3);
+}
+
+#[tokio::test]
+async fn a_record_with_a_percent_out_of_range_is_an_integrity_error() {
+    for bad in [150.0, -5.0] {
+        let s = Store::memory();
+        setup(&s).await;
+        channel::change(&s, C, &start("v2", Some(10.0)), &opts())
+            .await
+            .unwrap();
+        let key = keys::channel_log(C, 2);
+        let mut r: serde_json::Value =
+            serde_json::from_slice(&s.get(&key).await.unwrap().unwrap()).unwrap();
+        r["state"]["canary"]["percent"] = bad.into();
+        s.put_overwrite(
+            &key,
+            Bytes::from(serde_json::to_vec(&r).unwrap()),
+            &Attrs::default(),
+        )
+        .await
+        .unwrap();
+        s.delete(&keys::channel_manifest(C)).await.unwrap();
+        let err = channel::status(&s, C).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Integrity(_))
+                && err.to_string().contains(&key)
+                && err.to_string().contains("percent"),
+            "{bad}: {err}"
+        );
+        assert!(
+            s.get(&keys::channel_manifest(C)).await.unwrap().is_none(),
+            "{bad}: the bad state was projected"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_negative_zero_percent_is_written_as_zero() {
+    let s = Store::memory();
+    setup(&s).await;
+    channel::change(&s, C, &start("v2", Some(-0.0)), &opts())
+        .await
+        .unwrap();
+    let rec = s.get(&keys::channel_log(C, 2)).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&rec);
+    assert!(text.contains("\"percent\":0.0"), "{text}");
+    let m = manifest_bytes(&s).await;
+    let m = String::from_utf8_lossy(&m);
+    assert!(m.contains("\"percent\":0.0"), "{m}");
+}

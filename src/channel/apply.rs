@@ -66,7 +66,8 @@ pub fn check_percent(p: f64) -> Result<f64> {
             "percent {p} must be between 0 and 100 with at most two decimals (e.g. 0.5, 10, 33.33)"
         )));
     }
-    Ok(scaled.round() / 100.0)
+    // `+ 0.0` turns -0 into 0: a log record never says `-0.0`.
+    Ok(scaled.round() / 100.0 + 0.0)
 }
 
 fn stage_of(stages: &[f64], percent: f64) -> usize {
@@ -211,6 +212,10 @@ pub fn apply(
                             ))
                         })?,
                     };
+                    // The version rolled back from is not a rollback target: a second
+                    // rollback must not bring it back. It stays reachable with
+                    // `rollback --to` or a new rollout.
+                    s.stable = None;
                     promote(&mut s, target, keep);
                 }
             }

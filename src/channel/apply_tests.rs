@@ -242,18 +242,32 @@ fn every_action_in_every_relevant_state() {
             Ok(want(Some("v1"), None, &["v0"], true)),
         ),
         (
-            "rollback to previous",
+            "rollback to previous drops the version rolled back from",
             stable.clone(),
             back(None),
             false,
-            Ok(want(Some("v0"), None, &["v1"], true)),
+            Ok(want(Some("v0"), None, &[], true)),
         ),
         (
             "rollback to a version",
             stable.clone(),
             back(Some("v9")),
             false,
-            Ok(want(Some("v9"), None, &["v1", "v0"], true)),
+            Ok(want(Some("v9"), None, &["v0"], true)),
+        ),
+        (
+            "rollback to a previous by name",
+            state(Some("v2"), None, &["v1", "v0"]),
+            back(Some("v0")),
+            false,
+            Ok(want(Some("v0"), None, &["v1"], true)),
+        ),
+        (
+            "rollback with a canary to a previous",
+            state(Some("v2"), canary("v3", 10.0), &["v1", "v0"]),
+            back(Some("v1")),
+            false,
+            Ok(want(Some("v1"), None, &["v0"], true)),
         ),
         (
             "rollback to the canary",
@@ -336,4 +350,50 @@ fn previous_is_kept_to_the_configured_length() {
     let st = state(Some("v3"), canary("v4", 10.0), &["v2", "v1"]);
     let s = apply("c", &st, &Intent::Promote, &opts, "t").unwrap();
     assert_eq!(s.previous, vec!["v3".to_string(), "v2".to_string()]);
+}
+
+#[test]
+fn a_second_rollback_goes_further_back_not_to_the_version_rolled_back_from() {
+    let opts = ChangeOptions::default();
+    let back = Intent::Rollback { to: None };
+    let st = state(Some("v2"), None, &["v1", "v0"]);
+    let s1 = apply("c", &st, &back, &opts, "t").unwrap();
+    assert_eq!(s1.stable.as_deref(), Some("v1"));
+    assert_eq!(s1.previous, vec!["v0".to_string()]);
+    let s2 = apply("c", &s1, &back, &opts, "t").unwrap();
+    assert_eq!(s2.stable.as_deref(), Some("v0"));
+    assert!(s2.previous.is_empty(), "{:?}", s2.previous);
+    let err = apply("c", &s2, &back, &opts, "t").unwrap_err();
+    assert!(err.to_string().contains("no previous"), "{err}");
+    // Still reachable by name.
+    let s3 = apply(
+        "c",
+        &s2,
+        &Intent::Rollback {
+            to: Some("v2".into()),
+        },
+        &opts,
+        "t",
+    )
+    .unwrap();
+    assert_eq!(s3.stable.as_deref(), Some("v2"));
+}
+
+#[test]
+fn negative_zero_percent_is_zero() {
+    let p = check_percent(-0.0).unwrap();
+    assert!(p == 0.0 && p.is_sign_positive(), "{p}");
+    let opts = ChangeOptions::default();
+    let st = state(Some("v1"), None, &[]);
+    let intent = Intent::Start {
+        version: "v2".into(),
+        percent: Some(-0.0),
+    };
+    let s = apply("c", &st, &intent, &opts, "t").unwrap();
+    let c = s.canary.unwrap();
+    assert!(c.percent.is_sign_positive());
+    assert!(!serde_json::to_string(&c).unwrap().contains("-0"));
+    for bad in [f64::NAN, f64::INFINITY, -5.0, 150.0] {
+        assert!(check_percent(bad).is_err(), "{bad}");
+    }
 }

@@ -28,7 +28,24 @@ pub struct Head {
 }
 
 fn parse_record(bytes: &[u8], key: &str) -> Result<LogRecord> {
-    crate::schema::parse(bytes, &format!("{key}: corrupt log record"))
+    let r: LogRecord = crate::schema::parse(bytes, &format!("{key}: corrupt log record"))?;
+    check_state(&r, key)?;
+    Ok(r)
+}
+
+/// A record's state must be one a change could have written: a canary percent is
+/// finite and 0–100. Anything else is corruption, never copied to the manifest.
+fn check_state(r: &LogRecord, key: &str) -> Result<()> {
+    if let Some(c) = &r.state.canary {
+        if !c.percent.is_finite() || !(0.0..=100.0).contains(&c.percent) {
+            return Err(Error::Integrity(format!(
+                "{key}: corrupt log record: canary {} has percent {}, outside 0–100; \
+                 nothing was changed. Inspect `sitevault history {}` and restore the record from a backup",
+                c.version, c.percent, r.channel
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Reads one log record and its hash (`None` when it does not exist).
@@ -107,23 +124,39 @@ fn check_link(channel: &str, g: u64, next: &LogRecord, prev_hash: &str) -> Resul
 }
 
 /// Reads forward from a record known to exist, checking each link of the chain.
+/// Then checks the newest record's own link: generation N > 1 needs N-1 to exist
+/// and N's `prev` to be its hash (one extra read when the probe did not walk that
+/// link already), so a hole just below the head is found by reads and writes alike.
 async fn probe_forward(
     store: &Store,
     channel: &str,
     mut newest: (LogRecord, String),
 ) -> Result<(LogRecord, String)> {
-    loop {
-        let Some(next) = newest.0.generation.checked_add(1) else {
-            return Ok(newest);
-        };
+    let mut linked = false;
+    while let Some(next) = newest.0.generation.checked_add(1) {
         match read_record(store, channel, next).await? {
             Some((r, h, _)) => {
                 check_link(channel, next, &r, &newest.1)?;
                 newest = (r, h);
+                linked = true;
             }
-            None => return Ok(newest),
+            None => break,
         }
     }
+    let g = newest.0.generation;
+    if !linked && g > 1 {
+        match read_record(store, channel, g - 1).await? {
+            Some((_, h, _)) => check_link(channel, g, &newest.0, &h)?,
+            None => {
+                return Err(gap(
+                    channel,
+                    g - 1,
+                    &format!("generation {g} exists and names it as its previous record"),
+                ))
+            }
+        }
+    }
+    Ok(newest)
 }
 
 /// Finds the newest record. Fast path: the manifest's generation, then probe the
@@ -203,30 +236,48 @@ async fn read_head(store: &Store, channel: &str, repair: bool) -> Result<Head> {
     })
 }
 
-/// Overwrites `manifest.json` and `version.json` with the projection of `record`.
+/// Overwrites `manifest.json` and `version.json` with the projection of `record`,
+/// but never with an older generation: each document is re-read right before its
+/// write, and the write is skipped when the stored one is newer, or the same
+/// generation with the same bytes. (A slow writer projecting its own record after a
+/// faster one projected a newer generation must not move live state backwards.)
+///
+/// The read and the write are two requests, so a window remains; it is kept to one
+/// round trip, and `publish_projection` re-probes newer generations afterwards.
 pub async fn project(store: &Store, record: &LogRecord) -> Result<()> {
     let attrs = Attrs {
         content_type: Some("application/json".into()),
         cache_control: Some("public, max-age=0, must-revalidate".into()),
         ..Default::default()
     };
-    let m = crate::schema::to_json(&Manifest::from_record(record))?;
-    store
-        .put_overwrite(
-            &keys::channel_manifest(&record.channel),
-            Bytes::from(m),
-            &attrs,
-        )
-        .await?;
-    let v = crate::schema::to_json(&ChannelVersion::from_record(record))?;
-    store
-        .put_overwrite(
-            &keys::channel_version(&record.channel),
-            Bytes::from(v),
-            &attrs,
-        )
-        .await?;
+    let m = Bytes::from(crate::schema::to_json(&Manifest::from_record(record))?);
+    let key = keys::channel_manifest(&record.channel);
+    if !newer_or_same(store, &key, record.generation, &m).await? {
+        store.put_overwrite(&key, m, &attrs).await?;
+    }
+    let v = Bytes::from(crate::schema::to_json(&ChannelVersion::from_record(
+        record,
+    ))?);
+    let key = keys::channel_version(&record.channel);
+    if !newer_or_same(store, &key, record.generation, &v).await? {
+        store.put_overwrite(&key, v, &attrs).await?;
+    }
     Ok(())
+}
+
+/// Whether the document at `key` already shows a generation newer than `generation`,
+/// or exactly `ours`. A missing or unreadable document is neither (it is rewritten).
+async fn newer_or_same(store: &Store, key: &str, generation: u64, ours: &Bytes) -> Result<bool> {
+    let Some(stored) = store.get(key).await? else {
+        return Ok(false);
+    };
+    if stored == *ours {
+        return Ok(true);
+    }
+    let stored_generation = serde_json::from_slice::<serde_json::Value>(&stored)
+        .ok()
+        .and_then(|v| v.get("generation").and_then(|g| g.as_u64()));
+    Ok(stored_generation.is_some_and(|g| g > generation))
 }
 
 /// Writes `record` as its generation, create-only. `Ok(false)`: another writer took

@@ -205,18 +205,32 @@ pub fn apply(
                 (target, _) => {
                     let target = match target {
                         Some(v) => v.clone(),
-                        None => state.previous.first().cloned().ok_or_else(|| {
-                            Error::input(format!(
-                                "channel {channel} has no previous version to roll back to ({}); use --to VERSION",
-                                state.summary()
-                            ))
-                        })?,
+                        // The newest previous that no rollback moved away from.
+                        None => state
+                            .previous
+                            .iter()
+                            .find(|v| !state.rolled_back.contains(v))
+                            .cloned()
+                            .ok_or_else(|| {
+                                Error::input(format!(
+                                    "channel {channel} has no previous version to roll back to ({}; rolled back from: {}); use --to VERSION",
+                                    state.summary(),
+                                    if state.rolled_back.is_empty() { "none".to_string() } else { state.rolled_back.join(", ") }
+                                ))
+                            })?,
                     };
-                    // The version rolled back from is not a rollback target: a second
-                    // rollback must not bring it back. It stays reachable with
-                    // `rollback --to` or a new rollout.
-                    s.stable = None;
+                    // The version rolled back from stays in `previous` (skew protection,
+                    // retention) but is marked: a second rollback must not bring it back.
+                    // It stays reachable with `rollback --to` or a new rollout.
+                    if let Some(from) = &state.stable {
+                        if *from != target && !s.rolled_back.contains(from) {
+                            s.rolled_back.insert(0, from.clone());
+                        }
+                    }
+                    s.rolled_back.retain(|v| *v != target);
                     promote(&mut s, target, keep);
+                    let kept = s.previous.clone();
+                    s.rolled_back.retain(|v| kept.contains(v));
                 }
             }
             s.pinned = Some(Pin {
@@ -238,6 +252,10 @@ pub fn apply(
             }
             s.pinned = None;
         }
+    }
+    if let Intent::Start { version, .. } = intent {
+        // Rolled out again on purpose: no longer a version rollbacks skip.
+        s.rolled_back.retain(|v| v != version);
     }
     Ok(s)
 }

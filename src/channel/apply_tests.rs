@@ -17,6 +17,7 @@ fn state(stable: Option<&str>, canary: Option<Canary>, previous: &[&str]) -> Cha
         canary,
         previous: previous.iter().map(|s| s.to_string()).collect(),
         pinned: None,
+        rolled_back: Vec::new(),
     }
 }
 
@@ -242,32 +243,32 @@ fn every_action_in_every_relevant_state() {
             Ok(want(Some("v1"), None, &["v0"], true)),
         ),
         (
-            "rollback to previous drops the version rolled back from",
+            "rollback to previous keeps the version rolled back from in previous",
             stable.clone(),
             back(None),
             false,
-            Ok(want(Some("v0"), None, &[], true)),
+            Ok(want(Some("v0"), None, &["v1"], true)),
         ),
         (
             "rollback to a version",
             stable.clone(),
             back(Some("v9")),
             false,
-            Ok(want(Some("v9"), None, &["v0"], true)),
+            Ok(want(Some("v9"), None, &["v1", "v0"], true)),
         ),
         (
             "rollback to a previous by name",
             state(Some("v2"), None, &["v1", "v0"]),
             back(Some("v0")),
             false,
-            Ok(want(Some("v0"), None, &["v1"], true)),
+            Ok(want(Some("v0"), None, &["v2", "v1"], true)),
         ),
         (
             "rollback with a canary to a previous",
             state(Some("v2"), canary("v3", 10.0), &["v1", "v0"]),
             back(Some("v1")),
             false,
-            Ok(want(Some("v1"), None, &["v0"], true)),
+            Ok(want(Some("v1"), None, &["v2", "v0"], true)),
         ),
         (
             "rollback to the canary",
@@ -359,13 +360,15 @@ fn a_second_rollback_goes_further_back_not_to_the_version_rolled_back_from() {
     let st = state(Some("v2"), None, &["v1", "v0"]);
     let s1 = apply("c", &st, &back, &opts, "t").unwrap();
     assert_eq!(s1.stable.as_deref(), Some("v1"));
-    assert_eq!(s1.previous, vec!["v0".to_string()]);
+    // v2 stays in previous (its assets keep being served to open tabs) but is marked.
+    assert_eq!(s1.previous, vec!["v2".to_string(), "v0".to_string()]);
+    assert_eq!(s1.rolled_back, vec!["v2".to_string()]);
     let s2 = apply("c", &s1, &back, &opts, "t").unwrap();
     assert_eq!(s2.stable.as_deref(), Some("v0"));
-    assert!(s2.previous.is_empty(), "{:?}", s2.previous);
+    assert_eq!(s2.rolled_back, vec!["v1".to_string(), "v2".to_string()]);
     let err = apply("c", &s2, &back, &opts, "t").unwrap_err();
     assert!(err.to_string().contains("no previous"), "{err}");
-    // Still reachable by name.
+    // Still reachable by name, and then no longer marked.
     let s3 = apply(
         "c",
         &s2,
@@ -377,6 +380,28 @@ fn a_second_rollback_goes_further_back_not_to_the_version_rolled_back_from() {
     )
     .unwrap();
     assert_eq!(s3.stable.as_deref(), Some("v2"));
+    assert!(!s3.rolled_back.contains(&"v2".to_string()));
+    // A new rollout of a marked version clears its mark.
+    let start = Intent::Start {
+        version: "v1".into(),
+        percent: Some(10.0),
+    };
+    let s4 = apply(
+        "c",
+        &s3,
+        &start,
+        &ChangeOptions {
+            force: true,
+            ..opts.clone()
+        },
+        "t",
+    )
+    .unwrap();
+    assert!(
+        !s4.rolled_back.contains(&"v1".to_string()),
+        "{:?}",
+        s4.rolled_back
+    );
 }
 
 #[test]

@@ -111,6 +111,7 @@ fn manifest_summary(m: &record::Manifest) -> String {
         canary: m.canary.clone(),
         previous: m.previous.clone(),
         pinned: None,
+        rolled_back: Vec::new(),
     }
     .summary()
 }

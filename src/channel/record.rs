@@ -38,6 +38,13 @@ pub struct ChannelState {
     pub previous: Vec<String>,
     /// Set when the channel is pinned.
     pub pinned: Option<Pin>,
+    /// Versions a rollback moved away from: they stay in `previous` (their assets keep
+    /// being served to open tabs, and retention keeps them) but a rollback without
+    /// `--to` skips them, so a repeated rollback never brings a bad release back.
+    /// Cleared for a version when it is rolled out again. Log records only; not part
+    /// of the manifest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rolled_back: Vec<String>,
 }
 
 impl ChannelState {

@@ -52,7 +52,7 @@ pub fn format(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// [`now`] formatted with [`format`].
+/// [`now`] formatted with [`format()`].
 pub fn now_string() -> String {
     format(now())
 }

@@ -1,5 +1,5 @@
 //! Release steps that combine two operations: publish a version and roll it out on a
-//! channel ([`publish`]), and roll a channel back, restoring an archived target from
+//! channel ([`publish()`]), and roll a channel back, restoring an archived target from
 //! cold storage first ([`rollback`]). Each returns a typed report.
 
 use std::path::Path;
@@ -12,7 +12,7 @@ use crate::publish::{self, index, PublishOptions, PublishReport};
 use crate::retention::{self, RestoreReport};
 use crate::store::{Store, StoreSpec};
 
-/// What [`publish`] did: the publish report, and the channel step when one was asked.
+/// What [`publish()`] did: the publish report, and the channel step when one was asked.
 ///
 /// Serialized as the publish report's fields, with `channel` added when a channel
 /// was given (and it was not a dry run).
@@ -26,7 +26,7 @@ pub struct Released {
     pub channel: Option<ChannelStep>,
 }
 
-/// The channel step of [`publish`].
+/// The channel step of [`publish()`].
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum ChannelStep {

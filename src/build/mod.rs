@@ -1,5 +1,5 @@
 //! `sitevault build`: a site folder → a minified, fingerprinted `dist/` with a build
-//! manifest. Stages: [`walk`] → read → process (minify with placeholders, cached;
+//! manifest. Stages: `walk` → read → process (minify with placeholders, cached;
 //! [`html`], [`css`], [`js`]) → [`fingerprint`] → write to a temporary folder → swap.
 
 pub(crate) mod cache;

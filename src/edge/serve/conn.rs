@@ -3,8 +3,8 @@
 //! a body), and a cap on open connections, so that slow or silent sockets cannot
 //! exhaust file descriptors or starve normal visitors.
 
-use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -16,7 +16,6 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
-use tokio::time::{Instant, Sleep};
 
 /// Limits applied to every connection of one listener.
 #[derive(Debug, Clone, Copy)]
@@ -64,7 +63,8 @@ pub(crate) async fn run(
         warned_full = false;
         // Responses are written whole; Nagle's algorithm would only hold their tails back.
         let _ = tcp.set_nodelay(true);
-        let io = TokioIo::new(Watched::new(tcp, limits.idle, limits.body));
+        let (watched, progress) = Watched::new(tcp);
+        let io = TokioIo::new(watched);
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header)
@@ -73,8 +73,13 @@ pub(crate) async fn run(
             .max_buf_size(64 << 10)
             .serve_connection(io, TowerToHyperService::new(app.clone()));
         let conn = graceful.watch(conn);
+        let (idle, body) = (limits.idle, limits.body);
         tokio::spawn(async move {
-            let _ = conn.await;
+            // The watchdog ending drops the connection, which closes the socket.
+            tokio::select! {
+                _ = conn => {}
+                _ = watchdog(progress, idle, body) => {}
+            }
             drop(permit);
         });
     }
@@ -83,46 +88,80 @@ pub(crate) async fn run(
     let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
 }
 
-/// A TCP stream that fails with `TimedOut` when no byte has moved for `idle`, or
-/// when a write has been blocked (the client stopped reading) for `body`.
-pub(crate) struct Watched {
-    inner: TcpStream,
-    idle: Duration,
-    body: Duration,
-    last_progress: Instant,
-    write_blocked_since: Option<Instant>,
-    read_sleep: Pin<Box<Sleep>>,
-    write_sleep: Pin<Box<Sleep>>,
+/// When bytes last moved on a connection, and since when a write has been blocked
+/// (the client stopped reading), in milliseconds since the connection began. Plain
+/// atomics: the I/O path only stores a time, and one watchdog timer per connection
+/// reads them, instead of a timer re-armed on every read and write.
+pub(crate) struct Progress {
+    epoch: std::time::Instant,
+    last: AtomicU64,
+    /// 0: not blocked; else 1 + the time the write blocked.
+    blocked_since: AtomicU64,
 }
 
-impl Watched {
-    pub(crate) fn new(inner: TcpStream, idle: Duration, body: Duration) -> Self {
-        let now = Instant::now();
-        Watched {
-            inner,
-            idle,
-            body,
-            last_progress: now,
-            write_blocked_since: None,
-            read_sleep: Box::pin(tokio::time::sleep_until(now + idle)),
-            write_sleep: Box::pin(tokio::time::sleep_until(now + body)),
+impl Progress {
+    fn now(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+}
+
+/// Ends when no byte has moved for `idle`, or a write has been blocked for `body`;
+/// checked a few times per period, so a connection closes within 1¼ of it.
+pub(crate) async fn watchdog(p: Arc<Progress>, idle: Duration, body: Duration) {
+    let tick = (idle.min(body) / 4).max(Duration::from_millis(10));
+    let (idle, body) = (idle.as_millis() as u64, body.as_millis() as u64);
+    loop {
+        tokio::time::sleep(tick).await;
+        let now = p.now();
+        if now.saturating_sub(p.last.load(Ordering::Relaxed)) >= idle {
+            return;
+        }
+        let blocked = p.blocked_since.load(Ordering::Relaxed);
+        if blocked != 0 && now.saturating_sub(blocked - 1) >= body {
+            return;
         }
     }
 }
 
-fn timed_out(what: &str) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::TimedOut, what.to_string())
+/// A TCP stream that records its progress for the connection's [`watchdog`].
+pub(crate) struct Watched {
+    inner: TcpStream,
+    progress: Arc<Progress>,
 }
 
-/// Arms `sleep` for `deadline` and polls it: true when the deadline has passed.
-fn expired(sleep: &mut Pin<Box<Sleep>>, deadline: Instant, cx: &mut Context<'_>) -> bool {
-    if Instant::now() >= deadline {
-        return true;
+impl Watched {
+    pub(crate) fn new(inner: TcpStream) -> (Self, Arc<Progress>) {
+        let progress = Arc::new(Progress {
+            epoch: std::time::Instant::now(),
+            last: AtomicU64::new(0),
+            blocked_since: AtomicU64::new(0),
+        });
+        (
+            Watched {
+                inner,
+                progress: progress.clone(),
+            },
+            progress,
+        )
     }
-    if sleep.deadline() != deadline {
-        sleep.as_mut().reset(deadline);
+
+    /// A write finished (progress) or is blocked (the body timer runs).
+    fn after_write(&self, polled: Poll<std::io::Result<usize>>) -> Poll<std::io::Result<usize>> {
+        let p = &self.progress;
+        match &polled {
+            Poll::Ready(Ok(_)) => {
+                p.last.store(p.now(), Ordering::Relaxed);
+                p.blocked_since.store(0, Ordering::Relaxed);
+            }
+            Poll::Pending => {
+                if p.blocked_since.load(Ordering::Relaxed) == 0 {
+                    p.blocked_since.store(p.now() + 1, Ordering::Relaxed);
+                }
+            }
+            Poll::Ready(Err(_)) => {}
+        }
+        polled
     }
-    sleep.as_mut().poll(cx).is_ready()
 }
 
 impl AsyncRead for Watched {
@@ -133,47 +172,13 @@ impl AsyncRead for Watched {
     ) -> Poll<std::io::Result<()>> {
         let this = &mut *self;
         let before = buf.filled().len();
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(Ok(())) => {
-                if buf.filled().len() > before {
-                    this.last_progress = Instant::now();
-                }
-                Poll::Ready(Ok(()))
-            }
-            Poll::Pending => {
-                let deadline = this.last_progress + this.idle;
-                if expired(&mut this.read_sleep, deadline, cx) {
-                    return Poll::Ready(Err(timed_out("connection idle too long")));
-                }
-                Poll::Pending
-            }
-            other => other,
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            this.progress
+                .last
+                .store(this.progress.now(), Ordering::Relaxed);
         }
-    }
-}
-
-impl Watched {
-    /// Progress resets the body timer; a write blocked past `body` fails.
-    fn after_write(
-        &mut self,
-        polled: Poll<std::io::Result<usize>>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<usize>> {
-        match polled {
-            Poll::Ready(Ok(n)) => {
-                self.last_progress = Instant::now();
-                self.write_blocked_since = None;
-                Poll::Ready(Ok(n))
-            }
-            Poll::Pending => {
-                let since = *self.write_blocked_since.get_or_insert_with(Instant::now);
-                if expired(&mut self.write_sleep, since + self.body, cx) {
-                    return Poll::Ready(Err(timed_out("client stopped reading the response")));
-                }
-                Poll::Pending
-            }
-            other => other,
-        }
+        polled
     }
 }
 
@@ -185,7 +190,7 @@ impl AsyncWrite for Watched {
     ) -> Poll<std::io::Result<usize>> {
         let this = &mut *self;
         let polled = Pin::new(&mut this.inner).poll_write(cx, data);
-        this.after_write(polled, cx)
+        this.after_write(polled)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -203,7 +208,7 @@ impl AsyncWrite for Watched {
     ) -> Poll<std::io::Result<usize>> {
         let this = &mut *self;
         let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        this.after_write(polled, cx)
+        this.after_write(polled)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -518,3 +518,38 @@ fn a_store_path_whose_parent_is_missing_is_refused() {
     assert!(err.contains("does not exist"), "{err}");
     assert!(!t.path().join("no").exists());
 }
+
+/// A pull that fails on a corrupt blob leaves neither OUT nor its temporary folder
+/// (writes still in flight when the error was found are waited for, then removed).
+#[test]
+fn a_failed_pull_leaves_no_temporary_folder() {
+    let t = example_site();
+    built(t.path());
+    publish_json(t.path(), "v1");
+    let blobs = t.path().join(".sitevault/store/blobs");
+    let first = std::fs::read_dir(&blobs)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let blob = std::fs::read_dir(first)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    std::fs::remove_file(&blob).unwrap();
+    std::fs::write(&blob, "tampered").unwrap();
+    for _ in 0..5 {
+        let (code, err) = fails(sv(t.path()).args(["pull", "v1", "-o", "out"]));
+        assert_eq!(code, 4, "{err}");
+    }
+    let left: Vec<_> = std::fs::read_dir(t.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains("sitevault-tmp") || n == "out")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -197,9 +197,12 @@ pub async fn pull(store: &Store, version: &str, out: &Path) -> Result<(u64, u64)
             }
         }))
         .buffer_unordered(store.concurrency())
-        .try_collect::<Vec<u64>>()
-        .await?;
-        Ok::<u64, Error>(results.into_iter().sum())
+        // Every write runs to its end (tokio's file writes go on in a blocking thread
+        // even when their future is dropped): only then can a failed pull remove its
+        // temporary folder for good.
+        .collect::<Vec<Result<u64>>>()
+        .await;
+        results.into_iter().sum::<Result<u64>>()
     }
     .await;
     let bytes = match result {

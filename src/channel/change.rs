@@ -419,6 +419,10 @@ pub async fn change(
             log::publish_projection(store, &record).await?;
             return Ok(ChangeReport::new(&state, record, started, attempt, false));
         }
+        // Lost the race for this generation: back off a little, jittered and growing,
+        // so that writers racing on one channel stop colliding in lockstep.
+        let jitter = uuid::Uuid::new_v4().as_u128() as u64 % (u64::from(attempt) * 8 + 1);
+        tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
     }
     Err(Error::Conflict(format!(
         "channel {channel}: gave up after 20 attempts; other writers keep changing it"

@@ -44,16 +44,7 @@ fn kill_after_log(dir: &Path, args: &[&str]) {
 }
 
 fn project() -> tempfile::TempDir {
-    let t = example_site();
-    std::fs::write(t.path().join("store.toml"), "").unwrap();
-    build_and_publish(t.path(), "v1", Some("production"));
-    let idx = t.path().join("site/index.html");
-    let s = std::fs::read_to_string(&idx)
-        .unwrap()
-        .replace("Fresh beans", "Fresher beans");
-    std::fs::write(&idx, s).unwrap();
-    build_and_publish(t.path(), "v2", None);
-    t
+    v1_stable_v2_published(Some(""))
 }
 
 #[test]

@@ -14,16 +14,7 @@ fn json(s: &str) -> serde_json::Value {
 
 /// A project folder with v1 and v2 published and `production` at stable v1 + canary v2.
 fn project(store_toml: &str) -> tempfile::TempDir {
-    let t = example_site();
-    std::fs::write(t.path().join("store.toml"), store_toml).unwrap();
-    build_and_publish(t.path(), "v1", Some("production"));
-    let idx = t.path().join("site/index.html");
-    let s = std::fs::read_to_string(&idx)
-        .unwrap()
-        .replace("Fresh beans", "Fresher beans");
-    std::fs::write(&idx, s).unwrap();
-    build_and_publish(t.path(), "v2", None);
-    t
+    v1_stable_v2_published(Some(store_toml))
 }
 
 fn concurrent_writers(dir: &Path, writers: usize, changes: usize) {

@@ -66,15 +66,7 @@ fn generation(dir: &Path, channel: &str) -> u64 {
 
 /// A project with v1 (stable on production) and v2 published.
 fn project() -> tempfile::TempDir {
-    let t = example_site();
-    build_and_publish(t.path(), "v1", Some("production"));
-    let idx = t.path().join("site/index.html");
-    let s = std::fs::read_to_string(&idx)
-        .unwrap()
-        .replace("Fresh beans", "Fresher beans");
-    std::fs::write(&idx, s).unwrap();
-    build_and_publish(t.path(), "v2", None);
-    t
+    v1_stable_v2_published(None)
 }
 
 #[test]

@@ -159,3 +159,20 @@ pub fn dist_path(dir: &Path, prefix: &str) -> String {
         .unwrap_or_else(|| panic!("no {prefix}* in dist"))
         .clone()
 }
+
+/// A project folder with v1 published and stable on `production`, and v2 (index.html
+/// changed) published but not rolled out. `store_toml` is written first when given.
+pub fn v1_stable_v2_published(store_toml: Option<&str>) -> tempfile::TempDir {
+    let t = example_site();
+    if let Some(toml) = store_toml {
+        std::fs::write(t.path().join("store.toml"), toml).unwrap();
+    }
+    build_and_publish(t.path(), "v1", Some("production"));
+    let idx = t.path().join("site/index.html");
+    let s = std::fs::read_to_string(&idx)
+        .unwrap()
+        .replace("Fresh beans", "Fresher beans");
+    std::fs::write(&idx, s).unwrap();
+    build_and_publish(t.path(), "v2", None);
+    t
+}

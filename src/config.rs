@@ -22,8 +22,10 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// `[channels.<name>]`: per-channel rollout stages.
     pub channels: BTreeMap<String, ChannelConfig>,
-    /// `[health]`: rollout health-gate thresholds.
+    /// `[health]`: rollout health gates: thresholds, cadence, metric sources.
     pub health: HealthConfig,
+    /// `[notify]`: where rollout gate events are posted.
+    pub notify: NotifyConfig,
     /// Folder that relative paths in the file resolve against (not a key of the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -38,6 +40,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             channels: BTreeMap::new(),
             health: HealthConfig::default(),
+            notify: NotifyConfig::default(),
             base_dir: PathBuf::from("."),
         }
     }
@@ -175,34 +178,81 @@ impl Default for RetentionConfig {
 pub struct ChannelConfig {
     /// Rollout stages in percent, ascending, ending at 100.
     pub stages: Vec<f64>,
-    /// Bake time per stage for `rollout --auto` (e.g. `10m`).
-    pub bake: String,
+    /// Bake time of each stage for `rollout --auto`: one duration for every stage
+    /// (`"10m"`) or one per stage below 100 (`["1h", "4h", "8h", "12h"]`).
+    pub bake: Bake,
     /// Number of previous stables kept in the manifest.
     pub keep_previous: usize,
+    /// Roles that must approve before the canary leaves a stage (`sitevault approve`).
+    pub approvals: Vec<String>,
 }
 
 impl Default for ChannelConfig {
     fn default() -> Self {
         ChannelConfig {
             stages: vec![0.0, 10.0, 25.0, 50.0, 100.0],
-            bake: "10m".into(),
+            bake: Bake::One("10m".into()),
             keep_previous: 5,
+            approvals: Vec::new(),
         }
     }
 }
 
-/// `[health]`.
+impl ChannelConfig {
+    /// The bake time of stage `stage` (an index into `stages`).
+    pub fn bake_for(&self, stage: usize) -> std::time::Duration {
+        let s = match &self.bake {
+            Bake::One(s) => s.as_str(),
+            Bake::PerStage(v) => v
+                .get(stage)
+                .or(v.last())
+                .map(String::as_str)
+                .unwrap_or("0s"),
+        };
+        // Validated when the config was loaded.
+        parse_duration(s).unwrap_or_default()
+    }
+}
+
+/// `bake`: one duration, or one per stage.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Bake {
+    /// The same bake time for every stage.
+    One(String),
+    /// One bake time per stage below 100 %.
+    PerStage(Vec<String>),
+}
+
+/// `[health]`: when a canary is healthy enough to advance, and where the numbers
+/// come from.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HealthConfig {
-    /// Error-rate alert threshold (fraction).
+    /// Error-rate threshold (fraction of 5xx responses): an alert, and a rollback
+    /// after `failures` consecutive windows above it.
     pub error_rate: f64,
     /// p95 latency alert, milliseconds.
     pub p95_alert_ms: u64,
     /// p95 latency that triggers a rollback, milliseconds.
     pub p95_rollback_ms: u64,
-    /// Requests per version below which a verdict is "inconclusive".
+    /// Canary requests per window below which a verdict is "inconclusive".
     pub min_requests: u64,
+    /// Consecutive windows over the error rate that roll back.
+    pub failures: u32,
+    /// How often a verdict is taken (e.g. `30s`).
+    pub interval: String,
+    /// How far back each verdict looks (e.g. `5m`).
+    pub window: String,
+    /// Prometheus endpoints of `sitevault serve` instances (`http://host:port/metrics`),
+    /// scraped and summed.
+    pub metrics: Vec<String>,
+    /// A Prometheus server (`http://host:9090`) queried with PromQL instead.
+    pub prometheus: Option<String>,
+    /// PromQL for the Prometheus source; `$version` and `$window` are substituted.
+    pub queries: Queries,
+    /// Timeout of one request to a metric source or webhook.
+    pub timeout: String,
 }
 
 impl Default for HealthConfig {
@@ -212,8 +262,62 @@ impl Default for HealthConfig {
             p95_alert_ms: 500,
             p95_rollback_ms: 2000,
             min_requests: 200,
+            failures: 2,
+            interval: "30s".into(),
+            window: "5m".into(),
+            metrics: Vec::new(),
+            prometheus: None,
+            queries: Queries::default(),
+            timeout: "5s".into(),
         }
     }
+}
+
+impl HealthConfig {
+    /// `interval`, `window` and `timeout`, parsed (validated when the config was loaded).
+    pub fn durations(
+        &self,
+    ) -> (
+        std::time::Duration,
+        std::time::Duration,
+        std::time::Duration,
+    ) {
+        let d = |s: &str| parse_duration(s).unwrap_or(std::time::Duration::from_secs(1));
+        (d(&self.interval), d(&self.window), d(&self.timeout))
+    }
+}
+
+/// `[health.queries]`: PromQL over the edge's series, one value per query.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Queries {
+    /// Requests of `$version` in the last `$window`.
+    pub requests: String,
+    /// 5xx responses of `$version` in the last `$window` (must return 0, not nothing,
+    /// when there were requests but no errors).
+    pub errors: String,
+    /// p95 latency of `$version` over the last `$window`, in seconds.
+    pub p95: String,
+}
+
+impl Default for Queries {
+    fn default() -> Self {
+        Queries {
+            requests: r#"sum(increase(sitevault_requests_total{version="$version"}[$window]))"#
+                .into(),
+            errors: r#"sum(increase(sitevault_requests_total{version="$version",status="5xx"}[$window])) or (0 * sum(increase(sitevault_requests_total{version="$version"}[$window])))"#.into(),
+            p95: r#"histogram_quantile(0.95, sum by (le) (increase(sitevault_request_duration_seconds_bucket{version="$version"}[$window])))"#.into(),
+        }
+    }
+}
+
+/// `[notify]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// URL that receives a JSON POST (Slack-compatible `text`) on alert, hold,
+    /// rollback and promote.
+    pub webhook: Option<String>,
 }
 
 /// Default config file name, looked up in the current folder.
@@ -305,8 +409,7 @@ impl Config {
             }
         }
         for (ch, c) in &self.channels {
-            parse_duration(&c.bake)
-                .map_err(|e| Error::input(format!("{name}: channels.{ch}.bake: {e}")))?;
+            check_channel_gates(name, ch, c)?;
         }
         let h = &self.health;
         if !(h.error_rate.is_finite() && (0.0..=1.0).contains(&h.error_rate)) {
@@ -323,6 +426,10 @@ impl Config {
         }
         crate::config::parse_duration(&self.retention.grace)
             .map_err(|e| Error::input(format!("{name}: retention.grace: {e}")))?;
+        check_health(name, h)?;
+        if let Some(w) = &self.notify.webhook {
+            check_http_url(w).map_err(|e| Error::input(format!("{name}: notify.webhook: {e}")))?;
+        }
         Ok(())
     }
 
@@ -339,6 +446,87 @@ impl Config {
     pub fn channel(&self, name: &str) -> ChannelConfig {
         self.channels.get(name).cloned().unwrap_or_default()
     }
+}
+
+fn check_channel_gates(name: &str, ch: &str, c: &ChannelConfig) -> Result<()> {
+    let below_100 = c.stages.iter().filter(|p| **p < 100.0).count();
+    let bakes: Vec<&String> = match &c.bake {
+        Bake::One(s) => vec![s],
+        Bake::PerStage(v) => {
+            if v.len() != below_100 {
+                return Err(Error::input(format!(
+                    "{name}: channels.{ch}.bake has {} durations but the channel has {below_100} stages below 100 ({:?}): give one per stage, or one duration for all",
+                    v.len(),
+                    c.stages
+                )));
+            }
+            v.iter().collect()
+        }
+    };
+    for b in bakes {
+        parse_duration(b).map_err(|e| Error::input(format!("{name}: channels.{ch}.bake: {e}")))?;
+    }
+    for (i, role) in c.approvals.iter().enumerate() {
+        if crate::ids::check_role(role).is_err() || c.approvals[..i].contains(role) {
+            return Err(Error::input(format!(
+                "{name}: channels.{ch}.approvals: {role:?} must be a unique role name of letters, digits, - and _ (e.g. \"qa\", \"lead\")"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_health(name: &str, h: &HealthConfig) -> Result<()> {
+    let field = |key: &str, v: &str| {
+        parse_duration(v).map_err(|e| Error::input(format!("{name}: health.{key}: {e}")))
+    };
+    let interval = field("interval", &h.interval)?;
+    let window = field("window", &h.window)?;
+    let timeout = field("timeout", &h.timeout)?;
+    if interval.is_zero() || window < interval || timeout.is_zero() {
+        return Err(Error::input(format!(
+            "{name}: health.interval ({}), health.window ({}) and health.timeout ({}) must be above zero, with the window at least one interval",
+            h.interval, h.window, h.timeout
+        )));
+    }
+    if h.min_requests == 0 || h.failures == 0 {
+        return Err(Error::input(format!(
+            "{name}: health.min_requests ({}) and health.failures ({}) must be at least 1: a gate must never pass on no data",
+            h.min_requests, h.failures
+        )));
+    }
+    for (i, m) in h.metrics.iter().enumerate() {
+        check_http_url(m).map_err(|e| Error::input(format!("{name}: health.metrics[{i}]: {e}")))?;
+    }
+    if let Some(p) = &h.prometheus {
+        check_http_url(p).map_err(|e| Error::input(format!("{name}: health.prometheus: {e}")))?;
+        if !h.metrics.is_empty() {
+            return Err(Error::input(format!(
+                "{name}: health.metrics and health.prometheus are both set: choose one metric source"
+            )));
+        }
+    }
+    for (key, q) in [
+        ("requests", &h.queries.requests),
+        ("errors", &h.queries.errors),
+        ("p95", &h.queries.p95),
+    ] {
+        if !q.contains("$version") {
+            return Err(Error::input(format!(
+                "{name}: health.queries.{key} does not mention $version, so it would read every version's series (stable's too) as the canary's"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An `http://` or `https://` URL with a host.
+pub(crate) fn check_http_url(u: &str) -> std::result::Result<url::Url, String> {
+    let url = url::Url::parse(u).map_err(|e| format!("{u:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("{u:?} must be an http:// or https:// URL"));
+    }
+    Ok(url)
 }
 
 /// Parses `90s`, `10m`, `24h`, `7d` (or a bare number of seconds).

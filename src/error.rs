@@ -40,6 +40,10 @@ pub enum Error {
     /// Someone else changed the channel first; the message says who and what.
     #[error("{0}")]
     Conflict(String),
+    /// A rollout gate holds: an approval is missing (exit 5). The message names who
+    /// must approve.
+    #[error("{0}")]
+    Held(String),
     /// Something the store holds is not what it should be (corrupt or missing data).
     #[error("{0}")]
     Integrity(String),
@@ -60,6 +64,11 @@ pub mod exit {
     pub const CONFLICT: i32 = 3;
     /// Missing or corrupt data in the store, or a broken hash chain.
     pub const INTEGRITY: i32 = 4;
+    /// A rollout is held at a gate: a verdict that is not yet a pass, or a missing
+    /// approval (`rollout --auto --once`/`--max-wait`, `--advance`, `--promote`).
+    pub const HELD: i32 = 5;
+    /// `rollout --auto` rolled the canary back because its health gate failed.
+    pub const ROLLED_BACK: i32 = 6;
 }
 
 impl Error {
@@ -104,6 +113,7 @@ impl Error {
             Error::Usage(m) => Error::Usage(format!("{prefix}{m}")),
             Error::Input(m) => Error::Input(format!("{prefix}{m}")),
             Error::Conflict(m) => Error::Conflict(format!("{prefix}{m}")),
+            Error::Held(m) => Error::Held(format!("{prefix}{m}")),
             Error::Integrity(m) => Error::Integrity(format!("{prefix}{m}")),
             Error::Internal(m) => Error::Internal(format!("{prefix}{m}")),
             Error::Store { context, source } => Error::Store {
@@ -119,6 +129,7 @@ impl Error {
         match self {
             Error::Usage(_) => exit::USAGE,
             Error::Conflict(_) => exit::CONFLICT,
+            Error::Held(_) => exit::HELD,
             Error::Integrity(_) => exit::INTEGRITY,
             Error::Input(_) | Error::Io { .. } | Error::Store { .. } | Error::Internal(_) => {
                 exit::ERROR

@@ -1,4 +1,4 @@
-//! Validation of version ids and channel names, done before any I/O.
+//! Validation of version ids, channel names and approval roles, done before any I/O.
 
 use crate::error::{Error, Result};
 
@@ -35,6 +35,21 @@ pub fn check_channel(c: &str) -> Result<()> {
     } else {
         Err(Error::input(format!(
             "invalid channel name {c:?}: use 1-32 characters from a-z 0-9 -, starting with a letter or digit (e.g. production)"
+        )))
+    }
+}
+
+/// Checks an approval role name against `[A-Za-z0-9_-]{1,64}` (e.g. `qa`, `lead`).
+pub fn check_role(r: &str) -> Result<()> {
+    let ok = !r.is_empty()
+        && r.len() <= 64
+        && r.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::input(format!(
+            "invalid role {r:?}: use 1-64 characters from A-Z a-z 0-9 _ - (e.g. qa, lead)"
         )))
     }
 }

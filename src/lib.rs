@@ -62,6 +62,7 @@ pub mod clock;
 pub mod config;
 pub mod edge;
 pub mod error;
+pub mod gate;
 pub mod ids;
 pub(crate) mod outdir;
 pub mod publish;

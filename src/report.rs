@@ -40,6 +40,8 @@ pub trait Reporter: Send + Sync {
     fn task(&self, _label: &str, _total: u64, _unit: Unit) -> Box<dyn Task> {
         Box::new(Silent)
     }
+    /// Progress of long-running work in one line (e.g. each verdict of `rollout --auto`).
+    fn info(&self, _message: &str) {}
     /// Something the user should know that does not stop the work.
     fn warn(&self, _message: &str) {}
     /// A failure that a long-running operation (serve) survives: logged, not returned.

@@ -32,6 +32,14 @@ pub enum Intent {
     Pin,
     /// Lift the pin.
     Unpin,
+    /// Approve the running canary's current stage for a role (state unchanged).
+    Approve {
+        /// One of the channel's `approvals` roles.
+        role: String,
+    },
+    /// Record a health-gate verdict (state unchanged; the verdict is in
+    /// [`ChangeOptions::gate`]).
+    Gate,
 }
 
 impl Intent {
@@ -46,7 +54,22 @@ impl Intent {
             Intent::Rollback { .. } => "rollback",
             Intent::Pin => "pin",
             Intent::Unpin => "unpin",
+            Intent::Approve { .. } => "approve",
+            Intent::Gate => "gate",
         }
+    }
+
+    /// Changes computed from the canary as it was read: when the channel changed
+    /// under them they fail with a conflict instead of being applied again.
+    pub(crate) fn relative(&self) -> bool {
+        matches!(
+            self,
+            Intent::Advance
+                | Intent::Start { .. }
+                | Intent::Promote
+                | Intent::Approve { .. }
+                | Intent::Gate
+        )
     }
 
     /// Changes that move traffic forward: refused on a pinned channel without `--force`.
@@ -88,6 +111,18 @@ fn promote(state: &mut ChannelState, version: String, keep: usize) {
     state.previous.truncate(keep.max(1));
     state.stable = Some(version);
     state.canary = None;
+}
+
+/// True when going from `before` to `after` moves the canary out of its stage:
+/// to a later stage, or to stable. Such a move needs the stage's approvals.
+pub(crate) fn leaves_stage(before: &ChannelState, after: &ChannelState) -> bool {
+    let Some(c) = &before.canary else {
+        return false;
+    };
+    match &after.canary {
+        Some(n) => n.version == c.version && n.stage > c.stage,
+        None => after.stable.as_deref() == Some(c.version.as_str()),
+    }
 }
 
 /// Applies an intent to a state. Errors say why the change makes no sense.
@@ -252,6 +287,23 @@ pub fn apply(
             }
             s.pinned = None;
         }
+        Intent::Approve { role } => {
+            state.canary.as_ref().ok_or_else(no_canary)?;
+            let roles = &opts.config.approvals;
+            if roles.is_empty() {
+                return Err(Error::input(format!(
+                    "channel {channel} needs no approvals ([channels.{channel}] approvals is empty in store.toml)"
+                )));
+            }
+            if !roles.contains(role) {
+                return Err(Error::usage(format!(
+                    "role {role:?} is not one of channel {channel}'s approvals ({}); use --role {}",
+                    roles.join(", "),
+                    roles.join(" or --role ")
+                )));
+            }
+        }
+        Intent::Gate => {}
     }
     if let Intent::Start { version, .. } = intent {
         // Rolled out again on purpose: no longer a version rollbacks skip.

@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::apply::{apply, Intent};
+use super::apply::{apply, leaves_stage, Intent};
 use super::log;
-use super::record::{ChannelState, LogRecord};
+use super::record::{Approval, ChannelState, GateRecord, LogRecord};
 use crate::config::ChannelConfig;
 use crate::error::{Error, Result};
 use crate::publish::index;
@@ -26,8 +26,10 @@ pub struct ChangeOptions {
     pub dry_run: bool,
     /// Re-hash every blob of a new target before moving traffic (CLI `--verify`).
     pub verify: bool,
-    /// The channel's settings (stages, previous kept).
+    /// The channel's settings (stages, previous kept, approvals).
     pub config: ChannelConfig,
+    /// The health-gate verdict behind this change, recorded with it (`rollout --auto`).
+    pub gate: Option<GateRecord>,
 }
 
 /// What a change did.
@@ -281,6 +283,8 @@ async fn revert(
             )),
             version: Some(lost.to_string()),
             state: fixed,
+            approval: None,
+            gate: None,
         };
         match log::append(store, &record).await {
             Ok(true) => {
@@ -297,6 +301,41 @@ async fn revert(
         }
     }
     fail("reverting it kept losing races: check `sitevault status` now".into())
+}
+
+/// Leaving a stage needs one approval per role for this stage of this canary:
+/// a missing one holds the change (exit 5), naming who must approve and how.
+async fn check_approvals(
+    store: &Store,
+    channel: &str,
+    head: &log::Head,
+    roles: &[String],
+) -> Result<()> {
+    let Some(view) = super::stage::view(store, channel, head).await? else {
+        return Ok(());
+    };
+    let missing = view.missing(roles);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let given = if view.approvals.is_empty() {
+        "none yet".to_string()
+    } else {
+        view.approvals
+            .iter()
+            .map(|a| format!("{} by {}", a.role, a.actor))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Err(Error::Held(format!(
+        "channel {channel}: {} at {}% (stage {}) needs approval from {} before it leaves this stage (given: {given}). \
+         Approve with `sitevault approve {channel} --role {}`",
+        view.version,
+        super::record::fmt_percent(view.percent),
+        view.stage,
+        missing.join(" and "),
+        missing[0]
+    )))
 }
 
 /// A test hook for kill tests: with `SITEVAULT_TEST_PAUSE_AFTER_LOG=path`, a change
@@ -340,10 +379,7 @@ pub async fn change(
             .unwrap_or_default();
         if let Some((g, seen)) = &first_seen {
             // Lost a race: re-check the intent against what changed.
-            let relative = matches!(
-                intent,
-                Intent::Advance | Intent::Start { .. } | Intent::Promote
-            );
+            let relative = intent.relative();
             let canary_changed = seen.canary.as_ref().map(|c| (&c.version, c.percent))
                 != state.canary.as_ref().map(|c| (&c.version, c.percent));
             if relative && (canary_changed || seen.stable != state.stable) {
@@ -376,6 +412,9 @@ pub async fn change(
         }
         let now = crate::clock::now_string();
         let next = apply(channel, &state, intent, opts, &now)?;
+        if leaves_stage(&state, &next) && !opts.config.approvals.is_empty() {
+            check_approvals(store, channel, &head, &opts.config.approvals).await?;
+        }
         let targets = new_targets(&state, &next);
         for v in &targets {
             if !validated.contains(v) {
@@ -406,6 +445,16 @@ pub async fn change(
                 Intent::Rollback { .. } => next.stable.clone(),
                 _ => state.canary.as_ref().map(|c| c.version.clone()),
             },
+            approval: match (intent, &state.canary) {
+                (Intent::Approve { role }, Some(c)) => Some(Approval {
+                    role: role.clone(),
+                    version: c.version.clone(),
+                    stage: c.stage,
+                    percent: c.percent,
+                }),
+                _ => None,
+            },
+            gate: opts.gate.clone(),
             state: next,
         };
         if opts.dry_run {

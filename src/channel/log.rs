@@ -344,6 +344,12 @@ pub struct HistoryEntry {
     pub to: String,
     /// Why.
     pub reason: Option<String>,
+    /// The approval an `approve` record gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<super::record::Approval>,
+    /// The health-gate verdict behind the record, with its numbers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<super::record::GateRecord>,
 }
 
 /// The log, newest first, and where the hash chain breaks (if it does).
@@ -414,6 +420,8 @@ pub async fn history(store: &Store, channel: &str) -> Result<History> {
                     from,
                     to: r.state.summary(),
                     reason: r.reason.clone(),
+                    approval: r.approval.clone(),
+                    gate: r.gate.clone(),
                 });
                 prev_state = Some(r.state);
             }
@@ -427,6 +435,8 @@ pub async fn history(store: &Store, channel: &str) -> Result<History> {
                     from: String::new(),
                     to: String::new(),
                     reason: None,
+                    approval: None,
+                    gate: None,
                 });
             }
         }

@@ -11,6 +11,7 @@ mod apply;
 mod change;
 pub mod log;
 pub mod record;
+pub mod stage;
 
 use serde::Serialize;
 

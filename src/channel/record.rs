@@ -92,7 +92,8 @@ pub struct LogRecord {
     pub at: String,
     /// Who.
     pub actor: String,
-    /// What: `rollout`, `advance`, `percent`, `promote`, `abort`, `rollback`, `pin`, `unpin`.
+    /// What: `rollout`, `advance`, `percent`, `promote`, `abort`, `rollback`, `pin`,
+    /// `unpin`, `revert`, `approve` or `gate` (the last two leave the state as it was).
     pub action: String,
     /// Why, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,6 +103,109 @@ pub struct LogRecord {
     pub version: Option<String>,
     /// The state after the change.
     pub state: ChannelState,
+    /// An `approve` record: who approved which stage of which canary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+    /// The health-gate verdict behind this record (a `gate` record, or a change
+    /// made by `rollout --auto`), with its numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateRecord>,
+}
+
+/// A go/no-go approval for one stage of one canary (`sitevault approve`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The role approving (one of `[channels.NAME] approvals`).
+    pub role: String,
+    /// The canary version approved.
+    pub version: String,
+    /// The stage index approved (into the channel's stages).
+    pub stage: usize,
+    /// The canary's percent when approved.
+    pub percent: f64,
+}
+
+/// What a health gate measured for one version over one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// The version measured.
+    pub version: String,
+    /// Requests in the window (fractional from Prometheus' `increase`).
+    pub requests: f64,
+    /// 5xx responses in the window.
+    pub errors: f64,
+    /// p95 latency in milliseconds (`None` without requests).
+    pub p95_ms: Option<f64>,
+}
+
+impl Sample {
+    /// Errors per request (0 without requests).
+    pub fn error_rate(&self) -> f64 {
+        if self.requests > 0.0 {
+            self.errors / self.requests
+        } else {
+            0.0
+        }
+    }
+
+    /// `812 req, 0.4% errors, p95 35 ms`.
+    pub fn summary(&self) -> String {
+        let p95 = self
+            .p95_ms
+            .map(|p| {
+                if p < 10.0 {
+                    format!("{p:.1} ms")
+                } else {
+                    format!("{p:.0} ms")
+                }
+            })
+            .unwrap_or_else(|| "-".into());
+        format!(
+            "{:.0} req, {:.2}% errors, p95 {p95}",
+            self.requests,
+            self.error_rate() * 100.0
+        )
+    }
+}
+
+/// One health-gate verdict, as the channel log keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateRecord {
+    /// `pass`, `alert`, `inconclusive` or `rollback`.
+    pub verdict: String,
+    /// Why, in words (thresholds and numbers).
+    pub reason: String,
+    /// The canary's numbers, when they could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<Sample>,
+    /// The stable version's numbers over the same window, when they could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stable: Option<Sample>,
+    /// Consecutive windows over the error rate, this one included.
+    #[serde(default)]
+    pub failures: u32,
+    /// The window, seconds.
+    pub window_s: f64,
+    /// Where the numbers came from (`metrics: 2 endpoints`, `prometheus: URL`).
+    pub source: String,
+}
+
+impl GateRecord {
+    /// `alert: canary 812 req, 1.60% errors, p95 35 ms; stable …`.
+    pub fn summary(&self) -> String {
+        let side = |s: &Option<Sample>| {
+            s.as_ref()
+                .map(Sample::summary)
+                .unwrap_or_else(|| "no data".into())
+        };
+        format!(
+            "{}: {} (canary {}; stable {})",
+            self.verdict,
+            self.reason,
+            side(&self.canary),
+            side(&self.stable)
+        )
+    }
 }
 
 /// Routing settings the edge needs.

@@ -15,6 +15,9 @@ const EXIT_READ: &str = "Exit codes: 0 done, 1 error, 2 usage (invalid argument 
 /// Exit codes of channel changes.
 const EXIT_CHANGE: &str = "Exit codes: 0 applied (or shown, with --dry-run), 1 error (nothing changed; the message says why), 2 usage (invalid argument or option value), 3 conflict: the channel changed under you and nothing was applied — check `sitevault status CHANNEL` and retry, 4 integrity failure (the target's data is missing or corrupt). If the change was applied but its report could not be written, stderr says so and the exit code is 1: check `sitevault status CHANNEL` before retrying.";
 
+/// Exit codes of rollout (changes, gates, --auto).
+const EXIT_ROLLOUT: &str = "Exit codes: 0 applied (or shown, with --dry-run); with --auto: promoted, or advanced one stage with --once. 1 error (nothing changed; the message says why), 2 usage (invalid argument or option value), 3 conflict: the channel changed under you and nothing was applied — check `sitevault status CHANNEL` and retry, 4 integrity failure (the target's data is missing or corrupt), 5 held at a gate: an approval is missing (the message names the role), or with --auto --once / --max-wait the verdict was not a pass (alert, inconclusive) or bake time or approvals were still pending, 6 the health gate rolled the canary back (the channel is now pinned). If a change was applied but its report could not be written, stderr says so and the exit code is 1: check `sitevault status CHANNEL` before retrying.";
+
 /// Exit codes of build.
 const EXIT_BUILD: &str = "Exit codes: 0 built, 1 error (the previous output folder is left untouched), 2 usage (invalid argument or option value).";
 
@@ -65,9 +68,13 @@ pub(crate) enum Command {
     /// Write a version's files into a folder (verified), to inspect or hand-serve it.
     #[command(after_help = EXIT_READ)]
     Pull(PullArgs),
-    /// Start, advance, set, promote or abort a canary rollout on a channel.
-    #[command(after_help = EXIT_CHANGE)]
+    /// Start, advance, set, promote or abort a canary rollout on a channel, or let the
+    /// health gate drive it (--auto).
+    #[command(after_help = EXIT_ROLLOUT)]
     Rollout(RolloutArgs),
+    /// Approve the running canary's current stage for a role ([channels.NAME] approvals).
+    #[command(after_help = EXIT_CHANGE)]
+    Approve(ApproveArgs),
     /// Remove the canary, or make a previous version stable again (pins the channel).
     #[command(after_help = EXIT_CHANGE)]
     Rollback(RollbackArgs),
@@ -151,6 +158,7 @@ pub(crate) struct ServeArgs {
 /// `sitevault rollout`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("op").args(["version", "advance", "promote", "abort"])))]
+#[command(group(clap::ArgGroup::new("manual").args(["percent", "advance", "promote", "abort"]).conflicts_with("auto")))]
 pub(crate) struct RolloutArgs {
     /// Channel (e.g. production, staging).
     #[arg(value_parser = channel_name)]
@@ -171,6 +179,18 @@ pub(crate) struct RolloutArgs {
     /// Remove the canary; everyone gets the stable version.
     #[arg(long)]
     pub abort: bool,
+    /// Let the health gate drive the canary (started with VERSION, or the running one):
+    /// every [health] interval a verdict over the last [health] window; a stage is left
+    /// once baked ([channels.NAME] bake), passing and approved; a failing canary is
+    /// rolled back. Needs [health] metrics or [health] prometheus.
+    #[arg(long)]
+    pub auto: bool,
+    /// With --auto: evaluate and act once, then exit (for a scheduled job).
+    #[arg(long, requires = "auto")]
+    pub once: bool,
+    /// With --auto: stop holding after this long past a stage's bake time (exit 5).
+    #[arg(long, requires = "auto", value_name = "D", value_parser = gate_duration)]
+    pub max_wait: Option<Duration>,
     /// Apply even if the channel is pinned (and lift the pin).
     #[arg(long)]
     pub force: bool,
@@ -186,6 +206,26 @@ pub(crate) struct RolloutArgs {
     /// Who (default: $SITEVAULT_ACTOR, else user@host).
     #[arg(long, value_parser = text_field)]
     pub actor: Option<String>,
+}
+
+/// `sitevault approve`.
+#[derive(Debug, Args)]
+pub(crate) struct ApproveArgs {
+    /// Channel.
+    #[arg(value_parser = channel_name)]
+    pub channel: String,
+    /// The role approving (one of [channels.NAME] approvals, e.g. qa, lead).
+    #[arg(long, value_parser = role_name)]
+    pub role: String,
+    /// Why (recorded in the log).
+    #[arg(long, value_parser = text_field)]
+    pub reason: Option<String>,
+    /// Who (default: $SITEVAULT_ACTOR, else user@host).
+    #[arg(long, value_parser = text_field)]
+    pub actor: Option<String>,
+    /// Validate and show the approval, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `sitevault rollback`.
@@ -345,6 +385,22 @@ pub(crate) fn channel_name(s: &str) -> Result<String, String> {
     sitevault::ids::check_channel(s)
         .map(|()| s.to_string())
         .map_err(|e| e.to_string())
+}
+
+/// An approval role.
+pub(crate) fn role_name(s: &str) -> Result<String, String> {
+    sitevault::ids::check_role(s)
+        .map(|()| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// A wait for `--max-wait`: 1 s to 30 days.
+pub(crate) fn gate_duration(s: &str) -> Result<Duration, String> {
+    let d = sitevault::config::parse_duration(s)?;
+    if d < Duration::from_secs(1) || d > Duration::from_secs(30 * 86_400) {
+        return Err(format!("{s:?} must be between 1s and 30d"));
+    }
+    Ok(d)
 }
 
 /// A percent: 0–100 with at most two decimals.

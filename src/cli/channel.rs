@@ -5,11 +5,13 @@ use sitevault::release::{self, RollbackOptions, RollbackReport};
 use sitevault::{clock, Error, Result};
 
 use super::args::{HistoryArgs, PinArgs, RollbackArgs, RolloutArgs, StatusArgs, UnpinArgs};
+use sitevault::gate::GateStatus;
+
 use super::output::{escape_controls, human_bytes, stderr_line};
 use super::{Ctx, Outcome};
 
 /// Who and why, with the channel's settings.
-fn change_options(
+pub(crate) fn change_options(
     ctx: &Ctx,
     channel: &str,
     actor: Option<&str>,
@@ -58,7 +60,12 @@ pub(crate) async fn unpin(ctx: &Ctx, a: &UnpinArgs) -> Result<Outcome> {
     change(ctx, &a.channel, Intent::Unpin, opts).await
 }
 
-async fn change(ctx: &Ctx, channel: &str, intent: Intent, opts: ChangeOptions) -> Result<Outcome> {
+pub(crate) async fn change(
+    ctx: &Ctx,
+    channel: &str,
+    intent: Intent,
+    opts: ChangeOptions,
+) -> Result<Outcome> {
     let store = ctx.hot()?;
     let r = lib::change(&store, channel, &intent, &opts).await?;
     let outcome = applied(&r, opts.dry_run);
@@ -132,19 +139,31 @@ pub(crate) async fn status(ctx: &Ctx, a: &StatusArgs) -> Result<Outcome> {
     };
     let mut all = Vec::new();
     for c in &channels {
-        all.push(lib::status(&store, c).await?);
+        let s = lib::status(&store, c).await?;
+        let gate = match &s.state.canary {
+            Some(_) => sitevault::gate::status(&store, c, &ctx.cfg.channel(c)).await?,
+            None => None,
+        };
+        all.push((s, gate));
     }
     if out.json {
+        let with_gate = |(s, g): &(lib::Status, Option<GateStatus>)| {
+            let mut v = serde_json::to_value(s).unwrap_or_default();
+            if let (Some(obj), Some(g)) = (v.as_object_mut(), g) {
+                obj.insert("gate".into(), serde_json::to_value(g).unwrap_or_default());
+            }
+            v
+        };
         match (&a.channel, all.first()) {
-            (Some(_), Some(one)) => out.json_value(one),
-            _ => out.json_value(&all),
+            (Some(_), Some(one)) => out.json_value(&with_gate(one)),
+            _ => out.json_value(&all.iter().map(with_gate).collect::<Vec<_>>()),
         }
         return Ok(Outcome::done());
     }
     if all.is_empty() {
         out.line("no channels yet (start one with `sitevault rollout CHANNEL VERSION`)");
     }
-    for s in all {
+    for (s, gate) in all {
         if s.generation == 0 {
             out.line(&format!(
                 "{0}: no releases yet (start one with `sitevault rollout {0} VERSION`)",
@@ -193,8 +212,51 @@ pub(crate) async fn status(ctx: &Ctx, a: &StatusArgs) -> Result<Outcome> {
             "  generation log {} / manifest {mg}{note}",
             s.generation
         ));
+        if let Some(g) = gate {
+            print_gate(out, &s.channel, &g);
+        }
     }
     Ok(Outcome::done())
+}
+
+/// The gate lines of `status`: the stage, its verdict, approvals, what it waits for.
+fn print_gate(out: &super::output::Out, channel: &str, g: &GateStatus) {
+    out.line(&format!(
+        "  stage     {} entered at {} (generation {})",
+        g.stage.stage, g.stage.entered_at, g.stage.entered_generation
+    ));
+    if let Some((gen, v)) = &g.stage.last_gate {
+        out.line(&format!("  verdict   {} (generation {gen})", v.summary()));
+    }
+    if !g.approvals_required.is_empty() {
+        let given: Vec<String> = g
+            .stage
+            .approvals
+            .iter()
+            .map(|a| format!("{} by {}", a.role, escape_controls(&a.actor, false)))
+            .collect();
+        out.line(&format!(
+            "  approvals {} given; {} missing",
+            if given.is_empty() {
+                "none".into()
+            } else {
+                given.join(", ")
+            },
+            if g.approvals_missing.is_empty() {
+                "none".into()
+            } else {
+                g.approvals_missing.join(", ")
+            }
+        ));
+    }
+    if g.waiting_for.is_empty() {
+        out.line(&format!(
+            "  gate      ready to advance (`sitevault rollout {channel} --auto` moves it)"
+        ));
+    }
+    for w in &g.waiting_for {
+        out.line(&format!("  waiting   for {w}"));
+    }
 }
 
 pub(crate) async fn history(ctx: &Ctx, a: &HistoryArgs) -> Result<Outcome> {
@@ -229,6 +291,22 @@ pub(crate) async fn history(ctx: &Ctx, a: &HistoryArgs) -> Result<Outcome> {
                 e.from,
                 e.to
             ));
+            if let Some(ap) = &e.approval {
+                out.line(&format!(
+                    "       approved: {} for {} at {}% (stage {})",
+                    ap.role,
+                    ap.version,
+                    record::fmt_percent(ap.percent),
+                    ap.stage
+                ));
+            }
+            if let Some(g) = &e.gate {
+                out.line(&format!(
+                    "       verdict: {} [{}]",
+                    g.summary(),
+                    escape_controls(&g.source, false)
+                ));
+            }
         }
         match &h.chain_error {
             None => out.line(&format!(

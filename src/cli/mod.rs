@@ -9,6 +9,7 @@
 mod args;
 mod build;
 mod channel;
+mod gate;
 mod output;
 mod publish;
 mod retention;
@@ -60,6 +61,11 @@ impl Outcome {
     /// Ended with this exit code.
     pub fn code(code: i32) -> Self {
         Outcome { code, change: None }
+    }
+
+    /// The same outcome with another exit code (e.g. a rollback that was written).
+    pub fn with_code(self, code: i32) -> Self {
+        Outcome { code, ..self }
     }
 }
 
@@ -136,7 +142,9 @@ fn dispatch(cli: Cli, out: &Out) -> Result<Outcome> {
             Command::Versions => publish::versions(&ctx).await,
             Command::Verify(a) => publish::verify(&ctx, &a).await,
             Command::Pull(a) => publish::pull(&ctx, &a).await,
+            Command::Rollout(a) if a.auto => gate::auto(&ctx, &a).await,
             Command::Rollout(a) => channel::rollout(&ctx, &a).await,
+            Command::Approve(a) => gate::approve(&ctx, &a).await,
             Command::Rollback(a) => channel::rollback(&ctx, &a).await,
             Command::Pin(a) => channel::pin(&ctx, &a).await,
             Command::Unpin(a) => channel::unpin(&ctx, &a).await,

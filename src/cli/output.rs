@@ -138,6 +138,11 @@ impl Reporter for CliReporter {
         pb.set_message(label.to_string());
         Box::new(Bar(pb))
     }
+    fn info(&self, message: &str) {
+        if !self.quiet {
+            stderr_line(message);
+        }
+    }
     fn warn(&self, message: &str) {
         if !self.quiet {
             stderr_line(&format!("warning: {message}"));

@@ -16,6 +16,7 @@ fn opts(actor: &str) -> ChangeOptions {
         dry_run: false,
         verify: false,
         config: ChannelConfig::default(),
+        gate: None,
     }
 }
 

@@ -422,3 +422,36 @@ fn negative_zero_percent_is_zero() {
         assert!(check_percent(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn approvals_and_gate_records_leave_the_state_as_it_was() {
+    let mut opts = ChangeOptions::default();
+    opts.config.approvals = vec!["qa".into(), "lead".into()];
+    let rolling = state(Some("v1"), canary("v2", 10.0), &[]);
+    let approve = |role: &str, s: &ChannelState, o: &ChangeOptions| {
+        apply("prod", s, &Intent::Approve { role: role.into() }, o, "t1")
+    };
+    assert_eq!(approve("qa", &rolling, &opts).unwrap(), rolling);
+    assert_eq!(apply("prod", &rolling, &Intent::Gate, &opts, "t1").unwrap(), rolling);
+    // An unknown role is a usage error; no canary, or no approvals configured, is refused.
+    assert!(matches!(approve("dev", &rolling, &opts), Err(Error::Usage(_))));
+    assert!(approve("qa", &state(Some("v1"), None, &[]), &opts).is_err());
+    assert!(approve("qa", &rolling, &ChangeOptions::default()).is_err());
+}
+
+#[test]
+fn leaving_a_stage_is_a_later_stage_or_a_promotion_never_a_rollback() {
+    let at = |stage: usize, p: f64| {
+        let mut c = canary("v2", p);
+        if let Some(c) = c.as_mut() {
+            c.stage = stage;
+        }
+        state(Some("v1"), c, &[])
+    };
+    let s10 = at(1, 10.0);
+    assert!(leaves_stage(&s10, &at(2, 25.0)));
+    assert!(!leaves_stage(&s10, &at(1, 12.0)));
+    assert!(leaves_stage(&s10, &state(Some("v2"), None, &["v1"])));
+    assert!(!leaves_stage(&s10, &state(Some("v1"), None, &[])));
+    assert!(!leaves_stage(&state(Some("v1"), None, &[]), &s10));
+}

@@ -2,7 +2,7 @@
 """sitevault benchmarks: each one measures sitevault and its peer in the same run and
 prints ratios. Speed targets live here, never in tests.
 
-    python3 benches/bench.py [build|publish|rollback|serve|retention|all]
+    python3 benches/bench.py [build|publish|rollback|serve|retention|gate|all]
 
 Needs (installed on demand when missing, from Debian/npm/PyPI): minify (tdewolff),
 esbuild, awscli + moto, nginx, wrk, workerd (edge/node_modules). Work files go to
@@ -440,11 +440,96 @@ def bench_retention():
     save("retention", {"archive_s": t_arch, "restore_s": t_rest, "aws_cp_s": t_aws, "restore_rollback_s": t_rr, "mb": mb})
 
 
+# ----------------------------------------------------------------------------- gate
+
+def start_serve_json(proj, extra):
+    p = subprocess.Popen([str(SV), "serve", "--channel", "production", "--listen", "127.0.0.1:0",
+                          "--metrics-listen", "127.0.0.1:0", "--ttl", "200ms", "--json"] + extra,
+                         cwd=proj, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    info = json.loads(p.stdout.readline())
+    return p, info["listening"], info["metrics"]
+
+
+def prometheus(target, scrape="1s"):
+    d = Path(tempfile.mkdtemp(dir=WORK))
+    port = free_port()
+    (d / "prom.yml").write_text(f"""global: {{ scrape_interval: {scrape}, evaluation_interval: {scrape} }}
+scrape_configs:
+  - job_name: sitevault
+    static_configs: [{{ targets: ["{target}"] }}]
+""")
+    p = subprocess.Popen(["prometheus", f"--config.file={d}/prom.yml", f"--storage.tsdb.path={d}/data",
+                          f"--web.listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return p, f"http://127.0.0.1:{port}"
+
+
+def bench_gate():
+    """Time from a faulty canary's first request to its rollback record, and the requests
+    the gate sends its source per decision, for both sources. Load: wrk without cookies,
+    so every request is a new visitor routed by the canary share (50 %)."""
+    if not shutil.which("prometheus"):
+        sh("apt-get install -y --no-install-recommends prometheus >/dev/null 2>&1")
+    site = ROOT / "fixtures" / "site"
+    rows, res = [], {}
+    for source in ["metrics", "prometheus"]:
+        times, per = [], []
+        for _ in range(3):
+            proj = Path(tempfile.mkdtemp(dir=WORK))
+            shutil.copytree(site, proj / "site")
+            sh([str(SV), "build", "site", "-o", "dist", "-q"], cwd=proj)
+            sh([str(SV), "publish", "dist", "--version", "v1", "--channel", "production", "-q"], cwd=proj)
+            idx = proj / "site" / "index.html"
+            idx.write_text(idx.read_text().replace("Fresh beans", "Fresher beans"))
+            sh([str(SV), "build", "site", "-o", "dist", "-q"], cwd=proj)
+            sh([str(SV), "publish", "dist", "--version", "v2", "-q"], cwd=proj)
+            serve, site_url, metrics = start_serve_json(proj, ["--fault", "v2=error:0.05"])
+            procs = [serve]
+            try:
+                if source == "metrics":
+                    src = f'metrics = ["{metrics}"]'
+                else:
+                    prom, url = prometheus(metrics.removeprefix("http://").removesuffix("/metrics"))
+                    procs.append(prom)
+                    src = f'prometheus = "{url}"'
+                (proj / "store.toml").write_text(f"""[channels.production]
+stages = [50, 100]
+bake = "10m"
+
+[health]
+{src}
+interval = "1s"
+window = "10s"
+min_requests = 200
+""")
+                load = subprocess.Popen(["wrk", "-t1", "-c4", "-d60s", site_url + "/"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                procs.append(load)
+                time.sleep(1 if source == "metrics" else 3)
+                t = time.perf_counter()
+                out = subprocess.run([str(SV), "rollout", "production", "v2", "--auto", "--json"], cwd=proj,
+                                     capture_output=True, text=True)
+                times.append(time.perf_counter() - t)
+                r = json.loads(out.stdout)
+                assert out.returncode == 6, out.stdout + out.stderr
+                per.append(r["source_requests"] / max(r["verdicts"], 1))
+            finally:
+                for p in procs:
+                    p.terminate()
+                    p.wait()
+        res[source] = {"fault_to_rollback_s": times, "requests_per_decision": per}
+        rows.append([source, f"{min(times):.1f}–{max(times):.1f} s (median {statistics.median(times):.1f})",
+                     f"{statistics.median(per):.0f}"])
+    table("Gate: a canary at 50 % with 5 % injected errors (interval 1 s, window 10 s, failures 2); 3 rounds",
+          ["source", "first canary request → rollback written", "source requests per decision"], rows)
+    save("gate", res)
+
+
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     ensure_tools()
     benches = {"build": bench_build, "publish": bench_publish, "rollback": bench_rollback,
-               "serve": bench_serve, "retention": bench_retention}
+               "serve": bench_serve, "retention": bench_retention, "gate": bench_gate}
     for name, fn in benches.items():
         if which in (name, "all"):
             fn()

@@ -432,9 +432,15 @@ fn approvals_and_gate_records_leave_the_state_as_it_was() {
         apply("prod", s, &Intent::Approve { role: role.into() }, o, "t1")
     };
     assert_eq!(approve("qa", &rolling, &opts).unwrap(), rolling);
-    assert_eq!(apply("prod", &rolling, &Intent::Gate, &opts, "t1").unwrap(), rolling);
+    assert_eq!(
+        apply("prod", &rolling, &Intent::Gate, &opts, "t1").unwrap(),
+        rolling
+    );
     // An unknown role is a usage error; no canary, or no approvals configured, is refused.
-    assert!(matches!(approve("dev", &rolling, &opts), Err(Error::Usage(_))));
+    assert!(matches!(
+        approve("dev", &rolling, &opts),
+        Err(Error::Usage(_))
+    ));
     assert!(approve("qa", &state(Some("v1"), None, &[]), &opts).is_err());
     assert!(approve("qa", &rolling, &ChangeOptions::default()).is_err());
 }

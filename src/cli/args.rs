@@ -153,6 +153,11 @@ pub(crate) struct ServeArgs {
     /// Open connections at most; more wait in the kernel's queue.
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+    /// Drill: make one version fail on purpose, e.g. v2=error:0.05,latency:2500ms
+    /// (5 % of its requests answer 503, each waits 2.5 s first). Repeatable; off
+    /// unless given. For rehearsing `rollout --auto`, never for production traffic.
+    #[arg(long, value_name = "VERSION=FAULTS", value_parser = sitevault::edge::serve::parse_fault)]
+    pub fault: Vec<(String, sitevault::edge::serve::Fault)>,
 }
 
 /// `sitevault rollout`.

@@ -19,6 +19,14 @@ pub(crate) async fn serve(ctx: &Ctx, a: &ServeArgs) -> Result<Outcome> {
     opts.idle_timeout = a.idle_timeout;
     opts.body_timeout = a.body_timeout;
     opts.max_connections = a.max_connections as usize;
+    opts.faults = a.fault.iter().cloned().collect();
+    for (v, f) in &opts.faults {
+        out.reporter().warn(&format!(
+            "drill: {v} answers 503 to {:.1} % of its requests, {} ms late (--fault)",
+            f.error * 100.0,
+            f.latency.as_millis()
+        ));
+    }
     let channel = a.channel.clone();
     let url = store.url().to_string();
     let bound = lib::bind(store, opts).await?;

@@ -257,6 +257,11 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
                     }
                 }
                 Err(Error::Conflict(_)) => continue,
+                Err(Error::Held(m)) if opts.once => {
+                    // The change re-checked the approvals against a newer log and found one missing.
+                    run.report.waiting_for = vec![m];
+                    return Ok(run.held(&c));
+                }
                 Err(Error::Held(m)) => run.report.waiting_for = vec![m],
                 Err(e) => return Err(e),
             }

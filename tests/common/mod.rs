@@ -134,6 +134,8 @@ pub fn example_dist_v2() -> &'static Path {
 }
 
 pub mod http;
+pub mod prometheus;
+pub mod visitors;
 
 /// `sitevault build site -o dist` then `publish dist --version V [--channel C]`, in `dir`.
 pub fn build_and_publish(dir: &Path, version: &str, channel: Option<&str>) {

@@ -8,6 +8,7 @@
 
 mod cache;
 mod conn;
+mod fault;
 mod metrics;
 mod request;
 mod response;
@@ -21,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use cache::Edge;
+pub use fault::{parse_fault, Fault};
 pub use request::clean_path;
 
 use crate::error::{Error, Result};
@@ -52,6 +54,8 @@ pub struct ServeOptions {
     pub body_timeout: Duration,
     /// Open connections at most; further ones wait in the kernel's backlog.
     pub max_connections: usize,
+    /// Drill faults per version (`--fault`); empty in normal operation.
+    pub faults: std::collections::BTreeMap<String, Fault>,
 }
 
 impl ServeOptions {
@@ -70,6 +74,7 @@ impl ServeOptions {
             idle_timeout: Duration::from_secs(60),
             body_timeout: Duration::from_secs(30),
             max_connections: 4096,
+            faults: Default::default(),
         }
     }
 

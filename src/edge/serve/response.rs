@@ -88,7 +88,21 @@ async fn route(edge: &Arc<Edge>, req: Request) -> (Option<String>, Response<Body
             ),
         );
     };
-    let mut resp = serve_version(edge, &m, &version, &path, &method, headers).await;
+    let faulted = match edge.opts.faults.is_empty() {
+        true => false,
+        false => match edge.opts.faults.get(&version) {
+            Some(f) => f.strike().await,
+            None => false,
+        },
+    };
+    let mut resp = if faulted {
+        plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "injected fault (sitevault serve --fault drill)",
+        )
+    } else {
+        serve_version(edge, &m, &version, &path, &method, headers).await
+    };
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&version) {
         h.insert("x-sitevault-version", v);

@@ -512,16 +512,18 @@ min_requests = 200
                 times.append(time.perf_counter() - t)
                 r = json.loads(out.stdout)
                 assert out.returncode == 6, out.stdout + out.stderr
-                per.append(r["source_requests"] / max(r["verdicts"], 1))
+                per.append((r["source_requests"], r["verdicts"]))
             finally:
                 for p in procs:
                     p.terminate()
                     p.wait()
         res[source] = {"fault_to_rollback_s": times, "requests_per_decision": per}
+        reqs = sum(p[0] for p in per)
+        verdicts = sum(p[1] for p in per)
         rows.append([source, f"{min(times):.1f}–{max(times):.1f} s (median {statistics.median(times):.1f})",
-                     f"{statistics.median(per):.0f}"])
+                     f"{reqs} requests for {verdicts} verdicts ({reqs / max(verdicts, 1):.1f} each)"])
     table("Gate: a canary at 50 % with 5 % injected errors (interval 1 s, window 10 s, failures 2); 3 rounds",
-          ["source", "first canary request → rollback written", "source requests per decision"], rows)
+          ["source", "`rollout --auto` start (= first faulty request) → rollback written, exit 6", "requests sent to the source"], rows)
     save("gate", res)
 
 

@@ -64,7 +64,7 @@ impl Source {
 
     /// True when a verdict needs one more observation first (a scraper's first scrape).
     pub(crate) fn needs_warmup(&self) -> bool {
-        matches!(self, Source::Scrape(s) if s.history.len() < 2)
+        matches!(self, Source::Scrape(s) if s.history.is_empty())
     }
 
     /// HTTP requests sent so far.

@@ -70,8 +70,21 @@ impl ChangeReport {
         let from = before.summary();
         let to = record.state.summary();
         let (action, generation, channel) = (record.action, record.generation, record.channel);
+        let what = match (&record.approval, &record.gate) {
+            (Some(a), _) => format!(
+                "{} approved {} at {}% (stage {})",
+                a.role,
+                a.version,
+                super::record::fmt_percent(a.percent),
+                a.stage
+            ),
+            (None, Some(g)) if action == "gate" => format!("gate verdict {}", g.summary()),
+            _ => String::new(),
+        };
         let message = if dry_run {
             format!("{channel}: dry run, nothing written — {action} would make {from} → {to} (generation {generation})")
+        } else if !what.is_empty() {
+            format!("{channel}: {what} (generation {generation}, {elapsed_ms:.0} ms)")
         } else {
             format!(
                 "{channel}: {action} — {from} → {to} (generation {generation}, {elapsed_ms:.0} ms)"

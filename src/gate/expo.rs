@@ -86,7 +86,7 @@ fn parse_value(s: &str) -> Option<f64> {
 
 /// `name{a="b",…} value [timestamp]` → parts (exact name match only).
 fn sample_line(line: &str) -> Option<(&str, BTreeMap<String, String>, f64)> {
-    let name_end = line.find(|c: char| c == '{' || c == ' ')?;
+    let name_end = line.find(['{', ' '])?;
     let name = &line[..name_end];
     let mut labels = BTreeMap::new();
     let mut rest = &line[name_end..];

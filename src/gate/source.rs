@@ -115,15 +115,8 @@ impl Scraper {
         let fetches = self.endpoints.iter().map(|url| {
             let client = &self.client;
             async move {
-                let text = client
-                    .get(url)
-                    .send()
-                    .await
-                    .and_then(|r| r.error_for_status())
-                    .map_err(|e| format!("{url}: {}", describe_http(&e)))?
-                    .text()
-                    .await
-                    .map_err(|e| format!("{url}: {}", describe_http(&e)))?;
+                let body = fetch(client.get(url), url).await?;
+                let text = String::from_utf8_lossy(&body);
                 let scrape = expo::parse(&text).map_err(|e| format!("{url}: {e}"))?;
                 if !scrape.is_edge {
                     return Err(format!(
@@ -176,10 +169,10 @@ impl Scraper {
         let mut total = Counts::default();
         let mut seen = false;
         for (old, new) in base.endpoints.iter().zip(&newest.endpoints) {
-            let new = new.as_ref().map_err(|e| format!("cannot read {e}"))?;
+            let new = new.as_ref().map_err(|e| e.clone())?;
             let old = old
                 .as_ref()
-                .map_err(|e| format!("cannot read {e} (in the window's first scrape)"))?;
+                .map_err(|e| format!("{e} (in the window's first scrape)"))?;
             if let Some(c) = new.versions.get(version) {
                 seen = true;
                 total.add(&c.since(old.versions.get(version)));
@@ -246,16 +239,7 @@ impl Prom {
         let url = format!("{}/api/v1/query", self.url);
         let mut full = url::Url::parse(&url).map_err(|e| format!("{url}: {e}"))?;
         full.query_pairs_mut().append_pair("query", &query);
-        let bytes = self
-            .client
-            .get(full)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| format!("cannot query {url}: {}", describe_http(&e)))?
-            .bytes()
-            .await
-            .map_err(|e| format!("cannot query {url}: {}", describe_http(&e)))?;
+        let bytes = fetch(self.client.get(full), &url).await?;
         let body: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| format!("{url}: not a Prometheus answer: {e}"))?;
         if body["status"] != "success" {
@@ -288,6 +272,31 @@ impl Prom {
             )),
         }
     }
+}
+
+/// Largest answer read from a source: a scrape of a busy edge is tens of KB; anything
+/// this large is not a metrics endpoint, and reading on would only use memory.
+const MAX_ANSWER: usize = 32 << 20;
+
+/// Sends a request and reads its 2xx body, up to [`MAX_ANSWER`] bytes.
+async fn fetch(req: reqwest::RequestBuilder, url: &str) -> std::result::Result<Vec<u8>, String> {
+    let fail = |e: reqwest::Error| format!("cannot read {url}: {}", describe_http(&e));
+    let mut resp = req
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(fail)?;
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(fail)? {
+        if body.len() + chunk.len() > MAX_ANSWER {
+            return Err(format!(
+                "{url} answered more than {} MB; is it a metrics endpoint?",
+                MAX_ANSWER >> 20
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// `90s`, `1500ms`: a PromQL range.

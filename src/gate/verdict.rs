@@ -67,6 +67,17 @@ fn decide(h: &HealthConfig, canary: &Reading, failures_before: u32) -> (Verdict,
         Err(why) => return (Verdict::Inconclusive, why.clone(), failures_before),
         Ok(c) => c,
     };
+    let sane = |x: f64| x.is_finite() && x >= 0.0;
+    if !sane(c.requests) || !sane(c.errors) {
+        return (
+            Verdict::Inconclusive,
+            format!(
+                "the source returned impossible numbers for {} ({} requests, {} errors)",
+                c.version, c.requests, c.errors
+            ),
+            failures_before,
+        );
+    }
     if c.requests < h.min_requests as f64 {
         return (
             Verdict::Inconclusive,
@@ -172,6 +183,10 @@ mod tests {
             (sample(199.0, 100.0, Some(20.0)), 0, Inconclusive, 0),
             (sample(200.0, 0.0, None), 0, Inconclusive, 0),
             (sample(200.0, 0.0, Some(f64::NAN)), 0, Inconclusive, 0),
+            // Garbage from the source is no data, not a pass.
+            (sample(f64::INFINITY, 0.0, Some(5.0)), 0, Inconclusive, 0),
+            (sample(1000.0, f64::NAN, Some(5.0)), 1, Inconclusive, 1),
+            (sample(1000.0, -3.0, Some(5.0)), 0, Inconclusive, 0),
             // Error rate: an alert first, a rollback at the second window in a row.
             (sample(1000.0, 20.0, Some(20.0)), 0, Alert, 1),
             (sample(1000.0, 20.0, Some(20.0)), 1, Rollback, 2),

@@ -553,3 +553,75 @@ fn a_failed_pull_leaves_no_temporary_folder() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_one_file_change_is_diffed_against_the_newest_version() {
+    let t = example_site();
+    let dir = t.path();
+    built(dir);
+    let first = publish_json(dir, "v1");
+    assert!(first.get("base").is_none(), "{first}");
+    let idx = dir.join("site/index.html");
+    let s = std::fs::read_to_string(&idx)
+        .unwrap()
+        .replace("Fresh beans", "Fresher beans");
+    std::fs::write(&idx, s).unwrap();
+    built(dir);
+    // The plan, against the store, before anything is written.
+    let plan = json(&ok(sv(dir).args([
+        "publish",
+        "dist",
+        "--version",
+        "v2",
+        "--dry-run",
+        "--json",
+    ])));
+    assert_eq!(plan["base"], "v1", "{plan}");
+    // index.html, and version.json (its build time).
+    let changed: Vec<&str> = plan["plan"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, ["/index.html", "/version.json"], "{plan}");
+    assert_eq!(plan["uploaded_blobs"], 2, "{plan}");
+    let r = publish_json(dir, "v2");
+    assert_eq!(r["uploaded_blobs"], 2, "{r}");
+    // A listing of versions/, the base index, two blobs, a HEAD of the base, the index.
+    assert_eq!(r["requests"], 6, "{r}");
+    ok(sv(dir).args(["verify", "v2"]));
+}
+
+#[test]
+fn a_blob_gc_removed_is_uploaded_again_by_a_later_publish() {
+    let t = example_site();
+    let dir = t.path();
+    std::fs::write(dir.join("store.toml"), "[retention]\ngrace = \"0s\"\n").unwrap();
+    let only = dir.join("site/only-v1.txt");
+    std::fs::write(&only, "only in v1\n").unwrap();
+    built(dir);
+    publish_json(dir, "v1");
+    let v1_dist = dir.join("dist-v1");
+    copy_dir(&dir.join("dist"), &v1_dist);
+    std::fs::remove_file(&only).unwrap();
+    built(dir);
+    publish_json(dir, "v2");
+    // v1 goes away (as archive would take it) and gc removes the blob only it named.
+    std::fs::remove_file(dir.join(".sitevault/store/versions/v1/index.json")).unwrap();
+    ok(sv(dir).args(["gc", "-q"]));
+    let hash = blake3::hash(b"only in v1\n").to_hex().to_string();
+    let blob = dir.join(format!(".sitevault/store/blobs/{}/{hash}", &hash[..2]));
+    assert!(!blob.exists(), "gc left {hash}");
+    // Publishing v1's content again (diffed against v2) uploads it.
+    let r = json(&ok(sv(dir).args([
+        "publish",
+        "dist-v1",
+        "--version",
+        "v3",
+        "--json",
+    ])));
+    assert_eq!(r["base"], "v2", "{r}");
+    assert!(blob.exists(), "{r}");
+    ok(sv(dir).args(["verify", "v3"]));
+}

@@ -4,6 +4,9 @@
 
 pub mod index;
 pub mod inspect;
+mod plan;
+
+pub use plan::{FileChange, FileDiff};
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -60,6 +63,12 @@ pub struct PublishReport {
     pub dry_run: bool,
     /// Digest of the version's files map.
     pub digest: String,
+    /// The hot version this publish was compared with (the newest one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// Files added, removed and changed since `base`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<FileDiff>,
 }
 
 /// Reads and checks `dist/.sitevault/manifest.json` against the files: every listed
@@ -163,14 +172,21 @@ pub async fn publish(
         digest: m.digest.clone(),
         ..Default::default()
     };
+    // One listing says whether this id exists (hot or archived) and which hot
+    // version to diff against.
+    let versions = plan::StoreVersions::read(store).await?;
+    report.requests += versions.requests;
     // Immutable: another digest under this id is refused. The same digest is published
     // already; a hot one still gets its missing blobs uploaded again (a repair).
-    report.requests += 1;
-    let existing = index::load(store, version).await?;
+    let mut existing = None;
+    if versions.is_hot(version) {
+        report.requests += 1;
+        existing = index::load(store, version).await?;
+    }
     if let Some(existing) = &existing {
         check_same(version, &existing.digest, &m.digest)?;
         report.already_published = true;
-    } else {
+    } else if versions.has_stub(version) {
         report.requests += 1;
         if let Some(stub) = index::load_stub(store, version).await? {
             check_same(version, &stub.digest, &m.digest)?;
@@ -187,13 +203,39 @@ pub async fn publish(
             .entry(e.hash.clone())
             .or_insert((dist.join(&p[1..]), e));
     }
-    let (present, lookups) =
-        present_blobs(store, blobs.keys().map(String::as_str).collect()).await?;
-    report.requests += lookups;
-    let missing: Vec<(String, PathBuf, &FileEntry)> = blobs
+    // Blobs the newest hot version names are in the store (see `plan`). A repair
+    // checks every blob instead: finding what is missing is its job.
+    let base = match existing {
+        Some(_) => None,
+        None => versions.newest_base(version).map(str::to_string),
+    };
+    let mut known: HashSet<String> = HashSet::new();
+    if let Some(b) = &base {
+        report.requests += 1;
+        if let Some(idx) = index::load(store, b).await? {
+            report.plan = Some(plan::diff_files(&idx.files, &m.files));
+            report.base = Some(b.clone());
+            known = idx.files.into_values().map(|e| e.hash).collect();
+        }
+    }
+    let candidates: Vec<&str> = blobs
+        .keys()
+        .map(String::as_str)
+        .filter(|h| !known.contains(*h))
+        .collect();
+    // Without a base (a first publish, a repair) or for a dry run, ask the store;
+    // otherwise upload create-only: the store's "already exists" is the check.
+    let present = if existing.is_some() || opts.dry_run {
+        let (present, lookups) = present_blobs(store, candidates.clone()).await?;
+        report.requests += lookups;
+        present
+    } else {
+        HashSet::new()
+    };
+    let missing: Vec<(String, PathBuf, &FileEntry)> = candidates
         .iter()
-        .filter(|(h, _)| !present.contains(h.as_str()))
-        .map(|(h, (p, e))| (h.clone(), p.clone(), *e))
+        .filter(|h| !present.contains(**h))
+        .filter_map(|h| blobs.get(*h).map(|(p, e)| (h.to_string(), p.clone(), *e)))
         .collect();
     report.skipped_blobs = (blobs.len() - missing.len()) as u64;
     report.uploaded_blobs = missing.len() as u64;
@@ -232,7 +274,7 @@ pub async fn publish(
     .try_collect::<Vec<(Created, u64)>>()
     .await;
     pb.finish();
-    report.requests += requests.load(Ordering::Relaxed);
+    report.requests += requests.swap(0, Ordering::Relaxed);
     let created: Vec<u64> = results?
         .into_iter()
         .filter(|(c, _)| *c == Created::Created)
@@ -240,9 +282,45 @@ pub async fn publish(
         .collect();
     report.uploaded_blobs = created.len() as u64;
     report.uploaded_bytes = created.iter().sum();
+    // Blobs the store turned out to hold already (found by a create-only upload).
+    report.skipped_blobs = blobs.len() as u64 - report.uploaded_blobs;
     if existing.is_some() {
         report.repaired_blobs = report.uploaded_blobs;
         return Ok(report);
+    }
+    if let Some(b) = &base {
+        // The base must still be hot: an archive that took it meanwhile may have
+        // deleted blobs we skipped. Then check those the slow way.
+        report.requests += 1;
+        if store.head(&keys::version_index(b)).await?.is_none() {
+            let skipped: Vec<&str> = blobs
+                .keys()
+                .map(String::as_str)
+                .filter(|h| known.contains(*h))
+                .collect();
+            let (present, lookups) = present_blobs(store, skipped.clone()).await?;
+            report.requests += lookups;
+            for h in skipped.into_iter().filter(|h| !present.contains(*h)) {
+                if let Some((path, entry)) = blobs.get(h) {
+                    let data = tokio::fs::read(path)
+                        .await
+                        .map_err(|e| Error::io(path, e))?;
+                    if blake3::hash(&data).to_hex().as_str() != h {
+                        return Err(Error::input(format!(
+                            "{}: changed during publish; rebuild and retry",
+                            path.display()
+                        )));
+                    }
+                    let c = upload_blob(store, h, Bytes::from(data), entry, &requests).await?;
+                    if c == Created::Created {
+                        report.uploaded_blobs += 1;
+                        report.uploaded_bytes += entry.size;
+                        report.skipped_blobs = report.skipped_blobs.saturating_sub(1);
+                    }
+                }
+            }
+            report.requests += requests.swap(0, Ordering::Relaxed);
+        }
     }
 
     // The index, last and create-only.

@@ -1,0 +1,193 @@
+//! What the store already holds, found cheaply: one listing of `versions/` says which
+//! versions exist, which are archived and which is the newest hot one. A publish diffs
+//! its files against that newest hot version's index (immutable, one GET): every blob
+//! a hot index names is in the store, because an index is written only after all of
+//! its blobs and gc and archive never delete a blob a hot index names. Only the other
+//! blobs are uploaded — create-only, so a blob a killed publish already left is found
+//! by the store's "already exists" answer, and one that gc deleted is uploaded again.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::schema::FileEntry;
+use crate::store::{keys, Store};
+
+/// Objects per listing page on S3 (for counting requests).
+const PAGE: u64 = 1000;
+
+/// The versions in the store, from one listing.
+#[derive(Debug, Default)]
+pub(crate) struct StoreVersions {
+    /// Hot versions (an index exists), with the index's time.
+    hot: HashMap<String, DateTime<Utc>>,
+    /// Versions with an `archived.json` stub (archived, or an archive under way).
+    stubs: HashSet<String>,
+    /// Requests the listing took.
+    pub(crate) requests: u64,
+}
+
+impl StoreVersions {
+    /// Lists `versions/`.
+    pub(crate) async fn read(store: &Store) -> Result<StoreVersions> {
+        let listed = store.list(keys::VERSIONS).await?;
+        let mut v = StoreVersions {
+            requests: listed.len() as u64 / PAGE + 1,
+            ..Default::default()
+        };
+        for meta in listed {
+            let mut parts = meta.location.parts();
+            let (Some(_), Some(version), Some(file)) = (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            match file.as_ref() {
+                "index.json" => {
+                    v.hot
+                        .insert(version.as_ref().to_string(), meta.last_modified);
+                }
+                "archived.json" => {
+                    v.stubs.insert(version.as_ref().to_string());
+                }
+                _ => {}
+            }
+        }
+        Ok(v)
+    }
+
+    /// The version's index exists.
+    pub(crate) fn is_hot(&self, version: &str) -> bool {
+        self.hot.contains_key(version)
+    }
+
+    /// The version has an archive stub.
+    pub(crate) fn has_stub(&self, version: &str) -> bool {
+        self.stubs.contains(version)
+    }
+
+    /// The newest hot version other than `except` that no archive is touching: the
+    /// base a publish diffs against.
+    pub(crate) fn newest_base(&self, except: &str) -> Option<&str> {
+        self.hot
+            .iter()
+            .filter(|(v, _)| v.as_str() != except && !self.stubs.contains(*v))
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| a.0.cmp(b.0)))
+            .map(|(v, _)| v.as_str())
+    }
+}
+
+/// One file's change between two file maps.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileChange {
+    /// Public path.
+    pub path: String,
+    /// Size before (absent for an added file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_size: Option<u64>,
+    /// Size after (absent for a removed file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_size: Option<u64>,
+}
+
+/// Files added, removed and changed from one file map to another.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileDiff {
+    /// Files only in the second.
+    pub added: Vec<FileChange>,
+    /// Files only in the first.
+    pub removed: Vec<FileChange>,
+    /// Files in both with other content.
+    pub changed: Vec<FileChange>,
+    /// Files in both with the same content.
+    pub unchanged: u64,
+    /// Blobs of the second that the first does not name.
+    pub new_blobs: u64,
+    /// Their bytes.
+    pub new_bytes: u64,
+}
+
+/// Compares two file maps by path and content hash.
+pub(crate) fn diff_files(
+    from: &BTreeMap<String, FileEntry>,
+    to: &BTreeMap<String, FileEntry>,
+) -> FileDiff {
+    let mut d = FileDiff::default();
+    for (p, e) in to {
+        match from.get(p) {
+            None => d.added.push(FileChange {
+                path: p.clone(),
+                from_size: None,
+                to_size: Some(e.size),
+            }),
+            Some(old) if old.hash != e.hash => d.changed.push(FileChange {
+                path: p.clone(),
+                from_size: Some(old.size),
+                to_size: Some(e.size),
+            }),
+            Some(_) => d.unchanged += 1,
+        }
+    }
+    for (p, e) in from {
+        if !to.contains_key(p) {
+            d.removed.push(FileChange {
+                path: p.clone(),
+                from_size: Some(e.size),
+                to_size: None,
+            });
+        }
+    }
+    let known: HashSet<&str> = from.values().map(|e| e.hash.as_str()).collect();
+    let mut seen = HashSet::new();
+    for e in to.values() {
+        if !known.contains(e.hash.as_str()) && seen.insert(e.hash.as_str()) {
+            d.new_blobs += 1;
+            d.new_bytes += e.size;
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(hash: char, size: u64) -> FileEntry {
+        FileEntry {
+            hash: hash.to_string().repeat(64),
+            size,
+            content_type: "text/plain".into(),
+            cache: crate::schema::CacheClass::Revalidate,
+        }
+    }
+
+    #[test]
+    fn diffs_by_path_and_hash() {
+        let a: BTreeMap<String, FileEntry> = [
+            ("/a", entry('a', 1)),
+            ("/b", entry('b', 2)),
+            ("/c", entry('c', 3)),
+        ]
+        .into_iter()
+        .map(|(p, e)| (p.to_string(), e))
+        .collect();
+        let b: BTreeMap<String, FileEntry> = [
+            ("/a", entry('a', 1)),
+            ("/b", entry('d', 5)),
+            ("/e", entry('d', 5)),
+            ("/f", entry('c', 3)),
+        ]
+        .into_iter()
+        .map(|(p, e)| (p.to_string(), e))
+        .collect();
+        let d = diff_files(&a, &b);
+        let paths = |v: &[FileChange]| v.iter().map(|c| c.path.clone()).collect::<Vec<_>>();
+        assert_eq!(paths(&d.added), ["/e", "/f"]);
+        assert_eq!(paths(&d.removed), ["/c"]);
+        assert_eq!(paths(&d.changed), ["/b"]);
+        assert_eq!(d.unchanged, 1);
+        // One new blob (d…), named twice; c… is known from /c.
+        assert_eq!((d.new_blobs, d.new_bytes), (1, 5));
+    }
+}

@@ -139,8 +139,15 @@ fn bad_input_is_refused_before_anything_is_written() {
         err.contains("corrupt build manifest") && err.contains("manifest.json:"),
         "{err}"
     );
-    // A file changed after the build.
+    // A file changed after the build, even to the same size.
     std::fs::write(&manifest, &good).unwrap();
+    let robots = std::fs::read(t.path().join("dist/robots.txt")).unwrap();
+    std::fs::write(t.path().join("dist/robots.txt"), vec![b'#'; robots.len()]).unwrap();
+    let (_, err) = fails(sv(t.path()).args(["publish", "dist", "--version", "v1"]));
+    assert!(
+        err.contains("robots.txt: does not match the build manifest"),
+        "{err}"
+    );
     std::fs::write(t.path().join("dist/robots.txt"), "changed").unwrap();
     let (_, err) = fails(sv(t.path()).args(["publish", "dist", "--version", "v1"]));
     assert!(
@@ -588,8 +595,31 @@ fn a_one_file_change_is_diffed_against_the_newest_version() {
     assert_eq!(plan["uploaded_blobs"], 2, "{plan}");
     let r = publish_json(dir, "v2");
     assert_eq!(r["uploaded_blobs"], 2, "{r}");
-    // A listing of versions/, the base index, two blobs, a HEAD of the base, the index.
-    assert_eq!(r["requests"], 6, "{r}");
+    // A listing of versions/, two blobs, a HEAD of the base, the index (the base's
+    // index comes from the local copy the first publish kept).
+    assert_eq!(r["requests"], 5, "{r}");
+    // Without that copy, one GET more; a copy that does not match is not used.
+    let cache = dir.join(".sitevault/cache/indexes");
+    for f in walkdir::WalkDir::new(&cache)
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
+        if f.file_type().is_file() {
+            std::fs::write(f.path(), b"{}").unwrap();
+        }
+    }
+    let s = std::fs::read_to_string(&idx)
+        .unwrap()
+        .replace("Fresher beans", "Freshest beans");
+    std::fs::write(&idx, s).unwrap();
+    built(dir);
+    let r = publish_json(dir, "v3");
+    assert_eq!(
+        (r["requests"].as_u64(), r["base"].as_str()),
+        (Some(6), Some("v2")),
+        "{r}"
+    );
+    ok(sv(dir).args(["verify", "v3"]));
     ok(sv(dir).args(["verify", "v2"]));
 }
 

@@ -20,6 +20,10 @@ pub(crate) async fn publish(ctx: &Ctx, a: &PublishArgs) -> Result<Outcome> {
         reporter: out.reporter(),
         actor: clock::actor(a.actor.as_deref()),
         git: lib::detect_git(),
+        index_cache: Some(lib::IndexCache::new(
+            &cfg.resolve(&cfg.build.cache_dir),
+            store.url(),
+        )),
     };
     let change = a.channel.as_ref().map(|c| ChangeOptions {
         actor: clock::actor(a.actor.as_deref()),

@@ -6,7 +6,7 @@ pub mod index;
 pub mod inspect;
 mod plan;
 
-pub use plan::{FileChange, FileDiff};
+pub use plan::{FileChange, FileDiff, IndexCache};
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -34,6 +34,8 @@ pub struct PublishOptions {
     pub actor: String,
     /// Git commit, when known.
     pub git: Option<String>,
+    /// Local copies of version indexes (saves reading the base version's index).
+    pub index_cache: Option<IndexCache>,
 }
 
 /// What a publish did (or, with `--dry-run`, would do).
@@ -74,6 +76,17 @@ pub struct PublishReport {
 /// Reads and checks `dist/.sitevault/manifest.json` against the files: every listed
 /// file exists with the listed hash and size, and nothing unlisted is there.
 pub fn read_dist(dist: &Path) -> Result<BuildManifest> {
+    check_dist(dist, true)
+}
+
+/// [`read_dist`] with every file's size checked but only its metadata read: `publish`
+/// re-hashes each file it uploads, and a file whose blob the store already holds is
+/// never read (that blob, verified when it was uploaded, is what the version serves).
+pub(crate) fn read_dist_sizes(dist: &Path) -> Result<BuildManifest> {
+    check_dist(dist, false)
+}
+
+fn check_dist(dist: &Path, rehash: bool) -> Result<BuildManifest> {
     let mpath = dist.join(schema::MANIFEST_PATH);
     let text = std::fs::read(&mpath).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -111,9 +124,21 @@ pub fn read_dist(dist: &Path) -> Result<BuildManifest> {
             mpath.display()
         )));
     }
-    // Re-hash every file.
+    // Every file is there with its size (and, when asked, its hash).
     m.files.par_iter().try_for_each(|(p, e)| {
         let path = dist.join(&p[1..]);
+        if !rehash {
+            let meta = std::fs::metadata(&path).map_err(|err| {
+                Error::input(format!("{}: listed in the build manifest but unreadable ({err}); rebuild", path.display()))
+            })?;
+            if meta.len() != e.size {
+                return Err(Error::input(format!(
+                    "{}: does not match the build manifest (changed after the build?); rebuild with `sitevault build`",
+                    path.display()
+                )));
+            }
+            return Ok(());
+        }
         let bytes = std::fs::read(&path).map_err(|err| {
             Error::input(format!("{}: listed in the build manifest but unreadable ({err}); rebuild", path.display()))
         })?;
@@ -163,7 +188,7 @@ pub async fn publish(
     opts: &PublishOptions,
 ) -> Result<PublishReport> {
     crate::ids::check_version(version)?;
-    let m = read_dist(dist)?;
+    let m = read_dist_sizes(dist)?;
     let mut report = PublishReport {
         version: version.to_string(),
         files: m.files.len() as u64,
@@ -211,8 +236,29 @@ pub async fn publish(
     };
     let mut known: HashSet<String> = HashSet::new();
     if let Some(b) = &base {
-        report.requests += 1;
-        if let Some(idx) = index::load(store, b).await? {
+        let cached = opts
+            .index_cache
+            .as_ref()
+            .zip(versions.index_size(b))
+            .and_then(|(c, size)| c.get(b, size));
+        let idx = match cached {
+            Some(i) => Some(i),
+            None => {
+                report.requests += 1;
+                let key = keys::version_index(b);
+                match store.get(&key).await? {
+                    Some(bytes) => {
+                        let i = VersionIndex::from_bytes(&bytes, &key)?;
+                        if let Some(c) = &opts.index_cache {
+                            c.put(b, &bytes);
+                        }
+                        Some(i)
+                    }
+                    None => None,
+                }
+            }
+        };
+        if let Some(idx) = idx {
             report.plan = Some(plan::diff_files(&idx.files, &m.files));
             report.base = Some(b.clone());
             known = idx.files.into_values().map(|e| e.hash).collect();
@@ -260,7 +306,7 @@ pub async fn publish(
                 .map_err(|e| Error::io(&path, e))?;
             if blake3::hash(&data).to_hex().as_str() != hash {
                 return Err(Error::input(format!(
-                    "{}: changed during publish; rebuild and retry",
+                    "{}: does not match the build manifest (changed after the build?); rebuild with `sitevault build`",
                     path.display()
                 )));
             }
@@ -307,7 +353,7 @@ pub async fn publish(
                         .map_err(|e| Error::io(path, e))?;
                     if blake3::hash(&data).to_hex().as_str() != h {
                         return Err(Error::input(format!(
-                            "{}: changed during publish; rebuild and retry",
+                            "{}: does not match the build manifest (changed after the build?); rebuild with `sitevault build`",
                             path.display()
                         )));
                     }
@@ -341,6 +387,10 @@ pub async fn publish(
         files: m.files.clone(),
     };
     let body = schema::to_json(&idx)?;
+    if let Some(c) = &opts.index_cache {
+        // Immutable once written; kept now so the next publish need not read it.
+        c.put(version, &body);
+    }
     report.requests += 1;
     match store
         .put_create(

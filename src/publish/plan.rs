@@ -7,10 +7,12 @@
 //! by the store's "already exists" answer, and one that gc deleted is uploaded again.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::index::VersionIndex;
 use crate::error::Result;
 use crate::schema::FileEntry;
 use crate::store::{keys, Store};
@@ -21,8 +23,8 @@ const PAGE: u64 = 1000;
 /// The versions in the store, from one listing.
 #[derive(Debug, Default)]
 pub(crate) struct StoreVersions {
-    /// Hot versions (an index exists), with the index's time.
-    hot: HashMap<String, DateTime<Utc>>,
+    /// Hot versions (an index exists), with the index's time and size.
+    hot: HashMap<String, (DateTime<Utc>, u64)>,
     /// Versions with an `archived.json` stub (archived, or an archive under way).
     stubs: HashSet<String>,
     /// Requests the listing took.
@@ -45,8 +47,10 @@ impl StoreVersions {
             };
             match file.as_ref() {
                 "index.json" => {
-                    v.hot
-                        .insert(version.as_ref().to_string(), meta.last_modified);
+                    v.hot.insert(
+                        version.as_ref().to_string(),
+                        (meta.last_modified, meta.size),
+                    );
                 }
                 "archived.json" => {
                     v.stubs.insert(version.as_ref().to_string());
@@ -73,8 +77,66 @@ impl StoreVersions {
         self.hot
             .iter()
             .filter(|(v, _)| v.as_str() != except && !self.stubs.contains(*v))
-            .max_by(|a, b| a.1.cmp(b.1).then_with(|| a.0.cmp(b.0)))
+            .max_by(|a, b| a.1 .0.cmp(&b.1 .0).then_with(|| a.0.cmp(b.0)))
             .map(|(v, _)| v.as_str())
+    }
+
+    /// The size of a hot version's index, as listed.
+    pub(crate) fn index_size(&self, version: &str) -> Option<u64> {
+        self.hot.get(version).map(|(_, size)| *size)
+    }
+}
+
+/// A local copy of version indexes already read or written (`[build] cache_dir`/
+/// `indexes/<store>/`). An index is immutable, so a copy stays right for as long as
+/// the version exists; a copy is used only when its size equals the listed size and
+/// its digest checks, and is otherwise read from the store again.
+#[derive(Debug, Clone)]
+pub struct IndexCache {
+    dir: PathBuf,
+}
+
+impl IndexCache {
+    /// The cache for `store_url` under `cache_dir`.
+    pub fn new(cache_dir: &Path, store_url: &str) -> IndexCache {
+        let key = blake3::hash(store_url.as_bytes()).to_hex();
+        IndexCache {
+            dir: cache_dir.join("indexes").join(&key.as_str()[..16]),
+        }
+    }
+
+    fn path(&self, version: &str) -> Option<PathBuf> {
+        // Version ids are checked before they get here; refuse anything else anyway.
+        crate::ids::check_version(version).ok()?;
+        Some(self.dir.join(format!("{version}.json")))
+    }
+
+    /// The cached index of `version`, when it has `size` bytes and checks.
+    pub(crate) fn get(&self, version: &str, size: u64) -> Option<VersionIndex> {
+        let path = self.path(version)?;
+        let bytes = std::fs::read(&path).ok()?;
+        if bytes.len() as u64 != size {
+            return None;
+        }
+        VersionIndex::from_bytes(&bytes, &path.display().to_string())
+            .ok()
+            .filter(|i| i.version == version)
+    }
+
+    /// Keeps a copy (best effort: a cache that cannot be written is only slower).
+    pub(crate) fn put(&self, version: &str, bytes: &[u8]) {
+        let Some(path) = self.path(version) else {
+            return;
+        };
+        if std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let tmp = self
+            .dir
+            .join(format!(".{version}.{}.tmp", std::process::id()));
+        if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, &path).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
     }
 }
 

@@ -19,7 +19,8 @@ pub(crate) async fn publish(ctx: &Ctx, a: &PublishArgs) -> Result<Outcome> {
         dry_run: a.dry_run,
         reporter: out.reporter(),
         actor: clock::actor(a.actor.as_deref()),
-        git: lib::detect_git(),
+        git: None,
+        detect_git: true,
         index_cache: Some(lib::IndexCache::new(
             &cfg.resolve(&cfg.build.cache_dir),
             store.url(),

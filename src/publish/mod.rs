@@ -34,7 +34,11 @@ pub struct PublishOptions {
     pub actor: String,
     /// Git commit, when known.
     pub git: Option<String>,
-    /// Local copies of version indexes (saves reading the base version's index).
+    /// Without `git`, find it with [`detect_git`] (in the background, while the
+    /// publish runs).
+    pub detect_git: bool,
+    /// Local record of the blobs of versions this machine published or read (saves
+    /// reading the base version's index).
     pub index_cache: Option<IndexCache>,
 }
 
@@ -79,10 +83,10 @@ pub fn read_dist(dist: &Path) -> Result<BuildManifest> {
     check_dist(dist, true)
 }
 
-/// [`read_dist`] with every file's size checked but only its metadata read: `publish`
-/// re-hashes each file it uploads, and a file whose blob the store already holds is
-/// never read (that blob, verified when it was uploaded, is what the version serves).
-pub(crate) fn read_dist_sizes(dist: &Path) -> Result<BuildManifest> {
+/// [`read_dist`] without reading the files: `publish` re-hashes each file it uploads,
+/// and never reads one whose blob the store already holds (that blob, verified when
+/// it was uploaded, is what the version serves). Unlisted files are still refused.
+pub(crate) fn read_dist_listed(dist: &Path) -> Result<BuildManifest> {
     check_dist(dist, false)
 }
 
@@ -124,21 +128,10 @@ fn check_dist(dist: &Path, rehash: bool) -> Result<BuildManifest> {
             mpath.display()
         )));
     }
-    // Every file is there with its size (and, when asked, its hash).
-    m.files.par_iter().try_for_each(|(p, e)| {
+    // Every file is there with its hash (when asked: `publish` re-hashes what it
+    // uploads instead, and never reads the others).
+    m.files.par_iter().filter(|_| rehash).try_for_each(|(p, e)| {
         let path = dist.join(&p[1..]);
-        if !rehash {
-            let meta = std::fs::metadata(&path).map_err(|err| {
-                Error::input(format!("{}: listed in the build manifest but unreadable ({err}); rebuild", path.display()))
-            })?;
-            if meta.len() != e.size {
-                return Err(Error::input(format!(
-                    "{}: does not match the build manifest (changed after the build?); rebuild with `sitevault build`",
-                    path.display()
-                )));
-            }
-            return Ok(());
-        }
         let bytes = std::fs::read(&path).map_err(|err| {
             Error::input(format!("{}: listed in the build manifest but unreadable ({err}); rebuild", path.display()))
         })?;
@@ -188,7 +181,18 @@ pub async fn publish(
     opts: &PublishOptions,
 ) -> Result<PublishReport> {
     crate::ids::check_version(version)?;
-    let m = read_dist_sizes(dist)?;
+    let git = match (&opts.git, opts.detect_git) {
+        (None, true) => Some(tokio::task::spawn_blocking(detect_git)),
+        _ => None,
+    };
+    // The dist check (local) and the listing of versions (one request) overlap.
+    let owned = dist.to_path_buf();
+    let (m, versions) = tokio::join!(
+        tokio::task::spawn_blocking(move || read_dist_listed(&owned)),
+        plan::StoreVersions::read(store)
+    );
+    let m = m.map_err(|e| Error::Internal(format!("dist check: {e}")))??;
+    let versions = versions?;
     let mut report = PublishReport {
         version: version.to_string(),
         files: m.files.len() as u64,
@@ -197,9 +201,8 @@ pub async fn publish(
         digest: m.digest.clone(),
         ..Default::default()
     };
-    // One listing says whether this id exists (hot or archived) and which hot
+    // The listing says whether this id exists (hot or archived) and which hot
     // version to diff against.
-    let versions = plan::StoreVersions::read(store).await?;
     report.requests += versions.requests;
     // Immutable: another digest under this id is refused. The same digest is published
     // already; a hot one still gets its missing blobs uploaded again (a repair).
@@ -236,33 +239,29 @@ pub async fn publish(
     };
     let mut known: HashSet<String> = HashSet::new();
     if let Some(b) = &base {
-        let cached = opts
-            .index_cache
-            .as_ref()
-            .zip(versions.index_size(b))
-            .and_then(|(c, size)| c.get(b, size));
-        let idx = match cached {
-            Some(i) => Some(i),
+        let size = versions.index_size(b).unwrap_or(0);
+        // A dry run reads the base index for its file plan; a publish uses the local
+        // record of its blobs when there is one.
+        let cached = match (&opts.index_cache, opts.dry_run) {
+            (Some(c), false) => c.get(b, size),
+            _ => None,
+        };
+        match cached {
+            Some(hashes) => known = hashes,
             None => {
                 report.requests += 1;
-                let key = keys::version_index(b);
-                match store.get(&key).await? {
-                    Some(bytes) => {
-                        let i = VersionIndex::from_bytes(&bytes, &key)?;
-                        if let Some(c) = &opts.index_cache {
-                            c.put(b, &bytes);
-                        }
-                        Some(i)
+                if let Some(idx) = index::load(store, b).await? {
+                    if let Some(c) = &opts.index_cache {
+                        c.put(b, size, idx.files.values().map(|e| e.hash.as_str()));
                     }
-                    None => None,
+                    if opts.dry_run {
+                        report.plan = Some(plan::diff_files(&idx.files, &m.files));
+                    }
+                    known = idx.files.into_values().map(|e| e.hash).collect();
                 }
             }
-        };
-        if let Some(idx) = idx {
-            report.plan = Some(plan::diff_files(&idx.files, &m.files));
-            report.base = Some(b.clone());
-            known = idx.files.into_values().map(|e| e.hash).collect();
         }
+        report.base = Some(b.clone());
     }
     let candidates: Vec<&str> = blobs
         .keys()
@@ -376,7 +375,10 @@ pub async fn publish(
         created_at: crate::clock::now_string(),
         created_by: opts.actor.clone(),
         source: Source {
-            git: opts.git.clone(),
+            git: match git {
+                Some(task) => task.await.ok().flatten(),
+                None => opts.git.clone(),
+            },
         },
         tool: crate::TOOL.to_string(),
         digest: m.digest.clone(),
@@ -388,8 +390,8 @@ pub async fn publish(
     };
     let body = schema::to_json(&idx)?;
     if let Some(c) = &opts.index_cache {
-        // Immutable once written; kept now so the next publish need not read it.
-        c.put(version, &body);
+        // Immutable once written: recorded now so the next publish need not read it.
+        c.put(version, body.len() as u64, blobs.keys().map(String::as_str));
     }
     report.requests += 1;
     match store

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::index::VersionIndex;
 use crate::error::Result;
 use crate::schema::FileEntry;
 use crate::store::{keys, Store};
@@ -87,14 +86,18 @@ impl StoreVersions {
     }
 }
 
-/// A local copy of version indexes already read or written (`[build] cache_dir`/
-/// `indexes/<store>/`). An index is immutable, so a copy stays right for as long as
-/// the version exists; a copy is used only when its size equals the listed size and
-/// its digest checks, and is otherwise read from the store again.
+/// A local record of which blobs each version names (`[build] cache_dir`/
+/// `indexes/<store>/<version>.hashes`), kept when a publish writes or reads an index.
+/// An index is immutable, so the record stays right for as long as the version
+/// exists; it is used only when the index size it was made from equals the size the
+/// listing shows and its checksum holds — otherwise the index is read again.
 #[derive(Debug, Clone)]
 pub struct IndexCache {
     dir: PathBuf,
 }
+
+/// First word of a record.
+const MAGIC: &str = "sitevault-index-hashes-1";
 
 impl IndexCache {
     /// The cache for `store_url` under `cache_dir`.
@@ -108,33 +111,49 @@ impl IndexCache {
     fn path(&self, version: &str) -> Option<PathBuf> {
         // Version ids are checked before they get here; refuse anything else anyway.
         crate::ids::check_version(version).ok()?;
-        Some(self.dir.join(format!("{version}.json")))
+        Some(self.dir.join(format!("{version}.hashes")))
     }
 
-    /// The cached index of `version`, when it has `size` bytes and checks.
-    pub(crate) fn get(&self, version: &str, size: u64) -> Option<VersionIndex> {
-        let path = self.path(version)?;
-        let bytes = std::fs::read(&path).ok()?;
-        if bytes.len() as u64 != size {
+    /// The blobs `version` names, when the record matches an index of `size` bytes.
+    pub(crate) fn get(&self, version: &str, size: u64) -> Option<HashSet<String>> {
+        let text = std::fs::read_to_string(self.path(version)?).ok()?;
+        let (header, body) = text.split_once('\n')?;
+        let mut h = header.split(' ');
+        let ok = h.next() == Some(MAGIC)
+            && h.next() == Some(size.to_string().as_str())
+            && h.next() == Some(blake3::hash(body.as_bytes()).to_hex().as_str());
+        if !ok {
             return None;
         }
-        VersionIndex::from_bytes(&bytes, &path.display().to_string())
-            .ok()
-            .filter(|i| i.version == version)
+        let hashes: HashSet<String> = body.lines().map(str::to_string).collect();
+        hashes
+            .iter()
+            .all(|x| crate::schema::is_hash(x))
+            .then_some(hashes)
     }
 
-    /// Keeps a copy (best effort: a cache that cannot be written is only slower).
-    pub(crate) fn put(&self, version: &str, bytes: &[u8]) {
+    /// Records the blobs of `version`, whose index has `size` bytes (best effort: a
+    /// cache that cannot be written only makes the next publish read the index).
+    pub(crate) fn put<'a>(&self, version: &str, size: u64, hashes: impl Iterator<Item = &'a str>) {
         let Some(path) = self.path(version) else {
             return;
         };
+        let mut sorted: Vec<&str> = hashes.collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut body = sorted.join("\n");
+        body.push('\n');
+        let text = format!(
+            "{MAGIC} {size} {}\n{body}",
+            blake3::hash(body.as_bytes()).to_hex()
+        );
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }
         let tmp = self
             .dir
             .join(format!(".{version}.{}.tmp", std::process::id()));
-        if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, &path).is_err() {
+        if std::fs::write(&tmp, text).is_err() || std::fs::rename(&tmp, &path).is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
     }

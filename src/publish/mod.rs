@@ -91,6 +91,23 @@ pub(crate) fn read_dist_listed(dist: &Path) -> Result<BuildManifest> {
 }
 
 fn check_dist(dist: &Path, rehash: bool) -> Result<BuildManifest> {
+    // The folder is walked while the manifest is parsed and checked.
+    let (m, walked) = rayon::join(|| parse_dist_manifest(dist, rehash), || dist_files(dist));
+    let m = m?;
+    // Nothing unlisted.
+    for (rel, path) in walked? {
+        if !m.files.contains_key(&format!("/{rel}")) {
+            return Err(Error::input(format!(
+                "{}: not in the build manifest (added after the build?); rebuild with `sitevault build`",
+                path.display()
+            )));
+        }
+    }
+    Ok(m)
+}
+
+/// The build manifest, checked (paths, hashes, digest; with `rehash`, every file).
+fn parse_dist_manifest(dist: &Path, rehash: bool) -> Result<BuildManifest> {
     let mpath = dist.join(schema::MANIFEST_PATH);
     let text = std::fs::read(&mpath).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -143,11 +160,14 @@ fn check_dist(dist: &Path, rehash: bool) -> Result<BuildManifest> {
         }
         Ok(())
     })?;
-    // Nothing unlisted.
-    for entry in walkdir::WalkDir::new(dist)
-        .into_iter()
-        .filter_map(|e| e.ok())
-    {
+    Ok(m)
+}
+
+/// Every file under `dist` but its `.sitevault/` folder: `(relative path, path)`.
+fn dist_files(dist: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dist) {
+        let entry = entry.map_err(|e| Error::input(format!("{}: {e}", dist.display())))?;
         if !entry.file_type().is_file() {
             continue;
         }
@@ -157,17 +177,11 @@ fn check_dist(dist: &Path, rehash: bool) -> Result<BuildManifest> {
             .unwrap_or(entry.path())
             .to_string_lossy()
             .replace('\\', "/");
-        if rel.starts_with(".sitevault/") {
-            continue;
-        }
-        if !m.files.contains_key(&format!("/{rel}")) {
-            return Err(Error::input(format!(
-                "{}: not in the build manifest (added after the build?); rebuild with `sitevault build`",
-                entry.path().display()
-            )));
+        if !rel.starts_with(".sitevault/") {
+            out.push((rel, entry.into_path()));
         }
     }
-    Ok(m)
+    Ok(out)
 }
 
 /// Below this many blobs, HEAD requests are cheaper than listing the blob store.

@@ -49,6 +49,8 @@ def ensure_tools():
     WORK.mkdir(parents=True, exist_ok=True)
     if not SV.exists():
         sh(["cargo", "build", "--release"], cwd=ROOT)
+    if not shutil.which("rclone"):
+        sh("apt-get install -y rclone >/dev/null 2>&1")
     missing = [t for t in ["minify", "wrk", "nginx"] if not shutil.which(t) and not Path("/usr/sbin/nginx").exists()]
     if missing:
         sh("apt-get install -y minify wrk nginx-light >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y minify wrk nginx-light >/dev/null)")
@@ -262,6 +264,24 @@ def bench_publish():
         sv_two, sv_two_req = counted(moto, lambda: sh([str(SV), "publish", str(dist), "--version", "v3", "-q"], cwd=proj, env=env))
         aws_one, aws_one_req = counted(moto, lambda: sh(aws + [str(dist), "s3://aws-sync/site/"], env=env))
         aws_size, aws_size_req = counted(moto, lambda: sh(aws + ["--size-only", str(dist), "s3://aws-sync-size/site/"], env=env))
+        # One-file publishes, interleaved with rclone sync --checksum (MD5 of every local
+        # file against the listing) on the same kind of change, 5 rounds each.
+        moto.bucket("rclone-sync")
+        renv = dict(env, RCLONE_CONFIG_MOTO_TYPE="s3", RCLONE_CONFIG_MOTO_PROVIDER="Other",
+                    RCLONE_CONFIG_MOTO_ENDPOINT=moto.endpoint, RCLONE_CONFIG_MOTO_ACCESS_KEY_ID="testing",
+                    RCLONE_CONFIG_MOTO_SECRET_ACCESS_KEY="testing", RCLONE_CONFIG_MOTO_REGION="us-east-1")
+        renv.pop("AWS_CA_BUNDLE", None)  # rclone refuses a custom CA bundle on plain http
+        rclone = ["rclone", "sync", "--checksum", "-q", str(dist), "moto:rclone-sync/site"]
+        sh(rclone, env=renv)
+        one_sv, one_rc = [], []
+        for i in range(5):
+            victim.write_bytes(orig.replace(b"</svg>", f"<!-- round {i} --></svg>".encode()))
+            try:
+                sh([str(SV), "build", str(corpus()), "-o", str(dist), "-q", "--keep-going"])
+            finally:
+                victim.write_bytes(orig)
+            one_sv.append(counted(moto, lambda: sh([str(SV), "publish", str(dist), "--version", f"r{i}", "-q"], cwd=proj, env=env)))
+            one_rc.append(counted(moto, lambda: sh(rclone, env=renv)))
     finally:
         moto.stop()
     files, size, _ = tree_stats(dist)
@@ -275,9 +295,19 @@ def bench_publish():
     ]
     table(f"Publish to moto ({files} files, {size/1e6:.1f} MB): time / requests (speed-up = aws ÷ sitevault)",
           ["run", "sitevault", "aws s3 sync", "time speed-up", "request ratio"], rows)
+    sv_t = [t for t, _ in one_sv]
+    rc_t = [t for t, _ in one_rc]
+    ratios = [r / s for s, r in zip(sv_t, rc_t)]
+    table("One file changed (5 interleaved rounds): sitevault publish vs rclone sync --checksum on moto",
+          ["tool", "time (best / median / worst)", "requests (median)", "speed-up"],
+          [["sitevault publish", f"{min(sv_t)*1000:.0f} / {statistics.median(sv_t)*1000:.0f} / {max(sv_t)*1000:.0f} ms",
+            f"{statistics.median([r for _, r in one_sv]):.0f}", f"{min(ratios):.1f}–{max(ratios):.1f}x (median {statistics.median(ratios):.1f}x)"],
+           ["rclone sync --checksum", f"{min(rc_t)*1000:.0f} / {statistics.median(rc_t)*1000:.0f} / {max(rc_t)*1000:.0f} ms",
+            f"{statistics.median([r for _, r in one_rc]):.0f}", "1.0x"]])
     save("publish", {"first": [sv_first, sv_first_req, aws_first, aws_first_req],
                      "one_file": [sv_two, sv_two_req, aws_one, aws_one_req],
-                     "one_file_size_only": [sv_two, sv_two_req, aws_size, aws_size_req]})
+                     "one_file_size_only": [sv_two, sv_two_req, aws_size, aws_size_req],
+                     "one_file_rounds": {"sitevault": one_sv, "rclone": one_rc}})
 
 
 # ----------------------------------------------------------------------------- rollback

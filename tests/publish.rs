@@ -655,3 +655,50 @@ fn a_blob_gc_removed_is_uploaded_again_by_a_later_publish() {
     assert!(blob.exists(), "{r}");
     ok(sv(dir).args(["verify", "v3"]));
 }
+
+#[test]
+fn diff_shows_what_a_release_changes_and_what_it_would_upload() {
+    let t = example_site();
+    let dir = t.path();
+    built(dir);
+    publish_json(dir, "v1");
+    let idx = dir.join("site/index.html");
+    let s = std::fs::read_to_string(&idx)
+        .unwrap()
+        .replace("Fresh beans", "Fresher beans");
+    std::fs::write(&idx, s).unwrap();
+    std::fs::write(
+        dir.join("site/new.html"),
+        "<!doctype html><title>new</title><p>new</p>\n",
+    )
+    .unwrap();
+    built(dir);
+    let d = json(&ok(sv(dir).args(["diff", "v1", "dist", "--json"])));
+    let paths = |k: &str| -> Vec<String> {
+        d[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(paths("added"), ["/new.html"], "{d}");
+    assert_eq!(paths("changed"), ["/index.html", "/version.json"], "{d}");
+    assert!(paths("removed").is_empty());
+    assert_eq!(d["upload_blobs"], 3, "{d}");
+    let human = ok(sv(dir).args(["diff", "v1", "dist"]));
+    assert!(human.contains("+ /new.html"), "{human}");
+    assert!(human.contains("~ /index.html"), "{human}");
+    assert!(human.contains("would upload 3 blobs"), "{human}");
+    // Once published, nothing is left to upload; versions compare the same way.
+    publish_json(dir, "v2");
+    let d = json(&ok(sv(dir).args(["diff", "v1", "dist", "--json"])));
+    assert_eq!(d["upload_blobs"], 0, "{d}");
+    let d = json(&ok(sv(dir).args(["diff", "v2", "v1", "--json"])));
+    assert_eq!(d["removed"][0]["path"], "/new.html", "{d}");
+    assert_eq!(d["upload_blobs"], 0, "{d}");
+    let (code, err) = fails(sv(dir).args(["diff", "v1", "../nope"]));
+    assert_eq!(code, 2, "{err}");
+    let (code, err) = fails(sv(dir).args(["diff", "v1", "v9"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not published"), "{err}");
+}

@@ -60,6 +60,10 @@ pub(crate) enum Command {
     /// List every version with its time, size and state (hot or archived).
     #[command(after_help = EXIT_READ)]
     Versions,
+    /// What a release changes: files added, removed and changed between two versions or
+    /// dist folders, and what publishing the second would upload.
+    #[command(after_help = EXIT_READ)]
+    Diff(DiffArgs),
     /// Check that every blob of a version exists and re-hashes to its name.
     #[command(
         after_help = "Exit codes: 0 every blob present and intact, 1 error, 2 usage (invalid version id), 4 integrity failure: blobs missing or corrupt (listed on stderr; a republish of that version uploads missing blobs again)."
@@ -320,6 +324,15 @@ pub(crate) struct PublishArgs {
     /// Who publishes (default: $SITEVAULT_ACTOR, else user@host).
     #[arg(long, value_parser = text_field)]
     pub actor: Option<String>,
+}
+
+/// `sitevault diff`.
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// From: a published version id, or a dist folder (the output of `sitevault build`).
+    pub from: String,
+    /// To: a published version id, or a dist folder.
+    pub to: String,
 }
 
 /// `sitevault verify`.

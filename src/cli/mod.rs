@@ -141,6 +141,7 @@ fn dispatch(cli: Cli, out: &Out) -> Result<Outcome> {
             Command::Publish(a) => publish::publish(&ctx, &a).await,
             Command::Versions => publish::versions(&ctx).await,
             Command::Verify(a) => publish::verify(&ctx, &a).await,
+            Command::Diff(a) => publish::diff(&ctx, &a).await,
             Command::Pull(a) => publish::pull(&ctx, &a).await,
             Command::Rollout(a) if a.auto => gate::auto(&ctx, &a).await,
             Command::Rollout(a) => channel::rollout(&ctx, &a).await,

@@ -4,8 +4,8 @@ use sitevault::channel::ChangeOptions;
 use sitevault::publish::{self as lib, inspect, PublishOptions};
 use sitevault::{clock, release, Error, Result};
 
-use super::args::{PublishArgs, PullArgs, VerifyArgs};
-use super::output::{human_bytes, stderr_line};
+use super::args::{DiffArgs, PublishArgs, PullArgs, VerifyArgs};
+use super::output::{escape_controls, human_bytes, stderr_line};
 use super::{Ctx, Outcome};
 
 pub(crate) async fn publish(ctx: &Ctx, a: &PublishArgs) -> Result<Outcome> {
@@ -80,6 +80,12 @@ pub(crate) async fn publish(ctx: &Ctx, a: &PublishArgs) -> Result<Outcome> {
             r.files,
             human_bytes(r.bytes)
         ));
+        if let (Some(base), Some(plan)) = (&r.base, &r.plan) {
+            out.line(&format!(
+                "compared with {base}, the newest published version:"
+            ));
+            print_file_diff(out, plan);
+        }
     } else {
         out.line(&format!(
             "published {} to {}: {} files ({}), uploaded {} blobs ({}), {} already stored, {} requests",
@@ -97,6 +103,78 @@ pub(crate) async fn publish(ctx: &Ctx, a: &PublishArgs) -> Result<Outcome> {
         out.line(c.message());
     }
     Ok(outcome)
+}
+
+/// Files shown per kind before "… N more".
+const SHOWN: usize = 50;
+
+/// `+ /new.html (1.2 KB)`, `- /old.css (3 KB)`, `~ /index.html (2 KB → 2.1 KB)`, with
+/// counts; `--json` lists every file.
+fn print_file_diff(out: &super::output::Out, d: &lib::FileDiff) {
+    out.line(&format!(
+        "  {} added, {} removed, {} changed, {} unchanged",
+        d.added.len(),
+        d.removed.len(),
+        d.changed.len(),
+        d.unchanged
+    ));
+    let size = |s: Option<u64>| s.map(human_bytes).unwrap_or_default();
+    for (mark, list) in [("+", &d.added), ("-", &d.removed), ("~", &d.changed)] {
+        for c in list.iter().take(SHOWN) {
+            let sizes = match (c.from_size, c.to_size) {
+                (Some(a), Some(b)) => format!("{} → {}", human_bytes(a), human_bytes(b)),
+                (a, b) => size(a.or(b)),
+            };
+            out.line(&format!(
+                "  {mark} {} ({sizes})",
+                escape_controls(&c.path, false)
+            ));
+        }
+        if list.len() > SHOWN {
+            out.line(&format!(
+                "  {mark} … {} more (--json lists all)",
+                list.len() - SHOWN
+            ));
+        }
+    }
+}
+
+pub(crate) async fn diff(ctx: &Ctx, a: &DiffArgs) -> Result<Outcome> {
+    let out = &ctx.out;
+    let store = ctx.hot()?;
+    let side = |s: &str| -> Result<lib::Side> {
+        let p = std::path::Path::new(s);
+        if p.is_dir() {
+            return Ok(lib::Side::Dist(p.to_path_buf()));
+        }
+        sitevault::ids::check_version(s).map_err(|_| {
+            Error::usage(format!(
+                "{s:?} is neither a folder nor a version id (give a published version, e.g. v1.4.0, or a dist folder)"
+            ))
+        })?;
+        Ok(lib::Side::Version(s.to_string()))
+    };
+    let r = lib::diff(&store, &side(&a.from)?, &side(&a.to)?).await?;
+    if out.json {
+        out.json_value(&r);
+        return Ok(Outcome::done());
+    }
+    out.line(&format!(
+        "{} → {}",
+        escape_controls(&r.from, false),
+        escape_controls(&r.to, false)
+    ));
+    print_file_diff(out, &r.files);
+    if let lib::Side::Dist(_) = side(&a.to)? {
+        out.line(&format!(
+            "publishing {} would upload {} blobs ({}) to {}",
+            escape_controls(&r.to, false),
+            r.upload_blobs,
+            human_bytes(r.upload_bytes),
+            store.url()
+        ));
+    }
+    Ok(Outcome::done())
 }
 
 pub(crate) async fn versions(ctx: &Ctx) -> Result<Outcome> {

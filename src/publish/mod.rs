@@ -2,10 +2,12 @@
 //! stored once (create-only, content-addressed); the version index is written last,
 //! create-only, so a version is either fully visible or not at all.
 
+mod diff;
 pub mod index;
 pub mod inspect;
 mod plan;
 
+pub use diff::{diff, DiffReport, Side};
 pub use plan::{FileChange, FileDiff, IndexCache};
 
 use std::collections::{BTreeMap, HashSet};

@@ -26,11 +26,17 @@ pub(crate) struct Scrape {
 }
 
 /// Parses exposition text. Lines that are not ours are skipped; a malformed line of
-/// ours is an error (a truncated scrape must not read as "no errors").
+/// ours, or an edge's answer without OpenMetrics' closing `# EOF`, is an error (a
+/// truncated scrape must not read as "fewer errors").
 pub(crate) fn parse(text: &str) -> Result<Scrape, String> {
     let mut out = Scrape::default();
+    let mut complete = false;
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
+        if line == "# EOF" {
+            complete = true;
+            continue;
+        }
         if line.is_empty() || line.starts_with('#') {
             if line.starts_with("# TYPE sitevault_requests ")
                 || line.starts_with("# TYPE sitevault_requests_total ")
@@ -69,6 +75,9 @@ pub(crate) fn parse(text: &str) -> Result<Scrape, String> {
             }
             _ => {}
         }
+    }
+    if out.is_edge && !complete {
+        return Err("the answer ends without \"# EOF\" (cut short?)".into());
     }
     for c in out.versions.values_mut() {
         c.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -241,6 +250,9 @@ sitevault_other_total 4
     fn truncated_lines_are_errors_not_silence() {
         assert!(parse("sitevault_requests_total{version=\"v1\",status=\"5xx\"").is_err());
         assert!(parse("sitevault_requests_total{version=\"v1\"} abc").is_err());
+        // Cut at a line boundary: every line parses, but the end marker is missing.
+        let cut = &TEXT[..TEXT.find("sitevault_requests_total{version=\"v2\"").unwrap()];
+        assert!(parse(cut).unwrap_err().contains("EOF"));
         assert!(!parse("other_metric 1\n").unwrap().is_edge);
     }
 

@@ -251,7 +251,9 @@ sitevault_other_total 4
         assert!(parse("sitevault_requests_total{version=\"v1\",status=\"5xx\"").is_err());
         assert!(parse("sitevault_requests_total{version=\"v1\"} abc").is_err());
         // Cut at a line boundary: every line parses, but the end marker is missing.
-        let cut = &TEXT[..TEXT.find("sitevault_requests_total{version=\"v2\"").unwrap()];
+        let cut = &TEXT[..TEXT
+            .find("sitevault_requests_total{version=\"v2\"")
+            .unwrap()];
         assert!(parse(cut).unwrap_err().contains("EOF"));
         assert!(!parse("other_metric 1\n").unwrap().is_edge);
     }

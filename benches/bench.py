@@ -2,7 +2,7 @@
 """sitevault benchmarks: each one measures sitevault and its peer in the same run and
 prints ratios. Speed targets live here, never in tests.
 
-    python3 benches/bench.py [build|publish|rollback|serve|retention|gate|all]
+    python3 benches/bench.py [build|publish|rollback|serve|retention|gate|cssscale|all]
 
 Needs (installed on demand when missing, from Debian/npm/PyPI): minify (tdewolff),
 esbuild, awscli + moto, nginx, wrk, workerd (edge/node_modules). Work files go to
@@ -557,11 +557,35 @@ min_requests = 200
     save("gate", res)
 
 
+# ----------------------------------------------------------------------------- css scaling
+
+def bench_cssscale():
+    """Build time of one stylesheet of N small rules sharing their declarations, N
+    doubling: a linear build doubles its time (lightningcss alone is quadratic here)."""
+    rows, res = [], {}
+    for n in [37_500, 75_000, 150_000, 300_000, 600_000]:
+        proj = Path(tempfile.mkdtemp(dir=WORK))
+        (proj / "site").mkdir()
+        with open(proj / "site" / "big.css", "w") as f:
+            for i in range(n):
+                f.write(f".r{i} {{ color: red; margin: 0 auto; }}\n")
+        mb = (proj / "site" / "big.css").stat().st_size / 1e6
+        ts = [timed([str(SV), "build", "site", "-o", "dist", "-q", "--no-cache"], cwd=proj) for _ in range(3)]
+        res[n] = ts
+        rows.append([f"{n:,}", f"{mb:.1f} MB", f"{min(ts):.2f} s", f"{statistics.median(ts):.2f} s"])
+    for i in range(1, len(rows)):
+        rows[i].append(f"{min(res[list(res)[i]]) / min(res[list(res)[i - 1]]):.2f}x")
+    rows[0].append("-")
+    table("CSS: one stylesheet of N mergeable rules (3 rounds)", ["rules", "size", "best", "median", "best vs half the rules"], rows)
+    save("cssscale", res)
+
+
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     ensure_tools()
     benches = {"build": bench_build, "publish": bench_publish, "rollback": bench_rollback,
-               "serve": bench_serve, "retention": bench_retention, "gate": bench_gate}
+               "serve": bench_serve, "retention": bench_retention, "gate": bench_gate,
+               "cssscale": bench_cssscale}
     for name, fn in benches.items():
         if which in (name, "all"):
             fn()

@@ -104,3 +104,30 @@ fn nesting_never_aborts_the_build() {
         assert!(d.join("dist/.sitevault/manifest.json").is_file(), "{name}");
     }
 }
+
+/// 100,000 small rules that share their declarations: lightningcss merges rules at a
+/// cost quadratic in their number (minutes for this sheet when minified whole); the
+/// build minifies the top level in runs of rules, so it finishes, every rule kept.
+#[test]
+fn a_stylesheet_of_many_mergeable_rules_builds() {
+    let t = tempfile::tempdir().unwrap();
+    let site = t.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let css: String = (0..100_000)
+        .map(|i| format!(".r{i} {{ color: red; margin: 0 auto }}\n"))
+        .collect();
+    std::fs::write(site.join("big.css"), css).unwrap();
+    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q", "--no-cache"]));
+    let out = std::fs::read_dir(t.path().join("dist"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with("big."))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .unwrap();
+    assert!(
+        out.contains(".r0,") && out.contains(".r99999{"),
+        "{}",
+        &out[..100]
+    );
+    assert_eq!(out.matches("{color:red;margin:0 auto}").count(), 100);
+}

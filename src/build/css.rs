@@ -5,6 +5,7 @@ use std::convert::Infallible;
 
 use lightningcss::printer::PrinterOptions;
 use lightningcss::rules::CssRule;
+use lightningcss::rules::CssRuleList;
 use lightningcss::stylesheet::{MinifyOptions, ParserOptions, StyleAttribute, StyleSheet};
 use lightningcss::targets::{Browsers, Targets};
 use lightningcss::values::url::Url;
@@ -58,6 +59,53 @@ impl<'i> Visitor<'i> for RefVisitor<'_> {
     }
 }
 
+/// Top-level rules minified together. lightningcss merges and deduplicates rules
+/// with a cost that grows with the square of the rules it compares (150,000 small
+/// rules sharing declarations: 1.6 s at 1.4 MB, 29 s at 5.7 MB, over 10 minutes at
+/// 600,000); minifying the top level in runs of this many keeps the build linear.
+/// Rules are only merged within a run, so a stylesheet this large can come out a few
+/// bytes per run larger than one minified whole; smaller ones are minified whole.
+const CHUNK_RULES: usize = 1000;
+
+fn minify_in_chunks<'i>(
+    sheet: &mut StyleSheet<'i>,
+    name: &str,
+    targets: Targets,
+) -> Result<(), CssErr> {
+    let run = |s: &mut StyleSheet<'i>| {
+        s.minify(MinifyOptions {
+            targets,
+            ..Default::default()
+        })
+        .map_err(|e| CssErr {
+            line: e.loc.as_ref().map(|l| l.line as usize + 1).unwrap_or(1),
+            col: e.loc.as_ref().map(|l| l.column as usize).unwrap_or(1),
+            msg: e.kind.to_string(),
+        })
+    };
+    if sheet.rules.0.len() <= CHUNK_RULES {
+        return run(sheet);
+    }
+    let rules = std::mem::take(&mut sheet.rules.0);
+    let mut out = Vec::with_capacity(rules.len());
+    let mut rest = rules.into_iter().peekable();
+    while rest.peek().is_some() {
+        let chunk: Vec<_> = rest.by_ref().take(CHUNK_RULES).collect();
+        let mut part = StyleSheet::new(
+            sheet.sources.clone(),
+            CssRuleList(chunk),
+            ParserOptions {
+                filename: name.to_string(),
+                ..Default::default()
+            },
+        );
+        run(&mut part)?;
+        out.extend(part.rules.0);
+    }
+    sheet.rules.0 = out;
+    Ok(())
+}
+
 /// Minifies a stylesheet. `line_offset` shifts reported lines (for `<style>` blocks).
 pub fn minify(
     src: &str,
@@ -96,16 +144,7 @@ pub fn minify(
     })?;
     let mut v = RefVisitor { ph, line_offset };
     let _ = sheet.visit(&mut v);
-    sheet
-        .minify(MinifyOptions {
-            targets,
-            ..Default::default()
-        })
-        .map_err(|e| CssErr {
-            line: e.loc.as_ref().map(|l| l.line as usize + 1).unwrap_or(1),
-            col: e.loc.as_ref().map(|l| l.column as usize).unwrap_or(1),
-            msg: e.kind.to_string(),
-        })?;
+    minify_in_chunks(&mut sheet, name, targets)?;
     let out = sheet
         .to_css(PrinterOptions {
             minify: true,
@@ -193,6 +232,31 @@ pub fn rewrite_text(src: &str, ph: &mut Placeholders) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_stylesheets_are_minified_in_runs_of_rules() {
+        let n = 2 * CHUNK_RULES + 500;
+        let src: String = (0..n)
+            .map(|i| format!(".r{i} {{ color: red }}\n"))
+            .collect();
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let out = minify(&src, "big.css", Targets::default(), &mut ph, 0).unwrap();
+        // Merged within each run of rules, never across: three rules, every selector kept.
+        assert_eq!(out.matches("{color:red}").count(), 3, "{}", &out[..200]);
+        for i in (0..n).step_by(97) {
+            assert!(
+                out.contains(&format!(".r{i},")) || out.contains(&format!(".r{i}{{")),
+                "r{i}"
+            );
+        }
+        // A small sheet is still minified whole.
+        let small = ".a{color:red}.b{color:red}";
+        let mut ph = Placeholders::for_content(small.as_bytes());
+        assert_eq!(
+            minify(small, "s.css", Targets::default(), &mut ph, 0).unwrap(),
+            ".a,.b{color:red}"
+        );
+    }
 
     #[test]
     fn urls_and_imports_get_placeholders() {

@@ -17,6 +17,11 @@ pub struct Fault {
 
 /// Parses `VERSION=error:0.05,latency:2500ms` (either part optional, at least one).
 ///
+/// `VERSION` must be a valid version id; `error` is a fraction from 0 to 1; `latency`
+/// needs a unit (`ms`, `s` or `m`: a bare `300` is refused, since it is unclear
+/// whether milliseconds or seconds were meant) and is at most 60 s. A key may appear
+/// once. Errors say what is wrong and show an example.
+///
 /// ```
 /// use sitevault::edge::serve::parse_fault;
 /// let (v, f) = parse_fault("v2=error:0.05,latency:2500ms").unwrap();
@@ -30,11 +35,17 @@ pub fn parse_fault(spec: &str) -> Result<(String, Fault), String> {
     })?;
     crate::ids::check_version(version).map_err(|e| e.to_string())?;
     let mut f = Fault::default();
+    let mut seen: Vec<&str> = Vec::new();
     for part in rest.split(',').filter(|p| !p.trim().is_empty()) {
         let (key, value) = part.split_once(':').ok_or_else(|| {
             format!("{part:?}: expected error:RATE or latency:DURATION ({EXAMPLE})")
         })?;
-        match key.trim() {
+        let key = key.trim();
+        if seen.contains(&key) {
+            return Err(format!("{key:?} is given twice ({EXAMPLE})"));
+        }
+        seen.push(key);
+        match key {
             "error" => {
                 let e: f64 = value
                     .trim()
@@ -48,6 +59,12 @@ pub fn parse_fault(spec: &str) -> Result<(String, Fault), String> {
                 f.error = e;
             }
             "latency" => {
+                let bare = value.trim();
+                if !bare.is_empty() && bare.chars().all(|c| c.is_ascii_digit() || c == '.') {
+                    return Err(format!(
+                        "latency:{bare}: give a unit, e.g. latency:{bare}ms or latency:{bare}s"
+                    ));
+                }
                 let d = parse_duration(value)?;
                 if d > Duration::from_secs(60) {
                     return Err(format!("latency:{value}: at most 60s"));
@@ -105,9 +122,36 @@ mod tests {
             "v2=latency:2h",
             "v2=",
             "v2=error",
+            "v2=error:",
+            "v2=latency:300",
+            "v2=latency:-5ms",
+            "v2=error:0.1,error:0.2",
+            "v2=error:0,latency:0ms",
+            "v2:error:0.1",
         ] {
             assert!(parse_fault(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn good_specs_and_messages() {
+        let (v, f) = parse_fault("v2=error:0.05,latency:2500ms").unwrap();
+        assert_eq!((v.as_str(), f.error), ("v2", 0.05));
+        assert_eq!(f.latency, Duration::from_millis(2500));
+        let (_, f) = parse_fault("v2= error:1 , latency:2s ,").unwrap();
+        assert_eq!((f.error, f.latency), (1.0, Duration::from_secs(2)));
+        let (_, f) = parse_fault("v2=latency:1m").unwrap();
+        assert_eq!((f.error, f.latency), (0.0, Duration::from_secs(60)));
+        let msg = |s: &str| parse_fault(s).unwrap_err();
+        assert!(msg("v2").contains("e.g. v2=error:0.05"), "{}", msg("v2"));
+        assert!(msg("../x=error:0.1").contains("invalid version id"));
+        assert!(msg("v2=error:1.5").contains("between 0 and 1"));
+        assert!(msg("v2=error:NaN").contains("between 0 and 1"));
+        assert!(msg("v2=boom:1").contains("unknown fault"));
+        assert!(msg("v2=latency:300").contains("latency:300ms"));
+        assert!(msg("v2=latency:2h").contains("at most 60s"));
+        assert!(msg("v2=error:0.1,error:0.2").contains("twice"));
+        assert!(msg("v2=").contains("injects nothing"));
     }
 
     #[test]

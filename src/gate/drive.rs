@@ -109,7 +109,7 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
         return Ok(done);
     }
     let mut streak: Option<((String, usize), u32)> = None;
-    let mut held_since: Option<Instant> = None;
+    let mut held_since: Option<((String, usize), Instant)> = None;
     let mut hold_notified: Option<(String, usize)> = None;
     let mut noted: Option<Instant> = None;
     loop {
@@ -200,7 +200,11 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
                         run.notify("alert", &c, Some(&record), generation).await;
                     }
                 }
-                Err(Error::Conflict(_)) => continue,
+                Err(Error::Conflict(_)) => {
+                    // The canary changed meanwhile: look again after a pause.
+                    tokio::time::sleep(interval.saturating_sub(tick.elapsed())).await;
+                    continue;
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -234,7 +238,6 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
                 .await
             {
                 Ok(r) => {
-                    held_since = None;
                     let promoted = r.state.canary.is_none();
                     let generation = r.generation;
                     run.report.changes.push(r);
@@ -269,7 +272,11 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
             run.report.waiting_for = waits;
             let baked = super::bake_left(&opts.change.config, &view, now).is_zero();
             if baked {
-                let since = *held_since.get_or_insert_with(Instant::now);
+                // A hold is timed per stage: a stage entered meanwhile starts afresh.
+                if held_since.as_ref().is_none_or(|(k, _)| *k != key) {
+                    held_since = Some((key.clone(), Instant::now()));
+                }
+                let since = held_since.as_ref().map(|(_, t)| *t).unwrap_or(tick);
                 if hold_notified.as_ref() != Some(&key) && !opts.dry_run {
                     hold_notified = Some(key.clone());
                     run.notify("hold", &c, Some(&record), None).await;

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -256,42 +255,19 @@ fn scenario(p: &Project, addr: &str, ttl: Duration) {
 }
 
 /// Starts `sitevault serve --channel production` on a free port; returns it and its address.
-fn start_serve(dir: &Path, extra: &[&str]) -> (Proc, String) {
+fn start_serve(dir: &Path, extra: &[&str]) -> (common::server::Process, String) {
     let (p, addr, _) = start_serve_with_metrics(dir, extra);
     (p, addr)
 }
 
 /// Like [`start_serve`], also returning the metrics address when `--metrics-listen` is given.
-fn start_serve_with_metrics(dir: &Path, extra: &[&str]) -> (Proc, String, Option<String>) {
-    let mut child = sv(dir)
-        .args([
-            "serve",
-            "--channel",
-            "production",
-            "--listen",
-            "127.0.0.1:0",
-            "--json",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-    let host = |u: &serde_json::Value| {
-        u.as_str().map(|s| {
-            s.trim_start_matches("http://")
-                .trim_end_matches("/metrics")
-                .to_string()
-        })
-    };
-    let addr = host(&v["listening"]).unwrap();
-    (Proc(child), addr, host(&v["metrics"]))
+fn start_serve_with_metrics(
+    dir: &Path,
+    extra: &[&str],
+) -> (common::server::Process, String, Option<String>) {
+    let p = common::server::spawn(dir, extra);
+    let (addr, metrics) = (p.addr.clone(), p.metrics.clone());
+    (p, addr, metrics)
 }
 
 #[test]
@@ -328,10 +304,10 @@ fn serve_end_to_end() {
     #[cfg(unix)]
     {
         Command::new("kill")
-            .args(["-TERM", &proc.0.id().to_string()])
+            .args(["-TERM", &proc.id().to_string()])
             .status()
             .unwrap();
-        let status = proc.0.wait().unwrap();
+        let status = proc.wait();
         assert!(status.success(), "{status:?}");
     }
 }

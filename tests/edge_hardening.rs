@@ -4,16 +4,16 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::http::{get, request};
+use common::server::{self, store_of};
 use common::*;
 use sitevault::edge::serve::{self, ServeOptions};
 use sitevault::report::{Handle, Reporter};
-use sitevault::store::{Store, StoreSpec};
 
 /// Collects logged errors.
 #[derive(Default, Clone)]
@@ -24,66 +24,19 @@ impl Reporter for Log {
     }
 }
 
+/// A server of this process, with its addresses as `host:port` text.
 struct Server {
     addr: String,
     metrics: Option<String>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    done: Option<std::thread::JoinHandle<sitevault::Result<()>>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(d) = self.done.take() {
-            let _ = d.join();
-        }
-    }
-}
-
-fn store_of(dir: &Path) -> Store {
-    Store::open(&StoreSpec {
-        url: "file://.sitevault/store".into(),
-        endpoint: None,
-        region: None,
-        allow_http: None,
-        base_dir: dir.to_path_buf(),
-        concurrency: 4,
-    })
-    .unwrap()
+    _running: server::Server,
 }
 
 fn start(dir: &Path, edit: impl FnOnce(&mut ServeOptions)) -> Server {
-    let mut o = ServeOptions::new("production");
-    o.listen = "127.0.0.1:0".parse().unwrap();
-    o.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
-    o.ttl = Duration::from_millis(200);
-    edit(&mut o);
-    let store = store_of(dir);
-    let (tx, rx) = std::sync::mpsc::channel::<(SocketAddr, Option<SocketAddr>)>();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let done = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let b = serve::bind(store, o).await?;
-            tx.send((b.addr()?, b.metrics_addr())).unwrap();
-            b.run(async {
-                let _ = stop_rx.await;
-            })
-            .await
-        })
-    });
-    let (a, m) = rx.recv().expect("server bound");
+    let running = server::start(dir, edit);
     Server {
-        addr: a.to_string(),
-        metrics: m.map(|m| m.to_string()),
-        stop: Some(stop_tx),
-        done: Some(done),
+        addr: running.addr.to_string(),
+        metrics: running.metrics.map(|m| m.to_string()),
+        _running: running,
     }
 }
 

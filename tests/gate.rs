@@ -7,64 +7,28 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::visitors::Traffic;
 use common::{fails, ok, sv, v1_stable_v2_published};
 
-/// A running `sitevault serve`, killed on drop.
+/// `sitevault serve` with a metrics listener, a 100 ms TTL and `extra` flags, with
+/// the metrics URL a `[health] metrics` entry needs.
 struct Serve {
-    child: Child,
     addr: std::net::SocketAddr,
     metrics: String,
+    _process: common::server::Process,
 }
 
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `sitevault serve --channel production` with a metrics listener and `extra` flags.
 fn serve(dir: &Path, extra: &[&str]) -> Serve {
-    let mut child = sv(dir)
-        .args([
-            "serve",
-            "--channel",
-            "production",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-            "--ttl",
-            "100ms",
-            "--json",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-    let addr = v["listening"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap();
-    let metrics = v["metrics"].as_str().unwrap().to_string();
+    let mut args = vec!["--metrics-listen", "127.0.0.1:0", "--ttl", "100ms"];
+    args.extend_from_slice(extra);
+    let p = common::server::spawn(dir, &args);
     Serve {
-        child,
-        addr,
-        metrics,
+        addr: p.addr.parse().unwrap(),
+        metrics: format!("http://{}/metrics", p.metrics.clone().unwrap()),
+        _process: p,
     }
 }
 

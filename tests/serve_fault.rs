@@ -10,34 +10,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::http::get;
+use common::server::{self, Server};
 use common::visitors::Traffic;
 use common::{ok, sv, v1_stable_v2_published};
-use sitevault::edge::serve::{self, parse_fault, Fault, ServeOptions};
-use sitevault::store::{Store, StoreSpec};
+use sitevault::edge::serve::{parse_fault, Fault, ServeOptions};
 
 /// A `serve` running on its own runtime thread, stopped on drop.
-struct Server {
-    addr: SocketAddr,
-    metrics: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    done: Option<std::thread::JoinHandle<sitevault::Result<()>>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(d) = self.done.take() {
-            let _ = d.join();
-        }
-    }
-}
-
-impl Server {
-    fn metrics_text(&self) -> String {
-        get(&self.metrics.to_string(), "/metrics", &[]).text()
-    }
+fn metrics_text(s: &Server) -> String {
+    get(&s.metrics.unwrap().to_string(), "/metrics", &[]).text()
 }
 
 /// v1 stable, v2 a canary at 50 % on `production`, in a file:// store.
@@ -49,44 +29,9 @@ fn project() -> tempfile::TempDir {
 
 /// Serves `production` from `dir`'s store with the given `--fault` specs.
 fn start(dir: &Path, faults: &[&str]) -> Server {
-    let mut o = ServeOptions::new("production");
-    o.listen = "127.0.0.1:0".parse().unwrap();
-    o.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
-    o.ttl = Duration::from_millis(200);
-    o.faults = faults.iter().map(|f| parse_fault(f).unwrap()).collect();
-    let store = Store::open(&StoreSpec {
-        url: "file://.sitevault/store".into(),
-        endpoint: None,
-        region: None,
-        allow_http: None,
-        base_dir: dir.to_path_buf(),
-        concurrency: 4,
+    server::start(dir, |o| {
+        o.faults = faults.iter().map(|f| parse_fault(f).unwrap()).collect();
     })
-    .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<(SocketAddr, Option<SocketAddr>)>();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let done = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let b = serve::bind(store, o).await?;
-            tx.send((b.addr()?, b.metrics_addr())).unwrap();
-            b.run(async {
-                let _ = stop_rx.await;
-            })
-            .await
-        })
-    });
-    let (addr, metrics) = rx.recv().expect("server bound");
-    Server {
-        addr,
-        metrics: metrics.unwrap(),
-        stop: Some(stop_tx),
-        done: Some(done),
-    }
 }
 
 /// The value of the first sample of `name` whose labels include every `labels` pair
@@ -137,7 +82,7 @@ fn half_of_the_canarys_requests_fail_and_metrics_count_them() {
 
     // What the health gate reads: 5xx counted for v2 (at least every 503 a visitor
     // saw; the server counts before the answer is written), none for v1.
-    let m = s.metrics_text();
+    let m = metrics_text(&s);
     let name = "sitevault_requests_total";
     let m5 = sample(&m, name, &[("version", "v2"), ("status", "5xx")]);
     assert!(m5 >= v2_503 as f64 && m5 > 0.0, "{m5} < {v2_503}:\n{m}");
@@ -184,7 +129,7 @@ fn added_latency_delays_only_the_faulted_version_and_shows_in_the_histogram() {
     );
     assert_eq!(count(&c, "v2", 503) + count(&c, "v1", 503), 0, "{c:?}");
 
-    let m = s.metrics_text();
+    let m = metrics_text(&s);
     let h = "sitevault_request_duration_seconds";
     let v2 = [("version", "v2")];
     let n = sample(&m, &format!("{h}_count"), &v2);
@@ -245,7 +190,7 @@ fn prometheus_scrapes_the_drill() {
     let t = project();
     let s = start(t.path(), &["v2=error:0.5"]);
     let Some(prom) =
-        common::prometheus::Prometheus::start(&[s.metrics], Duration::from_millis(500))
+        common::prometheus::Prometheus::start(&[s.metrics.unwrap()], Duration::from_millis(500))
     else {
         return;
     };

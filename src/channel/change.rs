@@ -385,11 +385,7 @@ pub async fn change(
     let mut first_seen: Option<(u64, ChannelState)> = None;
     for attempt in 1..=20u32 {
         let head = log::head(store, channel).await?;
-        let state = head
-            .record
-            .as_ref()
-            .map(|r| r.state.clone())
-            .unwrap_or_default();
+        let state = head.state();
         if let Some((g, seen)) = &first_seen {
             // Lost a race: re-check the intent against what changed.
             let relative = intent.relative();

@@ -27,6 +27,16 @@ pub struct Head {
     pub repaired: bool,
 }
 
+impl Head {
+    /// The state after the newest record (empty for a channel without a log).
+    pub fn state(&self) -> super::record::ChannelState {
+        self.record
+            .as_ref()
+            .map(|r| r.state.clone())
+            .unwrap_or_default()
+    }
+}
+
 fn parse_record(bytes: &[u8], key: &str) -> Result<LogRecord> {
     let r: LogRecord = crate::schema::parse(bytes, &format!("{key}: corrupt log record"))?;
     check_state(&r, key)?;

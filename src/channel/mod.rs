@@ -63,11 +63,7 @@ pub async fn status(store: &Store, channel: &str) -> Result<Status> {
             )));
         }
     }
-    let state = h
-        .record
-        .as_ref()
-        .map(|r| r.state.clone())
-        .unwrap_or_default();
+    let state = h.state();
     let routed = state
         .stable
         .iter()

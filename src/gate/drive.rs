@@ -115,11 +115,7 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
     loop {
         let tick = Instant::now();
         let head = log::head(store, channel).await?;
-        let state = head
-            .record
-            .as_ref()
-            .map(|r| r.state.clone())
-            .unwrap_or_default();
+        let state = head.state();
         let Some(c) = state.canary.clone() else {
             return run.canary_gone(&head).await;
         };

@@ -135,6 +135,7 @@ pub fn example_dist_v2() -> &'static Path {
 
 pub mod http;
 pub mod prometheus;
+pub mod server;
 pub mod visitors;
 
 /// `sitevault build site -o dist` then `publish dist --version V [--channel C]`, in `dir`.

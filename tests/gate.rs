@@ -386,9 +386,21 @@ fn approvals_gate_every_stage_of_every_rollout() {
     ok(sv(dir).args(["approve", "production", "--role", "qa"]));
     ok(sv(dir).args(["approve", "production", "--role", "lead"]));
     ok(sv(dir).args(["rollout", "production", "--abort"]));
-    ok(sv(dir).args(["rollout", "production", "v2", "--percent", "10"]));
+    // Neither a start above the first stage nor straight to stable skips them.
+    for p in ["10", "100"] {
+        let (code, err) = fails(sv(dir).args(["rollout", "production", "v2", "--percent", p]));
+        assert_eq!(code, 5, "{p}: {err}");
+    }
+    ok(sv(dir).args(["rollout", "production", "v2"]));
     let (code, _) = fails(sv(dir).args(["rollout", "production", "--promote"]));
     assert_eq!(code, 5);
+    // More traffic within a stage needs them too.
+    let (code, _) = fails(sv(dir).args(["rollout", "production", "--percent", "5"]));
+    assert_eq!(code, 5);
+    // An approval of a version that is not the canary is refused.
+    let (code, err) =
+        fails(sv(dir).args(["approve", "production", "--role", "qa", "--version", "v1"]));
+    assert_eq!(code, 3, "{err}");
     // A rollback never waits for approvals.
     ok(sv(dir).args(["rollback", "production", "--reason", "test"]));
     let h = history(dir);
@@ -396,6 +408,7 @@ fn approvals_gate_every_stage_of_every_rollout() {
     assert_eq!(approvals.len(), 4);
     assert_eq!(approvals.last().unwrap()["approval"]["role"], "qa");
     assert_eq!(approvals.last().unwrap()["approval"]["stage"], 0);
+    assert!(history(dir).iter().all(|e| e["action"] != "percent"));
 }
 
 #[test]

@@ -36,6 +36,9 @@ pub enum Intent {
     Approve {
         /// One of the channel's `approvals` roles.
         role: String,
+        /// The canary version the approver looked at: refused (exit 3) when another
+        /// canary runs by now.
+        version: Option<String>,
     },
     /// Record a health-gate verdict (state unchanged; the verdict is in
     /// [`ChangeOptions::gate`]).
@@ -113,15 +116,34 @@ fn promote(state: &mut ChannelState, version: String, keep: usize) {
     state.canary = None;
 }
 
-/// True when going from `before` to `after` moves the canary out of its stage:
-/// to a later stage, or to stable. Such a move needs the stage's approvals.
-pub(crate) fn leaves_stage(before: &ChannelState, after: &ChannelState) -> bool {
+/// True when going from `before` to `after` gives the running canary more traffic: a
+/// later stage, a higher percent within its stage, or stable. With approvals
+/// configured, that needs the current stage's approvals.
+pub(crate) fn raises_canary(before: &ChannelState, after: &ChannelState) -> bool {
     let Some(c) = &before.canary else {
         return false;
     };
     match &after.canary {
-        Some(n) => n.version == c.version && n.stage > c.stage,
+        Some(n) => n.version == c.version && (n.stage > c.stage || n.percent > c.percent),
         None => after.stable.as_deref() == Some(c.version.as_str()),
+    }
+}
+
+/// True when a rollout starts a canary above the first stage, or makes a version
+/// stable at once, on a channel that has a stable version: with approvals
+/// configured, that would skip them.
+pub(crate) fn skips_first_stage(
+    before: &ChannelState,
+    after: &ChannelState,
+    stages: &[f64],
+) -> bool {
+    if before.stable.is_none() || before.canary.is_some() {
+        return false;
+    }
+    let first = stages.first().copied().unwrap_or(0.0);
+    match &after.canary {
+        Some(n) => n.percent > first + 1e-9,
+        None => after.stable != before.stable,
     }
 }
 
@@ -287,8 +309,15 @@ pub fn apply(
             }
             s.pinned = None;
         }
-        Intent::Approve { role } => {
-            state.canary.as_ref().ok_or_else(no_canary)?;
+        Intent::Approve { role, version } => {
+            let c = state.canary.as_ref().ok_or_else(no_canary)?;
+            if let Some(v) = version.as_ref().filter(|v| **v != c.version) {
+                return Err(Error::Conflict(format!(
+                    "channel {channel}: you approve {v}, but the canary is {} at {}% now; nothing was recorded",
+                    c.version,
+                    record::fmt_percent(c.percent)
+                )));
+            }
             let roles = &opts.config.approvals;
             if roles.is_empty() {
                 return Err(Error::input(format!(

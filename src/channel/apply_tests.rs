@@ -429,7 +429,16 @@ fn approvals_and_gate_records_leave_the_state_as_it_was() {
     opts.config.approvals = vec!["qa".into(), "lead".into()];
     let rolling = state(Some("v1"), canary("v2", 10.0), &[]);
     let approve = |role: &str, s: &ChannelState, o: &ChangeOptions| {
-        apply("prod", s, &Intent::Approve { role: role.into() }, o, "t1")
+        apply(
+            "prod",
+            s,
+            &Intent::Approve {
+                role: role.into(),
+                version: None,
+            },
+            o,
+            "t1",
+        )
     };
     assert_eq!(approve("qa", &rolling, &opts).unwrap(), rolling);
     assert_eq!(
@@ -443,10 +452,19 @@ fn approvals_and_gate_records_leave_the_state_as_it_was() {
     ));
     assert!(approve("qa", &state(Some("v1"), None, &[]), &opts).is_err());
     assert!(approve("qa", &rolling, &ChangeOptions::default()).is_err());
+    // Approving a version that is no longer the canary is a conflict.
+    let other = Intent::Approve {
+        role: "qa".into(),
+        version: Some("v3".into()),
+    };
+    assert!(matches!(
+        apply("prod", &rolling, &other, &opts, "t1"),
+        Err(Error::Conflict(_))
+    ));
 }
 
 #[test]
-fn leaving_a_stage_is_a_later_stage_or_a_promotion_never_a_rollback() {
+fn more_traffic_is_a_later_stage_a_higher_percent_or_a_promotion_never_a_rollback() {
     let at = |stage: usize, p: f64| {
         let mut c = canary("v2", p);
         if let Some(c) = c.as_mut() {
@@ -455,9 +473,25 @@ fn leaving_a_stage_is_a_later_stage_or_a_promotion_never_a_rollback() {
         state(Some("v1"), c, &[])
     };
     let s10 = at(1, 10.0);
-    assert!(leaves_stage(&s10, &at(2, 25.0)));
-    assert!(!leaves_stage(&s10, &at(1, 12.0)));
-    assert!(leaves_stage(&s10, &state(Some("v2"), None, &["v1"])));
-    assert!(!leaves_stage(&s10, &state(Some("v1"), None, &[])));
-    assert!(!leaves_stage(&state(Some("v1"), None, &[]), &s10));
+    assert!(raises_canary(&s10, &at(2, 25.0)));
+    assert!(raises_canary(&s10, &at(1, 12.0)));
+    assert!(!raises_canary(&s10, &at(1, 5.0)));
+    assert!(raises_canary(&s10, &state(Some("v2"), None, &["v1"])));
+    assert!(!raises_canary(&s10, &state(Some("v1"), None, &[])));
+    assert!(!raises_canary(&state(Some("v1"), None, &[]), &s10));
+    // Starting above the first stage, or straight to stable, skips it.
+    let stable = state(Some("v1"), None, &[]);
+    let stages = [0.0, 10.0, 100.0];
+    assert!(!skips_first_stage(&stable, &at(0, 0.0), &stages));
+    assert!(skips_first_stage(&stable, &at(1, 10.0), &stages));
+    assert!(skips_first_stage(
+        &stable,
+        &state(Some("v2"), None, &["v1"]),
+        &stages
+    ));
+    assert!(!skips_first_stage(
+        &state(None, None, &[]),
+        &state(Some("v2"), None, &[]),
+        &stages
+    ));
 }

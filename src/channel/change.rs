@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::apply::{apply, leaves_stage, Intent};
+use super::apply::{apply, raises_canary, skips_first_stage, Intent};
 use super::log;
 use super::record::{Approval, ChannelState, GateRecord, LogRecord};
 use crate::config::ChannelConfig;
@@ -30,6 +30,10 @@ pub struct ChangeOptions {
     pub config: ChannelConfig,
     /// The health-gate verdict behind this change, recorded with it (`rollout --auto`).
     pub gate: Option<GateRecord>,
+    /// Apply only while this is the running canary (same version, stage, percent and
+    /// start): a change decided from measurements of one canary never lands on
+    /// another (exit 3 instead).
+    pub expect_canary: Option<super::record::Canary>,
 }
 
 /// What a change did.
@@ -316,8 +320,8 @@ async fn revert(
     fail("reverting it kept losing races: check `sitevault status` now".into())
 }
 
-/// Leaving a stage needs one approval per role for this stage of this canary:
-/// a missing one holds the change (exit 5), naming who must approve and how.
+/// Giving the canary more traffic needs one approval per role for this stage of this
+/// canary: a missing one holds the change (exit 5), naming who must approve and how.
 async fn check_approvals(
     store: &Store,
     channel: &str,
@@ -341,7 +345,7 @@ async fn check_approvals(
             .join(", ")
     };
     Err(Error::Held(format!(
-        "channel {channel}: {} at {}% (stage {}) needs approval from {} before it leaves this stage (given: {given}). \
+        "channel {channel}: {} at {}% (stage {}) needs approval from {} before it gets more traffic (given: {given}). \
          Approve with `sitevault approve {channel} --role {}`",
         view.version,
         super::record::fmt_percent(view.percent),
@@ -389,8 +393,9 @@ pub async fn change(
         if let Some((g, seen)) = &first_seen {
             // Lost a race: re-check the intent against what changed.
             let relative = intent.relative();
-            let canary_changed = seen.canary.as_ref().map(|c| (&c.version, c.percent))
-                != state.canary.as_ref().map(|c| (&c.version, c.percent));
+            // The whole canary: an abort and a new rollout of the same version at the
+            // same percent is another canary (its start time differs).
+            let canary_changed = seen.canary != state.canary;
             if relative && (canary_changed || seen.stable != state.stable) {
                 let by = head
                     .record
@@ -403,6 +408,17 @@ pub async fn change(
                     state.summary(),
                     intent.action(),
                     seen.summary()
+                )));
+            }
+        }
+        if let Some(expected) = &opts.expect_canary {
+            if state.canary.as_ref() != Some(expected) {
+                return Err(Error::Conflict(format!(
+                    "channel {channel}: the canary measured was {} at {}% (started {}), but the channel is now {}; nothing was applied",
+                    expected.version,
+                    super::record::fmt_percent(expected.percent),
+                    expected.started_at,
+                    state.summary()
                 )));
             }
         }
@@ -421,8 +437,18 @@ pub async fn change(
         }
         let now = crate::clock::now_string();
         let next = apply(channel, &state, intent, opts, &now)?;
-        if leaves_stage(&state, &next) && !opts.config.approvals.is_empty() {
-            check_approvals(store, channel, &head, &opts.config.approvals).await?;
+        if !opts.config.approvals.is_empty() {
+            if raises_canary(&state, &next) {
+                check_approvals(store, channel, &head, &opts.config.approvals).await?;
+            }
+            if skips_first_stage(&state, &next, &opts.config.stages) {
+                return Err(Error::Held(format!(
+                    "channel {channel} needs approval from {} at every stage: start the canary at the first stage \
+                     (`sitevault rollout {channel} VERSION`, {}%), then approve each stage",
+                    opts.config.approvals.join(" and "),
+                    super::record::fmt_percent(opts.config.stages.first().copied().unwrap_or(0.0))
+                )));
+            }
         }
         let targets = new_targets(&state, &next);
         for v in &targets {
@@ -455,7 +481,7 @@ pub async fn change(
                 _ => state.canary.as_ref().map(|c| c.version.clone()),
             },
             approval: match (intent, &state.canary) {
-                (Intent::Approve { role }, Some(c)) => Some(Approval {
+                (Intent::Approve { role, .. }, Some(c)) => Some(Approval {
                     role: role.clone(),
                     version: c.version.clone(),
                     stage: c.stage,

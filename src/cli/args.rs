@@ -226,6 +226,9 @@ pub(crate) struct ApproveArgs {
     /// The role approving (one of [channels.NAME] approvals, e.g. qa, lead).
     #[arg(long, value_parser = role_name)]
     pub role: String,
+    /// The canary version you checked: refused (exit 3) if another canary runs by now.
+    #[arg(long = "version", value_name = "V", value_parser = version_id)]
+    pub version: Option<String>,
     /// Why (recorded in the log).
     #[arg(long, value_parser = text_field)]
     pub reason: Option<String>,

@@ -54,6 +54,7 @@ pub(crate) async fn approve(ctx: &Ctx, a: &ApproveArgs) -> Result<Outcome> {
     };
     let intent = Intent::Approve {
         role: a.role.clone(),
+        version: a.version.clone(),
     };
     change(ctx, &a.channel, intent, opts).await
 }

@@ -189,7 +189,7 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
         let alerting = verdict == Verdict::Alert || logged.is_some_and(|(v, _)| v == "alert");
         let due = alerting || noted.is_none_or(|t| t.elapsed() >= window);
         if !opts.dry_run && due && logged != Some((record.verdict.as_str(), record.failures)) {
-            match run.note(&record).await {
+            match run.note(&record, &c).await {
                 Ok(generation) => {
                     noted = Some(Instant::now());
                     if verdict == Verdict::Alert {
@@ -230,7 +230,7 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
             }
             let reason = format!("health gate: {}", record.reason);
             match run
-                .change(Intent::Advance, Some(record.clone()), reason)
+                .change(Intent::Advance, Some(record.clone()), reason, &c)
                 .await
             {
                 Ok(r) => {
@@ -384,7 +384,12 @@ impl Run<'_> {
         }
         let reason = format!("health gate: {}", record.reason);
         let r = self
-            .change(Intent::Rollback { to: None }, Some(record.clone()), reason)
+            .change(
+                Intent::Rollback { to: None },
+                Some(record.clone()),
+                reason,
+                c,
+            )
             .await?;
         let generation = r.generation;
         self.report.changes.push(r);
@@ -406,6 +411,7 @@ impl Run<'_> {
         intent: Intent,
         gate: Option<GateRecord>,
         reason: String,
+        measured: &Canary,
     ) -> Result<ChangeReport> {
         let opts = ChangeOptions {
             reason: Some(match &self.opts.change.reason {
@@ -413,18 +419,20 @@ impl Run<'_> {
                 None => reason,
             }),
             gate,
+            expect_canary: Some(measured.clone()),
             ..self.opts.change.clone()
         };
         channel::change(self.store, self.channel, &intent, &opts).await
     }
 
     /// Writes a `gate` record (state unchanged); returns its generation.
-    async fn note(&mut self, record: &GateRecord) -> Result<Option<u64>> {
+    async fn note(&mut self, record: &GateRecord, measured: &Canary) -> Result<Option<u64>> {
         let r = self
             .change(
                 Intent::Gate,
                 Some(record.clone()),
                 format!("health gate: {}", record.reason),
+                measured,
             )
             .await?;
         let g = r.written.then_some(r.generation);

@@ -17,6 +17,7 @@ fn opts(actor: &str) -> ChangeOptions {
         verify: false,
         config: ChannelConfig::default(),
         gate: None,
+        expect_canary: None,
     }
 }
 

@@ -139,33 +139,40 @@ fn sample_line(line: &str) -> Option<(&str, BTreeMap<String, String>, f64)> {
 }
 
 impl Counts {
-    /// What happened between `older` and `self`. A counter that went down means the
-    /// edge restarted: everything since the restart is what `self` holds.
-    pub(crate) fn since(&self, older: Option<&Counts>) -> Counts {
+    /// What happened between `older` and `self`. Any counter that went down (the
+    /// total, the errors or one bucket) means the edge restarted: everything since
+    /// the restart is what `self` holds. `None` when the two cannot be compared (the
+    /// buckets differ).
+    pub(crate) fn since(&self, older: Option<&Counts>) -> Option<Counts> {
         let Some(o) = older else {
-            return self.clone();
+            return Some(self.clone());
         };
-        if self.requests < o.requests || self.errors < o.errors {
-            return self.clone();
+        let same_buckets = o.buckets.is_empty()
+            || (o.buckets.len() == self.buckets.len()
+                && o.buckets.iter().zip(&self.buckets).all(|(a, b)| a.0 == b.0));
+        if !same_buckets {
+            return None;
         }
-        let buckets = self
-            .buckets
-            .iter()
-            .map(|(le, n)| {
-                let before = o
-                    .buckets
-                    .iter()
-                    .find(|(b, _)| b == le)
-                    .map(|b| b.1)
-                    .unwrap_or(0.0);
-                (*le, (n - before).max(0.0))
-            })
-            .collect();
-        Counts {
+        let restarted = self.requests < o.requests
+            || self.errors < o.errors
+            || o.buckets.iter().zip(&self.buckets).any(|(a, b)| b.1 < a.1);
+        if restarted {
+            return Some(self.clone());
+        }
+        let buckets = if o.buckets.is_empty() {
+            self.buckets.clone()
+        } else {
+            self.buckets
+                .iter()
+                .zip(&o.buckets)
+                .map(|((le, n), (_, before))| (*le, n - before))
+                .collect()
+        };
+        Some(Counts {
             requests: self.requests - o.requests,
             errors: self.errors - o.errors,
             buckets,
-        }
+        })
     }
 
     /// Adds another endpoint's counts (histograms merged bucket by bucket).
@@ -182,15 +189,25 @@ impl Counts {
     }
 
     /// The `q` quantile in seconds, interpolated within its bucket as Prometheus'
-    /// `histogram_quantile` does (`None` without observations).
+    /// `histogram_quantile` does. `None` without observations, or for a histogram that
+    /// is not one: fewer than two buckets, `+Inf` not last, counts that are negative
+    /// or go down.
     pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
-        let total = self.buckets.last().map(|b| b.1)?;
+        let b = &self.buckets;
+        let valid = b.len() >= 2
+            && b.last().is_some_and(|l| l.0 == f64::INFINITY)
+            && b.iter().all(|x| x.1 >= 0.0 && x.1.is_finite())
+            && b.windows(2).all(|w| w[0].1 <= w[1].1);
+        if !valid {
+            return None;
+        }
+        let total = b.last().map(|l| l.1)?;
         if total <= 0.0 {
             return None;
         }
         let rank = q * total;
         let mut lower = (0.0, 0.0);
-        for &(le, cum) in &self.buckets {
+        for &(le, cum) in b {
             if cum >= rank {
                 if le.is_infinite() {
                     // Beyond the largest finite bucket: its bound is all we know.
@@ -270,7 +287,7 @@ sitevault_other_total 4
             errors: 3.0,
             buckets: vec![(0.1, 130.0), (f64::INFINITY, 150.0)],
         };
-        let d = new.since(Some(&old));
+        let d = new.since(Some(&old)).unwrap();
         assert_eq!((d.requests, d.errors), (50.0, 2.0));
         assert_eq!(d.buckets, vec![(0.1, 40.0), (f64::INFINITY, 50.0)]);
         // Restarted edge: counters went down.
@@ -279,7 +296,39 @@ sitevault_other_total 4
             errors: 0.0,
             buckets: vec![(0.1, 7.0), (f64::INFINITY, 7.0)],
         };
-        assert_eq!(restarted.since(Some(&old)).requests, 7.0);
+        assert_eq!(restarted.since(Some(&old)).unwrap().requests, 7.0);
+        // A restart that served more than before: a bucket went down.
+        let more = Counts {
+            requests: 1200.0,
+            errors: 0.0,
+            buckets: vec![(0.1, 10.0), (f64::INFINITY, 1200.0)],
+        };
+        let old2 = Counts {
+            requests: 1000.0,
+            errors: 0.0,
+            buckets: vec![(0.1, 1000.0), (f64::INFINITY, 1000.0)],
+        };
+        assert_eq!(more.since(Some(&old2)).unwrap(), more);
+        // Other buckets cannot be compared.
+        let other = Counts {
+            requests: 1.0,
+            errors: 0.0,
+            buckets: vec![(0.5, 1.0), (f64::INFINITY, 1.0)],
+        };
+        assert!(other.since(Some(&old2)).is_none());
+        // Not a histogram: only +Inf, or counts going down.
+        let only_inf = Counts {
+            requests: 5.0,
+            errors: 0.0,
+            buckets: vec![(f64::INFINITY, 5.0)],
+        };
+        assert_eq!(only_inf.quantile(0.95), None);
+        let down = Counts {
+            requests: 5.0,
+            errors: 0.0,
+            buckets: vec![(0.1, 5.0), (f64::INFINITY, 3.0)],
+        };
+        assert_eq!(down.quantile(0.95), None);
         let mut sum = d.clone();
         sum.add(&restarted);
         assert_eq!(sum.requests, 57.0);

@@ -175,7 +175,10 @@ impl Scraper {
                 .map_err(|e| format!("{e} (in the window's first scrape)"))?;
             if let Some(c) = new.versions.get(version) {
                 seen = true;
-                total.add(&c.since(old.versions.get(version)));
+                let d = c.since(old.versions.get(version)).ok_or_else(|| {
+                    format!("{version}'s latency buckets changed between scrapes (an edge of another build?)")
+                })?;
+                total.add(&d);
             }
         }
         if !seen {

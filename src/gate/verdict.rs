@@ -68,12 +68,16 @@ fn decide(h: &HealthConfig, canary: &Reading, failures_before: u32) -> (Verdict,
         Ok(c) => c,
     };
     let sane = |x: f64| x.is_finite() && x >= 0.0;
-    if !sane(c.requests) || !sane(c.errors) {
+    if !sane(c.requests)
+        || !sane(c.errors)
+        || c.errors > c.requests
+        || c.p95_ms.is_some_and(|p| p < 0.0)
+    {
         return (
             Verdict::Inconclusive,
             format!(
-                "the source returned impossible numbers for {} ({} requests, {} errors)",
-                c.version, c.requests, c.errors
+                "the source returned impossible numbers for {} ({} requests, {} errors, p95 {:?} ms)",
+                c.version, c.requests, c.errors, c.p95_ms
             ),
             failures_before,
         );
@@ -187,6 +191,8 @@ mod tests {
             (sample(f64::INFINITY, 0.0, Some(5.0)), 0, Inconclusive, 0),
             (sample(1000.0, f64::NAN, Some(5.0)), 1, Inconclusive, 1),
             (sample(1000.0, -3.0, Some(5.0)), 0, Inconclusive, 0),
+            (sample(1000.0, 1001.0, Some(5.0)), 0, Inconclusive, 0),
+            (sample(1000.0, 0.0, Some(-1.0)), 0, Inconclusive, 0),
             // Error rate: an alert first, a rollback at the second window in a row.
             (sample(1000.0, 20.0, Some(20.0)), 0, Alert, 1),
             (sample(1000.0, 20.0, Some(20.0)), 1, Rollback, 2),

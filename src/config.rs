@@ -483,9 +483,10 @@ fn check_health(name: &str, h: &HealthConfig) -> Result<()> {
     let interval = field("interval", &h.interval)?;
     let window = field("window", &h.window)?;
     let timeout = field("timeout", &h.timeout)?;
-    if interval.is_zero() || window < interval || timeout.is_zero() {
+    let second = std::time::Duration::from_secs(1);
+    if interval.is_zero() || window < interval || window < second || timeout.is_zero() {
         return Err(Error::input(format!(
-            "{name}: health.interval ({}), health.window ({}) and health.timeout ({}) must be above zero, with the window at least one interval",
+            "{name}: health.interval ({}), health.window ({}) and health.timeout ({}) must be above zero, with the window at least one interval and one second",
             h.interval, h.window, h.timeout
         )));
     }

@@ -540,3 +540,35 @@ fn gate_config_mistakes_are_named() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("[health] metrics"), "{err}");
 }
+
+/// A change decided from measurements of one canary never lands on another: the
+/// canary moved meanwhile (here: someone advanced it), so the change is refused.
+#[tokio::test]
+async fn a_change_decided_for_one_canary_never_lands_on_another() {
+    use sitevault::channel::{self, ChangeOptions, Intent};
+    let t = project();
+    let dir = t.path();
+    ok(sv(dir).args(["rollout", "production", "v2"]));
+    let store = common::server::store_of(dir);
+    let measured = channel::log::head(&store, "production")
+        .await
+        .unwrap()
+        .state()
+        .canary
+        .unwrap();
+    ok(sv(dir).args(["rollout", "production", "--advance"]));
+    let opts = ChangeOptions {
+        expect_canary: Some(measured),
+        ..Default::default()
+    };
+    for intent in [Intent::Advance, Intent::Gate, Intent::Rollback { to: None }] {
+        let e = channel::change(&store, "production", &intent, &opts)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, sitevault::Error::Conflict(_)),
+            "{intent:?}: {e}"
+        );
+    }
+    assert_eq!(status(dir)["state"]["canary"]["percent"], 10.0);
+}

@@ -121,7 +121,9 @@ pub async fn view(store: &Store, channel: &str, head: &Head) -> Result<Option<St
                     });
                 }
             }
-            if v.last_gate.is_none() {
+            // Only `gate` records: a change's verdict (an advance) belongs to the stage
+            // it left.
+            if v.last_gate.is_none() && r.action == "gate" {
                 if let Some(gate) = &r.gate {
                     v.last_gate = Some((g, gate.clone()));
                 }

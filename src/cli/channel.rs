@@ -226,7 +226,10 @@ fn print_gate(out: &super::output::Out, channel: &str, g: &GateStatus) {
         g.stage.stage, g.stage.entered_at, g.stage.entered_generation
     ));
     if let Some((gen, v)) = &g.stage.last_gate {
-        out.line(&format!("  verdict   {} (generation {gen})", v.summary()));
+        out.line(&format!(
+            "  verdict   {} (generation {gen})",
+            escape_controls(&v.summary(), false)
+        ));
     }
     if !g.approvals_required.is_empty() {
         let given: Vec<String> = g
@@ -255,7 +258,7 @@ fn print_gate(out: &super::output::Out, channel: &str, g: &GateStatus) {
         ));
     }
     for w in &g.waiting_for {
-        out.line(&format!("  waiting   for {w}"));
+        out.line(&format!("  waiting   for {}", escape_controls(w, false)));
     }
 }
 
@@ -303,7 +306,7 @@ pub(crate) async fn history(ctx: &Ctx, a: &HistoryArgs) -> Result<Outcome> {
             if let Some(g) = &e.gate {
                 out.line(&format!(
                     "       verdict: {} [{}]",
-                    g.summary(),
+                    escape_controls(&g.summary(), false),
                     escape_controls(&g.source, false)
                 ));
             }

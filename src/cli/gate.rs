@@ -7,6 +7,7 @@ use sitevault::Result;
 
 use super::args::{ApproveArgs, RolloutArgs};
 use super::channel::{change, change_options};
+use super::output::escape_controls;
 use super::{Ctx, Outcome};
 
 pub(crate) async fn auto(ctx: &Ctx, a: &RolloutArgs) -> Result<Outcome> {
@@ -30,10 +31,10 @@ pub(crate) async fn auto(ctx: &Ctx, a: &RolloutArgs) -> Result<Outcome> {
     if out.json {
         out.json_value(&r);
     } else {
-        out.line(&r.message);
+        out.line(&escape_controls(&r.message, false));
         if r.outcome == AutoOutcome::Held {
             for w in &r.waiting_for {
-                out.line(&format!("  waiting for {w}"));
+                out.line(&format!("  waiting for {}", escape_controls(w, false)));
             }
         }
     }

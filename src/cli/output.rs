@@ -140,7 +140,8 @@ impl Reporter for CliReporter {
     }
     fn info(&self, message: &str) {
         if !self.quiet {
-            stderr_line(message);
+            // It may quote a metric source's answer: no control characters reach the terminal.
+            stderr_line(&escape_controls(message, false));
         }
     }
     fn warn(&self, message: &str) {

@@ -4,11 +4,12 @@
 //! rolls back at once. Stage start times, approvals and the failure streak come from
 //! the channel log, so a killed and restarted driver continues where it was.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::notify::{Event, Notifier};
+use super::notify::{self, Event, Notifier};
 use super::source::Source;
 use super::verdict::{evaluate, Verdict};
 use super::waiting_for;
@@ -83,6 +84,39 @@ pub struct AutoReport {
 
 /// Drives `channel`'s canary (see the module docs).
 pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<AutoReport> {
+    let pending = Pending::default();
+    let result = drive(store, channel, opts, pending.clone()).await;
+    // Notices are posted in the background, so a receiver that hangs never delays the
+    // next verdict; they get a bounded time to finish before the run returns.
+    let (_, _, timeout) = opts.health.durations();
+    let delivered = flush(pending, timeout * notify::ATTEMPTS + Duration::from_secs(2)).await;
+    result.map(|mut r| {
+        r.notified.extend(delivered);
+        r
+    })
+}
+
+/// Notices being posted: the event and whether the receiver took it.
+type Pending = Arc<Mutex<Vec<(String, tokio::task::JoinHandle<bool>)>>>;
+
+async fn flush(pending: Pending, bound: Duration) -> Vec<String> {
+    let tasks = std::mem::take(&mut *pending.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut delivered = Vec::new();
+    let deadline = tokio::time::Instant::now() + bound;
+    for (event, task) in tasks {
+        if let Ok(Ok(true)) = tokio::time::timeout_at(deadline, task).await {
+            delivered.push(event);
+        }
+    }
+    delivered
+}
+
+async fn drive(
+    store: &Store,
+    channel: &str,
+    opts: &AutoOptions,
+    pending: Pending,
+) -> Result<AutoReport> {
     crate::ids::check_channel(channel)?;
     let mut source = Source::from_config(&opts.health)?;
     let (interval, window, timeout) = opts.health.durations();
@@ -92,6 +126,7 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
         channel,
         opts,
         notifier,
+        pending,
         report: AutoReport {
             channel: channel.to_string(),
             version: opts.start.clone(),
@@ -127,12 +162,6 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
                 )))
             }
             _ => run.report.version = Some(c.version.clone()),
-        }
-        if let (Some(p), false) = (&state.pinned, opts.change.force) {
-            return Err(Error::input(format!(
-                "channel {channel} is pinned by {} since {}: {:?}; the gate cannot advance it. Run `sitevault unpin {channel}` (or pass --force) and start again",
-                p.by, p.at, p.reason
-            )));
         }
         if source.needs_warmup() {
             source.observe(&[]).await;
@@ -186,14 +215,17 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
             .last_gate
             .as_ref()
             .map(|(_, g)| (g.verdict.as_str(), g.failures));
-        let alerting = verdict == Verdict::Alert || logged.is_some_and(|(v, _)| v == "alert");
+        // A changed failure streak is written at once too: a restarted driver reads
+        // it back, and must not resume a streak that had ended.
+        let alerting = verdict == Verdict::Alert
+            || logged.is_some_and(|(v, f)| v == "alert" || f != record.failures);
         let due = alerting || noted.is_none_or(|t| t.elapsed() >= window);
         if !opts.dry_run && due && logged != Some((record.verdict.as_str(), record.failures)) {
             match run.note(&record, &c).await {
                 Ok(generation) => {
                     noted = Some(Instant::now());
                     if verdict == Verdict::Alert {
-                        run.notify("alert", &c, Some(&record), generation).await;
+                        run.notify("alert", &c, Some(&record), generation);
                     }
                 }
                 Err(Error::Conflict(_)) => {
@@ -228,6 +260,14 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
                 ),
                 ));
             }
+            if let (Some(p), false) = (&state.pinned, opts.change.force) {
+                // Pinned while the canary runs: it is still measured (and rolled back
+                // if it fails); only moving it forward waits for the pin.
+                return Err(Error::input(format!(
+                    "channel {channel} is pinned by {} since {}: {:?}; the gate cannot advance it. Run `sitevault unpin {channel}` (or pass --force) and start again",
+                    p.by, p.at, p.reason
+                )));
+            }
             let reason = format!("health gate: {}", record.reason);
             match run
                 .change(Intent::Advance, Some(record.clone()), reason, &c)
@@ -238,8 +278,7 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
                     let generation = r.generation;
                     run.report.changes.push(r);
                     if promoted {
-                        run.notify("promote", &c, Some(&record), Some(generation))
-                            .await;
+                        run.notify("promote", &c, Some(&record), Some(generation));
                         return Ok(run.end(
                             AutoOutcome::Promoted,
                             format!(
@@ -275,7 +314,7 @@ pub async fn auto(store: &Store, channel: &str, opts: &AutoOptions) -> Result<Au
                 let since = held_since.as_ref().map(|(_, t)| *t).unwrap_or(tick);
                 if hold_notified.as_ref() != Some(&key) && !opts.dry_run {
                     hold_notified = Some(key.clone());
-                    run.notify("hold", &c, Some(&record), None).await;
+                    run.notify("hold", &c, Some(&record), None);
                 }
                 if opts.max_wait.is_some_and(|m| since.elapsed() >= m) {
                     return Ok(run.held(&c));
@@ -303,6 +342,7 @@ struct Run<'a> {
     channel: &'a str,
     opts: &'a AutoOptions,
     notifier: Notifier,
+    pending: Pending,
     report: AutoReport,
 }
 
@@ -394,8 +434,7 @@ impl Run<'_> {
         let generation = r.generation;
         self.report.changes.push(r);
         // The rollback is written: notifying can no longer delay it.
-        self.notify("rollback", c, Some(&record), Some(generation))
-            .await;
+        self.notify("rollback", c, Some(&record), Some(generation));
         Ok(self.end(
             AutoOutcome::RolledBack,
             format!(
@@ -440,7 +479,8 @@ impl Run<'_> {
         Ok(g)
     }
 
-    async fn notify(
+    /// Posts a notice in the background (see [`auto`]).
+    fn notify(
         &mut self,
         event: &str,
         c: &Canary,
@@ -472,9 +512,12 @@ impl Run<'_> {
             verdict: verdict.cloned(),
             generation,
         };
-        if self.notifier.send(&e).await {
-            self.report.notified.push(event.to_string());
-        }
+        let notifier = self.notifier.clone();
+        let task = tokio::spawn(async move { notifier.send(&e).await });
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((event.to_string(), task));
     }
 
     fn held(&self, c: &Canary) -> AutoReport {

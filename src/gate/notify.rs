@@ -10,7 +10,7 @@ use crate::channel::record::GateRecord;
 use crate::report::Handle;
 
 /// Attempts per event.
-const ATTEMPTS: u32 = 3;
+pub(crate) const ATTEMPTS: u32 = 3;
 
 /// One event, as posted.
 #[derive(Debug, Clone, Serialize)]

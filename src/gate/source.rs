@@ -37,6 +37,7 @@ impl Source {
                 queries: h.queries.clone(),
                 window,
                 requests: 0,
+                at: None,
             }));
         }
         if h.metrics.is_empty() {
@@ -85,6 +86,9 @@ impl Source {
                 (versions.iter().map(|v| s.sample(v)).collect(), covered)
             }
             Source::Prometheus(p) => {
+                // Every query of one observation is evaluated at the same instant, so
+                // canary and stable cover the same window.
+                p.at = Some(chrono::Utc::now().timestamp_millis() as f64 / 1000.0);
                 let mut out = Vec::new();
                 for v in versions {
                     out.push(p.sample(v).await);
@@ -203,6 +207,8 @@ pub(crate) struct Prom {
     queries: Queries,
     window: Duration,
     requests: u64,
+    /// The evaluation time of the current observation (Unix seconds).
+    at: Option<f64>,
 }
 
 impl Prom {
@@ -242,6 +248,10 @@ impl Prom {
         let url = format!("{}/api/v1/query", self.url);
         let mut full = url::Url::parse(&url).map_err(|e| format!("{url}: {e}"))?;
         full.query_pairs_mut().append_pair("query", &query);
+        if let Some(at) = self.at {
+            full.query_pairs_mut()
+                .append_pair("time", &format!("{at:.3}"));
+        }
         let bytes = fetch(self.client.get(full), &url).await?;
         let body: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| format!("{url}: not a Prometheus answer: {e}"))?;

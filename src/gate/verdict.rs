@@ -49,6 +49,9 @@ pub fn evaluate(
     source: &str,
 ) -> (Verdict, GateRecord) {
     let (verdict, reason, failures) = decide(h, canary, failures_before);
+    // A source's own words (an error body, a line it sent) can be anything: keep a
+    // readable start of them, as the log and the webhook carry the reason.
+    let reason = clip(&reason, 400);
     let record = GateRecord {
         verdict: verdict.as_str().to_string(),
         reason,
@@ -59,6 +62,14 @@ pub fn evaluate(
         source: source.to_string(),
     };
     (verdict, record)
+}
+
+/// At most `max` characters of `s`, with `…` when cut.
+fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
 }
 
 fn decide(h: &HealthConfig, canary: &Reading, failures_before: u32) -> (Verdict, String, u32) {
@@ -206,6 +217,13 @@ mod tests {
         for (i, (c, before, want, streak)) in cases.into_iter().enumerate() {
             assert_eq!(verdict(c, before), (want, streak), "case {i}");
         }
+    }
+
+    #[test]
+    fn long_reasons_are_clipped() {
+        let h = HealthConfig::default();
+        let (_, r) = evaluate(&h, &Err("x".repeat(5000)), &Err("y".into()), 0, 1.0, "s");
+        assert_eq!(r.reason.chars().count(), 401);
     }
 
     #[test]

@@ -1,8 +1,13 @@
 //! The verdict of one window: pure arithmetic over what the source measured, no I/O.
 //!
 //! The rules guard against what users of other canary tools fight with: missing data
-//! is never a pass (nor a rollback), a few requests never decide anything, and a
-//! single bad window only rolls back when latency is beyond the rollback zone.
+//! is never a pass (nor a rollback), a few requests never decide anything, and an
+//! error rate only rolls back after `failures` consecutive verdicts over it (latency
+//! beyond the rollback zone rolls back at once). Verdicts are an interval apart over
+//! sliding windows, so one burst of errors can count in several of them: with the
+//! defaults, errors that last 30 s out of a 5-minute window roll back an interval
+//! after the first alert. That is deliberate — a canary is rolled back early rather
+//! than late.
 
 use serde::Serialize;
 

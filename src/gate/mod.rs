@@ -13,7 +13,7 @@
 //! - **Canary and stable are read from the same source, in the same window, by
 //!   version label**, and both are recorded, so a verdict can be checked later.
 //!
-//! Data flow: [`source`] (scrape `sitevault serve`'s `/metrics`, or PromQL) →
+//! Data flow: `source` (scrape `sitevault serve`'s `/metrics`, or PromQL) →
 //! [`verdict::evaluate`] → [`drive::auto`] (a channel change with the verdict
 //! attached, via [`crate::channel::change`]) → [`notify`] (webhook).
 

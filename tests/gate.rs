@@ -88,6 +88,18 @@ fn project() -> tempfile::TempDir {
     v1_stable_v2_published(None)
 }
 
+/// Writes `store.toml` for a gate scenario: `[channels.production]` with `channel`,
+/// `[health]` with `health`, and `[notify] webhook` when given.
+fn gate_toml(dir: &Path, channel: &str, health: &str, webhook: Option<&str>) {
+    let notify = webhook
+        .map(|w| format!("\n[notify]\nwebhook = \"{w}\"\n"))
+        .unwrap_or_default();
+    write_toml(
+        dir,
+        &format!("[channels.production]\n{channel}\n\n[health]\n{health}\n{notify}"),
+    );
+}
+
 fn write_toml(dir: &Path, toml: &str) {
     std::fs::write(dir.join("store.toml"), toml).unwrap();
 }
@@ -126,24 +138,18 @@ fn a_healthy_canary_is_promoted_through_every_stage() {
     let dir = t.path();
     let s = serve(dir, &[]);
     let hook = Webhook::start();
-    write_toml(
+    gate_toml(
         dir,
+        r#"stages = [10, 50, 100]
+bake = ["1s", "1s"]"#,
         &format!(
-            r#"[channels.production]
-stages = [10, 50, 100]
-bake = ["1s", "1s"]
-
-[health]
-metrics = ["{}"]
+            r#"metrics = ["{}"]
 interval = "300ms"
 window = "1s"
-min_requests = 20
-
-[notify]
-webhook = "{}"
-"#,
-            s.metrics, hook.url
+min_requests = 20"#,
+            s.metrics
         ),
+        Some(&hook.url),
     );
     let traffic = Traffic::start(s.addr, 4, "/");
     let (code, r) = auto(dir, &["v2"]);
@@ -177,24 +183,18 @@ fn a_canary_with_five_percent_errors_is_rolled_back_and_the_webhook_hears_it() {
     let s = serve(dir, &["--fault", "v2=error:0.05"]);
     let hook = Webhook::start();
     let (interval, window) = (Duration::from_millis(250), Duration::from_secs(2));
-    write_toml(
+    gate_toml(
         dir,
+        r#"stages = [50, 100]
+bake = "60s""#,
         &format!(
-            r#"[channels.production]
-stages = [50, 100]
-bake = "60s"
-
-[health]
-metrics = ["{}"]
+            r#"metrics = ["{}"]
 interval = "250ms"
 window = "2s"
-min_requests = 100
-
-[notify]
-webhook = "{}"
-"#,
-            s.metrics, hook.url
+min_requests = 100"#,
+            s.metrics
         ),
+        Some(&hook.url),
     );
     let traffic = Traffic::start(s.addr, 4, "/");
     let started = Instant::now();
@@ -242,25 +242,19 @@ fn latency_in_the_rollback_zone_rolls_back_even_when_the_webhook_is_down() {
     let dead = TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_url = format!("http://{}/hook", dead.local_addr().unwrap());
     drop(dead);
-    write_toml(
+    gate_toml(
         dir,
+        r#"stages = [50, 100]
+bake = "60s""#,
         &format!(
-            r#"[channels.production]
-stages = [50, 100]
-bake = "60s"
-
-[health]
-metrics = ["{}"]
+            r#"metrics = ["{}"]
 interval = "500ms"
 window = "5s"
 min_requests = 10
-timeout = "1s"
-
-[notify]
-webhook = "{dead_url}"
-"#,
+timeout = "1s""#,
             s.metrics
         ),
+        Some(&dead_url),
     );
     let traffic = Traffic::start(s.addr, 16, "/");
     let o = sv(dir)
@@ -282,20 +276,17 @@ fn a_trickle_of_requests_stays_inconclusive_and_is_never_promoted() {
     let t = project();
     let dir = t.path();
     let s = serve(dir, &[]);
-    write_toml(
+    gate_toml(
         dir,
+        r#"stages = [50, 100]
+bake = "0s""#,
         &format!(
-            r#"[channels.production]
-stages = [50, 100]
-bake = "0s"
-
-[health]
-metrics = ["{}"]
+            r#"metrics = ["{}"]
 interval = "250ms"
-window = "1s"
-"#,
+window = "1s""#,
             s.metrics
         ),
+        None,
     );
     let traffic = Traffic::start_rate(s.addr, 1, "/", 5);
     let (code, r) = auto(dir, &["v2", "--max-wait", "2s"]);
@@ -324,21 +315,18 @@ fn an_unreadable_source_or_a_foreign_endpoint_is_inconclusive_never_a_pass() {
     // The site's own port answers HTML, not metrics.
     let foreign = format!("http://{}/", s.addr);
     for source in [closed_url, foreign] {
-        write_toml(
+        gate_toml(
             dir,
+            r#"stages = [50, 100]
+bake = "0s""#,
             &format!(
-                r#"[channels.production]
-stages = [50, 100]
-bake = "0s"
-
-[health]
-metrics = ["{source}"]
+                r#"metrics = ["{source}"]
 interval = "200ms"
 window = "1s"
 timeout = "1s"
-min_requests = 1
-"#
+min_requests = 1"#
             ),
+            None,
         );
         let traffic = Traffic::start(s.addr, 2, "/");
         let (code, r) = auto(dir, &["v2", "--once"]);
@@ -416,22 +404,19 @@ fn auto_waits_for_approvals_and_continues_from_the_log_after_a_restart() {
     let t = project();
     let dir = t.path();
     let s = serve(dir, &[]);
-    write_toml(
+    gate_toml(
         dir,
-        &format!(
-            r#"[channels.production]
-stages = [50, 100]
+        r#"stages = [50, 100]
 bake = "2s"
-approvals = ["qa"]
-
-[health]
-metrics = ["{}"]
+approvals = ["qa"]"#,
+        &format!(
+            r#"metrics = ["{}"]
 interval = "200ms"
 window = "1s"
-min_requests = 10
-"#,
+min_requests = 10"#,
             s.metrics
         ),
+        None,
     );
     let traffic = Traffic::start(s.addr, 4, "/");
     // A first run holds: bake time and the approval are both pending.
@@ -472,21 +457,18 @@ fn the_same_rollback_through_a_real_prometheus() {
         return;
     };
     prom.wait_up(Duration::from_secs(30));
-    write_toml(
+    gate_toml(
         dir,
+        r#"stages = [50, 100]
+bake = "60s""#,
         &format!(
-            r#"[channels.production]
-stages = [50, 100]
-bake = "60s"
-
-[health]
-prometheus = "{}"
+            r#"prometheus = "{}"
 interval = "1s"
 window = "5s"
-min_requests = 20
-"#,
+min_requests = 20"#,
             prom.url
         ),
+        None,
     );
     let traffic = Traffic::start(s.addr, 4, "/");
     let (code, r) = auto(dir, &["v2"]);

@@ -336,8 +336,6 @@ async fn archive_racing_rollout_never_leaves_a_route_to_a_cold_version_on_s3() {
 /// manifest or version.json back to generation 3.
 #[test]
 fn a_slow_writer_never_moves_the_manifest_back() {
-    use std::process::Stdio;
-    use std::time::Instant;
     let t = common::example_site();
     let d = t.path();
     std::fs::write(d.join("store.toml"), "").unwrap();
@@ -350,25 +348,7 @@ fn a_slow_writer_never_moves_the_manifest_back() {
     common::build_and_publish(d, "v2", None);
     common::ok(common::sv(d).args(["rollout", C, "v2", "--percent", "25"]));
 
-    let flag = d.join("paused");
-    let mut a = common::sv(d)
-        .args(["rollout", C, "--percent", "50"])
-        .env("SITEVAULT_TEST_PAUSE_AFTER_LOG", &flag)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while !flag.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "A never paused"
-        );
-        if let Some(st) = a.try_wait().unwrap() {
-            panic!("A exited ({st}) before its log write");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (mut a, flag) = common::paused_after_log(d, &["rollout", C, "--percent", "50"]);
     let out = common::ok(common::sv(d).args(["rollout", C, "--abort"]));
     assert!(out.contains("generation 4"), "{out}");
     let read = |name: &str| -> serde_json::Value {

@@ -4,8 +4,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -19,25 +17,7 @@ fn manifest_generation(dir: &Path) -> u64 {
 
 /// Runs `args` until it has written its log record, then SIGKILLs it there.
 fn kill_after_log(dir: &Path, args: &[&str]) {
-    let flag = dir.join("paused");
-    let mut child = sv(dir)
-        .args(args)
-        .env("SITEVAULT_TEST_PAUSE_AFTER_LOG", &flag)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while !flag.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{args:?} never reached its log write"
-        );
-        if let Some(st) = child.try_wait().unwrap() {
-            panic!("{args:?} exited ({st}) before its log write");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (mut child, flag) = paused_after_log(dir, args);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     std::fs::remove_file(&flag).unwrap();

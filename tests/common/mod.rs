@@ -138,6 +138,32 @@ pub mod prometheus;
 pub mod server;
 pub mod visitors;
 
+/// Starts `sitevault ARGS` in `dir` with `SITEVAULT_TEST_PAUSE_AFTER_LOG`, and returns
+/// once it has written its log record and waits there (between its log write and its
+/// manifest write). Removing the returned flag file lets it go on.
+pub fn paused_after_log(dir: &Path, args: &[&str]) -> (std::process::Child, PathBuf) {
+    let flag = dir.join("paused");
+    let mut child = sv(dir)
+        .args(args)
+        .env("SITEVAULT_TEST_PAUSE_AFTER_LOG", &flag)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !flag.exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "{args:?} never reached its log write"
+        );
+        if let Some(st) = child.try_wait().unwrap() {
+            panic!("{args:?} exited ({st}) before its log write");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (child, flag)
+}
+
 /// `sitevault build site -o dist` then `publish dist --version V [--channel C]`, in `dir`.
 pub fn build_and_publish(dir: &Path, version: &str, channel: Option<&str>) {
     ok(sv(dir).args(["build", "site", "-o", "dist", "-q"]));

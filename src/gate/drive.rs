@@ -13,7 +13,7 @@ use super::notify::{self, Event, Notifier};
 use super::source::Source;
 use super::verdict::{evaluate, Verdict};
 use super::waiting_for;
-use crate::channel::record::{Canary, GateRecord};
+use crate::channel::record::{fmt_percent, Canary, GateRecord};
 use crate::channel::{self, log, stage, ChangeOptions, ChangeReport, Intent};
 use crate::config::HealthConfig;
 use crate::error::{Error, Result};
@@ -200,7 +200,7 @@ async fn drive(
         opts.reporter.info(&format!(
             "{channel}: {} at {}% (stage {}): {}",
             c.version,
-            crate::channel::record::fmt_percent(c.percent),
+            fmt_percent(c.percent),
             c.stage,
             record.summary()
         ));
@@ -255,7 +255,7 @@ async fn drive(
                     format!(
                     "{channel}: dry run, nothing written — the gate would advance {} from {}% ({})",
                     c.version,
-                    crate::channel::record::fmt_percent(c.percent),
+                    fmt_percent(c.percent),
                     record.summary()
                 ),
                 ));
@@ -324,7 +324,7 @@ async fn drive(
                 return Ok(run.end(AutoOutcome::DryRun, format!(
                     "{channel}: dry run, nothing written — the gate would hold {} at {}%: waiting for {}",
                     c.version,
-                    crate::channel::record::fmt_percent(c.percent),
+                    fmt_percent(c.percent),
                     run.report.waiting_for.join("; ")
                 )));
             }
@@ -497,7 +497,7 @@ impl Run<'_> {
             "sitevault: {} {what} on {} at {}%{}",
             c.version,
             self.channel,
-            crate::channel::record::fmt_percent(c.percent),
+            fmt_percent(c.percent),
             verdict
                 .map(|v| format!(" — {}", v.summary()))
                 .unwrap_or_default()
@@ -525,7 +525,7 @@ impl Run<'_> {
             "{}: {} held at {}% (stage {}); exit 5",
             self.channel,
             c.version,
-            crate::channel::record::fmt_percent(c.percent),
+            fmt_percent(c.percent),
             c.stage
         );
         self.end(AutoOutcome::Held, msg)

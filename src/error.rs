@@ -69,6 +69,9 @@ pub mod exit {
     pub const HELD: i32 = 5;
     /// `rollout --auto` rolled the canary back because its health gate failed.
     pub const ROLLED_BACK: i32 = 6;
+    /// With regions: some regions did it, others failed or disagree (they are named);
+    /// `sitevault sync CHANNEL` brings them together.
+    pub const PARTIAL: i32 = 7;
 }
 
 impl Error {

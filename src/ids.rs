@@ -39,6 +39,16 @@ pub fn check_channel(c: &str) -> Result<()> {
     }
 }
 
+/// Checks a region name: the same rule as channel names (it appears in paths and
+/// in output), e.g. `eu`, `us-east`.
+pub fn check_region(r: &str) -> Result<()> {
+    check_channel(r).map_err(|_| {
+        Error::input(format!(
+            "invalid region name {r:?}: use 1-32 characters from a-z 0-9 -, starting with a letter or digit (e.g. eu, us-east)"
+        ))
+    })
+}
+
 /// Checks an approval role name against `[A-Za-z0-9_-]{1,64}` (e.g. `qa`, `lead`).
 pub fn check_role(r: &str) -> Result<()> {
     let ok = !r.is_empty()

@@ -15,6 +15,7 @@
 //! * [`publish`]: upload `dist/` as an immutable version, each blob stored once.
 //! * [`channel`]: rollout / rollback through a create-only log and a manifest projection.
 //! * [`edge`]: the routing rule shared with the JS edge worker, and `serve`.
+//! * [`regions`]: one release across several stores, and `sync` between them.
 //! * [`retention`]: archive old versions to a cold store as verified packs, restore them.
 //! * [`schema`]: the documents all of them read and write; [`error`]: what can go wrong,
 //!   by kind; [`report`]: how long operations report progress without printing.
@@ -66,6 +67,7 @@ pub mod gate;
 pub mod ids;
 pub(crate) mod outdir;
 pub mod publish;
+pub mod regions;
 pub mod release;
 pub mod report;
 pub mod retention;

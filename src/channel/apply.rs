@@ -43,6 +43,12 @@ pub enum Intent {
     /// Record a health-gate verdict (state unchanged; the verdict is in
     /// [`ChangeOptions::gate`]).
     Gate,
+    /// Set the state another region has (`sitevault sync`): its versions were copied
+    /// here first. Needs no `--force` on a pinned channel; the pin is copied too.
+    Sync {
+        /// The state to set.
+        state: Box<ChannelState>,
+    },
 }
 
 impl Intent {
@@ -59,6 +65,7 @@ impl Intent {
             Intent::Unpin => "unpin",
             Intent::Approve { .. } => "approve",
             Intent::Gate => "gate",
+            Intent::Sync { .. } => "sync",
         }
     }
 
@@ -72,6 +79,7 @@ impl Intent {
                 | Intent::Promote
                 | Intent::Approve { .. }
                 | Intent::Gate
+                | Intent::Sync { .. }
         )
     }
 
@@ -333,6 +341,14 @@ pub fn apply(
             }
         }
         Intent::Gate => {}
+        Intent::Sync { state: to } => {
+            if to.stable.is_none() && to.canary.is_some() {
+                return Err(Error::input(format!(
+                    "channel {channel}: a state with a canary but no stable cannot be synced"
+                )));
+            }
+            s = (**to).clone();
+        }
     }
     if let Intent::Start { version, .. } = intent {
         // Rolled out again on purpose: no longer a version rollbacks skip.

@@ -437,7 +437,9 @@ pub async fn change(
         }
         let now = crate::clock::now_string();
         let next = apply(channel, &state, intent, opts, &now)?;
-        if !opts.config.approvals.is_empty() {
+        // A sync copies a state other regions already approved.
+        let synced = matches!(intent, Intent::Sync { .. });
+        if !opts.config.approvals.is_empty() && !synced {
             if raises_canary(&state, &next) {
                 check_approvals(store, channel, &head, &opts.config.approvals).await?;
             }
@@ -477,7 +479,7 @@ pub async fn change(
             reason: opts.reason.clone(),
             version: match intent {
                 Intent::Start { version, .. } => Some(version.clone()),
-                Intent::Rollback { .. } => next.stable.clone(),
+                Intent::Rollback { .. } | Intent::Sync { .. } => next.stable.clone(),
                 _ => state.canary.as_ref().map(|c| c.version.clone()),
             },
             approval: match (intent, &state.canary) {

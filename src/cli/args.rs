@@ -7,16 +7,19 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 /// Exit codes shared by every command.
-const EXIT_CODES: &str = "Exit codes: 0 done, 1 error, 2 usage (invalid argument or option value), 3 conflict (the channel changed under you), 4 integrity failure (missing or corrupt data).";
+const EXIT_CODES: &str = "Exit codes: 0 done, 1 error, 2 usage (invalid argument or option value), 3 conflict (the channel changed under you), 4 integrity failure (missing or corrupt data). 7 with [regions.*]: done in some regions, failed in others (named on stderr; `sitevault sync CHANNEL` brings channels together).";
 
 /// Exit codes of commands that only read.
-const EXIT_READ: &str = "Exit codes: 0 done, 1 error, 2 usage (invalid argument or option value), 4 integrity failure (missing or corrupt data, broken hash chain).";
+const EXIT_READ: &str = "Exit codes: 0 done, 1 error, 2 usage (invalid argument or option value), 4 integrity failure (missing or corrupt data, broken hash chain). 7 with [regions.*]: some regions answered and others failed, or (status) the regions drift apart.";
 
 /// Exit codes of channel changes.
-const EXIT_CHANGE: &str = "Exit codes: 0 applied (or shown, with --dry-run), 1 error (nothing changed; the message says why), 2 usage (invalid argument or option value), 3 conflict: the channel changed under you and nothing was applied — check `sitevault status CHANNEL` and retry, 4 integrity failure (the target's data is missing or corrupt). If the change was applied but its report could not be written, stderr says so and the exit code is 1: check `sitevault status CHANNEL` before retrying.";
+const EXIT_CHANGE: &str = "Exit codes: 0 applied (or shown, with --dry-run), 1 error (nothing changed; the message says why), 2 usage (invalid argument or option value), 3 conflict: the channel changed under you and nothing was applied — check `sitevault status CHANNEL` and retry, 4 integrity failure (the target's data is missing or corrupt). If the change was applied but its report could not be written, stderr says so and the exit code is 1: check `sitevault status CHANNEL` before retrying. 7 with [regions.*]: done in some regions, failed in others (named on stderr; `sitevault sync CHANNEL` brings channels together).";
 
 /// Exit codes of rollout (changes, gates, --auto).
-const EXIT_ROLLOUT: &str = "Exit codes: 0 applied (or shown, with --dry-run); with --auto: promoted, or advanced one stage with --once. 1 error (nothing changed; the message says why), 2 usage (invalid argument or option value), 3 conflict: the channel changed under you and nothing was applied — check `sitevault status CHANNEL` and retry, 4 integrity failure (the target's data is missing or corrupt), 5 held at a gate: an approval is missing (the message names the role), or with --auto --once / --max-wait the verdict was not a pass (alert, inconclusive) or bake time or approvals were still pending, 6 the health gate rolled the canary back (the channel is now pinned). If a change was applied but its report could not be written, stderr says so and the exit code is 1: check `sitevault status CHANNEL` before retrying.";
+const EXIT_ROLLOUT: &str = "Exit codes: 0 applied (or shown, with --dry-run); with --auto: promoted, or advanced one stage with --once. 1 error (nothing changed; the message says why), 2 usage (invalid argument or option value), 3 conflict: the channel changed under you and nothing was applied — check `sitevault status CHANNEL` and retry, 4 integrity failure (the target's data is missing or corrupt), 5 held at a gate: an approval is missing (the message names the role), or with --auto --once / --max-wait the verdict was not a pass (alert, inconclusive) or bake time or approvals were still pending, 6 the health gate rolled the canary back (the channel is now pinned). If a change was applied but its report could not be written, stderr says so and the exit code is 1: check `sitevault status CHANNEL` before retrying. 7 with [regions.*]: done in some regions, failed in others (named on stderr; `sitevault sync CHANNEL` brings channels together).";
+
+/// Exit codes of sync.
+const EXIT_SYNC: &str = "Exit codes: 0 every region now routes like the newest (or would, with --dry-run), 1 error, 2 usage (e.g. fewer than two regions), 3 conflict (a region changed during the sync; run it again), 7 some regions could not be synced (named on stderr; run sync again when they are reachable).";
 
 /// Exit codes of build.
 const EXIT_BUILD: &str = "Exit codes: 0 built, 1 error (the previous output folder is left untouched), 2 usage (invalid argument or option value).";
@@ -31,6 +34,9 @@ pub(crate) struct Cli {
     /// Store URL, overriding [store] url (file://DIR, memory://, s3://bucket/prefix, …).
     #[arg(long, global = true, value_name = "URL")]
     pub store: Option<String>,
+    /// Run in this region only ([regions.NAME] in store.toml; default: every region).
+    #[arg(long, global = true, value_name = "NAME", value_parser = region_name)]
+    pub region: Option<String>,
     /// Print only errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
@@ -91,6 +97,10 @@ pub(crate) enum Command {
     /// What each channel serves: stable, canary and percent, since when, who, pinned.
     #[command(after_help = EXIT_READ)]
     Status(StatusArgs),
+    /// Bring regions that lag (e.g. one that was down during a rollback) to the newest
+    /// state of a channel, copying the versions it needs there first.
+    #[command(after_help = EXIT_SYNC)]
+    Sync(SyncArgs),
     /// A channel's change log, newest first, with its hash chain verified.
     #[command(after_help = EXIT_READ)]
     History(HistoryArgs),
@@ -299,6 +309,26 @@ pub(crate) struct StatusArgs {
     pub channel: Option<String>,
 }
 
+/// `sitevault sync`.
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    /// Channel.
+    #[arg(value_parser = channel_name)]
+    pub channel: String,
+    /// Copy this region's state (default: the region changed most recently).
+    #[arg(long, value_name = "REGION", value_parser = region_name)]
+    pub from: Option<String>,
+    /// Print what would be copied and changed, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Why (recorded in each region's log).
+    #[arg(long, value_parser = text_field)]
+    pub reason: Option<String>,
+    /// Who (default: $SITEVAULT_ACTOR, else user@host).
+    #[arg(long, value_parser = text_field)]
+    pub actor: Option<String>,
+}
+
 /// `sitevault history`.
 #[derive(Debug, Args)]
 pub(crate) struct HistoryArgs {
@@ -404,6 +434,13 @@ pub(crate) fn text_field(s: &str) -> Result<String, String> {
 /// A channel name, checked by [`sitevault::ids::check_channel`].
 pub(crate) fn channel_name(s: &str) -> Result<String, String> {
     sitevault::ids::check_channel(s)
+        .map(|()| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// A region name.
+pub(crate) fn region_name(s: &str) -> Result<String, String> {
+    sitevault::ids::check_region(s)
         .map(|()| s.to_string())
         .map_err(|e| e.to_string())
 }

@@ -97,7 +97,7 @@ pub(crate) async fn rollback(ctx: &Ctx, a: &RollbackArgs) -> Result<Outcome> {
             ..change_options(ctx, &a.channel, a.actor.as_deref(), a.reason.clone())
         },
     };
-    let report = release::rollback(&store, &ctx.cold_spec(), &a.channel, &opts).await?;
+    let report = release::rollback(&store, &ctx.cold_spec()?, &a.channel, &opts).await?;
     let outcome = match &report {
         RollbackReport::WouldRestore(_) => Outcome::done(),
         RollbackReport::Changed(c) => applied(&c.change, a.dry_run),

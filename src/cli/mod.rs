@@ -12,6 +12,7 @@ mod channel;
 mod gate;
 mod output;
 mod publish;
+mod regions;
 mod retention;
 mod serve;
 
@@ -20,6 +21,7 @@ use std::io::ErrorKind;
 use clap::Parser;
 
 use sitevault::error::exit;
+use sitevault::regions::Regions;
 use sitevault::store::{Store, StoreSpec};
 use sitevault::{Config, Error, Result};
 
@@ -69,31 +71,51 @@ impl Outcome {
     }
 }
 
-/// What every command gets: the configuration, the store override and the output.
+/// What every command gets: the configuration, the store or region chosen, and the
+/// output.
+#[derive(Clone)]
 pub(crate) struct Ctx {
     pub cfg: Config,
     pub store_url: Option<String>,
+    pub region: Option<String>,
     pub out: Out,
 }
 
 impl Ctx {
-    /// The hot store (`--store`, else `[store] url`).
-    pub fn hot(&self) -> Result<Store> {
-        Store::open(&StoreSpec::hot(
-            &self.cfg.store,
-            &self.cfg.base_dir,
+    /// The stores this command runs against (`--store`, `--region`, `[regions]`,
+    /// `[store]`).
+    pub fn regions(&self) -> Result<Regions> {
+        Regions::open(
+            &self.cfg,
             self.store_url.as_deref(),
-        ))
+            self.region.as_deref(),
+        )
     }
 
-    /// Where the cold store is (`[cold]`).
-    pub fn cold_spec(&self) -> StoreSpec {
-        StoreSpec::cold(&self.cfg.cold, &self.cfg.store, &self.cfg.base_dir)
+    /// The hot store of a command that works on one store (with several regions, an
+    /// error asking for `--region`).
+    pub fn hot(&self) -> Result<Store> {
+        Ok(self.regions()?.single()?.store.clone())
+    }
+
+    /// Where that store's cold store is.
+    pub fn cold_spec(&self) -> Result<StoreSpec> {
+        Ok(self.regions()?.single()?.cold.clone())
     }
 
     /// The cold store.
     pub fn cold(&self) -> Result<Store> {
-        Store::open(&self.cold_spec())
+        Store::open(&self.cold_spec()?)
+    }
+
+    /// The same command in one region, its output marked with the region's name.
+    pub fn for_region(&self, name: &str) -> Ctx {
+        Ctx {
+            cfg: self.cfg.clone(),
+            store_url: None,
+            region: Some(name.to_string()),
+            out: self.out.for_region(name),
+        }
     }
 }
 
@@ -129,33 +151,39 @@ fn dispatch(cli: Cli, out: &Out) -> Result<Outcome> {
     let ctx = Ctx {
         cfg: Config::load(cli.config.as_deref())?,
         store_url: cli.store,
+        region: cli.region,
         out: out.clone(),
     };
     let command = match cli.command {
         Command::Build(a) => return build::build(&ctx, &a),
         other => other,
     };
+    let ctx = &ctx;
+    // Commands that change or read every region run once per region, at once
+    // (`regions::fan_out`); the others work on one store.
     runtime()?.block_on(async {
-        match command {
+        use regions::fan_out;
+        match &command {
             Command::Build(_) => Err(Error::Internal("build reached the async dispatcher".into())),
-            Command::Publish(a) => publish::publish(&ctx, &a).await,
-            Command::Versions => publish::versions(&ctx).await,
-            Command::Verify(a) => publish::verify(&ctx, &a).await,
-            Command::Diff(a) => publish::diff(&ctx, &a).await,
-            Command::Pull(a) => publish::pull(&ctx, &a).await,
-            Command::Rollout(a) if a.auto => gate::auto(&ctx, &a).await,
-            Command::Rollout(a) => channel::rollout(&ctx, &a).await,
-            Command::Approve(a) => gate::approve(&ctx, &a).await,
-            Command::Rollback(a) => channel::rollback(&ctx, &a).await,
-            Command::Pin(a) => channel::pin(&ctx, &a).await,
-            Command::Unpin(a) => channel::unpin(&ctx, &a).await,
-            Command::Status(a) => channel::status(&ctx, &a).await,
-            Command::History(a) => channel::history(&ctx, &a).await,
-            Command::Serve(a) => serve::serve(&ctx, &a).await,
-            Command::Archive(a) => retention::archive(&ctx, &a).await,
-            Command::Restore(a) => retention::restore(&ctx, &a).await,
-            Command::Gc(a) => retention::gc(&ctx, &a).await,
-            Command::Lifecycle => retention::lifecycle(&ctx),
+            Command::Publish(a) => publish::publish_regions(ctx, a).await,
+            Command::Versions => fan_out(ctx, |c| async move { publish::versions(&c).await }).await,
+            Command::Verify(a) => fan_out(ctx, |c| async move { publish::verify(&c, a).await }).await,
+            Command::Diff(a) => publish::diff(ctx, a).await,
+            Command::Pull(a) => publish::pull(ctx, a).await,
+            Command::Rollout(a) if a.auto => gate::auto(ctx, a).await,
+            Command::Rollout(a) => fan_out(ctx, |c| async move { channel::rollout(&c, a).await }).await,
+            Command::Approve(a) => fan_out(ctx, |c| async move { gate::approve(&c, a).await }).await,
+            Command::Rollback(a) => fan_out(ctx, |c| async move { channel::rollback(&c, a).await }).await,
+            Command::Pin(a) => fan_out(ctx, |c| async move { channel::pin(&c, a).await }).await,
+            Command::Unpin(a) => fan_out(ctx, |c| async move { channel::unpin(&c, a).await }).await,
+            Command::Status(a) => regions::status(ctx, a).await,
+            Command::Sync(a) => regions::sync(ctx, a).await,
+            Command::History(a) => fan_out(ctx, |c| async move { channel::history(&c, a).await }).await,
+            Command::Serve(a) => serve::serve(ctx, a).await,
+            Command::Archive(a) => fan_out(ctx, |c| async move { retention::archive(&c, a).await }).await,
+            Command::Restore(a) => fan_out(ctx, |c| async move { retention::restore(&c, a).await }).await,
+            Command::Gc(a) => fan_out(ctx, |c| async move { retention::gc(&c, a).await }).await,
+            Command::Lifecycle => retention::lifecycle(ctx),
         }
     })
 }

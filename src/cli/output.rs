@@ -20,6 +20,10 @@ pub(crate) struct Out {
     /// More detail.
     pub verbose: bool,
     failed: Arc<Mutex<Option<std::io::Error>>>,
+    /// `[eu] `: the region every line of this output is about.
+    prefix: Option<Arc<str>>,
+    /// With regions, JSON values are collected here and printed once, by region.
+    captured: Option<Arc<Mutex<Vec<serde_json::Value>>>>,
 }
 
 impl Out {
@@ -29,11 +33,34 @@ impl Out {
             quiet,
             verbose,
             failed: Arc::default(),
+            prefix: None,
+            captured: None,
+        }
+    }
+
+    /// The output of one region's part of a command: lines start with `[name] `,
+    /// JSON values are kept for the combined report, no progress bars.
+    pub fn for_region(&self, name: &str) -> Out {
+        Out {
+            prefix: Some(format!("[{name}] ").into()),
+            captured: Some(Arc::default()),
+            ..self.clone()
+        }
+    }
+
+    /// The JSON values this region's output collected.
+    pub fn take_captured(&self) -> Vec<serde_json::Value> {
+        match &self.captured {
+            Some(c) => match c.lock() {
+                Ok(mut v) => std::mem::take(&mut *v),
+                Err(p) => std::mem::take(&mut *p.into_inner()),
+            },
+            None => Vec::new(),
         }
     }
 
     fn progress(&self) -> bool {
-        !self.quiet && !self.json && std::io::stderr().is_terminal()
+        !self.quiet && !self.json && self.prefix.is_none() && std::io::stderr().is_terminal()
     }
 
     /// The library's reporter for this output: progress bars on a terminal, warnings
@@ -42,6 +69,7 @@ impl Out {
         report::Handle::new(CliReporter {
             progress: self.progress(),
             quiet: self.quiet,
+            prefix: self.prefix.clone(),
         })
     }
 
@@ -63,6 +91,16 @@ impl Out {
 
     /// A value as pretty JSON on stdout.
     pub fn json_value(&self, v: &impl serde::Serialize) {
+        if let Some(c) = &self.captured {
+            match (serde_json::to_value(v), c.lock()) {
+                (Ok(v), Ok(mut c)) => c.push(v),
+                (Err(e), _) => {
+                    stderr_line(&format!("error: cannot render the result as JSON: {e}"))
+                }
+                (Ok(v), Err(p)) => p.into_inner().push(v),
+            }
+            return;
+        }
         match serde_json::to_string_pretty(v) {
             Ok(s) => self.print(&s),
             Err(e) => stderr_line(&format!("error: cannot render the result as JSON: {e}")),
@@ -74,15 +112,24 @@ impl Out {
     /// there) are shown escaped, so stored text can never forge lines or colours.
     pub fn line(&self, s: &str) {
         if !self.quiet && !self.json {
-            self.print(&escape_controls(s, true));
+            let text = escape_controls(s, true);
+            match &self.prefix {
+                Some(p) => self.print(&prefixed(p, &text)),
+                None => self.print(&text),
+            }
         }
     }
 
     /// `warning: …` on stderr unless `-q`.
     pub fn warn(&self, s: &str) {
         if !self.quiet {
-            stderr_line(&format!("warning: {s}"));
+            stderr_line(&format!("warning: {}{s}", self.prefix()));
         }
+    }
+
+    /// `[eu] ` for a region's output, else nothing.
+    pub fn prefix(&self) -> &str {
+        self.prefix.as_deref().unwrap_or("")
     }
 
     /// The first error met writing to stdout, if any.
@@ -100,10 +147,25 @@ pub(crate) fn stderr_line(s: &str) {
     let _ = writeln!(stderr, "{s}");
 }
 
+/// Every line of `text` after `prefix`.
+fn prefixed(prefix: &str, text: &str) -> String {
+    text.split('\n')
+        .map(|l| format!("{prefix}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Progress bars and messages on stderr, as `-q`/`--json` allow.
 struct CliReporter {
     progress: bool,
     quiet: bool,
+    prefix: Option<Arc<str>>,
+}
+
+impl CliReporter {
+    fn prefix(&self) -> &str {
+        self.prefix.as_deref().unwrap_or("")
+    }
 }
 
 struct Bar(indicatif::ProgressBar);
@@ -141,16 +203,20 @@ impl Reporter for CliReporter {
     fn info(&self, message: &str) {
         if !self.quiet {
             // It may quote a metric source's answer: no control characters reach the terminal.
-            stderr_line(&escape_controls(message, false));
+            stderr_line(&format!(
+                "{}{}",
+                self.prefix(),
+                escape_controls(message, false)
+            ));
         }
     }
     fn warn(&self, message: &str) {
         if !self.quiet {
-            stderr_line(&format!("warning: {message}"));
+            stderr_line(&format!("warning: {}{message}", self.prefix()));
         }
     }
     fn error(&self, message: &str) {
-        stderr_line(&format!("error: {message}"));
+        stderr_line(&format!("error: {}{message}", self.prefix()));
     }
 }
 

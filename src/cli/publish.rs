@@ -7,8 +7,65 @@ use sitevault::{clock, release, Error, Result};
 use super::args::{DiffArgs, PublishArgs, PullArgs, VerifyArgs};
 use super::output::{escape_controls, human_bytes, stderr_line};
 use super::{Ctx, Outcome};
+use serde_json::Value;
 
-pub(crate) async fn publish(ctx: &Ctx, a: &PublishArgs) -> Result<Outcome> {
+/// `publish`: in every region at once. With `--channel`, the rollout follows only
+/// once every region has the version, so no region routes to a version another lacks.
+pub(crate) async fn publish_regions(ctx: &Ctx, a: &PublishArgs) -> Result<Outcome> {
+    let regions = ctx.regions()?;
+    let channel = a.channel.as_deref();
+    if regions.list().len() == 1 {
+        return publish(ctx, a, channel).await;
+    }
+    let mut published =
+        super::regions::run(ctx, &regions, |c| async move { publish(&c, a, None).await }).await;
+    let (Some(channel), true) = (channel, published.failed.is_empty()) else {
+        if let (Some(ch), false) = (channel, published.failed.is_empty()) {
+            stderr_line(&format!(
+                "error: not rolled out on {ch}: {} is not published in every region",
+                a.version
+            ));
+        }
+        return Ok(published.finish(ctx, Default::default(), false));
+    };
+    if a.dry_run {
+        return Ok(published.finish(ctx, Default::default(), false));
+    }
+    let rolled = super::regions::run(ctx, &regions, |c| async move {
+        let opts = ChangeOptions {
+            actor: clock::actor(a.actor.as_deref()),
+            config: c.cfg.channel(channel),
+            ..Default::default()
+        };
+        let intent = sitevault::channel::Intent::Start {
+            version: a.version.clone(),
+            percent: None,
+        };
+        super::channel::change(&c, channel, intent, opts).await
+    })
+    .await;
+    // One report per region: the publish, with its rollout under "channel".
+    for (r, v) in rolled.json {
+        if let Some(Value::Object(m)) = published.json.get_mut(&r) {
+            m.insert("channel".into(), v);
+        }
+    }
+    for (r, o) in rolled.done {
+        let p = published.done.entry(r).or_default();
+        p.code = p.code.max(o.code);
+        p.change = match (p.change.take(), o.change) {
+            (Some(a), Some(b)) => Some(format!("{a} and {b}")),
+            (a, b) => a.or(b),
+        };
+    }
+    for (r, f) in rolled.failed {
+        published.done.remove(&r);
+        published.failed.insert(r, f);
+    }
+    Ok(published.finish(ctx, Default::default(), false))
+}
+
+pub(crate) async fn publish(ctx: &Ctx, a: &PublishArgs, channel: Option<&str>) -> Result<Outcome> {
     let (cfg, out) = (&ctx.cfg, &ctx.out);
     let store = ctx.hot()?;
     let dist = a
@@ -26,12 +83,12 @@ pub(crate) async fn publish(ctx: &Ctx, a: &PublishArgs) -> Result<Outcome> {
             store.url(),
         )),
     };
-    let change = a.channel.as_ref().map(|c| ChangeOptions {
+    let change = channel.map(|c| ChangeOptions {
         actor: clock::actor(a.actor.as_deref()),
         config: cfg.channel(c),
         ..Default::default()
     });
-    let rollout = a.channel.as_deref().zip(change.as_ref());
+    let rollout = channel.zip(change.as_ref());
     let released = release::publish(&store, &dist, &a.version, &opts, rollout).await?;
     let r = &released.publish;
     let mut changed = Vec::new();
@@ -39,7 +96,7 @@ pub(crate) async fn publish(ctx: &Ctx, a: &PublishArgs) -> Result<Outcome> {
         changed.push(format!("{} was published", r.version));
     }
     if let (Some(c), Some(g)) = (
-        &a.channel,
+        channel,
         released
             .channel
             .as_ref()

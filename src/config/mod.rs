@@ -31,6 +31,9 @@ pub struct Config {
     pub health: HealthConfig,
     /// `[notify]`: where rollout gate events are posted.
     pub notify: NotifyConfig,
+    /// `[regions.<name>]`: one store per region; a release spans all of them. Without
+    /// any, `[store]` is the one store.
+    pub regions: BTreeMap<String, RegionConfig>,
     /// Folder that relative paths in the file resolve against (not a key of the file).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -46,6 +49,7 @@ impl Default for Config {
             channels: BTreeMap::new(),
             health: HealthConfig::default(),
             notify: NotifyConfig::default(),
+            regions: BTreeMap::new(),
             base_dir: PathBuf::from("."),
         }
     }
@@ -65,6 +69,9 @@ pub struct StoreConfig {
     pub allow_http: Option<bool>,
     /// Concurrent uploads / downloads.
     pub concurrency: usize,
+    /// Longest wait for one request to a remote store (`10s`), so that a region that
+    /// is down fails in bounded time instead of stopping a rollback elsewhere.
+    pub timeout: String,
 }
 
 impl Default for StoreConfig {
@@ -75,8 +82,33 @@ impl Default for StoreConfig {
             region: None,
             allow_http: None,
             concurrency: 16,
+            timeout: "10s".into(),
         }
     }
+}
+
+impl StoreConfig {
+    /// `timeout` as a duration (validated when the config was loaded).
+    pub fn timeout(&self) -> std::time::Duration {
+        parse_duration(&self.timeout).unwrap_or(std::time::Duration::from_secs(10))
+    }
+}
+
+/// `[regions.<name>]`: one region's store. `[store]`'s other keys (concurrency,
+/// timeout) apply to every region.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegionConfig {
+    /// Store URL of this region (required).
+    pub url: String,
+    /// S3 endpoint.
+    pub endpoint: Option<String>,
+    /// S3 region.
+    pub region: Option<String>,
+    /// Allow plain-HTTP endpoints.
+    pub allow_http: Option<bool>,
+    /// Cold store of this region (default: `[cold] url` + `/<name>`).
+    pub cold: Option<String>,
 }
 
 /// `[cold]`.
@@ -280,6 +312,20 @@ impl Config {
             Error::input(format!("{name}:{line}:{col}: {}", e.message()))
         })?;
         cfg.base_dir = base_dir;
+        if !cfg.regions.is_empty() {
+            // `[store] url` and regions both name "the" store: refuse the ambiguity.
+            let table: toml::Table = toml::from_str(text).unwrap_or_default();
+            let store_url = table
+                .get("store")
+                .and_then(|s| s.as_table())
+                .is_some_and(|s| s.contains_key("url"));
+            if store_url {
+                return Err(Error::input(format!(
+                    "{name}: [store] url is set, and so are [regions.*]: with regions, the regions are the stores. \
+                     Move the url into a [regions.NAME] table (keep concurrency and timeout under [store])"
+                )));
+            }
+        }
         cfg.validate(name)?;
         Ok(cfg)
     }
@@ -335,6 +381,23 @@ impl Config {
         }
         crate::config::parse_duration(&self.retention.grace)
             .map_err(|e| Error::input(format!("{name}: retention.grace: {e}")))?;
+        let timeout = parse_duration(&self.store.timeout)
+            .map_err(|e| Error::input(format!("{name}: store.timeout: {e}")))?;
+        if timeout < std::time::Duration::from_millis(100) {
+            return Err(Error::input(format!(
+                "{name}: store.timeout = {:?} is too short: use at least 100ms (default 10s)",
+                self.store.timeout
+            )));
+        }
+        for (r, rc) in &self.regions {
+            crate::ids::check_region(r)
+                .map_err(|e| Error::input(format!("{name}: [regions.{r}]: {e}")))?;
+            if rc.url.trim().is_empty() {
+                return Err(Error::input(format!(
+                    "{name}: [regions.{r}] needs a url (e.g. url = \"s3://site-{r}/prod\")"
+                )));
+            }
+        }
         check_health(name, h)?;
         if let Some(w) = &self.notify.webhook {
             check_http_url(w).map_err(|e| Error::input(format!("{name}: notify.webhook: {e}")))?;

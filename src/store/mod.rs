@@ -17,7 +17,7 @@ use object_store::{
     PutOptions, PutPayload,
 };
 
-use crate::config::{ColdConfig, StoreConfig};
+use crate::config::{ColdConfig, RegionConfig, StoreConfig};
 use crate::error::{Error, Result};
 
 /// Which kind of backend a store is.
@@ -48,6 +48,8 @@ pub struct StoreSpec {
     pub base_dir: PathBuf,
     /// Bounded concurrency for bulk transfers.
     pub concurrency: usize,
+    /// Longest wait for one request to a remote store (`None`: the client's default).
+    pub timeout: Option<Duration>,
 }
 
 impl StoreSpec {
@@ -60,6 +62,45 @@ impl StoreSpec {
             allow_http: cfg.allow_http,
             base_dir: base_dir.to_path_buf(),
             concurrency: cfg.concurrency,
+            timeout: Some(cfg.timeout()),
+        }
+    }
+
+    /// The hot store of one `[regions.NAME]` table (`[store]` gives concurrency and
+    /// timeout).
+    pub fn region(r: &RegionConfig, hot: &StoreConfig, base_dir: &FsPath) -> Self {
+        StoreSpec {
+            url: r.url.clone(),
+            endpoint: r.endpoint.clone(),
+            region: r.region.clone(),
+            allow_http: r.allow_http,
+            base_dir: base_dir.to_path_buf(),
+            concurrency: hot.concurrency,
+            timeout: Some(hot.timeout()),
+        }
+    }
+
+    /// The cold store of region `name`: its `cold` key, else `[cold] url` + `/<name>`
+    /// (S3 options from `[cold]`, else the region's).
+    pub fn region_cold(
+        name: &str,
+        r: &RegionConfig,
+        cold: &ColdConfig,
+        hot: &StoreConfig,
+        base_dir: &FsPath,
+    ) -> Self {
+        let url = match &r.cold {
+            Some(u) => u.clone(),
+            None => format!("{}/{name}", cold.url.trim_end_matches('/')),
+        };
+        StoreSpec {
+            url,
+            endpoint: cold.endpoint.clone().or_else(|| r.endpoint.clone()),
+            region: cold.region.clone().or_else(|| r.region.clone()),
+            allow_http: cold.allow_http.or(r.allow_http),
+            base_dir: base_dir.to_path_buf(),
+            concurrency: hot.concurrency,
+            timeout: Some(hot.timeout()),
         }
     }
 
@@ -72,6 +113,7 @@ impl StoreSpec {
             allow_http: cold.allow_http.or(hot.allow_http),
             base_dir: base_dir.to_path_buf(),
             concurrency: hot.concurrency,
+            timeout: Some(hot.timeout()),
         }
     }
 }
@@ -155,11 +197,20 @@ impl Store {
             retry_timeout: Duration::from_secs(15),
             backoff: Default::default(),
         };
+        // A per-request bound: a store that accepts connections and never answers
+        // (a region that is down behind a load balancer) fails in bounded time.
+        let mut client = object_store::ClientOptions::new();
+        if let Some(t) = spec.timeout {
+            client = client
+                .with_timeout(t)
+                .with_connect_timeout(t.min(Duration::from_secs(5)));
+        }
         let (inner, backend): (Arc<dyn ObjectStore>, Backend) = match parsed.scheme() {
             "s3" | "s3a" => {
                 let mut b = object_store::aws::AmazonS3Builder::from_env()
                     .with_url(url)
-                    .with_retry(retry);
+                    .with_retry(retry)
+                    .with_client_options(client);
                 if let Some(e) = &spec.endpoint {
                     b = b.with_endpoint(e);
                 }
@@ -176,6 +227,7 @@ impl Store {
                 let s = object_store::gcp::GoogleCloudStorageBuilder::from_env()
                     .with_url(url)
                     .with_retry(retry)
+                    .with_client_options(client)
                     .build()
                     .map_err(|e| Error::store(url, e))?;
                 (Arc::new(s), Backend::Other)
@@ -184,6 +236,7 @@ impl Store {
                 let s = object_store::azure::MicrosoftAzureBuilder::from_env()
                     .with_url(url)
                     .with_retry(retry)
+                    .with_client_options(client)
                     .build()
                     .map_err(|e| Error::store(url, e))?;
                 (Arc::new(s), Backend::Other)

@@ -41,6 +41,7 @@ pub fn store_of(dir: &Path) -> Store {
         allow_http: None,
         base_dir: dir.to_path_buf(),
         concurrency: 4,
+        timeout: None,
     })
     .unwrap()
 }

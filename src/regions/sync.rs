@@ -1,0 +1,355 @@
+//! `sync`: bring regions that lag to the newest state of a channel, copying the
+//! versions it needs there first.
+//!
+//! The newest state is the one of the region whose last change is the most recent
+//! (`--from` names one instead). A lagging region gets the versions that state routes
+//! to (stable, canary, and the previous stables it keeps) copied from the leading
+//! region, every blob verified against its hash on the way, the index last, as a
+//! publish does; then one `sync` record in its own log sets the same state. Regions
+//! that already route alike are left alone.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+
+use futures::{StreamExt, TryStreamExt};
+use serde::Serialize;
+
+use super::{same_routing, Region, Regions};
+use crate::channel::{self, record::ChannelState, ChangeOptions, Intent};
+use crate::error::{Error, Result};
+use crate::publish::index::VersionIndex;
+use crate::schema::FileEntry;
+use crate::store::{keys, Attrs, Store};
+
+/// How to sync.
+#[derive(Debug, Clone, Default)]
+pub struct SyncOptions {
+    /// The region whose state wins (default: the one changed most recently).
+    pub from: Option<String>,
+    /// Say what would be done, write nothing.
+    pub dry_run: bool,
+    /// Actor, reason and the channel's settings for the `sync` records.
+    pub change: ChangeOptions,
+}
+
+/// One region's part of a sync.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionSync {
+    /// The region.
+    pub region: String,
+    /// `leader`, `in-sync`, `synced`, `would-sync` or `failed`.
+    pub outcome: String,
+    /// Versions copied to it (or that would be).
+    pub copied_versions: Vec<String>,
+    /// Blobs uploaded to it.
+    pub copied_blobs: u64,
+    /// Bytes uploaded to it.
+    pub copied_bytes: u64,
+    /// The generation of its `sync` record.
+    pub generation: Option<u64>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    /// The channel.
+    pub channel: String,
+    /// The region whose state was copied.
+    pub leader: String,
+    /// That state.
+    pub state: ChannelState,
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// Every region, in name order.
+    pub regions: Vec<RegionSync>,
+}
+
+impl SyncReport {
+    /// Regions still lagging (their sync failed).
+    pub fn failed(&self) -> Vec<&str> {
+        self.regions
+            .iter()
+            .filter(|r| r.outcome == "failed")
+            .map(|r| r.region.as_str())
+            .collect()
+    }
+}
+
+/// Brings every region of `regions` to the newest state of `channel`.
+pub async fn sync(regions: &Regions, channel: &str, opts: &SyncOptions) -> Result<SyncReport> {
+    crate::ids::check_channel(channel)?;
+    if regions.list().len() < 2 && opts.from.is_none() {
+        return Err(Error::usage(
+            "sync needs two or more regions ([regions.*] in store.toml, without --region)",
+        ));
+    }
+    let cmp = super::compare(regions, channel).await;
+    let leader = match &opts.from {
+        Some(f) => cmp
+            .regions
+            .iter()
+            .find(|r| r.region == *f)
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "--from {f}: not one of the regions ({})",
+                    regions.names().join(", ")
+                ))
+            })?,
+        None => cmp
+            .regions
+            .iter()
+            .filter(|r| r.state.is_some() && r.generation.unwrap_or(0) > 0)
+            .max_by(|a, b| (&a.since, a.generation).cmp(&(&b.since, b.generation)))
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "channel {channel}: no region could be read with a release on it: nothing to sync from ({})",
+                    cmp.drift.join("; ")
+                ))
+            })?,
+    };
+    let (Some(state), Some(lead_region)) = (
+        leader.state.clone(),
+        regions.list().iter().find(|r| r.name == leader.region),
+    ) else {
+        return Err(Error::input(format!(
+            "region {} cannot be read now ({}): sync from another with --from",
+            leader.region,
+            leader.error.as_deref().unwrap_or("unknown error")
+        )));
+    };
+    let mut plans = Vec::new();
+    for side in &cmp.regions {
+        let Some(region) = regions.list().iter().find(|r| r.name == side.region) else {
+            continue;
+        };
+        plans.push((region, side));
+    }
+    let leader_name = lead_region.name.clone();
+    let results = join(plans.iter().map(|(region, side)| {
+        let state = &state;
+        let leader_name = &leader_name;
+        async move {
+            if region.name == *leader_name {
+                return outcome(&region.name, "leader");
+            }
+            if let Some(e) = &side.error {
+                return failed(&region.name, e.clone());
+            }
+            if side.state.as_ref().is_some_and(|s| same_routing(s, state)) {
+                return outcome(&region.name, "in-sync");
+            }
+            match sync_one(lead_region, region, channel, state, opts).await {
+                Ok(r) => r,
+                Err(e) => failed(&region.name, e.to_string()),
+            }
+        }
+    }))
+    .await;
+    Ok(SyncReport {
+        channel: channel.to_string(),
+        leader: leader_name,
+        state,
+        dry_run: opts.dry_run,
+        regions: results,
+    })
+}
+
+async fn join<F: std::future::Future<Output = RegionSync>>(
+    it: impl Iterator<Item = F>,
+) -> Vec<RegionSync> {
+    futures::future::join_all(it).await
+}
+
+fn outcome(region: &str, what: &str) -> RegionSync {
+    RegionSync {
+        region: region.to_string(),
+        outcome: what.to_string(),
+        copied_versions: Vec::new(),
+        copied_blobs: 0,
+        copied_bytes: 0,
+        generation: None,
+        error: None,
+    }
+}
+
+fn failed(region: &str, error: String) -> RegionSync {
+    RegionSync {
+        error: Some(error),
+        ..outcome(region, "failed")
+    }
+}
+
+/// The versions a state needs hot: stable and canary (required), then the previous
+/// stables it keeps (copied when the leader still has them hot).
+fn needed(state: &ChannelState) -> (Vec<String>, Vec<String>) {
+    let mut required: Vec<String> = state.stable.iter().cloned().collect();
+    required.extend(state.canary.as_ref().map(|c| c.version.clone()));
+    let optional = state
+        .previous
+        .iter()
+        .filter(|v| !required.contains(v))
+        .cloned()
+        .collect();
+    (required, optional)
+}
+
+async fn sync_one(
+    from: &Region,
+    to: &Region,
+    channel: &str,
+    state: &ChannelState,
+    opts: &SyncOptions,
+) -> Result<RegionSync> {
+    let mut r = outcome(&to.name, if opts.dry_run { "would-sync" } else { "synced" });
+    let (required, optional) = needed(state);
+    for (v, must) in required
+        .iter()
+        .map(|v| (v, true))
+        .chain(optional.iter().map(|v| (v, false)))
+    {
+        let res = if opts.dry_run {
+            plan_copy(&from.store, &to.store, v).await
+        } else {
+            copy_version(&from.store, &to.store, v).await
+        };
+        match res {
+            Ok(c) => {
+                if c.copied {
+                    r.copied_versions.push(v.clone());
+                }
+                r.copied_blobs += c.blobs;
+                r.copied_bytes += c.bytes;
+            }
+            Err(e) if must => {
+                return Err(Error::input(format!(
+                    "cannot copy {v} from {} to {}: {e}",
+                    from.name, to.name
+                )))
+            }
+            // A previous stable the leader archived: not needed to serve.
+            Err(_) => {}
+        }
+    }
+    let change = ChangeOptions {
+        dry_run: opts.dry_run,
+        reason: opts
+            .change
+            .reason
+            .clone()
+            .or_else(|| Some(format!("sync from region {}", from.name))),
+        ..opts.change.clone()
+    };
+    let intent = Intent::Sync {
+        state: Box::new(state.clone()),
+    };
+    let rep = channel::change(&to.store, channel, &intent, &change).await?;
+    r.generation = Some(rep.generation);
+    Ok(r)
+}
+
+/// What copying a version to another store did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CopyReport {
+    /// The version was not there and was copied (or would be).
+    pub copied: bool,
+    /// Blobs uploaded (or that would be).
+    pub blobs: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+async fn load_source(from: &Store, to: &Store, version: &str) -> Result<Option<(bytes::Bytes, VersionIndex)>> {
+    crate::ids::check_version(version)?;
+    if to.head(&keys::version_index(version)).await?.is_some() {
+        return Ok(None);
+    }
+    if to.head(&keys::version_archived(version)).await?.is_some() {
+        return Err(Error::input(format!(
+            "{version} is archived in {}; restore it there first (`sitevault restore {version} --region …`)",
+            to.url()
+        )));
+    }
+    let key = keys::version_index(version);
+    let body = from.get(&key).await?.ok_or_else(|| {
+        Error::input(format!("{version} is not hot in {} either", from.url()))
+    })?;
+    let idx = VersionIndex::from_bytes(&body, &key)?;
+    Ok(Some((body, idx)))
+}
+
+/// Unique blobs of an index that `to` lacks, with the entry that names each.
+async fn missing_blobs<'a>(to: &Store, idx: &'a VersionIndex) -> Result<Vec<(&'a str, &'a FileEntry)>> {
+    let mut by_hash: BTreeMap<&str, &FileEntry> = BTreeMap::new();
+    for e in idx.files.values() {
+        by_hash.entry(e.hash.as_str()).or_insert(e);
+    }
+    let (present, _) = crate::publish::present_blobs(to, by_hash.keys().copied().collect()).await?;
+    Ok(by_hash
+        .into_iter()
+        .filter(|(h, _)| !present.contains(*h))
+        .collect())
+}
+
+async fn plan_copy(from: &Store, to: &Store, version: &str) -> Result<CopyReport> {
+    let Some((_, idx)) = load_source(from, to, version).await? else {
+        return Ok(CopyReport::default());
+    };
+    let missing = missing_blobs(to, &idx).await?;
+    Ok(CopyReport {
+        copied: true,
+        blobs: missing.len() as u64,
+        bytes: missing.iter().map(|(_, e)| e.size).sum(),
+    })
+}
+
+/// Copies a version from one store to another, as a publish would write it: each
+/// missing blob create-only after its blake3 is checked, then the same index bytes.
+/// A version `to` already has is left as it is.
+pub async fn copy_version(from: &Store, to: &Store, version: &str) -> Result<CopyReport> {
+    let Some((body, idx)) = load_source(from, to, version).await? else {
+        return Ok(CopyReport::default());
+    };
+    let missing = missing_blobs(to, &idx).await?;
+    let requests = AtomicU64::new(0);
+    let bytes: Vec<u64> = futures::stream::iter(missing.iter().map(|(hash, entry)| {
+        let requests = &requests;
+        async move {
+            let key = keys::blob(hash);
+            let data = from.get(&key).await?.ok_or_else(|| {
+                Error::Integrity(format!(
+                    "{key} of {version} is missing in {}; run `sitevault verify {version}` there",
+                    from.url()
+                ))
+            })?;
+            if blake3::hash(&data).to_hex().as_str() != *hash {
+                return Err(Error::Integrity(format!(
+                    "{key} in {} does not hash to its name: not copied; run `sitevault verify {version}` there",
+                    from.url()
+                )));
+            }
+            let n = data.len() as u64;
+            crate::publish::upload_blob(to, hash, data, entry, requests).await?;
+            Ok::<u64, Error>(n)
+        }
+    }))
+    .buffer_unordered(to.concurrency())
+    .try_collect()
+    .await?;
+    to.put_create(
+        &keys::version_index(version),
+        body,
+        &Attrs {
+            content_type: Some("application/json".into()),
+            cache_control: Some(crate::schema::CacheClass::Immutable.header().into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(CopyReport {
+        copied: true,
+        blobs: bytes.len() as u64,
+        bytes: bytes.iter().sum(),
+    })
+}

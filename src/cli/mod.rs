@@ -85,11 +85,7 @@ impl Ctx {
     /// The stores this command runs against (`--store`, `--region`, `[regions]`,
     /// `[store]`).
     pub fn regions(&self) -> Result<Regions> {
-        Regions::open(
-            &self.cfg,
-            self.store_url.as_deref(),
-            self.region.as_deref(),
-        )
+        Regions::open(&self.cfg, self.store_url.as_deref(), self.region.as_deref())
     }
 
     /// The hot store of a command that works on one store (with several regions, an
@@ -167,21 +163,35 @@ fn dispatch(cli: Cli, out: &Out) -> Result<Outcome> {
             Command::Build(_) => Err(Error::Internal("build reached the async dispatcher".into())),
             Command::Publish(a) => publish::publish_regions(ctx, a).await,
             Command::Versions => fan_out(ctx, |c| async move { publish::versions(&c).await }).await,
-            Command::Verify(a) => fan_out(ctx, |c| async move { publish::verify(&c, a).await }).await,
+            Command::Verify(a) => {
+                fan_out(ctx, |c| async move { publish::verify(&c, a).await }).await
+            }
             Command::Diff(a) => publish::diff(ctx, a).await,
             Command::Pull(a) => publish::pull(ctx, a).await,
             Command::Rollout(a) if a.auto => gate::auto(ctx, a).await,
-            Command::Rollout(a) => fan_out(ctx, |c| async move { channel::rollout(&c, a).await }).await,
-            Command::Approve(a) => fan_out(ctx, |c| async move { gate::approve(&c, a).await }).await,
-            Command::Rollback(a) => fan_out(ctx, |c| async move { channel::rollback(&c, a).await }).await,
+            Command::Rollout(a) => {
+                fan_out(ctx, |c| async move { channel::rollout(&c, a).await }).await
+            }
+            Command::Approve(a) => {
+                fan_out(ctx, |c| async move { gate::approve(&c, a).await }).await
+            }
+            Command::Rollback(a) => {
+                fan_out(ctx, |c| async move { channel::rollback(&c, a).await }).await
+            }
             Command::Pin(a) => fan_out(ctx, |c| async move { channel::pin(&c, a).await }).await,
             Command::Unpin(a) => fan_out(ctx, |c| async move { channel::unpin(&c, a).await }).await,
             Command::Status(a) => regions::status(ctx, a).await,
             Command::Sync(a) => regions::sync(ctx, a).await,
-            Command::History(a) => fan_out(ctx, |c| async move { channel::history(&c, a).await }).await,
+            Command::History(a) => {
+                fan_out(ctx, |c| async move { channel::history(&c, a).await }).await
+            }
             Command::Serve(a) => serve::serve(ctx, a).await,
-            Command::Archive(a) => fan_out(ctx, |c| async move { retention::archive(&c, a).await }).await,
-            Command::Restore(a) => fan_out(ctx, |c| async move { retention::restore(&c, a).await }).await,
+            Command::Archive(a) => {
+                fan_out(ctx, |c| async move { retention::archive(&c, a).await }).await
+            }
+            Command::Restore(a) => {
+                fan_out(ctx, |c| async move { retention::restore(&c, a).await }).await
+            }
             Command::Gc(a) => fan_out(ctx, |c| async move { retention::gc(&c, a).await }).await,
             Command::Lifecycle => retention::lifecycle(ctx),
         }

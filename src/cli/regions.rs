@@ -156,7 +156,10 @@ pub(crate) async fn status(ctx: &Ctx, a: &StatusArgs) -> Result<Outcome> {
     if regions.list().len() == 1 {
         return super::channel::status(ctx, a).await;
     }
-    let fanned = run(ctx, &regions, |c| async move { super::channel::status(&c, a).await }).await;
+    let fanned = run(ctx, &regions, |c| async move {
+        super::channel::status(&c, a).await
+    })
+    .await;
     let channels = match &a.channel {
         Some(c) => vec![c.clone()],
         None => {

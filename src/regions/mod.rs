@@ -117,8 +117,8 @@ impl Regions {
                 continue;
             }
             let spec = StoreSpec::region(rc, &cfg.store, &cfg.base_dir);
-            let store = Store::open(&spec)
-                .map_err(|e| Error::input(format!("region {name}: {e}")))?;
+            let store =
+                Store::open(&spec).map_err(|e| Error::input(format!("region {name}: {e}")))?;
             list.push(Region {
                 name: name.clone(),
                 store,

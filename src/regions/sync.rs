@@ -232,8 +232,11 @@ async fn sync_one(
             Err(_) => {}
         }
     }
+    if opts.dry_run {
+        // The versions are not there yet, so the change itself cannot be checked.
+        return Ok(r);
+    }
     let change = ChangeOptions {
-        dry_run: opts.dry_run,
         reason: opts
             .change
             .reason
@@ -260,7 +263,11 @@ pub struct CopyReport {
     pub bytes: u64,
 }
 
-async fn load_source(from: &Store, to: &Store, version: &str) -> Result<Option<(bytes::Bytes, VersionIndex)>> {
+async fn load_source(
+    from: &Store,
+    to: &Store,
+    version: &str,
+) -> Result<Option<(bytes::Bytes, VersionIndex)>> {
     crate::ids::check_version(version)?;
     if to.head(&keys::version_index(version)).await?.is_some() {
         return Ok(None);
@@ -272,15 +279,19 @@ async fn load_source(from: &Store, to: &Store, version: &str) -> Result<Option<(
         )));
     }
     let key = keys::version_index(version);
-    let body = from.get(&key).await?.ok_or_else(|| {
-        Error::input(format!("{version} is not hot in {} either", from.url()))
-    })?;
+    let body = from
+        .get(&key)
+        .await?
+        .ok_or_else(|| Error::input(format!("{version} is not hot in {} either", from.url())))?;
     let idx = VersionIndex::from_bytes(&body, &key)?;
     Ok(Some((body, idx)))
 }
 
 /// Unique blobs of an index that `to` lacks, with the entry that names each.
-async fn missing_blobs<'a>(to: &Store, idx: &'a VersionIndex) -> Result<Vec<(&'a str, &'a FileEntry)>> {
+async fn missing_blobs<'a>(
+    to: &Store,
+    idx: &'a VersionIndex,
+) -> Result<Vec<(&'a str, &'a FileEntry)>> {
     let mut by_hash: BTreeMap<&str, &FileEntry> = BTreeMap::new();
     for e in idx.files.values() {
         by_hash.entry(e.hash.as_str()).or_insert(e);

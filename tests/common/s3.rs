@@ -142,10 +142,27 @@ impl Moto {
         panic!("moto did not become ready on {}", m.endpoint);
     }
 
+    fn resume_quietly(&self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .status();
+    }
+
     /// Stops the server (the port stays reserved for [`Moto::restart`]).
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Freezes the server (SIGSTOP): it still accepts connections but never answers,
+    /// as a region does that is down behind a load balancer. Its data is kept.
+    pub fn pause(&self) {
+        signal(self.child.id(), "-STOP");
+    }
+
+    /// Lets a paused server answer again (SIGCONT).
+    pub fn resume(&self) {
+        signal(self.child.id(), "-CONT");
     }
 
     /// Starts it again on the same port (moto keeps no data across restarts).
@@ -155,8 +172,17 @@ impl Moto {
     }
 }
 
+fn signal(pid: u32, sig: &str) {
+    let st = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(st.success(), "kill {sig} {pid}");
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
+        self.resume_quietly();
         self.stop();
     }
 }

@@ -345,6 +345,78 @@ def bench_rollback():
     save("rollback", res)
 
 
+# ----------------------------------------------------------------------------- regions
+
+def bench_regions():
+    """Rollback across 3 regions (3 moto servers), against the same rollback run one
+    region after another (what a script looping over stores does), interleaved; then
+    one region frozen (SIGSTOP) with `[store] timeout = "2s"`: when the reachable
+    regions are rolled back, and when the command ends."""
+    site = ROOT / "fixtures" / "site"
+    motos = [Moto() for _ in range(3)]
+    names = ["eu", "us", "ap"]
+    try:
+        env = aws_env()
+        proj = Path(tempfile.mkdtemp(dir=WORK))
+        toml = '[store]\ntimeout = "2s"\n'
+        for n, m in zip(names, motos):
+            b = m.bucket(f"sv-region-{n}")
+            toml += (f'[regions.{n}]\nurl = "s3://{b}/site"\nendpoint = "{m.endpoint}"\n'
+                     f'region = "us-east-1"\nallow_http = true\n')
+        (proj / "store.toml").write_text(toml)
+        shutil.copytree(site, proj / "site")
+        sh([str(SV), "build", "site", "-o", "dist", "-q"], cwd=proj, env=env)
+        sh([str(SV), "publish", "dist", "--version", "v1", "--channel", "production", "-q"], cwd=proj, env=env)
+        idx = proj / "site" / "index.html"
+        idx.write_text(idx.read_text().replace("Fresh beans", "Fresher beans"))
+        sh([str(SV), "build", "site", "-o", "dist", "-q"], cwd=proj, env=env)
+        sh([str(SV), "publish", "dist", "--version", "v2", "-q"], cwd=proj, env=env)
+        sh([str(SV), "rollout", "production", "v2", "--percent", "100", "-q"], cwd=proj, env=env)
+        together, one_by_one = [], []
+        for i in range(15):
+            target = "v1" if i % 2 == 0 else "v2"
+            together.append(timed([str(SV), "rollback", "production", "--to", target, "-q"], cwd=proj, env=env))
+            target = "v2" if target == "v1" else "v1"
+            t = 0.0
+            for n in names:
+                t += timed([str(SV), "rollback", "production", "--to", target, "-q", "--region", n], cwd=proj, env=env)
+            one_by_one.append(t)
+        # One region frozen: the others are rolled back at once; the command ends when
+        # the frozen one's requests time out (timeout + retries).
+        os.kill(motos[2].proc.pid, signal.SIGSTOP)
+        frozen = []
+        try:
+            for i in range(3):
+                target = "v1" if i % 2 == 0 else "v2"
+                t = time.perf_counter()
+                r = subprocess.run([str(SV), "rollback", "production", "--to", target, "--json"], cwd=proj, env=env,
+                                   capture_output=True, text=True)
+                total = time.perf_counter() - t
+                doc = json.loads(r.stdout)
+                reach = max(doc["regions"][n]["elapsed_ms"] for n in names[:2])
+                frozen.append((reach / 1000, total, r.returncode))
+        finally:
+            os.kill(motos[2].proc.pid, signal.SIGCONT)
+        t = time.perf_counter()
+        sh([str(SV), "sync", "production", "-q"], cwd=proj, env=env)
+        sync_s = time.perf_counter() - t
+    finally:
+        for m in motos:
+            m.stop()
+    ms = lambda v: f"{min(v)*1000:.0f} / {statistics.median(v)*1000:.0f} / {max(v)*1000:.0f} ms"
+    ratios = [b / a for a, b in zip(together, one_by_one)]
+    table("Rollback across 3 regions (3 moto servers, 15 interleaved rounds): best / median / worst",
+          ["how", "wall time", "speed-up", "target"],
+          [["sitevault rollback (every region at once)", ms(together),
+            f"{min(ratios):.1f}–{max(ratios):.1f}x (median {statistics.median(ratios):.1f}x)", "≤ 300 ms"],
+           ["the same, one `--region` at a time", ms(one_by_one), "1.0x", "-"]])
+    table("One region of 3 frozen (SIGSTOP), [store] timeout = 2s",
+          ["round", "reachable regions rolled back", "command ends", "exit code"],
+          [[str(i + 1), f"{a*1000:.0f} ms", f"{b:.1f} s", str(c)] for i, (a, b, c) in enumerate(frozen)]
+          + [["sync after it is back", "-", f"{sync_s:.2f} s", "0"]])
+    save("regions", {"together": together, "one_by_one": one_by_one, "frozen": frozen, "sync_s": sync_s})
+
+
 # ----------------------------------------------------------------------------- serve
 
 def wrk(url, secs=5, headers=()):
@@ -585,7 +657,7 @@ def main():
     ensure_tools()
     benches = {"build": bench_build, "publish": bench_publish, "rollback": bench_rollback,
                "serve": bench_serve, "retention": bench_retention, "gate": bench_gate,
-               "cssscale": bench_cssscale}
+               "cssscale": bench_cssscale, "regions": bench_regions}
     for name, fn in benches.items():
         if which in (name, "all"):
             fn()

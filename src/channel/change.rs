@@ -141,12 +141,10 @@ pub async fn validate_target(store: &Store, version: &str) -> Result<()> {
 
 /// [`validate_target`], and with `verify` every blob is re-hashed too.
 pub(crate) async fn check_target(store: &Store, version: &str, verify: bool) -> Result<()> {
-    let idx = index::require(store, version).await?;
-    if store
-        .head(&keys::version_archived(version))
-        .await?
-        .is_some()
-    {
+    let archived = keys::version_archived(version);
+    let (idx, stub) = tokio::join!(index::require(store, version), store.head(&archived));
+    let idx = idx?;
+    if stub?.is_some() {
         return Err(Error::Conflict(format!(
             "version {version} is being archived ({} exists): an archive is running or was interrupted. \
              Run `sitevault restore {version}` to make it fully hot again, then retry",
@@ -217,8 +215,9 @@ async fn guard_targets(store: &Store, targets: &[String]) -> Result<Option<Strin
     for v in targets {
         let mut polls = 0;
         loop {
-            let stub = store.head(&keys::version_archived(v)).await?.is_some();
-            let hot = store.head(&keys::version_index(v)).await?.is_some();
+            let (archived, index) = (keys::version_archived(v), keys::version_index(v));
+            let (stub, hot) = tokio::join!(store.head(&archived), store.head(&index));
+            let (stub, hot) = (stub?.is_some(), hot?.is_some());
             match (hot, stub) {
                 (true, false) => break,
                 (false, _) => return Ok(Some(v.clone())),
@@ -381,14 +380,24 @@ pub async fn change(
     crate::ids::check_channel(channel)?;
     let started = Instant::now();
     let mut validated: Vec<String> = Vec::new();
+    let mut prefetched = None;
     if let Intent::Start { version, .. } | Intent::Rollback { to: Some(version) } = intent {
-        // An unknown, archived or incomplete version is the first thing to say.
-        check_target(store, version, opts.verify).await?;
+        // An unknown, archived or incomplete version is the first thing to say. The
+        // channel's head is read meanwhile (a rollback at 3 a.m. waits for neither).
+        let (checked, head) = tokio::join!(
+            check_target(store, version, opts.verify),
+            log::head(store, channel)
+        );
+        checked?;
         validated.push(version.clone());
+        prefetched = Some(head?);
     }
     let mut first_seen: Option<(u64, ChannelState)> = None;
     for attempt in 1..=20u32 {
-        let head = log::head(store, channel).await?;
+        let head = match prefetched.take() {
+            Some(h) => h,
+            None => log::head(store, channel).await?,
+        };
         let state = head.state();
         if let Some((g, seen)) = &first_seen {
             // Lost a race: re-check the intent against what changed.

@@ -189,8 +189,40 @@ async fn read_head(store: &Store, channel: &str, repair: bool) -> Result<Head> {
     let manifest_generation = manifest_doc.as_ref().map(|m| m.generation);
     let mut newest: Option<(LogRecord, String)> = None;
     if let Some(g) = manifest_generation.filter(|g| *g > 0) {
-        match read_record(store, channel, g).await? {
-            Some((r, h, _)) => newest = Some(probe_forward(store, channel, (r, h)).await?),
+        // The record the manifest names, the one after it (usually none) and the one
+        // before it (to check the link): read at once, one round trip instead of three.
+        let (cur, next, prev) = tokio::join!(
+            read_record(store, channel, g),
+            read_record(store, channel, g.saturating_add(1)),
+            async {
+                match g {
+                    1 => Ok(None),
+                    _ => read_record(store, channel, g - 1).await,
+                }
+            }
+        );
+        let (cur, next, prev) = (cur?, next?, prev?);
+        match cur {
+            Some((r, h, _)) => {
+                newest = Some(match (next, prev) {
+                    (Some((n, nh, _)), _) => {
+                        check_link(channel, g.saturating_add(1), &n, &h)?;
+                        probe_forward(store, channel, (n, nh)).await?
+                    }
+                    (None, Some((_, ph, _))) => {
+                        check_link(channel, g, &r, &ph)?;
+                        (r, h)
+                    }
+                    (None, None) if g == 1 => (r, h),
+                    (None, None) => {
+                        return Err(gap(
+                            channel,
+                            g - 1,
+                            &format!("generation {g} exists and names it as its previous record"),
+                        ))
+                    }
+                })
+            }
             None => {
                 let last = generations(store, channel).await?.last().copied();
                 let seen = match last {
@@ -261,18 +293,24 @@ pub async fn project(store: &Store, record: &LogRecord) -> Result<()> {
         ..Default::default()
     };
     let m = Bytes::from(crate::schema::to_json(&Manifest::from_record(record))?);
-    let key = keys::channel_manifest(&record.channel);
-    if !newer_or_same(store, &key, record.generation, &m).await? {
-        store.put_overwrite(&key, m, &attrs).await?;
-    }
     let v = Bytes::from(crate::schema::to_json(&ChannelVersion::from_record(
         record,
     ))?);
-    let key = keys::channel_version(&record.channel);
-    if !newer_or_same(store, &key, record.generation, &v).await? {
-        store.put_overwrite(&key, v, &attrs).await?;
-    }
-    Ok(())
+    // Two independent documents, each guarded by its own re-read: written at once.
+    let write = |key: String, body: Bytes| {
+        let attrs = &attrs;
+        async move {
+            if !newer_or_same(store, &key, record.generation, &body).await? {
+                store.put_overwrite(&key, body, attrs).await?;
+            }
+            Ok::<(), Error>(())
+        }
+    };
+    let (a, b) = tokio::join!(
+        write(keys::channel_manifest(&record.channel), m),
+        write(keys::channel_version(&record.channel), v)
+    );
+    a.and(b)
 }
 
 /// Whether the document at `key` already shows a generation newer than `generation`,

@@ -12,11 +12,10 @@ use serde_json::Value;
 /// `publish`: in every region at once. With `--channel`, the rollout follows only
 /// once every region has the version, so no region routes to a version another lacks.
 pub(crate) async fn publish_regions(ctx: &Ctx, a: &PublishArgs) -> Result<Outcome> {
-    let regions = ctx.regions()?;
     let channel = a.channel.as_deref();
-    if regions.list().len() == 1 {
+    let Some(regions) = super::regions::several(ctx) else {
         return publish(ctx, a, channel).await;
-    }
+    };
     let mut published =
         super::regions::run(ctx, &regions, |c| async move { publish(&c, a, None).await }).await;
     let (Some(channel), true) = (channel, published.failed.is_empty()) else {

@@ -7,7 +7,7 @@ use std::future::Future;
 
 use serde_json::{json, Map, Value};
 use sitevault::error::exit;
-use sitevault::regions::{self as lib, Regions, SyncOptions};
+use sitevault::regions::{self as lib, SyncOptions};
 use sitevault::Result;
 
 use super::args::{StatusArgs, SyncArgs};
@@ -32,39 +32,41 @@ where
     F: Fn(Ctx) -> Fut,
     Fut: Future<Output = Result<Outcome>>,
 {
-    let regions = ctx.regions()?;
-    if regions.list().len() == 1 {
-        return f(ctx.clone()).await;
+    match several(ctx) {
+        None => f(ctx.clone()).await,
+        Some(names) => Ok(run(ctx, &names, f).await.finish(ctx, Map::new(), false)),
     }
-    let fanned = run(ctx, &regions, f).await;
-    Ok(fanned.finish(ctx, Map::new(), false))
 }
 
-/// Runs `f` in every region of `regions` at once.
-pub(crate) async fn run<F, Fut>(ctx: &Ctx, regions: &Regions, f: F) -> Fanned
+/// The regions a command fans out to, when there are several: `[regions.*]` without
+/// `--region` or `--store`. Decided from the config alone, so a command whose
+/// arguments are refused opens (and creates) no store.
+pub(crate) fn several(ctx: &Ctx) -> Option<Vec<String>> {
+    let fan = ctx.store_url.is_none() && ctx.region.is_none() && ctx.cfg.regions.len() > 1;
+    fan.then(|| ctx.cfg.regions.keys().cloned().collect())
+}
+
+/// Runs `f` in every region of `names` at once.
+pub(crate) async fn run<F, Fut>(ctx: &Ctx, names: &[String], f: F) -> Fanned
 where
     F: Fn(Ctx) -> Fut,
     Fut: Future<Output = Result<Outcome>>,
 {
-    let answers = regions
-        .each(|r| {
-            let c = ctx.for_region(&r.name);
-            let f = &f;
-            async move {
-                let res = f(c.clone()).await;
-                Ok((res, c.out.take_captured()))
-            }
-        })
-        .await;
+    let answers = futures::future::join_all(names.iter().map(|name| {
+        let c = ctx.for_region(name);
+        let f = &f;
+        async move {
+            let res = f(c.clone()).await;
+            (name.clone(), res, c.out.take_captured())
+        }
+    }))
+    .await;
     let mut fanned = Fanned {
         json: BTreeMap::new(),
         done: BTreeMap::new(),
         failed: BTreeMap::new(),
     };
-    for a in answers {
-        let Ok((res, mut captured)) = a.result else {
-            continue;
-        };
+    for (region, res, mut captured) in answers {
         match res {
             Ok(o) => {
                 let v = match captured.len() {
@@ -72,17 +74,15 @@ where
                     1 => captured.remove(0),
                     _ => Value::Array(captured),
                 };
-                fanned.json.insert(a.region.clone(), v);
-                fanned.done.insert(a.region, o);
+                fanned.json.insert(region.clone(), v);
+                fanned.done.insert(region, o);
             }
             Err(e) => {
                 fanned.json.insert(
-                    a.region.clone(),
+                    region.clone(),
                     json!({"error": e.to_string(), "exit_code": e.exit_code()}),
                 );
-                fanned
-                    .failed
-                    .insert(a.region, (e.to_string(), e.exit_code()));
+                fanned.failed.insert(region, (e.to_string(), e.exit_code()));
             }
         }
     }
@@ -152,14 +152,14 @@ fn join_or_none<'a>(names: impl Iterator<Item = &'a String>) -> String {
 /// `status`: each region's channels, then whether the regions agree (exit 7 when
 /// they do not).
 pub(crate) async fn status(ctx: &Ctx, a: &StatusArgs) -> Result<Outcome> {
-    let regions = ctx.regions()?;
-    if regions.list().len() == 1 {
+    let Some(names) = several(ctx) else {
         return super::channel::status(ctx, a).await;
-    }
-    let fanned = run(ctx, &regions, |c| async move {
+    };
+    let fanned = run(ctx, &names, |c| async move {
         super::channel::status(&c, a).await
     })
     .await;
+    let regions = ctx.regions()?;
     let channels = match &a.channel {
         Some(c) => vec![c.clone()],
         None => {

@@ -312,8 +312,20 @@ def bench_publish():
 
 # ----------------------------------------------------------------------------- rollback
 
+def v1_then_v2_stable(proj, env):
+    """The example site built and published as v1 (stable on production), then changed
+    and published as v2, made stable too: two rollback targets."""
+    shutil.copytree(ROOT / "fixtures" / "site", proj / "site")
+    sh([str(SV), "build", "site", "-o", "dist", "-q"], cwd=proj, env=env)
+    sh([str(SV), "publish", "dist", "--version", "v1", "--channel", "production", "-q"], cwd=proj, env=env)
+    idx = proj / "site" / "index.html"
+    idx.write_text(idx.read_text().replace("Fresh beans", "Fresher beans"))
+    sh([str(SV), "build", "site", "-o", "dist", "-q"], cwd=proj, env=env)
+    sh([str(SV), "publish", "dist", "--version", "v2", "-q"], cwd=proj, env=env)
+    sh([str(SV), "rollout", "production", "v2", "--percent", "100", "-q"], cwd=proj, env=env)
+
+
 def bench_rollback():
-    site = ROOT / "fixtures" / "site"
     res = {}
     moto = Moto()
     try:
@@ -323,14 +335,7 @@ def bench_rollback():
                 proj = Path(tempfile.mkdtemp(dir=WORK))
             else:
                 proj = s3_project(moto, moto.bucket("sv-rollback"))
-            shutil.copytree(site, proj / "site")
-            sh([str(SV), "build", "site", "-o", "dist", "-q"], cwd=proj, env=env)
-            sh([str(SV), "publish", "dist", "--version", "v1", "--channel", "production", "-q"], cwd=proj, env=env)
-            idx = proj / "site" / "index.html"
-            idx.write_text(idx.read_text().replace("Fresh beans", "Fresher beans"))
-            sh([str(SV), "build", "site", "-o", "dist", "-q"], cwd=proj, env=env)
-            sh([str(SV), "publish", "dist", "--version", "v2", "-q"], cwd=proj, env=env)
-            sh([str(SV), "rollout", "production", "v2", "--percent", "100", "-q"], cwd=proj, env=env)
+            v1_then_v2_stable(proj, env)
             ts = []
             for i in range(30):
                 target = "v1" if i % 2 == 0 else "v2"
@@ -352,7 +357,6 @@ def bench_regions():
     region after another (what a script looping over stores does), interleaved; then
     one region frozen (SIGSTOP) with `[store] timeout = "2s"`: when the reachable
     regions are rolled back, and when the command ends."""
-    site = ROOT / "fixtures" / "site"
     motos = [Moto() for _ in range(3)]
     names = ["eu", "us", "ap"]
     try:
@@ -364,14 +368,7 @@ def bench_regions():
             toml += (f'[regions.{n}]\nurl = "s3://{b}/site"\nendpoint = "{m.endpoint}"\n'
                      f'region = "us-east-1"\nallow_http = true\n')
         (proj / "store.toml").write_text(toml)
-        shutil.copytree(site, proj / "site")
-        sh([str(SV), "build", "site", "-o", "dist", "-q"], cwd=proj, env=env)
-        sh([str(SV), "publish", "dist", "--version", "v1", "--channel", "production", "-q"], cwd=proj, env=env)
-        idx = proj / "site" / "index.html"
-        idx.write_text(idx.read_text().replace("Fresh beans", "Fresher beans"))
-        sh([str(SV), "build", "site", "-o", "dist", "-q"], cwd=proj, env=env)
-        sh([str(SV), "publish", "dist", "--version", "v2", "-q"], cwd=proj, env=env)
-        sh([str(SV), "rollout", "production", "v2", "--percent", "100", "-q"], cwd=proj, env=env)
+        v1_then_v2_stable(proj, env)
         together, one_by_one = [], []
         for i in range(15):
             target = "v1" if i % 2 == 0 else "v2"

@@ -43,6 +43,13 @@ fn shapes() -> Vec<(&'static str, String)> {
             "divs100k.html",
             format!("<p>x{}", "<div><span>".repeat(100_000)),
         ),
+        // Overflowed even release builds' 256 MB build stacks inside minify-html.
+        ("spans1m.html", "<span>".repeat(1_000_000)),
+        // Optional end tags do not nest: a long list is an ordinary page.
+        (
+            "list100k.html",
+            format!("<ul>{}</ul>", "<li>x".repeat(100_000)),
+        ),
         (
             "parens100k.js",
             format!("var x = {}1{};", "(".repeat(100_000), ")".repeat(100_000)),

@@ -18,6 +18,14 @@ fn project(store_toml: &str) -> tempfile::TempDir {
     t
 }
 
+/// Two file:// regions with v1 published in both and stable on `production`.
+fn v1_stable_in_two_file_regions() -> tempfile::TempDir {
+    let t = project(TWO_FILE_REGIONS);
+    let o = publish(t.path(), example_dist(), "v1", &["--channel", "production"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    t
+}
+
 fn json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
 }
@@ -97,15 +105,7 @@ fn publish_and_rollout_reach_every_region_and_status_says_they_agree() {
 
 #[test]
 fn sync_copies_the_missing_version_and_sets_the_newest_state() {
-    let t = project(TWO_FILE_REGIONS);
-    ok(sv(t.path())
-        .args([
-            "publish",
-            example_dist().to_str().unwrap(),
-            "--version",
-            "v1",
-        ])
-        .args(["--channel", "production"]));
+    let t = v1_stable_in_two_file_regions();
     // v2 goes out in eu only.
     let o = publish(t.path(), example_dist_v2(), "v2", &["--region", "eu"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -129,12 +129,14 @@ fn sync_copies_the_missing_version_and_sets_the_newest_state() {
         out.contains("DRIFT") && out.contains("eu: stable v1, canary v2 at 10%"),
         "{out}"
     );
-    // A dry run writes nothing.
+    // A dry run writes nothing; --region limits what is changed, every region is read.
     let plan = json(&ok(sv(t.path()).args([
         "sync",
         "production",
         "--dry-run",
         "--json",
+        "--region",
+        "us",
     ])));
     assert_eq!(plan["leader"], "eu");
     assert_eq!(plan["regions"][1]["outcome"], "would-sync", "{plan}");
@@ -163,15 +165,7 @@ fn sync_copies_the_missing_version_and_sets_the_newest_state() {
 
 #[test]
 fn sync_never_copies_a_corrupt_blob() {
-    let t = project(TWO_FILE_REGIONS);
-    ok(sv(t.path())
-        .args([
-            "publish",
-            example_dist().to_str().unwrap(),
-            "--version",
-            "v1",
-        ])
-        .args(["--channel", "production"]));
+    let t = v1_stable_in_two_file_regions();
     ok(sv(t.path())
         .args([
             "publish",

@@ -9,6 +9,155 @@ pub(crate) const CSS_LIMIT: usize = 100;
 /// Deepest bracket nesting accepted in JS (swc runs on the build's large-stack threads).
 pub(crate) const JS_LIMIT: usize = 2000;
 
+/// Deepest element nesting accepted in HTML (minify-html recurses once per open element:
+/// a million unclosed `<span>`s overflowed even the build's 256 MB stacks).
+pub(crate) const HTML_LIMIT: usize = 10_000;
+
+/// Elements without content.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
+/// Elements whose end tag may be left out: the next sibling closes them, so a run of
+/// them does not nest (and counting them would refuse real pages).
+const OPTIONAL_END: &[&str] = &[
+    "li", "dt", "dd", "p", "rb", "rt", "rtc", "rp", "optgroup", "option", "colgroup", "caption",
+    "thead", "tbody", "tfoot", "tr", "td", "th", "html", "head", "body",
+];
+/// Elements whose content is text up to their end tag.
+const RAW: &[&str] = &["script", "style", "textarea", "title", "xmp"];
+
+/// Where element nesting in HTML first goes past `limit`, as [`check`] says it. The
+/// count is approximate (misnested tags) but errs towards counting more.
+pub(crate) fn check_html(text: &str, limit: usize) -> Option<(usize, usize, String)> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut lines = LineCounter::default();
+    let mut i = 0usize;
+    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+        let lt = i + off;
+        lines.advance(b, lt);
+        let rest = &b[lt + 1..];
+        if rest.starts_with(b"!--") {
+            i = find(b, lt + 4, b"-->").map_or(b.len(), |e| e + 3);
+            continue;
+        }
+        let closing = rest.first() == Some(&b'/');
+        let name_start = lt + 1 + usize::from(closing);
+        let name_len = b[name_start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-' || **c == b':')
+            .count();
+        if name_len == 0 {
+            // `<!DOCTYPE`, `<?xml`, or a `<` in text.
+            i = lt + 1;
+            continue;
+        }
+        // Lower-cased into a small buffer (no allocation per tag); longer names are
+        // custom elements, which nest.
+        let mut buf = [0u8; 10];
+        let name = match b.get(name_start..name_start + name_len) {
+            Some(n) if n.len() <= buf.len() => {
+                buf[..n.len()].copy_from_slice(n);
+                buf[..n.len()].make_ascii_lowercase();
+                std::str::from_utf8(&buf[..n.len()]).unwrap_or("")
+            }
+            _ => "",
+        };
+        let end = tag_end(b, name_start + name_len);
+        let self_closing = end > 0 && b.get(end - 1) == Some(&b'/');
+        let counted = !VOID.contains(&name) && !OPTIONAL_END.contains(&name);
+        i = (end + 1).min(b.len());
+        if closing {
+            if counted {
+                depth = depth.saturating_sub(1);
+            }
+            continue;
+        }
+        if RAW.contains(&name) {
+            // Skip to its end tag (any case).
+            let close = format!("</{name}");
+            let lower_from = i;
+            i = b[lower_from..]
+                .windows(close.len())
+                .position(|w| w.eq_ignore_ascii_case(close.as_bytes()))
+                .map_or(b.len(), |p| lower_from + p);
+            continue;
+        }
+        if counted && !self_closing {
+            depth += 1;
+            if depth > limit {
+                let (line, col) = lines.at(text, lt);
+                return Some((
+                    line,
+                    col,
+                    format!(
+                        "elements nested more than {limit} levels deep; sitevault refuses such nesting (close your tags, or pass --keep-going to copy the file as written)"
+                    ),
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The `>` that ends a tag whose name ends at `from` (quoted attribute values skipped),
+/// or the end of the text.
+fn tag_end(b: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while i < b.len() {
+        match b[i] {
+            b'>' => return i,
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    b.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
+}
+
+/// Line numbers for offsets met in increasing order.
+#[derive(Default)]
+struct LineCounter {
+    upto: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl LineCounter {
+    fn advance(&mut self, b: &[u8], to: usize) {
+        for (k, c) in b[self.upto..to].iter().enumerate() {
+            if *c == b'\n' {
+                self.line += 1;
+                self.line_start = self.upto + k + 1;
+            }
+        }
+        self.upto = self.upto.max(to);
+    }
+
+    /// 1-based line and column of `offset` (already advanced to).
+    fn at(&self, text: &str, offset: usize) -> (usize, usize) {
+        let col = text
+            .get(self.line_start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
+        (self.line + 1, col)
+    }
+}
+
 /// Where nesting first goes past `limit`: (1-based line, 1-based column, message).
 pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize, String)> {
     let b = text.as_bytes();
@@ -91,5 +240,22 @@ mod tests {
         assert_eq!(check(&t, 3, true).map(|x| (x.0, x.1)), Some((2, 6)));
         assert!(check("'((((((' /* (((((( */ ()", 3, true).is_none());
         assert!(check("((()))", 3, false).is_none());
+    }
+
+    #[test]
+    fn html_counts_elements_that_nest() {
+        let deep = format!("<p>\n  {}", "<div><span>".repeat(3));
+        assert_eq!(check_html(&deep, 4).map(|x| (x.0, x.1)), Some((2, 25)));
+        // Void, self-closed, optional-end and closed elements, comments, raw text.
+        let flat = format!(
+            "<!DOCTYPE html><ul>{}</ul>{}<!-- <div><div><div> --><script>{}</script><svg>{}</svg>{}",
+            "<li>x".repeat(50),
+            "<br><img src=a>".repeat(50),
+            "<div>".repeat(50),
+            "<path d='a>b'/>".repeat(50),
+            "<div></div>".repeat(50)
+        );
+        assert!(check_html(&flat, 4).is_none());
+        assert!(check_html("a < b <", 1).is_none());
     }
 }

@@ -62,6 +62,9 @@ pub fn process(
     keep_going: bool,
     warnings: &mut Vec<String>,
 ) -> Result<String, HtmlErr> {
+    if let Some((line, col, msg)) = super::depth::check_html(src, super::depth::HTML_LIMIT) {
+        return Err(HtmlErr { line, col, msg });
+    }
     let lines = Lines::new(src);
     let ph = RefCell::new(ph);
     let warnings = RefCell::new(warnings);

@@ -98,7 +98,8 @@ pub(crate) enum Command {
     #[command(after_help = EXIT_READ)]
     Status(StatusArgs),
     /// Bring regions that lag (e.g. one that was down during a rollback) to the newest
-    /// state of a channel, copying the versions it needs there first.
+    /// state of a channel, copying the versions it needs there first (--region: change
+    /// only that one).
     #[command(after_help = EXIT_SYNC)]
     Sync(SyncArgs),
     /// A channel's change log, newest first, with its hash chain verified.

@@ -208,8 +208,10 @@ pub(crate) async fn status(ctx: &Ctx, a: &StatusArgs) -> Result<Outcome> {
 /// `sync CHANNEL`.
 pub(crate) async fn sync(ctx: &Ctx, a: &SyncArgs) -> Result<Outcome> {
     let out = &ctx.out;
-    let regions = ctx.regions()?;
+    // Every region is read to find the newest state; --region limits what is changed.
+    let regions = sitevault::regions::Regions::open(&ctx.cfg, ctx.store_url.as_deref(), None)?;
     let opts = SyncOptions {
+        only: ctx.region.clone(),
         from: a.from.clone(),
         dry_run: a.dry_run,
         change: change_options(ctx, &a.channel, a.actor.as_deref(), a.reason.clone()),

@@ -26,6 +26,9 @@ use crate::store::{keys, Attrs, Store};
 pub struct SyncOptions {
     /// The region whose state wins (default: the one changed most recently).
     pub from: Option<String>,
+    /// Change only this region (`--region`); the others are still read, to find the
+    /// newest state.
+    pub only: Option<String>,
     /// Say what would be done, write nothing.
     pub dry_run: bool,
     /// Actor, reason and the channel's settings for the `sync` records.
@@ -37,7 +40,8 @@ pub struct SyncOptions {
 pub struct RegionSync {
     /// The region.
     pub region: String,
-    /// `leader`, `in-sync`, `synced`, `would-sync` or `failed`.
+    /// `leader`, `in-sync`, `synced`, `would-sync`, `not-chosen` (another `--region`)
+    /// or `failed`.
     pub outcome: String,
     /// Versions copied to it (or that would be).
     pub copied_versions: Vec<String>,
@@ -80,7 +84,17 @@ impl SyncReport {
 /// Brings every region of `regions` to the newest state of `channel`.
 pub async fn sync(regions: &Regions, channel: &str, opts: &SyncOptions) -> Result<SyncReport> {
     crate::ids::check_channel(channel)?;
-    if regions.list().len() < 2 && opts.from.is_none() {
+    if let Some(o) = opts
+        .only
+        .as_ref()
+        .filter(|o| !regions.names().contains(&o.as_str()))
+    {
+        return Err(Error::usage(format!(
+            "--region {o}: not one of the regions ({})",
+            regions.names().join(", ")
+        )));
+    }
+    if regions.list().len() < 2 {
         return Err(Error::usage(
             "sync needs two or more regions ([regions.*] in store.toml, without --region)",
         ));
@@ -139,6 +153,9 @@ pub async fn sync(regions: &Regions, channel: &str, opts: &SyncOptions) -> Resul
             }
             if side.state.as_ref().is_some_and(|s| same_routing(s, state)) {
                 return outcome(&region.name, "in-sync");
+            }
+            if opts.only.as_ref().is_some_and(|o| *o != region.name) {
+                return outcome(&region.name, "not-chosen");
             }
             match sync_one(lead_region, region, channel, state, opts).await {
                 Ok(r) => r,

@@ -318,6 +318,31 @@ fn import_map_prefix_entries_are_expanded() {
     assert!(demo_src.contains("\"utils\"") && demo_src.contains("\"lib/greet.js\""));
 }
 
+/// A one-line data file (Sphinx's search index) is minified; a one-line bundle is copied.
+#[test]
+fn long_lines_alone_do_not_mean_minified() {
+    let t = tempfile::tempdir().unwrap();
+    let site = t.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let terms: Vec<String> = (0..3000)
+        .map(|i| format!("\"term{i}\": [{i}, 7]"))
+        .collect();
+    let index = format!("Search.setIndex({{\"terms\": {{{}}}}})", terms.join(", "));
+    std::fs::write(site.join("searchindex.js"), &index).unwrap();
+    let bundle = "!function(e,t){var n=e.a||{};n.x=t?1:2,e.a=n}(window,!0);".repeat(300);
+    std::fs::write(site.join("bundle.js"), &bundle).unwrap();
+    build(t.path(), &["--no-cache"]);
+    let m = manifest(&t.path().join("dist"));
+    let size = |prefix: &str| m.files[&out_name(&m, prefix, ".js")].size as usize;
+    assert!(
+        size("/searchindex.") * 100 < index.len() * 80,
+        "{} of {}",
+        size("/searchindex."),
+        index.len()
+    );
+    assert_eq!(size("/bundle."), bundle.len());
+}
+
 fn broken_case(name: &str) -> tempfile::TempDir {
     let t = example_site();
     // A previous good build must survive every failure.

@@ -51,7 +51,8 @@ def ensure_tools():
         sh(["cargo", "build", "--release"], cwd=ROOT)
     if not shutil.which("rclone"):
         sh("apt-get install -y rclone >/dev/null 2>&1")
-    missing = [t for t in ["minify", "wrk", "nginx"] if not shutil.which(t) and not Path("/usr/sbin/nginx").exists()]
+    missing = [t for t in ["minify", "wrk", "nginx"]
+               if not shutil.which(t) and not (t == "nginx" and Path("/usr/sbin/nginx").exists())]
     if missing:
         sh("apt-get install -y minify wrk nginx-light >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y minify wrk nginx-light >/dev/null)")
     if not (VENV / "bin" / "moto_server").exists() or not (VENV / "bin" / "aws").exists():

@@ -73,7 +73,7 @@ fn region_flag_names_a_configured_region() {
     assert_eq!(c, 2, "{err}");
     assert!(err.contains("no [regions.*]"), "{err}");
     // A command that works on one store asks for a region.
-    let (c, err) = fails(sv(t.path()).args(["rollout", "production", "--auto", "--once"]));
+    let (c, err) = fails(sv(t.path()).args(["pull", "v1", "-o", "out"]));
     assert_eq!(c, 2, "{err}");
     assert!(err.contains("--region NAME (eu, us)"), "{err}");
 }
@@ -100,6 +100,33 @@ fn publish_and_rollout_reach_every_region_and_status_says_they_agree() {
             .path()
             .join(format!("stores/{r}/channels/production/log"))
             .is_dir());
+    }
+}
+
+/// `rollout --auto` runs one driver per region; here both hold at the first stage's
+/// bake time (exit 5 from each, so 5).
+#[test]
+fn auto_rollout_drives_every_region() {
+    let t = v1_stable_in_two_file_regions();
+    std::fs::write(
+        t.path().join("store.toml"),
+        format!(
+            "{TWO_FILE_REGIONS}[health]\nmetrics = [\"http://127.0.0.1:9/metrics\"]\ntimeout = \"1s\"\n"
+        ),
+    )
+    .unwrap();
+    let o = publish(t.path(), example_dist_v2(), "v2", &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = sv(t.path())
+        .args(["rollout", "production", "v2", "--auto", "--once"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 5, "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("[eu]") && out.contains("[us]"), "{out}");
+    let s = json(&ok(sv(t.path()).args(["status", "production", "--json"])));
+    for r in ["eu", "us"] {
+        assert_eq!(s["regions"][r]["state"]["canary"]["version"], "v2", "{s}");
     }
 }
 

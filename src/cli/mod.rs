@@ -168,7 +168,10 @@ fn dispatch(cli: Cli, out: &Out) -> Result<Outcome> {
             }
             Command::Diff(a) => publish::diff(ctx, a).await,
             Command::Pull(a) => publish::pull(ctx, a).await,
-            Command::Rollout(a) if a.auto => gate::auto(ctx, a).await,
+            // One driver per region, all reading the same [health] source by version.
+            Command::Rollout(a) if a.auto => {
+                fan_out(ctx, |c| async move { gate::auto(&c, a).await }).await
+            }
             Command::Rollout(a) => {
                 fan_out(ctx, |c| async move { channel::rollout(&c, a).await }).await
             }

@@ -98,7 +98,9 @@ pub async fn publish(
     })
 }
 
-async fn roll_out(
+/// Starts a rollout of `version` on `channel`, unless it is already there (stable or
+/// canary): then nothing changes, so a publish with `--channel` can be run again.
+pub async fn roll_out(
     store: &Store,
     channel: &str,
     version: &str,

@@ -190,6 +190,49 @@ fn sync_copies_the_missing_version_and_sets_the_newest_state() {
     }
 }
 
+/// An automatic sync never lifts a rollback's pin or brings back a version rolled back
+/// in that region; `--from` says which state wins. Syncing from an empty region is
+/// refused, and a publish with --channel can be run again.
+#[test]
+fn sync_never_undoes_a_rollback_by_itself() {
+    let t = v1_stable_in_two_file_regions();
+    let again = publish(t.path(), example_dist(), "v1", &["--channel", "production"]);
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    ok(sv(t.path()).args([
+        "publish",
+        example_dist_v2().to_str().unwrap(),
+        "--version",
+        "v2",
+    ]));
+    ok(sv(t.path()).args(["rollout", "production", "v2", "--percent", "10"]));
+    ok(sv(t.path()).args(["rollback", "production", "--region", "eu"]));
+    // A later change in us makes it the newest region.
+    std::thread::sleep(Duration::from_millis(1100));
+    ok(sv(t.path()).args(["rollout", "production", "--percent", "25", "--region", "us"]));
+    let o = sv(t.path()).args(["sync", "production"]).output().unwrap();
+    assert_eq!(code(&o), 7, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--from"), "{}", stderr(&o));
+    let eu = json(&ok(sv(t.path()).args([
+        "status",
+        "production",
+        "--json",
+        "--region",
+        "eu",
+    ])));
+    assert!(
+        eu["state"]["canary"].is_null() && eu["state"]["pinned"].is_object(),
+        "{eu}"
+    );
+    ok(sv(t.path()).args(["sync", "production", "--from", "eu"]));
+    ok(sv(t.path()).args(["status", "production"]));
+    // An empty region is no source.
+    let three = format!("{TWO_FILE_REGIONS}[regions.ap]\nurl = \"file://stores/ap\"\n");
+    std::fs::write(t.path().join("store.toml"), three).unwrap();
+    let (c, err) = fails(sv(t.path()).args(["sync", "production", "--from", "ap"]));
+    assert_eq!(c, 1, "{err}");
+    assert!(err.contains("no releases in region ap"), "{err}");
+}
+
 #[test]
 fn sync_never_copies_a_corrupt_blob() {
     let t = v1_stable_in_two_file_regions();

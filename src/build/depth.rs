@@ -18,20 +18,25 @@ const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
     "track", "wbr",
 ];
-/// Elements whose end tag may be left out: the next sibling closes them, so a run of
-/// them does not nest (and counting them would refuse real pages).
+/// Elements minify-html closes when a sibling opens (their end tag may be left out): a
+/// run of them does not nest, and counting them would refuse real pages.
 const OPTIONAL_END: &[&str] = &[
-    "li", "dt", "dd", "p", "rb", "rt", "rtc", "rp", "optgroup", "option", "colgroup", "caption",
-    "thead", "tbody", "tfoot", "tr", "td", "th", "html", "head", "body",
+    "li", "dt", "dd", "p", "rt", "rp", "optgroup", "option", "thead", "tbody", "tfoot", "tr", "td",
+    "th", "html", "head", "body",
 ];
 /// Elements whose content is text up to their end tag.
 const RAW: &[&str] = &["script", "style", "textarea", "title", "xmp"];
+/// How far up the open elements an end tag is matched (a stray end tag closes nothing).
+const MATCH_WINDOW: usize = 64;
 
-/// Where element nesting in HTML first goes past `limit`, as [`check`] says it. The
-/// count is approximate (misnested tags) but errs towards counting more.
+/// Where element nesting in HTML first goes past `limit`, as [`check`] says it. Open
+/// elements are kept on a stack: an end tag closes up to the nearest element of its
+/// name (a stray one closes nothing), `/>` closes only inside `<svg>` and `<math>`, and
+/// raw-text elements are skipped whole. Approximate, erring towards counting more.
 pub(crate) fn check_html(text: &str, limit: usize) -> Option<(usize, usize, String)> {
     let b = text.as_bytes();
-    let mut depth = 0usize;
+    let mut open: Vec<[u8; 10]> = Vec::new();
+    let mut foreign = 0usize;
     let mut lines = LineCounter::default();
     let mut i = 0usize;
     while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
@@ -53,49 +58,63 @@ pub(crate) fn check_html(text: &str, limit: usize) -> Option<(usize, usize, Stri
             i = lt + 1;
             continue;
         }
-        // Lower-cased into a small buffer (no allocation per tag); longer names are
-        // custom elements, which nest.
-        let mut buf = [0u8; 10];
-        let name = match b.get(name_start..name_start + name_len) {
-            Some(n) if n.len() <= buf.len() => {
-                buf[..n.len()].copy_from_slice(n);
-                buf[..n.len()].make_ascii_lowercase();
-                std::str::from_utf8(&buf[..n.len()]).unwrap_or("")
-            }
-            _ => "",
-        };
+        // Lower-cased into a small key (no allocation per tag); longer names are
+        // custom elements, which nest, and share one key.
+        let mut key = [0u8; 10];
+        if let Some(n) = b
+            .get(name_start..name_start + name_len)
+            .filter(|n| n.len() <= key.len())
+        {
+            key[..n.len()].copy_from_slice(n);
+            key.make_ascii_lowercase();
+        }
+        let name = std::str::from_utf8(&key)
+            .unwrap_or("")
+            .trim_end_matches('\0');
         let end = tag_end(b, name_start + name_len);
-        let self_closing = end > 0 && b.get(end - 1) == Some(&b'/');
-        let counted = !VOID.contains(&name) && !OPTIONAL_END.contains(&name);
+        let self_closing = foreign > 0 && end > 0 && b.get(end - 1) == Some(&b'/');
         i = (end + 1).min(b.len());
         if closing {
-            if counted {
-                depth = depth.saturating_sub(1);
+            let top = open.len().saturating_sub(MATCH_WINDOW);
+            if let Some(at) = open[top..].iter().rposition(|k| *k == key) {
+                let at = top + at;
+                foreign = foreign.saturating_sub(
+                    open[at..]
+                        .iter()
+                        .filter(|k| k.starts_with(b"svg\0") || k.starts_with(b"math\0"))
+                        .count(),
+                );
+                open.truncate(at);
             }
             continue;
         }
         if RAW.contains(&name) {
-            // Skip to its end tag (any case).
+            // Skip past its end tag (any case).
             let close = format!("</{name}");
-            let lower_from = i;
-            i = b[lower_from..]
+            let from = i;
+            i = b[from..]
                 .windows(close.len())
                 .position(|w| w.eq_ignore_ascii_case(close.as_bytes()))
-                .map_or(b.len(), |p| lower_from + p);
+                .map_or(b.len(), |p| tag_end(b, from + p + close.len()) + 1)
+                .min(b.len());
             continue;
         }
-        if counted && !self_closing {
-            depth += 1;
-            if depth > limit {
-                let (line, col) = lines.at(text, lt);
-                return Some((
-                    line,
-                    col,
-                    format!(
-                        "elements nested more than {limit} levels deep; sitevault refuses such nesting (close your tags, or pass --keep-going to copy the file as written)"
-                    ),
-                ));
-            }
+        if VOID.contains(&name) || OPTIONAL_END.contains(&name) || self_closing {
+            continue;
+        }
+        if name == "svg" || name == "math" {
+            foreign += 1;
+        }
+        open.push(key);
+        if open.len() > limit {
+            let (line, col) = lines.at(text, lt);
+            return Some((
+                line,
+                col,
+                format!(
+                    "elements nested more than {limit} levels deep; sitevault refuses such nesting (close your tags, or pass --keep-going to copy the file as written)"
+                ),
+            ));
         }
     }
     None
@@ -257,5 +276,14 @@ mod tests {
         );
         assert!(check_html(&flat, 4).is_none());
         assert!(check_html("a < b <", 1).is_none());
+        // What minify-html nests: `<div/>`, elements around raw text, stray end tags.
+        for deep in [
+            "<div/>".repeat(10),
+            "<div><script></script>".repeat(10),
+            "<div></span>".repeat(10),
+            "<caption>".repeat(10),
+        ] {
+            assert!(check_html(&deep, 4).is_some(), "{deep}");
+        }
     }
 }

@@ -48,6 +48,9 @@ pub enum Intent {
     Sync {
         /// The state to set.
         state: Box<ChannelState>,
+        /// The generation the region was read at when the sync was planned: if it moved
+        /// (a rollback meanwhile), nothing is applied (exit 3).
+        expect_generation: Option<u64>,
     },
 }
 
@@ -341,10 +344,11 @@ pub fn apply(
             }
         }
         Intent::Gate => {}
-        Intent::Sync { state: to } => {
-            if to.stable.is_none() && to.canary.is_some() {
+        Intent::Sync { state: to, .. } => {
+            if to.stable.is_none() && (to.canary.is_some() || state.stable.is_some()) {
                 return Err(Error::input(format!(
-                    "channel {channel}: a state with a canary but no stable cannot be synced"
+                    "channel {channel}: the state to sync has no stable version; syncing it would leave visitors nothing to get here ({})",
+                    state.summary()
                 )));
             }
             s = (**to).clone();

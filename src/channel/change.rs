@@ -420,6 +420,19 @@ pub async fn change(
                 )));
             }
         }
+        if let Intent::Sync {
+            expect_generation: Some(g),
+            ..
+        } = intent
+        {
+            if head.generation != *g {
+                return Err(Error::Conflict(format!(
+                    "channel {channel} changed while the sync was prepared (generation {g} → {}: now {}); nothing was applied. Check `sitevault status {channel}` and sync again",
+                    head.generation,
+                    state.summary()
+                )));
+            }
+        }
         if let Some(expected) = &opts.expect_canary {
             if state.canary.as_ref() != Some(expected) {
                 return Err(Error::Conflict(format!(

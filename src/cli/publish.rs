@@ -36,11 +36,16 @@ pub(crate) async fn publish_regions(ctx: &Ctx, a: &PublishArgs) -> Result<Outcom
             config: c.cfg.channel(channel),
             ..Default::default()
         };
-        let intent = sitevault::channel::Intent::Start {
-            version: a.version.clone(),
-            percent: None,
-        };
-        super::channel::change(&c, channel, intent, opts).await
+        // Already on the channel (a rerun after a region was down): nothing to do there.
+        let step = release::roll_out(&c.hot()?, channel, &a.version, &opts).await?;
+        if c.out.json {
+            c.out.json_value(&step);
+        } else {
+            c.out.line(step.message());
+        }
+        Ok(Outcome::changed_if(step.written_generation().map(|g| {
+            format!("its rollout on {channel} applied (generation {g})")
+        })))
     })
     .await;
     // One report per region: the publish, with its rollout under "channel".

@@ -106,7 +106,16 @@ impl Fanned {
             .filter_map(|(r, o)| o.change.as_ref().map(|c| format!("[{r}] {c}")))
             .collect();
         let ok_code = self.done.values().map(|o| o.code).max().unwrap_or(0);
+        // Corrupt data (4) and a gate rollback (6) say more than "partial" (7).
+        let telling = self
+            .done
+            .values()
+            .map(|o| o.code)
+            .chain(self.failed.values().map(|f| f.1))
+            .filter(|c| *c == exit::INTEGRITY || *c == exit::ROLLED_BACK)
+            .max();
         let code = match (self.done.is_empty(), self.failed.is_empty()) {
+            _ if telling.is_some() => telling.unwrap_or(exit::PARTIAL),
             (_, true) if disagree => ok_code.max(exit::PARTIAL),
             (_, true) => ok_code,
             (true, false) => self.failed.values().map(|f| f.1).max().unwrap_or(1),

@@ -123,6 +123,13 @@ pub async fn sync(regions: &Regions, channel: &str, opts: &SyncOptions) -> Resul
                 ))
             })?,
     };
+    if leader.generation == Some(0) {
+        return Err(Error::input(format!(
+            "channel {channel} has no releases in region {}: nothing to sync from",
+            leader.region
+        )));
+    }
+    let lead_generation = leader.generation.unwrap_or(0);
     let (Some(state), Some(lead_region)) = (
         leader.state.clone(),
         regions.list().iter().find(|r| r.name == leader.region),
@@ -157,7 +164,14 @@ pub async fn sync(regions: &Regions, channel: &str, opts: &SyncOptions) -> Resul
             if opts.only.as_ref().is_some_and(|o| *o != region.name) {
                 return outcome(&region.name, "not-chosen");
             }
-            match sync_one(lead_region, region, channel, state, opts).await {
+            let plan = Plan {
+                from: lead_region,
+                from_generation: lead_generation,
+                to: region,
+                to_generation: side.generation.unwrap_or(0),
+                to_state: side.state.clone().unwrap_or_default(),
+            };
+            match sync_one(&plan, channel, state, opts).await {
                 Ok(r) => r,
                 Err(e) => failed(&region.name, e.to_string()),
             }
@@ -212,13 +226,48 @@ fn needed(state: &ChannelState) -> (Vec<String>, Vec<String>) {
     (required, optional)
 }
 
+/// One lagging region, as `compare` read it, and the leader.
+struct Plan<'a> {
+    from: &'a Region,
+    from_generation: u64,
+    to: &'a Region,
+    to_generation: u64,
+    to_state: ChannelState,
+}
+
+/// Why an automatic sync (no `--from`) must not touch a region: it would undo a
+/// rollback there (lift its pin, or route to a version rolled back there).
+fn undoes_rollback(here: &ChannelState, newest: &ChannelState) -> Option<String> {
+    if here.pinned.is_some() && newest.pinned.is_none() {
+        return Some("it is pinned here and would be unpinned".into());
+    }
+    let routed = newest
+        .stable
+        .iter()
+        .chain(newest.canary.as_ref().map(|c| &c.version));
+    for v in routed {
+        if here.rolled_back.contains(v) {
+            return Some(format!("{v} was rolled back here"));
+        }
+    }
+    None
+}
+
 async fn sync_one(
-    from: &Region,
-    to: &Region,
+    plan: &Plan<'_>,
     channel: &str,
     state: &ChannelState,
     opts: &SyncOptions,
 ) -> Result<RegionSync> {
+    let (from, to) = (plan.from, plan.to);
+    if opts.from.is_none() {
+        if let Some(why) = undoes_rollback(&plan.to_state, state) {
+            return Err(Error::Conflict(format!(
+                "not synced from {} automatically: {why}. Check `sitevault status {channel}`, then choose the state with `sitevault sync {channel} --from REGION`",
+                from.name
+            )));
+        }
+    }
     let mut r = outcome(&to.name, if opts.dry_run { "would-sync" } else { "synced" });
     let (required, optional) = needed(state);
     for (v, must) in required
@@ -261,8 +310,18 @@ async fn sync_one(
             .or_else(|| Some(format!("sync from region {}", from.name))),
         ..opts.change.clone()
     };
+    // The leader must still be where it was read: a change there meanwhile (a
+    // rollback) is not overwritten with what it was before.
+    let lead = channel::log::head(&from.store, channel).await?;
+    if lead.generation != plan.from_generation {
+        return Err(Error::Conflict(format!(
+            "channel {channel} changed in {} while the sync was prepared (generation {} → {}); nothing was applied here. Sync again",
+            from.name, plan.from_generation, lead.generation
+        )));
+    }
     let intent = Intent::Sync {
         state: Box::new(state.clone()),
+        expect_generation: Some(plan.to_generation),
     };
     let rep = channel::change(&to.store, channel, &intent, &change).await?;
     r.generation = Some(rep.generation);

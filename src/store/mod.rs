@@ -198,19 +198,29 @@ impl Store {
             backoff: Default::default(),
         };
         // A per-request bound: a store that accepts connections and never answers
-        // (a region that is down behind a load balancer) fails in bounded time.
-        let mut client = object_store::ClientOptions::new();
-        if let Some(t) = spec.timeout {
-            client = client
-                .with_timeout(t)
-                .with_connect_timeout(t.min(Duration::from_secs(5)));
-        }
+        // (a region that is down behind a load balancer) fails in bounded time. A read
+        // timeout (reset by every byte received) and a connect timeout, not a whole-
+        // request one, so a large pack or blob still transfers. Set key by key, so the
+        // client settings the builders took from the environment stay.
+        use object_store::ClientConfigKey as K;
+        let client: Vec<(K, String)> = match spec.timeout {
+            Some(t) => vec![
+                (K::ReadTimeout, format!("{}ms", t.as_millis())),
+                (
+                    K::ConnectTimeout,
+                    format!("{}ms", t.min(Duration::from_secs(5)).as_millis()),
+                ),
+            ],
+            None => Vec::new(),
+        };
         let (inner, backend): (Arc<dyn ObjectStore>, Backend) = match parsed.scheme() {
             "s3" | "s3a" => {
                 let mut b = object_store::aws::AmazonS3Builder::from_env()
                     .with_url(url)
-                    .with_retry(retry)
-                    .with_client_options(client);
+                    .with_retry(retry);
+                for (k, v) in &client {
+                    b = b.with_config(object_store::aws::AmazonS3ConfigKey::Client(*k), v);
+                }
                 if let Some(e) = &spec.endpoint {
                     b = b.with_endpoint(e);
                 }
@@ -224,19 +234,25 @@ impl Store {
                 (Arc::new(s), Backend::S3)
             }
             "gs" => {
-                let s = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                let mut b = object_store::gcp::GoogleCloudStorageBuilder::from_env()
                     .with_url(url)
-                    .with_retry(retry)
-                    .with_client_options(client)
+                    .with_retry(retry);
+                for (k, v) in &client {
+                    b = b.with_config(object_store::gcp::GoogleConfigKey::Client(*k), v);
+                }
+                let s = b
                     .build()
                     .map_err(|e| Error::store(url, e))?;
                 (Arc::new(s), Backend::Other)
             }
             "az" | "azure" | "abfs" | "abfss" => {
-                let s = object_store::azure::MicrosoftAzureBuilder::from_env()
+                let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
                     .with_url(url)
-                    .with_retry(retry)
-                    .with_client_options(client)
+                    .with_retry(retry);
+                for (k, v) in &client {
+                    b = b.with_config(object_store::azure::AzureConfigKey::Client(*k), v);
+                }
+                let s = b
                     .build()
                     .map_err(|e| Error::store(url, e))?;
                 (Arc::new(s), Backend::Other)

@@ -26,6 +26,21 @@ fn v1_stable_in_two_file_regions() -> tempfile::TempDir {
     t
 }
 
+/// `production` in `region` has no canary and is pinned, as a rollback leaves it.
+fn assert_rolled_back(dir: &Path, region: &str) {
+    let s = json(&ok(sv(dir).args([
+        "status",
+        "production",
+        "--json",
+        "--region",
+        region,
+    ])));
+    assert!(
+        s["state"]["canary"].is_null() && s["state"]["pinned"].is_object(),
+        "{s}"
+    );
+}
+
 fn json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
 }
@@ -212,17 +227,7 @@ fn sync_never_undoes_a_rollback_by_itself() {
     let o = sv(t.path()).args(["sync", "production"]).output().unwrap();
     assert_eq!(code(&o), 7, "{}", stderr(&o));
     assert!(stderr(&o).contains("--from"), "{}", stderr(&o));
-    let eu = json(&ok(sv(t.path()).args([
-        "status",
-        "production",
-        "--json",
-        "--region",
-        "eu",
-    ])));
-    assert!(
-        eu["state"]["canary"].is_null() && eu["state"]["pinned"].is_object(),
-        "{eu}"
-    );
+    assert_rolled_back(t.path(), "eu");
     ok(sv(t.path()).args(["sync", "production", "--from", "eu"]));
     ok(sv(t.path()).args(["status", "production"]));
     // An empty region is no source.
@@ -379,17 +384,7 @@ fn rollback_with_a_region_down_then_sync_when_it_is_back() {
     assert!(r["regions"]["us"]["error"].is_string(), "{r}");
     // Bounded by the timeout and its retries, not by the frozen server.
     assert!(took < Duration::from_secs(30), "{took:?}");
-    let s = json(&ok(sv(t.path()).args([
-        "status",
-        "production",
-        "--json",
-        "--region",
-        "eu",
-    ])));
-    assert!(
-        s["state"]["canary"].is_null() && s["state"]["pinned"].is_object(),
-        "{s}"
-    );
+    assert_rolled_back(t.path(), "eu");
 
     b.resume();
     let o = sv(t.path())

@@ -236,10 +236,15 @@ struct Plan<'a> {
 }
 
 /// Why an automatic sync (no `--from`) must not touch a region: it would undo a
-/// rollback there (lift its pin, or route to a version rolled back there).
+/// rollback there (lift its pin, or, from a state no rollback made, route to a version
+/// rolled back there).
 fn undoes_rollback(here: &ChannelState, newest: &ChannelState) -> Option<String> {
     if here.pinned.is_some() && newest.pinned.is_none() {
         return Some("it is pinned here and would be unpinned".into());
+    }
+    if newest.pinned.is_some() {
+        // The newest state is itself a rollback (or a pin): a deliberate choice.
+        return None;
     }
     let routed = newest
         .stable

@@ -181,10 +181,9 @@ pub(crate) async fn status(ctx: &Ctx, a: &StatusArgs) -> Result<Outcome> {
             all.into_iter().collect()
         }
     };
-    let mut comparisons = Vec::new();
-    for c in &channels {
-        comparisons.push(lib::compare(&regions, c).await);
-    }
+    // Every channel at once: a frozen region costs one timeout, not one per channel.
+    let comparisons =
+        futures::future::join_all(channels.iter().map(|c| lib::compare(&regions, c))).await;
     let out = &ctx.out;
     for c in &comparisons {
         if c.agree {

@@ -140,15 +140,10 @@ pub async fn sync(regions: &Regions, channel: &str, opts: &SyncOptions) -> Resul
             leader.error.as_deref().unwrap_or("unknown error")
         )));
     };
-    let mut plans = Vec::new();
-    for side in &cmp.regions {
-        let Some(region) = regions.list().iter().find(|r| r.name == side.region) else {
-            continue;
-        };
-        plans.push((region, side));
-    }
     let leader_name = lead_region.name.clone();
-    let results = join(plans.iter().map(|(region, side)| {
+    // `compare` answers in the order of the regions.
+    let sides = regions.list().iter().zip(&cmp.regions);
+    let results = futures::future::join_all(sides.map(|(region, side)| {
         let state = &state;
         let leader_name = &leader_name;
         async move {
@@ -185,12 +180,6 @@ pub async fn sync(regions: &Regions, channel: &str, opts: &SyncOptions) -> Resul
         dry_run: opts.dry_run,
         regions: results,
     })
-}
-
-async fn join<F: std::future::Future<Output = RegionSync>>(
-    it: impl Iterator<Item = F>,
-) -> Vec<RegionSync> {
-    futures::future::join_all(it).await
 }
 
 fn outcome(region: &str, what: &str) -> RegionSync {

@@ -150,40 +150,94 @@ function parseRange(header, size) {
   return [start, end];
 }
 
+/**
+ * Content negotiation, the same rule as `src/edge/encoding.rs`: Accept-Encoding with
+ * q-values; br, then gzip, then identity on equal weight; a coding's weight is its own
+ * entry, else `*`'s, else 0; identity is acceptable unless `identity;q=0` (or `*;q=0`
+ * without an identity entry). Returns "identity", "br", "gzip" or null (406).
+ */
+export function negotiate(accept, enc) {
+  if (accept === null || accept === undefined) return "identity";
+  const w = {};
+  for (const item of accept.split(",").slice(0, 64)) {
+    const parts = item.split(";");
+    let token = parts[0].trim().toLowerCase();
+    if (token === "x-gzip") token = "gzip";
+    let q = 1000;
+    for (const p of parts.slice(1)) {
+      const i = p.indexOf("=");
+      if (i > 0 && p.slice(0, i).trim().toLowerCase() === "q") q = parseQ(p.slice(i + 1));
+    }
+    if (q === null || !["br", "gzip", "identity", "*"].includes(token)) continue;
+    w[token] = token in w ? Math.max(w[token], q) : q;
+  }
+  // Unnamed, identity is acceptable but least preferred: any acceptable variant wins.
+  const identity = "identity" in w ? w.identity : w["*"] === 0 ? 0 : 1;
+  let best = [identity, "identity"];
+  for (const c of ["gzip", "br"]) {
+    if (!enc || !enc[c]) continue;
+    const q = c in w ? w[c] : "*" in w ? w["*"] : 0;
+    if (q > 0 && q >= best[0]) best = [q, c];
+  }
+  return best[0] === 0 && best[1] === "identity" ? null : best[1];
+}
+
+function parseQ(s) {
+  const m = /^\s*(0(?:\.(\d{0,3}))?|1(?:\.0{0,3})?)\s*$/.exec(s);
+  if (!m) return null;
+  if (m[1].startsWith("1")) return 1000;
+  return Number(((m[2] || "") + "000").slice(0, 3));
+}
+
 async function fileResponse(env, request, entry, status) {
-  const etag = `"${entry.hash}"`;
+  // A range request gets the identity bytes (see `sitevault serve`).
+  const ranged = status === 200 && request.headers.get("range") !== null;
+  const coding = negotiate(request.headers.get("accept-encoding"), ranged ? null : entry.enc);
+  const varies = entry.enc && (entry.enc.br || entry.enc.gzip);
+  if (coding === null) {
+    return text(406, "this file is stored only in codings the request refuses (Accept-Encoding)", { vary: "Accept-Encoding" });
+  }
+  // Each representation has its own ETag: the blake3 of the bytes it sends.
+  const body = coding === "identity" ? { hash: entry.hash, size: entry.size } : entry.enc[coding];
+  const etag = `"${body.hash}"`;
   const headers = {
     "content-type": entry.type,
     "cache-control": status === 200 && entry.cache === "immutable" ? IMMUTABLE : REVALIDATE,
     etag,
     "accept-ranges": "bytes",
   };
+  if (varies) headers.vary = "Accept-Encoding";
+  if (coding !== "identity") headers["content-encoding"] = coding;
   if (status === 200) {
     const inm = request.headers.get("if-none-match");
     if (inm && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
       return new Response(null, { status: 304, headers });
     }
   }
-  const range = status === 200 ? parseRange(request.headers.get("range"), entry.size) : null;
+  const range = ranged ? parseRange(request.headers.get("range"), entry.size) : null;
   if (range === "invalid") {
     return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${entry.size}` } });
   }
-  const blobUrl = `${env.ORIGIN.replace(/\/$/, "")}/blobs/${entry.hash.slice(0, 2)}/${entry.hash}`;
+  const blobUrl = `${env.ORIGIN.replace(/\/$/, "")}/blobs/${body.hash.slice(0, 2)}/${body.hash}`;
   if (request.method === "HEAD") {
-    const len = range ? range[1] - range[0] + 1 : entry.size;
+    const len = range ? range[1] - range[0] + 1 : body.size;
     const extra = range ? { "content-range": `bytes ${range[0]}-${range[1]}/${entry.size}` } : {};
     return new Response(null, { status: range ? 206 : status, headers: { ...headers, ...extra, "content-length": String(len) } });
   }
   const r = await fetch(blobUrl);
   if (!r.ok) return text(502, "blob unavailable");
   if (range) {
-    const body = (await r.arrayBuffer()).slice(range[0], range[1] + 1);
-    return new Response(body, {
+    const bytes = (await r.arrayBuffer()).slice(range[0], range[1] + 1);
+    return new Response(bytes, {
       status: 206,
       headers: { ...headers, "content-range": `bytes ${range[0]}-${range[1]}/${entry.size}` },
     });
   }
-  return new Response(r.body, { status, headers });
+  // A variant's bytes are already encoded: pass them through as they are. An origin
+  // that labels its objects with Content-Encoding (S3 with sitevault's attributes)
+  // has them decoded by the runtime's fetch; the runtime then encodes them again.
+  const encodeBody = coding !== "identity" && !r.headers.get("content-encoding") ? "manual" : "automatic";
+  return new Response(r.body, { status, headers, encodeBody });
 }
 
 async function serveVersion(env, request, m, version, path) {
@@ -227,7 +281,8 @@ export default {
     const version = decide(m, uid, override);
     if (!version) return text(503, "the channel has no version yet");
     const inner = await serveVersion(env, request, m, version, path);
-    const response = new Response(inner.body, inner);
+    // Our own responses have mutable headers; a copy would lose `encodeBody`.
+    const response = inner;
     response.headers.set("x-sitevault-version", version);
     if (newUid) {
       response.headers.append("set-cookie", `${cookieName}=${uid}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly`);

@@ -51,15 +51,207 @@ pub struct FileEntry {
     pub content_type: String,
     /// Cache class.
     pub cache: CacheClass,
+    /// Precompressed variants of the same bytes (#12). Absent when there are none,
+    /// so entries without variants serialize exactly as before.
+    #[serde(default, skip_serializing_if = "Encodings::is_empty")]
+    pub enc: Encodings,
+}
+
+/// One precompressed variant of a file: its own blob.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    /// blake3 of the compressed bytes.
+    pub hash: String,
+    /// Size of the compressed bytes.
+    pub size: u64,
+}
+
+/// The content codings a file is stored in besides identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Encodings {
+    /// `Content-Encoding: br` (brotli).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub br: Option<Variant>,
+    /// `Content-Encoding: gzip`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gzip: Option<Variant>,
+}
+
+impl Encodings {
+    /// True when the file has no variant.
+    pub fn is_empty(&self) -> bool {
+        self.br.is_none() && self.gzip.is_none()
+    }
+
+    /// `(coding, variant)` pairs, brotli first.
+    pub fn iter(&self) -> impl Iterator<Item = (Coding, &Variant)> {
+        [(Coding::Br, &self.br), (Coding::Gzip, &self.gzip)]
+            .into_iter()
+            .filter_map(|(c, v)| v.as_ref().map(|v| (c, v)))
+    }
+
+    /// The variant stored for `coding`.
+    pub fn get(&self, coding: Coding) -> Option<&Variant> {
+        match coding {
+            Coding::Br => self.br.as_ref(),
+            Coding::Gzip => self.gzip.as_ref(),
+        }
+    }
+
+    /// Sets the variant for `coding`.
+    pub fn set(&mut self, coding: Coding, v: Variant) {
+        match coding {
+            Coding::Br => self.br = Some(v),
+            Coding::Gzip => self.gzip = Some(v),
+        }
+    }
+}
+
+/// A content coding sitevault precompresses with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Coding {
+    /// Brotli, quality 11.
+    Br,
+    /// gzip, best compression.
+    Gzip,
+}
+
+impl Coding {
+    /// Every coding, in order of preference.
+    pub const ALL: [Coding; 2] = [Coding::Br, Coding::Gzip];
+
+    /// The `Content-Encoding` token (`br`, `gzip`).
+    pub fn token(self) -> &'static str {
+        match self {
+            Coding::Br => "br",
+            Coding::Gzip => "gzip",
+        }
+    }
+
+    /// The sidecar suffix in dist/ (`.br`, `.gz`), as nginx's `gzip_static` expects.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Coding::Br => ".br",
+            Coding::Gzip => ".gz",
+        }
+    }
+
+    /// Parses a config or header token.
+    pub fn parse(s: &str) -> Option<Coding> {
+        match s {
+            "br" => Some(Coding::Br),
+            "gzip" => Some(Coding::Gzip),
+            _ => None,
+        }
+    }
+}
+
+/// One blob a file needs, with what its stored object should say about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobRef<'a> {
+    /// blake3 of the blob's bytes.
+    pub hash: &'a str,
+    /// Its size.
+    pub size: u64,
+    /// The file's `Content-Type` (a variant keeps its original's).
+    pub content_type: &'a str,
+    /// `Some` for a precompressed variant: its `Content-Encoding`.
+    pub coding: Option<Coding>,
+}
+
+impl FileEntry {
+    /// Every blob this file needs: its bytes, then its variants.
+    pub fn blobs(&self) -> impl Iterator<Item = BlobRef<'_>> {
+        let plain = BlobRef {
+            hash: &self.hash,
+            size: self.size,
+            content_type: &self.content_type,
+            coding: None,
+        };
+        std::iter::once(plain).chain(self.enc.iter().map(|(c, v)| BlobRef {
+            hash: &v.hash,
+            size: v.size,
+            content_type: &self.content_type,
+            coding: Some(c),
+        }))
+    }
+}
+
+/// Every blob a files map needs, each once (the first file naming it describes it).
+pub fn blobs_of(files: &FileMap) -> BTreeMap<&str, (&str, BlobRef<'_>)> {
+    let mut out = BTreeMap::new();
+    for (p, e) in files {
+        for b in e.blobs() {
+            out.entry(b.hash).or_insert((p.as_str(), b));
+        }
+    }
+    out
 }
 
 /// Public path (`/css/site.3f9a1c2b7e.css`) → entry. Sorted, so its JSON is canonical.
 pub type FileMap = BTreeMap<String, FileEntry>;
 
-/// The digest of a files map: blake3 of its compact JSON (sorted keys).
+/// The digest of a files map: blake3 of its compact JSON (sorted keys), **without**
+/// the precompressed variants. So a version's digest is the digest of what it serves
+/// (the same with compression on or off), and binaries older than #12, which drop
+/// the `enc` field they do not know, compute the same digest and still serve the
+/// identity bytes. The variants are covered by [`enc_digest`].
 pub fn digest(files: &FileMap) -> String {
-    let json = serde_json::to_vec(files).unwrap_or_default();
+    #[derive(Serialize)]
+    struct Plain<'a> {
+        hash: &'a str,
+        size: u64,
+        #[serde(rename = "type")]
+        content_type: &'a str,
+        cache: CacheClass,
+    }
+    let plain: BTreeMap<&str, Plain<'_>> = files
+        .iter()
+        .map(|(p, e)| {
+            let v = Plain {
+                hash: &e.hash,
+                size: e.size,
+                content_type: &e.content_type,
+                cache: e.cache,
+            };
+            (p.as_str(), v)
+        })
+        .collect();
+    let json = serde_json::to_vec(&plain).unwrap_or_default();
     blake3::hash(&json).to_hex().to_string()
+}
+
+/// The digest of a files map with its variants (blake3 of the whole map's compact
+/// JSON), or `None` when no file has one: documents without variants carry no
+/// `enc_digest` and read exactly as before.
+pub fn enc_digest(files: &FileMap) -> Option<String> {
+    if files.values().all(|e| e.enc.is_empty()) {
+        return None;
+    }
+    let json = serde_json::to_vec(files).unwrap_or_default();
+    Some(blake3::hash(&json).to_hex().to_string())
+}
+
+/// Checks the variants of a files map: every hash a blake3 digest and, when any
+/// file has variants, `stated` (the document's `enc_digest`) matching them.
+pub fn check_variants(files: &FileMap, stated: Option<&str>) -> Result<(), String> {
+    for (p, e) in files {
+        for (c, v) in e.enc.iter() {
+            if !is_hash(&v.hash) {
+                return Err(format!(
+                    "{p}: its {} variant's hash {:?} is not a blake3 digest",
+                    c.token(),
+                    v.hash
+                ));
+            }
+        }
+    }
+    if enc_digest(files).as_deref() != stated {
+        return Err(
+            "the digest of its precompressed variants does not match (edited or corrupt)".into(),
+        );
+    }
+    Ok(())
 }
 
 /// `dist/.sitevault/manifest.json`, written by `build`, read by `publish`.
@@ -71,6 +263,10 @@ pub struct BuildManifest {
     pub tool: String,
     /// Digest of `files` (see [`digest`]).
     pub digest: String,
+    /// Digest of `files` with their precompressed variants (see [`enc_digest`]);
+    /// absent when no file has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc_digest: Option<String>,
     /// Every public file.
     pub files: FileMap,
 }

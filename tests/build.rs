@@ -488,3 +488,174 @@ fn config_errors_name_the_key() {
     let (_, err) = fails(sv(t.path()).args(["--config", "nope.toml", "build"]));
     assert!(err.contains("nope.toml does not exist"), "{err}");
 }
+
+/// A site with files that compress well, one too small to bother, and a site file
+/// already named like a sidecar.
+fn compressible_site() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let site = t.path().join("site");
+    std::fs::create_dir_all(site.join("css")).unwrap();
+    let para = "<p>Sidecars let nginx serve precompressed files as they are.</p>\n".repeat(50);
+    std::fs::write(
+        site.join("index.html"),
+        format!("<!doctype html><link rel=stylesheet href=css/a.css><body>{para}"),
+    )
+    .unwrap();
+    let css: String = (0..150)
+        .map(|i| format!(".k{i} {{ padding: {}px {}px }}\n", i % 7, i % 11))
+        .collect();
+    std::fs::write(site.join("css/a.css"), &css).unwrap();
+    std::fs::write(site.join("css/b.css"), &css.replace("padding", "margin")).unwrap();
+    // The site ships its own b.css.gz (kept_names so its name is predictable).
+    std::fs::write(site.join("css/b.css.gz"), b"the site's own bytes").unwrap();
+    std::fs::write(site.join("robots.txt"), "User-agent: *\n").unwrap();
+    t
+}
+
+fn decoded(coding: &str, body: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match coding {
+        "br" => brotli::Decompressor::new(body, 4096)
+            .read_to_end(&mut out)
+            .unwrap(),
+        _ => flate2::read::GzDecoder::new(body)
+            .read_to_end(&mut out)
+            .unwrap(),
+    };
+    out
+}
+
+#[test]
+fn precompressed_sidecars_match_the_manifest_and_decode_to_the_file() {
+    let t = compressible_site();
+    std::fs::write(
+        t.path().join("store.toml"),
+        "[build]\nkeep_names = [\"css/b.css\", \"css/b.css.gz\"]\n",
+    )
+    .unwrap();
+    let r = build(t.path(), &[]);
+    let dist = t.path().join("dist");
+    let m = manifest(&dist);
+    let mut seen = 0;
+    for (p, e) in &m.files {
+        let file = std::fs::read(dist.join(&p[1..])).unwrap();
+        for (coding, v, suffix) in [("br", &e.enc.br, ".br"), ("gzip", &e.enc.gzip, ".gz")] {
+            let Some(v) = v else { continue };
+            let side = std::fs::read(dist.join(format!("{}{suffix}", &p[1..]))).unwrap();
+            assert_eq!(
+                blake3::hash(&side).to_hex().to_string(),
+                v.hash,
+                "{p}{suffix}"
+            );
+            assert_eq!(side.len() as u64, v.size);
+            assert!(side.len() < file.len(), "{p}{suffix} saves nothing");
+            assert_eq!(decoded(coding, &side), file, "{p}{suffix}");
+            seen += 1;
+        }
+    }
+    assert_eq!(r["variants"].as_u64(), Some(seen));
+    let a_css = out_name(&m, "/css/a.", ".css");
+    for p in ["/index.html", a_css.as_str()] {
+        assert!(
+            m.files[p].enc.br.is_some() && m.files[p].enc.gzip.is_some(),
+            "{p}"
+        );
+    }
+    // Too small: no variants. The site's own b.css.gz stays the site's file, so
+    // b.css gets no gzip sidecar (but still a brotli one).
+    assert!(m.files[&out_name(&m, "/robots.", ".txt")].enc.is_empty());
+    assert!(m.files["/css/b.css"].enc.gzip.is_none());
+    assert!(m.files["/css/b.css"].enc.br.is_some());
+    assert_eq!(
+        std::fs::read(dist.join("css/b.css.gz")).unwrap(),
+        b"the site's own bytes"
+    );
+    // The digest covers what is served; enc_digest covers the variants.
+    assert_eq!(m.digest, sitevault::schema::digest(&m.files));
+    assert_eq!(m.enc_digest, sitevault::schema::enc_digest(&m.files));
+    assert!(m.enc_digest.is_some());
+    // A rebuild with nothing changed writes nothing and keeps the sidecars.
+    let again = build(t.path(), &[]);
+    assert_eq!(again["variants"].as_u64(), Some(seen));
+
+    // --no-compress, and `[build] compress = ["gzip"]`.
+    build(t.path(), &["--no-compress"]);
+    let m2 = manifest(&dist);
+    assert!(m2.files.values().all(|e| e.enc.is_empty()));
+    assert!(m2.enc_digest.is_none());
+    assert_eq!(
+        m2.digest, m.digest,
+        "variants change nothing a visitor is served"
+    );
+    assert!(!dist.join(format!("{}.br", &a_css[1..])).exists());
+    std::fs::write(
+        t.path().join("store.toml"),
+        "[build]\ncompress = [\"gzip\"]\n",
+    )
+    .unwrap();
+    build(t.path(), &[]);
+    let m3 = manifest(&dist);
+    assert!(m3.files.values().all(|e| e.enc.br.is_none()));
+    assert!(m3.files["/index.html"].enc.gzip.is_some());
+    std::fs::write(
+        t.path().join("store.toml"),
+        "[build]\ncompress = [\"zstd\"]\n",
+    )
+    .unwrap();
+    let (_, err) = fails(sv(t.path()).args(["build", "site", "-o", "dist"]));
+    assert!(
+        err.contains("build.compress") && err.contains("zstd"),
+        "{err}"
+    );
+}
+
+#[test]
+fn publish_stores_variants_and_refuses_a_tampered_sidecar() {
+    let t = compressible_site();
+    build(t.path(), &[]);
+    let dist = t.path().join("dist");
+    let m = manifest(&dist);
+    // A sidecar changed after the build is refused, and nothing is published.
+    let side = dist.join("index.html.br");
+    let good = std::fs::read(&side).unwrap();
+    std::fs::write(&side, b"not brotli").unwrap();
+    let (_, err) = fails(sv(t.path()).args(["publish", "dist", "--version", "v1"]));
+    assert!(err.contains("index.html.br"), "{err}");
+    assert!(!t
+        .path()
+        .join(".sitevault/store/versions/v1/index.json")
+        .exists());
+    // An unlisted .br file is refused like any unlisted file.
+    std::fs::write(&side, &good).unwrap();
+    std::fs::write(dist.join("robots.txt.br"), b"x").unwrap();
+    let (_, err) = fails(sv(t.path()).args(["publish", "dist", "--version", "v1"]));
+    assert!(err.contains("robots.txt.br"), "{err}");
+    std::fs::remove_file(dist.join("robots.txt.br")).unwrap();
+    ok(sv(t.path()).args(["publish", "dist", "--version", "v1", "-q"]));
+    let idx: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(t.path().join(".sitevault/store/versions/v1/index.json")).unwrap(),
+    )
+    .unwrap();
+    let br = &m.files["/index.html"].enc.br.as_ref().unwrap().hash;
+    assert_eq!(
+        idx["files"]["/index.html"]["enc"]["br"]["hash"],
+        br.as_str()
+    );
+    assert_eq!(idx["enc_digest"], m.enc_digest.as_deref().unwrap());
+    assert_eq!(
+        std::fs::read(
+            t.path()
+                .join(format!(".sitevault/store/blobs/{}/{br}", &br[..2]))
+        )
+        .unwrap(),
+        good
+    );
+    // pull writes the sidecars back, verify checks them.
+    ok(sv(t.path()).args(["verify", "v1"]));
+    ok(sv(t.path()).args(["pull", "v1", "-o", "pulled", "-q"]));
+    assert_eq!(
+        std::fs::read(t.path().join("pulled/index.html.br")).unwrap(),
+        good
+    );
+}

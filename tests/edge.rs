@@ -507,3 +507,147 @@ fn worker_end_to_end_in_workerd() {
     );
     scenario(&p, &addr, Duration::from_millis(1000));
 }
+
+// ------------------------------------------------------- precompressed variants
+
+/// A site whose HTML and CSS compress, beside an incompressible "image" and a tiny
+/// text file (neither gets variants). v1 is stable on production.
+fn compressible_project() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let site = t.path().join("site");
+    std::fs::create_dir_all(site.join("css")).unwrap();
+    let para =
+        "<p>Fresh beans roasted daily, ground to order and brewed with care.</p>\n".repeat(60);
+    std::fs::write(
+        site.join("index.html"),
+        format!("<!doctype html><html><head><link rel=stylesheet href=/css/site.css></head><body>{para}</body></html>"),
+    )
+    .unwrap();
+    let css: String = (0..200)
+        .map(|i| {
+            format!(
+                ".c{i} {{ color: #{:06x}; margin: {}px }}\n",
+                i * 997,
+                i % 17
+            )
+        })
+        .collect();
+    std::fs::write(site.join("css/site.css"), css).unwrap();
+    std::fs::write(site.join("robots.txt"), "User-agent: *\n").unwrap();
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(site.join("noise.png"), noise).unwrap();
+    build_and_publish(t.path(), "v1", Some("production"));
+    t
+}
+
+fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match coding {
+        "br" => brotli::Decompressor::new(body, 4096)
+            .read_to_end(&mut out)
+            .unwrap(),
+        "gzip" => flate2::read::GzDecoder::new(body)
+            .read_to_end(&mut out)
+            .unwrap(),
+        other => panic!("{other}"),
+    };
+    out
+}
+
+/// The negotiation contract, against any edge at `addr` serving `dir`'s v1.
+fn encoding_scenario(dir: &Path, addr: &str) {
+    let ck = ("cookie", "sv_uid=enc");
+    let css = dist_path(dir, "/css/site.");
+    for path in ["/", css.as_str()] {
+        let plain = get(addr, path, &[ck]);
+        assert_eq!(plain.status, 200, "{path}");
+        assert_eq!(plain.header("content-encoding"), None, "{path}");
+        assert_eq!(plain.header("vary"), Some("Accept-Encoding"), "{path}");
+        let id_etag = plain.header("etag").unwrap().to_string();
+        assert_eq!(
+            id_etag,
+            format!("\"{}\"", blake3::hash(&plain.body).to_hex())
+        );
+        for (accept, want) in [
+            ("gzip, deflate, br", "br"),
+            ("gzip", "gzip"),
+            ("br;q=0.5, gzip;q=0.8", "gzip"),
+            ("x-gzip", "gzip"),
+            ("*", "br"),
+        ] {
+            let what = format!("{path} with Accept-Encoding: {accept}");
+            let r = get(addr, path, &[ck, ("accept-encoding", accept)]);
+            assert_eq!(r.status, 200, "{what}");
+            assert_eq!(r.header("content-encoding"), Some(want), "{what}");
+            assert_eq!(r.header("vary"), Some("Accept-Encoding"), "{what}");
+            assert!(r.body.len() < plain.body.len(), "{what}");
+            assert_eq!(decode(want, &r.body), plain.body, "{what}");
+            // Each representation has its own validator.
+            let etag = r.header("etag").unwrap().to_string();
+            assert_eq!(etag, format!("\"{}\"", blake3::hash(&r.body).to_hex()));
+            assert_ne!(etag, id_etag, "{what}");
+            let again = [ck, ("accept-encoding", accept), ("if-none-match", &etag)];
+            assert_eq!(get(addr, path, &again).status, 304, "{what}");
+            let other = [ck, ("accept-encoding", accept), ("if-none-match", &id_etag)];
+            assert_eq!(get(addr, path, &other).status, 200, "{what}");
+            let head = request(addr, "HEAD", path, &[ck, ("accept-encoding", accept)]);
+            assert_eq!(head.status, 200, "{what}");
+            assert_eq!(head.header("content-encoding"), Some(want), "{what}");
+            assert_eq!(
+                head.header("content-length"),
+                Some(r.body.len().to_string().as_str()),
+                "{what}"
+            );
+        }
+        for accept in ["identity", "br;q=0, gzip;q=0", "deflate", ""] {
+            let r = get(addr, path, &[ck, ("accept-encoding", accept)]);
+            assert_eq!(r.header("content-encoding"), None, "{path} {accept:?}");
+            assert_eq!(r.body, plain.body, "{path} {accept:?}");
+        }
+        // A range is a range of the identity bytes, whatever the client accepts.
+        let part = get(
+            addr,
+            path,
+            &[ck, ("accept-encoding", "br, gzip"), ("range", "bytes=0-9")],
+        );
+        assert_eq!(part.status, 206, "{path}");
+        assert_eq!(part.header("content-encoding"), None, "{path}");
+        assert_eq!(part.body, plain.body[..10], "{path}");
+    }
+    // Too small, or incompressible: no variants, no Vary; refusing identity is a 406.
+    let noise = dist_path(dir, "/noise.");
+    for path in ["/robots.txt", noise.as_str()] {
+        let r = get(addr, path, &[ck, ("accept-encoding", "br, gzip")]);
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("content-encoding"), None, "{path}");
+        assert_eq!(r.header("vary"), None, "{path}");
+        let r = get(addr, path, &[ck, ("accept-encoding", "br, identity;q=0")]);
+        assert_eq!(r.status, 406, "{path}");
+    }
+}
+
+#[test]
+fn serve_negotiates_precompressed_variants() {
+    let t = compressible_project();
+    let (_p, addr) = start_serve(t.path(), &[]);
+    encoding_scenario(t.path(), &addr);
+}
+
+#[test]
+fn worker_negotiates_precompressed_variants_in_workerd() {
+    let Some(bin) = workerd_bin() else { return };
+    let t = compressible_project();
+    let origin = start_origin(t.path().join(".sitevault/store"));
+    let d = worker_dir();
+    let config = std::fs::read_to_string(root().join("edge/config.capnp")).unwrap();
+    let (_w, addr) = start_workerd(
+        &bin,
+        d.path(),
+        &config,
+        &[("SV_ORIGIN", origin.as_str()), ("SV_CHANNEL", "production")],
+    );
+    encoding_scenario(t.path(), &addr);
+}

@@ -462,8 +462,17 @@ fn a_tampered_index_is_an_integrity_error() {
         let mut v = good.clone();
         edit(&mut v);
         if fix_digest {
-            let files = serde_json::to_vec(&v["files"]).unwrap();
+            // `digest` covers the files without their variants, `enc_digest` with them.
+            let mut plain = v["files"].clone();
+            for e in plain.as_object_mut().unwrap().values_mut() {
+                if let Some(o) = e.as_object_mut() {
+                    o.remove("enc");
+                }
+            }
+            let files = serde_json::to_vec(&plain).unwrap();
             v["digest"] = blake3::hash(&files).to_hex().to_string().into();
+            let all = serde_json::to_vec(&v["files"]).unwrap();
+            v["enc_digest"] = blake3::hash(&all).to_hex().to_string().into();
         }
         std::fs::remove_file(&key).unwrap();
         std::fs::write(&key, serde_json::to_vec(&v).unwrap()).unwrap();
@@ -494,12 +503,21 @@ fn a_tampered_index_is_an_integrity_error() {
                 v["files"][&first]["size"] = 1.into();
             }),
         ),
+        (
+            "variant the digests do not cover",
+            Box::new(|v| {
+                v["files"]["/index.html"]["enc"]["br"]["hash"] = "0".repeat(64).into();
+            }),
+        ),
     ];
     // The recomputed digest is the real one: an unedited index still verifies.
     tampered(&|_| {}, true);
     ok(sv(t.path()).args(["verify", "v1"]));
     for (what, edit) in cases {
-        tampered(&*edit, what != "digest mismatch");
+        tampered(
+            &*edit,
+            what != "digest mismatch" && what != "variant the digests do not cover",
+        );
         for args in [vec!["verify", "v1"], vec!["pull", "v1", "-o", "out"]] {
             let (code, err) = fails(sv(t.path()).args(&args));
             assert_eq!(code, 4, "{what}: {args:?}: {err}");
@@ -592,12 +610,14 @@ fn a_one_file_change_is_diffed_against_the_newest_version() {
         .map(|c| c["path"].as_str().unwrap())
         .collect();
     assert_eq!(changed, ["/index.html", "/version.json"], "{plan}");
-    assert_eq!(plan["uploaded_blobs"], 2, "{plan}");
+    // index.html with its two precompressed variants, and version.json.
+    assert_eq!(plan["uploaded_blobs"], 4, "{plan}");
+    assert_eq!(plan["plan"]["new_blobs"], 4, "{plan}");
     let r = publish_json(dir, "v2");
-    assert_eq!(r["uploaded_blobs"], 2, "{r}");
-    // A listing of versions/, two blobs, a HEAD of the base, the index (the base's
+    assert_eq!(r["uploaded_blobs"], 4, "{r}");
+    // A listing of versions/, four blobs, a HEAD of the base, the index (the base's
     // index comes from the local copy the first publish kept).
-    assert_eq!(r["requests"], 5, "{r}");
+    assert_eq!(r["requests"], 7, "{r}");
     // Without that copy, one GET more; a copy that does not match is not used.
     let cache = dir.join(".sitevault/cache/indexes");
     for f in walkdir::WalkDir::new(&cache)
@@ -616,7 +636,7 @@ fn a_one_file_change_is_diffed_against_the_newest_version() {
     let r = publish_json(dir, "v3");
     assert_eq!(
         (r["requests"].as_u64(), r["base"].as_str()),
-        (Some(6), Some("v2")),
+        (Some(8), Some("v2")),
         "{r}"
     );
     ok(sv(dir).args(["verify", "v3"]));
@@ -684,11 +704,12 @@ fn diff_shows_what_a_release_changes_and_what_it_would_upload() {
     assert_eq!(paths("added"), ["/new.html"], "{d}");
     assert_eq!(paths("changed"), ["/index.html", "/version.json"], "{d}");
     assert!(paths("removed").is_empty());
-    assert_eq!(d["upload_blobs"], 3, "{d}");
+    // new.html (too small for variants), index.html and its two, version.json.
+    assert_eq!(d["upload_blobs"], 5, "{d}");
     let human = ok(sv(dir).args(["diff", "v1", "dist"]));
     assert!(human.contains("+ /new.html"), "{human}");
     assert!(human.contains("~ /index.html"), "{human}");
-    assert!(human.contains("would upload 3 blobs"), "{human}");
+    assert!(human.contains("would upload 5 blobs"), "{human}");
     // Once published, nothing is left to upload; versions compare the same way.
     publish_json(dir, "v2");
     let d = json(&ok(sv(dir).args(["diff", "v1", "dist", "--json"])));

@@ -433,3 +433,66 @@ fn glacier_packs_need_a_thaw_and_say_how() {
     );
     assert!(versions(t.path()).contains(&("v3".into(), "archived".into())));
 }
+
+/// Precompressed variants are blobs like any other: gc keeps them while their
+/// version is hot, a pack carries them, restore brings them back, verify checks them.
+#[test]
+fn variants_survive_gc_archive_and_restore() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    std::fs::write(
+        dir.join("store.toml"),
+        "[retention]\nhot_days = 30\nkeep_latest = 1\ngrace = \"0s\"\n",
+    )
+    .unwrap();
+    let site = dir.join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    for v in 1..=2 {
+        let body = "<p>release notes with enough words to be worth compressing</p>".repeat(40 + v);
+        std::fs::write(
+            site.join("index.html"),
+            format!("<!doctype html><title>v{v}</title>{body}"),
+        )
+        .unwrap();
+        ok(sv(dir).args(["build", "site", "-o", "dist", "-q"]));
+        ok(sv(dir).env("SITEVAULT_NOW", at(-100 + v as i64)).args([
+            "publish",
+            "dist",
+            "--version",
+            &format!("v{v}"),
+            "-q",
+        ]));
+    }
+    ok(sv(dir).args(["rollout", "production", "v2", "-q"]));
+    let idx = json(
+        &std::fs::read_to_string(dir.join(".sitevault/store/versions/v1/index.json")).unwrap(),
+    );
+    let br = idx["files"]["/index.html"]["enc"]["br"]["hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let blob = dir.join(format!(".sitevault/store/blobs/{}/{br}", &br[..2]));
+    assert!(blob.exists());
+    ok(sv(dir).args(["gc", "-q"]));
+    assert!(blob.exists(), "gc deleted a hot version's variant");
+    ok(sv(dir).args(["verify", "v1"]));
+
+    // Archived, v1's variant leaves the hot store with it; restored, it comes back.
+    ok(sv(dir).env("SITEVAULT_NOW", at(2)).args(["archive", "-q"]));
+    assert!(versions(dir).contains(&("v1".into(), "archived".into())));
+    assert!(!blob.exists());
+    ok(sv(dir).args(["restore", "v1", "-q"]));
+    assert!(blob.exists());
+    ok(sv(dir).args(["verify", "v1"]));
+
+    // A corrupt variant is found, and named by its sidecar.
+    std::fs::write(&blob, b"garbage").unwrap();
+    let o = sv(dir).args(["verify", "v1"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(4));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(all.contains("/index.html.br"), "{all}");
+}

@@ -3,6 +3,7 @@
 //! [`html`], [`css`], [`js`]) → [`fingerprint`] → write to a temporary folder → swap.
 
 pub(crate) mod cache;
+mod compress;
 pub mod css;
 mod depth;
 pub mod fingerprint;
@@ -52,6 +53,8 @@ pub struct BuildOptions {
     pub strict: bool,
     /// Files that fail to minify are copied as written (with a warning).
     pub keep_going: bool,
+    /// Precompressed variants to write beside compressible files (`[build] compress`).
+    pub compress: Vec<crate::schema::Coding>,
     /// Where progress and warnings go.
     pub reporter: crate::report::Handle,
 }
@@ -71,6 +74,7 @@ impl BuildOptions {
             version: None,
             strict: false,
             keep_going: false,
+            compress: b.codings(),
             reporter: Default::default(),
         }
     }
@@ -89,6 +93,8 @@ pub struct BuildReport {
     pub bytes_out: u64,
     /// Files minified.
     pub minified: usize,
+    /// Precompressed variants written (`.br` and `.gz` files).
+    pub variants: usize,
     /// Cache hits.
     pub cache_hits: usize,
     /// Digest of the build (`version.json` "build").
@@ -199,14 +205,27 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
     let outputs = fingerprint::fingerprint(&nodes, &targets_of, opts.hash_length);
     laps.mark("fingerprint");
 
-    // 5. The files map, version.json and the manifest; write and swap OUT.
+    // 5. Precompressed variants of compressible files, through the same cache.
+    if !opts.compress.is_empty() {
+        pb.stage("compressing");
+    }
+    let bodies: Vec<&[u8]> = outputs.iter().map(|o| &o.bytes[..]).collect();
+    let variants = compress::variants(
+        &bodies,
+        |i| compress::compressible(&kinds::content_type(&outputs[i].out)),
+        &opts.compress,
+        &cache,
+    );
+    laps.mark("compress");
+
+    // 6. The files map, version.json and the manifest; write and swap OUT.
     let (manifest, version_json, build_digest) =
-        output::manifest_of(opts, &inputs, &outputs, &nodes)?;
+        output::manifest_of(opts, &inputs, &outputs, &nodes, &variants)?;
     pb.stage("writing");
     let bytes_out =
         outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>() + version_json.len() as u64;
     if !output::unchanged_output(&opts.out, &manifest) {
-        output::write_output(&outdir, &outputs, &version_json, &manifest)?;
+        output::write_output(&outdir, &outputs, &variants, &version_json, &manifest)?;
     }
     cache.flush();
     if let Some(key) = &stamp_key {
@@ -229,6 +248,7 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
         bytes_in,
         bytes_out,
         minified,
+        variants: manifest.files.values().map(|e| e.enc.iter().count()).sum(),
         cache_hits: cache.hits(),
         build: build_digest,
         warnings,

@@ -1,8 +1,8 @@
 //! The build's output: the folder checks, `version.json`, whether OUT already holds this
 //! build, and writing to a temporary folder swapped in by [`crate::outdir`].
 
-use super::kinds;
-use crate::schema::{CacheClass, FileEntry, FileMap};
+use super::{compress, kinds};
+use crate::schema::{CacheClass, Encodings, FileEntry, FileMap, Variant};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -90,15 +90,26 @@ pub(super) fn unchanged_output(out: &Path, manifest: &BuildManifest) -> bool {
     if old.digest != manifest.digest || old.files != manifest.files {
         return false;
     }
-    let listed = manifest.files.par_iter().all(|(p, e)| {
-        std::fs::metadata(out.join(&p[1..]))
+    let same = |rel: &str, size: u64| {
+        std::fs::metadata(out.join(rel))
             .map(|m| {
                 m.is_file()
-                    && m.len() == e.size
+                    && m.len() == size
                     && m.modified().map(|t| t <= written).unwrap_or(false)
             })
             .unwrap_or(false)
+    };
+    let listed = manifest.files.par_iter().all(|(p, e)| {
+        same(&p[1..], e.size)
+            && e.enc
+                .iter()
+                .all(|(c, v)| same(&format!("{}{}", &p[1..], c.suffix()), v.size))
     });
+    let expected: usize = manifest
+        .files
+        .values()
+        .map(|e| 1 + e.enc.iter().count())
+        .sum();
     // Nothing else may be there either.
     listed
         && walkdir::WalkDir::new(out)
@@ -107,12 +118,13 @@ pub(super) fn unchanged_output(out: &Path, manifest: &BuildManifest) -> bool {
             .filter_map(|e| e.ok())
             .filter(|e| e.file_type().is_file())
             .count()
-            == manifest.files.len()
+            == expected
 }
 
 pub(super) fn write_output(
     outdir: &crate::outdir::OutDir,
     outputs: &[fingerprint::Output],
+    variants: &[compress::Variants],
     version_json: &[u8],
     manifest: &BuildManifest,
 ) -> Result<()> {
@@ -130,9 +142,21 @@ pub(super) fn write_output(
         for d in &dirs {
             std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
         }
-        outputs.par_iter().try_for_each(|o| {
+        outputs.par_iter().zip(variants).try_for_each(|(o, vs)| {
             let p = crate::outdir::safe_join(&tmp, &o.out)?;
-            std::fs::write(&p, &o.bytes).map_err(|e| Error::io(&p, e))
+            std::fs::write(&p, &o.bytes).map_err(|e| Error::io(&p, e))?;
+            // Sidecars (`app.js.br`, `app.js.gz`) for the variants the manifest kept,
+            // so nginx's gzip_static/brotli_static can serve dist/ as it is.
+            let entry = manifest.files.get(&format!("/{}", o.out));
+            for (c, bytes) in vs {
+                if entry.and_then(|e| e.enc.get(*c)).is_none() {
+                    continue;
+                }
+                let name = format!("{}{}", o.out, c.suffix());
+                let p = crate::outdir::safe_join(&tmp, &name)?;
+                std::fs::write(&p, bytes).map_err(|e| Error::io(&p, e))?;
+            }
+            Ok::<_, Error>(())
         })?;
         let vj = tmp.join("version.json");
         std::fs::write(&vj, version_json).map_err(|e| Error::io(&vj, e))?;
@@ -157,10 +181,28 @@ pub(super) fn manifest_of(
     inputs: &[Input],
     outputs: &[fingerprint::Output],
     nodes: &[super::fingerprint::Node],
+    variants: &[compress::Variants],
 ) -> Result<(BuildManifest, Vec<u8>, String)> {
     let mut files_map = FileMap::new();
-    for (o, n) in outputs.iter().zip(nodes) {
+    let names: std::collections::HashSet<&str> = outputs.iter().map(|o| o.out.as_str()).collect();
+    for ((o, n), vs) in outputs.iter().zip(nodes).zip(variants) {
         let key = format!("/{}", o.out);
+        let mut enc = Encodings::default();
+        for (c, bytes) in vs {
+            // A site file already named like the sidecar wins: it is served as itself.
+            if names.contains(format!("{}{}", o.out, c.suffix()).as_str())
+                || o.out == "version.json"
+            {
+                continue;
+            }
+            enc.set(
+                *c,
+                Variant {
+                    hash: blake3::hash(bytes).to_hex().to_string(),
+                    size: bytes.len() as u64,
+                },
+            );
+        }
         let entry = FileEntry {
             hash: o.hash.to_hex().to_string(),
             size: o.bytes.len() as u64,
@@ -170,6 +212,7 @@ pub(super) fn manifest_of(
             } else {
                 CacheClass::Revalidate
             },
+            enc,
         };
         if files_map.insert(key.clone(), entry).is_some() {
             return Err(Error::input(format!(
@@ -192,12 +235,14 @@ pub(super) fn manifest_of(
             size: version_json.len() as u64,
             content_type: "application/json".into(),
             cache: CacheClass::Revalidate,
+            enc: Encodings::default(),
         },
     );
     let manifest = BuildManifest {
         schema: 1,
         tool: crate::TOOL.to_string(),
         digest: schema::digest(&files_map),
+        enc_digest: schema::enc_digest(&files_map),
         files: files_map,
     };
     Ok((manifest, version_json, build_digest))

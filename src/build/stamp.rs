@@ -59,8 +59,9 @@ pub(super) fn stamp_key(
         .collect();
     let mut h = blake3::Hasher::new();
     let settings = format!(
-        "{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{}|{:?}|{}",
+        "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{}|{:?}|{}",
         crate::TOOL,
+        opts.compress,
         opts.targets,
         opts.exclude,
         opts.keep_names,
@@ -102,6 +103,7 @@ pub(super) fn up_to_date(opts: &BuildOptions, key: &str, started: Instant) -> Op
         bytes_in: stamp.bytes_in,
         bytes_out: m.files.values().map(|e| e.size).sum(),
         minified: stamp.minified,
+        variants: m.files.values().map(|e| e.enc.iter().count()).sum(),
         cache_hits: stamp.minified,
         build: stamp.build,
         warnings: stamp.warnings,

@@ -151,12 +151,7 @@ pub(crate) async fn check_target(store: &Store, version: &str, verify: bool) -> 
             keys::version_archived(version)
         )));
     }
-    let hashes: Vec<&str> = {
-        let mut v: Vec<&str> = idx.files.values().map(|e| e.hash.as_str()).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
+    let hashes: Vec<&str> = idx.blob_hashes();
     let total = hashes.len();
     let (present, _) = crate::publish::present_blobs(store, hashes.clone()).await?;
     let missing: Vec<&str> = hashes

@@ -408,6 +408,9 @@ pub(crate) struct BuildArgs {
     /// Do not read or write the build cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Write no precompressed `.br`/`.gz` variants (overrides `[build] compress`).
+    #[arg(long)]
+    pub no_compress: bool,
 }
 
 /// A version id, checked by [`sitevault::ids::check_version`].

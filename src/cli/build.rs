@@ -22,6 +22,9 @@ pub(crate) fn build(ctx: &Ctx, a: &BuildArgs) -> Result<Outcome> {
     if a.no_cache {
         opts.cache_dir = None;
     }
+    if a.no_compress {
+        opts.compress.clear();
+    }
     opts.strict = a.strict;
     opts.keep_going = a.keep_going;
     opts.reporter = out.reporter();
@@ -42,7 +45,7 @@ pub(crate) fn build(ctx: &Ctx, a: &BuildArgs) -> Result<Outcome> {
         ));
     }
     out.line(&format!(
-        "built {} files into {}: {} → {} ({:.1}%), {} cache hits, {} ms",
+        "built {} files into {}: {} → {} ({:.1}%), {} precompressed variants, {} cache hits, {} ms",
         r.files,
         r.out.display(),
         human_bytes(r.bytes_in),
@@ -52,6 +55,7 @@ pub(crate) fn build(ctx: &Ctx, a: &BuildArgs) -> Result<Outcome> {
         } else {
             100.0
         },
+        r.variants,
         r.cache_hits,
         r.elapsed_ms
     ));

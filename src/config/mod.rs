@@ -157,6 +157,23 @@ pub struct BuildConfig {
     pub hash_length: usize,
     /// Cache folder for minified results.
     pub cache_dir: PathBuf,
+    /// Precompressed variants written beside compressible files: `["br", "gzip"]`
+    /// (the default), any subset, or `[]` for none.
+    pub compress: Vec<String>,
+}
+
+impl BuildConfig {
+    /// The codings of `compress`, in order of preference (validated on load).
+    pub fn codings(&self) -> Vec<crate::schema::Coding> {
+        let mut v: Vec<_> = self
+            .compress
+            .iter()
+            .filter_map(|s| crate::schema::Coding::parse(s))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
 }
 
 impl Default for BuildConfig {
@@ -180,6 +197,7 @@ impl Default for BuildConfig {
             targets: vec!["defaults".into()],
             hash_length: 10,
             cache_dir: ".sitevault/cache".into(),
+            compress: vec!["br".into(), "gzip".into()],
         }
     }
 }
@@ -331,6 +349,16 @@ impl Config {
     }
 
     fn validate(&self, name: &str) -> Result<()> {
+        if let Some(bad) = self
+            .build
+            .compress
+            .iter()
+            .find(|c| crate::schema::Coding::parse(c).is_none())
+        {
+            return Err(Error::input(format!(
+                "{name}: build.compress: {bad:?} is not a coding sitevault writes; use \"br\", \"gzip\", both, or [] for none"
+            )));
+        }
         if !(10..=64).contains(&self.build.hash_length) {
             return Err(Error::input(format!(
                 "{name}: build.hash_length = {} must be between 10 and 64",

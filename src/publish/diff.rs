@@ -59,13 +59,15 @@ pub async fn diff(store: &Store, from: &Side, to: &Side) -> Result<DiffReport> {
     let (mut upload_blobs, mut upload_bytes) = (0, 0);
     if let Side::Dist(_) = to {
         // Blobs a hot version names are in the store; ask the store about the rest.
-        let known: std::collections::HashSet<&str> = match from {
-            Side::Version(_) => a.values().map(|e| e.hash.as_str()).collect(),
+        let known = match from {
+            Side::Version(_) => crate::schema::blobs_of(&a),
             Side::Dist(_) => Default::default(),
         };
         let mut sizes = std::collections::BTreeMap::new();
-        for e in b.values().filter(|e| !known.contains(e.hash.as_str())) {
-            sizes.insert(e.hash.as_str(), e.size);
+        for (h, (_, blob)) in crate::schema::blobs_of(&b) {
+            if !known.contains_key(h) {
+                sizes.insert(h, blob.size);
+            }
         }
         let (present, lookups) = present_blobs(store, sizes.keys().copied().collect()).await?;
         requests += lookups;

@@ -44,6 +44,10 @@ pub struct VersionIndex {
     pub digest: String,
     /// Totals.
     pub totals: Totals,
+    /// Digest of `files` with their precompressed variants (#12); absent when no
+    /// file has one (see [`crate::schema::enc_digest`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc_digest: Option<String>,
     /// Public path → blob.
     pub files: FileMap,
 }
@@ -102,7 +106,17 @@ impl VersionIndex {
                 "{what}: the digest does not match its files (edited or corrupt)"
             )));
         }
+        crate::schema::check_variants(&idx.files, idx.enc_digest.as_deref())
+            .map_err(|m| Error::Integrity(format!("{what}: {m}")))?;
         Ok(idx)
+    }
+}
+
+impl VersionIndex {
+    /// Every blob the version needs (bytes and precompressed variants), each once,
+    /// sorted. gc, archive, sync and a channel's target check all count these.
+    pub fn blob_hashes(&self) -> Vec<&str> {
+        crate::schema::blobs_of(&self.files).into_keys().collect()
     }
 }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::index::{self, VersionIndex};
 use crate::error::{Error, Result};
+use crate::schema::BlobRef;
 use crate::store::{keys, Store};
 
 /// One line of `sitevault versions`.
@@ -89,12 +90,19 @@ impl VerifyReport {
     }
 }
 
-fn distinct_blobs(idx: &VersionIndex) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::new();
-    for (p, e) in &idx.files {
-        m.entry(e.hash.clone()).or_insert_with(|| p.clone());
-    }
-    m
+/// Every blob of a version (variants included) → a path that names it (a variant is
+/// named by its sidecar, `/app.js.br`) and its size.
+fn distinct_blobs(idx: &VersionIndex) -> BTreeMap<String, (String, u64)> {
+    crate::schema::blobs_of(&idx.files)
+        .into_iter()
+        .map(|(h, (p, b))| {
+            let name = match b.coding {
+                Some(c) => format!("{p}{}", c.suffix()),
+                None => p.to_string(),
+            };
+            (h.to_string(), (name, b.size))
+        })
+        .collect()
 }
 
 /// Re-hashes every blob of a version (concurrently, streamed).
@@ -125,7 +133,7 @@ pub async fn verify(store: &Store, version: &str) -> Result<VerifyReport> {
 /// [`verify`] for an index already in hand.
 pub async fn verify_index(store: &Store, idx: &VersionIndex) -> Result<VerifyReport> {
     let blobs = distinct_blobs(idx);
-    let results = futures::stream::iter(blobs.into_iter().map(|(hash, path)| async move {
+    let results = futures::stream::iter(blobs.into_iter().map(|(hash, (path, size))| async move {
         let key = keys::blob(&hash);
         let Some(mut stream) = store.get_stream(&key).await? else {
             return Ok((hash, path, None, 0));
@@ -139,7 +147,7 @@ pub async fn verify_index(store: &Store, idx: &VersionIndex) -> Result<VerifyRep
         }
         // A blob is good when it re-hashes to its name *and* has the size the
         // index promises (a wrong size would make serve cut every response short).
-        let size_ok = idx.files.get(&path).map(|e| e.size) == Some(n);
+        let size_ok = size == n;
         Ok::<_, Error>((
             hash.clone(),
             path,
@@ -178,14 +186,25 @@ pub async fn pull(store: &Store, version: &str, out: &Path) -> Result<(u64, u64)
             crate::schema::check_public_path(p)
                 .map_err(|m| Error::Integrity(format!("index of {version}: {m}")))?;
         }
-        let results = futures::stream::iter(idx.files.iter().map(|(p, e)| {
+        // Each file and its precompressed sidecars, as build wrote them.
+        let all: Vec<(String, BlobRef<'_>)> = idx
+            .files
+            .iter()
+            .flat_map(|(p, e)| {
+                e.blobs().map(move |b| match b.coding {
+                    Some(c) => (format!("{p}{}", c.suffix()), b),
+                    None => (p.clone(), b),
+                })
+            })
+            .collect();
+        let results = futures::stream::iter(all.iter().map(|(p, b)| {
             let tmp = tmp.clone();
             async move {
-                let key = keys::blob(&e.hash);
+                let key = keys::blob(b.hash);
                 let data = store.get(&key).await?.ok_or_else(|| {
                     Error::Integrity(format!("{p}: blob {key} is missing from the store; run `sitevault verify {version}`"))
                 })?;
-                if blake3::hash(&data).to_hex().as_str() != e.hash {
+                if blake3::hash(&data).to_hex().as_str() != b.hash {
                     return Err(Error::Integrity(format!("{p}: blob {key} is corrupt (hash mismatch)")));
                 }
                 let dest = crate::outdir::safe_join(&tmp, &p[1..])?;

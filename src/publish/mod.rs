@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::schema::{self, BuildManifest, CacheClass, FileEntry};
+use crate::schema::{self, BlobRef, BuildManifest, CacheClass};
 use crate::store::{keys, Attrs, Created, Store};
 use index::{Source, Totals, VersionIndex};
 
@@ -96,9 +96,15 @@ fn check_dist(dist: &Path, rehash: bool) -> Result<BuildManifest> {
     // The folder is walked while the manifest is parsed and checked.
     let (m, walked) = rayon::join(|| parse_dist_manifest(dist, rehash), || dist_files(dist));
     let m = m?;
-    // Nothing unlisted.
+    // Nothing unlisted (a listed file's precompressed sidecars are listed with it).
+    let sidecars: HashSet<String> = m
+        .files
+        .iter()
+        .flat_map(|(p, e)| e.enc.iter().map(move |(c, _)| format!("{p}{}", c.suffix())))
+        .collect();
     for (rel, path) in walked? {
-        if !m.files.contains_key(&format!("/{rel}")) {
+        let public = format!("/{rel}");
+        if !m.files.contains_key(&public) && !sidecars.contains(&public) {
             return Err(Error::input(format!(
                 "{}: not in the build manifest (added after the build?); rebuild with `sitevault build`",
                 path.display()
@@ -147,22 +153,50 @@ fn parse_dist_manifest(dist: &Path, rehash: bool) -> Result<BuildManifest> {
             mpath.display()
         )));
     }
+    schema::check_variants(&m.files, m.enc_digest.as_deref()).map_err(|msg| {
+        Error::input(format!(
+            "{}: {msg}; rebuild with `sitevault build`",
+            mpath.display()
+        ))
+    })?;
     // Every file is there with its hash (when asked: `publish` re-hashes what it
     // uploads instead, and never reads the others).
-    m.files.par_iter().filter(|_| rehash).try_for_each(|(p, e)| {
-        let path = dist.join(&p[1..]);
-        let bytes = std::fs::read(&path).map_err(|err| {
-            Error::input(format!("{}: listed in the build manifest but unreadable ({err}); rebuild", path.display()))
+    if rehash {
+        let all: Vec<(PathBuf, BlobRef<'_>)> = m
+            .files
+            .iter()
+            .flat_map(|(p, e)| e.blobs().map(move |b| (blob_path(dist, p, b), b)))
+            .collect();
+        all.par_iter().try_for_each(|(path, b)| {
+            let bytes = std::fs::read(path).map_err(|err| {
+                Error::input(format!(
+                    "{}: listed in the build manifest but unreadable ({err}); rebuild",
+                    path.display()
+                ))
+            })?;
+            check_bytes(path, &bytes, b.hash)
         })?;
-        if bytes.len() as u64 != e.size || blake3::hash(&bytes).to_hex().as_str() != e.hash {
-            return Err(Error::input(format!(
-                "{}: does not match the build manifest (changed after the build?); rebuild with `sitevault build`",
-                path.display()
-            )));
-        }
-        Ok(())
-    })?;
+    }
     Ok(m)
+}
+
+/// Where a blob's bytes are in dist/: the file, or its `.br`/`.gz` sidecar.
+fn blob_path(dist: &Path, public: &str, b: BlobRef<'_>) -> PathBuf {
+    match b.coding {
+        None => dist.join(&public[1..]),
+        Some(c) => dist.join(format!("{}{}", &public[1..], c.suffix())),
+    }
+}
+
+/// Refuses bytes that are not the blob the manifest names.
+fn check_bytes(path: &Path, data: &[u8], hash: &str) -> Result<()> {
+    if blake3::hash(data).to_hex().as_str() != hash {
+        return Err(Error::input(format!(
+            "{}: does not match the build manifest (changed after the build?); rebuild with `sitevault build`",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Every file under `dist` but its `.sitevault/` folder: `(relative path, path)`.
@@ -240,13 +274,11 @@ pub async fn publish(
         }
     }
 
-    // One source file per blob.
-    let mut blobs: BTreeMap<String, (PathBuf, &FileEntry)> = BTreeMap::new();
-    for (p, e) in &m.files {
-        blobs
-            .entry(e.hash.clone())
-            .or_insert((dist.join(&p[1..]), e));
-    }
+    // One source file per blob (a file's bytes, or a precompressed sidecar).
+    let blobs: BTreeMap<String, (PathBuf, BlobRef<'_>)> = schema::blobs_of(&m.files)
+        .into_iter()
+        .map(|(h, (p, b))| (h.to_string(), (blob_path(dist, p, b), b)))
+        .collect();
     // Blobs the newest hot version names are in the store (see `plan`). A repair
     // checks every blob instead: finding what is missing is its job.
     let base = match existing {
@@ -267,13 +299,14 @@ pub async fn publish(
             None => {
                 report.requests += 1;
                 if let Some(idx) = index::load(store, b).await? {
+                    let hashes = idx.blob_hashes();
                     if let Some(c) = &opts.index_cache {
-                        c.put(b, size, idx.files.values().map(|e| e.hash.as_str()));
+                        c.put(b, size, hashes.iter().copied());
                     }
+                    known = hashes.into_iter().map(str::to_string).collect();
                     if opts.dry_run {
                         report.plan = Some(plan::diff_files(&idx.files, &m.files));
                     }
-                    known = idx.files.into_values().map(|e| e.hash).collect();
                 }
             }
         }
@@ -293,14 +326,14 @@ pub async fn publish(
     } else {
         HashSet::new()
     };
-    let missing: Vec<(String, PathBuf, &FileEntry)> = candidates
+    let missing: Vec<(PathBuf, BlobRef<'_>)> = candidates
         .iter()
         .filter(|h| !present.contains(**h))
-        .filter_map(|h| blobs.get(*h).map(|(p, e)| (h.to_string(), p.clone(), *e)))
+        .filter_map(|h| blobs.get(*h).cloned())
         .collect();
     report.skipped_blobs = (blobs.len() - missing.len()) as u64;
     report.uploaded_blobs = missing.len() as u64;
-    report.uploaded_bytes = missing.iter().map(|m| m.2.size).sum();
+    report.uploaded_bytes = missing.iter().map(|m| m.1.size).sum();
     if opts.dry_run {
         return Ok(report);
     }
@@ -311,7 +344,7 @@ pub async fn publish(
         crate::report::Unit::Bytes,
     ));
     let requests = Arc::new(AtomicU64::new(0));
-    let results = futures::stream::iter(missing.into_iter().map(|(hash, path, entry)| {
+    let results = futures::stream::iter(missing.into_iter().map(|(path, blob)| {
         let store = store.clone();
         let requests = requests.clone();
         let pb = pb.clone();
@@ -319,15 +352,10 @@ pub async fn publish(
             let data = tokio::fs::read(&path)
                 .await
                 .map_err(|e| Error::io(&path, e))?;
-            if blake3::hash(&data).to_hex().as_str() != hash {
-                return Err(Error::input(format!(
-                    "{}: does not match the build manifest (changed after the build?); rebuild with `sitevault build`",
-                    path.display()
-                )));
-            }
-            let created = upload_blob(&store, &hash, Bytes::from(data), entry, &requests).await?;
-            pb.inc(entry.size);
-            Ok::<_, Error>((created, entry.size))
+            check_bytes(&path, &data, blob.hash)?;
+            let created = upload_blob(&store, blob, Bytes::from(data), &requests).await?;
+            pb.inc(blob.size);
+            Ok::<_, Error>((created, blob.size))
         }
     }))
     .buffer_unordered(store.concurrency())
@@ -362,20 +390,15 @@ pub async fn publish(
             let (present, lookups) = present_blobs(store, skipped.clone()).await?;
             report.requests += lookups;
             for h in skipped.into_iter().filter(|h| !present.contains(*h)) {
-                if let Some((path, entry)) = blobs.get(h) {
+                if let Some((path, blob)) = blobs.get(h) {
                     let data = tokio::fs::read(path)
                         .await
                         .map_err(|e| Error::io(path, e))?;
-                    if blake3::hash(&data).to_hex().as_str() != h {
-                        return Err(Error::input(format!(
-                            "{}: does not match the build manifest (changed after the build?); rebuild with `sitevault build`",
-                            path.display()
-                        )));
-                    }
-                    let c = upload_blob(store, h, Bytes::from(data), entry, &requests).await?;
+                    check_bytes(path, &data, h)?;
+                    let c = upload_blob(store, *blob, Bytes::from(data), &requests).await?;
                     if c == Created::Created {
                         report.uploaded_blobs += 1;
-                        report.uploaded_bytes += entry.size;
+                        report.uploaded_bytes += blob.size;
                         report.skipped_blobs = report.skipped_blobs.saturating_sub(1);
                     }
                 }
@@ -402,6 +425,7 @@ pub async fn publish(
             files: report.files,
             bytes: report.bytes,
         },
+        enc_digest: m.enc_digest.clone(),
         files: m.files.clone(),
     };
     let body = schema::to_json(&idx)?;
@@ -486,17 +510,20 @@ pub(crate) async fn present_blobs(
 }
 
 /// Uploads one blob create-only; an existing blob is accepted after a size check.
+/// On stores with attributes (S3…), the object carries the file's `Content-Type`,
+/// an immutable `Cache-Control` and, for a variant, its `Content-Encoding`, so a
+/// CDN in front of the bucket can serve it as it is.
 pub(crate) async fn upload_blob(
     store: &Store,
-    hash: &str,
+    blob: BlobRef<'_>,
     data: Bytes,
-    entry: &FileEntry,
     requests: &AtomicU64,
 ) -> Result<Created> {
-    let key = keys::blob(hash);
+    let key = keys::blob(blob.hash);
     let attrs = Attrs {
-        content_type: Some(entry.content_type.clone()),
+        content_type: Some(blob.content_type.to_string()),
         cache_control: Some(CacheClass::Immutable.header().into()),
+        content_encoding: blob.coding.map(|c| c.token().to_string()),
         ..Default::default()
     };
     let size = data.len() as u64;

@@ -219,12 +219,11 @@ pub(crate) fn diff_files(
             });
         }
     }
-    let known: HashSet<&str> = from.values().map(|e| e.hash.as_str()).collect();
-    let mut seen = HashSet::new();
-    for e in to.values() {
-        if !known.contains(e.hash.as_str()) && seen.insert(e.hash.as_str()) {
+    let known: HashSet<&str> = crate::schema::blobs_of(from).into_keys().collect();
+    for (h, (_, b)) in crate::schema::blobs_of(to) {
+        if !known.contains(h) {
             d.new_blobs += 1;
-            d.new_bytes += e.size;
+            d.new_bytes += b.size;
         }
     }
     d
@@ -240,6 +239,7 @@ mod tests {
             size,
             content_type: "text/plain".into(),
             cache: crate::schema::CacheClass::Revalidate,
+            enc: Default::default(),
         }
     }
 

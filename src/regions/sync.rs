@@ -8,7 +8,6 @@
 //! publish does; then one `sync` record in its own log sets the same state. Regions
 //! that already route alike are left alone.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 
 use futures::{StreamExt, TryStreamExt};
@@ -18,7 +17,7 @@ use super::{same_routing, Region, Regions};
 use crate::channel::{self, record::ChannelState, ChangeOptions, Intent};
 use crate::error::{Error, Result};
 use crate::publish::index::VersionIndex;
-use crate::schema::FileEntry;
+use crate::schema::BlobRef;
 use crate::store::{keys, Attrs, Store};
 
 /// How to sync.
@@ -358,18 +357,13 @@ async fn load_source(
 }
 
 /// Unique blobs of an index that `to` lacks, with the entry that names each.
-async fn missing_blobs<'a>(
-    to: &Store,
-    idx: &'a VersionIndex,
-) -> Result<Vec<(&'a str, &'a FileEntry)>> {
-    let mut by_hash: BTreeMap<&str, &FileEntry> = BTreeMap::new();
-    for e in idx.files.values() {
-        by_hash.entry(e.hash.as_str()).or_insert(e);
-    }
+async fn missing_blobs<'a>(to: &Store, idx: &'a VersionIndex) -> Result<Vec<BlobRef<'a>>> {
+    let by_hash = crate::schema::blobs_of(&idx.files);
     let (present, _) = crate::publish::present_blobs(to, by_hash.keys().copied().collect()).await?;
     Ok(by_hash
-        .into_iter()
-        .filter(|(h, _)| !present.contains(*h))
+        .into_values()
+        .map(|(_, b)| b)
+        .filter(|b| !present.contains(b.hash))
         .collect())
 }
 
@@ -381,7 +375,7 @@ async fn plan_copy(from: &Store, to: &Store, version: &str) -> Result<CopyReport
     Ok(CopyReport {
         copied: true,
         blobs: missing.len() as u64,
-        bytes: missing.iter().map(|(_, e)| e.size).sum(),
+        bytes: missing.iter().map(|b| b.size).sum(),
     })
 }
 
@@ -394,9 +388,10 @@ pub async fn copy_version(from: &Store, to: &Store, version: &str) -> Result<Cop
     };
     let missing = missing_blobs(to, &idx).await?;
     let requests = AtomicU64::new(0);
-    let bytes: Vec<u64> = futures::stream::iter(missing.iter().map(|(hash, entry)| {
+    let bytes: Vec<u64> = futures::stream::iter(missing.iter().map(|blob| {
         let requests = &requests;
         async move {
+            let hash = blob.hash;
             let key = keys::blob(hash);
             let data = from.get(&key).await?.ok_or_else(|| {
                 Error::Integrity(format!(
@@ -404,14 +399,14 @@ pub async fn copy_version(from: &Store, to: &Store, version: &str) -> Result<Cop
                     from.url()
                 ))
             })?;
-            if blake3::hash(&data).to_hex().as_str() != *hash {
+            if blake3::hash(&data).to_hex().as_str() != hash {
                 return Err(Error::Integrity(format!(
                     "{key} in {} does not hash to its name: not copied; run `sitevault verify {version}` there",
                     from.url()
                 )));
             }
             let n = data.len() as u64;
-            crate::publish::upload_blob(to, hash, data, entry, requests).await?;
+            crate::publish::upload_blob(to, *blob, data, requests).await?;
             Ok::<u64, Error>(n)
         }
     }))

@@ -203,7 +203,7 @@ pub async fn archive(hot: &Store, cold: &Store, opts: &RetentionOptions) -> Resu
     let keep_blobs: HashSet<String> = versions
         .iter()
         .filter(|(i, _)| !to_archive.iter().any(|(a, _)| a.version == i.version))
-        .flat_map(|(i, _)| i.files.values().map(|e| e.hash.clone()))
+        .flat_map(|(i, _)| i.blob_hashes().into_iter().map(str::to_string))
         .collect();
     if opts.dry_run {
         let (n, bytes) = gc_candidates(hot, &keep_blobs, opts.grace).await?;
@@ -253,7 +253,12 @@ pub async fn archive(hot: &Store, cold: &Store, opts: &RetentionOptions) -> Resu
     let keep_blobs: HashSet<String> = hot_indexes(hot)
         .await?
         .into_iter()
-        .flat_map(|(i, _)| i.files.into_values().map(|e| e.hash))
+        .flat_map(|(i, _)| {
+            i.blob_hashes()
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
         .collect();
     let (gc, bytes) = gc_candidates(hot, &keep_blobs, opts.grace).await?;
     delete_blobs(hot, &gc).await?;
@@ -280,9 +285,7 @@ async fn write_pack(
     let index_bytes = hot.get(&keys::version_index(v)).await?.ok_or_else(|| {
         Error::Integrity(format!("versions/{v}/index.json vanished while archiving"))
     })?;
-    let mut hashes: Vec<String> = idx.files.values().map(|e| e.hash.clone()).collect();
-    hashes.sort();
-    hashes.dedup();
+    let hashes: Vec<String> = idx.blob_hashes().into_iter().map(str::to_string).collect();
     let blobs: Vec<(String, Bytes)> = futures::stream::iter(hashes.into_iter().map(|h| {
         let hot = hot.clone();
         async move {
@@ -374,7 +377,12 @@ pub async fn gc(hot: &Store, grace: Duration, dry_run: bool) -> Result<GcReport>
     let keep: HashSet<String> = hot_indexes(hot)
         .await?
         .into_iter()
-        .flat_map(|(i, _)| i.files.into_values().map(|e| e.hash))
+        .flat_map(|(i, _)| {
+            i.blob_hashes()
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
         .collect();
     let (cands, bytes) = gc_candidates(hot, &keep, grace).await?;
     if !dry_run {

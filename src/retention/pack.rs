@@ -142,9 +142,7 @@ pub fn read(data: bytes::Bytes, what: &str) -> Result<Pack> {
     if off != body_len {
         return Err(bad("trailing bytes"));
     }
-    let mut need: Vec<&str> = index.files.values().map(|e| e.hash.as_str()).collect();
-    need.sort_unstable();
-    need.dedup();
+    let need: Vec<&str> = index.blob_hashes();
     let mut have: Vec<&str> = blobs.iter().map(|b| b.0.as_str()).collect();
     have.sort_unstable();
     if need != have {

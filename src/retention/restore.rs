@@ -1,6 +1,5 @@
 //! `restore`: bring an archived version back from its pack, verified, create-only.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -10,7 +9,7 @@ use serde::Serialize;
 use super::{json_attrs, pack};
 use crate::error::{Error, Result};
 use crate::publish::index;
-use crate::store::{keys, Attrs, Created, Store};
+use crate::store::{keys, Store};
 
 /// What `restore` did.
 #[derive(Debug, Clone, Serialize)]
@@ -82,28 +81,19 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
             p.index.version, p.index.digest
         )));
     }
-    let sizes: BTreeMap<&str, u64> = p
-        .header
-        .blobs
-        .iter()
-        .map(|b| (b.hash.as_str(), b.size))
-        .collect();
+    // Each blob goes back as publish writes it (create-only, size-checked, with the
+    // file's type and a variant's Content-Encoding on stores that keep attributes).
+    let refs = crate::schema::blobs_of(&p.index.files);
     let n = p.blobs.len() as u64;
+    let requests = std::sync::atomic::AtomicU64::new(0);
     futures::stream::iter(p.blobs.iter().map(|(h, b)| {
-        let hot = hot.clone();
-        let size = sizes.get(h.as_str()).copied().unwrap_or(0);
+        let requests = &requests;
+        let blob = refs.get(h.as_str()).map(|r| r.1);
         async move {
-            let key = keys::blob(h);
-            if hot.put_create(&key, b.clone(), &Attrs::default()).await? == Created::AlreadyExists {
-                match hot.head(&key).await? {
-                    Some(m) if m.size == size => {}
-                    _ => {
-                        return Err(Error::Integrity(format!(
-                            "{key} exists with the wrong size; run `sitevault gc` and retry"
-                        )))
-                    }
-                }
-            }
+            let blob = blob.ok_or_else(|| {
+                Error::Integrity(format!("pack of {version}: blob {h} is not in its index"))
+            })?;
+            crate::publish::upload_blob(&hot, blob, b.clone(), requests).await?;
             Ok::<(), Error>(())
         }
     }))

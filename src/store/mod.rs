@@ -143,6 +143,8 @@ pub struct Attrs {
     pub content_type: Option<String>,
     /// `Cache-Control`.
     pub cache_control: Option<String>,
+    /// `Content-Encoding` (a precompressed variant's `br` or `gzip`).
+    pub content_encoding: Option<String>,
     /// S3 storage class.
     pub storage_class: Option<String>,
 }
@@ -315,6 +317,9 @@ impl Store {
         }
         if let Some(c) = &attrs.cache_control {
             a.insert(Attribute::CacheControl, c.clone().into());
+        }
+        if let Some(e) = &attrs.content_encoding {
+            a.insert(Attribute::ContentEncoding, e.clone().into());
         }
         if let Some(s) = &attrs.storage_class {
             if self.backend == Backend::S3 {

@@ -12,8 +12,16 @@ use super::ServeOptions;
 use crate::channel::record::Manifest;
 use crate::error::{Error, Result};
 use crate::publish::index::{self, VersionIndex};
-use crate::schema::FileEntry;
 use crate::store::{keys, GetIfChanged, Store};
+
+/// The bytes one response sends: a file's, or one of its precompressed variants.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Blob<'a> {
+    /// blake3 of the bytes (the blob's name, and the response's ETag).
+    pub(super) hash: &'a str,
+    /// Their size.
+    pub(super) size: u64,
+}
 
 pub(super) struct Current {
     pub(super) manifest: Arc<Manifest>,
@@ -145,16 +153,16 @@ impl Edge {
 
     /// A small blob's bytes, checked against its blake3 before they are served or
     /// cached: a mismatch is an integrity error, logged and counted.
-    pub(super) async fn blob(&self, entry: &FileEntry) -> Result<Bytes> {
+    pub(super) async fn blob(&self, entry: Blob<'_>) -> Result<Bytes> {
         if let Some(b) = self
             .blobs
             .read()
             .ok()
-            .and_then(|c| c.0.get(&entry.hash).cloned())
+            .and_then(|c| c.0.get(entry.hash).cloned())
         {
             return Ok(b);
         }
-        let key = keys::blob(&entry.hash);
+        let key = keys::blob(entry.hash);
         let b = self
             .store
             .get(&key)
@@ -168,14 +176,14 @@ impl Edge {
                 entry.hash,
                 b.len()
             );
-            self.corrupt(&entry.hash, &msg);
+            self.corrupt(entry.hash, &msg);
             return Err(Error::Integrity(msg));
         }
         if entry.size <= self.opts.cache_blob_max {
             if let Ok(mut c) = self.blobs.write() {
                 if c.1 + entry.size <= self.opts.cache_total {
                     c.1 += entry.size;
-                    c.0.insert(entry.hash.clone(), b.clone());
+                    c.0.insert(entry.hash.to_string(), b.clone());
                 }
             }
         }
@@ -184,18 +192,18 @@ impl Edge {
 
     /// Hashes a large blob as it streams (never held whole) unless it was verified
     /// before; a mismatch is an integrity error, logged and counted.
-    pub(super) async fn verify_large(self: &Arc<Self>, entry: &FileEntry) -> Result<()> {
+    pub(super) async fn verify_large(self: &Arc<Self>, entry: Blob<'_>) -> Result<()> {
         use futures::StreamExt;
-        if self.is_verified(&entry.hash) {
+        if self.is_verified(entry.hash) {
             return Ok(());
         }
-        let key = keys::blob(&entry.hash);
+        let key = keys::blob(entry.hash);
         let stream = self
             .store
             .get_stream(&key)
             .await?
             .ok_or_else(|| self.missing(&key))?;
-        let mut v = super::stream::Verified::new(stream, &entry.hash, entry.size, self.clone());
+        let mut v = super::stream::Verified::new(stream, entry.hash, entry.size, self.clone());
         while let Some(chunk) = v.next().await {
             chunk?;
         }

@@ -7,10 +7,11 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 
-use super::cache::Edge;
+use super::cache::{Blob, Edge};
 use super::metrics::{RequestLabels, VersionLabels};
 use super::request::{clean_path, cookie, is_fingerprinted, lookup, parse_range, query_param};
 use crate::channel::record::Manifest;
+use crate::edge::encoding::{negotiate, Choice};
 use crate::edge::routing;
 use crate::error::Error;
 use crate::schema::{CacheClass, FileEntry};
@@ -165,7 +166,51 @@ async fn file_response(
     method: &Method,
     headers: &HeaderMap,
 ) -> Response<Body> {
-    let etag = format!("\"{}\"", entry.hash);
+    // Which bytes: the file's, or a precompressed variant the client accepts.
+    let accept = headers
+        .get(header::ACCEPT_ENCODING)
+        .map(|v| v.to_str().unwrap_or(""));
+    // A range request gets the identity bytes (as the worker does, and as CDNs
+    // do): a resumed download then never depends on which variant came first.
+    let ranged = status == StatusCode::OK && headers.contains_key(header::RANGE);
+    let none = crate::schema::Encodings::default();
+    let offered = if ranged { &none } else { &entry.enc };
+    let (body, coding) = match negotiate(accept, offered) {
+        Choice::Identity => (
+            Blob {
+                hash: &entry.hash,
+                size: entry.size,
+            },
+            None,
+        ),
+        Choice::Encoded(c) => match entry.enc.get(c) {
+            Some(v) => (
+                Blob {
+                    hash: &v.hash,
+                    size: v.size,
+                },
+                Some(c),
+            ),
+            None => (
+                Blob {
+                    hash: &entry.hash,
+                    size: entry.size,
+                },
+                None,
+            ),
+        },
+        Choice::NotAcceptable => {
+            let mut r = plain(
+                StatusCode::NOT_ACCEPTABLE,
+                "this file is stored only in codings the request refuses (Accept-Encoding)",
+            );
+            r.headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+            return r;
+        }
+    };
+    // Each representation has its own ETag: the blake3 of the bytes it sends.
+    let etag = format!("\"{}\"", body.hash);
     let cache = if status == StatusCode::OK {
         entry.cache
     } else {
@@ -176,6 +221,12 @@ async fn file_response(
         .header(header::CACHE_CONTROL, cache.header())
         .header(header::ETAG, etag.as_str())
         .header(header::ACCEPT_RANGES, "bytes");
+    if !entry.enc.is_empty() {
+        builder = builder.header(header::VARY, "Accept-Encoding");
+    }
+    if let Some(c) = coding {
+        builder = builder.header(header::CONTENT_ENCODING, c.token());
+    }
     if status == StatusCode::OK {
         let inm = headers
             .get(header::IF_NONE_MATCH)
@@ -188,7 +239,7 @@ async fn file_response(
         }
     }
     let range = if status == StatusCode::OK {
-        parse_range(headers, entry.size)
+        parse_range(headers, body.size)
     } else {
         None
     };
@@ -196,7 +247,7 @@ async fn file_response(
         Some(Err(())) => {
             return builder
                 .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{}", entry.size))
+                .header(header::CONTENT_RANGE, format!("bytes */{}", body.size))
                 .body(Body::empty())
                 .unwrap_or_default()
         }
@@ -205,7 +256,7 @@ async fn file_response(
                 .status(StatusCode::PARTIAL_CONTENT)
                 .header(
                     header::CONTENT_RANGE,
-                    format!("bytes {a}-{b}/{}", entry.size),
+                    format!("bytes {a}-{b}/{}", body.size),
                 )
                 .header(header::CONTENT_LENGTH, b - a + 1);
             if method == Method::HEAD {
@@ -213,8 +264,8 @@ async fn file_response(
             }
             // Small blobs come from the memory cache (verified); large ones are
             // verified once as a whole, then only the range is read.
-            let body = if entry.size <= edge.opts.cache_blob_max {
-                match edge.blob(entry).await {
+            let bytes = if body.size <= edge.opts.cache_blob_max {
+                match edge.blob(body).await {
                     Ok(bytes) if (b as usize) < bytes.len() => {
                         bytes.slice(a as usize..(b + 1) as usize)
                     }
@@ -222,41 +273,37 @@ async fn file_response(
                     Err(e) => return blob_error(edge, e),
                 }
             } else {
-                if let Err(e) = edge.verify_large(entry).await {
+                if let Err(e) = edge.verify_large(body).await {
                     return blob_error(edge, e);
                 }
-                match edge
-                    .store
-                    .get_range(&keys::blob(&entry.hash), a..b + 1)
-                    .await
-                {
+                match edge.store.get_range(&keys::blob(body.hash), a..b + 1).await {
                     Ok(bytes) if bytes.len() as u64 == b - a + 1 => bytes,
                     Ok(_) => {
                         edge.opts.reporter.error(&format!(
                             "blob {} changed in the store while it was served",
-                            entry.hash
+                            body.hash
                         ));
                         return plain(StatusCode::BAD_GATEWAY, "blob unavailable");
                     }
                     Err(e) => return blob_error(edge, e),
                 }
             };
-            return builder.body(Body::from(body)).unwrap_or_default();
+            return builder.body(Body::from(bytes)).unwrap_or_default();
         }
         None => {}
     }
     builder = builder
         .status(status)
-        .header(header::CONTENT_LENGTH, entry.size);
+        .header(header::CONTENT_LENGTH, body.size);
     if method == Method::HEAD {
         return builder.body(Body::empty()).unwrap_or_default();
     }
-    if entry.size > edge.opts.cache_blob_max {
+    if body.size > edge.opts.cache_blob_max {
         // Large files are streamed from the store, never held in memory whole.
-        return match edge.store.get_stream(&keys::blob(&entry.hash)).await {
+        return match edge.store.get_stream(&keys::blob(body.hash)).await {
             Ok(Some(stream)) => {
                 let verified =
-                    super::stream::Verified::new(stream, &entry.hash, entry.size, edge.clone());
+                    super::stream::Verified::new(stream, body.hash, body.size, edge.clone());
                 builder
                     .body(Body::from_stream(verified))
                     .unwrap_or_default()
@@ -264,7 +311,7 @@ async fn file_response(
             Ok(None) => {
                 edge.opts
                     .reporter
-                    .error(&format!("blob {} is missing from the store", entry.hash));
+                    .error(&format!("blob {} is missing from the store", body.hash));
                 plain(StatusCode::BAD_GATEWAY, "blob unavailable")
             }
             Err(e) => {
@@ -273,7 +320,7 @@ async fn file_response(
             }
         };
     }
-    match edge.blob(entry).await {
+    match edge.blob(body).await {
         Ok(bytes) => builder.body(Body::from(bytes)).unwrap_or_default(),
         Err(e) => blob_error(edge, e),
     }

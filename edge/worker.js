@@ -124,10 +124,39 @@ async function versionIndex(env, version) {
   return idx;
 }
 
-function lookup(idx, path) {
+// Shards of large versions' indexes (`shards/<v>/<hash>.json`), fetched on demand:
+// a version of 100,000 files costs a few-KB head plus the shards of the paths asked
+// for, never its whole index. Bounded, oldest out first.
+const MAX_SHARDS = 32;
+const shards = new Map();
+
+function own(files, path) {
+  return Object.prototype.hasOwnProperty.call(files, path) ? files[path] : null;
+}
+
+/** The entry of `path` in a version's index (its shard fetched when the index is sharded). */
+async function entryOf(env, version, idx, path) {
+  if (!idx.shards) return own(idx.files, path);
+  const hash = idx.shards.keys[fnv1a32(path) % idx.shards.of];
+  const key = `${version}/${hash}`;
+  let pending = shards.get(key);
+  if (!pending) {
+    pending = fetch(`${env.ORIGIN.replace(/\/$/, "")}/shards/${key}.json`).then(async (r) => {
+      if (!r.ok) throw new Error(`shard ${key}: HTTP ${r.status}`);
+      return (await r.json()).files;
+    });
+    pending.catch(() => shards.delete(key));
+    if (shards.size >= MAX_SHARDS) shards.delete(shards.keys().next().value);
+    shards.set(key, pending);
+  }
+  return own(await pending, path);
+}
+
+async function lookup(env, version, idx, path) {
   const candidates = path.endsWith("/") ? [path + "index.html"] : [path, path + "/index.html", path + ".html"];
   for (const c of candidates) {
-    if (Object.prototype.hasOwnProperty.call(idx.files, c)) return idx.files[c];
+    const e = await entryOf(env, version, idx, c);
+    if (e) return e;
   }
   return null;
 }
@@ -243,21 +272,25 @@ async function fileResponse(env, request, entry, status) {
 async function serveVersion(env, request, m, version, path) {
   const idx = await versionIndex(env, version);
   if (!idx) return text(502, "version index unavailable");
-  const entry = lookup(idx, path);
-  if (entry) return fileResponse(env, request, entry, 200);
-  // Skew protection: fingerprinted assets of the previous and canary versions.
-  if (FINGERPRINT.test(path.split("/").pop())) {
-    const others = [...(m.previous || []), m.canary && m.canary.version, m.stable].filter((v) => v && v !== version);
-    for (const other of others) {
-      const oidx = await versionIndex(env, other);
-      if (oidx && Object.prototype.hasOwnProperty.call(oidx.files, path)) {
-        return fileResponse(env, request, oidx.files[path], 200);
+  let entry;
+  try {
+    entry = await lookup(env, version, idx, path);
+    if (entry) return fileResponse(env, request, entry, 200);
+    // Skew protection: fingerprinted assets of the previous and canary versions.
+    if (FINGERPRINT.test(path.split("/").pop())) {
+      const others = [...(m.previous || []), m.canary && m.canary.version, m.stable].filter((v) => v && v !== version);
+      for (const other of others) {
+        const oidx = await versionIndex(env, other);
+        const e = oidx && (await entryOf(env, other, oidx, path));
+        if (e) return fileResponse(env, request, e, 200);
       }
     }
+    entry = await entryOf(env, version, idx, "/404.html");
+  } catch (e) {
+    console.log(`${e}`);
+    return text(502, "version index unavailable");
   }
-  if (Object.prototype.hasOwnProperty.call(idx.files, "/404.html")) {
-    return fileResponse(env, request, idx.files["/404.html"], 404);
-  }
+  if (entry) return fileResponse(env, request, entry, 404);
   return text(404, "not found");
 }
 

@@ -451,6 +451,13 @@ const w :Workerd.Worker = (
 
 /// Serves a folder over HTTP (the store's keys as paths): the worker's ORIGIN.
 fn start_origin(dir: PathBuf) -> String {
+    start_logged_origin(dir, Default::default())
+}
+
+type RequestLog = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// [`start_origin`], recording every path it is asked for in `log`.
+fn start_logged_origin(dir: PathBuf, log: RequestLog) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -463,8 +470,10 @@ fn start_origin(dir: PathBuf) -> String {
             use axum::http::{Response, StatusCode};
             let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
                 let dir = dir.clone();
+                let log = log.clone();
                 async move {
                     let p = req.uri().path().trim_start_matches('/').to_string();
+                    log.lock().unwrap().push(p.clone());
                     if p.contains("..") {
                         return Response::builder()
                             .status(StatusCode::BAD_REQUEST)
@@ -650,4 +659,119 @@ fn worker_negotiates_precompressed_variants_in_workerd() {
         &[("SV_ORIGIN", origin.as_str()), ("SV_CHANNEL", "production")],
     );
     encoding_scenario(t.path(), &addr);
+}
+
+// ------------------------------------------------------------- large versions
+
+/// 2,500 pages: more than a version index keeps inline, so v1's index is sharded.
+fn large_project() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let site = t.path().join("site/p");
+    std::fs::create_dir_all(&site).unwrap();
+    for i in 0..2_500 {
+        std::fs::write(
+            site.join(format!("{i}.html")),
+            format!("<!doctype html><title>page {i}</title><p>page number {i}</p>"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        t.path().join("store.toml"),
+        "[retention]\nhot_days = 30\nkeep_latest = 1\ngrace = \"0s\"\n",
+    )
+    .unwrap();
+    // v0: the same files, published first and never rolled out (archivable).
+    build_and_publish(t.path(), "v0", None);
+    build_and_publish(t.path(), "v1", Some("production"));
+    t
+}
+
+fn json_file(p: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+/// A large version's index is a small head plus shards; every command reads it
+/// whole, and the worker fetches only the shard a request needs.
+#[test]
+fn large_versions_keep_their_index_in_shards() {
+    let t = large_project();
+    let dir = t.path();
+    let store = dir.join(".sitevault/store");
+    let head_path = store.join("versions/v1/index.json");
+    let head = json_file(&head_path);
+    assert_eq!(head["files"], serde_json::json!({}));
+    assert_eq!(head["shards"]["of"], 4, "{}", head["shards"]);
+    let keys: Vec<String> = head["shards"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+    for k in &keys {
+        assert!(store.join(format!("shards/v1/{k}.json")).exists());
+    }
+    assert!(std::fs::metadata(&head_path).unwrap().len() < 2_000);
+    ok(sv(dir).args(["verify", "v1"]));
+    let listed = ok(sv(dir).args(["versions", "--json"]));
+    assert!(listed.contains("2501"), "{listed}");
+
+    // serve and the worker answer from it.
+    let (_p, addr) = start_serve(dir, &[]);
+    let r = get(&addr, "/p/1234", &[("cookie", "sv_uid=a")]);
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("page number 1234"), "{}", r.text());
+    if let Some(bin) = workerd_bin() {
+        let log = RequestLog::default();
+        let origin = start_logged_origin(store.clone(), log.clone());
+        let d = worker_dir();
+        let config = std::fs::read_to_string(root().join("edge/config.capnp")).unwrap();
+        let (_w, waddr) = start_workerd(
+            &bin,
+            d.path(),
+            &config,
+            &[("SV_ORIGIN", origin.as_str()), ("SV_CHANNEL", "production")],
+        );
+        for i in [7, 1234, 2499] {
+            let r = get(&waddr, &format!("/p/{i}"), &[("cookie", "sv_uid=a")]);
+            assert_eq!(r.status, 200);
+            assert!(r.text().contains(&format!("page number {i}")));
+        }
+        assert_eq!(
+            get(&waddr, "/p/nope", &[("cookie", "sv_uid=a")]).status,
+            404
+        );
+        let asked = log.lock().unwrap().clone();
+        let shard_gets = asked.iter().filter(|p| p.starts_with("shards/")).count();
+        assert_eq!(
+            asked.iter().filter(|p| p.ends_with("index.json")).count(),
+            1,
+            "{asked:?}"
+        );
+        // Each shard at most once (cached), and the index never whole.
+        assert!(shard_gets <= keys.len(), "{asked:?}");
+    }
+
+    // A corrupt shard is an integrity error for every reader.
+    let shard = store.join(format!("shards/v1/{}.json", keys[0]));
+    let good = std::fs::read(&shard).unwrap();
+    std::fs::write(&shard, b"{\"schema\":1,\"files\":{}}").unwrap();
+    let (code, err) = fails(sv(dir).args(["verify", "v1"]));
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("does not hash to its name"), "{err}");
+    std::fs::write(&shard, &good).unwrap();
+
+    // Archived, v0's shards go with it; restored, they come back the same.
+    let head0_path = store.join("versions/v0/index.json");
+    let head0 = json_file(&head0_path);
+    let shard0 = store.join(format!("shards/v0/{}.json", keys[0]));
+    assert_eq!(head0["shards"], head["shards"], "same files, same shards");
+    let later = (chrono::Utc::now() + chrono::Duration::days(40)).to_rfc3339();
+    ok(sv(dir).env("SITEVAULT_NOW", &later).args(["archive", "-q"]));
+    assert!(!head0_path.exists());
+    assert!(!shard0.exists());
+    assert!(shard.exists(), "v1 is live: its shards stay");
+    ok(sv(dir).args(["restore", "v0", "-q"]));
+    assert_eq!(json_file(&head0_path), head0);
+    assert_eq!(std::fs::read(&shard0).unwrap(), good);
+    ok(sv(dir).args(["verify", "v0"]));
 }

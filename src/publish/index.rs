@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::schema::{parse, FileMap};
-use crate::store::{keys, Store};
+use crate::store::{keys, Attrs, Created, Store};
+use bytes::Bytes;
 
 /// Where a version came from.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -48,8 +49,12 @@ pub struct VersionIndex {
     /// file has one (see [`crate::schema::enc_digest`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enc_digest: Option<String>,
-    /// Public path → blob.
+    /// Public path → blob. Empty in the stored head of a sharded index (see
+    /// [`super::shards`]); [`load`] fills it from the shards.
     pub files: FileMap,
+    /// Where the files map lives when the version is large (#12); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<super::shards::Shards>,
 }
 
 /// `versions/<v>/archived.json`: what is left in the hot store of an archived version.
@@ -80,8 +85,22 @@ impl VersionIndex {
     /// a clean site path, every hash a blake3 digest, and the digest matches the
     /// files. A store can hold anything; nothing unchecked reaches a file name,
     /// a store key or a visitor.
+    ///
+    /// A sharded head is refused here: read it with [`load`], which fetches its shards.
     pub fn from_bytes(bytes: &[u8], what: &str) -> Result<VersionIndex> {
         let idx: VersionIndex = parse(bytes, what)?;
+        if idx.shards.is_some() {
+            return Err(Error::Integrity(format!(
+                "{what}: a sharded index head, read without its shards"
+            )));
+        }
+        idx.check(what)?;
+        Ok(idx)
+    }
+
+    /// The checks of [`VersionIndex::from_bytes`] on a whole files map.
+    fn check(&self, what: &str) -> Result<()> {
+        let idx = self;
         for (p, e) in &idx.files {
             crate::schema::check_public_path(p)
                 .map_err(|m| Error::Integrity(format!("{what}: {m}")))?;
@@ -108,7 +127,15 @@ impl VersionIndex {
         }
         crate::schema::check_variants(&idx.files, idx.enc_digest.as_deref())
             .map_err(|m| Error::Integrity(format!("{what}: {m}")))?;
-        Ok(idx)
+        Ok(())
+    }
+
+    /// The index as one document, files inline (how a pack carries it).
+    pub(crate) fn whole(&self) -> VersionIndex {
+        VersionIndex {
+            shards: None,
+            ..self.clone()
+        }
     }
 }
 
@@ -120,13 +147,73 @@ impl VersionIndex {
     }
 }
 
-/// Reads a version's index from the hot store (`None` when it is not there).
+/// Reads a version's index from the hot store (`None` when it is not there): the
+/// whole files map, read from its shards when the version is sharded, and checked.
 pub async fn load(store: &Store, version: &str) -> Result<Option<VersionIndex>> {
     let key = keys::version_index(version);
     match store.get(&key).await? {
-        Some(b) => Ok(Some(VersionIndex::from_bytes(&b, &key)?)),
+        Some(b) => Ok(Some(from_head(store, version, &b, &key).await?)),
         None => Ok(None),
     }
+}
+
+/// Parses index bytes read from `store`; a sharded head gets its shards read.
+pub(crate) async fn from_head(
+    store: &Store,
+    version: &str,
+    bytes: &[u8],
+    what: &str,
+) -> Result<VersionIndex> {
+    let mut idx: VersionIndex = parse(bytes, what)?;
+    if let Some(s) = &idx.shards {
+        super::shards::check(s, idx.files.len(), what)?;
+        idx.files = super::shards::read_all(store, version, s).await?;
+    }
+    idx.check(what)?;
+    Ok(idx)
+}
+
+/// Writes a version's index create-only, as the last step of making it visible:
+/// a large version's shards first, then its head (see [`super::shards`]). `whole`
+/// is the serialized index when the caller holds its exact bytes (a restore).
+/// Returns whether it was created and the size of `index.json`.
+pub(crate) async fn write(
+    store: &Store,
+    idx: &VersionIndex,
+    whole: Option<Bytes>,
+) -> Result<(Created, u64)> {
+    let of = super::shards::count_for(idx.files.len());
+    let body = if of == 0 {
+        match whole {
+            Some(b) => b,
+            None => Bytes::from(crate::schema::to_json(&idx.whole())?),
+        }
+    } else {
+        let shards = super::shards::split(&idx.files, of)?;
+        super::shards::write(store, &idx.version, &shards).await?;
+        let head = VersionIndex {
+            files: Default::default(),
+            shards: Some(super::shards::Shards {
+                of,
+                keys: shards.into_iter().map(|(h, _)| h).collect(),
+            }),
+            ..idx.clone()
+        };
+        Bytes::from(crate::schema::to_json(&head)?)
+    };
+    let size = body.len() as u64;
+    let created = store
+        .put_create(
+            &keys::version_index(&idx.version),
+            body,
+            &Attrs {
+                content_type: Some("application/json".into()),
+                cache_control: Some(crate::schema::CacheClass::Immutable.header().into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok((created, size))
 }
 
 /// Reads a version's archive stub (`None` when it is not archived).

@@ -6,6 +6,7 @@ mod diff;
 pub mod index;
 pub mod inspect;
 mod plan;
+pub mod shards;
 
 pub use diff::{diff, DiffReport, Side};
 pub use plan::{FileChange, FileDiff, IndexCache};
@@ -427,26 +428,20 @@ pub async fn publish(
         },
         enc_digest: m.enc_digest.clone(),
         files: m.files.clone(),
+        shards: None,
     };
-    let body = schema::to_json(&idx)?;
-    if let Some(c) = &opts.index_cache {
-        // Immutable once written: recorded now so the next publish need not read it.
-        c.put(version, body.len() as u64, blobs.keys().map(String::as_str));
-    }
-    report.requests += 1;
-    match store
-        .put_create(
-            &keys::version_index(version),
-            Bytes::from(body),
-            &Attrs {
-                content_type: Some("application/json".into()),
-                cache_control: Some(CacheClass::Immutable.header().into()),
-                ..Default::default()
-            },
-        )
-        .await?
-    {
-        Created::Created => Ok(report),
+    // Shards of a large version (each one request), then the index.
+    let of = shards::count_for(idx.files.len());
+    report.requests += 1 + u64::from(of);
+    let (created, size) = index::write(store, &idx, None).await?;
+    match created {
+        Created::Created => {
+            if let Some(c) = &opts.index_cache {
+                // Immutable once written: the next publish need not read it.
+                c.put(version, size, blobs.keys().map(String::as_str));
+            }
+            Ok(report)
+        }
         Created::AlreadyExists => {
             // Someone published the same version at the same time.
             report.requests += 1;

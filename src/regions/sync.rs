@@ -18,7 +18,7 @@ use crate::channel::{self, record::ChannelState, ChangeOptions, Intent};
 use crate::error::{Error, Result};
 use crate::publish::index::VersionIndex;
 use crate::schema::BlobRef;
-use crate::store::{keys, Attrs, Store};
+use crate::store::{keys, Store};
 
 /// How to sync.
 #[derive(Debug, Clone, Default)]
@@ -352,7 +352,7 @@ async fn load_source(
         .get(&key)
         .await?
         .ok_or_else(|| Error::input(format!("{version} is not hot in {} either", from.url())))?;
-    let idx = VersionIndex::from_bytes(&body, &key)?;
+    let idx = crate::publish::index::from_head(from, version, &body, &key).await?;
     Ok(Some((body, idx)))
 }
 
@@ -413,16 +413,10 @@ pub async fn copy_version(from: &Store, to: &Store, version: &str) -> Result<Cop
     .buffer_unordered(to.concurrency())
     .try_collect()
     .await?;
-    to.put_create(
-        &keys::version_index(version),
-        body,
-        &Attrs {
-            content_type: Some("application/json".into()),
-            cache_control: Some(crate::schema::CacheClass::Immutable.header().into()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    // The same index bytes (a large version's shards, rebuilt from its files, come
+    // out the same: they are a function of the files map).
+    let whole = idx.shards.is_none().then_some(body);
+    crate::publish::index::write(to, &idx, whole).await?;
     Ok(CopyReport {
         copied: true,
         blobs: bytes.len() as u64,

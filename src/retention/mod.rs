@@ -248,6 +248,9 @@ pub async fn archive(hot: &Store, cold: &Store, opts: &RetentionOptions) -> Resu
             continue;
         }
         hot.delete(&keys::version_index(v)).await?;
+        if let Some(s) = &idx.shards {
+            crate::publish::shards::delete(hot, v, s).await?;
+        }
     }
     // Blobs of every index hot now (a backed-out version's, a new publish's) stay.
     let keep_blobs: HashSet<String> = hot_indexes(hot)
@@ -282,9 +285,13 @@ async fn write_pack(
     opts: &RetentionOptions,
 ) -> Result<u64> {
     let v = &idx.version;
-    let index_bytes = hot.get(&keys::version_index(v)).await?.ok_or_else(|| {
-        Error::Integrity(format!("versions/{v}/index.json vanished while archiving"))
-    })?;
+    // The pack carries the index whole (a large version's shards folded back in).
+    let index_bytes = match &idx.shards {
+        Some(_) => crate::schema::to_json(&idx.whole())?.into(),
+        None => hot.get(&keys::version_index(v)).await?.ok_or_else(|| {
+            Error::Integrity(format!("versions/{v}/index.json vanished while archiving"))
+        })?,
+    };
     let hashes: Vec<String> = idx.blob_hashes().into_iter().map(str::to_string).collect();
     let blobs: Vec<(String, Bytes)> = futures::stream::iter(hashes.into_iter().map(|h| {
         let hot = hot.clone();

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
-use super::{json_attrs, pack};
+use super::pack;
 use crate::error::{Error, Result};
 use crate::publish::index;
 use crate::store::{keys, Store};
@@ -100,12 +100,8 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
     .buffer_unordered(hot.concurrency())
     .try_collect::<Vec<()>>()
     .await?;
-    hot.put_create(
-        &keys::version_index(version),
-        Bytes::from(p.index_bytes.clone()),
-        &json_attrs(),
-    )
-    .await?;
+    // The index last (a large version's shards, then its head).
+    index::write(&hot, &p.index, Some(Bytes::from(p.index_bytes.clone()))).await?;
     hot.delete(&keys::version_archived(version)).await?;
     Ok(RestoreReport {
         version: version.into(),

@@ -7,6 +7,8 @@ pub const BLOBS: &str = "blobs";
 pub const VERSIONS: &str = "versions";
 /// Prefix of every channel folder.
 pub const CHANNELS: &str = "channels";
+/// Prefix of the shards of large version indexes (#12).
+pub const SHARDS: &str = "shards";
 /// Prefix of every pack in the cold store.
 pub const PACKS: &str = "packs";
 
@@ -25,6 +27,11 @@ pub fn version_index(v: &str) -> String {
 /// `versions/<v>/archived.json`.
 pub fn version_archived(v: &str) -> String {
     format!("{VERSIONS}/{v}/archived.json")
+}
+
+/// `shards/<v>/<blake3>.json`: one shard of a large version's files map.
+pub fn shard(v: &str, hash: &str) -> String {
+    format!("{SHARDS}/{v}/{hash}.json")
 }
 
 /// `channels/<c>/log/<generation:020>.json`.

@@ -1,0 +1,264 @@
+//! Sharded version indexes (#12): how a version of 100,000 files stays cheap to
+//! serve from an edge that cannot hold its whole index.
+//!
+//! A version of more than [`SHARD_ABOVE`] files keeps its files map in shards:
+//! `shards/<version>/<blake3>.json`, each `{"schema":1,"files":{…}}` holding the
+//! paths whose `fnv1a32(path) % of` is its number. The version's `index.json` is
+//! then a small head: every field as before, `"files": {}`, and
+//! `"shards": {"of": N, "keys": [<blake3 of shard 0>, …]}`. So:
+//!
+//! - an edge reads the head (a few KB), then only the shard of the path asked for
+//!   (the worker fetches and caches shards on demand and never holds them all);
+//! - the head is still the one create-only object that makes a version visible,
+//!   written last; shards are content-addressed (their name is their hash, which the
+//!   head lists), so a shard left by a killed publish can never be mistaken for
+//!   another version's content;
+//! - `digest` and `enc_digest` keep their meaning (the whole files map), checked
+//!   when the shards are read back together ([`crate::publish::index::load`]).
+//!
+//! Why FNV-1a: the edge worker already computes it for routing (both sides pass the
+//! same vectors), and the split only needs to be even, not secret.
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::schema::{self, FileMap};
+use crate::store::{keys, Attrs, Created, Store};
+
+/// Versions with more files than this are sharded.
+pub const SHARD_ABOVE: usize = 2_000;
+/// Files per shard, at most, before the count doubles.
+const PER_SHARD: usize = 1_000;
+/// The most shards a head may name (a hostile head cannot ask for more).
+const MAX_SHARDS: u32 = 65_536;
+
+/// The `shards` field of a sharded index head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shards {
+    /// How many shards (a power of two).
+    pub of: u32,
+    /// blake3 of each shard's bytes, by shard number.
+    pub keys: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ShardDoc {
+    schema: u32,
+    files: FileMap,
+}
+
+/// How many shards a version of `files` files gets (0: not sharded).
+pub fn count_for(files: usize) -> u32 {
+    if files <= SHARD_ABOVE {
+        return 0;
+    }
+    files
+        .div_ceil(PER_SHARD)
+        .next_power_of_two()
+        .min(MAX_SHARDS as usize) as u32
+}
+
+/// The shard that holds `path` among `of`.
+pub fn shard_of(path: &str, of: u32) -> u32 {
+    crate::edge::routing::fnv1a32(path.as_bytes()) % of.max(1)
+}
+
+/// Splits a files map into `of` shard documents: `(blake3 hex, bytes)` by number.
+pub(crate) fn split(files: &FileMap, of: u32) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut parts: Vec<FileMap> = vec![FileMap::new(); of as usize];
+    for (p, e) in files {
+        parts[shard_of(p, of) as usize].insert(p.clone(), e.clone());
+    }
+    parts
+        .into_iter()
+        .map(|files| {
+            let bytes = schema::to_json(&ShardDoc { schema: 1, files })?;
+            Ok((blake3::hash(&bytes).to_hex().to_string(), bytes))
+        })
+        .collect()
+}
+
+/// Checks a head's `shards` field before anything is fetched.
+pub(crate) fn check(s: &Shards, files_in_head: usize, what: &str) -> Result<()> {
+    let ok = s.of.is_power_of_two()
+        && s.of <= MAX_SHARDS
+        && s.keys.len() == s.of as usize
+        && s.keys.iter().all(|k| schema::is_hash(k))
+        && files_in_head == 0;
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Integrity(format!(
+            "{what}: its shards field is malformed (edited or corrupt)"
+        )))
+    }
+}
+
+/// Writes the shard documents of `version` create-only (a shard already there
+/// with the same name holds the same bytes: its name is their hash).
+pub(crate) async fn write(
+    store: &Store,
+    version: &str,
+    shards: &[(String, Vec<u8>)],
+) -> Result<()> {
+    let attrs = Attrs {
+        content_type: Some("application/json".into()),
+        cache_control: Some(schema::CacheClass::Immutable.header().into()),
+        ..Default::default()
+    };
+    futures::stream::iter(shards.iter().map(|(hash, bytes)| {
+        let attrs = attrs.clone();
+        async move {
+            let key = keys::shard(version, hash);
+            let size = bytes.len() as u64;
+            if store
+                .put_create(&key, Bytes::from(bytes.clone()), &attrs)
+                .await?
+                == Created::AlreadyExists
+            {
+                match store.head(&key).await? {
+                    Some(m) if m.size == size => {}
+                    _ => {
+                        return Err(Error::Integrity(format!(
+                            "{key} exists with other bytes than its name says; delete it and retry"
+                        )))
+                    }
+                }
+            }
+            Ok::<(), Error>(())
+        }
+    }))
+    .buffer_unordered(store.concurrency())
+    .try_collect::<Vec<()>>()
+    .await?;
+    Ok(())
+}
+
+/// Reads every shard a head names (each checked against its hash, and each path
+/// against its shard number) and returns the whole files map.
+pub(crate) async fn read_all(store: &Store, version: &str, s: &Shards) -> Result<FileMap> {
+    // Owned inputs: the futures must be `Send` for any lifetime (serve reads
+    // indexes from inside its request handlers).
+    let of = s.of;
+    let jobs: Vec<(usize, String, Store, String)> = s
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(n, h)| (n, h.clone(), store.clone(), version.to_string()))
+        .collect();
+    let parts: Vec<FileMap> = futures::stream::iter(jobs.into_iter().map(|(n, hash, store, version)| async move {
+        let key = keys::shard(&version, &hash);
+        let bytes = store.get(&key).await?.ok_or_else(|| {
+            Error::Integrity(format!(
+                "{key} is missing: version {version}'s index is incomplete; republish it from its dist folder"
+            ))
+        })?;
+        if blake3::hash(&bytes).to_hex().as_str() != hash {
+            return Err(Error::Integrity(format!(
+                "{key} does not hash to its name (corrupt); republish {version} from its dist folder"
+            )));
+        }
+        let doc: ShardDoc = schema::parse(&bytes, &key)?;
+        if let Some(p) = doc.files.keys().find(|p| shard_of(p, of) as usize != n) {
+            return Err(Error::Integrity(format!("{key}: {p} does not belong in shard {n}")));
+        }
+        Ok::<FileMap, Error>(doc.files)
+    }))
+    .buffered(store.concurrency())
+    .try_collect()
+    .await?;
+    Ok(parts.into_iter().flatten().collect())
+}
+
+/// Deletes the shards of an archived version (best effort: what is left is
+/// unreferenced and written again by a restore).
+pub(crate) async fn delete(store: &Store, version: &str, s: &Shards) -> Result<()> {
+    for hash in &s.keys {
+        store.delete(&keys::shard(version, hash)).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{CacheClass, FileEntry};
+
+    fn files(n: usize) -> FileMap {
+        (0..n)
+            .map(|i| {
+                let e = FileEntry {
+                    hash: format!("{:064x}", i),
+                    size: i as u64,
+                    content_type: "text/html".into(),
+                    cache: CacheClass::Revalidate,
+                    enc: Default::default(),
+                };
+                (format!("/p/{i}.html"), e)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn counts_and_an_even_split() {
+        assert_eq!(count_for(10), 0);
+        assert_eq!(count_for(2_000), 0);
+        assert_eq!(count_for(2_001), 4);
+        assert_eq!(count_for(100_000), 128);
+        let f = files(5_000);
+        let parts = split(&f, 8).unwrap();
+        assert_eq!(parts.len(), 8);
+        for (hash, bytes) in &parts {
+            assert_eq!(&blake3::hash(bytes).to_hex().to_string(), hash);
+            let doc: ShardDoc = serde_json::from_slice(bytes).unwrap();
+            let n = doc.files.len();
+            assert!((400..=850).contains(&n), "uneven shard: {n}");
+        }
+        assert_eq!(split(&f, 8).unwrap(), parts, "deterministic");
+    }
+
+    #[test]
+    fn malformed_heads_are_refused() {
+        let k = "a".repeat(64);
+        for bad in [
+            Shards {
+                of: 3,
+                keys: vec![k.clone(); 3],
+            },
+            Shards {
+                of: 2,
+                keys: vec![k.clone()],
+            },
+            Shards {
+                of: 1,
+                keys: vec!["x".into()],
+            },
+            Shards {
+                of: 0,
+                keys: vec![],
+            },
+        ] {
+            assert!(check(&bad, 0, "i").is_err(), "{bad:?}");
+        }
+        assert!(check(
+            &Shards {
+                of: 1,
+                keys: vec![k.clone()]
+            },
+            1,
+            "i"
+        )
+        .is_err());
+        assert!(check(
+            &Shards {
+                of: 1,
+                keys: vec![k]
+            },
+            0,
+            "i"
+        )
+        .is_ok());
+    }
+}

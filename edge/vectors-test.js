@@ -1,6 +1,7 @@
 // Runs the routing vectors inside workerd: GET / answers {"passed": n, "failed": [...]}.
-import { fnv1a32, bucket, decide } from "./worker.js";
+import { fnv1a32, bucket, decide, negotiate } from "./worker.js";
 import vectors from "./routing-vectors.json";
+import encodings from "./encoding-vectors.json";
 
 export default {
   async fetch() {
@@ -17,6 +18,13 @@ export default {
       const got = decide(m, r.uid, null);
       if (got === r.expect) passed++;
       else failed.push({ vector: r, got });
+    }
+    for (const c of encodings.cases) {
+      const enc = {};
+      for (const a of c.available) enc[a] = { hash: "h", size: 1 };
+      const got = negotiate(c.accept, enc);
+      if (got === c.want) passed++;
+      else failed.push({ vector: c, got });
     }
     let hits = 0;
     for (let i = 0; i < 20000; i++) if (bucket("v1.4.0", String(i)) < 1000) hits++;

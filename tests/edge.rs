@@ -415,11 +415,9 @@ fn worker_dir() -> tempfile::TempDir {
     for f in ["worker.js", "vectors-test.js"] {
         std::fs::copy(root().join("edge").join(f), d.path().join(f)).unwrap();
     }
-    std::fs::copy(
-        root().join("fixtures/routing-vectors.json"),
-        d.path().join("routing-vectors.json"),
-    )
-    .unwrap();
+    for f in ["routing-vectors.json", "encoding-vectors.json"] {
+        std::fs::copy(root().join("fixtures").join(f), d.path().join(f)).unwrap();
+    }
     d
 }
 
@@ -437,6 +435,7 @@ const w :Workerd.Worker = (
     (name = "vectors-test.js", esModule = embed "vectors-test.js"),
     (name = "worker.js", esModule = embed "worker.js"),
     (name = "routing-vectors.json", json = embed "routing-vectors.json"),
+    (name = "encoding-vectors.json", json = embed "encoding-vectors.json"),
   ],
   compatibilityDate = "2024-09-23",
 );
@@ -446,7 +445,7 @@ const w :Workerd.Worker = (
     let v: serde_json::Value =
         serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.text()));
     assert_eq!(v["failed"].as_array().unwrap().len(), 0, "{v}");
-    assert!(v["passed"].as_u64().unwrap() >= 141, "{v}");
+    assert!(v["passed"].as_u64().unwrap() >= 141 + 30, "{v}");
 }
 
 /// Serves a folder over HTTP (the store's keys as paths): the worker's ORIGIN.

@@ -301,6 +301,28 @@ fn publish_to_s3_sets_attributes_and_skips_present_blobs() {
         get(object_store::Attribute::CacheControl),
         "public, max-age=31536000, immutable"
     );
+    // A precompressed variant says how it is encoded and keeps its file's type, so a
+    // CDN serving the bucket directly sends it as it is.
+    let br = m["files"]["/index.html"]["enc"]["br"]["hash"]
+        .as_str()
+        .unwrap();
+    let attrs = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(store.stored_attributes(&format!("blobs/{}/{br}", &br[..2])))
+        .unwrap()
+        .unwrap();
+    let get = |a: object_store::Attribute| {
+        attrs
+            .get(&a)
+            .map(|v| v.as_ref().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        get(object_store::Attribute::ContentEncoding),
+        "br",
+        "{attrs:?}"
+    );
+    assert!(get(object_store::Attribute::ContentType).starts_with("text/html"));
 }
 
 #[cfg(unix)]

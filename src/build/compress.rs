@@ -48,6 +48,13 @@ pub(crate) fn compressible(content_type: &str) -> bool {
         )
 }
 
+/// True when the output at `path` gets variants: a compressible type, and not a
+/// source map (only developer tools fetch those, and brotli 11 on them would cost
+/// as much build time as the scripts themselves).
+pub(crate) fn wanted(path: &str, content_type: &str) -> bool {
+    !path.ends_with(".map") && compressible(content_type)
+}
+
 /// A variant is kept when it is at least 5 % and 64 bytes smaller.
 pub(crate) fn worth_it(original: usize, compressed: usize) -> bool {
     compressed + 64 <= original && compressed * 20 <= original * 19
@@ -170,6 +177,8 @@ mod tests {
         assert!(!worth_it(1000, 990));
         assert!(!worth_it(300, 250));
         assert!(worth_it(1000, 900));
+        assert!(!wanted("/app.js.map", "application/json"));
+        assert!(wanted("/app.js", "text/javascript; charset=utf-8"));
     }
 
     #[test]

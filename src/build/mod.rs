@@ -212,7 +212,7 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
     let bodies: Vec<&[u8]> = outputs.iter().map(|o| &o.bytes[..]).collect();
     let variants = compress::variants(
         &bodies,
-        |i| compress::compressible(&kinds::content_type(&outputs[i].out)),
+        |i| compress::wanted(&outputs[i].out, &kinds::content_type(&outputs[i].out)),
         &opts.compress,
         &cache,
     );

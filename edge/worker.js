@@ -119,6 +119,8 @@ async function versionIndex(env, version) {
   const r = await fetch(`${env.ORIGIN.replace(/\/$/, "")}/versions/${version}/index.json`);
   if (!r.ok) return null;
   const idx = await r.json();
+  // Schema 2: variants and shards (#12); anything newer needs a newer worker.
+  if (!idx || typeof idx.schema !== "number" || idx.schema > 2) return null;
   if (state.indexes.size >= 64) state.indexes.clear();
   state.indexes.set(version, idx);
   return idx;
@@ -126,7 +128,7 @@ async function versionIndex(env, version) {
 
 // Shards of large versions' indexes (`shards/<v>/<hash>.json`), fetched on demand:
 // a version of 100,000 files costs a few-KB head plus the shards of the paths asked
-// for, never its whole index. Bounded, oldest out first.
+// for, never its whole index. Bounded, least recently used out first.
 const MAX_SHARDS = 32;
 const shards = new Map();
 
@@ -140,15 +142,20 @@ async function entryOf(env, version, idx, path) {
   const hash = idx.shards.keys[fnv1a32(path) % idx.shards.of];
   const key = `${version}/${hash}`;
   let pending = shards.get(key);
-  if (!pending) {
+  if (pending) {
+    // Least recently used goes first: a hit moves to the end.
+    shards.delete(key);
+  } else {
     pending = fetch(`${env.ORIGIN.replace(/\/$/, "")}/shards/${key}.json`).then(async (r) => {
       if (!r.ok) throw new Error(`shard ${key}: HTTP ${r.status}`);
-      return (await r.json()).files;
+      const doc = await r.json();
+      if (!doc || typeof doc.files !== "object" || doc.files === null) throw new Error(`shard ${key}: no files map`);
+      return doc.files;
     });
     pending.catch(() => shards.delete(key));
     if (shards.size >= MAX_SHARDS) shards.delete(shards.keys().next().value);
-    shards.set(key, pending);
   }
+  shards.set(key, pending);
   return own(await pending, path);
 }
 

@@ -13,8 +13,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// The newest schema this sitevault writes and understands.
+/// The newest schema of every document but version indexes and build manifests.
 pub const SCHEMA: u32 = 1;
+
+/// The newest schema of version indexes and build manifests. Those with precompressed
+/// variants or shards (#12) are schema 2, so a binary from before them refuses them
+/// ("upgrade sitevault") instead of reading them without their variants (its gc would
+/// then delete the variant blobs as unreferenced); an index without either is still
+/// written as schema 1, byte for byte as before.
+pub const INDEX_SCHEMA: u32 = 2;
+
+/// The schema a files map is written with (see [`INDEX_SCHEMA`]).
+pub fn schema_for(files: &FileMap, sharded: bool) -> u32 {
+    if sharded || files.values().any(|e| !e.enc.is_empty()) {
+        2
+    } else {
+        1
+    }
+}
 
 /// Where the build manifest lives inside an output folder.
 pub const MANIFEST_PATH: &str = ".sitevault/manifest.json";
@@ -298,9 +314,14 @@ pub fn is_hash(s: &str) -> bool {
 
 /// Refuses documents written by a newer sitevault.
 pub fn check_schema(schema: u64, what: &str) -> Result<()> {
-    if schema > u64::from(SCHEMA) {
+    check_schema_max(schema, SCHEMA, what)
+}
+
+/// [`check_schema`] against `max`.
+pub fn check_schema_max(schema: u64, max: u32, what: &str) -> Result<()> {
+    if schema > u64::from(max) {
         return Err(Error::Integrity(format!(
-            "{what} has schema {schema}, newer than this sitevault understands ({SCHEMA}); upgrade sitevault"
+            "{what} has schema {schema}, newer than this sitevault understands ({max}); upgrade sitevault"
         )));
     }
     Ok(())
@@ -309,9 +330,18 @@ pub fn check_schema(schema: u64, what: &str) -> Result<()> {
 /// The one way documents are read: parse JSON, refuse a newer schema, convert.
 /// Every failure is an integrity error naming `what` (a store key or a file).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+    parse_max(bytes, SCHEMA, what)
+}
+
+/// [`parse`] for a document kind whose newest schema is `max`.
+pub fn parse_max<T: DeserializeOwned>(bytes: &[u8], max: u32, what: &str) -> Result<T> {
     let v: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| Error::Integrity(format!("{what}: not valid JSON ({e})")))?;
-    check_schema(v.get("schema").and_then(|s| s.as_u64()).unwrap_or(0), what)?;
+    check_schema_max(
+        v.get("schema").and_then(|s| s.as_u64()).unwrap_or(0),
+        max,
+        what,
+    )?;
     serde_json::from_value(v).map_err(|e| Error::Integrity(format!("{what}: {e}")))
 }
 

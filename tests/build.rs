@@ -575,6 +575,8 @@ fn precompressed_sidecars_match_the_manifest_and_decode_to_the_file() {
     assert_eq!(m.digest, sitevault::schema::digest(&m.files));
     assert_eq!(m.enc_digest, sitevault::schema::enc_digest(&m.files));
     assert!(m.enc_digest.is_some());
+    // Schema 2 with variants (a sitevault from before them refuses the manifest).
+    assert_eq!(m.schema, 2);
     // A rebuild with nothing changed writes nothing and keeps the sidecars.
     let again = build(t.path(), &[]);
     assert_eq!(again["variants"].as_u64(), Some(seen));
@@ -584,6 +586,7 @@ fn precompressed_sidecars_match_the_manifest_and_decode_to_the_file() {
     let m2 = manifest(&dist);
     assert!(m2.files.values().all(|e| e.enc.is_empty()));
     assert!(m2.enc_digest.is_none());
+    assert_eq!(m2.schema, 1, "without variants, written as before");
     assert_eq!(
         m2.digest, m.digest,
         "variants change nothing a visitor is served"

@@ -88,6 +88,25 @@ pub(crate) fn encode(coding: Coding, data: &[u8]) -> Vec<u8> {
     }
 }
 
+/// True when `encoded` decodes to exactly `original`.
+pub(crate) fn decodes_to(coding: Coding, encoded: &[u8], original: &[u8]) -> bool {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(original.len());
+    // Read one byte more than expected: a longer output is a mismatch, found early.
+    let limit = original.len() as u64 + 1;
+    let ok = match coding {
+        Coding::Br => brotli::Decompressor::new(encoded, 4096)
+            .take(limit)
+            .read_to_end(&mut out)
+            .is_ok(),
+        Coding::Gzip => flate2::read::GzDecoder::new(encoded)
+            .take(limit)
+            .read_to_end(&mut out)
+            .is_ok(),
+    };
+    ok && out == original
+}
+
 /// The variants of one file, each `(coding, bytes)`, only those worth keeping.
 pub(crate) type Variants = Vec<(Coding, Bytes)>;
 
@@ -110,8 +129,10 @@ pub(crate) fn variants(
         .into_par_iter()
         .map(|(i, c)| {
             let data = outputs[i];
-            let key = Cache::key(c.token(), "q11|lgwin22|gzip9", "", data);
-            let bytes = match cache.get(&key) {
+            let key = Cache::key(c.token(), "q11|lgwin22|gzip9|brotli8|flate2-1", "", data);
+            // A cached variant is decoded and compared before use: brotli has no
+            // checksum, and a flipped bit in the cache would otherwise be published.
+            let bytes = match cache.get(&key).filter(|p| decodes_to(c, &p.body, data)) {
                 Some(p) => p.body,
                 None => {
                     let b = Bytes::from(encode(c, data));
@@ -164,6 +185,11 @@ mod tests {
                 }
             }
             assert_eq!(back, text.as_bytes());
+            assert!(decodes_to(c, &a, text.as_bytes()));
+            let mut bad = a.clone();
+            let mid = bad.len() / 2;
+            bad[mid] ^= 0x10;
+            assert!(!decodes_to(c, &bad, text.as_bytes()), "{c:?}");
         }
     }
 

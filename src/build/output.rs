@@ -184,15 +184,17 @@ pub(super) fn manifest_of(
     variants: &[compress::Variants],
 ) -> Result<(BuildManifest, Vec<u8>, String)> {
     let mut files_map = FileMap::new();
-    let names: std::collections::HashSet<&str> = outputs.iter().map(|o| o.out.as_str()).collect();
+    let lower: std::collections::HashSet<String> =
+        outputs.iter().map(|o| o.out.to_lowercase()).collect();
     for ((o, n), vs) in outputs.iter().zip(nodes).zip(variants) {
         let key = format!("/{}", o.out);
         let mut enc = Encodings::default();
         for (c, bytes) in vs {
-            // A site file already named like the sidecar wins: it is served as itself.
-            if names.contains(format!("{}{}", o.out, c.suffix()).as_str())
-                || o.out == "version.json"
-            {
+            // A site file already named like the sidecar wins (compared without case,
+            // for case-insensitive file systems), and a sidecar name must fit in 255 bytes.
+            let side = format!("{}{}", o.out, c.suffix());
+            let base = side.rsplit('/').next().unwrap_or(&side);
+            if lower.contains(side.to_lowercase().as_str()) || base.len() > 255 {
                 continue;
             }
             enc.set(
@@ -239,7 +241,7 @@ pub(super) fn manifest_of(
         },
     );
     let manifest = BuildManifest {
-        schema: 1,
+        schema: schema::schema_for(&files_map, false),
         tool: crate::TOOL.to_string(),
         digest: schema::digest(&files_map),
         enc_digest: schema::enc_digest(&files_map),

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::schema::{parse, FileMap};
+use crate::schema::{parse, parse_max, FileMap};
 use crate::store::{keys, Attrs, Created, Store};
 use bytes::Bytes;
 
@@ -51,6 +51,7 @@ pub struct VersionIndex {
     pub enc_digest: Option<String>,
     /// Public path → blob. Empty in the stored head of a sharded index (see
     /// [`super::shards`]); [`load`] fills it from the shards.
+    #[serde(default)]
     pub files: FileMap,
     /// Where the files map lives when the version is large (#12); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,7 +89,7 @@ impl VersionIndex {
     ///
     /// A sharded head is refused here: read it with [`load`], which fetches its shards.
     pub fn from_bytes(bytes: &[u8], what: &str) -> Result<VersionIndex> {
-        let idx: VersionIndex = parse(bytes, what)?;
+        let idx: VersionIndex = parse_max(bytes, crate::schema::INDEX_SCHEMA, what)?;
         if idx.shards.is_some() {
             return Err(Error::Integrity(format!(
                 "{what}: a sharded index head, read without its shards"
@@ -104,6 +105,18 @@ impl VersionIndex {
         for (p, e) in &idx.files {
             crate::schema::check_public_path(p)
                 .map_err(|m| Error::Integrity(format!("{what}: {m}")))?;
+            // A variant's sidecar name must not be a listed file too (pull writes both).
+            if let Some((c, _)) = e
+                .enc
+                .iter()
+                .find(|(c, _)| idx.files.contains_key(&format!("{p}{}", c.suffix())))
+            {
+                return Err(Error::Integrity(format!(
+                    "{what}: {p}{} is both a file and {p}'s {} variant",
+                    c.suffix(),
+                    c.token()
+                )));
+            }
             let header_safe = !e.content_type.is_empty()
                 && e.content_type.len() <= 255
                 && e.content_type.bytes().all(|b| (b' '..=b'~').contains(&b));
@@ -164,7 +177,7 @@ pub(crate) async fn from_head(
     bytes: &[u8],
     what: &str,
 ) -> Result<VersionIndex> {
-    let mut idx: VersionIndex = parse(bytes, what)?;
+    let mut idx: VersionIndex = parse_max(bytes, crate::schema::INDEX_SCHEMA, what)?;
     if let Some(s) = &idx.shards {
         super::shards::check(s, idx.files.len(), what)?;
         idx.files = super::shards::read_all(store, version, s).await?;
@@ -173,33 +186,19 @@ pub(crate) async fn from_head(
     Ok(idx)
 }
 
-/// Writes a version's index create-only, as the last step of making it visible:
-/// a large version's shards first, then its head (see [`super::shards`]). `whole`
-/// is the serialized index when the caller holds its exact bytes (a restore).
-/// Returns whether it was created and the size of `index.json`.
+/// Writes a version's index create-only, as the last step of making it visible.
+/// `whole`: the exact bytes to store (a restore of an index stored whole, a sync);
+/// otherwise the index is encoded here, a large version's shards written first and
+/// its head after them (see [`super::shards`]). Returns whether it was created and
+/// the size of `index.json`.
 pub(crate) async fn write(
     store: &Store,
     idx: &VersionIndex,
     whole: Option<Bytes>,
 ) -> Result<(Created, u64)> {
-    let of = super::shards::count_for(idx.files.len());
-    let body = if of == 0 {
-        match whole {
-            Some(b) => b,
-            None => Bytes::from(crate::schema::to_json(&idx.whole())?),
-        }
-    } else {
-        let shards = super::shards::split(&idx.files, of)?;
-        super::shards::write(store, &idx.version, &shards).await?;
-        let head = VersionIndex {
-            files: Default::default(),
-            shards: Some(super::shards::Shards {
-                of,
-                keys: shards.into_iter().map(|(h, _)| h).collect(),
-            }),
-            ..idx.clone()
-        };
-        Bytes::from(crate::schema::to_json(&head)?)
+    let body = match whole {
+        Some(b) => b,
+        None => encode(store, idx).await?,
     };
     let size = body.len() as u64;
     let created = store
@@ -214,6 +213,38 @@ pub(crate) async fn write(
         )
         .await?;
     Ok((created, size))
+}
+
+/// The bytes of `index.json` for `idx`; a large version's shards are written first.
+/// A head has no `files` field at all: an edge worker from before shards then fails
+/// loudly (a 5xx the health gate sees) instead of answering 404 for every path.
+async fn encode(store: &Store, idx: &VersionIndex) -> Result<Bytes> {
+    let of = super::shards::count_for(idx.files.len());
+    if of == 0 {
+        let doc = VersionIndex {
+            schema: crate::schema::schema_for(&idx.files, false),
+            shards: None,
+            ..idx.clone()
+        };
+        return Ok(Bytes::from(crate::schema::to_json(&doc)?));
+    }
+    let shards = super::shards::split(&idx.files, of)?;
+    super::shards::write(store, &idx.version, &shards).await?;
+    let head = VersionIndex {
+        schema: 2,
+        files: Default::default(),
+        shards: Some(super::shards::Shards {
+            of,
+            keys: shards.into_iter().map(|(h, _)| h).collect(),
+        }),
+        ..idx.clone()
+    };
+    let mut value = serde_json::to_value(&head)
+        .map_err(|e| Error::Internal(format!("serializing an index head: {e}")))?;
+    if let Some(o) = value.as_object_mut() {
+        o.remove("files");
+    }
+    Ok(Bytes::from(crate::schema::to_json(&value)?))
 }
 
 /// Reads a version's archive stub (`None` when it is not archived).

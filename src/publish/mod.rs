@@ -136,7 +136,11 @@ fn parse_dist_manifest(dist: &Path, rehash: bool) -> Result<BuildManifest> {
             e.column()
         ))
     })?;
-    schema::check_schema(m.schema as u64, &mpath.display().to_string())?;
+    schema::check_schema_max(
+        m.schema as u64,
+        schema::INDEX_SCHEMA,
+        &mpath.display().to_string(),
+    )?;
     for (p, e) in &m.files {
         schema::check_public_path(p)
             .map_err(|msg| Error::input(format!("{}: {msg}", mpath.display())))?;
@@ -175,7 +179,7 @@ fn parse_dist_manifest(dist: &Path, rehash: bool) -> Result<BuildManifest> {
                     path.display()
                 ))
             })?;
-            check_bytes(path, &bytes, b.hash)
+            check_bytes(path, &bytes, *b)
         })?;
     }
     Ok(m)
@@ -189,9 +193,9 @@ fn blob_path(dist: &Path, public: &str, b: BlobRef<'_>) -> PathBuf {
     }
 }
 
-/// Refuses bytes that are not the blob the manifest names.
-fn check_bytes(path: &Path, data: &[u8], hash: &str) -> Result<()> {
-    if blake3::hash(data).to_hex().as_str() != hash {
+/// Refuses bytes that are not the blob the manifest names (hash and size).
+fn check_bytes(path: &Path, data: &[u8], blob: BlobRef<'_>) -> Result<()> {
+    if data.len() as u64 != blob.size || blake3::hash(data).to_hex().as_str() != blob.hash {
         return Err(Error::input(format!(
             "{}: does not match the build manifest (changed after the build?); rebuild with `sitevault build`",
             path.display()
@@ -353,7 +357,7 @@ pub async fn publish(
             let data = tokio::fs::read(&path)
                 .await
                 .map_err(|e| Error::io(&path, e))?;
-            check_bytes(&path, &data, blob.hash)?;
+            check_bytes(&path, &data, blob)?;
             let created = upload_blob(&store, blob, Bytes::from(data), &requests).await?;
             pb.inc(blob.size);
             Ok::<_, Error>((created, blob.size))
@@ -395,7 +399,7 @@ pub async fn publish(
                     let data = tokio::fs::read(path)
                         .await
                         .map_err(|e| Error::io(path, e))?;
-                    check_bytes(path, &data, h)?;
+                    check_bytes(path, &data, *blob)?;
                     let c = upload_blob(store, *blob, Bytes::from(data), &requests).await?;
                     if c == Created::Created {
                         report.uploaded_blobs += 1;
@@ -410,7 +414,7 @@ pub async fn publish(
 
     // The index, last and create-only.
     let idx = VersionIndex {
-        schema: 1,
+        schema: schema::schema_for(&m.files, false),
         version: version.to_string(),
         created_at: crate::clock::now_string(),
         created_by: opts.actor.clone(),

@@ -112,27 +112,57 @@ pub(crate) async fn write(
         let attrs = attrs.clone();
         async move {
             let key = keys::shard(version, hash);
-            let size = bytes.len() as u64;
-            if store
-                .put_create(&key, Bytes::from(bytes.clone()), &attrs)
-                .await?
-                == Created::AlreadyExists
-            {
-                match store.head(&key).await? {
-                    Some(m) if m.size == size => {}
-                    _ => {
-                        return Err(Error::Integrity(format!(
-                            "{key} exists with other bytes than its name says; delete it and retry"
-                        )))
-                    }
-                }
-            }
-            Ok::<(), Error>(())
+            put_shard(store, &key, hash, bytes.clone(), &attrs).await
         }
     }))
     .buffer_unordered(store.concurrency())
     .try_collect::<Vec<()>>()
     .await?;
+    Ok(())
+}
+
+/// Creates one shard; one already there (left by a killed publish, or an archive
+/// that has not deleted it yet) is read back and must hash to its name.
+async fn put_shard(
+    store: &Store,
+    key: &str,
+    hash: &str,
+    bytes: Vec<u8>,
+    attrs: &Attrs,
+) -> Result<()> {
+    if store.put_create(key, Bytes::from(bytes), attrs).await? == Created::Created {
+        return Ok(());
+    }
+    match store.get(key).await? {
+        Some(b) if blake3::hash(&b).to_hex().as_str() == hash => Ok(()),
+        _ => Err(Error::Integrity(format!(
+            "{key} exists with other bytes than its name says: delete it and retry"
+        ))),
+    }
+}
+
+/// Copies the shards a head names from one store to another, each checked against
+/// its name on the way (a sync of a large version).
+pub(crate) async fn copy(from: &Store, to: &Store, version: &str, s: &Shards) -> Result<()> {
+    let attrs = Attrs {
+        content_type: Some("application/json".into()),
+        cache_control: Some(schema::CacheClass::Immutable.header().into()),
+        ..Default::default()
+    };
+    for hash in &s.keys {
+        let key = keys::shard(version, hash);
+        let bytes = from
+            .get(&key)
+            .await?
+            .filter(|b| blake3::hash(b).to_hex().as_str() == hash)
+            .ok_or_else(|| {
+                Error::Integrity(format!(
+                    "{key} is missing or corrupt in {}: not copied; run `sitevault verify {version}` there",
+                    from.url()
+                ))
+            })?;
+        put_shard(to, &key, hash, bytes.to_vec(), &attrs).await?;
+    }
     Ok(())
 }
 

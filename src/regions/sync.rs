@@ -413,10 +413,11 @@ pub async fn copy_version(from: &Store, to: &Store, version: &str) -> Result<Cop
     .buffer_unordered(to.concurrency())
     .try_collect()
     .await?;
-    // The same index bytes (a large version's shards, rebuilt from its files, come
-    // out the same: they are a function of the files map).
-    let whole = idx.shards.is_none().then_some(body);
-    crate::publish::index::write(to, &idx, whole).await?;
+    // The same index bytes, after the same shard bytes for a large version.
+    if let Some(s) = &idx.shards {
+        crate::publish::shards::copy(from, to, version, s).await?;
+    }
+    crate::publish::index::write(to, &idx, Some(body)).await?;
     Ok(CopyReport {
         copied: true,
         blobs: bytes.len() as u64,

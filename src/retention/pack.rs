@@ -40,6 +40,10 @@ pub struct PackHeader {
     pub index_size: u64,
     /// Blobs, in the order their bytes follow.
     pub blobs: Vec<PackBlob>,
+    /// The version's index was stored as a head and shards (#12): restore writes it
+    /// that way again. The pack always carries the index whole.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sharded: bool,
 }
 
 /// A pack read back and verified.
@@ -66,6 +70,7 @@ pub fn write(
         version: index.version.clone(),
         digest: index.digest.clone(),
         index_size: index_bytes.len() as u64,
+        sharded: index.shards.is_some(),
         blobs: blobs
             .iter()
             .map(|(h, b)| PackBlob {

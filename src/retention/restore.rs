@@ -101,7 +101,10 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
     .try_collect::<Vec<()>>()
     .await?;
     // The index last (a large version's shards, then its head).
-    index::write(&hot, &p.index, Some(Bytes::from(p.index_bytes.clone()))).await?;
+    // An index stored whole goes back byte for byte; a sharded one is split again
+    // (its shards and head are a function of the files map).
+    let whole = (!p.header.sharded).then(|| Bytes::from(p.index_bytes.clone()));
+    index::write(&hot, &p.index, whole).await?;
     hot.delete(&keys::version_archived(version)).await?;
     Ok(RestoreReport {
         version: version.into(),

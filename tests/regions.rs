@@ -70,6 +70,20 @@ fn store_url_and_regions_together_are_a_config_error() {
         err.contains("[store] url is set, and so are [regions.*]"),
         "{err}"
     );
+    // A [store] key that names one store would be ignored: refused too.
+    let t = project(&format!(
+        "[store]\nendpoint = \"http://127.0.0.1:9\"\n{TWO_FILE_REGIONS}"
+    ));
+    let (c, err) = fails(sv(t.path()).arg("versions"));
+    assert_eq!(c, 1, "{err}");
+    assert!(err.contains("[store] endpoint is set"), "{err}");
+    // Two regions on the same store would write each other's logs.
+    let t = project(
+        "[regions.eu]\nurl = \"file://.sitevault/one\"\n[regions.us]\nurl = \"file://.sitevault/one/\"\n",
+    );
+    let (c, err) = fails(sv(t.path()).arg("versions"));
+    assert_eq!(c, 1, "{err}");
+    assert!(err.contains("name the same store"), "{err}");
     // [store]'s other keys apply to every region.
     let t = project(&format!(
         "[store]\ntimeout = \"3s\"\nconcurrency = 4\n{TWO_FILE_REGIONS}"

@@ -333,14 +333,15 @@ impl Config {
         if !cfg.regions.is_empty() {
             // `[store] url` and regions both name "the" store: refuse the ambiguity.
             let table: toml::Table = toml::from_str(text).unwrap_or_default();
-            let store_url = table
-                .get("store")
-                .and_then(|s| s.as_table())
-                .is_some_and(|s| s.contains_key("url"));
-            if store_url {
+            let store = table.get("store").and_then(|s| s.as_table());
+            // Keys that name one store would be silently ignored with regions.
+            if let Some(key) = ["url", "endpoint", "region", "allow_http"]
+                .into_iter()
+                .find(|k| store.is_some_and(|s| s.contains_key(*k)))
+            {
                 return Err(Error::input(format!(
-                    "{name}: [store] url is set, and so are [regions.*]: with regions, the regions are the stores. \
-                     Move the url into a [regions.NAME] table (keep concurrency and timeout under [store])"
+                    "{name}: [store] {key} is set, and so are [regions.*]: with regions, the regions are the stores. \
+                     Move {key} into each [regions.NAME] table (keep concurrency and timeout under [store])"
                 )));
             }
         }
@@ -417,12 +418,24 @@ impl Config {
                 self.store.timeout
             )));
         }
+        let mut seen: BTreeMap<(String, Option<String>), &str> = BTreeMap::new();
         for (r, rc) in &self.regions {
             crate::ids::check_region(r)
                 .map_err(|e| Error::input(format!("{name}: [regions.{r}]: {e}")))?;
             if rc.url.trim().is_empty() {
                 return Err(Error::input(format!(
                     "{name}: [regions.{r}] needs a url (e.g. url = \"s3://site-{r}/prod\")"
+                )));
+            }
+            // Two regions on one store would write each other's logs and count twice.
+            let key = (
+                rc.url.trim().trim_end_matches('/').to_string(),
+                rc.endpoint.clone(),
+            );
+            if let Some(other) = seen.insert(key, r) {
+                return Err(Error::input(format!(
+                    "{name}: [regions.{other}] and [regions.{r}] name the same store ({}): give each region its own",
+                    rc.url.trim()
                 )));
             }
         }

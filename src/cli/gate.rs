@@ -25,6 +25,7 @@ pub(crate) async fn auto(ctx: &Ctx, a: &RolloutArgs) -> Result<Outcome> {
         },
         health: ctx.cfg.health.clone(),
         webhook: ctx.cfg.notify.webhook.clone(),
+        region: ctx.region.clone(),
         reporter: out.reporter(),
     };
     let r = lib::auto(&store, &a.channel, &opts).await?;

@@ -37,6 +37,8 @@ pub struct AutoOptions {
     pub health: HealthConfig,
     /// `[notify] webhook`.
     pub webhook: Option<String>,
+    /// The region this driver runs in (named in its notices), with `[regions.*]`.
+    pub region: Option<String>,
     /// Where each verdict is reported as it is taken.
     pub reporter: Handle,
 }
@@ -494,9 +496,14 @@ impl Run<'_> {
             _ => "alert",
         };
         let text = format!(
-            "sitevault: {} {what} on {} at {}%{}",
+            "sitevault: {} {what} on {}{} at {}%{}",
             c.version,
             self.channel,
+            self.opts
+                .region
+                .as_deref()
+                .map(|r| format!(" in region {r}"))
+                .unwrap_or_default(),
             fmt_percent(c.percent),
             verdict
                 .map(|v| format!(" — {}", v.summary()))
@@ -506,6 +513,7 @@ impl Run<'_> {
             text,
             event: event.to_string(),
             channel: self.channel.to_string(),
+            region: self.opts.region.clone(),
             version: c.version.clone(),
             percent: c.percent,
             stage: c.stage,

@@ -21,6 +21,9 @@ pub struct Event {
     pub event: String,
     /// Channel.
     pub channel: String,
+    /// The region the driver runs in, with `[regions.*]` (#14).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// Canary version.
     pub version: String,
     /// Canary percent at the time.

@@ -414,6 +414,20 @@ fn republish_of_the_same_content_repairs_missing_blobs() {
     let again = publish_json(t.path(), "v1");
     assert_eq!(again["repaired_blobs"], 0, "{again}");
     assert_eq!(again["uploaded_blobs"], 0, "{again}");
+    // A missing variant that this dist (built without compression) cannot supply is
+    // named, not reported as repaired.
+    let idx: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(t.path().join(".sitevault/store/versions/v1/index.json")).unwrap(),
+    )
+    .unwrap();
+    let br = idx["files"]["/index.html"]["enc"]["br"]["hash"]
+        .as_str()
+        .unwrap();
+    std::fs::remove_file(blobs.join(&br[..2]).join(br)).unwrap();
+    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q", "--no-compress"]));
+    let (code, err) = fails(sv(t.path()).args(["publish", "dist", "--version", "v1"]));
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains(br) && err.contains("compression"), "{err}");
 }
 
 /// Issue #10.15: concurrent publishes of overlapping content never report more

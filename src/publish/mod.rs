@@ -378,8 +378,26 @@ pub async fn publish(
     report.uploaded_bytes = created.iter().sum();
     // Blobs the store turned out to hold already (found by a create-only upload).
     report.skipped_blobs = blobs.len() as u64 - report.uploaded_blobs;
-    if existing.is_some() {
+    if let Some(existing) = &existing {
         report.repaired_blobs = report.uploaded_blobs;
+        // The published index may name variants this dist does not have (built with
+        // other compression settings): those cannot be repaired from here.
+        let unsupplied: Vec<&str> = existing
+            .blob_hashes()
+            .into_iter()
+            .filter(|h| !blobs.contains_key(*h))
+            .collect();
+        if !unsupplied.is_empty() {
+            let (present, lookups) = present_blobs(store, unsupplied.clone()).await?;
+            report.requests += lookups;
+            if let Some(h) = unsupplied.iter().find(|h| !present.contains(**h)) {
+                return Err(Error::Integrity(format!(
+                    "version {version} names blob {h} (a precompressed variant), which is missing from the store \
+                     and not in this dist (built with other compression settings?); rebuild with the settings \
+                     it was published with and publish again, or run `sitevault verify {version}`"
+                )));
+            }
+        }
         return Ok(report);
     }
     if let Some(b) = &base {

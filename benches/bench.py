@@ -110,16 +110,73 @@ def save(name, data):
 
 # ----------------------------------------------------------------------------- build
 
-def bench_build():
-    src = corpus()
+def corpus_docs():
+    """An HTML-heavy documentation site: Python 3.11's Sphinx-built HTML docs, from
+    Debian's python3.11-doc package (dangling symlinks to Debian's shared jQuery removed)."""
+    c = WORK / "corpus-docs"
+    if (c / ".done").exists():
+        return c / "html"
+    shutil.rmtree(c, ignore_errors=True)
+    c.mkdir(parents=True)
+    sh("apt-get download python3.11-doc >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get download python3.11-doc >/dev/null)",
+       cwd=c)
+    deb = next(c.glob("python3.11-doc_*.deb"))
+    sh(["dpkg", "-x", str(deb), str(c / "x")])
+    shutil.move(str(c / "x" / "usr" / "share" / "doc" / "python3.11" / "html"), str(c / "html"))
+    shutil.rmtree(c / "x")
+    deb.unlink()
+    for p in (c / "html").rglob("*"):
+        if p.is_symlink():
+            p.unlink()
+    (c / ".done").write_text("ok")
+    return c / "html"
+
+
+def corpus_esm():
+    """An ES-module app with an import map: three.js's module build and its addons
+    (examples/jsm), pages that import them through `three` and `three/addons/`."""
+    c = WORK / "corpus-esm"
+    if (c / ".done").exists():
+        return c / "site"
+    three = corpus() / "three-0.170.0" / "package"
+    shutil.rmtree(c, ignore_errors=True)
+    site = c / "site"
+    (site / "build").mkdir(parents=True)
+    for f in ("three.module.js", "three.core.js", "three.webgpu.js"):
+        if (three / "build" / f).exists():
+            shutil.copy(three / "build" / f, site / "build" / f)
+    shutil.copytree(three / "examples" / "jsm", site / "examples" / "jsm")
+    demos = ["controls/OrbitControls.js", "loaders/GLTFLoader.js", "postprocessing/EffectComposer.js",
+             "geometries/TextGeometry.js", "environments/RoomEnvironment.js"]
+    importmap = '{"imports": {"three": "./build/three.module.js", "three/addons/": "./examples/jsm/"}}'
+    for i, d in enumerate(demos):
+        name = "index.html" if i == 0 else f"demo{i}.html"
+        (site / name).write_text(f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>demo {i}</title>
+<script type="importmap">{importmap}</script></head><body><canvas id="c"></canvas>
+<script type="module">
+import * as THREE from 'three';
+import * as addon from 'three/addons/{d}';
+const scene = new THREE.Scene();
+console.log(Object.keys(addon).length, scene.type);
+</script></body></html>
+""")
+    (c / ".done").write_text("ok")
+    return site
+
+
+def build_one(kind, src, rounds=5):
+    """One corpus: sitevault (cold, warm, one core) vs tdewolff minify -r and esbuild,
+    interleaved rounds; output bytes per type."""
     files, size, by_in = tree_stats(src)
-    print(f"corpus: {files} files, {size/1e6:.1f} MB ({', '.join(PACKAGES)})")
-    out = WORK / "out"
+    print(f"\n{kind} corpus: {files} files, {size/1e6:.1f} MB ({src})")
+    out = WORK / f"out-{kind}"
     shutil.rmtree(out, ignore_errors=True); out.mkdir()
-    cache = WORK / "cache"
-    cfg = WORK / "build.toml"
+    cache = WORK / f"cache-{kind}"
+    cfg = WORK / f"build-{kind}.toml"
     cfg.write_text(f'[build]\ncache_dir = "{cache}"\n')
-    svcmd = [str(SV), "--config", str(cfg), "build", str(src), "-o", str(out / "sitevault"), "-q", "--keep-going"]
+    # Minification and fingerprinting only: precompression is measured on its own (`bench.py compress`).
+    svcmd = [str(SV), "--config", str(cfg), "build", str(src), "-o", str(out / "sitevault"), "-q", "--keep-going",
+             "--no-compress"]
     # minify exits 1 when some files do not parse (it still writes the rest).
     mcmd = ["minify", "-r", "-o", str(out / "minify") + "/", str(src) + "/"]
     one = ["taskset", "-c", "0"] + svcmd + ["--no-cache"]
@@ -141,41 +198,245 @@ def bench_build():
     ecmd = [esb, *esb_inputs, "--minify", "--log-level=silent", f"--outdir={out/'esbuild'}", f"--outbase={src}",
             "--allow-overwrite"]
     # This machine's speed varies from run to run: interleave the tools so each round sees the
-    # same conditions, and keep each tool's best round.
+    # same conditions; report each tool's best and median round.
     runs = {"cold": [], "warm": [], "one": [], "minify": [], "esbuild": []}
-    for _ in range(5):
+    for _ in range(rounds):
         shutil.rmtree(out / "minify", ignore_errors=True)
         runs["minify"].append(timed(mcmd, check=False))
         shutil.rmtree(cache, ignore_errors=True)
         runs["cold"].append(timed(svcmd))
         runs["warm"].append(timed(svcmd))
-        runs["esbuild"].append(timed(ecmd))
+        if esb_inputs:
+            runs["esbuild"].append(timed(ecmd))
     runs["one"].append(timed(one))
-    cold, warm, t1, tmin, tesb = (min(runs[k]) for k in ("cold", "warm", "one", "minify", "esbuild"))
+    best = {k: min(v) for k, v in runs.items() if v}
+    med = {k: statistics.median(v) for k, v in runs.items() if v}
     spread = lambda k: f"{min(runs[k]):.2f}–{max(runs[k]):.2f} s"
+    ratio = lambda k: f"{best[k]/best['minify']:.2f}x / {med[k]/med['minify']:.2f}x"
     rows = [
-        ["sitevault build, cold (all types, fingerprinted)", f"{cold:.2f} s", spread("cold"), f"{cold/tmin:.2f}x"],
-        ["sitevault build, warm (no change)", f"{warm:.2f} s", spread("warm"), f"{warm/tmin:.2f}x"],
-        ["sitevault build, cold, 1 core", f"{t1:.2f} s", "", f"{t1/tmin:.2f}x"],
-        ["tdewolff minify -r (all types)", f"{tmin:.2f} s", spread("minify"), "1.00x"],
-        [f"esbuild --minify (JS+CSS only, {len(esb_inputs)} files)", f"{tesb:.2f} s", spread("esbuild"), f"{tesb/tmin:.2f}x"],
+        ["sitevault build, cold (all types, fingerprinted)", f"{best['cold']:.2f} s", f"{med['cold']:.2f} s", spread("cold"), ratio("cold")],
+        ["sitevault build, warm (no change)", f"{best['warm']:.2f} s", f"{med['warm']:.2f} s", spread("warm"), ratio("warm")],
+        ["sitevault build, cold, 1 core", f"{best['one']:.2f} s", "", "", f"{best['one']/best['minify']:.2f}x"],
+        ["tdewolff minify -r (all types)", f"{best['minify']:.2f} s", f"{med['minify']:.2f} s", spread("minify"), "1.00x"],
     ]
-    table("Build: time (best of 5 interleaved rounds; ratio of bests vs tdewolff minify -r)",
-          ["tool", "best", "range", "ratio"], rows)
+    if esb_inputs:
+        rows.append([f"esbuild --minify (JS+CSS only, {len(esb_inputs)} files)", f"{best['esbuild']:.2f} s",
+                     f"{med['esbuild']:.2f} s", spread("esbuild"), ratio("esbuild")])
+    table(f"Build, {kind}: time ({rounds} interleaved rounds; ratio of bests / of medians vs tdewolff minify -r)",
+          ["tool", "best", "median", "range", "ratio"], rows)
     _, _, by_sv = tree_stats(out / "sitevault")
     _, _, by_min = tree_stats(out / "minify")
-    _, _, by_esb = tree_stats(out / "esbuild")
+    _, _, by_esb = tree_stats(out / "esbuild") if (out / "esbuild").exists() else (0, 0, {t: 0 for t in TYPES})
     trow = []
     for t in TYPES:
         peers = [v for v in (by_min[t], by_esb[t] if t in (".js", ".css") else 0) if v]
-        best = min(peers) if peers else 0
-        ratio = f"{by_sv[t]/best:.3f}" if best else "-"
+        low = min(peers) if peers else 0
+        r = f"{by_sv[t]/low:.3f}" if low else "-"
         trow.append([t, f"{by_in[t]/1e6:.2f} MB", f"{by_sv[t]/1e6:.2f} MB", f"{by_min[t]/1e6:.2f} MB",
-                     f"{by_esb[t]/1e6:.2f} MB" if t in (".js", ".css") else "-", ratio])
-    table("Build: output bytes per type (ratio = sitevault / smallest peer)",
+                     f"{by_esb[t]/1e6:.2f} MB" if t in (".js", ".css") else "-", r])
+    table(f"Build, {kind}: output bytes per type (ratio = sitevault / smallest peer)",
           ["type", "input", "sitevault", "minify", "esbuild", "ratio"], trow)
-    save("build", {"runs": runs, "cold_s": cold, "warm_s": warm, "one_core_s": t1, "minify_s": tmin, "esbuild_s": tesb,
-                   "bytes": {"in": by_in, "sitevault": by_sv, "minify": by_min, "esbuild": by_esb}})
+    return {"runs": runs, "best": best, "median": med,
+            "bytes": {"in": by_in, "sitevault": by_sv, "minify": by_min, "esbuild": by_esb}}
+
+
+def bench_build():
+    kinds = {"npm": corpus(), "docs": corpus_docs(), "esm": corpus_esm()}
+    only = os.environ.get("SV_BENCH_KINDS")
+    res = {k: build_one(k, src) for k, src in kinds.items() if not only or k in only.split(",")}
+    rows = [[k, f"{r['best']['cold']:.2f} / {r['median']['cold']:.2f} s", f"{r['best']['minify']:.2f} / {r['median']['minify']:.2f} s",
+             f"{r['best']['cold']/r['best']['minify']:.2f}x / {r['median']['cold']/r['median']['minify']:.2f}x",
+             f"{r['best']['warm']/r['best']['minify']:.2f}x"] for k, r in res.items()]
+    table("Build: cold build vs tdewolff minify -r per site kind (best / median of interleaved rounds)",
+          ["site kind", "sitevault", "minify -r", "ratio (best / median)", "warm rebuild"], rows)
+    save("build", res)
+
+
+# ----------------------------------------------------------------------------- compress
+
+COMPRESSIBLE = (".html", ".css", ".js", ".mjs", ".json", ".svg", ".xml", ".txt", ".webmanifest", ".wasm")
+
+
+def wire_bytes(root, variants):
+    """Bytes a browser downloads for every compressible file under `root` (source maps
+    left out), for `br`, `gzip` and `identity`: a file's variant when `variants(path)`
+    names one smaller than the file, else the file."""
+    total = {"br": 0, "gzip": 0, "identity": 0}
+    for p in Path(root).rglob("*"):
+        if not p.is_file() or ".sitevault" in p.parts or p.suffix not in COMPRESSIBLE:
+            continue
+        size = p.stat().st_size
+        total["identity"] += size
+        for coding, v in variants(p).items():
+            total[coding] += min(size, v) if v else size
+    return total
+
+
+def sidecars(p):
+    out = {}
+    for coding, suffix in (("br", ".br"), ("gzip", ".gz")):
+        side = Path(str(p) + suffix)
+        out[coding] = side.stat().st_size if side.exists() else None
+    return out
+
+
+def bench_compress():
+    """#12: build with precompressed variants vs without, and the peer: tdewolff minify
+    followed by the brotli (-q 11) and gzip (-9) CLIs over its output, two at a time
+    (2 cores). Bytes on the wire for the corpus, per coding."""
+    if not shutil.which("brotli"):
+        sh("apt-get install -y brotli >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y brotli >/dev/null)")
+    src = corpus()
+    out = WORK / "out-compress"
+    shutil.rmtree(out, ignore_errors=True); out.mkdir()
+    on = [str(SV), "build", str(src), "-o", str(out / "on"), "-q", "--keep-going", "--no-cache"]
+    off = [str(SV), "build", str(src), "-o", str(out / "off"), "-q", "--keep-going", "--no-cache", "--no-compress"]
+    names = " -o ".join(f"-name '*{e}'" for e in COMPRESSIBLE)
+    # minify writes only the files it minifies: the rest of the site (wasm, text…) is copied first.
+    peer = ("mkdir -p {o} && cp -r {s}/. {o}/ && minify -r -o {o}/ {s}/ >/dev/null 2>&1; "
+            "find {o} -type f \\( {n} \\) -size +255c -print0 | "
+            "xargs -0 -P2 -n32 sh -c 'for f; do brotli -q 11 -f -k \"$f\" && gzip -9 -n -k -f \"$f\"; done' _"
+            ).format(o=out / "peer", s=src, n=names)
+    runs = {"on": [], "off": [], "peer": [], "minify": []}
+    for _ in range(3):
+        shutil.rmtree(out / "peer", ignore_errors=True)
+        runs["minify"].append(timed(["minify", "-r", "-o", str(out / "peer") + "/", str(src) + "/"], check=False))
+        runs["on"].append(timed(on))
+        shutil.rmtree(out / "peer", ignore_errors=True)
+        runs["peer"].append(timed(["sh", "-c", peer], check=False))
+        runs["off"].append(timed(off))
+    best = {k: min(v) for k, v in runs.items()}
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    rng = lambda k: f"{min(runs[k]):.1f}–{max(runs[k]):.1f} s"
+    rows = [
+        ["sitevault build, variants on (br 11 + gzip 9)", f"{best['on']:.1f} s", f"{med['on']:.1f} s", rng("on"),
+         f"{best['on']/best['peer']:.2f}x / {med['on']/med['peer']:.2f}x"],
+        ["minify -r, then brotli -q 11 + gzip -9 (xargs -P2)", f"{best['peer']:.1f} s", f"{med['peer']:.1f} s", rng("peer"), "1.00x"],
+        ["sitevault build --no-compress", f"{best['off']:.1f} s", f"{med['off']:.1f} s", rng("off"),
+         f"{best['off']/best['minify']:.2f}x / {med['off']/med['minify']:.2f}x vs minify"],
+        ["minify -r", f"{best['minify']:.1f} s", f"{med['minify']:.1f} s", rng("minify"), ""],
+    ]
+    table("Compression: cold build time (3 interleaved rounds; ratio of best / of median)",
+          ["tool", "best", "median", "range", "ratio"], rows)
+    sv_wire = wire_bytes(out / "on", sidecars)
+    peer_wire = wire_bytes(out / "peer", sidecars)
+    wrows = [[c, f"{sv_wire[c]/1e6:.2f} MB", f"{peer_wire[c]/1e6:.2f} MB", f"{sv_wire[c]/peer_wire[c]:.3f}"]
+             for c in ("br", "gzip", "identity")]
+    table("Compression: bytes on the wire for the corpus' compressible files (source maps left out)",
+          ["Accept-Encoding", "sitevault", "minify + brotli/gzip CLIs", "ratio"], wrows)
+    save("compress", {"runs": runs, "wire": {"sitevault": sv_wire, "peer": peer_wire}})
+
+
+# ----------------------------------------------------------------------------- large versions
+
+def rss_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench_large(n=100_000):
+    """#12: a version of 100,000 files builds, publishes and serves; serve picks up a
+    rollout to it within TTL + 1 s, its per-request cost does not grow with the file
+    count, and the worker (in workerd) serves it from the index head and one shard."""
+    proj = Path(tempfile.mkdtemp(dir=WORK))
+    site = proj / "site"
+    for i in range(n):
+        d = site / f"d{i // 1000:03d}"
+        if i % 1000 == 0:
+            d.mkdir(parents=True)
+        (d / f"p{i}.html").write_text(f"<!doctype html><title>page {i}</title><p>page number {i} of {n}</p>")
+    small = proj / "small"
+    (small / "d000").mkdir(parents=True)
+    for i in range(10):
+        (small / "d000" / f"p{i}.html").write_text(f"<!doctype html><title>page {i}</title><p>page number {i}</p>")
+    res = {}
+    res["build_s"] = timed([str(SV), "build", "site", "-o", "dist", "-q", "--no-cache"], cwd=proj)
+    res["build_small_s"] = timed([str(SV), "build", "small", "-o", "dist-small", "-q", "--no-cache"], cwd=proj)
+    sh([str(SV), "publish", "dist-small", "--version", "small", "--channel", "production", "-q"], cwd=proj)
+    res["publish_s"] = timed([str(SV), "publish", "dist", "--version", "large", "-q"], cwd=proj)
+    head = json.loads((proj / ".sitevault/store/versions/large/index.json").read_text())
+    res["index_head_bytes"] = (proj / ".sitevault/store/versions/large/index.json").stat().st_size
+    res["shards"] = head["shards"]["of"]
+    res["shard_bytes_max"] = max((proj / ".sitevault/store/shards/large" / f"{k}.json").stat().st_size
+                                 for k in head["shards"]["keys"])
+    sp = free_port()
+    svp = subprocess.Popen([str(SV), "serve", "--channel", "production", "--listen", f"127.0.0.1:{sp}",
+                            "--ttl", "1s", "-q"], cwd=proj)
+    origin_port = free_port()
+    # No open_file_cache on the origin: it would serve the replaced manifest for a minute.
+    origin = nginx(proj / ".sitevault" / "store", origin_port, file_cache=False)
+    wd_port = free_port()
+    wd_dir = Path(tempfile.mkdtemp(dir=WORK))
+    shutil.copy(ROOT / "edge" / "worker.js", wd_dir / "worker.js")
+    # The isolate's JS heap capped at Cloudflare's 128 MB: a worker that needed more fails here.
+    (wd_dir / "config.capnp").write_text((ROOT / "edge" / "config.capnp").read_text().replace(
+        "  sockets = [", '  v8Flags = ["--max-old-space-size=128"],\n  sockets = [', 1))
+    env = dict(os.environ, SV_ORIGIN=f"http://127.0.0.1:{origin_port}", SV_CHANNEL="production", SV_TTL_MS="1000")
+    wd = subprocess.Popen([str(ROOT / "edge" / "node_modules" / ".bin" / "workerd"), "serve", "config.capnp",
+                           "--experimental", "--socket-addr", f"http=127.0.0.1:{wd_port}"], cwd=wd_dir, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cookie = ["Cookie: sv_uid=bench-user"]
+    try:
+        wait_port(sp); wait_port(wd_port)
+        page = "/d000/p5"
+        res["serve_small_rps"] = [wrk(f"http://127.0.0.1:{sp}{page}", 4, cookie) for _ in range(2)]
+        res["serve_rss_small_mb"] = rss_mb(svp.pid)
+        wrk(f"http://127.0.0.1:{wd_port}{page}", 1, cookie)
+        res["workerd_rss_small_mb"] = rss_mb(wd.pid)
+        # Roll out the large version; time until serve answers a path only it has.
+        sh([str(SV), "rollout", "production", "large", "--percent", "100", "-q"], cwd=proj)
+        t0 = time.perf_counter()
+        while True:
+            r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", cookie[0],
+                                f"http://127.0.0.1:{sp}/d099/p99999"], capture_output=True, text=True)
+            if r.stdout == "200":
+                break
+            if time.perf_counter() - t0 > 30:
+                raise RuntimeError("serve never picked up the large version")
+            time.sleep(0.02)
+        res["serve_pickup_s"] = time.perf_counter() - t0
+        res["serve_large_rps"] = [wrk(f"http://127.0.0.1:{sp}{page}", 4, cookie) for _ in range(2)]
+        res["serve_rss_large_mb"] = rss_mb(svp.pid)
+        # The worker: a cold isolate state for this version, then 2,000 random paths.
+        import random
+        t0 = time.perf_counter()
+        while subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", cookie[0],
+                              f"http://127.0.0.1:{wd_port}/d099/p99999"], capture_output=True, text=True).stdout != "200":
+            if time.perf_counter() - t0 > 30:
+                raise RuntimeError("the worker never picked up the large version")
+            time.sleep(0.05)
+        res["worker_pickup_s"] = time.perf_counter() - t0
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", wd_port, timeout=30)
+        for i in random.Random(1).sample(range(n), 3000):
+            c.request("GET", f"/d{i // 1000:03d}/p{i}", headers={"Cookie": "sv_uid=bench-user"})
+            r = c.getresponse()
+            body = r.read()
+            if r.status != 200 or f"page number {i} ".encode() not in body:
+                raise RuntimeError(f"worker: /d{i // 1000:03d}/p{i}: {r.status}")
+        c.close()
+        res["workerd_large_rps"] = wrk(f"http://127.0.0.1:{wd_port}{page}", 4, cookie)
+        res["workerd_rss_large_mb"] = rss_mb(wd.pid)
+    finally:
+        for p in (svp, origin, wd):
+            p.send_signal(signal.SIGTERM); p.wait()
+    rows = [
+        ["build (no cache)", f"{res['build_s']:.1f} s", f"{n:,} files"],
+        ["publish (file store)", f"{res['publish_s']:.1f} s",
+         f"index head {res['index_head_bytes']/1000:.1f} KB + {res['shards']} shards of ≤ {res['shard_bytes_max']/1000:.0f} KB"],
+        ["serve: rollout seen (TTL 1 s)", f"{res['serve_pickup_s']:.2f} s", "target ≤ TTL + 1 s"],
+        ["serve: req/s on one page, 10-file vs 100k-file version",
+         f"{max(res['serve_small_rps']):,.0f} vs {max(res['serve_large_rps']):,.0f}",
+         f"{max(res['serve_large_rps'])/max(res['serve_small_rps']):.2f}x"],
+        ["serve: RSS, 10-file vs 100k-file version", f"{res['serve_rss_small_mb']:.0f} vs {res['serve_rss_large_mb']:.0f} MB", ""],
+        ["worker in workerd: rollout seen (TTL 1 s)", f"{res['worker_pickup_s']:.2f} s", ""],
+        ["worker in workerd, JS heap capped at 128 MB: 3,000 random paths of the 100k version", "all 200",
+         f"workerd process RSS {res['workerd_rss_small_mb']:.0f} → {res['workerd_rss_large_mb']:.0f} MB"],
+    ]
+    table(f"A version of {n:,} files", ["what", "measured", "note"], rows)
+    save("large", res)
 
 
 # ----------------------------------------------------------------------------- moto helpers
@@ -438,17 +699,95 @@ def wait_port(port, proc=None):
     raise RuntimeError(f"port {port} did not open")
 
 
-def nginx(root, port):
+def nginx_brotli_module():
+    """Debian's brotli_static module for nginx (installed on demand), or None."""
+    def find():
+        r = subprocess.run(["dpkg", "-L", "libnginx-mod-http-brotli-static"], capture_output=True, text=True)
+        return next((l for l in r.stdout.splitlines() if l.endswith("brotli_static_module.so")), None)
+    if not find():
+        subprocess.run("apt-get install -y libnginx-mod-http-brotli-static >/dev/null 2>&1 || "
+                       "(apt-get update >/dev/null 2>&1 && apt-get install -y libnginx-mod-http-brotli-static >/dev/null 2>&1)",
+                       shell=True)
+    return find()
+
+
+def nginx(root, port, file_cache=True):
+    """nginx as its users run it: sendfile, tcp_nopush, open_file_cache, precompressed
+    sidecars (gzip_static, and brotli_static when Debian's module is there), 2 workers."""
     conf = Path(tempfile.mkdtemp(dir=WORK)) / "nginx.conf"
-    conf.write_text(f"""worker_processes 2; daemon off; pid {conf.parent}/nginx.pid; error_log {conf.parent}/error.log;
+    # Its workers run as nobody: mkdtemp's 0700 folders would make every answer a 403/404.
+    for d in [Path(root), *Path(root).parents]:
+        if d == WORK or WORK not in d.parents:
+            break
+        d.chmod(d.stat().st_mode | 0o055)
+    br = nginx_brotli_module()
+    conf.write_text(f"""{f"load_module {br};" if br else ""}
+worker_processes 2; daemon off; pid {conf.parent}/nginx.pid; error_log {conf.parent}/error.log;
 events {{ worker_connections 1024; }}
-http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
-  types {{ text/html html; text/javascript js; }}
+http {{ access_log off; sendfile on; tcp_nopush on; keepalive_timeout 65; keepalive_requests 100000;
+  {"open_file_cache max=1000 inactive=60s;" if file_cache else ""} gzip_static on; gzip_vary on; {"brotli_static on;" if br else ""}
+  types {{ text/html html; text/javascript js; application/json json; }}
   server {{ listen 127.0.0.1:{port}; root {root}; location / {{ try_files $uri $uri/index.html =404; }} }} }}
 """)
     p = subprocess.Popen(["nginx", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port)
     return p
+
+
+def nginx_workers(*masters):
+    """The worker pids of nginx masters."""
+    pids = set()
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit() and int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1]) in {m.pid for m in masters}:
+                pids.add(int(d))
+        except (OSError, IndexError, ValueError):
+            pass
+    return pids
+
+
+def wait_idle(at_most=300, skip=()):
+    """Waits (up to `at_most` s) until no other process keeps the CPUs busy (a compile
+    next to a load test makes its numbers meaningless). `skip`: our own servers' pids."""
+    def busy():
+        def ticks():
+            t = {}
+            for d in os.listdir("/proc"):
+                if d.isdigit() and int(d) not in skip and int(d) != os.getpid():
+                    try:
+                        f = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+                        t[d] = int(f[11]) + int(f[12])
+                    except (OSError, IndexError, ValueError):
+                        pass
+            return t
+        a = ticks(); time.sleep(1); b = ticks()
+        return sum(b[k] - a.get(k, b[k]) for k in b) / os.sysconf("SC_CLK_TCK")  # CPU-seconds in 1 s
+    deadline = time.time() + at_most
+    while busy() > 0.15 and time.time() < deadline:
+        time.sleep(2)
+
+
+def check_same_bytes(url, extra, entry, coding, tool):
+    """Fails unless `tool` answers `url` with the representation the case is about:
+    identity bytes without Accept-Encoding, the brotli variant for `br, gzip`."""
+    import http.client
+    from urllib.parse import urlsplit
+    u = urlsplit(url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c.putrequest("GET", u.path, skip_accept_encoding=True)
+    c.putheader("Cookie", "sv_uid=bench-user")
+    for h in extra:
+        k, v = h.split(":", 1)
+        c.putheader(k, v.strip())
+    c.endheaders()
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    want_enc, want = (None, entry["size"]) if coding == "identity" else ("br", entry["enc"]["br"]["size"])
+    got_enc = r.getheader("Content-Encoding")
+    if r.status != 200 or got_enc != want_enc or len(body) != want:
+        raise RuntimeError(f"{tool} {url} {extra}: {r.status}, Content-Encoding {got_enc}, {len(body)} bytes; "
+                           f"want 200, {want_enc}, {want} bytes")
 
 
 def bench_serve():
@@ -462,15 +801,14 @@ def bench_serve():
     (site / "asset.js").write_text("/*! bench asset */\nvar data = " + json.dumps(os.urandom(60_000).hex()[:100_000]) + ";\n")
     sh([str(SV), "build", "site", "-o", "dist", "-q"], cwd=proj)
     sh([str(SV), "publish", "dist", "--version", "v1", "--channel", "production", "-q"], cwd=proj)
-    sh([str(SV), "pull", "v1", "-o", "plain", "-q"], cwd=proj)
     m = json.loads((proj / "dist" / ".sitevault" / "manifest.json").read_text())
     asset = next(k for k in m["files"] if k.startswith("/asset."))
-    page_size, asset_size = m["files"]["/index.html"]["size"], m["files"][asset]["size"]
-    res = {}
+    sizes = {"page": m["files"]["/index.html"], "asset": m["files"][asset]}
+    paths = {"page": "/index.html", "asset": asset}
     sp = free_port()
     svp = subprocess.Popen([str(SV), "serve", "--channel", "production", "--listen", f"127.0.0.1:{sp}", "-q"], cwd=proj)
     ng_port = free_port()
-    ng = nginx(proj / "plain", ng_port)
+    ng = nginx(proj / "dist", ng_port)  # the build's folder, with its .br/.gz sidecars
     origin_port = free_port()
     origin = nginx(proj / ".sitevault" / "store", origin_port)
     wd_port = free_port()
@@ -481,27 +819,43 @@ def bench_serve():
     wd = subprocess.Popen([str(ROOT / "edge" / "node_modules" / ".bin" / "workerd"), "serve", "config.capnp", "--experimental",
                            "--socket-addr", f"http=127.0.0.1:{wd_port}"], cwd=wd_dir, env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ports = {"sitevault": sp, "nginx": ng_port, "workerd": wd_port}
+    ours = {p.pid for p in (svp, ng, origin, wd)} | nginx_workers(ng, origin)
+    cookie = "Cookie: sv_uid=bench-user"
+    codings = {"identity": [], "br": ["Accept-Encoding: br, gzip"]}
+    rounds, secs = 3, 5
+    res = {}
     try:
         wait_port(sp); wait_port(wd_port)
-        cookie = ["Cookie: sv_uid=bench-user"]
-        for name, path in [("page", "/index.html"), ("asset", asset)]:
-            wrk(f"http://127.0.0.1:{sp}{path}", 1, cookie)  # warm caches
-            wrk(f"http://127.0.0.1:{wd_port}{path}", 1, cookie)
-            res[name] = {
-                "sitevault": wrk(f"http://127.0.0.1:{sp}{path}", 5, cookie),
-                "nginx": wrk(f"http://127.0.0.1:{ng_port}{path}", 5),
-                "workerd": wrk(f"http://127.0.0.1:{wd_port}{path}", 5, cookie),
-            }
+        for name, path in paths.items():
+            for coding, extra in codings.items():
+                case = f"{name}/{coding}"
+                for tool, port in ports.items():
+                    check_same_bytes(f"http://127.0.0.1:{port}{path}", extra, sizes[name], coding, tool)
+                    wrk(f"http://127.0.0.1:{port}{path}", 1, [cookie] + extra)  # warm caches
+                runs = {tool: [] for tool in ports}
+                for _ in range(rounds):  # tools interleaved, so drift hits them alike
+                    for tool, port in ports.items():
+                        wait_idle(skip=ours)
+                        hdrs = ([cookie] if tool != "nginx" else []) + extra
+                        runs[tool].append(wrk(f"http://127.0.0.1:{port}{path}", secs, hdrs))
+                res[case] = {tool: {"runs": r, "best": max(r), "median": statistics.median(r)} for tool, r in runs.items()}
     finally:
         for p in (svp, ng, origin, wd):
             p.send_signal(signal.SIGTERM); p.wait()
     rows = []
-    for name, size in [("page", page_size), ("asset", asset_size)]:
-        r = res[name]
-        rows.append([f"{name} ({size/1000:.0f} KB)", f"{r['sitevault']:,.0f}", f"{r['nginx']:,.0f}",
-                     f"{r['sitevault']/r['nginx']:.2f}x", f"{r['workerd']:,.0f}"])
-    table("Serve: requests/s, wrk -t2 -c32 keep-alive, loopback (routing on for sitevault and the worker)",
-          ["file", "sitevault serve", "nginx (plain folder)", "ratio", "worker in workerd (nginx origin)"], rows)
+    for case, r in res.items():
+        name, coding = case.split("/")
+        sent = sizes[name]["size"] if coding == "identity" else sizes[name]["enc"]["br"]["size"]
+        sv, ng_ = r["sitevault"], r["nginx"]
+        rng = lambda t: f"{t['median']:,.0f} ({min(t['runs']):,.0f}–{t['best']:,.0f})"
+        rows.append([f"{name} {'identity' if coding == 'identity' else 'br, gzip → br'} ({sent/1000:.1f} KB)",
+                     rng(sv), rng(ng_), f"{sv['best']/ng_['best']:.2f}x", f"{sv['median']/ng_['median']:.2f}x",
+                     rng(r["workerd"])])
+    table(f"Serve: requests/s, median (min–best) of {rounds} interleaved {secs} s rounds, wrk -t2 -c32 keep-alive, loopback "
+          "(routing on for sitevault and the worker; nginx: sendfile, open_file_cache, gzip_static"
+          f"{', brotli_static' if nginx_brotli_module() else ''})",
+          ["file", "sitevault serve", "nginx (dist/)", "ratio best", "ratio median", "worker in workerd (nginx origin)"], rows)
     save("serve", res)
 
 
@@ -653,7 +1007,7 @@ def bench_cssscale():
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     ensure_tools()
-    benches = {"build": bench_build, "publish": bench_publish, "rollback": bench_rollback,
+    benches = {"build": bench_build, "compress": bench_compress, "large": bench_large, "publish": bench_publish, "rollback": bench_rollback,
                "serve": bench_serve, "retention": bench_retention, "gate": bench_gate,
                "cssscale": bench_cssscale, "regions": bench_regions}
     for name, fn in benches.items():

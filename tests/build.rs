@@ -505,7 +505,7 @@ fn compressible_site() -> tempfile::TempDir {
         .map(|i| format!(".k{i} {{ padding: {}px {}px }}\n", i % 7, i % 11))
         .collect();
     std::fs::write(site.join("css/a.css"), &css).unwrap();
-    std::fs::write(site.join("css/b.css"), &css.replace("padding", "margin")).unwrap();
+    std::fs::write(site.join("css/b.css"), css.replace("padding", "margin")).unwrap();
     // The site ships its own b.css.gz (kept_names so its name is predictable).
     std::fs::write(site.join("css/b.css.gz"), b"the site's own bytes").unwrap();
     std::fs::write(site.join("robots.txt"), "User-agent: *\n").unwrap();

@@ -615,6 +615,17 @@ fn encoding_scenario(dir: &Path, addr: &str) {
             assert_eq!(r.header("content-encoding"), None, "{path} {accept:?}");
             assert_eq!(r.body, plain.body, "{path} {accept:?}");
         }
+        // A field sent on two lines is one list (RFC 9110 §5.3).
+        let two = get(
+            addr,
+            path,
+            &[
+                ck,
+                ("accept-encoding", "gzip;q=0.5"),
+                ("accept-encoding", "br"),
+            ],
+        );
+        assert_eq!(two.header("content-encoding"), Some("br"), "{path}");
         // A range is a range of the identity bytes, whatever the client accepts.
         let part = get(
             addr,

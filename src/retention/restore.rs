@@ -93,7 +93,7 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
             let blob = blob.ok_or_else(|| {
                 Error::Integrity(format!("pack of {version}: blob {h} is not in its index"))
             })?;
-            crate::publish::upload_blob(&hot, blob, b.clone(), requests).await?;
+            crate::publish::upload_blob(hot, blob, b.clone(), requests).await?;
             Ok::<(), Error>(())
         }
     }))
@@ -104,7 +104,7 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
     // An index stored whole goes back byte for byte; a sharded one is split again
     // (its shards and head are a function of the files map).
     let whole = (!p.header.sharded).then(|| Bytes::from(p.index_bytes.clone()));
-    index::write(&hot, &p.index, whole).await?;
+    index::write(hot, &p.index, whole).await?;
     hot.delete(&keys::version_archived(version)).await?;
     Ok(RestoreReport {
         version: version.into(),

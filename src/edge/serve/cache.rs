@@ -11,7 +11,13 @@ use super::metrics::Metrics;
 use super::ServeOptions;
 use crate::channel::record::Manifest;
 use crate::error::{Error, Result};
-use crate::publish::index::{self, VersionIndex};
+use crate::publish::index;
+use crate::schema::FileEntry;
+
+/// A version's files as `serve` looks them up: a hash map, so a request costs the
+/// same in a version of 10 files and one of 100,000 (a `BTreeMap` lookup compares
+/// ~17 long path strings there). Built once per version by moving the index's map.
+pub(super) struct Files(pub(super) HashMap<String, FileEntry>);
 use crate::store::{keys, GetIfChanged, Store};
 
 /// The bytes one response sends: a file's, or one of its precompressed variants.
@@ -34,7 +40,7 @@ pub struct Edge {
     pub(super) store: Store,
     pub(super) opts: ServeOptions,
     pub(super) current: RwLock<Option<Current>>,
-    pub(super) indexes: RwLock<HashMap<String, Arc<VersionIndex>>>,
+    pub(super) indexes: RwLock<HashMap<String, Arc<Files>>>,
     pub(super) blobs: RwLock<(HashMap<String, Bytes>, u64)>,
     pub(super) metrics: Metrics,
     /// Large blobs whose whole bytes were hashed and matched (ranges of them are
@@ -100,7 +106,7 @@ impl Edge {
             .map(|c| c.manifest.clone())
     }
 
-    pub(super) async fn index(&self, version: &str) -> Result<Arc<VersionIndex>> {
+    pub(super) async fn index(&self, version: &str) -> Result<Arc<Files>> {
         if let Some(i) = self
             .indexes
             .read()
@@ -109,7 +115,14 @@ impl Edge {
         {
             return Ok(i);
         }
-        let idx = Arc::new(index::require(&self.store, version).await?);
+        // Boxed: the rare load would otherwise size (and so make every request move)
+        // the future of each request.
+        Box::pin(self.load_index(version)).await
+    }
+
+    async fn load_index(&self, version: &str) -> Result<Arc<Files>> {
+        let files = index::require(&self.store, version).await?.files;
+        let idx = Arc::new(Files(files.into_iter().collect()));
         if let Ok(mut m) = self.indexes.write() {
             if m.len() >= 256 {
                 m.clear();
@@ -162,6 +175,11 @@ impl Edge {
         {
             return Ok(b);
         }
+        Box::pin(self.load_blob(entry)).await
+    }
+
+    /// [`Edge::blob`] when it is not in memory: read, check, cache.
+    async fn load_blob(&self, entry: Blob<'_>) -> Result<Bytes> {
         let key = keys::blob(entry.hash);
         let b = self
             .store

@@ -9,10 +9,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::Router;
+use std::convert::Infallible;
+use std::future::Future;
+
+use axum::http::{Request, Response};
+use futures::future::{FutureExt, Map};
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
@@ -26,15 +30,41 @@ pub(crate) struct Limits {
     pub(crate) max_connections: usize,
 }
 
-/// Serves `app` on `listener` until `stop` turns true, then lets open requests end
-/// (at most `grace`).
-pub(crate) async fn run(
+/// A hyper service that answers each request with `handler` (which never fails).
+#[derive(Clone)]
+pub(crate) struct Handler<H>(pub(crate) H);
+
+type Answer<B> = Result<Response<B>, Infallible>;
+
+impl<H, F, B> hyper::service::Service<Request<Incoming>> for Handler<H>
+where
+    H: Fn(Request<Incoming>) -> F,
+    F: Future<Output = Response<B>>,
+{
+    type Response = Response<B>;
+    type Error = Infallible;
+    type Future = Map<F, fn(Response<B>) -> Answer<B>>;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        (self.0)(req).map(Ok as fn(Response<B>) -> Answer<B>)
+    }
+}
+
+/// Serves `handler` on `listener` until `stop` turns true, then lets open requests
+/// end (at most `grace`).
+pub(crate) async fn run<H, F, B>(
     listener: TcpListener,
-    app: Router,
+    handler: H,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
     reporter: crate::report::Handle,
-) {
+) where
+    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response<B>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut warned_full = false;
@@ -71,7 +101,7 @@ pub(crate) async fn run(
             .keep_alive(true)
             // Request heads over 64 KiB are refused (431) rather than buffered.
             .max_buf_size(64 << 10)
-            .serve_connection(io, TowerToHyperService::new(app.clone()));
+            .serve_connection(io, Handler(handler.clone()));
         let conn = graceful.watch(conn);
         let (idle, body) = (limits.idle, limits.body);
         tokio::spawn(async move {

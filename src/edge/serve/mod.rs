@@ -17,7 +17,6 @@ mod stream;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -149,20 +148,17 @@ impl Bound {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(refresher(edge.clone()));
-        let site_app = Router::new()
-            .fallback(response::handle)
-            .with_state(edge.clone());
+        let site_edge = edge.clone();
         let mut site_task = tokio::spawn(conn::run(
             site,
-            site_app,
+            move |req| response::handle(site_edge.clone(), req),
             opts.limits(),
             stop_rx.clone(),
             opts.reporter.clone(),
         ));
         if let Some(l) = metrics {
-            let app = Router::new()
-                .fallback(response::metrics_handler)
-                .with_state(edge.clone());
+            let metrics_edge = edge.clone();
+            let app = move |_req| response::metrics_handler(metrics_edge.clone());
             let mut limits = opts.limits();
             limits.max_connections = 64;
             tasks.spawn(async move {

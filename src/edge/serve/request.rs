@@ -1,13 +1,19 @@
 //! Parsing what a request carries: its path, cookies, query, Range header.
 
+use std::borrow::Cow;
+
 use axum::http::{header, HeaderMap};
 
-use crate::publish::index::VersionIndex;
 use crate::schema::FileEntry;
 
 /// Decodes and checks a request path: `None` for anything that is not a clean site
 /// path (traversal, encoded `..`, `//`, NUL, backslash, over-long, bad UTF-8).
 pub fn clean_path(raw: &str) -> Option<String> {
+    clean(raw).map(Cow::into_owned)
+}
+
+/// [`clean_path`] without a copy when the path has no percent-escapes.
+pub(super) fn clean(raw: &str) -> Option<Cow<'_, str>> {
     if raw.len() > 2048 || !raw.starts_with('/') {
         return None;
     }
@@ -20,16 +26,16 @@ pub fn clean_path(raw: &str) -> Option<String> {
     if decoded.split('/').any(|s| s == ".." || s == ".") {
         return None;
     }
-    Some(decoded.into_owned())
+    Some(decoded)
 }
 
-pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(super) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     for v in headers.get_all(header::COOKIE) {
         let Ok(s) = v.to_str() else { continue };
         for part in s.split(';') {
             if let Some((k, v)) = part.trim().split_once('=') {
                 if k == name && !v.is_empty() && v.len() <= 128 {
-                    return Some(v.to_string());
+                    return Some(v);
                 }
             }
         }
@@ -58,19 +64,19 @@ pub(super) fn is_fingerprinted(path: &str) -> bool {
     })
 }
 
-pub(super) fn lookup<'i>(idx: &'i VersionIndex, path: &str) -> Option<(&'i String, &'i FileEntry)> {
-    let candidates = if path.ends_with('/') {
-        vec![format!("{path}index.html")]
-    } else {
-        vec![
-            path.to_string(),
-            format!("{path}/index.html"),
-            format!("{path}.html"),
-        ]
-    };
-    candidates
-        .into_iter()
-        .find_map(|c| idx.files.get_key_value(&c))
+pub(super) fn lookup<'i>(
+    idx: &'i super::cache::Files,
+    path: &str,
+) -> Option<(&'i String, &'i FileEntry)> {
+    let files = &idx.0;
+    // In order: the path itself, its folder's index.html, then path.html.
+    if path.ends_with('/') {
+        return files.get_key_value(&format!("{path}index.html"));
+    }
+    files
+        .get_key_value(path)
+        .or_else(|| files.get_key_value(&format!("{path}/index.html")))
+        .or_else(|| files.get_key_value(&format!("{path}.html")))
 }
 
 pub(super) fn parse_range(h: &HeaderMap, size: u64) -> Option<Result<(u64, u64), ()>> {

@@ -1,15 +1,22 @@
 //! Answering a request: route the visitor, find the file, build the response.
 
+use std::borrow::Cow;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
+use axum::http::{
+    header, HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode,
+};
+use bytes::Bytes;
+use futures::Stream;
+use hyper::body::{Frame, Incoming, SizeHint};
 
 use super::cache::{Blob, Edge};
-use super::metrics::{RequestLabels, VersionLabels};
-use super::request::{clean_path, cookie, is_fingerprinted, lookup, parse_range, query_param};
+use super::metrics::VersionStats;
+use super::request::{clean, cookie, is_fingerprinted, lookup, parse_range, query_param};
+use super::stream::Verified;
 use crate::channel::record::Manifest;
 use crate::edge::encoding::{negotiate, Choice};
 use crate::edge::routing;
@@ -17,8 +24,64 @@ use crate::error::Error;
 use crate::schema::{CacheClass, FileEntry};
 use crate::store::keys;
 
+const X_VERSION: HeaderName = HeaderName::from_static("x-sitevault-version");
+
+/// A response body: nothing, bytes in memory, or a blob verified as it streams.
+#[derive(Default)]
+pub(super) enum Body {
+    #[default]
+    Empty,
+    Full(Bytes),
+    /// Boxed: a blake3 hasher is large, and responses are moved several times.
+    Stream(Box<Verified>),
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Self {
+        Body::Full(b)
+    }
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let this = self.get_mut();
+        match this {
+            Body::Empty => Poll::Ready(None),
+            Body::Full(_) => match std::mem::take(this) {
+                Body::Full(b) if !b.is_empty() => Poll::Ready(Some(Ok(Frame::data(b)))),
+                _ => Poll::Ready(None),
+            },
+            Body::Stream(s) => Pin::new(&mut **s)
+                .poll_next(cx)
+                .map(|c| c.map(|r| r.map(Frame::data))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Empty => true,
+            Body::Full(b) => b.is_empty(),
+            Body::Stream(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Empty => SizeHint::with_exact(0),
+            Body::Full(b) => SizeHint::with_exact(b.len() as u64),
+            Body::Stream(_) => SizeHint::default(),
+        }
+    }
+}
+
 fn plain(status: StatusCode, msg: &str) -> Response<Body> {
-    let mut r = Response::new(Body::from(format!("{msg}\n")));
+    let mut r = Response::new(Body::Full(Bytes::from(format!("{msg}\n"))));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -29,35 +92,27 @@ fn plain(status: StatusCode, msg: &str) -> Response<Body> {
     r
 }
 
-pub(super) async fn handle(State(edge): State<Arc<Edge>>, req: Request) -> Response<Body> {
+pub(super) async fn handle(edge: Arc<Edge>, req: Request<Incoming>) -> Response<Body> {
     let started = Instant::now();
-    let (version, resp) = route(&edge, req).await;
-    let class = format!("{}xx", resp.status().as_u16() / 100);
-    let v = version.unwrap_or_else(|| "none".into());
-    edge.metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            version: v.clone(),
-            status: class,
-        })
-        .inc();
-    edge.metrics
-        .latency
-        .get_or_create(&VersionLabels { version: v })
-        .observe(started.elapsed().as_secs_f64());
+    let (stats, resp) = route(&edge, req).await;
+    let stats = stats.unwrap_or_else(|| edge.metrics.version("none"));
+    stats.record(resp.status(), started.elapsed().as_secs_f64());
     resp
 }
 
-async fn route(edge: &Arc<Edge>, req: Request) -> (Option<String>, Response<Body>) {
-    let method = req.method().clone();
+async fn route(
+    edge: &Arc<Edge>,
+    req: Request<Incoming>,
+) -> (Option<Arc<VersionStats>>, Response<Body>) {
+    let method = req.method();
     if method != Method::GET && method != Method::HEAD {
         let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
         r.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return (None, r);
     }
-    let uri = req.uri().clone();
-    let Some(path) = clean_path(uri.path()) else {
+    let uri = req.uri();
+    let Some(path) = clean(uri.path()) else {
         return (None, plain(StatusCode::BAD_REQUEST, "bad path"));
     };
     let Some(m) = edge.manifest() else {
@@ -71,16 +126,15 @@ async fn route(edge: &Arc<Edge>, req: Request) -> (Option<String>, Response<Body
     };
     let headers = req.headers();
     let (uid, new_uid) = match cookie(headers, &m.routing.cookie) {
-        Some(u) => (u, false),
-        None => (uuid::Uuid::new_v4().to_string(), true),
+        Some(u) => (Cow::Borrowed(u), false),
+        None => (Cow::Owned(uuid::Uuid::new_v4().to_string()), true),
     };
     let override_version = headers
         .get(m.routing.override_header.as_str())
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| query_param(uri.query(), "sv-version"));
-    let Some(version) = routing::decide(&m, &uid, override_version.as_deref()).map(str::to_string)
-    else {
+        .map(Cow::Borrowed)
+        .or_else(|| query_param(uri.query(), "sv-version").map(Cow::Owned));
+    let Some(version) = routing::decide(&m, &uid, override_version.as_deref()) else {
         return (
             None,
             plain(
@@ -89,10 +143,11 @@ async fn route(edge: &Arc<Edge>, req: Request) -> (Option<String>, Response<Body
             ),
         );
     };
+    let stats = edge.metrics.version(version);
     let faulted = match edge.opts.faults.is_empty() {
         true => false,
-        false => match edge.opts.faults.get(&version) {
-            Some(f) => f.strike().await,
+        false => match edge.opts.faults.get(version) {
+            Some(f) => Box::pin(f.strike()).await,
             None => false,
         },
     };
@@ -102,11 +157,11 @@ async fn route(edge: &Arc<Edge>, req: Request) -> (Option<String>, Response<Body
             "injected fault (sitevault serve --fault drill)",
         )
     } else {
-        serve_version(edge, &m, &version, &path, &method, headers).await
+        serve_version(edge, &m, version, &path, method, headers).await
     };
     let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&version) {
-        h.insert("x-sitevault-version", v);
+    if let Some(v) = &stats.header {
+        h.insert(X_VERSION, v.clone());
     }
     if new_uid {
         let c = format!(
@@ -117,7 +172,7 @@ async fn route(edge: &Arc<Edge>, req: Request) -> (Option<String>, Response<Body
             h.append(header::SET_COOKIE, v);
         }
     }
-    (Some(version), resp)
+    (Some(stats), resp)
 }
 
 async fn serve_version(
@@ -147,13 +202,13 @@ async fn serve_version(
             .chain(m.stable.as_ref());
         for other in others.filter(|v| v.as_str() != version) {
             if let Ok(oidx) = edge.index(other).await {
-                if let Some(entry) = oidx.files.get(path) {
+                if let Some(entry) = oidx.0.get(path) {
                     return file_response(edge, entry, StatusCode::OK, method, headers).await;
                 }
             }
         }
     }
-    match idx.files.get("/404.html") {
+    match idx.0.get("/404.html") {
         Some(entry) => file_response(edge, entry, StatusCode::NOT_FOUND, method, headers).await,
         None => plain(StatusCode::NOT_FOUND, "not found"),
     }
@@ -167,9 +222,8 @@ async fn file_response(
     headers: &HeaderMap,
 ) -> Response<Body> {
     // Which bytes: the file's, or a precompressed variant the client accepts.
-    let accept = headers
-        .get(header::ACCEPT_ENCODING)
-        .map(|v| v.to_str().unwrap_or(""));
+    let accept = accept_encoding(headers);
+    let accept = accept.as_deref();
     // A range request gets the identity bytes (as the worker does, and as CDNs
     // do): a resumed download then never depends on which variant came first.
     let ranged = status == StatusCode::OK && headers.contains_key(header::RANGE);
@@ -210,32 +264,51 @@ async fn file_response(
         }
     };
     // Each representation has its own ETag: the blake3 of the bytes it sends.
-    let etag = format!("\"{}\"", body.hash);
     let cache = if status == StatusCode::OK {
         entry.cache
     } else {
         CacheClass::Revalidate
     };
-    let mut builder = Response::builder()
-        .header(header::CONTENT_TYPE, entry.content_type.as_str())
-        .header(header::CACHE_CONTROL, cache.header())
-        .header(header::ETAG, etag.as_str())
-        .header(header::ACCEPT_RANGES, "bytes");
+    // Header values built directly (no per-header parsing through a builder); a
+    // value that is not a valid header gives an empty default response, as the
+    // builder did.
+    let (Some(content_type), Some(etag)) =
+        (content_type(&entry.content_type), etag_value(body.hash))
+    else {
+        return Response::default();
+    };
+    let mut h = HeaderMap::with_capacity(12);
+    h.insert(header::CONTENT_TYPE, content_type);
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache.header()),
+    );
+    h.insert(header::ETAG, etag);
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if !entry.enc.is_empty() {
-        builder = builder.header(header::VARY, "Accept-Encoding");
+        h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     }
     if let Some(c) = coding {
-        builder = builder.header(header::CONTENT_ENCODING, c.token());
+        h.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static(c.token()),
+        );
     }
+    let respond = |status: StatusCode, h: HeaderMap, body: Body| {
+        let mut r = Response::new(body);
+        *r.status_mut() = status;
+        *r.headers_mut() = h;
+        r
+    };
     if status == StatusCode::OK {
         let inm = headers
             .get(header::IF_NONE_MATCH)
             .and_then(|v| v.to_str().ok());
-        if inm.map(|v| etag_matches(v, &etag)).unwrap_or(false) {
-            return builder
-                .status(StatusCode::NOT_MODIFIED)
-                .body(Body::empty())
-                .unwrap_or_default();
+        if inm
+            .map(|v| etag_matches_hash(v, body.hash))
+            .unwrap_or(false)
+        {
+            return respond(StatusCode::NOT_MODIFIED, h, Body::Empty);
         }
     }
     let range = if status == StatusCode::OK {
@@ -245,22 +318,20 @@ async fn file_response(
     };
     match range {
         Some(Err(())) => {
-            return builder
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{}", body.size))
-                .body(Body::empty())
-                .unwrap_or_default()
+            h.insert(
+                header::CONTENT_RANGE,
+                header_value(format!("bytes */{}", body.size)),
+            );
+            return respond(StatusCode::RANGE_NOT_SATISFIABLE, h, Body::Empty);
         }
         Some(Ok((a, b))) => {
-            builder = builder
-                .status(StatusCode::PARTIAL_CONTENT)
-                .header(
-                    header::CONTENT_RANGE,
-                    format!("bytes {a}-{b}/{}", body.size),
-                )
-                .header(header::CONTENT_LENGTH, b - a + 1);
+            h.insert(
+                header::CONTENT_RANGE,
+                header_value(format!("bytes {a}-{b}/{}", body.size)),
+            );
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(b - a + 1));
             if method == Method::HEAD {
-                return builder.body(Body::empty()).unwrap_or_default();
+                return respond(StatusCode::PARTIAL_CONTENT, h, Body::Empty);
             }
             // Small blobs come from the memory cache (verified); large ones are
             // verified once as a whole, then only the range is read.
@@ -273,10 +344,10 @@ async fn file_response(
                     Err(e) => return blob_error(edge, e),
                 }
             } else {
-                if let Err(e) = edge.verify_large(body).await {
+                if let Err(e) = Box::pin(edge.verify_large(body)).await {
                     return blob_error(edge, e);
                 }
-                match edge.store.get_range(&keys::blob(body.hash), a..b + 1).await {
+                match Box::pin(edge.store.get_range(&keys::blob(body.hash), a..b + 1)).await {
                     Ok(bytes) if bytes.len() as u64 == b - a + 1 => bytes,
                     Ok(_) => {
                         edge.opts.reporter.error(&format!(
@@ -288,25 +359,20 @@ async fn file_response(
                     Err(e) => return blob_error(edge, e),
                 }
             };
-            return builder.body(Body::from(bytes)).unwrap_or_default();
+            return respond(StatusCode::PARTIAL_CONTENT, h, Body::Full(bytes));
         }
         None => {}
     }
-    builder = builder
-        .status(status)
-        .header(header::CONTENT_LENGTH, body.size);
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.size));
     if method == Method::HEAD {
-        return builder.body(Body::empty()).unwrap_or_default();
+        return respond(status, h, Body::Empty);
     }
     if body.size > edge.opts.cache_blob_max {
         // Large files are streamed from the store, never held in memory whole.
-        return match edge.store.get_stream(&keys::blob(body.hash)).await {
+        return match Box::pin(edge.store.get_stream(&keys::blob(body.hash))).await {
             Ok(Some(stream)) => {
-                let verified =
-                    super::stream::Verified::new(stream, body.hash, body.size, edge.clone());
-                builder
-                    .body(Body::from_stream(verified))
-                    .unwrap_or_default()
+                let verified = Verified::new(stream, body.hash, body.size, edge.clone());
+                respond(status, h, Body::Stream(Box::new(verified)))
             }
             Ok(None) => {
                 edge.opts
@@ -321,9 +387,55 @@ async fn file_response(
         };
     }
     match edge.blob(body).await {
-        Ok(bytes) => builder.body(Body::from(bytes)).unwrap_or_default(),
+        Ok(bytes) => respond(status, h, Body::Full(bytes)),
         Err(e) => blob_error(edge, e),
     }
+}
+
+/// A header value made of ASCII the server wrote itself.
+fn header_value(s: String) -> HeaderValue {
+    HeaderValue::try_from(s).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The `Content-Type` value: the common types without a copy.
+fn content_type(t: &str) -> Option<HeaderValue> {
+    Some(match t {
+        "text/html; charset=utf-8" => HeaderValue::from_static("text/html; charset=utf-8"),
+        "text/javascript; charset=utf-8" => {
+            HeaderValue::from_static("text/javascript; charset=utf-8")
+        }
+        "text/css; charset=utf-8" => HeaderValue::from_static("text/css; charset=utf-8"),
+        "application/json" => HeaderValue::from_static("application/json"),
+        "image/svg+xml" => HeaderValue::from_static("image/svg+xml"),
+        _ => return HeaderValue::from_str(t).ok(),
+    })
+}
+
+/// `"hash"`, the ETag of the representation whose blake3 is `hash`.
+fn etag_value(hash: &str) -> Option<HeaderValue> {
+    let mut v = Vec::with_capacity(hash.len() + 2);
+    v.push(b'"');
+    v.extend_from_slice(hash.as_bytes());
+    v.push(b'"');
+    HeaderValue::from_maybe_shared(Bytes::from(v)).ok()
+}
+
+/// The request's `Accept-Encoding`, its lines joined with commas as RFC 9110 reads a
+/// repeated field (the worker's `headers.get` does the same); `None` when absent.
+/// Bytes outside ASCII are kept (as replacement characters): they match no coding.
+fn accept_encoding(headers: &HeaderMap) -> Option<std::borrow::Cow<'_, str>> {
+    let mut lines = headers.get_all(header::ACCEPT_ENCODING).iter();
+    let first = String::from_utf8_lossy(lines.next()?.as_bytes());
+    let rest: Vec<_> = lines.collect();
+    if rest.is_empty() {
+        return Some(first);
+    }
+    let mut all = first.into_owned();
+    for v in rest {
+        all.push_str(", ");
+        all.push_str(&String::from_utf8_lossy(v.as_bytes()));
+    }
+    Some(all.into())
 }
 
 /// A blob that cannot be served: 502. Corruption was already logged and counted.
@@ -334,16 +446,22 @@ fn blob_error(edge: &Edge, e: Error) -> Response<Body> {
     plain(StatusCode::BAD_GATEWAY, "blob unavailable")
 }
 
-/// `If-None-Match`: a list of entity tags (weak ones compare equal by RFC 9110), or `*`.
-pub(super) fn etag_matches(header: &str, etag: &str) -> bool {
+/// `If-None-Match`: a list of entity tags (weak ones compare equal by RFC 9110), or
+/// `*`; the ETag here is `"hash"`.
+fn etag_matches_hash(header: &str, hash: &str) -> bool {
     header.split(',').any(|t| {
         let t = t.trim();
-        t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
+        t == "*"
+            || t.strip_prefix("W/")
+                .unwrap_or(t)
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                == Some(hash)
     })
 }
 
 /// The metrics listener's only answer.
-pub(super) async fn metrics_handler(State(edge): State<Arc<Edge>>) -> Response<Body> {
+pub(super) async fn metrics_handler(edge: Arc<Edge>) -> Response<Body> {
     metrics(&edge)
 }
 
@@ -359,7 +477,7 @@ fn metrics(edge: &Edge) -> Response<Body> {
     if prometheus_client::encoding::text::encode(&mut buf, &edge.metrics.registry).is_err() {
         return plain(StatusCode::INTERNAL_SERVER_ERROR, "metrics encoding failed");
     }
-    let mut r = Response::new(Body::from(buf));
+    let mut r = Response::new(Body::Full(Bytes::from(buf)));
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),

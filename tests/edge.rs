@@ -655,19 +655,25 @@ fn serve_negotiates_precompressed_variants() {
     encoding_scenario(t.path(), &addr);
 }
 
+/// The worker in workerd with `edge/config.capnp`, reading `origin`, channel production.
+fn start_worker(bin: &Path, origin: &str) -> (Proc, tempfile::TempDir, String) {
+    let d = worker_dir();
+    let config = std::fs::read_to_string(root().join("edge/config.capnp")).unwrap();
+    let (p, addr) = start_workerd(
+        bin,
+        d.path(),
+        &config,
+        &[("SV_ORIGIN", origin), ("SV_CHANNEL", "production")],
+    );
+    (p, d, addr)
+}
+
 #[test]
 fn worker_negotiates_precompressed_variants_in_workerd() {
     let Some(bin) = workerd_bin() else { return };
     let t = compressible_project();
     let origin = start_origin(t.path().join(".sitevault/store"));
-    let d = worker_dir();
-    let config = std::fs::read_to_string(root().join("edge/config.capnp")).unwrap();
-    let (_w, addr) = start_workerd(
-        &bin,
-        d.path(),
-        &config,
-        &[("SV_ORIGIN", origin.as_str()), ("SV_CHANNEL", "production")],
-    );
+    let (_w, _d, addr) = start_worker(&bin, &origin);
     encoding_scenario(t.path(), &addr);
 }
 
@@ -735,14 +741,7 @@ fn large_versions_keep_their_index_in_shards() {
     if let Some(bin) = workerd_bin() {
         let log = RequestLog::default();
         let origin = start_logged_origin(store.clone(), log.clone());
-        let d = worker_dir();
-        let config = std::fs::read_to_string(root().join("edge/config.capnp")).unwrap();
-        let (_w, waddr) = start_workerd(
-            &bin,
-            d.path(),
-            &config,
-            &[("SV_ORIGIN", origin.as_str()), ("SV_CHANNEL", "production")],
-        );
+        let (_w, _d, waddr) = start_worker(&bin, &origin);
         for i in [7, 1234, 2499] {
             let r = get(&waddr, &format!("/p/{i}"), &[("cookie", "sv_uid=a")]);
             assert_eq!(r.status, 200);

@@ -432,6 +432,10 @@ impl Config {
                 rc.url.trim().trim_end_matches('/').to_string(),
                 rc.endpoint.clone(),
             );
+            // (Each `memory://` store is its own, in one process.)
+            if rc.url.trim().starts_with("memory://") {
+                continue;
+            }
             if let Some(other) = seen.insert(key, r) {
                 return Err(Error::input(format!(
                     "{name}: [regions.{other}] and [regions.{r}] name the same store ({}): give each region its own",

@@ -2,10 +2,11 @@
 """sitevault benchmarks: each one measures sitevault and its peer in the same run and
 prints ratios. Speed targets live here, never in tests.
 
-    python3 benches/bench.py [build|publish|rollback|serve|retention|gate|cssscale|all]
+    python3 benches/bench.py [build|compress|large|publish|rollback|regions|serve|retention|gate|cssscale|all]
 
 Needs (installed on demand when missing, from Debian/npm/PyPI): minify (tdewolff),
-esbuild, awscli + moto, nginx, wrk, workerd (edge/node_modules). Work files go to
+esbuild, awscli + moto, nginx and its brotli_static module, the brotli CLI, wrk, workerd
+(edge/node_modules), Debian's python3.11-doc (the docs corpus). Work files go to
 benches/work/ (ignored by git). Results are also written to benches/results/*.json.
 """
 import json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
@@ -48,7 +49,7 @@ def free_port():
 def ensure_tools():
     WORK.mkdir(parents=True, exist_ok=True)
     if not SV.exists():
-        sh(["cargo", "build", "--release"], cwd=ROOT)
+        sh(["cargo", "build", "--release", "--locked"], cwd=ROOT)
     if not shutil.which("rclone"):
         sh("apt-get install -y rclone >/dev/null 2>&1")
     missing = [t for t in ["minify", "wrk", "nginx"]
@@ -806,7 +807,6 @@ def bench_serve():
     (site / "index.html").write_text("<!doctype html><title>bench</title>" +
                                       "".join(f"<p>paragraph {i} of a small page, with some text.</p>\n" for i in range(180)) +
                                       '<script src="asset.js"></script>')
-    (site / "asset.js").write_bytes(b"/*! keep */" + os.urandom(50_000).hex().encode()[:100_000])
     (site / "asset.js").write_text("/*! bench asset */\nvar data = " + json.dumps(os.urandom(60_000).hex()[:100_000]) + ";\n")
     sh([str(SV), "build", "site", "-o", "dist", "-q"], cwd=proj)
     sh([str(SV), "publish", "dist", "--version", "v1", "--channel", "production", "-q"], cwd=proj)

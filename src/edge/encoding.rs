@@ -53,7 +53,7 @@ fn weights(header: &str) -> Weights {
     let mut w = Weights::default();
     for item in header.split(',').take(64) {
         let mut parts = item.split(';');
-        let token = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let token = parts.next().unwrap_or("").trim();
         let mut q = Some(1000);
         for p in parts {
             if let Some((k, v)) = p.split_once('=') {
@@ -63,12 +63,18 @@ fn weights(header: &str) -> Weights {
             }
         }
         let Some(q) = q else { continue };
-        let slot = match token.as_str() {
-            "br" => &mut w.br,
-            "gzip" | "x-gzip" => &mut w.gzip,
-            "identity" => &mut w.identity,
-            "*" => &mut w.star,
-            _ => continue,
+        // Compared without case and without allocating (this runs on every request).
+        let is = |t: &str| token.eq_ignore_ascii_case(t);
+        let slot = if is("br") {
+            &mut w.br
+        } else if is("gzip") || is("x-gzip") {
+            &mut w.gzip
+        } else if is("identity") {
+            &mut w.identity
+        } else if token == "*" {
+            &mut w.star
+        } else {
+            continue;
         };
         // A repeated token keeps its highest weight.
         *slot = Some(slot.map_or(q, |old| old.max(q)));

@@ -550,21 +550,6 @@ fn compressible_project() -> tempfile::TempDir {
     t
 }
 
-fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
-    use std::io::Read;
-    let mut out = Vec::new();
-    match coding {
-        "br" => brotli::Decompressor::new(body, 4096)
-            .read_to_end(&mut out)
-            .unwrap(),
-        "gzip" => flate2::read::GzDecoder::new(body)
-            .read_to_end(&mut out)
-            .unwrap(),
-        other => panic!("{other}"),
-    };
-    out
-}
-
 /// The negotiation contract, against any edge at `addr` serving `dir`'s v1.
 fn encoding_scenario(dir: &Path, addr: &str) {
     let ck = ("cookie", "sv_uid=enc");

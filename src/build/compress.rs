@@ -162,7 +162,6 @@ pub(crate) fn variants(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
 
     #[test]
     fn round_trips_and_is_deterministic() {
@@ -171,20 +170,7 @@ mod tests {
             let a = encode(c, text.as_bytes());
             assert_eq!(a, encode(c, text.as_bytes()), "{c:?}");
             assert!(worth_it(text.len(), a.len()));
-            let mut back = Vec::new();
-            match c {
-                Coding::Br => {
-                    brotli::Decompressor::new(&a[..], 4096)
-                        .read_to_end(&mut back)
-                        .unwrap();
-                }
-                Coding::Gzip => {
-                    flate2::read::GzDecoder::new(&a[..])
-                        .read_to_end(&mut back)
-                        .unwrap();
-                }
-            }
-            assert_eq!(back, text.as_bytes());
+            // Decodes to exactly the input (and a flipped byte does not).
             assert!(decodes_to(c, &a, text.as_bytes()));
             let mut bad = a.clone();
             let mid = bad.len() / 2;

@@ -205,3 +205,19 @@ pub fn v1_stable_v2_published(store_toml: Option<&str>) -> tempfile::TempDir {
     build_and_publish(t.path(), "v2", None);
     t
 }
+
+/// The bytes a `br` or `gzip` body decodes to.
+pub fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match coding {
+        "br" => brotli::Decompressor::new(body, 4096)
+            .read_to_end(&mut out)
+            .unwrap(),
+        "gzip" => flate2::read::GzDecoder::new(body)
+            .read_to_end(&mut out)
+            .unwrap(),
+        other => panic!("no decoder for {other}"),
+    };
+    out
+}

@@ -17,6 +17,14 @@ pub use super::kinds::SourceErr as HtmlErr;
 /// Attributes holding one URL.
 const URL_ATTRS: &[&str] = &["src", "href", "poster", "data", "xlink:href", "background"];
 
+/// What an attribute holds, for the ones the build rewrites.
+#[derive(Clone, Copy)]
+enum Want {
+    Url,
+    Srcset,
+    Style,
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum ScriptType {
     Classic,
@@ -89,51 +97,76 @@ pub fn process(
 
     let settings = RewriteStrSettings::new()
         .append_element_content_handler(element!("*", |el| {
+            let is_script = el.tag_name() == "script";
+            if is_script {
+                *current_script.borrow_mut() = ScriptType::Classic;
+            }
+            // One pass over the attributes: asking for each by name re-reads them all
+            // and allocates every time, for every element of the page.
+            let mut wanted: Vec<(Want, String, String)> = Vec::new();
+            let mut rel = String::new();
+            for a in el.attributes() {
+                let name = a.name();
+                let want = match name.as_str() {
+                    "type" if is_script => {
+                        *current_script.borrow_mut() = script_type(Some(a.value()));
+                        continue;
+                    }
+                    "rel" => {
+                        rel = a.value().to_ascii_lowercase();
+                        continue;
+                    }
+                    "srcset" | "imagesrcset" => Want::Srcset,
+                    "style" => Want::Style,
+                    n if URL_ATTRS.contains(&n) => Want::Url,
+                    _ => continue,
+                };
+                // The first of two same-named attributes is the one that counts.
+                if !wanted.iter().any(|(_, n, _)| *n == name) {
+                    wanted.push((want, name, a.value()));
+                }
+            }
+            if wanted.is_empty() {
+                return Ok(());
+            }
             let line = lines.line(el.source_location().bytes().start);
             let tag = el.tag_name();
-            let is_script = tag == "script";
-            if is_script {
-                *current_script.borrow_mut() = script_type(el.get_attribute("type"));
-            }
-            let rel = el
-                .get_attribute("rel")
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            for attr in URL_ATTRS {
-                let Some(v) = el.get_attribute(attr) else {
-                    continue;
-                };
-                let kind = if is_script && *attr == "src" {
-                    match *current_script.borrow() {
-                        ScriptType::Module => RefKind::ModuleScript,
-                        _ => RefKind::ClassicScript,
+            for (want, attr, v) in wanted {
+                match want {
+                    Want::Url => {
+                        let kind = if is_script && attr == "src" {
+                            match *current_script.borrow() {
+                                ScriptType::Module => RefKind::ModuleScript,
+                                _ => RefKind::ClassicScript,
+                            }
+                        } else if tag == "link"
+                            && rel.split_whitespace().any(|r| r == "modulepreload")
+                        {
+                            RefKind::ModuleScript
+                        } else {
+                            RefKind::Url
+                        };
+                        if let Some(new) = ph.borrow_mut().replace(&v, line, kind) {
+                            el.set_attribute(&attr, &new)?;
+                        }
                     }
-                } else if tag == "link" && rel.split_whitespace().any(|r| r == "modulepreload") {
-                    RefKind::ModuleScript
-                } else {
-                    RefKind::Url
-                };
-                if let Some(new) = ph.borrow_mut().replace(&v, line, kind) {
-                    el.set_attribute(attr, &new)?;
-                }
-            }
-            for attr in ["srcset", "imagesrcset"] {
-                if let Some(v) = el.get_attribute(attr) {
-                    let new =
-                        rewrite_srcset(&v, |u| ph.borrow_mut().replace(u, line, RefKind::Url));
-                    if new != v {
-                        el.set_attribute(attr, &new)?;
+                    Want::Srcset => {
+                        let new =
+                            rewrite_srcset(&v, |u| ph.borrow_mut().replace(u, line, RefKind::Url));
+                        if new != v {
+                            el.set_attribute(&attr, &new)?;
+                        }
                     }
-                }
-            }
-            if let Some(style) = el.get_attribute("style") {
-                match css::minify_attribute(&style, targets, &mut ph.borrow_mut(), line) {
-                    Ok(min) => el.set_attribute("style", &min)?,
-                    Err(e) => fail(HtmlErr {
-                        line: e.line,
-                        col: e.col,
-                        msg: format!("inline style: {}", e.msg),
-                    })?,
+                    Want::Style => {
+                        match css::minify_attribute(&v, targets, &mut ph.borrow_mut(), line) {
+                            Ok(min) => el.set_attribute("style", &min)?,
+                            Err(e) => fail(HtmlErr {
+                                line: e.line,
+                                col: e.col,
+                                msg: format!("inline style: {}", e.msg),
+                            })?,
+                        }
+                    }
                 }
             }
             Ok(())

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use common::*;
 use sitevault::build::fingerprint::{resolve, Target};
-use sitevault::build::refs::Placeholders;
+use sitevault::build::refs::{Placeholders, RefKind};
 use sitevault::build::{css, html, js};
 use sitevault::schema::BuildManifest;
 
@@ -68,13 +68,15 @@ fn every_local_reference_resolves_in_the_output() {
             continue;
         }
         for r in ph.into_refs() {
-            match resolve(f, &r, &index, &files) {
+            match resolve(f, &r, &index, &files, &Default::default()) {
                 Target::File(_) => checked += 1,
                 Target::ImportMap(ts) => {
                     // utils + lib/greet.js + lib/utils.js
                     assert!(ts.len() >= 3, "{f}: import map {:?}", r.path);
                     checked += ts.len();
                 }
+                // A bare specifier no import map resolves is the browser's business.
+                Target::None if r.kind == RefKind::Bare => {}
                 Target::None => panic!("{f}: reference {:?} does not resolve in dist/", r.path),
             }
         }
@@ -298,24 +300,162 @@ fn import_cycles_are_hashed_as_one_unit() {
 }
 
 #[test]
-fn import_map_prefix_entries_are_expanded() {
+fn bare_specifiers_are_rewritten_and_the_import_map_stays_small() {
     let t = example_site();
     build(t.path(), &[]);
     let m = manifest(&t.path().join("dist"));
     let index = std::fs::read_to_string(t.path().join("dist/index.html")).unwrap();
     let greet = out_name(&m, "/js/lib/greet.", ".js");
-    assert!(
-        index.contains(&format!("\"lib/greet.js\":\"{greet}\"")),
-        "{index}"
-    );
-    assert!(index.contains(&format!(
-        "\"utils\":\"{}\"",
-        out_name(&m, "/js/lib/utils.", ".js")
-    )));
-    // map-demo.js only uses bare specifiers: it stays as written and is a module.
+    let utils = out_name(&m, "/js/lib/utils.", ".js");
+    // Exact entries point at fingerprinted files; the prefix entry is not expanded,
+    // since every module's bare specifiers were resolved at build time.
+    assert!(index.contains(&format!("\"utils\":\"{utils}\"")), "{index}");
+    assert!(index.contains("\"lib/\":\"/js/lib/\""), "{index}");
+    assert!(!index.contains("\"lib/greet.js\""), "{index}");
+    // map-demo.js imports through the map: its specifiers now name the files.
     let demo = out_name(&m, "/js/map-demo.", ".js");
     let demo_src = std::fs::read_to_string(t.path().join("dist").join(&demo[1..])).unwrap();
-    assert!(demo_src.contains("\"utils\"") && demo_src.contains("\"lib/greet.js\""));
+    let file = |p: &str| p.rsplit('/').next().unwrap().to_string();
+    assert!(
+        demo_src.contains(&format!("\"./lib/{}\"", file(&utils)))
+            && demo_src.contains(&format!("\"./lib/{}\"", file(&greet))),
+        "{demo_src}"
+    );
+}
+
+/// A site whose pages' maps are given; `extra` is added to `js/main.js`.
+fn import_map_site(maps: &[(&str, &str)], extra: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let site = t.path().join("site");
+    std::fs::create_dir_all(site.join("vendor/addons/controls")).unwrap();
+    std::fs::create_dir_all(site.join("js")).unwrap();
+    std::fs::write(site.join("vendor/core.js"), "export const core = 'core';\n").unwrap();
+    for i in 0..50 {
+        std::fs::write(
+            site.join(format!("vendor/addons/controls/c{i}.js")),
+            format!("import {{ core }} from 'three';\nexport const c{i} = core + {i};\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        site.join("js/main.js"),
+        format!("import {{ c7 }} from 'three/addons/controls/c7.js';\nconsole.log(c7);\n{extra}"),
+    )
+    .unwrap();
+    for (page, map) in maps {
+        let depth = page.matches('/').count();
+        let up = "../".repeat(depth);
+        std::fs::create_dir_all(site.join(page).parent().unwrap()).unwrap();
+        std::fs::write(
+            site.join(page),
+            format!(
+                "<!doctype html><title>t</title><script type=importmap>{map}</script>\
+                 <script type=module>import {{ core }} from 'three'; console.log(core);</script>\
+                 <script type=module src=\"{up}js/main.js\"></script>"
+            ),
+        )
+        .unwrap();
+    }
+    t
+}
+
+const THREE_MAP: &str =
+    r#"{"imports": {"three": "/vendor/core.js", "three/addons/": "/vendor/addons/"}}"#;
+
+#[test]
+fn inline_and_file_modules_share_one_resolution() {
+    let t = import_map_site(
+        &[("index.html", THREE_MAP), ("docs/page.html", THREE_MAP)],
+        "",
+    );
+    build(t.path(), &[]);
+    let m = manifest(&t.path().join("dist"));
+    let dist = t.path().join("dist");
+    let core = out_name(&m, "/vendor/core.", ".js");
+    let core_file = core.rsplit('/').next().unwrap();
+    let page = std::fs::read_to_string(dist.join("index.html")).unwrap();
+    let sub = std::fs::read_to_string(dist.join("docs/page.html")).unwrap();
+    // The inline module's `three` is the page-relative file; the map has two entries.
+    assert!(
+        page.contains(&format!("\"./vendor/{core_file}\"")),
+        "{page}"
+    );
+    assert!(sub.contains(&format!("\"../vendor/{core_file}\"")), "{sub}");
+    assert!(
+        page.len() < 700,
+        "the page grew to {} bytes: {page}",
+        page.len()
+    );
+    let c7 = out_name(&m, "/vendor/addons/controls/c7.", ".js");
+    let c7_src = std::fs::read_to_string(dist.join(&c7[1..])).unwrap();
+    assert!(
+        c7_src.contains(&format!("\"../../{core_file}\"")),
+        "{c7_src}"
+    );
+    let main = out_name(&m, "/js/main.", ".js");
+    let main_src = std::fs::read_to_string(dist.join(&main[1..])).unwrap();
+    let c7_file = c7.rsplit('/').next().unwrap();
+    assert!(
+        main_src.contains(&format!("\"../vendor/addons/controls/{c7_file}\"")),
+        "{main_src}"
+    );
+    // With every specifier a relative URL, the graph runs without any import map.
+    if node_available() {
+        let out = ok(Command::new("node")
+            .arg("--experimental-default-type=module")
+            .arg(dist.join(&main[1..])));
+        assert_eq!(out.trim(), "core7");
+    }
+    // A change below the prefix renames what imports it, through the bare specifier.
+    std::fs::write(
+        t.path().join("site/vendor/core.js"),
+        "export const core = 'changed';\n",
+    )
+    .unwrap();
+    build(t.path(), &[]);
+    let m2 = manifest(&t.path().join("dist"));
+    assert_ne!(c7, out_name(&m2, "/vendor/addons/controls/c7.", ".js"));
+}
+
+#[test]
+fn maps_that_disagree_or_computed_imports_keep_per_file_entries() {
+    // Two pages map `three` to different files: no module is rewritten, and each
+    // page's map names every specifier the site's code uses below its prefix.
+    let other = r#"{"imports": {"three": "/js/main.js", "three/addons/": "/vendor/addons/"}}"#;
+    let t = import_map_site(&[("index.html", THREE_MAP), ("b.html", other)], "");
+    build(t.path(), &[]);
+    let m = manifest(&t.path().join("dist"));
+    let dist = t.path().join("dist");
+    let page = std::fs::read_to_string(dist.join("index.html")).unwrap();
+    assert!(
+        page.contains("from\"three\"") || page.contains("from \"three\""),
+        "{page}"
+    );
+    let c7 = out_name(&m, "/vendor/addons/controls/c7.", ".js");
+    let c7_src = std::fs::read_to_string(dist.join(&c7[1..])).unwrap();
+    assert!(c7_src.contains("\"three\""), "{c7_src}");
+    // `three/addons/...` agrees everywhere: main.js's import is rewritten, so the
+    // maps need no per-file entry.
+    assert!(!page.contains("\"three/addons/controls/c7.js\""), "{page}");
+
+    // A computed import() may load any file below the prefix: all are listed.
+    let t = import_map_site(
+        &[("index.html", THREE_MAP)],
+        "const n = 3; import(`three/addons/controls/c${n}.js`);\n",
+    );
+    build(t.path(), &[]);
+    let m = manifest(&t.path().join("dist"));
+    let page = std::fs::read_to_string(t.path().join("dist/index.html")).unwrap();
+    for i in [0, 3, 49] {
+        let ci = out_name(&m, &format!("/vendor/addons/controls/c{i}."), ".js");
+        assert!(
+            page.contains(&format!(
+                "\"three/addons/controls/c{i}.js\":\"/vendor/addons/controls/{}\"",
+                ci.rsplit('/').next().unwrap()
+            )),
+            "{page}"
+        );
+    }
 }
 
 /// A one-line data file (Sphinx's search index) is minified; a one-line bundle is copied.

@@ -31,6 +31,9 @@ pub struct Processed {
     /// For JS: it was minified as a module (top-level names mangled).
     #[serde(default)]
     pub module: bool,
+    /// How its `import()` calls with a computed specifier start (`""`: unknown).
+    #[serde(default)]
+    pub computed_imports: Vec<String>,
     /// Warnings produced while processing (e.g. `--keep-going`).
     pub warnings: Vec<String>,
     /// The bytes (not stored in the header).
@@ -39,6 +42,10 @@ pub struct Processed {
 }
 
 const MAX_SEGMENTS: usize = 4;
+
+/// Bumped when what a cached entry means changes within one tool version
+/// (2: bare import specifiers are references).
+const FORMAT: &str = "2";
 
 /// The on-disk cache (or none).
 #[derive(Debug)]
@@ -96,6 +103,7 @@ impl Cache {
         let mut h = blake3::Hasher::new();
         for part in [
             crate::TOOL.as_bytes(),
+            FORMAT.as_bytes(),
             stage.as_bytes(),
             options.as_bytes(),
             rel.as_bytes(),

@@ -2,9 +2,10 @@
 //! dependencies are hashed first (strongly connected components — import cycles —
 //! are hashed as one unit), substitute final names, hash the final bytes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::cache::Processed;
+use super::importmap::{self, ImportMaps, Needs};
 use super::refs::{fingerprint_name, resolve_path, with_fingerprint, RawRef, RefKind};
 
 /// A file ready for fingerprinting.
@@ -39,17 +40,23 @@ pub enum Target {
     ImportMap(Vec<usize>),
 }
 
-/// Resolves one reference of file `from` against the site's files.
-pub fn resolve(from: &str, r: &RawRef, index: &HashMap<&str, usize>, all: &[String]) -> Target {
+/// Resolves one reference of file `from` against the site's files and import maps.
+pub fn resolve(
+    from: &str,
+    r: &RawRef,
+    index: &HashMap<&str, usize>,
+    all: &[String],
+    maps: &ImportMaps,
+) -> Target {
     match r.kind {
         RefKind::ImportMap => {
             let mut deps = Vec::new();
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.path) {
-                for_each_import_map_entry(&v, |key, value| {
-                    if let Some(p) = local_target(from, value) {
+                importmap::for_each_entry(&v, |key, value| {
+                    if let Some(p) = importmap::local_target(from, value) {
                         if key.ends_with('/') && value.ends_with('/') {
                             deps.extend(
-                                files_under(&p, all)
+                                importmap::files_under(&p, all)
                                     .into_iter()
                                     .filter_map(|f| index.get(f.as_str()).copied()),
                             );
@@ -61,6 +68,10 @@ pub fn resolve(from: &str, r: &RawRef, index: &HashMap<&str, usize>, all: &[Stri
             }
             Target::ImportMap(deps)
         }
+        RefKind::Bare => match maps.resolve(&r.path).and_then(|p| index.get(p.as_str())) {
+            Some(&i) => Target::File(i),
+            None => Target::None,
+        },
         _ => match lookup(from, &r.path, index) {
             Some(i) => Target::File(i),
             None => Target::None,
@@ -77,52 +88,20 @@ fn lookup(from: &str, raw: &str, index: &HashMap<&str, usize>) -> Option<usize> 
     index.get(format!("{p}/index.html").as_str()).copied()
 }
 
-fn local_target(from: &str, value: &str) -> Option<String> {
-    let (path, _) = super::refs::split_suffix(value);
-    if !super::refs::is_local(path, RefKind::Url) {
-        return None;
-    }
-    let trailing = path.ends_with('/');
-    let p = resolve_path(from, path)?;
-    if trailing {
-        // resolve_path turned `dir/` into `dir/index.html`: keep the folder.
-        Some(p.trim_end_matches("index.html").to_string())
-    } else {
-        Some(p)
-    }
-}
-
-fn files_under<'a>(dir: &str, all: &'a [String]) -> Vec<&'a String> {
-    all.iter()
-        .filter(|f| f.starts_with(dir) && f.len() > dir.len())
-        .collect()
-}
-
-fn for_each_import_map_entry(v: &serde_json::Value, mut f: impl FnMut(&str, &str)) {
-    if let Some(m) = v.get("imports").and_then(|m| m.as_object()) {
-        for (k, val) in m {
-            if let Some(s) = val.as_str() {
-                f(k, s);
-            }
-        }
-    }
-    if let Some(scopes) = v.get("scopes").and_then(|m| m.as_object()) {
-        for (_, m) in scopes {
-            if let Some(m) = m.as_object() {
-                for (k, val) in m {
-                    if let Some(s) = val.as_str() {
-                        f(k, s);
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// Computes every file's final name and bytes.
 pub fn fingerprint(nodes: &[Node], targets: &[Vec<Target>], hash_len: usize) -> Vec<Output> {
     let n = nodes.len();
     let all: Vec<String> = nodes.iter().map(|n| n.rel.clone()).collect();
+    let site = Site {
+        nodes,
+        index: all
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.as_str(), i))
+            .collect(),
+        all: &all,
+        needs: needs(nodes, targets),
+    };
     // Edges to fingerprinted files only: a stable name never changes.
     let edges: Vec<Vec<usize>> = targets
         .iter()
@@ -192,13 +171,13 @@ pub fn fingerprint(nodes: &[Node], targets: &[Vec<Target>], hash_len: usize) -> 
                 }
             }
             for &m in &members {
-                let bytes = substitute(&nodes[m], &targets[m], nodes, &hashes, &all);
+                let bytes = substitute(&nodes[m], &targets[m], &site, &hashes);
                 let hash = blake3::hash(&bytes);
                 outputs[m] = Some(finish(&nodes[m], bytes, hash, hashes[m].clone()));
             }
         } else {
             let m = scc[0];
-            let bytes = substitute(&nodes[m], &targets[m], nodes, &hashes, &all);
+            let bytes = substitute(&nodes[m], &targets[m], &site, &hashes);
             let hash = pre[m].unwrap_or_else(|| blake3::hash(&bytes));
             if nodes[m].fingerprint {
                 hashes[m] = Some(hash.to_hex()[..hash_len].to_string());
@@ -231,25 +210,62 @@ fn finish(
     Output { out, bytes, hash }
 }
 
+/// What substitution needs to know about the whole site.
+struct Site<'a> {
+    nodes: &'a [Node],
+    all: &'a [String],
+    index: HashMap<&'a str, usize>,
+    needs: Needs,
+}
+
+/// Which bare specifiers the import maps must still resolve for the browser.
+fn needs(nodes: &[Node], targets: &[Vec<Target>]) -> Needs {
+    let mut needs = Needs::default();
+    for (node, ts) in nodes.iter().zip(targets) {
+        needs
+            .computed
+            .extend(node.processed.computed_imports.iter().cloned());
+        for (r, t) in node.processed.refs.iter().zip(ts) {
+            if r.kind == RefKind::Bare && matches!(t, Target::None) {
+                needs.unresolved.insert(r.path.clone());
+            }
+        }
+    }
+    needs
+}
+
 /// The final text of each placeholder of a node.
 fn replacements(
     node: &Node,
     targets: &[Target],
-    nodes: &[Node],
+    site: &Site<'_>,
     hashes: &[Option<String>],
-    all: &[String],
 ) -> Vec<String> {
     node.processed
         .refs
         .iter()
         .zip(targets)
         .map(|(r, t)| match t {
-            Target::File(i) => match &hashes[*i] {
-                Some(h) => context_safe(&with_fingerprint(&r.path, h)),
-                None => context_safe(&r.path),
-            },
+            Target::File(i) => {
+                // A bare specifier becomes a relative URL of the file its maps name.
+                let path = match r.kind {
+                    RefKind::Bare => importmap::relative_url(&node.rel, &site.nodes[*i].rel),
+                    _ => r.path.clone(),
+                };
+                match &hashes[*i] {
+                    Some(h) => context_safe(&with_fingerprint(&path, h)),
+                    None => context_safe(&path),
+                }
+            }
             Target::None => context_safe(&r.path),
-            Target::ImportMap(_) => rewrite_import_map(&node.rel, &r.path, nodes, hashes, all),
+            Target::ImportMap(_) => importmap::rewrite(
+                &node.rel,
+                &r.path,
+                &site.index,
+                hashes,
+                site.all,
+                &site.needs,
+            ),
         })
         .collect()
 }
@@ -279,15 +295,14 @@ fn context_safe(path: &str) -> String {
 fn substitute(
     node: &Node,
     targets: &[Target],
-    nodes: &[Node],
+    site: &Site<'_>,
     hashes: &[Option<String>],
-    all: &[String],
 ) -> bytes::Bytes {
     let p = &node.processed;
     if p.refs.is_empty() {
         return p.body.clone();
     }
-    let reps = replacements(node, targets, nodes, hashes, all);
+    let reps = replacements(node, targets, site, hashes);
     let prefix = p.prefix.as_bytes();
     let body = &p.body;
     let mut out = Vec::with_capacity(body.len() + 64);
@@ -342,71 +357,6 @@ fn memmem(needle: &[u8]) -> impl Fn(&[u8]) -> Option<usize> + '_ {
         }
         None
     }
-}
-
-/// Rewrites an import map: exact entries get fingerprinted targets; a prefix entry
-/// (`"lib/": "/vendor/lib/"`) is kept and expanded into one exact entry per file
-/// under it, since fingerprinting changes the names below the prefix.
-fn rewrite_import_map(
-    from: &str,
-    json: &str,
-    nodes: &[Node],
-    hashes: &[Option<String>],
-    all: &[String],
-) -> String {
-    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(json) else {
-        return json.to_string();
-    };
-    let index: HashMap<&str, usize> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.rel.as_str(), i))
-        .collect();
-    let rewrite_map = |m: &mut serde_json::Map<String, serde_json::Value>| {
-        let mut out: BTreeMap<String, serde_json::Value> = BTreeMap::new();
-        let entries: Vec<(String, serde_json::Value)> =
-            m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        for (k, val) in entries {
-            let Some(s) = val.as_str() else {
-                out.insert(k, val);
-                continue;
-            };
-            let (path, suffix) = super::refs::split_suffix(s);
-            if k.ends_with('/') && s.ends_with('/') {
-                if let Some(dir) = local_target(from, s) {
-                    for f in files_under(&dir, all) {
-                        let i = index[f.as_str()];
-                        if let Some(h) = &hashes[i] {
-                            let sub = &f[dir.len()..];
-                            out.insert(
-                                format!("{k}{sub}"),
-                                format!("{s}{}", with_fingerprint(sub, h)).into(),
-                            );
-                        }
-                    }
-                }
-                out.insert(k, val);
-                continue;
-            }
-            let new = lookup(from, path, &index)
-                .filter(|_| super::refs::is_local(path, RefKind::Url))
-                .and_then(|i| hashes[i].as_ref())
-                .map(|h| format!("{}{suffix}", with_fingerprint(path, h)));
-            out.insert(k, new.map(Into::into).unwrap_or(val));
-        }
-        *m = out.into_iter().collect();
-    };
-    if let Some(m) = v.get_mut("imports").and_then(|m| m.as_object_mut()) {
-        rewrite_map(m);
-    }
-    if let Some(scopes) = v.get_mut("scopes").and_then(|m| m.as_object_mut()) {
-        for (_, m) in scopes.iter_mut() {
-            if let Some(m) = m.as_object_mut() {
-                rewrite_map(m);
-            }
-        }
-    }
-    v.to_string().replace("</", "<\\/")
 }
 
 /// Tarjan's algorithm, iterative; components come out dependencies first.

@@ -5,32 +5,46 @@ use std::collections::{HashMap, HashSet};
 
 use super::cache::Processed;
 use super::fingerprint::{self, Target};
+use super::importmap::ImportMaps;
 use super::kinds::FileClass;
 use super::refs::RefKind;
 use super::{BuildOptions, Input};
 use crate::error::{Error, Result};
 
-/// The site's files by path, and the list of paths, as reference resolution wants them.
-fn site_index(inputs: &[Input]) -> (HashMap<&str, usize>, Vec<String>) {
+/// The site's files by path, the list of paths, and its import maps, as reference
+/// resolution wants them.
+fn site_index<'a>(
+    inputs: &'a [Input],
+    stage1: &'a [Processed],
+) -> (HashMap<&'a str, usize>, Vec<String>, ImportMaps) {
     let index = inputs
         .iter()
         .enumerate()
         .map(|(i, f)| (f.rel.as_str(), i))
         .collect();
-    (index, inputs.iter().map(|i| i.rel.clone()).collect())
+    let maps = ImportMaps::new(
+        inputs
+            .iter()
+            .zip(stage1)
+            .flat_map(|(inp, p)| p.refs.iter().map(move |r| (inp.rel.as_str(), r))),
+    );
+    (index, inputs.iter().map(|i| i.rel.clone()).collect(), maps)
 }
 
 /// Module detection: `.mjs`, module syntax, and anything imported or loaded as a module.
 pub(super) fn module_files(inputs: &[Input], stage1: &[Processed]) -> HashSet<usize> {
-    let (index, all) = site_index(inputs);
+    let (index, all, maps) = site_index(inputs, stage1);
     let mut modules: HashSet<usize> = HashSet::new();
     for (i, inp) in inputs.iter().enumerate() {
         if inp.class == FileClass::Js && (inp.rel.ends_with(".mjs") || stage1[i].esm) {
             modules.insert(i);
         }
         for r in &stage1[i].refs {
-            match (r.kind, fingerprint::resolve(&inp.rel, r, &index, &all)) {
-                (RefKind::Import | RefKind::ModuleScript, Target::File(t)) => {
+            match (
+                r.kind,
+                fingerprint::resolve(&inp.rel, r, &index, &all, &maps),
+            ) {
+                (RefKind::Import | RefKind::Bare | RefKind::ModuleScript, Target::File(t)) => {
                     modules.insert(t);
                 }
                 (RefKind::ImportMap, Target::ImportMap(ts)) => modules.extend(ts),
@@ -49,7 +63,7 @@ pub(super) fn resolve_references(
     stage1: &[Processed],
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Vec<Target>>> {
-    let (index, all) = site_index(inputs);
+    let (index, all, maps) = site_index(inputs, stage1);
     let src_display = |rel: &str| opts.src.join(rel).display().to_string();
     let mut targets_of = Vec::with_capacity(inputs.len());
     let mut broken = Vec::new();
@@ -59,8 +73,10 @@ pub(super) fn resolve_references(
             .refs
             .iter()
             .map(|r| {
-                let t = fingerprint::resolve(&inp.rel, r, &index, &all);
-                if matches!(t, Target::None) && r.kind != RefKind::ImportMap {
+                let t = fingerprint::resolve(&inp.rel, r, &index, &all, &maps);
+                if matches!(t, Target::None)
+                    && !matches!(r.kind, RefKind::ImportMap | RefKind::Bare)
+                {
                     broken.push(format!(
                         "{}:{}: broken reference {:?} (no such file in the site)",
                         src_display(&inp.rel),

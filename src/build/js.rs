@@ -10,6 +10,7 @@ use swc_core::common::{
     BytePos, FileName, Globals, Mark, SourceFile, SourceMap, Span, Spanned, GLOBALS,
 };
 use swc_core::ecma::ast::*;
+use swc_core::ecma::atoms::Atom;
 use swc_core::ecma::codegen::text_writer::{omit_trailing_semi, JsWriter};
 use swc_core::ecma::codegen::{Config as CodegenConfig, Emitter};
 use swc_core::ecma::minifier::optimize;
@@ -19,7 +20,7 @@ use swc_core::ecma::minifier::option::{
 use swc_core::ecma::parser::{parse_file_as_module, parse_file_as_script, EsSyntax, Syntax};
 use swc_core::ecma::transforms::base::fixer::{fixer, paren_remover};
 use swc_core::ecma::transforms::base::resolver;
-use swc_core::ecma::visit::{VisitMut, VisitMutWith};
+use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
 use super::refs::{Placeholders, RawRef, RefKind};
 
@@ -155,7 +156,16 @@ fn minify_as(
             top_level_mark,
             mangle_name_cache: None,
         };
-        let program = optimize(program, cm.clone(), None, None, &options, &extra);
+        // A script without functions or classes is data (search indexes, tables): the
+        // compressor has nothing to inline or drop there and took seconds on a few
+        // megabytes. It is printed minified, identifier-like keys unquoted.
+        let program = if is_data(&program) {
+            let mut program = program;
+            program.visit_mut_with(&mut UnquoteKeys);
+            program
+        } else {
+            optimize(program, cm.clone(), None, None, &options, &extra)
+        };
         let program = program.apply(fixer(None));
         let mut buf = Vec::with_capacity(src.len() / 2);
         {
@@ -183,6 +193,70 @@ fn minify_as(
             Ok((format!("{licences}{code}"), kind))
         }
     })
+}
+
+/// True when the program has no function, class or `with`: nothing for the compressor.
+fn is_data(program: &Program) -> bool {
+    struct Code(bool);
+    impl Visit for Code {
+        fn visit_function(&mut self, _: &Function) {
+            self.0 = true;
+        }
+        fn visit_arrow_expr(&mut self, _: &ArrowExpr) {
+            self.0 = true;
+        }
+        fn visit_class(&mut self, _: &Class) {
+            self.0 = true;
+        }
+        fn visit_with_stmt(&mut self, _: &WithStmt) {
+            self.0 = true;
+        }
+        fn visit_getter_prop(&mut self, _: &GetterProp) {
+            self.0 = true;
+        }
+        fn visit_setter_prop(&mut self, _: &SetterProp) {
+            self.0 = true;
+        }
+    }
+    let mut v = Code(false);
+    program.visit_with(&mut v);
+    !v.0
+}
+
+/// `{"key": 1}` → `{key: 1}` where the key is an identifier name (same property).
+struct UnquoteKeys;
+
+impl VisitMut for UnquoteKeys {
+    fn visit_mut_prop_name(&mut self, n: &mut PropName) {
+        if let PropName::Str(s) = n {
+            if let Some(a) = s.value.as_atom() {
+                if is_identifier_name(a) {
+                    *n = PropName::Ident(IdentName::new(a.clone(), s.span));
+                } else if let Some(v) = canonical_index(a) {
+                    // `"3"` and `3` name the same property when 3 prints back as "3".
+                    *n = PropName::Num(Number {
+                        span: s.span,
+                        value: v as f64,
+                        raw: None,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn canonical_index(s: &str) -> Option<u64> {
+    let ok = !s.is_empty()
+        && s.len() <= 15
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && (s == "0" || !s.starts_with('0'));
+    ok.then(|| s.parse().ok()).flatten()
+}
+
+fn is_identifier_name(s: &str) -> bool {
+    let mut b = s.bytes();
+    matches!(b.next(), Some(c) if c.is_ascii_alphabetic() || c == b'_' || c == b'$')
+        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'$')
 }
 
 /// For files copied as they are (`*.min.js`): the byte spans of local references
@@ -312,6 +386,8 @@ struct RefVisitor<'a> {
     esm: bool,
     /// Span of each replaced literal (quotes included) and its replacement literal.
     found: Vec<(Span, String)>,
+    /// Top-level `const NAME = "text"`: what a computed `import()` may start with.
+    consts: std::collections::HashMap<Atom, String>,
 }
 
 impl<'a> RefVisitor<'a> {
@@ -322,6 +398,7 @@ impl<'a> RefVisitor<'a> {
             rewrite,
             esm: false,
             found: Vec::new(),
+            consts: Default::default(),
         }
     }
 
@@ -330,7 +407,13 @@ impl<'a> RefVisitor<'a> {
             return;
         };
         let line = self.cm.lookup_char_pos(s.span.lo).line as u32;
-        if let Some(new) = self.ph.replace(&value, line, kind) {
+        let new = match self.ph.replace(&value, line, kind) {
+            None if kind == RefKind::Import && super::refs::is_bare(&value) => {
+                Some(self.ph.add(&value, line, RefKind::Bare))
+            }
+            new => new,
+        };
+        if let Some(new) = new {
             self.found.push((s.span, format!("\"{new}\"")));
             if self.rewrite {
                 s.value = new.as_str().into();
@@ -389,7 +472,82 @@ fn has_module_type(args: &[ExprOrSpread]) -> bool {
     })
 }
 
+/// The text a specifier expression is known to start with, and whether that is all of
+/// it: string literals, templates, `+` chains and top-level string constants.
+fn static_start(e: &Expr, consts: &std::collections::HashMap<Atom, String>) -> (String, bool) {
+    match e {
+        Expr::Lit(Lit::Str(s)) => match s.value.as_atom() {
+            Some(a) => (a.to_string(), true),
+            None => (String::new(), false),
+        },
+        Expr::Ident(i) => match consts.get(&i.sym) {
+            Some(v) => (v.clone(), true),
+            None => (String::new(), false),
+        },
+        Expr::Paren(p) => static_start(&p.expr, consts),
+        Expr::Bin(b) if b.op == BinaryOp::Add => {
+            let (mut l, whole) = static_start(&b.left, consts);
+            if !whole {
+                return (l, false);
+            }
+            let (r, whole) = static_start(&b.right, consts);
+            l.push_str(&r);
+            (l, whole)
+        }
+        Expr::Tpl(t) => {
+            let mut out = String::new();
+            for (i, q) in t.quasis.iter().enumerate() {
+                match q.cooked.as_ref().and_then(|c| c.as_atom()) {
+                    Some(c) => out.push_str(c),
+                    None => return (out, false),
+                }
+                if let Some(e) = t.exprs.get(i) {
+                    let (s, whole) = static_start(e, consts);
+                    out.push_str(&s);
+                    if !whole {
+                        return (out, false);
+                    }
+                }
+            }
+            (out, true)
+        }
+        _ => (String::new(), false),
+    }
+}
+
+/// Top-level `const NAME = "text"` declarations of a module or script body.
+fn string_consts<'a>(
+    stmts: impl Iterator<Item = &'a Stmt>,
+    out: &mut std::collections::HashMap<Atom, String>,
+) {
+    for s in stmts {
+        let Stmt::Decl(Decl::Var(v)) = s else {
+            continue;
+        };
+        if v.kind != VarDeclKind::Const {
+            continue;
+        }
+        for d in &v.decls {
+            if let (Pat::Ident(name), Some(init)) = (&d.name, &d.init) {
+                if let (value, true) = static_start(init, out) {
+                    out.insert(name.id.sym.clone(), value);
+                }
+            }
+        }
+    }
+}
+
 impl VisitMut for RefVisitor<'_> {
+    fn visit_mut_module(&mut self, m: &mut Module) {
+        string_consts(m.body.iter().filter_map(|i| i.as_stmt()), &mut self.consts);
+        m.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_script(&mut self, s: &mut Script) {
+        string_consts(s.body.iter(), &mut self.consts);
+        s.visit_mut_children_with(self);
+    }
+
     fn visit_mut_module_decl(&mut self, n: &mut ModuleDecl) {
         self.esm = true;
         match n {
@@ -413,11 +571,18 @@ impl VisitMut for RefVisitor<'_> {
 
     fn visit_mut_call_expr(&mut self, n: &mut CallExpr) {
         match &n.callee {
-            Callee::Import(_) => {
-                if let Some(s) = str_arg(&mut n.args, 0) {
-                    self.handle(s, RefKind::Import);
+            Callee::Import(_) => match str_arg(&mut n.args, 0) {
+                Some(s) => self.handle(s, RefKind::Import),
+                None => {
+                    let start = match n.args.first() {
+                        Some(ExprOrSpread { spread: None, expr }) => {
+                            static_start(expr, &self.consts).0
+                        }
+                        _ => String::new(),
+                    };
+                    self.ph.note_computed_import(&start);
                 }
-            }
+            },
             Callee::Expr(e) => {
                 if matches!(&**e, Expr::Ident(i) if &*i.sym == "importScripts") {
                     for i in 0..n.args.len() {
@@ -494,6 +659,36 @@ mod tests {
     }
 
     #[test]
+    fn data_is_printed_minified_with_identifier_keys_unquoted() {
+        let src = "Search.setIndex({\"docnames\": [\"a\", \"b\"], \"x-y\": 1, \"__proto__\": null, \"9a\": 2, \"3\": 3, \"03\": 4});";
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let out = minify(src, "s.js", JsKind::Script, &mut ph).unwrap();
+        assert_eq!(
+            out,
+            "Search.setIndex({docnames:[\"a\",\"b\"],\"x-y\":1,__proto__:null,\"9a\":2,3:3,\"03\":4});"
+        );
+        // Code still goes through the compressor.
+        let out = minify(
+            "var f = function () { return 1 + 2; };",
+            "f.js",
+            JsKind::Script,
+            &mut ph,
+        )
+        .unwrap();
+        assert!(out.contains('3'), "{out}");
+    }
+
+    #[test]
+    fn computed_imports_are_known_by_how_they_start() {
+        let src = "const CDN = 'https://cdn.example/x.js'; const LIB = 'lib/';\n\
+                   import(`${CDN}`); import(LIB + name); import(`three/addons/${n}.js`);\n\
+                   import('./' + n); import(name);";
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        minify(src, "m.js", JsKind::Module, &mut ph).unwrap();
+        assert_eq!(ph.computed_imports(), ["lib/", "three/addons/", ""]);
+    }
+
+    #[test]
     fn error_position() {
         let e = scan("var a = 1;\nvar b = ;\n", "x.js").unwrap_err();
         assert_eq!(e.line, 2, "{e:?}");
@@ -503,7 +698,7 @@ mod tests {
     fn finds_refs() {
         let src = r#"import a from "./a.js"; export * from "../b.js"; import("./c.js");
 new Worker("w.js", {type: "module"}); new URL("./img.png", import.meta.url); importScripts("x.js");
-import "lodash"; fetch("/api");"#;
+import "lodash"; fetch("/api"); import(name);"#;
         let s = scan(src, "m.js").unwrap();
         assert!(s.esm_syntax);
         let paths: Vec<_> = s.refs.iter().map(|r| (r.path.as_str(), r.kind)).collect();
@@ -515,7 +710,8 @@ import "lodash"; fetch("/api");"#;
                 ("./c.js", RefKind::Import),
                 ("w.js", RefKind::ModuleScript),
                 ("./img.png", RefKind::Url),
-                ("x.js", RefKind::ClassicScript)
+                ("x.js", RefKind::ClassicScript),
+                ("lodash", RefKind::Bare)
             ]
         );
     }

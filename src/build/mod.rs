@@ -9,6 +9,7 @@ mod depth;
 pub mod fingerprint;
 mod graph;
 pub mod html;
+pub mod importmap;
 pub mod js;
 pub(crate) mod kinds;
 mod output;

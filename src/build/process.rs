@@ -92,6 +92,7 @@ pub(super) fn process_stage1(
     };
     let p = Processed {
         prefix: ph.prefix().to_string(),
+        computed_imports: ph.computed_imports().to_vec(),
         refs: ph.into_refs(),
         esm,
         module: false,
@@ -143,6 +144,7 @@ pub(super) fn process_js(
     let module = used == js::JsKind::Module;
     let p = Processed {
         prefix: ph.prefix().to_string(),
+        computed_imports: ph.computed_imports().to_vec(),
         refs: ph.into_refs(),
         esm: module && kind.is_none(),
         module,

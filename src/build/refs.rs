@@ -22,6 +22,9 @@ pub enum RefKind {
     ClassicScript,
     /// A whole `<script type=importmap>` body; `path` holds its JSON.
     ImportMap,
+    /// A bare module specifier in an import (`three`, `three/addons/x.js`): resolved
+    /// through the site's import maps when they all agree, else left as written.
+    Bare,
 }
 
 /// A reference as written in the source (the path part, before `?` or `#`).
@@ -40,6 +43,7 @@ pub struct RawRef {
 pub struct Placeholders {
     prefix: String,
     refs: Vec<RawRef>,
+    computed_imports: Vec<String>,
 }
 
 impl Placeholders {
@@ -52,6 +56,7 @@ impl Placeholders {
                 return Placeholders {
                     prefix,
                     refs: Vec::new(),
+                    computed_imports: Vec::new(),
                 };
             }
             seed = *blake3::hash(&seed).as_bytes();
@@ -92,6 +97,21 @@ impl Placeholders {
         }
         let ph = self.add(path, line, kind);
         Some(format!("{ph}{suffix}"))
+    }
+
+    /// Notes an `import()` whose specifier is computed, by what the build knows of its
+    /// start (`""` for nothing): it may load any file an import map resolves from a
+    /// specifier starting so, and the maps keep one entry per such file.
+    pub fn note_computed_import(&mut self, start: &str) {
+        let bare_or_unknown = !start.starts_with(['.', '/']) && !has_scheme(start);
+        if bare_or_unknown && !self.computed_imports.iter().any(|s| s == start) {
+            self.computed_imports.push(start.to_string());
+        }
+    }
+
+    /// How the computed `import()` specifiers start (see `note_computed_import`).
+    pub fn computed_imports(&self) -> &[String] {
+        &self.computed_imports
     }
 
     /// The references registered so far, indexed by placeholder number.
@@ -141,6 +161,20 @@ pub fn is_local(path: &str, kind: RefKind) -> bool {
         }
         _ => true,
     }
+}
+
+/// True for a bare module specifier that an import map may resolve: not relative,
+/// not absolute, no scheme, and nothing that would need escaping inside a string.
+pub fn is_bare(spec: &str) -> bool {
+    !spec.is_empty()
+        && !spec.starts_with(['.', '/'])
+        && !has_scheme(spec)
+        && spec.len() <= 1024
+        && !spec.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '"' | '\'' | '`' | '\\' | '<' | '>' | '%')
+        })
 }
 
 fn has_scheme(s: &str) -> bool {
@@ -244,6 +278,14 @@ mod tests {
         assert!(!is_local("lodash", RefKind::Import));
         assert!(is_local("./a.js", RefKind::Import));
         assert!(!is_local("mailto:x@y", RefKind::Url));
+        assert!(is_bare("three"));
+        assert!(is_bare("@scope/pkg/sub.js"));
+        assert!(!is_bare("./a.js"));
+        assert!(!is_bare("/a.js"));
+        assert!(!is_bare("https://x/a.js"));
+        assert!(!is_bare("node:fs"));
+        assert!(!is_bare("a b"));
+        assert!(!is_bare("it's"));
     }
 
     #[test]

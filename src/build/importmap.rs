@@ -1,0 +1,321 @@
+//! Import maps: the site's maps resolve bare specifiers at build time, and each page's
+//! map is rewritten to fingerprinted names.
+//!
+//! A bare specifier in a module (`import "three"`) is rewritten to a relative URL of
+//! the fingerprinted file, as bundlers do, when every import map in the site that
+//! resolves it names the same site file. The page maps then need no entry per file
+//! below a prefix (`"three/addons/": "./jsm/"`): such an entry is expanded only for
+//! specifiers that could not be rewritten, and for the files a computed `import()`
+//! may ask for (every file when the build cannot tell how its specifier starts).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::refs::{is_local, resolve_path, split_suffix, with_fingerprint, RawRef, RefKind};
+
+/// One page's map, its targets resolved to site paths.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Resolved {
+    /// Exact keys: the site path named, or `None` for a target outside the site.
+    exact: BTreeMap<String, Option<String>>,
+    /// Prefix keys (ending in `/`): the site folder named (ending in `/`), or `None`.
+    prefixes: BTreeMap<String, Option<String>>,
+}
+
+/// Every import map of the site, for resolving bare specifiers at build time.
+#[derive(Debug, Default)]
+pub struct ImportMaps {
+    maps: Vec<Resolved>,
+    /// Keys that appear in some map's `scopes`: their resolution depends on the
+    /// importing module, so they are never rewritten.
+    scoped: Vec<String>,
+}
+
+impl ImportMaps {
+    /// The maps of every page, from the references found while minifying: `(page, map)`.
+    pub fn new<'a>(pages: impl IntoIterator<Item = (&'a str, &'a RawRef)>) -> Self {
+        let mut seen: HashSet<Resolved> = HashSet::new();
+        let mut out = ImportMaps::default();
+        for (from, r) in pages {
+            if r.kind != RefKind::ImportMap {
+                continue;
+            }
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.path) else {
+                continue;
+            };
+            let mut m = Resolved {
+                exact: BTreeMap::new(),
+                prefixes: BTreeMap::new(),
+            };
+            if let Some(imports) = v.get("imports").and_then(|m| m.as_object()) {
+                for (k, val) in imports {
+                    let target = val.as_str().and_then(|s| local_target(from, s));
+                    if k.ends_with('/') {
+                        let dir = target.filter(|t| t.is_empty() || t.ends_with('/'));
+                        m.prefixes.insert(k.clone(), dir);
+                    } else {
+                        m.exact.insert(k.clone(), target);
+                    }
+                }
+            }
+            if let Some(scopes) = v.get("scopes").and_then(|m| m.as_object()) {
+                for s in scopes.values().filter_map(|s| s.as_object()) {
+                    out.scoped.extend(s.keys().cloned());
+                }
+            }
+            if seen.insert(m.clone()) {
+                out.maps.push(m);
+            }
+        }
+        out.scoped.sort();
+        out.scoped.dedup();
+        out
+    }
+
+    /// The site path a bare specifier names, when every map that resolves it agrees.
+    pub fn resolve(&self, spec: &str) -> Option<String> {
+        if self.scoped.iter().any(|k| matches(k, spec)) {
+            return None;
+        }
+        let mut found: Option<String> = None;
+        for m in &self.maps {
+            let hit = match m.exact.get(spec) {
+                Some(t) => Some(t.clone()),
+                None => m
+                    .prefixes
+                    .iter()
+                    .filter(|(k, _)| spec.starts_with(k.as_str()))
+                    .max_by_key(|(k, _)| k.len())
+                    .map(|(k, dir)| {
+                        let rest = &spec[k.len()..];
+                        // The spec refuses a result outside the prefix's folder.
+                        dir.as_ref()
+                            .filter(|_| !rest.is_empty() && !rest.ends_with('/'))
+                            .and_then(|d| resolve_path(d, &format!("./{rest}")))
+                            .filter(|p| dir.as_ref().is_some_and(|d| p.starts_with(d.as_str())))
+                    }),
+            };
+            match hit {
+                None => continue,
+                // Outside the site, or a path that leaves it: the browser's business.
+                Some(None) => return None,
+                Some(Some(p)) => match &found {
+                    Some(f) if *f != p => return None,
+                    _ => found = Some(p),
+                },
+            }
+        }
+        found
+    }
+}
+
+fn matches(key: &str, spec: &str) -> bool {
+    key == spec || (key.ends_with('/') && spec.starts_with(key))
+}
+
+/// Where the maps still need an entry per file: what the build could not rewrite.
+#[derive(Debug, Default)]
+pub struct Needs {
+    /// How the site's `import()` calls with a computed specifier start (`""`: unknown).
+    pub computed: Vec<String>,
+    /// Bare specifiers left as written.
+    pub unresolved: HashSet<String>,
+}
+
+/// The site path (a folder ends in `/`) an import map value written in `from` names,
+/// or `None` when it is not local.
+pub fn local_target(from: &str, value: &str) -> Option<String> {
+    let (path, _) = split_suffix(value);
+    if !is_local(path, RefKind::Url) {
+        return None;
+    }
+    let trailing = path.ends_with('/');
+    let p = resolve_path(from, path)?;
+    if trailing {
+        // resolve_path turned `dir/` into `dir/index.html`: keep the folder.
+        Some(p.trim_end_matches("index.html").to_string())
+    } else {
+        Some(p)
+    }
+}
+
+/// The site files below folder `dir`.
+pub fn files_under<'a>(dir: &str, all: &'a [String]) -> Vec<&'a String> {
+    all.iter()
+        .filter(|f| f.starts_with(dir) && f.len() > dir.len())
+        .collect()
+}
+
+/// Calls `f(key, value)` for every string entry of a map and of its scopes.
+pub fn for_each_entry(v: &serde_json::Value, mut f: impl FnMut(&str, &str)) {
+    let top = v.get("imports").into_iter();
+    let scopes = v
+        .get("scopes")
+        .and_then(|m| m.as_object())
+        .into_iter()
+        .flat_map(|m| m.values());
+    for m in top.chain(scopes).filter_map(|m| m.as_object()) {
+        for (k, val) in m {
+            if let Some(s) = val.as_str() {
+                f(k, s);
+            }
+        }
+    }
+}
+
+/// A relative URL from site file `from` to site file `to` (`./x.js`, `../a/x.js`).
+pub fn relative_url(from: &str, to: &str) -> String {
+    let from_dir: Vec<&str> = match from.rsplit_once('/') {
+        Some((d, _)) => d.split('/').collect(),
+        None => Vec::new(),
+    };
+    let to_parts: Vec<&str> = to.split('/').collect();
+    let (to_dir, name) = to_parts.split_at(to_parts.len() - 1);
+    let common = from_dir
+        .iter()
+        .zip(to_dir)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = String::new();
+    for _ in common..from_dir.len() {
+        out.push_str("../");
+    }
+    if out.is_empty() {
+        out.push_str("./");
+    }
+    for d in &to_dir[common..] {
+        out.push_str(&encode_segment(d));
+        out.push('/');
+    }
+    out.push_str(&encode_segment(name[0]));
+    out
+}
+
+fn encode_segment(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+/// Characters a URL path segment cannot hold as they are.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'\'')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'\\')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// Rewrites an import map written in `from`: exact entries get fingerprinted targets;
+/// a prefix entry (`"lib/": "/vendor/lib/"`) is kept, and one exact entry is added per
+/// file under it that code may still ask the map for (see [`Needs`]).
+pub fn rewrite(
+    from: &str,
+    json: &str,
+    index: &HashMap<&str, usize>,
+    hashes: &[Option<String>],
+    all: &[String],
+    needs: &Needs,
+) -> String {
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(json) else {
+        return json.to_string();
+    };
+    let rewrite_map = |m: &mut serde_json::Map<String, serde_json::Value>| {
+        let mut out: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+        for (k, val) in std::mem::take(m) {
+            let Some(s) = val.as_str() else {
+                out.insert(k, val);
+                continue;
+            };
+            let (path, suffix) = split_suffix(s);
+            if k.ends_with('/') && s.ends_with('/') {
+                if let Some(dir) = local_target(from, s) {
+                    for f in files_under(&dir, all) {
+                        let sub = &f[dir.len()..];
+                        let spec = format!("{k}{sub}");
+                        let may_load = needs.unresolved.contains(&spec)
+                            || needs.computed.iter().any(|c| spec.starts_with(c.as_str()));
+                        if !may_load {
+                            continue;
+                        }
+                        if let Some(h) = &hashes[index[f.as_str()]] {
+                            out.insert(spec, format!("{s}{}", with_fingerprint(sub, h)).into());
+                        }
+                    }
+                }
+                out.insert(k, val);
+                continue;
+            }
+            let new = local_target(from, path)
+                .filter(|p| !p.ends_with('/'))
+                .and_then(|p| lookup(&p, index))
+                .and_then(|i| hashes[i].as_ref())
+                .map(|h| format!("{}{suffix}", with_fingerprint(path, h)));
+            out.insert(k, new.map(Into::into).unwrap_or(val));
+        }
+        *m = out.into_iter().collect();
+    };
+    if let Some(m) = v.get_mut("imports").and_then(|m| m.as_object_mut()) {
+        rewrite_map(m);
+    }
+    if let Some(scopes) = v.get_mut("scopes").and_then(|m| m.as_object_mut()) {
+        for m in scopes.values_mut().filter_map(|m| m.as_object_mut()) {
+            rewrite_map(m);
+        }
+    }
+    v.to_string().replace("</", "<\\/")
+}
+
+fn lookup(p: &str, index: &HashMap<&str, usize>) -> Option<usize> {
+    index.get(p).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(json: &str) -> RawRef {
+        RawRef {
+            path: json.into(),
+            line: 1,
+            kind: RefKind::ImportMap,
+        }
+    }
+
+    #[test]
+    fn resolves_when_every_map_agrees() {
+        let a = map(r#"{"imports": {"three": "./build/three.js", "three/addons/": "./jsm/"}}"#);
+        let b = map(r#"{"imports": {"three": "../build/three.js"}}"#);
+        let maps = ImportMaps::new([("index.html", &a), ("sub/page.html", &b)]);
+        assert_eq!(maps.resolve("three").as_deref(), Some("build/three.js"));
+        assert_eq!(
+            maps.resolve("three/addons/controls/Orbit.js").as_deref(),
+            Some("jsm/controls/Orbit.js")
+        );
+        assert_eq!(maps.resolve("react"), None);
+        // A prefix cannot climb out of its folder and out of the site.
+        assert_eq!(maps.resolve("three/addons/../../../x.js"), None);
+        assert_eq!(maps.resolve("three/addons/../x.js"), None);
+    }
+
+    #[test]
+    fn disagreement_scopes_and_remote_targets_are_left_alone() {
+        let a = map(r#"{"imports": {"lib": "./a/lib.js", "cdn": "https://x/y.js"}}"#);
+        let b = map(r#"{"imports": {"lib": "./b/lib.js"}, "scopes": {"/s/": {"s": "./s.js"}}}"#);
+        let maps = ImportMaps::new([("index.html", &a), ("two.html", &b)]);
+        assert_eq!(maps.resolve("lib"), None);
+        assert_eq!(maps.resolve("cdn"), None);
+        assert_eq!(maps.resolve("s"), None);
+    }
+
+    #[test]
+    fn relative_urls() {
+        assert_eq!(relative_url("a/b/c.js", "a/d.js"), "../d.js");
+        assert_eq!(relative_url("index.html", "build/x.js"), "./build/x.js");
+        assert_eq!(relative_url("a/x.js", "a/y.js"), "./y.js");
+        assert_eq!(relative_url("a/x.js", "b c/y#.js"), "../b%20c/y%23.js");
+    }
+}

@@ -307,8 +307,8 @@ fn substitute(
     let body = &p.body;
     let mut out = Vec::with_capacity(body.len() + 64);
     let mut i = 0;
-    let finder = memmem(prefix);
-    while let Some(off) = finder(&body[i..]) {
+    let finder = memchr::memmem::Finder::new(prefix);
+    while let Some(off) = finder.find(&body[i..]) {
         let start = i + off;
         let mut j = start + prefix.len();
         let num_start = j;
@@ -331,32 +331,6 @@ fn substitute(
     }
     out.extend_from_slice(&body[i..]);
     out.into()
-}
-
-fn memmem(needle: &[u8]) -> impl Fn(&[u8]) -> Option<usize> + '_ {
-    move |hay: &[u8]| {
-        if needle.is_empty() || hay.len() < needle.len() {
-            return None;
-        }
-        let first = needle[0];
-        let mut i = 0;
-        while i + needle.len() <= hay.len() {
-            match hay[i..hay.len() - needle.len() + 1]
-                .iter()
-                .position(|&b| b == first)
-            {
-                Some(p) => {
-                    let s = i + p;
-                    if &hay[s..s + needle.len()] == needle {
-                        return Some(s);
-                    }
-                    i = s + 1;
-                }
-                None => return None,
-            }
-        }
-        None
-    }
 }
 
 /// Tarjan's algorithm, iterative; components come out dependencies first.

@@ -52,7 +52,7 @@ impl Placeholders {
         let mut seed = *blake3::hash(content).as_bytes();
         loop {
             let prefix = format!("svref{}x", hex8(&seed));
-            if memchr_find(content, prefix.as_bytes()).is_none() {
+            if memchr::memmem::find(content, prefix.as_bytes()).is_none() {
                 return Placeholders {
                     prefix,
                     refs: Vec::new(),
@@ -132,10 +132,6 @@ impl Placeholders {
 
 fn hex8(b: &[u8]) -> String {
     b[..4].iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn memchr_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Splits `a/b.png?x#y` into (`a/b.png`, `?x#y`).

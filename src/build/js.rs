@@ -171,7 +171,9 @@ fn minify_as(
         {
             let wr = JsWriter::new(cm.clone(), "\n", &mut buf, None);
             let mut emitter = Emitter {
-                cfg: CodegenConfig::default().with_minify(true),
+                cfg: CodegenConfig::default()
+                    .with_minify(true)
+                    .with_omit_last_semi(true),
                 cm: cm.clone(),
                 comments: None,
                 wr: omit_trailing_semi(wr),
@@ -665,7 +667,7 @@ mod tests {
         let out = minify(src, "s.js", JsKind::Script, &mut ph).unwrap();
         assert_eq!(
             out,
-            "Search.setIndex({docnames:[\"a\",\"b\"],\"x-y\":1,__proto__:null,\"9a\":2,3:3,\"03\":4});"
+            "Search.setIndex({docnames:[\"a\",\"b\"],\"x-y\":1,__proto__:null,\"9a\":2,3:3,\"03\":4})"
         );
         // Code still goes through the compressor.
         let out = minify(
@@ -686,6 +688,27 @@ mod tests {
         let mut ph = Placeholders::for_content(src.as_bytes());
         minify(src, "m.js", JsKind::Module, &mut ph).unwrap();
         assert_eq!(ph.computed_imports(), ["lib/", "three/addons/", ""]);
+    }
+
+    #[test]
+    fn the_last_semicolon_goes_and_the_output_still_parses() {
+        let mut ph = Placeholders::for_content(b"x");
+        let out = minify("console.log(1);", "a.js", JsKind::Script, &mut ph).unwrap();
+        assert_eq!(out, "console.log(1)");
+        for src in [
+            "while (g()) ;",
+            "for (;;) ;",
+            "if (a) ; else ;",
+            "l: ;",
+            "do ; while (g())",
+            "var x = {a: 1};",
+            "x = 1;;",
+        ] {
+            for kind in [JsKind::Script, JsKind::Module] {
+                let out = minify(src, "a.js", kind, &mut ph).unwrap();
+                assert!(scan(&out, "a.js").is_ok(), "{src:?} -> {out:?}");
+            }
+        }
     }
 
     #[test]

@@ -119,14 +119,15 @@ async function versionIndex(env, version) {
   const r = await fetch(`${env.ORIGIN.replace(/\/$/, "")}/versions/${version}/index.json`);
   if (!r.ok) return null;
   const idx = await r.json();
-  // Schema 2: variants and shards (#12); anything newer needs a newer worker.
-  if (!idx || typeof idx.schema !== "number" || idx.schema > 2) return null;
+  // Schema 2: variants and shards (#12); 3: shared shards (#14); anything newer needs a newer worker.
+  if (!idx || typeof idx.schema !== "number" || idx.schema > 3) return null;
   if (state.indexes.size >= 64) state.indexes.clear();
   state.indexes.set(version, idx);
   return idx;
 }
 
-// Shards of large versions' indexes (`shards/<v>/<hash>.json`), fetched on demand:
+// Shards of large versions' indexes (`shards/<hash>.json`, or `shards/<v>/<hash>.json`
+// under schema 2), fetched on demand:
 // a version of 100,000 files costs a few-KB head plus the shards of the paths asked
 // for, never its whole index. Bounded, least recently used out first.
 const MAX_SHARDS = 32;
@@ -140,7 +141,8 @@ function own(files, path) {
 async function entryOf(env, version, idx, path) {
   if (!idx.shards) return own(idx.files, path);
   const hash = idx.shards.keys[fnv1a32(path) % idx.shards.of];
-  const key = `${version}/${hash}`;
+  // Schema 3: shards stored once by hash, shared between versions; schema 2: one copy per version.
+  const key = idx.shards.shared ? hash : `${version}/${hash}`;
   let pending = shards.get(key);
   if (pending) {
     // Least recently used goes first: a hit moves to the end.

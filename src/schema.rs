@@ -21,11 +21,18 @@ pub const SCHEMA: u32 = 1;
 /// ("upgrade sitevault") instead of reading them without their variants (its gc would
 /// then delete the variant blobs as unreferenced); an index without either is still
 /// written as schema 1, byte for byte as before.
-pub const INDEX_SCHEMA: u32 = 2;
+///
+/// Schema 3 (#14): a sharded head whose shards are stored by hash alone
+/// (`shards/<blake3>.json`), shared between versions, so a one-file change to a large
+/// version writes one shard instead of all of them. A binary or worker that knows
+/// only schema 2 would look for them under `shards/<version>/` and find nothing.
+pub const INDEX_SCHEMA: u32 = 3;
 
 /// The schema a files map is written with (see [`INDEX_SCHEMA`]).
 pub fn schema_for(files: &FileMap, sharded: bool) -> u32 {
-    if sharded || files.values().any(|e| !e.enc.is_empty()) {
+    if sharded {
+        3
+    } else if files.values().any(|e| !e.enc.is_empty()) {
         2
     } else {
         1

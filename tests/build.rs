@@ -422,7 +422,10 @@ fn maps_that_disagree_or_computed_imports_keep_per_file_entries() {
     // Two pages map `three` to different files: no module is rewritten, and each
     // page's map names every specifier the site's code uses below its prefix.
     let other = r#"{"imports": {"three": "/js/main.js", "three/addons/": "/vendor/addons/"}}"#;
-    let t = import_map_site(&[("index.html", THREE_MAP), ("b.html", other)], "");
+    let t = import_map_site(
+        &[("index.html", THREE_MAP), ("b.html", other)],
+        "export * from \"pkg(1)/x.js\";\n",
+    );
     build(t.path(), &[]);
     let m = manifest(&t.path().join("dist"));
     let dist = t.path().join("dist");
@@ -437,6 +440,10 @@ fn maps_that_disagree_or_computed_imports_keep_per_file_entries() {
     // `three/addons/...` agrees everywhere: main.js's import is rewritten, so the
     // maps need no per-file entry.
     assert!(!page.contains("\"three/addons/controls/c7.js\""), "{page}");
+    // A specifier no map knows is written back byte for byte.
+    let main = out_name(&m, "/js/main.", ".js");
+    let main_src = std::fs::read_to_string(dist.join(&main[1..])).unwrap();
+    assert!(main_src.contains("\"pkg(1)/x.js\""), "{main_src}");
 
     // A computed import() may load any file below the prefix: all are listed.
     let t = import_map_site(

@@ -114,27 +114,46 @@ fn nesting_never_aborts_the_build() {
 
 /// 100,000 small rules that share their declarations: lightningcss merges rules at a
 /// cost quadratic in their number (minutes for this sheet when minified whole); the
-/// build minifies the top level in runs of rules, so it finishes, every rule kept.
+/// build minifies in runs of rules, so it finishes, every rule kept. The same holds
+/// inside one `@media` block, and inside a named `@layer` around `@supports`.
 #[test]
 fn a_stylesheet_of_many_mergeable_rules_builds() {
-    let t = tempfile::tempdir().unwrap();
-    let site = t.path().join("site");
-    std::fs::create_dir_all(&site).unwrap();
-    let css: String = (0..100_000)
-        .map(|i| format!(".r{i} {{ color: red; margin: 0 auto }}\n"))
-        .collect();
-    std::fs::write(site.join("big.css"), css).unwrap();
-    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q", "--no-cache"]));
-    let out = std::fs::read_dir(t.path().join("dist"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .find(|e| e.file_name().to_string_lossy().starts_with("big."))
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .unwrap();
-    assert!(
-        out.contains(".r0,") && out.contains(".r99999{"),
-        "{}",
-        &out[..100]
-    );
-    assert_eq!(out.matches("{color:red;margin:0 auto}").count(), 100);
+    for (open, close, runs) in [
+        ("", "", "{color:red;margin:0 auto}"),
+        ("@media (min-width: 1px) {\n", "}\n", "@media (width>=1px){"),
+        (
+            "@layer base { @supports (display: grid) {\n",
+            "} }\n",
+            "@supports (display:grid){",
+        ),
+    ] {
+        let t = tempfile::tempdir().unwrap();
+        let site = t.path().join("site");
+        std::fs::create_dir_all(&site).unwrap();
+        let rules: String = (0..100_000)
+            .map(|i| format!(".r{i} {{ color: red; margin: 0 auto }}\n"))
+            .collect();
+        std::fs::write(site.join("big.css"), format!("{open}{rules}{close}")).unwrap();
+        ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q", "--no-cache"]));
+        let out = std::fs::read_dir(t.path().join("dist"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .find(|e| {
+                let n = e.file_name().to_string_lossy().to_string();
+                n.starts_with("big.") && n.ends_with(".css")
+            })
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .unwrap();
+        assert!(
+            out.contains(".r0,") && out.contains(".r99999{"),
+            "{open}: {}",
+            &out[..100]
+        );
+        assert_eq!(
+            out.matches("{color:red;margin:0 auto}").count(),
+            100,
+            "{open}"
+        );
+        assert_eq!(out.matches(runs).count(), 100, "{open}");
+    }
 }

@@ -700,9 +700,11 @@ fn large_versions_keep_their_index_in_shards() {
     let store = dir.join(".sitevault/store");
     let head_path = store.join("versions/v1/index.json");
     let head = json_file(&head_path);
-    // A head: no files map at all (an old worker fails loudly rather than 404), schema 2.
+    // A head: no files map at all (an old worker fails loudly rather than 404), schema 3:
+    // its shards are stored once by hash, shared with every version that has them.
     assert!(head.get("files").is_none(), "{head}");
-    assert_eq!(head["schema"], 2);
+    assert_eq!(head["schema"], 3);
+    assert_eq!(head["shards"]["shared"], true);
     assert_eq!(head["shards"]["of"], 4, "{}", head["shards"]);
     let keys: Vec<String> = head["shards"]["keys"]
         .as_array()
@@ -711,7 +713,7 @@ fn large_versions_keep_their_index_in_shards() {
         .map(|k| k.as_str().unwrap().to_string())
         .collect();
     for k in &keys {
-        assert!(store.join(format!("shards/v1/{k}.json")).exists());
+        assert!(store.join(format!("shards/{k}.json")).exists());
     }
     assert!(std::fs::metadata(&head_path).unwrap().len() < 2_000);
     ok(sv(dir).args(["verify", "v1"]));
@@ -748,7 +750,7 @@ fn large_versions_keep_their_index_in_shards() {
     }
 
     // A corrupt shard is an integrity error for every reader.
-    let shard = store.join(format!("shards/v1/{}.json", keys[0]));
+    let shard = store.join(format!("shards/{}.json", keys[0]));
     let good = std::fs::read(&shard).unwrap();
     std::fs::write(&shard, b"{\"schema\":1,\"files\":{}}").unwrap();
     let (code, err) = fails(sv(dir).args(["verify", "v1"]));
@@ -756,18 +758,73 @@ fn large_versions_keep_their_index_in_shards() {
     assert!(err.contains("does not hash to its name"), "{err}");
     std::fs::write(&shard, &good).unwrap();
 
-    // Archived, v0's shards go with it; restored, they come back the same.
+    // v0 has the same files: the same shards, stored once. Archived, v0 leaves them
+    // (v1 names them); restored, its head comes back the same.
     let head0_path = store.join("versions/v0/index.json");
     let head0 = json_file(&head0_path);
-    let shard0 = store.join(format!("shards/v0/{}.json", keys[0]));
     assert_eq!(head0["shards"], head["shards"], "same files, same shards");
     let later = (chrono::Utc::now() + chrono::Duration::days(40)).to_rfc3339();
     ok(sv(dir).env("SITEVAULT_NOW", &later).args(["archive", "-q"]));
     assert!(!head0_path.exists());
-    assert!(!shard0.exists());
     assert!(shard.exists(), "v1 is live: its shards stay");
     ok(sv(dir).args(["restore", "v0", "-q"]));
     assert_eq!(json_file(&head0_path), head0);
-    assert_eq!(std::fs::read(&shard0).unwrap(), good);
+    assert_eq!(std::fs::read(&shard).unwrap(), good);
     ok(sv(dir).args(["verify", "v0"]));
+
+    // A head of schema 2 (one copy of its shards per version, as stored before) reads
+    // the same.
+    let mut old = head.clone();
+    old["schema"] = 2.into();
+    old["version"] = "vold".into();
+    old["shards"].as_object_mut().unwrap().remove("shared");
+    std::fs::create_dir_all(store.join("versions/vold")).unwrap();
+    std::fs::create_dir_all(store.join("shards/vold")).unwrap();
+    for k in &keys {
+        std::fs::copy(
+            store.join(format!("shards/{k}.json")),
+            store.join(format!("shards/vold/{k}.json")),
+        )
+        .unwrap();
+    }
+    std::fs::write(store.join("versions/vold/index.json"), old.to_string()).unwrap();
+    ok(sv(dir).args(["verify", "vold"]));
+
+    // gc deletes a shared shard no hot head names, and leaves named ones and the
+    // per-version copies alone.
+    let stray = b"{\"schema\":1,\"files\":{}}";
+    let stray_path = store.join(format!("shards/{}.json", blake3::hash(stray).to_hex()));
+    std::fs::write(&stray_path, stray).unwrap();
+    let gc = ok(sv(dir).args(["gc", "--json"]));
+    let gc: serde_json::Value = serde_json::from_str(&gc).unwrap();
+    assert_eq!(gc["shards_deleted"], 1, "{gc}");
+    assert!(!stray_path.exists());
+    assert!(shard.exists());
+    assert!(store.join(format!("shards/vold/{}.json", keys[0])).exists());
+}
+
+/// A one-file change to a large version writes the shards that changed, not all of them.
+#[test]
+fn a_one_file_change_to_a_large_version_writes_one_shard() {
+    let t = large_project();
+    let dir = t.path();
+    std::fs::write(
+        dir.join("site/p/7.html"),
+        "<!doctype html><title>page 7</title><p>page number 7, changed</p>",
+    )
+    .unwrap();
+    ok(sv(dir).args(["build", "site", "-o", "dist", "-q"]));
+    let r = ok(sv(dir).args(["publish", "dist", "--version", "v2", "--json"]));
+    let r: serde_json::Value = serde_json::from_str(&r).unwrap();
+    // The listing, the page and version.json, a HEAD of the base, their shards, the head.
+    assert!(r["requests"].as_u64().unwrap() <= 8, "{r}");
+    let store = dir.join(".sitevault/store");
+    let head = json_file(&store.join("versions/v2/index.json"));
+    let base = json_file(&store.join("versions/v1/index.json"));
+    let differ = (0..4)
+        .filter(|&i| head["shards"]["keys"][i] != base["shards"]["keys"][i])
+        .count();
+    // The page's shard and version.json's (it names the version): at most two.
+    assert!((1..=2).contains(&differ), "{differ}: {head}");
+    ok(sv(dir).args(["verify", "v2"]));
 }

@@ -83,14 +83,20 @@ fn minify_in_chunks<'i>(
             msg: e.kind.to_string(),
         })
     };
-    if sheet.rules.0.len() <= CHUNK_RULES {
+    if weight(&sheet.rules.0) <= CHUNK_RULES {
         return run(sheet);
     }
-    let rules = std::mem::take(&mut sheet.rules.0);
+    let rules = split_blocks(std::mem::take(&mut sheet.rules.0));
     let mut out = Vec::with_capacity(rules.len());
     let mut rest = rules.into_iter().peekable();
     while rest.peek().is_some() {
-        let chunk: Vec<_> = rest.by_ref().take(CHUNK_RULES).collect();
+        // Runs of about CHUNK_RULES rules, counting the rules inside blocks.
+        let mut chunk = Vec::new();
+        let mut w = 0;
+        while let Some(r) = rest.next_if(|r| chunk.is_empty() || w + weight_of(r) <= CHUNK_RULES) {
+            w += weight_of(&r);
+            chunk.push(r);
+        }
         let mut part = StyleSheet::new(
             sheet.sources.clone(),
             CssRuleList(chunk),
@@ -104,6 +110,95 @@ fn minify_in_chunks<'i>(
     }
     sheet.rules.0 = out;
     Ok(())
+}
+
+/// Rules in a list, counting those inside conditional and layer blocks.
+fn weight(rules: &[CssRule<'_>]) -> usize {
+    rules.iter().map(weight_of).sum()
+}
+
+fn weight_of(r: &CssRule<'_>) -> usize {
+    1 + match r {
+        CssRule::Media(m) => weight(&m.rules.0),
+        CssRule::Supports(m) => weight(&m.rules.0),
+        CssRule::Container(m) => weight(&m.rules.0),
+        CssRule::LayerBlock(m) => weight(&m.rules.0),
+        _ => 0,
+    }
+}
+
+/// Splits `@media`, `@supports`, `@container` and named `@layer` blocks of more than
+/// CHUNK_RULES rules into consecutive blocks with the same prelude, so that 150,000
+/// rules inside one `@media` are minified in runs too. The same prelude twice in a row
+/// means what it meant once: the rules keep their order and their conditions. An
+/// anonymous `@layer { }` is not split (each one is a layer of its own).
+fn split_blocks<'i>(rules: Vec<CssRule<'i>>) -> Vec<CssRule<'i>> {
+    fn pieces<'i>(rules: CssRuleList<'i>) -> Vec<CssRuleList<'i>> {
+        let rules = split_blocks(rules.0);
+        if weight(&rules) <= CHUNK_RULES {
+            return vec![CssRuleList(rules)];
+        }
+        let mut out = Vec::new();
+        let mut cur = Vec::new();
+        let mut w = 0;
+        for r in rules {
+            let rw = weight_of(&r);
+            if !cur.is_empty() && w + rw > CHUNK_RULES {
+                out.push(CssRuleList(std::mem::take(&mut cur)));
+                w = 0;
+            }
+            w += rw;
+            cur.push(r);
+        }
+        if !cur.is_empty() {
+            out.push(CssRuleList(cur));
+        }
+        out
+    }
+    let mut out = Vec::with_capacity(rules.len());
+    for r in rules {
+        if weight_of(&r) <= CHUNK_RULES {
+            out.push(r);
+            continue;
+        }
+        match r {
+            CssRule::Media(mut m) => {
+                let parts = pieces(std::mem::replace(&mut m.rules, CssRuleList(Vec::new())));
+                out.extend(parts.into_iter().map(|rules| {
+                    CssRule::Media(lightningcss::rules::media::MediaRule { rules, ..m.clone() })
+                }));
+            }
+            CssRule::Supports(mut m) => {
+                let parts = pieces(std::mem::replace(&mut m.rules, CssRuleList(Vec::new())));
+                out.extend(parts.into_iter().map(|rules| {
+                    CssRule::Supports(lightningcss::rules::supports::SupportsRule {
+                        rules,
+                        ..m.clone()
+                    })
+                }));
+            }
+            CssRule::Container(mut m) => {
+                let parts = pieces(std::mem::replace(&mut m.rules, CssRuleList(Vec::new())));
+                out.extend(parts.into_iter().map(|rules| {
+                    CssRule::Container(lightningcss::rules::container::ContainerRule {
+                        rules,
+                        ..m.clone()
+                    })
+                }));
+            }
+            CssRule::LayerBlock(mut m) if m.name.is_some() => {
+                let parts = pieces(std::mem::replace(&mut m.rules, CssRuleList(Vec::new())));
+                out.extend(parts.into_iter().map(|rules| {
+                    CssRule::LayerBlock(lightningcss::rules::layer::LayerBlockRule {
+                        rules,
+                        ..m.clone()
+                    })
+                }));
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Minifies a stylesheet. `line_offset` shifts reported lines (for `<style>` blocks).

@@ -257,6 +257,9 @@ fn replacements(
                     None => context_safe(&path),
                 }
             }
+            // Written back as it was: a bare specifier sits in a quoted JS string, and
+            // percent-encoding would make it another specifier.
+            Target::None if r.kind == RefKind::Bare => r.path.clone(),
             Target::None => context_safe(&r.path),
             Target::ImportMap(_) => importmap::rewrite(
                 &node.rel,

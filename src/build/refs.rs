@@ -282,6 +282,8 @@ mod tests {
         assert!(!is_bare("node:fs"));
         assert!(!is_bare("a b"));
         assert!(!is_bare("it's"));
+        assert!(!is_bare("pkg(1)/x y"));
+        assert!(is_bare("pkg(1)/x"));
     }
 
     #[test]

@@ -95,8 +95,12 @@ pub(crate) async fn gc(ctx: &Ctx, a: &DryRunArgs) -> Result<Outcome> {
     if out.json {
         out.json_value(&r);
     } else {
+        let shards = match r.shards_deleted {
+            0 => String::new(),
+            n => format!(" and {n} index shards"),
+        };
         out.line(&format!(
-            "{} {} unreferenced blobs ({}) older than {}",
+            "{} {} unreferenced blobs{shards} ({}) older than {}",
             if r.dry_run { "would delete" } else { "deleted" },
             r.blobs_deleted,
             human_bytes(r.bytes_freed),

@@ -158,6 +158,22 @@ impl VersionIndex {
     pub fn blob_hashes(&self) -> Vec<&str> {
         crate::schema::blobs_of(&self.files).into_keys().collect()
     }
+
+    /// The shared shards the version's head names (schema 3), by hash.
+    pub fn shared_shards(&self) -> &[String] {
+        match &self.shards {
+            Some(s) if s.shared => &s.keys,
+            _ => &[],
+        }
+    }
+
+    /// What gc must keep for this version: its blobs and its shared shards.
+    pub(crate) fn kept_hashes(&self) -> impl Iterator<Item = String> + '_ {
+        self.blob_hashes()
+            .into_iter()
+            .chain(self.shared_shards().iter().map(String::as_str))
+            .map(str::to_string)
+    }
 }
 
 /// Reads a version's index from the hot store (`None` when it is not there): the
@@ -189,16 +205,19 @@ pub(crate) async fn from_head(
 /// Writes a version's index create-only, as the last step of making it visible.
 /// `whole`: the exact bytes to store (a restore of an index stored whole, a sync);
 /// otherwise the index is encoded here, a large version's shards written first and
-/// its head after them (see [`super::shards`]). Returns whether it was created and
-/// the size of `index.json`.
+/// its head after them (see [`super::shards`]); shards in `known` are named by a hot
+/// head and not written again.
 pub(crate) async fn write(
     store: &Store,
     idx: &VersionIndex,
     whole: Option<Bytes>,
-) -> Result<(Created, u64)> {
+    known: &std::collections::HashSet<String>,
+) -> Result<Written> {
+    let mut shards = Vec::new();
+    let mut shard_puts = 0;
     let body = match whole {
         Some(b) => b,
-        None => encode(store, idx).await?,
+        None => encode(store, idx, known, &mut shards, &mut shard_puts).await?,
     };
     let size = body.len() as u64;
     let created = store
@@ -212,13 +231,36 @@ pub(crate) async fn write(
             },
         )
         .await?;
-    Ok((created, size))
+    Ok(Written {
+        created,
+        size,
+        shards,
+        shard_puts,
+    })
+}
+
+/// What [`write`] did.
+pub(crate) struct Written {
+    /// Whether `index.json` was created (or was there already).
+    pub created: Created,
+    /// Size of `index.json`.
+    pub size: u64,
+    /// The shards the head names (empty for an index stored whole).
+    pub shards: Vec<String>,
+    /// How many shards were written.
+    pub shard_puts: u64,
 }
 
 /// The bytes of `index.json` for `idx`; a large version's shards are written first.
 /// A head has no `files` field at all: an edge worker from before shards then fails
 /// loudly (a 5xx the health gate sees) instead of answering 404 for every path.
-async fn encode(store: &Store, idx: &VersionIndex) -> Result<Bytes> {
+async fn encode(
+    store: &Store,
+    idx: &VersionIndex,
+    known: &std::collections::HashSet<String>,
+    names: &mut Vec<String>,
+    puts: &mut u64,
+) -> Result<Bytes> {
     let of = super::shards::count_for(idx.files.len());
     if of == 0 {
         let doc = VersionIndex {
@@ -229,13 +271,15 @@ async fn encode(store: &Store, idx: &VersionIndex) -> Result<Bytes> {
         return Ok(Bytes::from(crate::schema::to_json(&doc)?));
     }
     let shards = super::shards::split(&idx.files, of)?;
-    super::shards::write(store, &idx.version, &shards).await?;
+    *puts = super::shards::write(store, &shards, known).await?;
+    *names = shards.into_iter().map(|(h, _)| h).collect();
     let head = VersionIndex {
-        schema: 2,
+        schema: crate::schema::schema_for(&idx.files, true),
         files: Default::default(),
         shards: Some(super::shards::Shards {
             of,
-            keys: shards.into_iter().map(|(h, _)| h).collect(),
+            keys: names.clone(),
+            shared: true,
         }),
         ..idx.clone()
     };

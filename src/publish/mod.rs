@@ -291,6 +291,7 @@ pub async fn publish(
         None => versions.newest_base(version).map(str::to_string),
     };
     let mut known: HashSet<String> = HashSet::new();
+    let mut known_shards: HashSet<String> = HashSet::new();
     if let Some(b) = &base {
         let size = versions.index_size(b).unwrap_or(0);
         // A dry run reads the base index for its file plan; a publish uses the local
@@ -300,15 +301,20 @@ pub async fn publish(
             _ => None,
         };
         match cached {
-            Some(hashes) => known = hashes,
+            Some(k) => {
+                known = k.blobs;
+                known_shards = k.shards;
+            }
             None => {
                 report.requests += 1;
                 if let Some(idx) = index::load(store, b).await? {
+                    report.requests += idx.shards.as_ref().map_or(0, |s| s.keys.len() as u64);
                     let hashes = idx.blob_hashes();
                     if let Some(c) = &opts.index_cache {
-                        c.put(b, size, hashes.iter().copied());
+                        c.put(b, size, hashes.iter().copied(), idx.shared_shards());
                     }
                     known = hashes.into_iter().map(str::to_string).collect();
+                    known_shards = idx.shared_shards().iter().cloned().collect();
                     if opts.dry_run {
                         report.plan = Some(plan::diff_files(&idx.files, &m.files));
                     }
@@ -405,6 +411,8 @@ pub async fn publish(
         // deleted blobs we skipped. Then check those the slow way.
         report.requests += 1;
         if store.head(&keys::version_index(b)).await?.is_none() {
+            // Its shards may go with it too (gc): write every shard, checked.
+            known_shards.clear();
             let skipped: Vec<&str> = blobs
                 .keys()
                 .map(String::as_str)
@@ -452,15 +460,20 @@ pub async fn publish(
         files: m.files.clone(),
         shards: None,
     };
-    // Shards of a large version (each one request), then the index.
-    let of = shards::count_for(idx.files.len());
-    report.requests += 1 + u64::from(of);
-    let (created, size) = index::write(store, &idx, None).await?;
-    match created {
+    // Shards of a large version the base does not share (each one request), then
+    // the index.
+    let written = index::write(store, &idx, None, &known_shards).await?;
+    report.requests += 1 + written.shard_puts;
+    match written.created {
         Created::Created => {
             if let Some(c) = &opts.index_cache {
                 // Immutable once written: the next publish need not read it.
-                c.put(version, size, blobs.keys().map(String::as_str));
+                c.put(
+                    version,
+                    written.size,
+                    blobs.keys().map(String::as_str),
+                    &written.shards,
+                );
             }
             Ok(report)
         }

@@ -96,8 +96,17 @@ pub struct IndexCache {
     dir: PathBuf,
 }
 
-/// First word of a record.
-const MAGIC: &str = "sitevault-index-hashes-1";
+/// First word of a record (2: shared shards are recorded too, as `s <hash>`).
+const MAGIC: &str = "sitevault-index-hashes-2";
+
+/// What a hot version's index names, known present in the store.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    /// Blobs, by hash.
+    pub blobs: HashSet<String>,
+    /// Shared shards, by hash.
+    pub shards: HashSet<String>,
+}
 
 impl IndexCache {
     /// The cache for `store_url` under `cache_dir`.
@@ -114,8 +123,9 @@ impl IndexCache {
         Some(self.dir.join(format!("{version}.hashes")))
     }
 
-    /// The blobs `version` names, when the record matches an index of `size` bytes.
-    pub(crate) fn get(&self, version: &str, size: u64) -> Option<HashSet<String>> {
+    /// The blobs and shared shards `version` names, when the record matches an index
+    /// of `size` bytes.
+    pub(crate) fn get(&self, version: &str, size: u64) -> Option<Known> {
         let text = std::fs::read_to_string(self.path(version)?).ok()?;
         let (header, body) = text.split_once('\n')?;
         let mut h = header.split(' ');
@@ -125,20 +135,36 @@ impl IndexCache {
         if !ok {
             return None;
         }
-        let hashes: HashSet<String> = body.lines().map(str::to_string).collect();
-        hashes
-            .iter()
-            .all(|x| crate::schema::is_hash(x))
-            .then_some(hashes)
+        let mut known = Known::default();
+        for line in body.lines() {
+            let (set, h) = match line.strip_prefix("s ") {
+                Some(h) => (&mut known.shards, h),
+                None => (&mut known.blobs, line),
+            };
+            if !crate::schema::is_hash(h) {
+                return None;
+            }
+            set.insert(h.to_string());
+        }
+        Some(known)
     }
 
     /// Records the blobs of `version`, whose index has `size` bytes (best effort: a
     /// cache that cannot be written only makes the next publish read the index).
-    pub(crate) fn put<'a>(&self, version: &str, size: u64, hashes: impl Iterator<Item = &'a str>) {
+    pub(crate) fn put<'a>(
+        &self,
+        version: &str,
+        size: u64,
+        blobs: impl Iterator<Item = &'a str>,
+        shards: &[String],
+    ) {
         let Some(path) = self.path(version) else {
             return;
         };
-        let mut sorted: Vec<&str> = hashes.collect();
+        let mut sorted: Vec<String> = blobs
+            .map(str::to_string)
+            .chain(shards.iter().map(|h| format!("s {h}")))
+            .collect();
         sorted.sort_unstable();
         sorted.dedup();
         let mut body = sorted.join("\n");

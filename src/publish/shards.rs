@@ -2,10 +2,10 @@
 //! serve from an edge that cannot hold its whole index.
 //!
 //! A version of more than [`SHARD_ABOVE`] files keeps its files map in shards:
-//! `shards/<version>/<blake3>.json`, each `{"schema":1,"files":{…}}` holding the
-//! paths whose `fnv1a32(path) % of` is its number. The version's `index.json` is
-//! then a small head: every field as before, `"files": {}`, and
-//! `"shards": {"of": N, "keys": [<blake3 of shard 0>, …]}`. So:
+//! `shards/<blake3>.json`, each `{"schema":1,"files":{…}}` holding the paths whose
+//! `fnv1a32(path) % of` is its number. The version's `index.json` is then a small
+//! head: every field but `files`, and
+//! `"shards": {"of": N, "keys": [<blake3 of shard 0>, …], "shared": true}`. So:
 //!
 //! - an edge reads the head (a few KB), then only the shard of the path asked for
 //!   (the worker fetches and caches shards on demand and never holds them all);
@@ -14,7 +14,13 @@
 //!   head lists), so a shard left by a killed publish can never be mistaken for
 //!   another version's content;
 //! - `digest` and `enc_digest` keep their meaning (the whole files map), checked
-//!   when the shards are read back together ([`crate::publish::index::load`]).
+//!   when the shards are read back together ([`crate::publish::index::load`]);
+//! - a shard is stored once for every version that has it (`shared`, schema 3): a
+//!   one-file change writes one shard, and publish skips the shards its base version
+//!   names, as it skips its blobs. Archive leaves shared shards alone; gc deletes
+//!   those no hot head names, past the same grace period as blobs. Heads of schema 2
+//!   (no `shared`) name one copy per version, `shards/<version>/<blake3>.json`, and
+//!   are read, synced and archived as before.
 //!
 //! Why FNV-1a: the edge worker already computes it for routing (both sides pass the
 //! same vectors), and the split only needs to be even, not secret.
@@ -41,6 +47,20 @@ pub struct Shards {
     pub of: u32,
     /// blake3 of each shard's bytes, by shard number.
     pub keys: Vec<String>,
+    /// Stored by hash alone, shared between versions (`shards/<blake3>.json`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
+}
+
+impl Shards {
+    /// The store key of shard `hash` of `version` under this head's layout.
+    pub fn key(&self, version: &str, hash: &str) -> String {
+        if self.shared {
+            keys::shared_shard(hash)
+        } else {
+            keys::shard(version, hash)
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -96,29 +116,36 @@ pub(crate) fn check(s: &Shards, files_in_head: usize, what: &str) -> Result<()> 
     }
 }
 
-/// Writes the shard documents of `version` create-only (a shard already there
-/// with the same name holds the same bytes: its name is their hash).
+/// Writes shard documents create-only under their shared names, except those in
+/// `known` (named by a hot head, so present); a shard already there with the same
+/// name holds the same bytes, its name being their hash. Returns how many it wrote.
 pub(crate) async fn write(
     store: &Store,
-    version: &str,
     shards: &[(String, Vec<u8>)],
-) -> Result<()> {
-    let attrs = Attrs {
-        content_type: Some("application/json".into()),
-        cache_control: Some(schema::CacheClass::Immutable.header().into()),
-        ..Default::default()
-    };
-    futures::stream::iter(shards.iter().map(|(hash, bytes)| {
+    known: &std::collections::HashSet<String>,
+) -> Result<u64> {
+    let attrs = shard_attrs();
+    let todo: Vec<&(String, Vec<u8>)> = shards.iter().filter(|(h, _)| !known.contains(h)).collect();
+    let n = todo.len() as u64;
+    futures::stream::iter(todo.into_iter().map(|(hash, bytes)| {
         let attrs = attrs.clone();
         async move {
-            let key = keys::shard(version, hash);
+            let key = keys::shared_shard(hash);
             put_shard(store, &key, hash, bytes.clone(), &attrs).await
         }
     }))
     .buffer_unordered(store.concurrency())
     .try_collect::<Vec<()>>()
     .await?;
-    Ok(())
+    Ok(n)
+}
+
+fn shard_attrs() -> Attrs {
+    Attrs {
+        content_type: Some("application/json".into()),
+        cache_control: Some(schema::CacheClass::Immutable.header().into()),
+        ..Default::default()
+    }
 }
 
 /// Creates one shard; one already there (left by a killed publish, or an archive
@@ -144,13 +171,9 @@ async fn put_shard(
 /// Copies the shards a head names from one store to another, each checked against
 /// its name on the way (a sync of a large version).
 pub(crate) async fn copy(from: &Store, to: &Store, version: &str, s: &Shards) -> Result<()> {
-    let attrs = Attrs {
-        content_type: Some("application/json".into()),
-        cache_control: Some(schema::CacheClass::Immutable.header().into()),
-        ..Default::default()
-    };
+    let attrs = shard_attrs();
     for hash in &s.keys {
-        let key = keys::shard(version, hash);
+        let key = s.key(version, hash);
         let bytes = from
             .get(&key)
             .await?
@@ -172,14 +195,21 @@ pub(crate) async fn read_all(store: &Store, version: &str, s: &Shards) -> Result
     // Owned inputs: the futures must be `Send` for any lifetime (serve reads
     // indexes from inside its request handlers).
     let of = s.of;
-    let jobs: Vec<(usize, String, Store, String)> = s
+    let jobs: Vec<(usize, String, Store, String, String)> = s
         .keys
         .iter()
         .enumerate()
-        .map(|(n, h)| (n, h.clone(), store.clone(), version.to_string()))
+        .map(|(n, h)| {
+            (
+                n,
+                h.clone(),
+                store.clone(),
+                version.to_string(),
+                s.key(version, h),
+            )
+        })
         .collect();
-    let parts: Vec<FileMap> = futures::stream::iter(jobs.into_iter().map(|(n, hash, store, version)| async move {
-        let key = keys::shard(&version, &hash);
+    let parts: Vec<FileMap> = futures::stream::iter(jobs.into_iter().map(|(n, hash, store, version, key)| async move {
         let bytes = store.get(&key).await?.ok_or_else(|| {
             Error::Integrity(format!(
                 "{key} is missing: version {version}'s index is incomplete; republish it from its dist folder"
@@ -202,13 +232,25 @@ pub(crate) async fn read_all(store: &Store, version: &str, s: &Shards) -> Result
     Ok(parts.into_iter().flatten().collect())
 }
 
-/// Deletes the shards of an archived version (best effort: what is left is
-/// unreferenced and written again by a restore).
+/// Deletes the shards of an archived version of schema 2 (its own copies; best
+/// effort: what is left is unreferenced and written again by a restore). Shared
+/// shards stay: other versions may name them, and gc removes them when none does.
 pub(crate) async fn delete(store: &Store, version: &str, s: &Shards) -> Result<()> {
+    if s.shared {
+        return Ok(());
+    }
     for hash in &s.keys {
         store.delete(&keys::shard(version, hash)).await?;
     }
     Ok(())
+}
+
+/// The hash a shared shard's key names (`shards/<blake3>.json`), or `None` for any
+/// other key under `shards/` (a schema-2 copy, something sitevault did not write).
+pub(crate) fn shared_hash(key: &str) -> Option<&str> {
+    let rest = key.strip_prefix(keys::SHARDS)?.strip_prefix('/')?;
+    let hash = rest.strip_suffix(".json")?;
+    schema::is_hash(hash).then_some(hash)
 }
 
 #[cfg(test)]
@@ -229,6 +271,14 @@ mod tests {
                 (format!("/p/{i}.html"), e)
             })
             .collect()
+    }
+
+    #[test]
+    fn shared_shard_keys() {
+        let h = "b".repeat(64);
+        assert_eq!(shared_hash(&keys::shared_shard(&h)), Some(h.as_str()));
+        assert_eq!(shared_hash(&keys::shard("v1", &h)), None);
+        assert_eq!(shared_hash("shards/notahash.json"), None);
     }
 
     #[test]
@@ -256,18 +306,22 @@ mod tests {
             Shards {
                 of: 3,
                 keys: vec![k.clone(); 3],
+                shared: true,
             },
             Shards {
                 of: 2,
                 keys: vec![k.clone()],
+                shared: true,
             },
             Shards {
                 of: 1,
                 keys: vec!["x".into()],
+                shared: true,
             },
             Shards {
                 of: 0,
                 keys: vec![],
+                shared: true,
             },
         ] {
             assert!(check(&bad, 0, "i").is_err(), "{bad:?}");
@@ -275,7 +329,8 @@ mod tests {
         assert!(check(
             &Shards {
                 of: 1,
-                keys: vec![k.clone()]
+                keys: vec![k.clone()],
+                shared: true,
             },
             1,
             "i"
@@ -284,7 +339,8 @@ mod tests {
         assert!(check(
             &Shards {
                 of: 1,
-                keys: vec![k]
+                keys: vec![k],
+                shared: true,
             },
             0,
             "i"

@@ -417,7 +417,7 @@ pub async fn copy_version(from: &Store, to: &Store, version: &str) -> Result<Cop
     if let Some(s) = &idx.shards {
         crate::publish::shards::copy(from, to, version, s).await?;
     }
-    crate::publish::index::write(to, &idx, Some(body)).await?;
+    crate::publish::index::write(to, &idx, Some(body), &Default::default()).await?;
     Ok(CopyReport {
         copied: true,
         blobs: bytes.len() as u64,

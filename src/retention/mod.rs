@@ -88,6 +88,8 @@ pub struct ArchiveReport {
     pub finished: Vec<String>,
     /// Blobs deleted (or to delete).
     pub blobs_deleted: u64,
+    /// Shared index shards deleted (or to delete).
+    pub shards_deleted: u64,
     /// Bytes freed in the hot store.
     pub bytes_freed: u64,
     /// Bytes written to the cold store.
@@ -203,12 +205,13 @@ pub async fn archive(hot: &Store, cold: &Store, opts: &RetentionOptions) -> Resu
     let keep_blobs: HashSet<String> = versions
         .iter()
         .filter(|(i, _)| !to_archive.iter().any(|(a, _)| a.version == i.version))
-        .flat_map(|(i, _)| i.blob_hashes().into_iter().map(str::to_string))
+        .flat_map(|(i, _)| i.kept_hashes())
         .collect();
     if opts.dry_run {
-        let (n, bytes) = gc_candidates(hot, &keep_blobs, opts.grace).await?;
-        report.blobs_deleted = n.len() as u64;
-        report.bytes_freed = bytes;
+        let c = gc_candidates(hot, &keep_blobs, opts.grace).await?;
+        report.blobs_deleted = c.blobs;
+        report.shards_deleted = c.shards;
+        report.bytes_freed = c.bytes;
         report.elapsed_ms = started.elapsed().as_millis();
         return Ok(report);
     }
@@ -253,20 +256,12 @@ pub async fn archive(hot: &Store, cold: &Store, opts: &RetentionOptions) -> Resu
         }
     }
     // Blobs of every index hot now (a backed-out version's, a new publish's) stay.
-    let keep_blobs: HashSet<String> = hot_indexes(hot)
-        .await?
-        .into_iter()
-        .flat_map(|(i, _)| {
-            i.blob_hashes()
-                .into_iter()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let (gc, bytes) = gc_candidates(hot, &keep_blobs, opts.grace).await?;
-    delete_blobs(hot, &gc).await?;
-    report.blobs_deleted = gc.len() as u64;
-    report.bytes_freed = bytes;
+    let keep_blobs = kept_by_hot(hot).await?;
+    let c = gc_candidates(hot, &keep_blobs, opts.grace).await?;
+    delete_blobs(hot, &c.keys).await?;
+    report.blobs_deleted = c.blobs;
+    report.shards_deleted = c.shards;
+    report.bytes_freed = c.bytes;
     report.elapsed_ms = started.elapsed().as_millis();
     Ok(report)
 }
@@ -343,14 +338,34 @@ async fn write_pack(
     Ok(size)
 }
 
-async fn gc_candidates(
-    hot: &Store,
-    keep: &HashSet<String>,
-    grace: Duration,
-) -> Result<(Vec<String>, u64)> {
+/// Blobs and shared shards that every hot index needs (gc keeps them).
+async fn kept_by_hot(hot: &Store) -> Result<HashSet<String>> {
+    Ok(hot_indexes(hot)
+        .await?
+        .iter()
+        .flat_map(|(i, _)| i.kept_hashes().collect::<Vec<_>>())
+        .collect())
+}
+
+/// What gc would delete.
+struct Candidates {
+    keys: Vec<String>,
+    blobs: u64,
+    shards: u64,
+    bytes: u64,
+}
+
+/// Blobs, and shared shards (`shards/<blake3>.json`), that `keep` does not name and
+/// that are older than `grace`. A schema-2 shard (`shards/<version>/…`) is its
+/// version's own and goes when that version is archived, never here.
+async fn gc_candidates(hot: &Store, keep: &HashSet<String>, grace: Duration) -> Result<Candidates> {
     let limit = crate::clock::now() - chrono::Duration::from_std(grace).unwrap_or_default();
-    let mut out = Vec::new();
-    let mut bytes = 0;
+    let mut c = Candidates {
+        keys: Vec::new(),
+        blobs: 0,
+        shards: 0,
+        bytes: 0,
+    };
     for m in hot.list(keys::BLOBS).await? {
         let Some(name) = m.location.filename() else {
             continue;
@@ -358,10 +373,23 @@ async fn gc_candidates(
         if keep.contains(name) || m.last_modified > limit {
             continue;
         }
-        bytes += m.size;
-        out.push(m.location.to_string());
+        c.bytes += m.size;
+        c.blobs += 1;
+        c.keys.push(m.location.to_string());
     }
-    Ok((out, bytes))
+    for m in hot.list(keys::SHARDS).await? {
+        let key = m.location.to_string();
+        let Some(hash) = crate::publish::shards::shared_hash(&key) else {
+            continue;
+        };
+        if keep.contains(hash) || m.last_modified > limit {
+            continue;
+        }
+        c.bytes += m.size;
+        c.shards += 1;
+        c.keys.push(key);
+    }
+    Ok(c)
 }
 
 async fn delete_blobs(hot: &Store, keys: &[String]) -> Result<()> {
@@ -373,6 +401,8 @@ async fn delete_blobs(hot: &Store, keys: &[String]) -> Result<()> {
 pub struct GcReport {
     /// Blobs deleted (or to delete).
     pub blobs_deleted: u64,
+    /// Shared index shards deleted (or to delete): no hot version names them.
+    pub shards_deleted: u64,
     /// Bytes freed.
     pub bytes_freed: u64,
     /// Nothing was changed.
@@ -381,23 +411,15 @@ pub struct GcReport {
 
 /// Deletes blobs that no hot index references and that are older than the grace period.
 pub async fn gc(hot: &Store, grace: Duration, dry_run: bool) -> Result<GcReport> {
-    let keep: HashSet<String> = hot_indexes(hot)
-        .await?
-        .into_iter()
-        .flat_map(|(i, _)| {
-            i.blob_hashes()
-                .into_iter()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let (cands, bytes) = gc_candidates(hot, &keep, grace).await?;
+    let keep = kept_by_hot(hot).await?;
+    let c = gc_candidates(hot, &keep, grace).await?;
     if !dry_run {
-        delete_blobs(hot, &cands).await?;
+        delete_blobs(hot, &c.keys).await?;
     }
     Ok(GcReport {
-        blobs_deleted: cands.len() as u64,
-        bytes_freed: bytes,
+        blobs_deleted: c.blobs,
+        shards_deleted: c.shards,
+        bytes_freed: c.bytes,
         dry_run,
     })
 }

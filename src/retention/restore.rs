@@ -104,7 +104,7 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
     // An index stored whole goes back byte for byte; a sharded one is split again
     // (its shards and head are a function of the files map).
     let whole = (!p.header.sharded).then(|| Bytes::from(p.index_bytes.clone()));
-    index::write(hot, &p.index, whole).await?;
+    index::write(hot, &p.index, whole, &Default::default()).await?;
     hot.delete(&keys::version_archived(version)).await?;
     Ok(RestoreReport {
         version: version.into(),

@@ -29,9 +29,16 @@ pub fn version_archived(v: &str) -> String {
     format!("{VERSIONS}/{v}/archived.json")
 }
 
-/// `shards/<v>/<blake3>.json`: one shard of a large version's files map.
+/// `shards/<v>/<blake3>.json`: one shard of a large version's files map, as heads of
+/// schema 2 name them (one copy per version).
 pub fn shard(v: &str, hash: &str) -> String {
     format!("{SHARDS}/{v}/{hash}.json")
+}
+
+/// `shards/<blake3>.json`: one shard, shared by every version whose files map has
+/// that shard (heads of schema 3).
+pub fn shared_shard(hash: &str) -> String {
+    format!("{SHARDS}/{hash}.json")
 }
 
 /// `channels/<c>/log/<generation:020>.json`.

@@ -11,6 +11,7 @@ mod graph;
 pub mod html;
 pub mod importmap;
 pub mod js;
+mod js_refs;
 pub(crate) mod kinds;
 mod output;
 mod process;

@@ -1,0 +1,259 @@
+//! The references in JavaScript: which string literals name other files (imports,
+//! workers, `new URL(…, import.meta.url)`, `importScripts`), bare specifiers for the
+//! import maps, and how computed `import()` specifiers start.
+
+use std::collections::HashMap;
+
+use swc_core::common::sync::Lrc;
+use swc_core::common::{SourceMap, Span};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::atoms::Atom;
+use swc_core::ecma::visit::{VisitMut, VisitMutWith};
+
+use super::refs::{Placeholders, RefKind};
+
+/// Finds reference-carrying string literals, and (when `rewrite`) replaces them with
+/// placeholders. Also notes module syntax.
+pub(super) struct RefVisitor<'a> {
+    cm: &'a Lrc<SourceMap>,
+    ph: &'a mut Placeholders,
+    rewrite: bool,
+    pub(super) esm: bool,
+    /// Span of each replaced literal (quotes included) and its replacement literal.
+    pub(super) found: Vec<(Span, String)>,
+    /// Top-level `const NAME = "text"`: what a computed `import()` may start with.
+    consts: HashMap<Atom, String>,
+}
+
+impl<'a> RefVisitor<'a> {
+    pub(super) fn new(cm: &'a Lrc<SourceMap>, ph: &'a mut Placeholders, rewrite: bool) -> Self {
+        RefVisitor {
+            cm,
+            ph,
+            rewrite,
+            esm: false,
+            found: Vec::new(),
+            consts: Default::default(),
+        }
+    }
+
+    fn handle(&mut self, s: &mut Str, kind: RefKind) {
+        let Some(value) = s.value.as_atom().map(|a| a.to_string()) else {
+            return;
+        };
+        let line = self.cm.lookup_char_pos(s.span.lo).line as u32;
+        let new = match self.ph.replace(&value, line, kind) {
+            None if kind == RefKind::Import && super::refs::is_bare(&value) => {
+                Some(self.ph.add(&value, line, RefKind::Bare))
+            }
+            new => new,
+        };
+        if let Some(new) = new {
+            self.found.push((s.span, format!("\"{new}\"")));
+            if self.rewrite {
+                s.value = new.as_str().into();
+                s.raw = None;
+            }
+        }
+    }
+}
+
+fn str_arg(args: &mut [ExprOrSpread], i: usize) -> Option<&mut Str> {
+    match args.get_mut(i) {
+        Some(ExprOrSpread { spread: None, expr }) => match &mut **expr {
+            Expr::Lit(Lit::Str(s)) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_import_meta_url(e: &Expr) -> bool {
+    match e {
+        Expr::Member(m) => {
+            matches!(
+                &*m.obj,
+                Expr::MetaProp(MetaPropExpr {
+                    kind: MetaPropKind::ImportMeta,
+                    ..
+                })
+            ) && matches!(&m.prop, MemberProp::Ident(i) if &*i.sym == "url")
+        }
+        _ => false,
+    }
+}
+
+fn has_module_type(args: &[ExprOrSpread]) -> bool {
+    let Some(ExprOrSpread { expr, .. }) = args.get(1) else {
+        return false;
+    };
+    let Expr::Object(o) = &**expr else {
+        return false;
+    };
+    o.props.iter().any(|p| match p {
+        PropOrSpread::Prop(p) => match &**p {
+            Prop::KeyValue(kv) => {
+                let key_is_type = match &kv.key {
+                    PropName::Ident(i) => &*i.sym == "type",
+                    PropName::Str(s) => s.value.as_atom().map(|a| &**a == "type").unwrap_or(false),
+                    _ => false,
+                };
+                key_is_type
+                    && matches!(&*kv.value, Expr::Lit(Lit::Str(s)) if s.value.as_atom().map(|a| &**a == "module").unwrap_or(false))
+            }
+            _ => false,
+        },
+        _ => false,
+    })
+}
+
+/// The text a specifier expression is known to start with, and whether that is all of
+/// it: string literals, templates, `+` chains and top-level string constants.
+fn static_start(e: &Expr, consts: &HashMap<Atom, String>) -> (String, bool) {
+    match e {
+        Expr::Lit(Lit::Str(s)) => match s.value.as_atom() {
+            Some(a) => (a.to_string(), true),
+            None => (String::new(), false),
+        },
+        Expr::Ident(i) => match consts.get(&i.sym) {
+            Some(v) => (v.clone(), true),
+            None => (String::new(), false),
+        },
+        Expr::Paren(p) => static_start(&p.expr, consts),
+        Expr::Bin(b) if b.op == BinaryOp::Add => {
+            let (mut l, whole) = static_start(&b.left, consts);
+            if !whole {
+                return (l, false);
+            }
+            let (r, whole) = static_start(&b.right, consts);
+            l.push_str(&r);
+            (l, whole)
+        }
+        Expr::Tpl(t) => {
+            let mut out = String::new();
+            for (i, q) in t.quasis.iter().enumerate() {
+                match q.cooked.as_ref().and_then(|c| c.as_atom()) {
+                    Some(c) => out.push_str(c),
+                    None => return (out, false),
+                }
+                if let Some(e) = t.exprs.get(i) {
+                    let (s, whole) = static_start(e, consts);
+                    out.push_str(&s);
+                    if !whole {
+                        return (out, false);
+                    }
+                }
+            }
+            (out, true)
+        }
+        _ => (String::new(), false),
+    }
+}
+
+/// Top-level `const NAME = "text"` declarations of a module or script body.
+fn string_consts<'a>(stmts: impl Iterator<Item = &'a Stmt>, out: &mut HashMap<Atom, String>) {
+    for s in stmts {
+        let Stmt::Decl(Decl::Var(v)) = s else {
+            continue;
+        };
+        if v.kind != VarDeclKind::Const {
+            continue;
+        }
+        for d in &v.decls {
+            if let (Pat::Ident(name), Some(init)) = (&d.name, &d.init) {
+                if let (value, true) = static_start(init, out) {
+                    out.insert(name.id.sym.clone(), value);
+                }
+            }
+        }
+    }
+}
+
+impl VisitMut for RefVisitor<'_> {
+    fn visit_mut_module(&mut self, m: &mut Module) {
+        string_consts(m.body.iter().filter_map(|i| i.as_stmt()), &mut self.consts);
+        m.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_script(&mut self, s: &mut Script) {
+        string_consts(s.body.iter(), &mut self.consts);
+        s.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_module_decl(&mut self, n: &mut ModuleDecl) {
+        self.esm = true;
+        match n {
+            ModuleDecl::Import(i) => self.handle(&mut i.src, RefKind::Import),
+            ModuleDecl::ExportAll(e) => self.handle(&mut e.src, RefKind::Import),
+            ModuleDecl::ExportNamed(e) => {
+                if let Some(src) = &mut e.src {
+                    self.handle(src, RefKind::Import)
+                }
+            }
+            _ => {}
+        }
+        n.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_meta_prop_expr(&mut self, n: &mut MetaPropExpr) {
+        if n.kind == MetaPropKind::ImportMeta {
+            self.esm = true;
+        }
+    }
+
+    fn visit_mut_call_expr(&mut self, n: &mut CallExpr) {
+        match &n.callee {
+            Callee::Import(_) => match str_arg(&mut n.args, 0) {
+                Some(s) => self.handle(s, RefKind::Import),
+                None => {
+                    let start = match n.args.first() {
+                        Some(ExprOrSpread { spread: None, expr }) => {
+                            static_start(expr, &self.consts).0
+                        }
+                        _ => String::new(),
+                    };
+                    self.ph.note_computed_import(&start);
+                }
+            },
+            Callee::Expr(e) => {
+                if matches!(&**e, Expr::Ident(i) if &*i.sym == "importScripts") {
+                    for i in 0..n.args.len() {
+                        if let Some(s) = str_arg(&mut n.args, i) {
+                            self.handle(s, RefKind::ClassicScript);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        n.visit_mut_children_with(self);
+    }
+
+    fn visit_mut_new_expr(&mut self, n: &mut NewExpr) {
+        let callee = match &*n.callee {
+            Expr::Ident(i) => Some(i.sym.to_string()),
+            _ => None,
+        };
+        if let (Some(callee), Some(args)) = (callee, n.args.as_mut()) {
+            match callee.as_str() {
+                "URL" if args.get(1).is_some_and(|a| is_import_meta_url(&a.expr)) => {
+                    if let Some(s) = str_arg(args, 0) {
+                        self.handle(s, RefKind::Url);
+                    }
+                }
+                "Worker" | "SharedWorker" => {
+                    let kind = if has_module_type(args) {
+                        RefKind::ModuleScript
+                    } else {
+                        RefKind::ClassicScript
+                    };
+                    if let Some(s) = str_arg(args, 0) {
+                        self.handle(s, kind);
+                    }
+                }
+                _ => {}
+            }
+        }
+        n.visit_mut_children_with(self);
+    }
+}

@@ -375,12 +375,20 @@ fn inline_and_file_modules_share_one_resolution() {
     let core_file = core.rsplit('/').next().unwrap();
     let page = std::fs::read_to_string(dist.join("index.html")).unwrap();
     let sub = std::fs::read_to_string(dist.join("docs/page.html")).unwrap();
-    // The inline module's `three` is the page-relative file; the map has two entries.
+    // A page's inline module keeps its bare specifier: the page's own map resolves it
+    // (a page may be served at another URL than its path, `docs/` for
+    // `docs/index.html`, where a relative URL would point elsewhere). The map has its
+    // two entries, fingerprinted, and no entry per file below the prefix.
+    assert!(page.contains("from\"three\""), "{page}");
     assert!(
-        page.contains(&format!("\"./vendor/{core_file}\"")),
+        page.contains(&format!("\"three\":\"/vendor/{core_file}\"")),
         "{page}"
     );
-    assert!(sub.contains(&format!("\"../vendor/{core_file}\"")), "{sub}");
+    assert!(
+        sub.contains(&format!("\"three\":\"/vendor/{core_file}\"")),
+        "{sub}"
+    );
+    assert!(!page.contains("c49"), "{page}");
     assert!(
         page.len() < 700,
         "the page grew to {} bytes: {page}",
@@ -406,6 +414,29 @@ fn inline_and_file_modules_share_one_resolution() {
             .arg(dist.join(&main[1..])));
         assert_eq!(out.trim(), "core7");
     }
+    // A page whose inline script imports below the prefix gets that one entry.
+    std::fs::write(
+        t.path().join("site/addon.html"),
+        format!(
+            "<!doctype html><title>a</title><script type=importmap>{THREE_MAP}</script>\
+             <script type=module>import {{ c3 }} from 'three/addons/controls/c3.js'; console.log(c3);</script>"
+        ),
+    )
+    .unwrap();
+    build(t.path(), &[]);
+    let m = manifest(&t.path().join("dist"));
+    let addon = std::fs::read_to_string(dist.join("addon.html")).unwrap();
+    let c3 = out_name(&m, "/vendor/addons/controls/c3.", ".js");
+    assert!(
+        addon.contains(&format!(
+            "\"three/addons/controls/c3.js\":\"/vendor/addons/controls/{}\"",
+            c3.rsplit('/').next().unwrap()
+        )),
+        "{addon}"
+    );
+    assert!(!addon.contains("c7.js"), "{addon}");
+    let page = std::fs::read_to_string(dist.join("index.html")).unwrap();
+    assert!(!page.contains("c3.js"), "another page's specifier: {page}");
     // A change below the prefix renames what imports it, through the bare specifier.
     std::fs::write(
         t.path().join("site/vendor/core.js"),
@@ -444,6 +475,31 @@ fn maps_that_disagree_or_computed_imports_keep_per_file_entries() {
     let main = out_name(&m, "/js/main.", ".js");
     let main_src = std::fs::read_to_string(dist.join(&main[1..])).unwrap();
     assert!(main_src.contains("\"pkg(1)/x.js\""), "{main_src}");
+
+    // A map value with a query is another URL: modules importing it are not rewritten
+    // to the file (that would load it twice).
+    let queried =
+        r#"{"imports": {"three": "/vendor/core.js?v=1", "three/addons/": "/vendor/addons/"}}"#;
+    let t = import_map_site(&[("index.html", queried)], "");
+    build(t.path(), &[]);
+    let m = manifest(&t.path().join("dist"));
+    let c7 = out_name(&m, "/vendor/addons/controls/c7.", ".js");
+    let c7_src = std::fs::read_to_string(t.path().join("dist").join(&c7[1..])).unwrap();
+    assert!(c7_src.contains("\"three\""), "{c7_src}");
+
+    // A specifier the build cannot rewrite (a space in it) keeps its map entry.
+    let t = import_map_site(
+        &[("index.html", THREE_MAP)],
+        "import('three/addons/controls/c1 2.js').catch(() => {});\n",
+    );
+    std::fs::write(
+        t.path().join("site/vendor/addons/controls/c1 2.js"),
+        "export const x = 1;\n",
+    )
+    .unwrap();
+    build(t.path(), &[]);
+    let page = std::fs::read_to_string(t.path().join("dist/index.html")).unwrap();
+    assert!(page.contains("\"three/addons/controls/c1 2.js\""), "{page}");
 
     // A computed import() may load any file below the prefix: all are listed.
     let t = import_map_site(

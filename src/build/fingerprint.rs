@@ -68,7 +68,10 @@ pub fn resolve(
             }
             Target::ImportMap(deps)
         }
-        RefKind::Bare => match maps.resolve(&r.path).and_then(|p| index.get(p.as_str())) {
+        RefKind::Bare => match maps
+            .resolve(from, &r.path)
+            .and_then(|p| index.get(p.as_str()))
+        {
             Some(&i) => Target::File(i),
             None => Target::None,
         },
@@ -225,6 +228,9 @@ fn needs(nodes: &[Node], targets: &[Vec<Target>]) -> Needs {
         needs
             .computed
             .extend(node.processed.computed_imports.iter().cloned());
+        if importmap::is_page(&node.rel) {
+            continue;
+        }
         for (r, t) in node.processed.refs.iter().zip(ts) {
             if r.kind == RefKind::Bare && matches!(t, Target::None) {
                 needs.unresolved.insert(r.path.clone());
@@ -241,6 +247,14 @@ fn replacements(
     site: &Site<'_>,
     hashes: &[Option<String>],
 ) -> Vec<String> {
+    // The page's own bare specifiers (its inline scripts), which its map resolves.
+    let own: Vec<&str> = node
+        .processed
+        .refs
+        .iter()
+        .filter(|r| r.kind == RefKind::Bare)
+        .map(|r| r.path.as_str())
+        .collect();
     node.processed
         .refs
         .iter()
@@ -268,6 +282,7 @@ fn replacements(
                 hashes,
                 site.all,
                 &site.needs,
+                &own,
             ),
         })
         .collect()

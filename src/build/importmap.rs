@@ -48,7 +48,12 @@ impl ImportMaps {
             };
             if let Some(imports) = v.get("imports").and_then(|m| m.as_object()) {
                 for (k, val) in imports {
-                    let target = val.as_str().and_then(|s| local_target(from, s));
+                    // A value with a query or fragment is another URL than the file's:
+                    // rewriting imports to the file would load the module twice.
+                    let target = val
+                        .as_str()
+                        .filter(|s| split_suffix(s).1.is_empty())
+                        .and_then(|s| local_target(from, s));
                     if k.ends_with('/') {
                         let dir = target.filter(|t| t.is_empty() || t.ends_with('/'));
                         m.prefixes.insert(k.clone(), dir);
@@ -71,8 +76,14 @@ impl ImportMaps {
         out
     }
 
-    /// The site path a bare specifier names, when every map that resolves it agrees.
-    pub fn resolve(&self, spec: &str) -> Option<String> {
+    /// The site path a bare specifier written in `from` names, when every map that
+    /// resolves it agrees. Specifiers in pages are left to the page's own map: a page
+    /// may be served at another URL than its path (`docs/` for `docs/index.html`, a
+    /// `<base>`), where a relative URL would point elsewhere.
+    pub fn resolve(&self, from: &str, spec: &str) -> Option<String> {
+        if is_page(from) {
+            return None;
+        }
         if self.scoped.iter().any(|k| matches(k, spec)) {
             return None;
         }
@@ -108,11 +119,17 @@ impl ImportMaps {
     }
 }
 
+pub(crate) fn is_page(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(".html") || lower.ends_with(".htm") || lower.ends_with(".xhtml")
+}
+
 fn matches(key: &str, spec: &str) -> bool {
     key == spec || (key.ends_with('/') && spec.starts_with(key))
 }
 
-/// Where the maps still need an entry per file: what the build could not rewrite.
+/// Where the maps still need an entry per file: what the build could not rewrite in
+/// scripts (a page's own inline specifiers are added for its own map only).
 #[derive(Debug, Default)]
 pub struct Needs {
     /// How the site's `import()` calls with a computed specifier start (`""`: unknown).
@@ -219,6 +236,7 @@ pub fn rewrite(
     hashes: &[Option<String>],
     all: &[String],
     needs: &Needs,
+    own: &[&str],
 ) -> String {
     let Ok(mut v) = serde_json::from_str::<serde_json::Value>(json) else {
         return json.to_string();
@@ -237,6 +255,7 @@ pub fn rewrite(
                         let sub = &f[dir.len()..];
                         let spec = format!("{k}{sub}");
                         let may_load = needs.unresolved.contains(&spec)
+                            || own.contains(&spec.as_str())
                             || needs.computed.iter().any(|c| spec.starts_with(c.as_str()));
                         if !may_load {
                             continue;
@@ -290,15 +309,19 @@ mod tests {
         let a = map(r#"{"imports": {"three": "./build/three.js", "three/addons/": "./jsm/"}}"#);
         let b = map(r#"{"imports": {"three": "../build/three.js"}}"#);
         let maps = ImportMaps::new([("index.html", &a), ("sub/page.html", &b)]);
-        assert_eq!(maps.resolve("three").as_deref(), Some("build/three.js"));
         assert_eq!(
-            maps.resolve("three/addons/controls/Orbit.js").as_deref(),
+            maps.resolve("m.js", "three").as_deref(),
+            Some("build/three.js")
+        );
+        assert_eq!(
+            maps.resolve("m.js", "three/addons/controls/Orbit.js")
+                .as_deref(),
             Some("jsm/controls/Orbit.js")
         );
-        assert_eq!(maps.resolve("react"), None);
+        assert_eq!(maps.resolve("m.js", "react"), None);
         // A prefix cannot climb out of its folder and out of the site.
-        assert_eq!(maps.resolve("three/addons/../../../x.js"), None);
-        assert_eq!(maps.resolve("three/addons/../x.js"), None);
+        assert_eq!(maps.resolve("m.js", "three/addons/../../../x.js"), None);
+        assert_eq!(maps.resolve("m.js", "three/addons/../x.js"), None);
     }
 
     #[test]
@@ -306,9 +329,9 @@ mod tests {
         let a = map(r#"{"imports": {"lib": "./a/lib.js", "cdn": "https://x/y.js"}}"#);
         let b = map(r#"{"imports": {"lib": "./b/lib.js"}, "scopes": {"/s/": {"s": "./s.js"}}}"#);
         let maps = ImportMaps::new([("index.html", &a), ("two.html", &b)]);
-        assert_eq!(maps.resolve("lib"), None);
-        assert_eq!(maps.resolve("cdn"), None);
-        assert_eq!(maps.resolve("s"), None);
+        assert_eq!(maps.resolve("m.js", "lib"), None);
+        assert_eq!(maps.resolve("m.js", "cdn"), None);
+        assert_eq!(maps.resolve("m.js", "s"), None);
     }
 
     #[test]

@@ -46,6 +46,12 @@ impl<'a> RefVisitor<'a> {
             None if kind == RefKind::Import && super::refs::is_bare(&value) => {
                 Some(self.ph.add(&value, line, RefKind::Bare))
             }
+            None if kind == RefKind::Import => {
+                // Not rewritable here (spaces, quotes…), yet a map may resolve it: the
+                // maps keep the entries it may need.
+                self.ph.note_computed_import(&value);
+                None
+            }
             new => new,
         };
         if let Some(new) = new {
@@ -78,6 +84,21 @@ fn is_import_meta_url(e: &Expr) -> bool {
                     ..
                 })
             ) && matches!(&m.prop, MemberProp::Ident(i) if &*i.sym == "url")
+        }
+        _ => false,
+    }
+}
+
+fn is_import_meta_resolve(e: &Expr) -> bool {
+    match e {
+        Expr::Member(m) => {
+            matches!(
+                &*m.obj,
+                Expr::MetaProp(MetaPropExpr {
+                    kind: MetaPropKind::ImportMeta,
+                    ..
+                })
+            ) && matches!(&m.prop, MemberProp::Ident(i) if &*i.sym == "resolve")
         }
         _ => false,
     }
@@ -222,6 +243,15 @@ impl VisitMut for RefVisitor<'_> {
                             self.handle(s, RefKind::ClassicScript);
                         }
                     }
+                } else if is_import_meta_resolve(e) {
+                    // Resolved through the page's map at run time, like a computed import.
+                    let start = match n.args.first() {
+                        Some(ExprOrSpread { spread: None, expr }) => {
+                            static_start(expr, &self.consts).0
+                        }
+                        _ => String::new(),
+                    };
+                    self.ph.note_computed_import(&start);
                 }
             }
             _ => {}

@@ -22,6 +22,7 @@ pub(super) fn process_stage1(
     if inp.raw.is_some() {
         return Ok(Processed {
             body: inp.bytes.clone(),
+            computed_imports: unread_imports(inp.class),
             ..Default::default()
         });
     }
@@ -73,6 +74,7 @@ pub(super) fn process_stage1(
                 Err(e) => {
                     copied(e, keep_going, display, &mut warnings)?;
                     ph = Placeholders::for_content(&inp.bytes);
+                    ph.note_computed_import("");
                     (inp.bytes.clone(), false)
                 }
             }
@@ -138,6 +140,7 @@ pub(super) fn process_js(
         Err(e) => {
             copied(e, keep_going, display, &mut warnings)?;
             ph = Placeholders::for_content(&inp.bytes);
+            ph.note_computed_import("");
             (inp.bytes.clone(), kind.unwrap_or(js::JsKind::Script))
         }
     };
@@ -153,6 +156,15 @@ pub(super) fn process_js(
     };
     cache.put(&key, &p);
     Ok(p)
+}
+
+/// A page or script copied without being read: it may import anything through the
+/// import maps, which then keep an entry per file below their prefixes.
+fn unread_imports(class: FileClass) -> Vec<String> {
+    match class {
+        FileClass::Html | FileClass::Js | FileClass::JsMin => vec![String::new()],
+        _ => Vec::new(),
+    }
 }
 
 /// A file that failed to minify: an error naming `path:line:col`, or with

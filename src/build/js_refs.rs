@@ -74,7 +74,8 @@ fn str_arg(args: &mut [ExprOrSpread], i: usize) -> Option<&mut Str> {
     }
 }
 
-fn is_import_meta_url(e: &Expr) -> bool {
+/// `import.meta.<name>`.
+fn is_import_meta(e: &Expr, name: &str) -> bool {
     match e {
         Expr::Member(m) => {
             matches!(
@@ -83,22 +84,7 @@ fn is_import_meta_url(e: &Expr) -> bool {
                     kind: MetaPropKind::ImportMeta,
                     ..
                 })
-            ) && matches!(&m.prop, MemberProp::Ident(i) if &*i.sym == "url")
-        }
-        _ => false,
-    }
-}
-
-fn is_import_meta_resolve(e: &Expr) -> bool {
-    match e {
-        Expr::Member(m) => {
-            matches!(
-                &*m.obj,
-                Expr::MetaProp(MetaPropExpr {
-                    kind: MetaPropKind::ImportMeta,
-                    ..
-                })
-            ) && matches!(&m.prop, MemberProp::Ident(i) if &*i.sym == "resolve")
+            ) && matches!(&m.prop, MemberProp::Ident(i) if &*i.sym == name)
         }
         _ => false,
     }
@@ -243,7 +229,7 @@ impl VisitMut for RefVisitor<'_> {
                             self.handle(s, RefKind::ClassicScript);
                         }
                     }
-                } else if is_import_meta_resolve(e) {
+                } else if is_import_meta(e, "resolve") {
                     // Resolved through the page's map at run time, like a computed import.
                     let start = match n.args.first() {
                         Some(ExprOrSpread { spread: None, expr }) => {
@@ -266,7 +252,7 @@ impl VisitMut for RefVisitor<'_> {
         };
         if let (Some(callee), Some(args)) = (callee, n.args.as_mut()) {
             match callee.as_str() {
-                "URL" if args.get(1).is_some_and(|a| is_import_meta_url(&a.expr)) => {
+                "URL" if args.get(1).is_some_and(|a| is_import_meta(&a.expr, "url")) => {
                     if let Some(s) = str_arg(args, 0) {
                         self.handle(s, RefKind::Url);
                     }

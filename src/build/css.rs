@@ -161,40 +161,22 @@ fn split_blocks<'i>(rules: Vec<CssRule<'i>>) -> Vec<CssRule<'i>> {
             out.push(r);
             continue;
         }
+        // The block's prelude, once per piece of its rules.
+        macro_rules! split {
+            ($m:ident, $variant:path) => {{
+                let parts = pieces(std::mem::replace(&mut $m.rules, CssRuleList(Vec::new())));
+                out.extend(parts.into_iter().map(|rules| {
+                    let mut copy = $m.clone();
+                    copy.rules = rules;
+                    $variant(copy)
+                }));
+            }};
+        }
         match r {
-            CssRule::Media(mut m) => {
-                let parts = pieces(std::mem::replace(&mut m.rules, CssRuleList(Vec::new())));
-                out.extend(parts.into_iter().map(|rules| {
-                    CssRule::Media(lightningcss::rules::media::MediaRule { rules, ..m.clone() })
-                }));
-            }
-            CssRule::Supports(mut m) => {
-                let parts = pieces(std::mem::replace(&mut m.rules, CssRuleList(Vec::new())));
-                out.extend(parts.into_iter().map(|rules| {
-                    CssRule::Supports(lightningcss::rules::supports::SupportsRule {
-                        rules,
-                        ..m.clone()
-                    })
-                }));
-            }
-            CssRule::Container(mut m) => {
-                let parts = pieces(std::mem::replace(&mut m.rules, CssRuleList(Vec::new())));
-                out.extend(parts.into_iter().map(|rules| {
-                    CssRule::Container(lightningcss::rules::container::ContainerRule {
-                        rules,
-                        ..m.clone()
-                    })
-                }));
-            }
-            CssRule::LayerBlock(mut m) if m.name.is_some() => {
-                let parts = pieces(std::mem::replace(&mut m.rules, CssRuleList(Vec::new())));
-                out.extend(parts.into_iter().map(|rules| {
-                    CssRule::LayerBlock(lightningcss::rules::layer::LayerBlockRule {
-                        rules,
-                        ..m.clone()
-                    })
-                }));
-            }
+            CssRule::Media(mut m) => split!(m, CssRule::Media),
+            CssRule::Supports(mut m) => split!(m, CssRule::Supports),
+            CssRule::Container(mut m) => split!(m, CssRule::Container),
+            CssRule::LayerBlock(mut m) if m.name.is_some() => split!(m, CssRule::LayerBlock),
             other => out.push(other),
         }
     }

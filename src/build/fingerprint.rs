@@ -247,14 +247,6 @@ fn replacements(
     site: &Site<'_>,
     hashes: &[Option<String>],
 ) -> Vec<String> {
-    // The page's own bare specifiers (its inline scripts), which its map resolves.
-    let own: Vec<&str> = node
-        .processed
-        .refs
-        .iter()
-        .filter(|r| r.kind == RefKind::Bare)
-        .map(|r| r.path.as_str())
-        .collect();
     node.processed
         .refs
         .iter()
@@ -275,15 +267,25 @@ fn replacements(
             // percent-encoding would make it another specifier.
             Target::None if r.kind == RefKind::Bare => r.path.clone(),
             Target::None => context_safe(&r.path),
-            Target::ImportMap(_) => importmap::rewrite(
-                &node.rel,
-                &r.path,
-                &site.index,
-                hashes,
-                site.all,
-                &site.needs,
-                &own,
-            ),
+            Target::ImportMap(_) => {
+                // The page's own bare specifiers (its inline scripts), which its map resolves.
+                let own: Vec<&str> = node
+                    .processed
+                    .refs
+                    .iter()
+                    .filter(|r| r.kind == RefKind::Bare)
+                    .map(|r| r.path.as_str())
+                    .collect();
+                importmap::rewrite(
+                    &node.rel,
+                    &r.path,
+                    &site.index,
+                    hashes,
+                    site.all,
+                    &site.needs,
+                    &own,
+                )
+            }
         })
         .collect()
 }

@@ -120,8 +120,7 @@ impl ImportMaps {
 }
 
 pub(crate) fn is_page(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    lower.ends_with(".html") || lower.ends_with(".htm") || lower.ends_with(".xhtml")
+    super::kinds::FileClass::of(path) == super::kinds::FileClass::Html
 }
 
 fn matches(key: &str, spec: &str) -> bool {
@@ -251,16 +250,9 @@ pub fn rewrite(
             let (path, suffix) = split_suffix(s);
             if k.ends_with('/') && s.ends_with('/') {
                 if let Some(dir) = local_target(from, s) {
-                    for f in files_under(&dir, all) {
-                        let sub = &f[dir.len()..];
-                        let spec = format!("{k}{sub}");
-                        let may_load = needs.unresolved.contains(&spec)
-                            || own.contains(&spec.as_str())
-                            || needs.computed.iter().any(|c| spec.starts_with(c.as_str()));
-                        if !may_load {
-                            continue;
-                        }
-                        if let Some(h) = &hashes[index[f.as_str()]] {
+                    for (spec, i) in wanted_below(&k, &dir, all, index, needs, own) {
+                        if let Some(h) = &hashes[i] {
+                            let sub = &all[i][dir.len()..];
                             out.insert(spec, format!("{s}{}", with_fingerprint(sub, h)).into());
                         }
                     }
@@ -286,6 +278,47 @@ pub fn rewrite(
         }
     }
     v.to_string().replace("</", "<\\/")
+}
+
+/// The files below a prefix entry (`key` → folder `dir`) that code may still ask the
+/// map for, with the specifier it would use. Only a computed `import()` that may
+/// start under `key` needs the folder listed; otherwise the specifiers are looked up.
+fn wanted_below(
+    key: &str,
+    dir: &str,
+    all: &[String],
+    index: &HashMap<&str, usize>,
+    needs: &Needs,
+    own: &[&str],
+) -> Vec<(String, usize)> {
+    let named = needs
+        .unresolved
+        .iter()
+        .map(String::as_str)
+        .chain(own.iter().copied());
+    let computed = needs
+        .computed
+        .iter()
+        .any(|c| c.starts_with(key) || key.starts_with(c.as_str()));
+    if !computed {
+        return named
+            .filter_map(|spec| {
+                let sub = spec.strip_prefix(key)?;
+                let i = *index.get(format!("{dir}{sub}").as_str())?;
+                Some((spec.to_string(), i))
+            })
+            .collect();
+    }
+    files_under(dir, all)
+        .into_iter()
+        .filter_map(|f| {
+            let spec = format!("{key}{}", &f[dir.len()..]);
+            let may_load = needs.unresolved.contains(&spec)
+                || own.contains(&spec.as_str())
+                || needs.computed.iter().any(|c| spec.starts_with(c.as_str()));
+            may_load.then(|| (spec, index[f.as_str()]))
+        })
+        .collect()
 }
 
 fn lookup(p: &str, index: &HashMap<&str, usize>) -> Option<usize> {

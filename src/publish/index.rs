@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::schema::{parse, parse_max, FileMap};
-use crate::store::{keys, Attrs, Created, Store};
+use crate::store::{keys, Created, Store};
 use bytes::Bytes;
 
 /// Where a version came from.
@@ -224,11 +224,7 @@ pub(crate) async fn write(
         .put_create(
             &keys::version_index(&idx.version),
             body,
-            &Attrs {
-                content_type: Some("application/json".into()),
-                cache_control: Some(crate::schema::CacheClass::Immutable.header().into()),
-                ..Default::default()
-            },
+            &super::shards::immutable_json(),
         )
         .await?;
     Ok(Written {

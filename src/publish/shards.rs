@@ -124,7 +124,7 @@ pub(crate) async fn write(
     shards: &[(String, Vec<u8>)],
     known: &std::collections::HashSet<String>,
 ) -> Result<u64> {
-    let attrs = shard_attrs();
+    let attrs = immutable_json();
     let todo: Vec<&(String, Vec<u8>)> = shards.iter().filter(|(h, _)| !known.contains(h)).collect();
     let n = todo.len() as u64;
     futures::stream::iter(todo.into_iter().map(|(hash, bytes)| {
@@ -140,7 +140,8 @@ pub(crate) async fn write(
     Ok(n)
 }
 
-fn shard_attrs() -> Attrs {
+/// Attributes of the immutable JSON documents of a version: its index and its shards.
+pub(crate) fn immutable_json() -> Attrs {
     Attrs {
         content_type: Some("application/json".into()),
         cache_control: Some(schema::CacheClass::Immutable.header().into()),
@@ -180,7 +181,7 @@ async fn put_shard(
 /// Copies the shards a head names from one store to another, each checked against
 /// its name on the way (a sync of a large version).
 pub(crate) async fn copy(from: &Store, to: &Store, version: &str, s: &Shards) -> Result<()> {
-    let attrs = shard_attrs();
+    let attrs = immutable_json();
     for hash in &s.keys {
         let key = s.key(version, hash);
         let bytes = from

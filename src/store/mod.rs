@@ -1,6 +1,6 @@
 //! The store: one wrapper over `object_store`, opened from a URL, with the few
 //! operations the protocols need (create-only put, overwrite, get, head, list,
-//! delete). Every backend behaves the same through it; `tests/conformance.rs`
+//! delete). Every backend behaves the same through it; `tests/it/conformance.rs`
 //! runs one suite against memory://, file:// and a real S3 server.
 
 pub mod keys;

@@ -1,7 +1,7 @@
 //! Channels from the command line: concurrency between processes, crash repair,
 //! exit codes, and the example CI workflow.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Stdio;
@@ -95,7 +95,7 @@ fn concurrent_writers(dir: &Path, writers: usize, changes: usize) {
 #[test]
 fn eight_writer_processes_on_file_store() {
     let t = project("");
-    concurrent_writers(t.path(), 8, 25);
+    concurrent_writers(t.path(), 8, 12);
 }
 
 #[test]
@@ -105,7 +105,7 @@ fn eight_writer_processes_on_s3() {
     };
     let bucket = s3::bucket(&endpoint, "writers");
     let t = project(&s3::store_toml(&endpoint, &bucket, ""));
-    concurrent_writers(t.path(), 8, 25);
+    concurrent_writers(t.path(), 8, 12);
 }
 
 #[test]

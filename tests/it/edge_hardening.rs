@@ -1,7 +1,7 @@
 //! The edge under abuse, driven through the library (`serve::bind`): corrupt blobs,
 //! slow sockets, the metrics listener, odd requests, a manifest pointing at nothing.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -330,4 +330,128 @@ fn serve_with_a_zero_ttl_is_a_usage_error_not_a_panicking_refresher() {
     ]));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("ttl"), "{err}");
+}
+
+/// Reads one response with a `Content-Length` body from `c`: (head, body).
+fn read_response(c: &mut TcpStream, slow: bool) -> (String, Vec<u8>) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        c.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .expect("content-length");
+    let mut body = vec![0u8; len];
+    let mut at = 0;
+    while at < len {
+        let end = (at + if slow { 16 << 10 } else { len }).min(len);
+        let n = c.read(&mut body[at..end]).unwrap();
+        assert!(n > 0, "connection closed after {at} of {len} body bytes");
+        at += n;
+        if slow {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    (head, body)
+}
+
+#[test]
+fn cached_files_are_sent_whole_in_order_to_pipelined_and_slow_readers() {
+    // A compressible script (it gets a br variant) and an incompressible file of
+    // 900 KB, both served from the memory cache.
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    std::fs::create_dir_all(dir.join("site")).unwrap();
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let noise: Vec<u8> = (0..900_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(dir.join("site/noise.bin"), &noise).unwrap();
+    let script: String = (0..6000)
+        .map(|i| format!("window.v{i}={};", i * 7919 % 100_003))
+        .collect();
+    std::fs::write(dir.join("site/app.js"), &script).unwrap();
+    std::fs::write(
+        dir.join("site/index.html"),
+        "<!doctype html><title>t</title><script src=app.js></script><a href=noise.bin>n</a>",
+    )
+    .unwrap();
+    build_and_publish(dir, "v1", Some("production"));
+    let s = start(dir, |_| {});
+    let ck = ("cookie", "sv_uid=a");
+    let bin = dist_path(dir, "/noise.");
+    let js = dist_path(dir, "/app.");
+    let js_bytes = std::fs::read(dir.join("dist").join(&js[1..])).unwrap();
+    let js_br = std::fs::read(dir.join("dist").join(format!("{}.br", &js[1..]))).unwrap();
+    assert!(
+        js_bytes.len() > 32 << 10 && js_br.len() > 16 << 10,
+        "{} {}",
+        js_bytes.len(),
+        js_br.len()
+    );
+
+    for _ in 0..2 {
+        // First from the store, then from the cache.
+        let r = get(&s.addr, &bin, &[ck]);
+        assert_eq!((r.status, r.body.len()), (200, noise.len()));
+        assert!(r.body == noise);
+        let r = get(&s.addr, &js, &[ck]);
+        assert!(r.status == 200 && r.body == js_bytes);
+        let r = get(&s.addr, &js, &[ck, ("accept-encoding", "br")]);
+        assert_eq!(r.header("content-encoding"), Some("br"));
+        assert!(r.body == js_br);
+    }
+    for (range, want) in [
+        ("bytes=0-99", &noise[..100]),
+        ("bytes=20000-70000", &noise[20_000..70_001]),
+        ("bytes=-100000", &noise[noise.len() - 100_000..]),
+    ] {
+        let r = get(&s.addr, &bin, &[ck, ("range", range)]);
+        assert_eq!(r.status, 206, "{range}");
+        assert!(r.body == want, "{range}: {} bytes", r.body.len());
+    }
+    let r = request(&s.addr, "HEAD", &bin, &[ck]);
+    assert!(r.status == 200 && r.body.is_empty());
+    assert_eq!(
+        r.header("content-length"),
+        Some(noise.len().to_string().as_str())
+    );
+
+    // Pipelined on one connection, read slowly: the kernel's buffers fill, so the
+    // sends stop part-way and resume, and the responses stay in order.
+    let mut c = TcpStream::connect(&s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let asks: Vec<(String, &[u8])> = (0..12)
+        .map(|i| match i % 3 {
+            0 => (format!("GET {bin} HTTP/1.1\r\nHost: x\r\nCookie: sv_uid=a\r\n\r\n"), &noise[..]),
+            1 => (
+                format!("GET {bin} HTTP/1.1\r\nHost: x\r\nCookie: sv_uid=a\r\nRange: bytes=123-456788\r\n\r\n"),
+                &noise[123..456_789],
+            ),
+            _ => (
+                format!("GET {js} HTTP/1.1\r\nHost: x\r\nCookie: sv_uid=a\r\nAccept-Encoding: br\r\n\r\n"),
+                &js_br[..],
+            ),
+        })
+        .collect();
+    let all: String = asks.iter().map(|a| a.0.as_str()).collect();
+    c.write_all(all.as_bytes()).unwrap();
+    for (i, (_, want)) in asks.iter().enumerate() {
+        let (head, body) = read_response(&mut c, i % 2 == 0);
+        assert!(head.starts_with("HTTP/1.1 20"), "{i}: {head}");
+        assert!(body == *want, "response {i} differs ({} bytes)", body.len());
+    }
 }

@@ -1,7 +1,7 @@
 //! Retention as ops run it: archive, restore, gc, rollback to an archived version —
 //! and the crash safety of archive and restore under SIGKILL.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,7 +1,7 @@
 //! `sitevault::release` through the library: publish then roll out, and the JSON
 //! shape the CLI prints (the publish report's fields, then `channel`).
 
-mod common;
+use crate::common;
 
 use common::*;
 use sitevault::channel::ChangeOptions;

@@ -1,6 +1,6 @@
 //! `build -o DIR` and `pull V -o DIR` replace only folders sitevault wrote (issue #10).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! SIGKILL between a channel change's log write and its manifest write: the next
 //! command (status, history, the next rollout) repairs the manifest forward.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! refused before anything is read or written; an invalid SITEVAULT_NOW is an error
 //! that names it; every command's --help lists the exit codes.
 
-mod common;
+use crate::common;
 
 use common::*;
 

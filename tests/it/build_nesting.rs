@@ -1,7 +1,7 @@
 //! Deeply nested input never aborts the build (issue #10): it is minified on a large
 //! stack, or refused with `path:line:col` (copied as written with `--keep-going`).
 
-mod common;
+use crate::common;
 
 use common::*;
 

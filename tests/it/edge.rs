@@ -1,7 +1,7 @@
 //! The edge, end to end: `sitevault serve` and the Cloudflare Worker (in workerd)
 //! run the same rollout scenario against the same store.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -4,7 +4,7 @@
 //! other output error exits 1 and, for a change, says on stderr that it was made; a
 //! change is in the log exactly once.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -2,7 +2,7 @@
 //! faults), `sitevault rollout --auto` reading its metrics (scraped, or through a
 //! real Prometheus), approvals, and a webhook receiver on 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

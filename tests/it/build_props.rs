@@ -1,8 +1,6 @@
 //! Property tests for the build's parsers of hostile input (issue #10): import maps and
 //! site paths. Whatever the input, the result is a value or a clear error, never a panic.
 
-mod common;
-
 use proptest::prelude::*;
 use sitevault::build::refs::Placeholders;
 use sitevault::build::{html, BuildOptions};

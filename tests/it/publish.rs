@@ -1,7 +1,7 @@
 //! `sitevault publish`, `versions`, `verify`, `pull` as a user runs them, and the
 //! faults the publish protocol must survive.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Stdio;

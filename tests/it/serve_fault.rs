@@ -3,7 +3,7 @@
 //! the 503 share and added latency seen by visitors, by `/metrics`, and by a real
 //! Prometheus scraping it.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::Path;

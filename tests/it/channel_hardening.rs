@@ -2,7 +2,7 @@
 //! log, routes to versions that are not hot, `verify`, no-op rollbacks, and the
 //! archive-versus-rollout race on file:// and moto.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -5,9 +5,8 @@
 //! style); `conformance!` turns every capability into a test per backend, so a
 //! failure reads `s3::create_only_writes_once`, not "the suite failed somewhere".
 
-#[path = "channel_suite/mod.rs"]
-mod channel_suite;
-mod common;
+use crate::channel_suite;
+use crate::common;
 
 use bytes::Bytes;
 use sitevault::publish::{self, PublishOptions};

@@ -1,6 +1,6 @@
 //! `sitevault build` end to end, as a user runs it.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Regions: one release across several stores. File-store tests for the rules, and
 //! two real S3 servers (moto) for a region that is down during a rollback and back.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

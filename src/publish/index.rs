@@ -213,11 +213,57 @@ pub(crate) async fn write(
     whole: Option<Bytes>,
     known: &std::collections::HashSet<String>,
 ) -> Result<Written> {
-    let mut shards = Vec::new();
+    let split = match whole {
+        Some(_) => None,
+        None => split(&idx.files)?,
+    };
+    write_split(store, idx, whole, split.as_ref(), known).await
+}
+
+/// A large version's files map cut into shards (see [`super::shards`]).
+pub(crate) struct Split {
+    of: u32,
+    /// `(blake3, bytes)` of each shard, in routing order.
+    pub(crate) shards: Vec<(String, Vec<u8>)>,
+}
+
+/// The shards of a version with `files`, or `None` when it is small enough to be
+/// stored whole.
+pub(crate) fn split(files: &crate::schema::FileMap) -> Result<Option<Split>> {
+    let of = super::shards::count_for(files.len());
+    if of == 0 {
+        return Ok(None);
+    }
+    Ok(Some(Split {
+        of,
+        shards: super::shards::split(files, of)?,
+    }))
+}
+
+/// [`write`] with the shards already cut (by [`split`] of the same index): the
+/// shards not in `known`, then the head.
+pub(crate) async fn write_split(
+    store: &Store,
+    idx: &VersionIndex,
+    whole: Option<Bytes>,
+    split: Option<&Split>,
+    known: &std::collections::HashSet<String>,
+) -> Result<Written> {
     let mut shard_puts = 0;
-    let body = match whole {
-        Some(b) => b,
-        None => encode(store, idx, known, &mut shards, &mut shard_puts).await?,
+    let body = match (whole, split) {
+        (Some(b), _) => b,
+        (None, None) => {
+            let doc = VersionIndex {
+                schema: crate::schema::schema_for(&idx.files, false),
+                shards: None,
+                ..idx.clone()
+            };
+            Bytes::from(crate::schema::to_json(&doc)?)
+        }
+        (None, Some(split)) => {
+            shard_puts = super::shards::write(store, &split.shards, known).await?;
+            head(idx, split)?
+        }
     };
     let size = body.len() as u64;
     let created = store
@@ -230,7 +276,9 @@ pub(crate) async fn write(
     Ok(Written {
         created,
         size,
-        shards,
+        shards: split
+            .map(|s| s.shards.iter().map(|(h, _)| h.clone()).collect())
+            .unwrap_or_default(),
         shard_puts,
     })
 }
@@ -247,34 +295,17 @@ pub(crate) struct Written {
     pub shard_puts: u64,
 }
 
-/// The bytes of `index.json` for `idx`; a large version's shards are written first.
-/// A head has no `files` field at all: an edge worker from before shards then fails
-/// loudly (a 5xx the health gate sees) instead of answering 404 for every path.
-async fn encode(
-    store: &Store,
-    idx: &VersionIndex,
-    known: &std::collections::HashSet<String>,
-    names: &mut Vec<String>,
-    puts: &mut u64,
-) -> Result<Bytes> {
-    let of = super::shards::count_for(idx.files.len());
-    if of == 0 {
-        let doc = VersionIndex {
-            schema: crate::schema::schema_for(&idx.files, false),
-            shards: None,
-            ..idx.clone()
-        };
-        return Ok(Bytes::from(crate::schema::to_json(&doc)?));
-    }
-    let shards = super::shards::split(&idx.files, of)?;
-    *puts = super::shards::write(store, &shards, known).await?;
-    *names = shards.into_iter().map(|(h, _)| h).collect();
+/// The bytes of a large version's `index.json`: every field but `files`, and the
+/// names of its shards. A head has no `files` field at all: an edge worker from
+/// before shards then fails loudly (a 5xx the health gate sees) instead of
+/// answering 404 for every path.
+fn head(idx: &VersionIndex, split: &Split) -> Result<Bytes> {
     let head = VersionIndex {
         schema: crate::schema::schema_for(&idx.files, true),
         files: Default::default(),
         shards: Some(super::shards::Shards {
-            of,
-            keys: names.clone(),
+            of: split.of,
+            keys: split.shards.iter().map(|(h, _)| h.clone()).collect(),
             shared: true,
         }),
         ..idx.clone()

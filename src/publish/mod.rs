@@ -228,6 +228,12 @@ fn dist_files(dist: &Path) -> Result<Vec<(String, PathBuf)>> {
 /// Below this many blobs, HEAD requests are cheaper than listing the blob store.
 const HEAD_LIMIT: usize = 64;
 
+/// One source file per blob (a file's bytes, or a precompressed sidecar), by hash.
+type Blobs<'a> = BTreeMap<String, (PathBuf, BlobRef<'a>)>;
+
+/// The `git rev-parse` running beside the publish, when asked for.
+type GitTask = Option<tokio::task::JoinHandle<Option<String>>>;
+
 /// Publishes `dist` as `version`.
 pub async fn publish(
     store: &Store,
@@ -236,18 +242,28 @@ pub async fn publish(
     opts: &PublishOptions,
 ) -> Result<PublishReport> {
     crate::ids::check_version(version)?;
-    let git = match (&opts.git, opts.detect_git) {
+    let mut git = match (&opts.git, opts.detect_git) {
         (None, true) => Some(tokio::task::spawn_blocking(detect_git)),
         _ => None,
     };
-    // The dist check (local) and the listing of versions (one request) overlap.
+    // A release machine holds a record of the version it published (or read) last:
+    // then the listing of versions runs beside the uploads and confirms that base
+    // afterwards (see `from_record`). Without one, the listing comes first and names
+    // the base; it overlaps the dist check (local).
+    let record = match (&opts.index_cache, opts.dry_run) {
+        (Some(c), false) => c.latest(),
+        _ => None,
+    };
     let owned = dist.to_path_buf();
-    let (m, versions) = tokio::join!(
-        tokio::task::spawn_blocking(move || read_dist_listed(&owned)),
-        plan::StoreVersions::read(store)
-    );
+    let read = tokio::task::spawn_blocking(move || read_dist_listed(&owned));
+    let (m, listed) = match record {
+        Some(_) => (read.await, None),
+        None => {
+            let (m, v) = tokio::join!(read, plan::StoreVersions::read(store));
+            (m, Some(v))
+        }
+    };
     let m = m.map_err(|e| Error::Internal(format!("dist check: {e}")))??;
-    let versions = versions?;
     let mut report = PublishReport {
         version: version.to_string(),
         files: m.files.len() as u64,
@@ -255,6 +271,21 @@ pub async fn publish(
         dry_run: opts.dry_run,
         digest: m.digest.clone(),
         ..Default::default()
+    };
+    let blobs: Blobs<'_> = schema::blobs_of(&m.files)
+        .into_iter()
+        .map(|(h, (p, b))| (h.to_string(), (blob_path(dist, p, b), b)))
+        .collect();
+    let versions = match (listed, record) {
+        (Some(listed), _) => listed?,
+        (None, Some(rec)) => {
+            match from_record(store, &m, &blobs, rec, opts, &mut git, &mut report).await? {
+                None => return Ok(report),
+                // The id is taken: go on as a publish that listed first would.
+                Some(listed) => listed,
+            }
+        }
+        (None, None) => unreachable!("without a record the versions are listed first"),
     };
     // The listing says whether this id exists (hot or archived) and which hot
     // version to diff against.
@@ -279,11 +310,6 @@ pub async fn publish(
         }
     }
 
-    // One source file per blob (a file's bytes, or a precompressed sidecar).
-    let blobs: BTreeMap<String, (PathBuf, BlobRef<'_>)> = schema::blobs_of(&m.files)
-        .into_iter()
-        .map(|(h, (p, b))| (h.to_string(), (blob_path(dist, p, b), b)))
-        .collect();
     // Blobs the newest hot version names are in the store (see `plan`). A repair
     // checks every blob instead: finding what is missing is its job.
     let base = match existing {
@@ -349,41 +375,10 @@ pub async fn publish(
         return Ok(report);
     }
 
-    let pb: Arc<dyn crate::report::Task> = Arc::from(opts.reporter.task(
-        "uploading",
-        report.uploaded_bytes,
-        crate::report::Unit::Bytes,
-    ));
-    let requests = Arc::new(AtomicU64::new(0));
-    let results = futures::stream::iter(missing.into_iter().map(|(path, blob)| {
-        let store = store.clone();
-        let requests = requests.clone();
-        let pb = pb.clone();
-        async move {
-            let data = tokio::fs::read(&path)
-                .await
-                .map_err(|e| Error::io(&path, e))?;
-            check_bytes(&path, &data, blob)?;
-            let created = upload_blob(&store, blob, Bytes::from(data), &requests).await?;
-            pb.inc(blob.size);
-            Ok::<_, Error>((created, blob.size))
-        }
-    }))
-    .buffer_unordered(store.concurrency())
-    // The first failure stops the publish: in-flight uploads are dropped.
-    .try_collect::<Vec<(Created, u64)>>()
-    .await;
-    pb.finish();
+    let requests = AtomicU64::new(0);
+    let created = upload_all(store, missing, opts, &requests).await;
     report.requests += requests.swap(0, Ordering::Relaxed);
-    let created: Vec<u64> = results?
-        .into_iter()
-        .filter(|(c, _)| *c == Created::Created)
-        .map(|(_, size)| size)
-        .collect();
-    report.uploaded_blobs = created.len() as u64;
-    report.uploaded_bytes = created.iter().sum();
-    // Blobs the store turned out to hold already (found by a create-only upload).
-    report.skipped_blobs = blobs.len() as u64 - report.uploaded_blobs;
+    count_uploads(&mut report, &created?, blobs.len());
     if let Some(existing) = &existing {
         report.repaired_blobs = report.uploaded_blobs;
         // The published index may name variants this dist does not have (built with
@@ -413,43 +408,200 @@ pub async fn publish(
         if store.head(&keys::version_index(b)).await?.is_none() {
             // Its shards may go with it too (gc): write every shard, checked.
             known_shards.clear();
-            let skipped: Vec<&str> = blobs
-                .keys()
-                .map(String::as_str)
-                .filter(|h| known.contains(*h))
-                .collect();
-            let (present, lookups) = present_blobs(store, skipped.clone()).await?;
-            report.requests += lookups;
-            for h in skipped.into_iter().filter(|h| !present.contains(*h)) {
-                if let Some((path, blob)) = blobs.get(h) {
-                    let data = tokio::fs::read(path)
-                        .await
-                        .map_err(|e| Error::io(path, e))?;
-                    check_bytes(path, &data, *blob)?;
-                    let c = upload_blob(store, *blob, Bytes::from(data), &requests).await?;
-                    if c == Created::Created {
-                        report.uploaded_blobs += 1;
-                        report.uploaded_bytes += blob.size;
-                        report.skipped_blobs = report.skipped_blobs.saturating_sub(1);
-                    }
-                }
-            }
-            report.requests += requests.swap(0, Ordering::Relaxed);
+            recheck_skipped(store, &blobs, &known, &mut report).await?;
         }
     }
+    let split = index::split(&m.files)?;
+    let git = resolve_git(git.take(), opts).await;
+    write_index(
+        store,
+        &m,
+        &blobs,
+        split.as_ref(),
+        &known_shards,
+        git,
+        opts,
+        report,
+    )
+    .await
+}
 
-    // The index, last and create-only.
+/// A publish from the local record of a base version: the blobs the record does not
+/// name are uploaded (create-only) and a large version's shards written while the
+/// versions are listed; then the listing must show the base still hot, with the
+/// index size the record was made from, for the skipped blobs and shards to count
+/// as present (else they are checked one by one, as when a base leaves the hot
+/// store during a publish). One round trip for all of that, one for the index.
+///
+/// Returns the listing when the version id turns out to exist (hot or archived):
+/// the caller goes on as a publish that listed first (the same content is
+/// "already published", other content refused, a hot one repaired). What was
+/// written by then is content-addressed and named by no index: it changes nothing.
+async fn from_record(
+    store: &Store,
+    m: &BuildManifest,
+    blobs: &Blobs<'_>,
+    rec: plan::Record,
+    opts: &PublishOptions,
+    git: &mut GitTask,
+    report: &mut PublishReport,
+) -> Result<Option<plan::StoreVersions>> {
+    let missing: Vec<(PathBuf, BlobRef<'_>)> = blobs
+        .iter()
+        .filter(|(h, _)| !rec.known.blobs.contains(*h))
+        .map(|(_, b)| b.clone())
+        .collect();
+    let split = index::split(&m.files)?;
+    let requests = AtomicU64::new(0);
+    let shards = async {
+        match &split {
+            Some(s) => shards::write(store, &s.shards, &rec.known.shards).await,
+            None => Ok(0),
+        }
+    };
+    let (created, versions, shard_puts) = tokio::join!(
+        upload_all(store, missing, opts, &requests),
+        plan::StoreVersions::read(store),
+        shards
+    );
+    report.requests += requests.swap(0, Ordering::Relaxed);
+    let versions = versions?;
+    let created = created?;
+    report.requests += shard_puts?;
+    if versions.is_hot(&report.version) || versions.has_stub(&report.version) {
+        return Ok(Some(versions));
+    }
+    report.requests += versions.requests;
+    count_uploads(report, &created, blobs.len());
+    report.base = Some(rec.version.clone());
+    let base_hot =
+        versions.index_size(&rec.version) == Some(rec.size) && !versions.has_stub(&rec.version);
+    if !base_hot {
+        // Not (or no longer) hot: what it named may be gone, shards included.
+        recheck_skipped(store, blobs, &rec.known.blobs, report).await?;
+        if let Some(s) = &split {
+            report.requests += shards::write(store, &s.shards, &HashSet::new()).await?;
+        }
+    }
+    // Every shard is in the store now: the index write adds only the head.
+    let written: HashSet<String> = split
+        .iter()
+        .flat_map(|s| s.shards.iter().map(|(h, _)| h.clone()))
+        .collect();
+    let git = resolve_git(git.take(), opts).await;
+    let r = std::mem::take(report);
+    *report = write_index(store, m, blobs, split.as_ref(), &written, git, opts, r).await?;
+    Ok(None)
+}
+
+/// The commit to record: given, or found by the task started with the publish.
+async fn resolve_git(task: GitTask, opts: &PublishOptions) -> Option<String> {
+    match task {
+        Some(task) => task.await.ok().flatten(),
+        None => opts.git.clone(),
+    }
+}
+
+/// Uploads `missing` create-only, at the store's concurrency, with a progress bar;
+/// the sizes of the blobs it created (one a concurrent publish created first is
+/// not counted). The first failure stops it: in-flight uploads are dropped.
+async fn upload_all(
+    store: &Store,
+    missing: Vec<(PathBuf, BlobRef<'_>)>,
+    opts: &PublishOptions,
+    requests: &AtomicU64,
+) -> Result<Vec<u64>> {
+    let total = missing.iter().map(|m| m.1.size).sum();
+    let pb: Arc<dyn crate::report::Task> = Arc::from(opts.reporter.task(
+        "uploading",
+        total,
+        crate::report::Unit::Bytes,
+    ));
+    let results = futures::stream::iter(missing.into_iter().map(|(path, blob)| {
+        let pb = pb.clone();
+        async move {
+            let data = tokio::fs::read(&path)
+                .await
+                .map_err(|e| Error::io(&path, e))?;
+            check_bytes(&path, &data, blob)?;
+            let created = upload_blob(store, blob, Bytes::from(data), requests).await?;
+            pb.inc(blob.size);
+            Ok::<_, Error>((created, blob.size))
+        }
+    }))
+    .buffer_unordered(store.concurrency())
+    .try_collect::<Vec<(Created, u64)>>()
+    .await;
+    pb.finish();
+    Ok(results?
+        .into_iter()
+        .filter(|(c, _)| *c == Created::Created)
+        .map(|(_, size)| size)
+        .collect())
+}
+
+/// Fills the report's blob counts from the sizes of the blobs created.
+fn count_uploads(report: &mut PublishReport, created: &[u64], blobs: usize) {
+    report.uploaded_blobs = created.len() as u64;
+    report.uploaded_bytes = created.iter().sum();
+    // Blobs the store turned out to hold already (found by a create-only upload).
+    report.skipped_blobs = blobs as u64 - report.uploaded_blobs;
+}
+
+/// Checks the blobs a publish skipped because a base version named them, when that
+/// base turned out not to be hot: each one missing from the store is uploaded.
+async fn recheck_skipped(
+    store: &Store,
+    blobs: &Blobs<'_>,
+    known: &HashSet<String>,
+    report: &mut PublishReport,
+) -> Result<()> {
+    let skipped: Vec<&str> = blobs
+        .keys()
+        .map(String::as_str)
+        .filter(|h| known.contains(*h))
+        .collect();
+    let (present, lookups) = present_blobs(store, skipped.clone()).await?;
+    report.requests += lookups;
+    let requests = AtomicU64::new(0);
+    for h in skipped.into_iter().filter(|h| !present.contains(*h)) {
+        if let Some((path, blob)) = blobs.get(h) {
+            let data = tokio::fs::read(path)
+                .await
+                .map_err(|e| Error::io(path, e))?;
+            check_bytes(path, &data, *blob)?;
+            if upload_blob(store, *blob, Bytes::from(data), &requests).await? == Created::Created {
+                report.uploaded_blobs += 1;
+                report.uploaded_bytes += blob.size;
+                report.skipped_blobs = report.skipped_blobs.saturating_sub(1);
+            }
+        }
+    }
+    report.requests += requests.load(Ordering::Relaxed);
+    Ok(())
+}
+
+/// The last step: the version's index, create-only (a large version's shards not
+/// in `known_shards` first). A new index is recorded in the local cache; one found
+/// there already is someone publishing the same version at the same time.
+#[allow(clippy::too_many_arguments)]
+async fn write_index(
+    store: &Store,
+    m: &BuildManifest,
+    blobs: &Blobs<'_>,
+    split: Option<&index::Split>,
+    known_shards: &HashSet<String>,
+    git: Option<String>,
+    opts: &PublishOptions,
+    mut report: PublishReport,
+) -> Result<PublishReport> {
+    let version = report.version.clone();
     let idx = VersionIndex {
         schema: schema::schema_for(&m.files, false),
-        version: version.to_string(),
+        version: version.clone(),
         created_at: crate::clock::now_string(),
         created_by: opts.actor.clone(),
-        source: Source {
-            git: match git {
-                Some(task) => task.await.ok().flatten(),
-                None => opts.git.clone(),
-            },
-        },
+        source: Source { git },
         tool: crate::TOOL.to_string(),
         digest: m.digest.clone(),
         totals: Totals {
@@ -460,16 +612,14 @@ pub async fn publish(
         files: m.files.clone(),
         shards: None,
     };
-    // Shards of a large version the base does not share (each one request), then
-    // the index.
-    let written = index::write(store, &idx, None, &known_shards).await?;
+    let written = index::write_split(store, &idx, None, split, known_shards).await?;
     report.requests += 1 + written.shard_puts;
     match written.created {
         Created::Created => {
             if let Some(c) = &opts.index_cache {
                 // Immutable once written: the next publish need not read it.
                 c.put(
-                    version,
+                    &version,
                     written.size,
                     blobs.keys().map(String::as_str),
                     &written.shards,
@@ -478,10 +628,9 @@ pub async fn publish(
             Ok(report)
         }
         Created::AlreadyExists => {
-            // Someone published the same version at the same time.
             report.requests += 1;
-            let existing = index::require(store, version).await?;
-            check_same(version, &existing.digest, &m.digest)?;
+            let existing = index::require(store, &version).await?;
+            check_same(&version, &existing.digest, &m.digest)?;
             report.already_published = true;
             Ok(report)
         }

@@ -108,6 +108,17 @@ pub(crate) struct Known {
     pub shards: HashSet<String>,
 }
 
+/// One version's record.
+#[derive(Debug)]
+pub(crate) struct Record {
+    /// The version.
+    pub version: String,
+    /// The size of the index it was made from (checked against the listing).
+    pub size: u64,
+    /// What its index names.
+    pub known: Known,
+}
+
 impl IndexCache {
     /// The cache for `store_url` under `cache_dir`.
     pub fn new(cache_dir: &Path, store_url: &str) -> IndexCache {
@@ -126,13 +137,36 @@ impl IndexCache {
     /// The blobs and shared shards `version` names, when the record matches an index
     /// of `size` bytes.
     pub(crate) fn get(&self, version: &str, size: u64) -> Option<Known> {
+        self.read(version)
+            .filter(|r| r.size == size)
+            .map(|r| r.known)
+    }
+
+    /// The record written last: the version this machine published or read last,
+    /// which a publish takes as its base before the listing confirms it.
+    pub(crate) fn latest(&self) -> Option<Record> {
+        let (_, version) = std::fs::read_dir(&self.dir)
+            .ok()?
+            .filter_map(|e| {
+                let e = e.ok()?;
+                let name = e.file_name().into_string().ok()?;
+                let version = name.strip_suffix(".hashes")?.to_string();
+                Some((e.metadata().ok()?.modified().ok()?, version))
+            })
+            .max()?;
+        self.read(&version)
+    }
+
+    /// A record whose checksum holds.
+    fn read(&self, version: &str) -> Option<Record> {
         let text = std::fs::read_to_string(self.path(version)?).ok()?;
         let (header, body) = text.split_once('\n')?;
         let mut h = header.split(' ');
-        let ok = h.next() == Some(MAGIC)
-            && h.next() == Some(size.to_string().as_str())
-            && h.next() == Some(blake3::hash(body.as_bytes()).to_hex().as_str());
-        if !ok {
+        if h.next() != Some(MAGIC) {
+            return None;
+        }
+        let size: u64 = h.next()?.parse().ok()?;
+        if h.next() != Some(blake3::hash(body.as_bytes()).to_hex().as_str()) {
             return None;
         }
         let mut known = Known::default();
@@ -146,7 +180,11 @@ impl IndexCache {
             }
             set.insert(h.to_string());
         }
-        Some(known)
+        Some(Record {
+            version: version.to_string(),
+            size,
+            known,
+        })
     }
 
     /// Records the blobs of `version`, whose index has `size` bytes (best effort: a

@@ -643,10 +643,12 @@ fn a_one_file_change_is_diffed_against_the_newest_version() {
     assert_eq!(plan["plan"]["new_blobs"], 4, "{plan}");
     let r = publish_json(dir, "v2");
     assert_eq!(r["uploaded_blobs"], 4, "{r}");
-    // A listing of versions/, four blobs, a HEAD of the base, the index (the base's
-    // index comes from the local copy the first publish kept).
-    assert_eq!(r["requests"], 7, "{r}");
-    // Without that copy, one GET more; a copy that does not match is not used.
+    // Four blobs and a listing of versions/ (which confirms the base), then the
+    // index: the base and what it names come from the record the first publish kept.
+    assert_eq!(r["requests"], 6, "{r}");
+    // Without that record, the listing comes first, then a GET of the base's index,
+    // the blobs, a HEAD of the base, the index; a record that does not check out is
+    // not used.
     let cache = dir.join(".sitevault/cache/indexes");
     for f in walkdir::WalkDir::new(&cache)
         .into_iter()
@@ -702,6 +704,28 @@ fn a_blob_gc_removed_is_uploaded_again_by_a_later_publish() {
     assert_eq!(r["base"], "v2", "{r}");
     assert!(blob.exists(), "{r}");
     ok(sv(dir).args(["verify", "v3"]));
+}
+
+#[test]
+fn a_recorded_base_that_left_the_hot_store_is_not_trusted() {
+    // This machine's record says v1 names a blob; v1 is then archived (its index
+    // goes) and gc removes that blob. The next publish, taking v1 as its base from
+    // the record, must find out from the listing and upload the blob again.
+    let t = example_site();
+    let dir = t.path();
+    std::fs::write(dir.join("store.toml"), "[retention]\ngrace = \"0s\"\n").unwrap();
+    std::fs::write(dir.join("site/kept.txt"), "kept across versions\n").unwrap();
+    built(dir);
+    publish_json(dir, "v1");
+    std::fs::remove_file(dir.join(".sitevault/store/versions/v1/index.json")).unwrap();
+    ok(sv(dir).args(["gc", "-q"]));
+    let hash = blake3::hash(b"kept across versions\n").to_hex().to_string();
+    let blob = dir.join(format!(".sitevault/store/blobs/{}/{hash}", &hash[..2]));
+    assert!(!blob.exists(), "gc left {hash}");
+    let r = publish_json(dir, "v2");
+    assert_eq!(r["base"], "v1", "{r}");
+    assert!(blob.exists(), "{r}");
+    ok(sv(dir).args(["verify", "v2"]));
 }
 
 #[test]

@@ -72,7 +72,8 @@ pub struct PublishReport {
     pub dry_run: bool,
     /// Digest of the version's files map.
     pub digest: String,
-    /// The hot version this publish was compared with (the newest one).
+    /// The hot version this publish was compared with: the newest one, or the one
+    /// this machine published or read last (from its local record, confirmed hot).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<String>,
     /// Files added, removed and changed since `base`.
@@ -228,8 +229,9 @@ fn dist_files(dist: &Path) -> Result<Vec<(String, PathBuf)>> {
 /// Below this many blobs, HEAD requests are cheaper than listing the blob store.
 const HEAD_LIMIT: usize = 64;
 
-/// One source file per blob (a file's bytes, or a precompressed sidecar), by hash.
-type Blobs<'a> = BTreeMap<String, (PathBuf, BlobRef<'a>)>;
+/// Every blob of the dist by hash, with the public path of a file that has it (its
+/// bytes are that file's, or a precompressed sidecar's: see [`blob_path`]).
+type Blobs<'a> = BTreeMap<&'a str, (&'a str, BlobRef<'a>)>;
 
 /// The `git rev-parse` running beside the publish, when asked for.
 type GitTask = Option<tokio::task::JoinHandle<Option<String>>>;
@@ -250,12 +252,20 @@ pub async fn publish(
     // then the listing of versions runs beside the uploads and confirms that base
     // afterwards (see `from_record`). Without one, the listing comes first and names
     // the base; it overlaps the dist check (local).
-    let record = match (&opts.index_cache, opts.dry_run) {
-        (Some(c), false) => c.latest(),
-        _ => None,
-    };
     let owned = dist.to_path_buf();
     let read = tokio::task::spawn_blocking(move || read_dist_listed(&owned));
+    // A version this machine already published or read is listed first: a republish
+    // is checked (and refused, or repaired) before anything is uploaded.
+    let record = match (&opts.index_cache, opts.dry_run) {
+        (Some(c), false) => {
+            let (c, v) = (c.clone(), version.to_string());
+            tokio::task::spawn_blocking(move || (!c.has(&v)).then(|| c.latest()).flatten())
+                .await
+                .ok()
+                .flatten()
+        }
+        _ => None,
+    };
     let (m, listed) = match record {
         Some(_) => (read.await, None),
         None => {
@@ -272,20 +282,28 @@ pub async fn publish(
         digest: m.digest.clone(),
         ..Default::default()
     };
-    let blobs: Blobs<'_> = schema::blobs_of(&m.files)
-        .into_iter()
-        .map(|(h, (p, b))| (h.to_string(), (blob_path(dist, p, b), b)))
-        .collect();
+    let blobs: Blobs<'_> = schema::blobs_of(&m.files);
+    // Blobs a publish from a record created before handing over (see `Fallback`).
+    let mut created_before: Vec<u64> = Vec::new();
     let versions = match (listed, record) {
         (Some(listed), _) => listed?,
         (None, Some(rec)) => {
-            match from_record(store, &m, &blobs, rec, opts, &mut git, &mut report).await? {
+            match from_record(store, dist, &m, &blobs, rec, opts, &mut git, &mut report).await? {
                 None => return Ok(report),
-                // The id is taken: go on as a publish that listed first would.
-                Some(listed) => listed,
+                Some(f) => {
+                    created_before = f.created;
+                    f.versions
+                }
             }
         }
         (None, None) => unreachable!("without a record the versions are listed first"),
+    };
+    let add_created_before = |report: &mut PublishReport| {
+        report.uploaded_blobs += created_before.len() as u64;
+        report.uploaded_bytes += created_before.iter().sum::<u64>();
+        report.skipped_blobs = report
+            .skipped_blobs
+            .saturating_sub(created_before.len() as u64);
     };
     // The listing says whether this id exists (hot or archived) and which hot
     // version to diff against.
@@ -306,6 +324,7 @@ pub async fn publish(
             check_same(version, &stub.digest, &m.digest)?;
             // Archived: its blobs live in the pack; `sitevault restore` brings them back.
             report.already_published = true;
+            add_created_before(&mut report);
             return Ok(report);
         }
     }
@@ -351,7 +370,7 @@ pub async fn publish(
     }
     let candidates: Vec<&str> = blobs
         .keys()
-        .map(String::as_str)
+        .copied()
         .filter(|h| !known.contains(*h))
         .collect();
     // Without a base (a first publish, a repair) or for a dry run, ask the store;
@@ -366,7 +385,7 @@ pub async fn publish(
     let missing: Vec<(PathBuf, BlobRef<'_>)> = candidates
         .iter()
         .filter(|h| !present.contains(**h))
-        .filter_map(|h| blobs.get(*h).cloned())
+        .filter_map(|h| blobs.get(*h).map(|(p, b)| (blob_path(dist, p, *b), *b)))
         .collect();
     report.skipped_blobs = (blobs.len() - missing.len()) as u64;
     report.uploaded_blobs = missing.len() as u64;
@@ -379,6 +398,7 @@ pub async fn publish(
     let created = upload_all(store, missing, opts, &requests).await;
     report.requests += requests.swap(0, Ordering::Relaxed);
     count_uploads(&mut report, &created?, blobs.len());
+    add_created_before(&mut report);
     if let Some(existing) = &existing {
         report.repaired_blobs = report.uploaded_blobs;
         // The published index may name variants this dist does not have (built with
@@ -408,7 +428,7 @@ pub async fn publish(
         if store.head(&keys::version_index(b)).await?.is_none() {
             // Its shards may go with it too (gc): write every shard, checked.
             known_shards.clear();
-            recheck_skipped(store, &blobs, &known, &mut report).await?;
+            recheck_skipped(store, dist, &blobs, &known, &mut report).await?;
         }
     }
     let split = index::split(&m.files)?;
@@ -429,27 +449,33 @@ pub async fn publish(
 /// A publish from the local record of a base version: the blobs the record does not
 /// name are uploaded (create-only) and a large version's shards written while the
 /// versions are listed; then the listing must show the base still hot, with the
-/// index size the record was made from, for the skipped blobs and shards to count
-/// as present (else they are checked one by one, as when a base leaves the hot
-/// store during a publish). One round trip for all of that, one for the index.
+/// index size the record was made from and no archive stub, for the skipped blobs
+/// and shards to count as present. One round trip for all of that, one for the
+/// index. When the uploads outlast the listing by more than [`RECONFIRM_AFTER`], a
+/// HEAD of the base's index confirms it again just before the index is written (an
+/// archive that took it meanwhile may have deleted what was skipped).
 ///
-/// Returns the listing when the version id turns out to exist (hot or archived):
-/// the caller goes on as a publish that listed first (the same content is
-/// "already published", other content refused, a hot one repaired). What was
-/// written by then is content-addressed and named by no index: it changes nothing.
+/// Returns [`Fallback`] when this cannot finish the publish: the version id turns
+/// out to exist (hot or archived), or the base is not hot. The caller goes on as a
+/// publish that listed first (diffed against the newest hot version; the same
+/// content "already published", other content refused, a hot one repaired). What
+/// was written by then is content-addressed and named by no index: it changes
+/// nothing, and the blobs it created are counted in the report.
+#[allow(clippy::too_many_arguments)]
 async fn from_record(
     store: &Store,
+    dist: &Path,
     m: &BuildManifest,
     blobs: &Blobs<'_>,
     rec: plan::Record,
     opts: &PublishOptions,
     git: &mut GitTask,
     report: &mut PublishReport,
-) -> Result<Option<plan::StoreVersions>> {
+) -> Result<Option<Fallback>> {
     let missing: Vec<(PathBuf, BlobRef<'_>)> = blobs
         .iter()
-        .filter(|(h, _)| !rec.known.blobs.contains(*h))
-        .map(|(_, b)| b.clone())
+        .filter(|(h, _)| !rec.known.blobs.contains(**h))
+        .map(|(_, (p, b))| (blob_path(dist, p, *b), *b))
         .collect();
     let split = index::split(&m.files)?;
     let requests = AtomicU64::new(0);
@@ -459,28 +485,44 @@ async fn from_record(
             None => Ok(0),
         }
     };
-    let (created, versions, shard_puts) = tokio::join!(
-        upload_all(store, missing, opts, &requests),
-        plan::StoreVersions::read(store),
-        shards
-    );
+    let listing = async {
+        let listed = plan::StoreVersions::read(store).await;
+        (listed, std::time::Instant::now())
+    };
+    let (created, (versions, listed_at), shard_puts) =
+        tokio::join!(upload_all(store, missing, opts, &requests), listing, shards);
     report.requests += requests.swap(0, Ordering::Relaxed);
-    let versions = versions?;
+    // An upload's error (a dist file changed after the build…) before the listing's.
     let created = created?;
     report.requests += shard_puts?;
-    if versions.is_hot(&report.version) || versions.has_stub(&report.version) {
-        return Ok(Some(versions));
+    let versions = versions?;
+    let base_hot =
+        versions.index_size(&rec.version) == Some(rec.size) && !versions.has_stub(&rec.version);
+    let taken = versions.is_hot(&report.version) || versions.has_stub(&report.version);
+    if taken || !base_hot {
+        return Ok(Some(Fallback { versions, created }));
     }
     report.requests += versions.requests;
     count_uploads(report, &created, blobs.len());
     report.base = Some(rec.version.clone());
-    let base_hot =
-        versions.index_size(&rec.version) == Some(rec.size) && !versions.has_stub(&rec.version);
-    if !base_hot {
-        // Not (or no longer) hot: what it named may be gone, shards included.
-        recheck_skipped(store, blobs, &rec.known.blobs, report).await?;
-        if let Some(s) = &split {
-            report.requests += shards::write(store, &s.shards, &HashSet::new()).await?;
+    if listed_at.elapsed() > RECONFIRM_AFTER {
+        report.requests += 1;
+        if store
+            .head(&keys::version_index(&rec.version))
+            .await?
+            .is_none()
+        {
+            // Gone meanwhile: what it named may be gone too, shards included.
+            recheck_skipped(store, dist, blobs, &rec.known.blobs, report).await?;
+            if let Some(s) = &split {
+                let skipped: Vec<(String, Vec<u8>)> = s
+                    .shards
+                    .iter()
+                    .filter(|(h, _)| rec.known.shards.contains(h))
+                    .cloned()
+                    .collect();
+                report.requests += shards::write(store, &skipped, &HashSet::new()).await?;
+            }
         }
     }
     // Every shard is in the store now: the index write adds only the head.
@@ -492,6 +534,18 @@ async fn from_record(
     let r = std::mem::take(report);
     *report = write_index(store, m, blobs, split.as_ref(), &written, git, opts, r).await?;
     Ok(None)
+}
+
+/// How long after the listing a publish from a record trusts it: uploads that end
+/// later get the base confirmed again (one HEAD), as a publish that listed first does.
+const RECONFIRM_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Where [`from_record`] hands over to the publish that lists first.
+struct Fallback {
+    /// Its listing of versions (not counted in the report yet).
+    versions: plan::StoreVersions,
+    /// Sizes of the blobs it created.
+    created: Vec<u64>,
 }
 
 /// The commit to record: given, or found by the task started with the publish.
@@ -552,24 +606,26 @@ fn count_uploads(report: &mut PublishReport, created: &[u64], blobs: usize) {
 /// base turned out not to be hot: each one missing from the store is uploaded.
 async fn recheck_skipped(
     store: &Store,
+    dist: &Path,
     blobs: &Blobs<'_>,
     known: &HashSet<String>,
     report: &mut PublishReport,
 ) -> Result<()> {
     let skipped: Vec<&str> = blobs
         .keys()
-        .map(String::as_str)
+        .copied()
         .filter(|h| known.contains(*h))
         .collect();
     let (present, lookups) = present_blobs(store, skipped.clone()).await?;
     report.requests += lookups;
     let requests = AtomicU64::new(0);
     for h in skipped.into_iter().filter(|h| !present.contains(*h)) {
-        if let Some((path, blob)) = blobs.get(h) {
-            let data = tokio::fs::read(path)
+        if let Some((public, blob)) = blobs.get(h) {
+            let path = blob_path(dist, public, *blob);
+            let data = tokio::fs::read(&path)
                 .await
-                .map_err(|e| Error::io(path, e))?;
-            check_bytes(path, &data, *blob)?;
+                .map_err(|e| Error::io(&path, e))?;
+            check_bytes(&path, &data, *blob)?;
             if upload_blob(store, *blob, Bytes::from(data), &requests).await? == Created::Created {
                 report.uploaded_blobs += 1;
                 report.uploaded_bytes += blob.size;
@@ -621,7 +677,7 @@ async fn write_index(
                 c.put(
                     &version,
                     written.size,
-                    blobs.keys().map(String::as_str),
+                    blobs.keys().copied(),
                     &written.shards,
                 );
             }

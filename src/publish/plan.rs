@@ -142,6 +142,11 @@ impl IndexCache {
             .map(|r| r.known)
     }
 
+    /// Whether there is a record of `version`.
+    pub(crate) fn has(&self, version: &str) -> bool {
+        self.path(version).is_some_and(|p| p.exists())
+    }
+
     /// The record written last: the version this machine published or read last,
     /// which a publish takes as its base before the listing confirms it.
     pub(crate) fn latest(&self) -> Option<Record> {
@@ -199,14 +204,26 @@ impl IndexCache {
         let Some(path) = self.path(version) else {
             return;
         };
-        let mut sorted: Vec<String> = blobs
-            .map(str::to_string)
-            .chain(shards.iter().map(|h| format!("s {h}")))
-            .collect();
-        sorted.sort_unstable();
-        sorted.dedup();
-        let mut body = sorted.join("\n");
-        body.push('\n');
+        // Sorted, without copies: every blob hash sorts before every `s ` line.
+        let mut blobs: Vec<&str> = blobs.collect();
+        blobs.sort_unstable();
+        blobs.dedup();
+        let mut shards: Vec<&str> = shards.iter().map(String::as_str).collect();
+        shards.sort_unstable();
+        shards.dedup();
+        let mut body = String::with_capacity((blobs.len() + shards.len()) * 67);
+        for h in blobs {
+            body.push_str(h);
+            body.push('\n');
+        }
+        for h in shards {
+            body.push_str("s ");
+            body.push_str(h);
+            body.push('\n');
+        }
+        if body.is_empty() {
+            body.push('\n');
+        }
         let text = format!(
             "{MAGIC} {size} {}\n{body}",
             blake3::hash(body.as_bytes()).to_hex()

@@ -27,6 +27,7 @@
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -91,8 +92,9 @@ pub(crate) fn split(files: &FileMap, of: u32) -> Result<Vec<(String, Vec<u8>)>> 
     for (p, e) in files {
         parts[shard_of(p, of) as usize].insert(p.clone(), e.clone());
     }
+    // Serialized and hashed in parallel (the order of the result is the shards').
     parts
-        .into_iter()
+        .into_par_iter()
         .map(|files| {
             let bytes = schema::to_json(&ShardDoc { schema: 1, files })?;
             Ok((blake3::hash(&bytes).to_hex().to_string(), bytes))
@@ -149,8 +151,13 @@ pub(crate) fn immutable_json() -> Attrs {
     }
 }
 
-/// Creates one shard; one already there (left by a killed publish, or an archive
-/// that has not deleted it yet) is read back and must hash to its name.
+/// Writes one shard. A shared shard (`shards/<hash>.json`) is written whether it
+/// is there or not, in one request: its name is the hash of its bytes, so every
+/// writer writes the same bytes; one left corrupt is mended, and one that no hot
+/// head names and that is past gc's grace period becomes young again, so a gc
+/// running before the new head exists leaves it alone. A version's own shard
+/// (`shards/<version>/…`, schema 2) is created once; one already there (a killed
+/// publish's) is read back and must hash to its name.
 async fn put_shard(
     store: &Store,
     key: &str,
@@ -159,19 +166,14 @@ async fn put_shard(
     attrs: &Attrs,
 ) -> Result<()> {
     let bytes = Bytes::from(bytes);
-    if store.put_create(key, bytes.clone(), attrs).await? == Created::Created {
+    if shared_hash(key).is_some() {
+        return store.put_overwrite(key, bytes, attrs).await;
+    }
+    if store.put_create(key, bytes, attrs).await? == Created::Created {
         return Ok(());
     }
     match store.get(key).await? {
-        // A shared shard no hot head names may be past gc's grace period: written
-        // again (the same bytes, checked above), it is young, so a gc running before
-        // the new head exists leaves it alone.
-        Some(b) if blake3::hash(&b).to_hex().as_str() == hash => {
-            if shared_hash(key).is_some() {
-                store.put_overwrite(key, bytes, attrs).await?;
-            }
-            Ok(())
-        }
+        Some(b) if blake3::hash(&b).to_hex().as_str() == hash => Ok(()),
         _ => Err(Error::Integrity(format!(
             "{key} exists with other bytes than its name says: delete it and retry"
         ))),

@@ -3,27 +3,32 @@
 //! create-only, so a version is either fully visible or not at all.
 
 mod diff;
+mod dist;
 pub mod index;
 pub mod inspect;
 mod plan;
 pub mod shards;
+mod upload;
 
 pub use diff::{diff, DiffReport, Side};
+pub use dist::read_dist;
+pub(crate) use dist::read_dist_listed;
 pub use plan::{FileChange, FileDiff, IndexCache};
+pub(crate) use upload::{present_blobs, upload_blob};
+
+use dist::{blob_path, check_bytes};
+use upload::upload_all;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::schema::{self, BlobRef, BuildManifest, CacheClass};
-use crate::store::{keys, Attrs, Created, Store};
+use crate::schema::{self, BlobRef, BuildManifest};
+use crate::store::{keys, Created, Store};
 use index::{Source, Totals, VersionIndex};
 
 /// How to publish.
@@ -80,154 +85,6 @@ pub struct PublishReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<FileDiff>,
 }
-
-/// Reads and checks `dist/.sitevault/manifest.json` against the files: every listed
-/// file exists with the listed hash and size, and nothing unlisted is there.
-pub fn read_dist(dist: &Path) -> Result<BuildManifest> {
-    check_dist(dist, true)
-}
-
-/// [`read_dist`] without reading the files: `publish` re-hashes each file it uploads,
-/// and never reads one whose blob the store already holds (that blob, verified when
-/// it was uploaded, is what the version serves). Unlisted files are still refused.
-pub(crate) fn read_dist_listed(dist: &Path) -> Result<BuildManifest> {
-    check_dist(dist, false)
-}
-
-fn check_dist(dist: &Path, rehash: bool) -> Result<BuildManifest> {
-    // The folder is walked while the manifest is parsed and checked.
-    let (m, walked) = rayon::join(|| parse_dist_manifest(dist, rehash), || dist_files(dist));
-    let m = m?;
-    // Nothing unlisted (a listed file's precompressed sidecars are listed with it).
-    let sidecars: HashSet<String> = m
-        .files
-        .iter()
-        .flat_map(|(p, e)| e.enc.iter().map(move |(c, _)| format!("{p}{}", c.suffix())))
-        .collect();
-    for (rel, path) in walked? {
-        let public = format!("/{rel}");
-        if !m.files.contains_key(&public) && !sidecars.contains(&public) {
-            return Err(Error::input(format!(
-                "{}: not in the build manifest (added after the build?); rebuild with `sitevault build`",
-                path.display()
-            )));
-        }
-    }
-    Ok(m)
-}
-
-/// The build manifest, checked (paths, hashes, digest; with `rehash`, every file).
-fn parse_dist_manifest(dist: &Path, rehash: bool) -> Result<BuildManifest> {
-    let mpath = dist.join(schema::MANIFEST_PATH);
-    let text = std::fs::read(&mpath).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::input(format!(
-                "{}: no build manifest; run `sitevault build` first (publish takes the output folder of build)",
-                mpath.display()
-            ))
-        } else {
-            Error::io(&mpath, e)
-        }
-    })?;
-    let m: BuildManifest = serde_json::from_slice(&text).map_err(|e| {
-        Error::input(format!(
-            "{}:{}:{}: corrupt build manifest: {e}",
-            mpath.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
-    schema::check_schema_max(
-        m.schema as u64,
-        schema::INDEX_SCHEMA,
-        &mpath.display().to_string(),
-    )?;
-    for (p, e) in &m.files {
-        schema::check_public_path(p)
-            .map_err(|msg| Error::input(format!("{}: {msg}", mpath.display())))?;
-        if !schema::is_hash(&e.hash) {
-            return Err(Error::input(format!(
-                "{}: {p}: hash {:?} is not a blake3 hex digest",
-                mpath.display(),
-                e.hash
-            )));
-        }
-    }
-    if schema::digest(&m.files) != m.digest {
-        return Err(Error::input(format!(
-            "{}: digest does not match its files; rebuild with `sitevault build`",
-            mpath.display()
-        )));
-    }
-    schema::check_variants(&m.files, m.enc_digest.as_deref()).map_err(|msg| {
-        Error::input(format!(
-            "{}: {msg}; rebuild with `sitevault build`",
-            mpath.display()
-        ))
-    })?;
-    // Every file is there with its hash (when asked: `publish` re-hashes what it
-    // uploads instead, and never reads the others).
-    if rehash {
-        let all: Vec<(PathBuf, BlobRef<'_>)> = m
-            .files
-            .iter()
-            .flat_map(|(p, e)| e.blobs().map(move |b| (blob_path(dist, p, b), b)))
-            .collect();
-        all.par_iter().try_for_each(|(path, b)| {
-            let bytes = std::fs::read(path).map_err(|err| {
-                Error::input(format!(
-                    "{}: listed in the build manifest but unreadable ({err}); rebuild",
-                    path.display()
-                ))
-            })?;
-            check_bytes(path, &bytes, *b)
-        })?;
-    }
-    Ok(m)
-}
-
-/// Where a blob's bytes are in dist/: the file, or its `.br`/`.gz` sidecar.
-fn blob_path(dist: &Path, public: &str, b: BlobRef<'_>) -> PathBuf {
-    match b.coding {
-        None => dist.join(&public[1..]),
-        Some(c) => dist.join(format!("{}{}", &public[1..], c.suffix())),
-    }
-}
-
-/// Refuses bytes that are not the blob the manifest names (hash and size).
-fn check_bytes(path: &Path, data: &[u8], blob: BlobRef<'_>) -> Result<()> {
-    if data.len() as u64 != blob.size || blake3::hash(data).to_hex().as_str() != blob.hash {
-        return Err(Error::input(format!(
-            "{}: does not match the build manifest (changed after the build?); rebuild with `sitevault build`",
-            path.display()
-        )));
-    }
-    Ok(())
-}
-
-/// Every file under `dist` but its `.sitevault/` folder: `(relative path, path)`.
-fn dist_files(dist: &Path) -> Result<Vec<(String, PathBuf)>> {
-    let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(dist) {
-        let entry = entry.map_err(|e| Error::input(format!("{}: {e}", dist.display())))?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel = entry
-            .path()
-            .strip_prefix(dist)
-            .unwrap_or(entry.path())
-            .to_string_lossy()
-            .replace('\\', "/");
-        if !rel.starts_with(".sitevault/") {
-            out.push((rel, entry.into_path()));
-        }
-    }
-    Ok(out)
-}
-
-/// Below this many blobs, HEAD requests are cheaper than listing the blob store.
-const HEAD_LIMIT: usize = 64;
 
 /// Every blob of the dist by hash, with the public path of a file that has it (its
 /// bytes are that file's, or a precompressed sidecar's: see [`blob_path`]).
@@ -556,44 +413,6 @@ async fn resolve_git(task: GitTask, opts: &PublishOptions) -> Option<String> {
     }
 }
 
-/// Uploads `missing` create-only, at the store's concurrency, with a progress bar;
-/// the sizes of the blobs it created (one a concurrent publish created first is
-/// not counted). The first failure stops it: in-flight uploads are dropped.
-async fn upload_all(
-    store: &Store,
-    missing: Vec<(PathBuf, BlobRef<'_>)>,
-    opts: &PublishOptions,
-    requests: &AtomicU64,
-) -> Result<Vec<u64>> {
-    let total = missing.iter().map(|m| m.1.size).sum();
-    let pb: Arc<dyn crate::report::Task> = Arc::from(opts.reporter.task(
-        "uploading",
-        total,
-        crate::report::Unit::Bytes,
-    ));
-    let results = futures::stream::iter(missing.into_iter().map(|(path, blob)| {
-        let pb = pb.clone();
-        async move {
-            let data = tokio::fs::read(&path)
-                .await
-                .map_err(|e| Error::io(&path, e))?;
-            check_bytes(&path, &data, blob)?;
-            let created = upload_blob(store, blob, Bytes::from(data), requests).await?;
-            pb.inc(blob.size);
-            Ok::<_, Error>((created, blob.size))
-        }
-    }))
-    .buffer_unordered(store.concurrency())
-    .try_collect::<Vec<(Created, u64)>>()
-    .await;
-    pb.finish();
-    Ok(results?
-        .into_iter()
-        .filter(|(c, _)| *c == Created::Created)
-        .map(|(_, size)| size)
-        .collect())
-}
-
 /// Fills the report's blob counts from the sizes of the blobs created.
 fn count_uploads(report: &mut PublishReport, created: &[u64], blobs: usize) {
     report.uploaded_blobs = created.len() as u64;
@@ -703,82 +522,6 @@ fn check_same(version: &str, existing: &str, digest: &str) -> Result<()> {
         existing.chars().take(12).collect::<String>(),
         digest.chars().take(12).collect::<String>()
     )))
-}
-
-/// Which of `hashes` the store already has, and how many requests it took.
-pub(crate) async fn present_blobs(
-    store: &Store,
-    hashes: Vec<&str>,
-) -> Result<(HashSet<String>, u64)> {
-    let mut present = HashSet::new();
-    if hashes.len() <= HEAD_LIMIT {
-        let owned: Vec<String> = hashes.into_iter().map(str::to_string).collect();
-        let found = futures::stream::iter(owned.into_iter().map(|h| {
-            let store = store.clone();
-            async move {
-                let meta = store.head(&keys::blob(&h)).await?;
-                Ok::<_, Error>((h, meta))
-            }
-        }))
-        .buffer_unordered(store.concurrency())
-        .try_collect::<Vec<_>>()
-        .await?;
-        let n = found.len() as u64;
-        for (h, meta) in found {
-            if meta.is_some() {
-                present.insert(h);
-            }
-        }
-        return Ok((present, n));
-    }
-    let listed = store.list(keys::BLOBS).await?;
-    let pages = listed.len() as u64 / 1000 + 1;
-    let wanted: HashSet<&str> = hashes.into_iter().collect();
-    for meta in listed {
-        if let Some(name) = meta.location.filename() {
-            if wanted.contains(name) {
-                present.insert(name.to_string());
-            }
-        }
-    }
-    Ok((present, pages))
-}
-
-/// Uploads one blob create-only; an existing blob is accepted after a size check.
-/// On stores with attributes (S3…), the object carries the file's `Content-Type`,
-/// an immutable `Cache-Control` and, for a variant, its `Content-Encoding`, so a
-/// CDN in front of the bucket can serve it as it is.
-pub(crate) async fn upload_blob(
-    store: &Store,
-    blob: BlobRef<'_>,
-    data: Bytes,
-    requests: &AtomicU64,
-) -> Result<Created> {
-    let key = keys::blob(blob.hash);
-    let attrs = Attrs {
-        content_type: Some(blob.content_type.to_string()),
-        cache_control: Some(CacheClass::Immutable.header().into()),
-        content_encoding: blob.coding.map(|c| c.token().to_string()),
-        ..Default::default()
-    };
-    let size = data.len() as u64;
-    requests.fetch_add(1, Ordering::Relaxed);
-    match store.put_create_large(&key, data, &attrs).await? {
-        Created::Created => Ok(Created::Created),
-        Created::AlreadyExists => {
-            requests.fetch_add(1, Ordering::Relaxed);
-            match store.head(&key).await? {
-                Some(m) if m.size == size => Ok(Created::AlreadyExists),
-                Some(m) => Err(Error::Integrity(format!(
-                    "{key} exists with size {} but should have {size} bytes; run `sitevault verify` and `sitevault gc`",
-                    m.size
-                ))),
-                None => Err(Error::Conflict(format!(
-                    "{key}: reported as existing, then not found (a gc running at the same time?); retry the publish"
-                ))),
-            }
-        }
-    }
 }
 
 /// The git commit to record: `SITEVAULT_GIT_SHA`, CI variables, or `git rev-parse HEAD`.

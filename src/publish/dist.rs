@@ -1,0 +1,156 @@
+//! The build's output as publish reads it: `dist/.sitevault/manifest.json` checked
+//! against the files (paths, hashes, digests, nothing unlisted), and where each
+//! blob's bytes are in the folder.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::schema::{self, BlobRef, BuildManifest};
+
+/// Reads and checks `dist/.sitevault/manifest.json` against the files: every listed
+/// file exists with the listed hash and size, and nothing unlisted is there.
+pub fn read_dist(dist: &Path) -> Result<BuildManifest> {
+    check_dist(dist, true)
+}
+
+/// [`read_dist`] without reading the files: `publish` re-hashes each file it uploads,
+/// and never reads one whose blob the store already holds (that blob, verified when
+/// it was uploaded, is what the version serves). Unlisted files are still refused.
+pub(crate) fn read_dist_listed(dist: &Path) -> Result<BuildManifest> {
+    check_dist(dist, false)
+}
+
+fn check_dist(dist: &Path, rehash: bool) -> Result<BuildManifest> {
+    // The folder is walked while the manifest is parsed and checked.
+    let (m, walked) = rayon::join(|| parse_dist_manifest(dist, rehash), || dist_files(dist));
+    let m = m?;
+    // Nothing unlisted (a listed file's precompressed sidecars are listed with it).
+    let sidecars: HashSet<String> = m
+        .files
+        .iter()
+        .flat_map(|(p, e)| e.enc.iter().map(move |(c, _)| format!("{p}{}", c.suffix())))
+        .collect();
+    for (rel, path) in walked? {
+        let public = format!("/{rel}");
+        if !m.files.contains_key(&public) && !sidecars.contains(&public) {
+            return Err(Error::input(format!(
+                "{}: not in the build manifest (added after the build?); rebuild with `sitevault build`",
+                path.display()
+            )));
+        }
+    }
+    Ok(m)
+}
+
+/// The build manifest, checked (paths, hashes, digest; with `rehash`, every file).
+fn parse_dist_manifest(dist: &Path, rehash: bool) -> Result<BuildManifest> {
+    let mpath = dist.join(schema::MANIFEST_PATH);
+    let text = std::fs::read(&mpath).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::input(format!(
+                "{}: no build manifest; run `sitevault build` first (publish takes the output folder of build)",
+                mpath.display()
+            ))
+        } else {
+            Error::io(&mpath, e)
+        }
+    })?;
+    let m: BuildManifest = serde_json::from_slice(&text).map_err(|e| {
+        Error::input(format!(
+            "{}:{}:{}: corrupt build manifest: {e}",
+            mpath.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    schema::check_schema_max(
+        m.schema as u64,
+        schema::INDEX_SCHEMA,
+        &mpath.display().to_string(),
+    )?;
+    for (p, e) in &m.files {
+        schema::check_public_path(p)
+            .map_err(|msg| Error::input(format!("{}: {msg}", mpath.display())))?;
+        if !schema::is_hash(&e.hash) {
+            return Err(Error::input(format!(
+                "{}: {p}: hash {:?} is not a blake3 hex digest",
+                mpath.display(),
+                e.hash
+            )));
+        }
+    }
+    if schema::digest(&m.files) != m.digest {
+        return Err(Error::input(format!(
+            "{}: digest does not match its files; rebuild with `sitevault build`",
+            mpath.display()
+        )));
+    }
+    schema::check_variants(&m.files, m.enc_digest.as_deref()).map_err(|msg| {
+        Error::input(format!(
+            "{}: {msg}; rebuild with `sitevault build`",
+            mpath.display()
+        ))
+    })?;
+    // Every file is there with its hash (when asked: `publish` re-hashes what it
+    // uploads instead, and never reads the others).
+    if rehash {
+        let all: Vec<(PathBuf, BlobRef<'_>)> = m
+            .files
+            .iter()
+            .flat_map(|(p, e)| e.blobs().map(move |b| (blob_path(dist, p, b), b)))
+            .collect();
+        all.par_iter().try_for_each(|(path, b)| {
+            let bytes = std::fs::read(path).map_err(|err| {
+                Error::input(format!(
+                    "{}: listed in the build manifest but unreadable ({err}); rebuild",
+                    path.display()
+                ))
+            })?;
+            check_bytes(path, &bytes, *b)
+        })?;
+    }
+    Ok(m)
+}
+
+/// Where a blob's bytes are in dist/: the file, or its `.br`/`.gz` sidecar.
+pub(super) fn blob_path(dist: &Path, public: &str, b: BlobRef<'_>) -> PathBuf {
+    match b.coding {
+        None => dist.join(&public[1..]),
+        Some(c) => dist.join(format!("{}{}", &public[1..], c.suffix())),
+    }
+}
+
+/// Refuses bytes that are not the blob the manifest names (hash and size).
+pub(super) fn check_bytes(path: &Path, data: &[u8], blob: BlobRef<'_>) -> Result<()> {
+    if data.len() as u64 != blob.size || blake3::hash(data).to_hex().as_str() != blob.hash {
+        return Err(Error::input(format!(
+            "{}: does not match the build manifest (changed after the build?); rebuild with `sitevault build`",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Every file under `dist` but its `.sitevault/` folder: `(relative path, path)`.
+fn dist_files(dist: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dist) {
+        let entry = entry.map_err(|e| Error::input(format!("{}: {e}", dist.display())))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dist)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        if !rel.starts_with(".sitevault/") {
+            out.push((rel, entry.into_path()));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,134 @@
+//! Blobs into the store: create-only uploads (the store's "already exists" is the
+//! presence check), and the presence of many blobs found with HEADs or one listing,
+//! whichever costs fewer requests.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+
+use super::dist::check_bytes;
+use super::PublishOptions;
+use crate::error::{Error, Result};
+use crate::schema::{BlobRef, CacheClass};
+use crate::store::{keys, Attrs, Created, Store};
+
+/// Below this many blobs, HEAD requests are cheaper than listing the blob store.
+const HEAD_LIMIT: usize = 64;
+
+/// Uploads `missing` create-only, at the store's concurrency, with a progress bar;
+/// the sizes of the blobs it created (one a concurrent publish created first is
+/// not counted). The first failure stops it: in-flight uploads are dropped.
+pub(super) async fn upload_all(
+    store: &Store,
+    missing: Vec<(PathBuf, BlobRef<'_>)>,
+    opts: &PublishOptions,
+    requests: &AtomicU64,
+) -> Result<Vec<u64>> {
+    let total = missing.iter().map(|m| m.1.size).sum();
+    let pb: Arc<dyn crate::report::Task> = Arc::from(opts.reporter.task(
+        "uploading",
+        total,
+        crate::report::Unit::Bytes,
+    ));
+    let results = futures::stream::iter(missing.into_iter().map(|(path, blob)| {
+        let pb = pb.clone();
+        async move {
+            let data = tokio::fs::read(&path)
+                .await
+                .map_err(|e| Error::io(&path, e))?;
+            check_bytes(&path, &data, blob)?;
+            let created = upload_blob(store, blob, Bytes::from(data), requests).await?;
+            pb.inc(blob.size);
+            Ok::<_, Error>((created, blob.size))
+        }
+    }))
+    .buffer_unordered(store.concurrency())
+    .try_collect::<Vec<(Created, u64)>>()
+    .await;
+    pb.finish();
+    Ok(results?
+        .into_iter()
+        .filter(|(c, _)| *c == Created::Created)
+        .map(|(_, size)| size)
+        .collect())
+}
+
+/// Which of `hashes` the store already has, and how many requests it took.
+pub(crate) async fn present_blobs(
+    store: &Store,
+    hashes: Vec<&str>,
+) -> Result<(HashSet<String>, u64)> {
+    let mut present = HashSet::new();
+    if hashes.len() <= HEAD_LIMIT {
+        let owned: Vec<String> = hashes.into_iter().map(str::to_string).collect();
+        let found = futures::stream::iter(owned.into_iter().map(|h| {
+            let store = store.clone();
+            async move {
+                let meta = store.head(&keys::blob(&h)).await?;
+                Ok::<_, Error>((h, meta))
+            }
+        }))
+        .buffer_unordered(store.concurrency())
+        .try_collect::<Vec<_>>()
+        .await?;
+        let n = found.len() as u64;
+        for (h, meta) in found {
+            if meta.is_some() {
+                present.insert(h);
+            }
+        }
+        return Ok((present, n));
+    }
+    let listed = store.list(keys::BLOBS).await?;
+    let pages = listed.len() as u64 / 1000 + 1;
+    let wanted: HashSet<&str> = hashes.into_iter().collect();
+    for meta in listed {
+        if let Some(name) = meta.location.filename() {
+            if wanted.contains(name) {
+                present.insert(name.to_string());
+            }
+        }
+    }
+    Ok((present, pages))
+}
+
+/// Uploads one blob create-only; an existing blob is accepted after a size check.
+/// On stores with attributes (S3…), the object carries the file's `Content-Type`,
+/// an immutable `Cache-Control` and, for a variant, its `Content-Encoding`, so a
+/// CDN in front of the bucket can serve it as it is.
+pub(crate) async fn upload_blob(
+    store: &Store,
+    blob: BlobRef<'_>,
+    data: Bytes,
+    requests: &AtomicU64,
+) -> Result<Created> {
+    let key = keys::blob(blob.hash);
+    let attrs = Attrs {
+        content_type: Some(blob.content_type.to_string()),
+        cache_control: Some(CacheClass::Immutable.header().into()),
+        content_encoding: blob.coding.map(|c| c.token().to_string()),
+        ..Default::default()
+    };
+    let size = data.len() as u64;
+    requests.fetch_add(1, Ordering::Relaxed);
+    match store.put_create_large(&key, data, &attrs).await? {
+        Created::Created => Ok(Created::Created),
+        Created::AlreadyExists => {
+            requests.fetch_add(1, Ordering::Relaxed);
+            match store.head(&key).await? {
+                Some(m) if m.size == size => Ok(Created::AlreadyExists),
+                Some(m) => Err(Error::Integrity(format!(
+                    "{key} exists with size {} but should have {size} bytes; run `sitevault verify` and `sitevault gc`",
+                    m.size
+                ))),
+                None => Err(Error::Conflict(format!(
+                    "{key}: reported as existing, then not found (a gc running at the same time?); retry the publish"
+                ))),
+            }
+        }
+    }
+}

@@ -362,6 +362,7 @@ async fn from_record(
     report.requests += versions.requests;
     count_uploads(report, &created, blobs.len());
     report.base = Some(rec.version.clone());
+    let mut base_gone = false;
     if listed_at.elapsed() > RECONFIRM_AFTER {
         report.requests += 1;
         if store
@@ -371,21 +372,16 @@ async fn from_record(
         {
             // Gone meanwhile: what it named may be gone too, shards included.
             recheck_skipped(store, dist, blobs, &rec.known.blobs, report).await?;
-            if let Some(s) = &split {
-                let skipped: Vec<(String, Vec<u8>)> = s
-                    .shards
-                    .iter()
-                    .filter(|(h, _)| rec.known.shards.contains(h))
-                    .cloned()
-                    .collect();
-                report.requests += shards::write(store, &skipped, &HashSet::new()).await?;
-            }
+            base_gone = true;
         }
     }
-    // Every shard is in the store now: the index write adds only the head.
+    // The shards written above are in the store, and those the record names while
+    // its version is hot: the index write adds the others (if any), then the head.
     let written: HashSet<String> = split
         .iter()
-        .flat_map(|s| s.shards.iter().map(|(h, _)| h.clone()))
+        .flat_map(|s| s.shards.iter().map(|(h, _)| h))
+        .filter(|h| !(base_gone && rec.known.shards.contains(*h)))
+        .cloned()
         .collect();
     let git = resolve_git(git.take(), opts).await;
     let r = std::mem::take(report);

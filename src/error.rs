@@ -151,11 +151,28 @@ impl From<object_store::Error> for Error {
 /// Used for display only: decisions match on the error's kind.
 fn describe_store_error(e: &object_store::Error, context: &str) -> String {
     use object_store::Error as E;
-    let s = if context.is_empty() {
+    let mut s = if context.is_empty() {
         e.to_string()
     } else {
         format!("{context}: {e}")
     };
+    // The causes object_store does not print itself ("error sending request" says
+    // nothing; "invalid peer certificate: UnknownIssuer" under it does).
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cause = c.source();
+    }
+    if s.to_ascii_lowercase().contains("certificate") {
+        return format!(
+            "{s} (the server's TLS certificate is not trusted here: add its CA to the system's \
+             trust store, or point SSL_CERT_FILE at a PEM bundle that holds it)"
+        );
+    }
     match e {
         E::PermissionDenied { .. } | E::Unauthenticated { .. } => {
             format!("{s} (check the AWS_* / GOOGLE_* / AZURE_* credentials in the environment)")

@@ -48,10 +48,7 @@ pub(crate) struct Notifier {
 
 impl Notifier {
     pub(crate) fn new(url: Option<String>, timeout: Duration, reporter: Handle) -> Notifier {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .unwrap_or_default();
+        let client = crate::store::tls::http_client(timeout).unwrap_or_default();
         Notifier {
             client,
             url,

@@ -26,9 +26,7 @@ impl Source {
     /// The source `[health]` names; an error when it names none.
     pub(crate) fn from_config(h: &HealthConfig) -> Result<Source> {
         let (_, window, timeout) = h.durations();
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
+        let client = crate::store::tls::http_client(timeout)
             .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
         if let Some(url) = &h.prometheus {
             return Ok(Source::Prometheus(Prom {

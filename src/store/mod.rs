@@ -4,6 +4,7 @@
 //! runs one suite against memory://, file:// and a real S3 server.
 
 pub mod keys;
+pub(crate) mod tls;
 
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
@@ -215,6 +216,7 @@ impl Store {
             ],
             None => Vec::new(),
         };
+        tls::install_provider();
         let (inner, backend): (Arc<dyn ObjectStore>, Backend) = match parsed.scheme() {
             "s3" | "s3a" => {
                 let mut b = object_store::aws::AmazonS3Builder::from_env()

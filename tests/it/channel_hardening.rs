@@ -278,9 +278,10 @@ async fn archive_races_rollout(hot: Store, cold: Store, rounds: usize, spread_ms
         let archive = tokio::spawn(async move { retention::archive(&h, &c, &o).await });
         let h = hot.clone();
         let rollout = tokio::spawn(async move {
-            // Spread the rollout over the archive's steps (refs read, pack written,
-            // stub created, heads re-read, index deleted).
-            tokio::time::sleep(Duration::from_millis((round as u64 * 7) % spread_ms)).await;
+            // Spread the rollout evenly over the archive's steps (refs read, pack
+            // written, stub created, heads re-read, index deleted).
+            let delay = round as u64 * spread_ms / rounds as u64;
+            tokio::time::sleep(Duration::from_millis(delay)).await;
             channel::change(&h, C, &start("v2", Some(10.0)), &opts()).await
         });
         let (a, r) = (archive.await.unwrap(), rollout.await.unwrap());
@@ -328,7 +329,7 @@ async fn archive_racing_rollout_never_leaves_a_route_to_a_cold_version_on_s3() {
         })
         .unwrap()
     };
-    archive_races_rollout(open("racehot"), open("racecold"), 16, 400).await;
+    archive_races_rollout(open("racehot"), open("racecold"), 12, 300).await;
 }
 
 /// Writer A pauses after its log write (generation 3, 50 %); writer B aborts

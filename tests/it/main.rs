@@ -31,3 +31,4 @@ mod publish;
 mod regions;
 mod retention;
 mod serve_fault;
+mod tls;

@@ -142,6 +142,65 @@ impl Moto {
         panic!("moto did not become ready on {}", m.endpoint);
     }
 
+    /// Starts moto serving https with `cert`/`key` (PEM), on a free port; `endpoint`
+    /// is `https://127.0.0.1:PORT`. Ready once `curl --cacert ca` gets an answer.
+    pub fn start_tls(
+        cert: &std::path::Path,
+        key: &std::path::Path,
+        ca: &std::path::Path,
+    ) -> Option<Moto> {
+        let bin = match std::env::var("SITEVAULT_TEST_MOTO_SERVER") {
+            Ok(b) if !b.is_empty() => PathBuf::from(b),
+            _ => {
+                skip("no moto_server binary is configured (SITEVAULT_TEST_MOTO_SERVER)");
+                return None;
+            }
+        };
+        set_aws_env();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string(), "-c"])
+            .arg(cert)
+            .arg("-k")
+            .arg(key)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let m = Moto {
+            child,
+            endpoint: format!("https://127.0.0.1:{port}"),
+            port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if m.curl_tls(ca, "GET", "/moto-api/") == 200 {
+                return Some(m);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto did not become ready on {}", m.endpoint);
+    }
+
+    /// An https request to this server with curl trusting `ca`: the HTTP status.
+    pub fn curl_tls(&self, ca: &std::path::Path, method: &str, path: &str) -> u16 {
+        let out = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method])
+            .arg("--cacert")
+            .arg(ca)
+            .arg(format!("{}{path}", self.endpoint))
+            .output()
+            .expect("run curl");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    }
+
     fn resume_quietly(&self) {
         let _ = Command::new("kill")
             .args(["-CONT", &self.child.id().to_string()])

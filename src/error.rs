@@ -158,20 +158,9 @@ fn describe_store_error(e: &object_store::Error, context: &str) -> String {
     };
     // The causes object_store does not print itself ("error sending request" says
     // nothing; "invalid peer certificate: UnknownIssuer" under it does).
-    let mut cause = std::error::Error::source(e);
-    while let Some(c) = cause {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cause = c.source();
-    }
-    if s.to_ascii_lowercase().contains("certificate") {
-        return format!(
-            "{s} (the server's TLS certificate is not trusted here: add its CA to the system's \
-             trust store, or point SSL_CERT_FILE at a PEM bundle that holds it)"
-        );
+    append_causes(&mut s, e);
+    if let Some(hint) = crate::store::tls::certificate_hint(e) {
+        return format!("{s} ({hint})");
     }
     match e {
         E::PermissionDenied { .. } | E::Unauthenticated { .. } => {
@@ -191,5 +180,28 @@ fn describe_store_error(e: &object_store::Error, context: &str) -> String {
             }
         }
         _ => s,
+    }
+}
+
+/// Appends to `s` each cause under `e` whose text `s` does not hold already.
+pub(crate) fn append_causes(s: &mut String, e: &(dyn std::error::Error + 'static)) {
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cause = c.source();
+    }
+}
+
+/// An HTTP client's error with its causes, and what to do about a refused certificate.
+pub(crate) fn describe_http(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    append_causes(&mut s, e);
+    match crate::store::tls::certificate_hint(e) {
+        Some(hint) => format!("{s} ({hint})"),
+        None => s,
     }
 }

@@ -228,20 +228,34 @@ pub fn digest(files: &FileMap) -> String {
         content_type: &'a str,
         cache: CacheClass,
     }
-    let plain: BTreeMap<&str, Plain<'_>> = files
-        .iter()
-        .map(|(p, e)| {
-            let v = Plain {
-                hash: &e.hash,
-                size: e.size,
-                content_type: &e.content_type,
-                cache: e.cache,
-            };
-            (p.as_str(), v)
-        })
-        .collect();
-    let json = serde_json::to_vec(&plain).unwrap_or_default();
-    blake3::hash(&json).to_hex().to_string()
+    /// The map serialized as it is (already sorted), each entry without `enc`.
+    struct PlainMap<'a>(&'a FileMap);
+    impl Serialize for PlainMap<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().map(|(p, e)| {
+                let plain = Plain {
+                    hash: &e.hash,
+                    size: e.size,
+                    content_type: &e.content_type,
+                    cache: e.cache,
+                };
+                (p, plain)
+            }))
+        }
+    }
+    hash_json(&PlainMap(files))
+}
+
+/// blake3 of a value's compact JSON, streamed into the hasher (no copy of the JSON).
+fn hash_json<T: Serialize>(value: &T) -> String {
+    let mut hasher = blake3::Hasher::new();
+    {
+        let mut w = std::io::BufWriter::with_capacity(64 * 1024, &mut hasher);
+        // Writing to a hasher cannot fail, and these values always serialize.
+        let _ = serde_json::to_writer(&mut w, value);
+        let _ = std::io::Write::flush(&mut w);
+    }
+    hasher.finalize().to_hex().to_string()
 }
 
 /// The digest of a files map with its variants (blake3 of the whole map's compact
@@ -251,8 +265,7 @@ pub fn enc_digest(files: &FileMap) -> Option<String> {
     if files.values().all(|e| e.enc.is_empty()) {
         return None;
     }
-    let json = serde_json::to_vec(files).unwrap_or_default();
-    Some(blake3::hash(&json).to_hex().to_string())
+    Some(hash_json(files))
 }
 
 /// Checks the variants of a files map: every hash a blake3 digest and, when any

@@ -41,14 +41,20 @@ pub struct Event {
 /// Posts events to the webhook, when one is configured.
 #[derive(Debug, Clone)]
 pub(crate) struct Notifier {
-    client: reqwest::Client,
+    /// The client, or why none could be made (said at each event not sent).
+    client: std::result::Result<reqwest::Client, String>,
     url: Option<String>,
     reporter: Handle,
 }
 
 impl Notifier {
     pub(crate) fn new(url: Option<String>, timeout: Duration, reporter: Handle) -> Notifier {
-        let client = crate::store::tls::http_client(timeout).unwrap_or_default();
+        let client = crate::store::tls::http_client(timeout).map_err(|e| {
+            format!(
+                "cannot make an HTTP client: {}",
+                crate::error::describe_http(&e)
+            )
+        });
         Notifier {
             client,
             url,
@@ -65,13 +71,22 @@ impl Notifier {
             Ok(b) => b,
             Err(_) => return false,
         };
+        let client = match &self.client {
+            Ok(c) => c,
+            Err(why) => {
+                self.reporter.warn(&format!(
+                    "could not notify {url} of the {} of {} on {}: {why}",
+                    event.event, event.version, event.channel
+                ));
+                return false;
+            }
+        };
         let mut last = String::new();
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
             }
-            let r = self
-                .client
+            let r = client
                 .post(url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone())
@@ -80,7 +95,7 @@ impl Notifier {
             match r {
                 Ok(resp) if resp.status().is_success() => return true,
                 Ok(resp) => last = format!("answered {}", resp.status()),
-                Err(e) => last = e.to_string(),
+                Err(e) => last = crate::error::describe_http(&e),
             }
         }
         self.reporter.warn(&format!(

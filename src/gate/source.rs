@@ -26,8 +26,12 @@ impl Source {
     /// The source `[health]` names; an error when it names none.
     pub(crate) fn from_config(h: &HealthConfig) -> Result<Source> {
         let (_, window, timeout) = h.durations();
-        let client = crate::store::tls::http_client(timeout)
-            .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
+        let client = crate::store::tls::http_client(timeout).map_err(|e| {
+            Error::input(format!(
+                "[health]: cannot make an HTTP client: {}",
+                crate::error::describe_http(&e)
+            ))
+        })?;
         if let Some(url) = &h.prometheus {
             return Ok(Source::Prometheus(Prom {
                 client,
@@ -291,7 +295,8 @@ const MAX_ANSWER: usize = 32 << 20;
 
 /// Sends a request and reads its 2xx body, up to [`MAX_ANSWER`] bytes.
 async fn fetch(req: reqwest::RequestBuilder, url: &str) -> std::result::Result<Vec<u8>, String> {
-    let fail = |e: reqwest::Error| format!("cannot read {url}: {}", describe_http(&e));
+    let fail =
+        |e: reqwest::Error| format!("cannot read {url}: {}", crate::error::describe_http(&e));
     let mut resp = req
         .send()
         .await
@@ -317,18 +322,6 @@ fn promql_duration(d: Duration) -> String {
     } else {
         format!("{}ms", d.as_millis())
     }
-}
-
-fn describe_http(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
 }
 
 #[cfg(test)]

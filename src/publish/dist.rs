@@ -2,13 +2,12 @@
 //! against the files (paths, hashes, digests, nothing unlisted), and where each
 //! blob's bytes are in the folder.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::schema::{self, BlobRef, BuildManifest};
+use crate::schema::{self, BlobRef, BuildManifest, Coding};
 
 /// Reads and checks `dist/.sitevault/manifest.json` against the files: every listed
 /// file exists with the listed hash and size, and nothing unlisted is there.
@@ -28,19 +27,20 @@ fn check_dist(dist: &Path, rehash: bool) -> Result<BuildManifest> {
     let (m, walked) = rayon::join(|| parse_dist_manifest(dist, rehash), || dist_files(dist));
     let m = m?;
     // Nothing unlisted (a listed file's precompressed sidecars are listed with it).
-    let sidecars: HashSet<String> = m
-        .files
-        .iter()
-        .flat_map(|(p, e)| e.enc.iter().map(move |(c, _)| format!("{p}{}", c.suffix())))
-        .collect();
-    for (rel, path) in walked? {
-        let public = format!("/{rel}");
-        if !m.files.contains_key(&public) && !sidecars.contains(&public) {
-            return Err(Error::input(format!(
-                "{}: not in the build manifest (added after the build?); rebuild with `sitevault build`",
-                path.display()
-            )));
-        }
+    let listed = |public: &str| {
+        m.files.contains_key(public)
+            || Coding::ALL.iter().any(|c| {
+                public
+                    .strip_suffix(c.suffix())
+                    .and_then(|p| m.files.get(p))
+                    .is_some_and(|e| e.enc.get(*c).is_some())
+            })
+    };
+    if let Some(public) = walked?.into_iter().find(|p| !listed(p)) {
+        return Err(Error::input(format!(
+            "{}: not in the build manifest (added after the build?); rebuild with `sitevault build`",
+            dist.join(&public[1..]).display()
+        )));
     }
     Ok(m)
 }
@@ -134,23 +134,25 @@ pub(super) fn check_bytes(path: &Path, data: &[u8], blob: BlobRef<'_>) -> Result
     Ok(())
 }
 
-/// Every file under `dist` but its `.sitevault/` folder: `(relative path, path)`.
-fn dist_files(dist: &Path) -> Result<Vec<(String, PathBuf)>> {
+/// Every file under `dist` but its `.sitevault/` folder, as a public path (`/a/b.css`).
+fn dist_files(dist: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(dist) {
+    let walk = walkdir::WalkDir::new(dist)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|e| !(e.depth() == 1 && e.file_name() == ".sitevault"));
+    for entry in walk {
         let entry = entry.map_err(|e| Error::input(format!("{}: {e}", dist.display())))?;
         if !entry.file_type().is_file() {
             continue;
         }
-        let rel = entry
-            .path()
-            .strip_prefix(dist)
-            .unwrap_or(entry.path())
-            .to_string_lossy()
-            .replace('\\', "/");
-        if !rel.starts_with(".sitevault/") {
-            out.push((rel, entry.into_path()));
+        let rel = entry.path().strip_prefix(dist).unwrap_or(entry.path());
+        let mut public = String::with_capacity(rel.as_os_str().len() + 1);
+        for part in rel.components() {
+            public.push('/');
+            public.push_str(&part.as_os_str().to_string_lossy());
         }
+        out.push(public);
     }
     Ok(out)
 }

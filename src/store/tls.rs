@@ -22,3 +22,45 @@ pub(crate) fn http_client(timeout: Duration) -> reqwest::Result<reqwest::Client>
     install_provider();
     reqwest::Client::builder().timeout(timeout).build()
 }
+
+/// What to do about a server certificate the client refused, when one of `e`'s
+/// causes is that refusal (rustls's error, possibly inside an I/O error).
+pub(crate) fn certificate_hint(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    use rustls::CertificateError as C;
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        // An I/O error's source() skips the error it wraps (one I/O error may wrap
+        // another): look inside each one.
+        let mut inner: &(dyn std::error::Error + 'static) = c;
+        while let Some(wrapped) = inner
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            inner = wrapped;
+        }
+        let refused = inner.downcast_ref::<rustls::Error>();
+        if let Some(rustls::Error::InvalidCertificate(why)) = refused {
+            return Some(match why {
+                C::UnknownIssuer => UNTRUSTED,
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    "the server's certificate is not for the host in the endpoint URL: use the name it \
+                     was issued for (a bucket with dots in its name needs path-style requests)"
+                }
+                C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
+                    "the server's certificate is outside its validity period (or this machine's clock is wrong)"
+                }
+                _ => "the server's TLS certificate was refused",
+            });
+        }
+        cause = c.source();
+    }
+    None
+}
+
+#[cfg(all(unix, not(target_vendor = "apple")))]
+const UNTRUSTED: &str = "the server's certificate is signed by a CA this machine does not trust: add that \
+                         CA to the system's trust store, or point SSL_CERT_FILE at a PEM bundle that holds it";
+#[cfg(not(all(unix, not(target_vendor = "apple"))))]
+const UNTRUSTED: &str =
+    "the server's certificate is signed by a CA this machine does not trust: add that \
+                         CA to the system's trust store";

@@ -93,6 +93,9 @@ fn server_cert(dir: &Path, ca: &str) -> (PathBuf, PathBuf) {
 
 #[test]
 fn publish_and_verify_over_https_trusting_a_private_ca() {
+    if s3::moto_bin().is_none() {
+        return;
+    }
     let t = common::example_site();
     let cert = ca(t.path(), "ca");
     let other = ca(t.path(), "other-ca");
@@ -121,7 +124,8 @@ fn publish_and_verify_over_https_trusting_a_private_ca() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "published to an unverified server");
     assert!(!err.contains("panicked"), "{err}");
-    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert!(err.contains("UnknownIssuer"), "{err}");
+    assert!(err.contains("a CA this machine does not trust"), "{err}");
 
     // Trusted through SSL_CERT_FILE: published, then every blob read back and re-hashed.
     let trusted = |c: &mut Command| {

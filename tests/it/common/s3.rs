@@ -89,6 +89,17 @@ fn uuid_like() -> String {
     h.to_hex().to_string()
 }
 
+/// The moto_server binary tests may start (None, with the reason printed, when unset).
+pub fn moto_bin() -> Option<PathBuf> {
+    match std::env::var("SITEVAULT_TEST_MOTO_SERVER") {
+        Ok(b) if !b.is_empty() => Some(PathBuf::from(b)),
+        _ => {
+            skip("no moto_server binary is configured (SITEVAULT_TEST_MOTO_SERVER)");
+            None
+        }
+    }
+}
+
 /// A moto server this test owns; killed on drop.
 pub struct Moto {
     child: Child,
@@ -100,13 +111,7 @@ pub struct Moto {
 impl Moto {
     /// Starts moto on a free port (None, with the reason printed, when unavailable).
     pub fn start() -> Option<Moto> {
-        let bin = match std::env::var("SITEVAULT_TEST_MOTO_SERVER") {
-            Ok(b) if !b.is_empty() => PathBuf::from(b),
-            _ => {
-                skip("no moto_server binary is configured (SITEVAULT_TEST_MOTO_SERVER)");
-                return None;
-            }
-        };
+        let bin = moto_bin()?;
         set_aws_env();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -149,13 +154,7 @@ impl Moto {
         key: &std::path::Path,
         ca: &std::path::Path,
     ) -> Option<Moto> {
-        let bin = match std::env::var("SITEVAULT_TEST_MOTO_SERVER") {
-            Ok(b) if !b.is_empty() => PathBuf::from(b),
-            _ => {
-                skip("no moto_server binary is configured (SITEVAULT_TEST_MOTO_SERVER)");
-                return None;
-            }
-        };
+        let bin = moto_bin()?;
         set_aws_env();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()

@@ -221,7 +221,8 @@ impl Store {
             "s3" | "s3a" => {
                 let mut b = object_store::aws::AmazonS3Builder::from_env()
                     .with_url(url)
-                    .with_retry(retry);
+                    .with_retry(retry)
+                    .with_http_connector(tls::SharedConnector);
                 for (k, v) in &client {
                     b = b.with_config(object_store::aws::AmazonS3ConfigKey::Client(*k), v);
                 }
@@ -240,7 +241,8 @@ impl Store {
             "gs" => {
                 let mut b = object_store::gcp::GoogleCloudStorageBuilder::from_env()
                     .with_url(url)
-                    .with_retry(retry);
+                    .with_retry(retry)
+                    .with_http_connector(tls::SharedConnector);
                 for (k, v) in &client {
                     b = b.with_config(object_store::gcp::GoogleConfigKey::Client(*k), v);
                 }
@@ -252,7 +254,8 @@ impl Store {
             "az" | "azure" | "abfs" | "abfss" => {
                 let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
                     .with_url(url)
-                    .with_retry(retry);
+                    .with_retry(retry)
+                    .with_http_connector(tls::SharedConnector);
                 for (k, v) in &client {
                     b = b.with_config(object_store::azure::AzureConfigKey::Client(*k), v);
                 }

@@ -5,8 +5,10 @@
 //! aws-lc, is a C build that took over a minute of every clean build on 2 cores. A
 //! program that embeds sitevault and installed its own default first keeps it.
 
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 use std::time::Duration;
+
+use object_store::client::{ClientOptions, HttpClient, HttpConnector, ReqwestConnector};
 
 /// Installs ring as the process's rustls provider, once, unless one is installed.
 pub(crate) fn install_provider() {
@@ -21,6 +23,40 @@ pub(crate) fn install_provider() {
 pub(crate) fn http_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
     install_provider();
     reqwest::Client::builder().timeout(timeout).build()
+}
+
+/// object_store's HTTP connector for every store sitevault opens: stores opened in
+/// one runtime with the same client options share one client. Building a client
+/// reads and parses the system's trust store (5–10 ms here), and a rollback across
+/// three regions, or an archive (hot and cold store), built one per store. Keyed by
+/// runtime as well: a client's pooled connections belong to the runtime that made
+/// them. Options whose debug text differs (a map printed in another order) only
+/// miss the sharing.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SharedConnector;
+
+impl HttpConnector for SharedConnector {
+    fn connect(&self, options: &ClientOptions) -> object_store::Result<HttpClient> {
+        static BUILT: Mutex<Vec<(String, HttpClient)>> = Mutex::new(Vec::new());
+        install_provider();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return ReqwestConnector::default().connect(options);
+        };
+        let key = format!("{} {options:?}", runtime.id());
+        let mut built = BUILT
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, client)) = built.iter().find(|(k, _)| *k == key) {
+            return Ok(client.clone());
+        }
+        let client = ReqwestConnector::default().connect(options)?;
+        // A process that makes runtime after runtime (tests) keeps the last few.
+        if built.len() >= 8 {
+            built.remove(0);
+        }
+        built.push((key, client.clone()));
+        Ok(client)
+    }
 }
 
 /// What to do about a server certificate the client refused, when one of `e`'s

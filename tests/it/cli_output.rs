@@ -241,20 +241,11 @@ fn changes_with_stdout_closed_are_applied_once_and_said() {
     assert_eq!(h["entries"].as_array().unwrap().len(), 10, "{h}");
 }
 
-/// A free loopback port (there is a small window before serve binds it).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn serve_keeps_serving_with_stdout_closed() {
     let t = project();
     for mode in [Closed::Pipe, Closed::Full] {
-        let addr = format!("127.0.0.1:{}", free_port());
+        let addr = format!("127.0.0.1:{}", common::free_port());
         let mut child = sv(t.path())
             .args(["serve", "--channel", "production", "--listen", &addr])
             .stdout(stdout_for(mode))

@@ -370,14 +370,6 @@ fn workerd_bin() -> Option<PathBuf> {
     None
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn start_workerd(
     bin: &Path,
     config_dir: &Path,
@@ -385,7 +377,7 @@ fn start_workerd(
     env: &[(&str, &str)],
 ) -> (Proc, String) {
     std::fs::write(config_dir.join("config.capnp"), config).unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let addr = format!("127.0.0.1:{port}");
     let mut cmd = Command::new(bin);
     cmd.current_dir(config_dir)

@@ -33,6 +33,15 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A temp folder holding a copy of the example site at `site/`.
+/// A free loopback port (there is a small window before whoever asked binds it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn example_site() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
     copy_dir(&root().join("fixtures/site"), &t.path().join("site"));

@@ -113,38 +113,15 @@ impl Moto {
     pub fn start() -> Option<Moto> {
         let bin = moto_bin()?;
         set_aws_env();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self::start_on(&bin, port)
+        Self::start_on(&bin, super::free_port())
     }
 
     fn start_on(bin: &PathBuf, port: u16) -> Option<Moto> {
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        let endpoint = format!("http://127.0.0.1:{port}");
-        let m = Moto {
-            child,
-            endpoint,
-            port,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if http(&m.endpoint, "GET", "/moto-api/")
+        Moto::spawn(bin, port, &[]).ready(|m| {
+            http(&m.endpoint, "GET", "/moto-api/")
                 .map(|c| c == 200)
                 .unwrap_or(false)
-            {
-                return Some(m);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("moto did not become ready on {}", m.endpoint);
+        })
     }
 
     /// Starts moto serving https with `cert`/`key` (PEM), on a free port; `endpoint`
@@ -156,33 +133,40 @@ impl Moto {
     ) -> Option<Moto> {
         let bin = moto_bin()?;
         set_aws_env();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string(), "-c"])
-            .arg(cert)
-            .arg("-k")
-            .arg(key)
+        Moto::spawn(&bin, super::free_port(), &[cert, key])
+            .ready(|m| m.curl_tls(ca, "GET", "/moto-api/") == 200)
+    }
+
+    /// moto_server on `port`; with `[cert, key]`, over https.
+    fn spawn(bin: &PathBuf, port: u16, tls: &[&std::path::Path]) -> Moto {
+        let mut c = Command::new(bin);
+        c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        if let [cert, key] = tls {
+            c.arg("-c").arg(cert).arg("-k").arg(key);
+        }
+        let child = c
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start moto_server");
-        let m = Moto {
+        let scheme = if tls.is_empty() { "http" } else { "https" };
+        Moto {
             child,
-            endpoint: format!("https://127.0.0.1:{port}"),
+            endpoint: format!("{scheme}://127.0.0.1:{port}"),
             port,
-        };
+        }
+    }
+
+    /// This server once `answers` says so (within 30 s; a panic otherwise).
+    fn ready(self, answers: impl Fn(&Moto) -> bool) -> Option<Moto> {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if m.curl_tls(ca, "GET", "/moto-api/") == 200 {
-                return Some(m);
+            if answers(&self) {
+                return Some(self);
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("moto did not become ready on {}", m.endpoint);
+        panic!("moto did not become ready on {}", self.endpoint);
     }
 
     /// An https request to this server with curl trusting `ca`: the HTTP status.
@@ -203,6 +187,7 @@ impl Moto {
     fn resume_quietly(&self) {
         let _ = Command::new("kill")
             .args(["-CONT", &self.child.id().to_string()])
+            .stderr(Stdio::null())
             .status();
     }
 

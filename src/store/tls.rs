@@ -100,3 +100,38 @@ const UNTRUSTED: &str = "the server's certificate is signed by a CA this machine
 const UNTRUSTED: &str =
     "the server's certificate is signed by a CA this machine does not trust: add that \
                          CA to the system's trust store";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::CertificateError as C;
+
+    /// A refusal as hyper reports it: an I/O error around an I/O error around rustls's.
+    fn nested(why: C) -> std::io::Error {
+        let inner = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(why),
+        );
+        std::io::Error::other(inner)
+    }
+
+    #[test]
+    fn refusals_inside_io_errors_are_named() {
+        let hint = |why| certificate_hint(&nested(why)).unwrap_or("none");
+        assert_eq!(hint(C::UnknownIssuer), UNTRUSTED);
+        assert!(hint(C::NotValidForName).contains("not for the host"));
+        assert!(hint(C::Expired).contains("validity period"));
+        assert_eq!(
+            hint(C::BadSignature),
+            "the server's TLS certificate was refused"
+        );
+    }
+
+    #[test]
+    fn other_errors_get_no_certificate_hint() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(certificate_hint(&refused), None);
+        let other = std::io::Error::other(rustls::Error::General("handshake".into()));
+        assert_eq!(certificate_hint(&other), None);
+    }
+}

@@ -216,7 +216,8 @@ impl Store {
             ],
             None => Vec::new(),
         };
-        tls::install_provider();
+        // Every builder below connects through `tls::SharedConnector`, which installs
+        // the TLS provider first.
         let (inner, backend): (Arc<dyn ObjectStore>, Backend) = match parsed.scheme() {
             "s3" | "s3a" => {
                 let mut b = object_store::aws::AmazonS3Builder::from_env()

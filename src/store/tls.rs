@@ -93,13 +93,15 @@ pub(crate) fn certificate_hint(e: &(dyn std::error::Error + 'static)) -> Option<
     None
 }
 
-#[cfg(all(unix, not(target_vendor = "apple")))]
-const UNTRUSTED: &str = "the server's certificate is signed by a CA this machine does not trust: add that \
-                         CA to the system's trust store, or point SSL_CERT_FILE at a PEM bundle that holds it";
-#[cfg(not(all(unix, not(target_vendor = "apple"))))]
-const UNTRUSTED: &str =
-    "the server's certificate is signed by a CA this machine does not trust: add that \
-                         CA to the system's trust store";
+/// `SSL_CERT_FILE` replaces the trust store only where rustls-platform-verifier reads
+/// the system's certificate files itself (not on macOS or Windows).
+const UNTRUSTED: &str = if cfg!(all(unix, not(target_vendor = "apple"))) {
+    "the server's certificate is signed by a CA this machine does not trust: add that CA to the \
+     system's trust store, or point SSL_CERT_FILE at a PEM bundle that holds it"
+} else {
+    "the server's certificate is signed by a CA this machine does not trust: add that CA to the \
+     system's trust store"
+};
 
 #[cfg(test)]
 mod tests {

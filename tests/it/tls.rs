@@ -22,22 +22,17 @@ fn openssl(dir: &Path, args: &[&str]) {
 
 /// A CA (`<ca>.pem`, `<ca>.key`) made in `dir`.
 fn ca(dir: &Path, ca: &str) -> PathBuf {
-    let (cert, key) = (format!("{ca}.pem"), format!("{ca}.key"));
+    let (cert, key, subj) = (
+        format!("{ca}.pem"),
+        format!("{ca}.key"),
+        format!("/CN={ca}"),
+    );
     openssl(
         dir,
         &[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        ]
-        .into_iter()
-        .chain([
-            "-subj",
-            &format!("/CN={ca}"),
-            "-keyout",
-            &key,
-            "-out",
-            &cert,
-        ])
-        .collect::<Vec<_>>(),
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", &subj,
+            "-keyout", &key, "-out", &cert,
+        ],
     );
     dir.join(cert)
 }
@@ -58,10 +53,11 @@ fn server_cert(dir: &Path, ca: &str) -> (PathBuf, PathBuf) {
             "-nodes",
             "-subj",
             "/CN=127.0.0.1",
-        ]
-        .into_iter()
-        .chain(["-keyout", "server.key", "-out", "server.csr"])
-        .collect::<Vec<_>>(),
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
     );
     let (ca_cert, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
     openssl(
@@ -75,9 +71,6 @@ fn server_cert(dir: &Path, ca: &str) -> (PathBuf, PathBuf) {
             "2",
             "-CA",
             &ca_cert,
-        ]
-        .into_iter()
-        .chain([
             "-CAkey",
             &ca_key,
             "-CAcreateserial",
@@ -85,8 +78,7 @@ fn server_cert(dir: &Path, ca: &str) -> (PathBuf, PathBuf) {
             "server.ext",
             "-out",
             "server.pem",
-        ])
-        .collect::<Vec<_>>(),
+        ],
     );
     (dir.join("server.pem"), dir.join("server.key"))
 }

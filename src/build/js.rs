@@ -108,18 +108,24 @@ fn minify_as(
             Some(k) => k,
             None if esm => JsKind::Module,
             None => {
-                // No module syntax: a classic script. Parse it with the script goal so
-                // sloppy-mode code is treated as such.
+                // No module syntax: a classic script, minified with sloppy-mode
+                // semantics. The module parse's tree is the script's tree unless the
+                // goals read the text differently; only then parse it again.
                 if parsed_as == JsKind::Module {
-                    let script_comments = SingleThreadedComments::default();
-                    if let Ok((mut p, JsKind::Script)) =
-                        parse_any(&cm, &fm, Some(&script_comments), Some(JsKind::Script))
-                    {
-                        let mut v = RefVisitor::new(&cm, ph, true);
-                        p.visit_mut_with(&mut v);
-                        program = p;
+                    if let Some(script) = as_script(&mut program, src) {
+                        program = script;
                         parsed_as = JsKind::Script;
-                        comments = script_comments;
+                    } else {
+                        let script_comments = SingleThreadedComments::default();
+                        if let Ok((mut p, JsKind::Script)) =
+                            parse_any(&cm, &fm, Some(&script_comments), Some(JsKind::Script))
+                        {
+                            let mut v = RefVisitor::new(&cm, ph, true);
+                            p.visit_mut_with(&mut v);
+                            program = p;
+                            parsed_as = JsKind::Script;
+                            comments = script_comments;
+                        }
                     }
                 }
                 JsKind::Script
@@ -195,6 +201,57 @@ fn minify_as(
             Ok((format!("{licences}{code}"), kind))
         }
     })
+}
+
+/// The script a module without module syntax is, when both goals read `src` alike:
+/// no HTML-like comment (`<!--`, `-->`: comments in a script, operators in a module)
+/// and no top-level `await` (a script has none). Every other difference makes the
+/// module parse fail (sloppy-only syntax, `await` or reserved words as names), so a
+/// module that parsed has the same tree as a script. The caller keeps the comments.
+fn as_script(program: &mut Program, src: &str) -> Option<Program> {
+    let Program::Module(m) = program else {
+        return None;
+    };
+    if src.contains("<!--") || src.contains("-->") || has_top_level_await(m) {
+        return None;
+    }
+    if !m.body.iter().all(|i| matches!(i, ModuleItem::Stmt(_))) {
+        return None;
+    }
+    let body = std::mem::take(&mut m.body)
+        .into_iter()
+        .filter_map(|i| i.stmt())
+        .collect();
+    Some(Program::Script(Script {
+        span: m.span,
+        body,
+        shebang: m.shebang.take(),
+    }))
+}
+
+/// `await` (or `for await`, `await using`) outside any function: legal in a module only.
+fn has_top_level_await(m: &Module) -> bool {
+    struct Finder(bool);
+    impl Visit for Finder {
+        // A function's own `await`s are its own; a class's computed keys and
+        // `extends` are evaluated where the class is, so classes are searched.
+        fn visit_function(&mut self, _: &Function) {}
+        fn visit_arrow_expr(&mut self, _: &ArrowExpr) {}
+        fn visit_await_expr(&mut self, _: &AwaitExpr) {
+            self.0 = true;
+        }
+        fn visit_for_of_stmt(&mut self, n: &ForOfStmt) {
+            self.0 |= n.is_await;
+            n.visit_children_with(self);
+        }
+        fn visit_using_decl(&mut self, n: &UsingDecl) {
+            self.0 |= n.is_await;
+            n.visit_children_with(self);
+        }
+    }
+    let mut f = Finder(false);
+    m.visit_with(&mut f);
+    f.0
 }
 
 /// True when the program has no function, class or `with`: nothing for the compressor.
@@ -401,6 +458,45 @@ mod tests {
         )
         .unwrap();
         assert!(m.contains(ph.prefix()), "{m}");
+    }
+
+    fn auto(src: &str) -> (String, JsKind) {
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        minify_auto(src, "a.js", &mut ph).unwrap()
+    }
+
+    fn module_as_script(src: &str) -> bool {
+        GLOBALS.set(&Globals::new(), || {
+            let cm: Lrc<SourceMap> = Default::default();
+            let fm = cm.new_source_file(Lrc::new(FileName::Anon), src.to_string());
+            let (mut p, kind) = parse_any(&cm, &fm, None, None).unwrap();
+            assert_eq!(kind, JsKind::Module, "{src}");
+            as_script(&mut p, src).is_some()
+        })
+    }
+
+    #[test]
+    fn a_script_is_parsed_once_unless_the_goals_read_it_differently() {
+        assert!(module_as_script("var a = {b: [1, 2]}; f(a);"));
+        assert!(module_as_script(
+            "async function f() { await g(); for await (x of y); }"
+        ));
+        assert!(!module_as_script("await g();"));
+        assert!(!module_as_script("for await (const x of y) f(x);"));
+        assert!(!module_as_script("class A extends (await base()) {}"));
+        assert!(!module_as_script("x = {[await k()]: 1};"));
+        // The script goal reads `<!--` as a comment (swc refuses it in a module): `z` is gone.
+        let (out, kind) = auto("x = y <!-- z\nw()");
+        assert_eq!(kind, JsKind::Script);
+        assert!(!out.contains('z') && out.contains("w()"), "{out}");
+        // Sloppy semantics: a function declared in a block is visible after it.
+        let (out, kind) = auto("if (a) { function keepMe() { return 1 } }\nwindow.r = keepMe();");
+        assert_eq!(kind, JsKind::Script);
+        assert!(out.contains("keepMe"), "{out}");
+        // Top-level await stays a module parse, with the top level names kept.
+        let (out, kind) = auto("var topName = await load();");
+        assert_eq!(kind, JsKind::Script);
+        assert!(out.contains("await") && out.contains("topName"), "{out}");
     }
 
     #[test]

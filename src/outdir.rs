@@ -167,7 +167,113 @@ pub(crate) fn check_rel(rel: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// The files of the output folder's current contents that a new build may share with
+/// a hard link instead of writing them again: regular files reached without symlinks,
+/// linked nowhere else. A shared file is compared byte for byte first, so the new folder
+/// holds exactly the bytes it would have been written with; the old folder is then
+/// removed, which for a shared file only drops a name (no inode or blocks to free).
+#[derive(Debug, Default)]
+pub(crate) struct Previous {
+    root: PathBuf,
+    /// Relative path → (inode, size).
+    files: std::collections::HashMap<PathBuf, (u64, u64)>,
+}
+
+impl Previous {
+    /// Places `bytes` at `dest` (inside the new folder) for the output named `rel`:
+    /// a link to the previous build's identical file, else a new file.
+    pub(crate) fn place(&self, dest: &Path, rel: &str, bytes: &[u8]) -> std::io::Result<()> {
+        if self.link_same(dest, rel, bytes) {
+            return Ok(());
+        }
+        std::fs::write(dest, bytes)
+    }
+
+    #[cfg(unix)]
+    fn link_same(&self, dest: &Path, rel: &str, bytes: &[u8]) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Some(&(ino, size)) = self.files.get(Path::new(rel)) else {
+            return false;
+        };
+        if size != bytes.len() as u64 || bytes.is_empty() {
+            return false;
+        }
+        let old = self.root.join(rel);
+        let same = || -> std::io::Result<bool> {
+            let mut f = std::fs::File::open(&old)?;
+            let m = f.metadata()?;
+            if !m.is_file() || m.ino() != ino || m.nlink() != 1 || m.len() != size {
+                return Ok(false);
+            }
+            equal_contents(&mut f, bytes)
+        };
+        if !matches!(same(), Ok(true)) || std::fs::hard_link(&old, dest).is_err() {
+            return false;
+        }
+        // The name linked is the file compared (not one put in its place meanwhile).
+        match std::fs::symlink_metadata(dest) {
+            Ok(m) if m.is_file() && m.ino() == ino => true,
+            _ => {
+                let _ = std::fs::remove_file(dest);
+                false
+            }
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn link_same(&self, _: &Path, _: &str, _: &[u8]) -> bool {
+        false
+    }
+}
+
+/// True when `f` holds exactly `bytes`, read in blocks.
+fn equal_contents(f: &mut std::fs::File, mut bytes: &[u8]) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(bytes.is_empty());
+        }
+        if n > bytes.len() || buf[..n] != bytes[..n] {
+            return Ok(false);
+        }
+        bytes = &bytes[n..];
+    }
+}
+
 impl OutDir {
+    /// What a new build may share with the folder's current contents (nothing when the
+    /// folder is absent or is not sitevault's).
+    pub(crate) fn previous(&self) -> Previous {
+        let mut files = std::collections::HashMap::new();
+        if !has_marker(&self.abs) {
+            return Previous::default();
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let walk = walkdir::WalkDir::new(&self.abs)
+                .into_iter()
+                .filter_entry(|e| e.depth() != 1 || e.file_name() != ".sitevault");
+            for e in walk.filter_map(|e| e.ok()) {
+                if !e.file_type().is_file() {
+                    continue;
+                }
+                let (Ok(m), Ok(rel)) = (e.metadata(), e.path().strip_prefix(&self.abs)) else {
+                    continue;
+                };
+                if m.nlink() == 1 {
+                    files.insert(rel.to_path_buf(), (m.ino(), m.len()));
+                }
+            }
+        }
+        Previous {
+            root: self.abs.clone(),
+            files,
+        }
+    }
+
     /// A fresh temporary folder next to the output folder (removed first if left over).
     pub(crate) fn temp(&self) -> Result<PathBuf> {
         let parent = self

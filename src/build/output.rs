@@ -128,6 +128,7 @@ pub(super) fn write_output(
     version_json: &[u8],
     manifest: &BuildManifest,
 ) -> Result<()> {
+    let previous = outdir.previous();
     let tmp = outdir.temp()?;
     let result = (|| -> Result<()> {
         let mut dirs: Vec<PathBuf> = Vec::with_capacity(outputs.len());
@@ -144,7 +145,9 @@ pub(super) fn write_output(
         }
         outputs.par_iter().zip(variants).try_for_each(|(o, vs)| {
             let p = crate::outdir::safe_join(&tmp, &o.out)?;
-            std::fs::write(&p, &o.bytes).map_err(|e| Error::io(&p, e))?;
+            previous
+                .place(&p, &o.out, &o.bytes)
+                .map_err(|e| Error::io(&p, e))?;
             // Sidecars (`app.js.br`, `app.js.gz`) for the variants the manifest kept,
             // so nginx's gzip_static/brotli_static can serve dist/ as it is.
             let entry = manifest.files.get(&format!("/{}", o.out));
@@ -154,7 +157,9 @@ pub(super) fn write_output(
                 }
                 let name = format!("{}{}", o.out, c.suffix());
                 let p = crate::outdir::safe_join(&tmp, &name)?;
-                std::fs::write(&p, bytes).map_err(|e| Error::io(&p, e))?;
+                previous
+                    .place(&p, &name, bytes)
+                    .map_err(|e| Error::io(&p, e))?;
             }
             Ok::<_, Error>(())
         })?;

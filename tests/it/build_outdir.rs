@@ -171,3 +171,48 @@ fn empty_files_of_every_kind_build() {
     ok(sv(d).args(["build", "site", "-o", "dist", "-q"]));
     assert!(d.join("dist/empty.html").is_file());
 }
+
+/// A rebuild shares each unchanged output file with the folder it replaces (a hard
+/// link, no copy), but never a file changed in place, one linked from elsewhere, or a
+/// symlink: those are written anew, and what is outside is left as it was.
+#[cfg(unix)]
+#[test]
+fn a_rebuild_shares_only_identical_files_it_wrote() {
+    use std::os::unix::fs::MetadataExt;
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    for name in ["a", "b", "c", "d", "e"] {
+        write(
+            &d.join(format!("site/{name}.html")),
+            &format!("<p>page {name}"),
+        );
+    }
+    ok(sv(d).args(["build", "site", "-o", "dist", "-q"]));
+    let dist = d.join("dist");
+    let page = |n: &str| dist.join(format!("{n}.html"));
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    let ino = |p: &Path| std::fs::symlink_metadata(p).unwrap().ino();
+    let built: Vec<String> = ["a", "b", "c", "d"].map(|n| read(&page(n))).to_vec();
+    let a_ino = ino(&page("a"));
+    // Changed in place (same size), linked from outside, replaced by a symlink.
+    std::fs::write(page("b"), built[1].to_uppercase()).unwrap();
+    write(&d.join("outside/keep"), "");
+    std::fs::hard_link(page("c"), d.join("outside/c.html")).unwrap();
+    write(&d.join("outside/d.html"), &built[3]);
+    std::fs::remove_file(page("d")).unwrap();
+    std::os::unix::fs::symlink(d.join("outside/d.html"), page("d")).unwrap();
+    write(&d.join("site/e.html"), "<p>page e, longer now");
+
+    ok(sv(d).args(["build", "site", "-o", "dist", "-q"]));
+    assert_eq!(ino(&page("a")), a_ino, "an unchanged file is shared");
+    assert_eq!(std::fs::metadata(page("a")).unwrap().nlink(), 1);
+    for (i, n) in ["a", "b", "c", "d"].iter().enumerate() {
+        assert_eq!(read(&page(n)), built[i], "{n}");
+    }
+    assert_ne!(ino(&page("c")), ino(&d.join("outside/c.html")));
+    assert!(std::fs::symlink_metadata(page("d")).unwrap().is_file());
+    assert_ne!(ino(&page("d")), ino(&d.join("outside/d.html")));
+    assert!(read(&page("e")).contains("longer now"));
+    assert_eq!(read(&d.join("outside/c.html")), built[2]);
+    assert_eq!(read(&d.join("outside/d.html")), built[3]);
+}

@@ -19,6 +19,17 @@ use serde::{Deserialize, Serialize};
 
 use super::refs::RawRef;
 
+thread_local! {
+    /// Set when this thread's last lookup was a hit (see [`took_hit`]).
+    static HIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread found a cached result since the last call: a file served from
+/// the cache says nothing about the minifiers' speed.
+pub(super) fn took_hit() -> bool {
+    HIT.with(|h| h.replace(false))
+}
+
 /// A processed file: minified bytes with placeholders, and what they stand for.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Processed {
@@ -122,6 +133,7 @@ impl Cache {
             u.insert(key.to_string());
         }
         self.hits.fetch_add(1, Ordering::Relaxed);
+        HIT.with(|h| h.set(true));
         Some(p.clone())
     }
 

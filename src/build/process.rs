@@ -201,6 +201,51 @@ pub(super) struct Minify<'a> {
     pub(super) targets: lightningcss::targets::Targets,
     pub(super) pb: &'a dyn crate::report::Task,
     pub(super) timings: std::sync::Mutex<Vec<(String, u128)>>,
+    pub(super) busy: Busy,
+}
+
+/// Per kind of file: files minified, their bytes and the time spent on them, summed
+/// over the threads (cache hits left out), for `build -v`'s MB/s per core.
+#[derive(Default)]
+pub(super) struct Busy(
+    std::sync::Mutex<std::collections::BTreeMap<&'static str, (usize, u64, u128)>>,
+);
+
+impl Busy {
+    fn note(&self, class: FileClass, bytes: usize, started: Instant) {
+        // Copied files are not minified: their speed is the disk's.
+        if super::cache::took_hit() || class == FileClass::Other {
+            return;
+        }
+        let kind = match class {
+            FileClass::Html => "html",
+            FileClass::Css => "css",
+            FileClass::CssMin => "css (min)",
+            FileClass::Js => "js",
+            FileClass::JsMin => "js (min)",
+            FileClass::Json => "json",
+            FileClass::Other => "other",
+        };
+        let ns = started.elapsed().as_nanos();
+        if let Ok(mut m) = self.0.lock() {
+            let e = m.entry(kind).or_default();
+            e.0 += 1;
+            e.1 += bytes as u64;
+            e.2 += ns;
+        }
+    }
+
+    pub(super) fn report(self) -> Vec<super::KindThroughput> {
+        let m = self.0.into_inner().unwrap_or_default();
+        m.into_iter()
+            .map(|(kind, (files, bytes, ns))| super::KindThroughput {
+                kind: kind.to_string(),
+                files,
+                bytes,
+                busy_ms: ns as f64 / 1e6,
+            })
+            .collect()
+    }
 }
 
 impl Minify<'_> {
@@ -225,13 +270,14 @@ impl Minify<'_> {
     }
 
     fn first_pass(&self, inputs: &[Input]) -> Result<Vec<Processed>> {
-        let (cache, options_key, targets, opts, pb, timings) = (
+        let (cache, options_key, targets, opts, pb, timings, busy) = (
             self.cache,
             &self.options_key,
             self.targets,
             self.opts,
             self.pb,
             &self.timings,
+            &self.busy,
         );
         let src_display = |rel: &str| self.display(rel);
         // Largest files first, one at a time per thread: a big bundle picked up last would
@@ -244,6 +290,7 @@ impl Minify<'_> {
             .map(|&i| {
                 let inp = &inputs[i];
                 let t = Instant::now();
+                super::cache::took_hit();
                 let r = process_stage1(
                     inp,
                     cache,
@@ -253,6 +300,7 @@ impl Minify<'_> {
                     &src_display(&inp.rel),
                 );
                 pb.inc(1);
+                busy.note(inp.class, inp.bytes.len(), t);
                 note_time(timings, &inp.rel, t);
                 (i, r)
             })
@@ -268,12 +316,13 @@ impl Minify<'_> {
         stage1: &mut [Processed],
         modules: &HashSet<usize>,
     ) -> Result<()> {
-        let (cache, options_key, opts, pb, timings) = (
+        let (cache, options_key, opts, pb, timings, busy) = (
             self.cache,
             &self.options_key,
             self.opts,
             self.pb,
             &self.timings,
+            &self.busy,
         );
         let src_display = |rel: &str| self.display(rel);
         // Stage 2: JS minification, now that module vs classic script is known.
@@ -290,7 +339,8 @@ impl Minify<'_> {
                         js::JsKind::Script
                     };
                     if (want == js::JsKind::Module) != stage1[i].module {
-                        process_js(
+                        super::cache::took_hit();
+                        let r = process_js(
                             inp,
                             Some(want),
                             cache,
@@ -298,7 +348,9 @@ impl Minify<'_> {
                             opts.keep_going,
                             &src_display(&inp.rel),
                         )
-                        .map(Some)
+                        .map(Some);
+                        busy.note(inp.class, inp.bytes.len(), t);
+                        r
                     } else {
                         Ok(None)
                     }

@@ -110,6 +110,7 @@ pub(super) fn up_to_date(opts: &BuildOptions, key: &str, started: Instant) -> Op
         elapsed_ms: started.elapsed().as_millis(),
         stages: vec![("up-to-date".into(), started.elapsed().as_millis())],
         slowest: Vec::new(),
+        throughput: Vec::new(),
     })
 }
 

@@ -66,6 +66,25 @@ pub(crate) fn build(ctx: &Ctx, a: &BuildArgs) -> Result<Outcome> {
             .map(|(n, ms)| format!("{n} {ms} ms"))
             .collect();
         out.line(&format!("stages: {}", stages.join(", ")));
+        // The minifiers' speed per kind of file, on one core (time summed over threads).
+        let speeds: Vec<String> = r
+            .throughput
+            .iter()
+            .map(|t| {
+                let speed = t.mb_per_core_second();
+                format!(
+                    "{} {} in {} file{} at {speed:.prec$} MB/s",
+                    t.kind,
+                    human_bytes(t.bytes),
+                    t.files,
+                    if t.files == 1 { "" } else { "s" },
+                    prec = if speed < 100.0 { 1 } else { 0 },
+                )
+            })
+            .collect();
+        if !speeds.is_empty() {
+            out.line(&format!("per core: {}", speeds.join(", ")));
+        }
         for (f, ms) in &r.slowest {
             out.line(&format!("  slow: {f} {ms} ms"));
         }

@@ -162,6 +162,27 @@ fn builds_are_deterministic_and_incremental() {
     let t = example_site();
     let first = build(t.path(), &["--no-cache"]);
     let tree1 = tree(&t.path().join("dist"));
+    // The minifiers' work per kind of file (bytes and time summed over threads).
+    let kinds = |r: &serde_json::Value| -> Vec<(String, u64)> {
+        r["throughput"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                (
+                    k["kind"].as_str().unwrap().to_string(),
+                    k["files"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let first_kinds = kinds(&first);
+    for kind in ["html", "css", "js"] {
+        assert!(
+            first_kinds.iter().any(|(k, n)| k == kind && *n > 0),
+            "{first}"
+        );
+    }
     let cold = build(t.path(), &[]);
     assert_eq!(cold["cache_hits"], 0);
     let warm = build(t.path(), &[]);
@@ -180,6 +201,13 @@ fn builds_are_deterministic_and_incremental() {
     .unwrap();
     let one = build(t.path(), &[]);
     assert_ne!(one["stages"][0][0], "up-to-date");
+    // Files answered from the cache say nothing about the minifiers' speed.
+    let one_kinds = kinds(&one);
+    assert!(one_kinds.contains(&("css".to_string(), 1)), "{one}");
+    assert!(
+        !one_kinds.iter().any(|(k, _)| k == "html" || k == "js"),
+        "{one}"
+    );
     assert!(one["cache_hits"].as_u64().unwrap() >= minified - 1, "{one}");
     assert_ne!(one["build"], warm["build"]);
     std::fs::write(
@@ -189,7 +217,11 @@ fn builds_are_deterministic_and_incremental() {
             .replace("\np { margin: 0 }\n", ""),
     )
     .unwrap();
-    build(t.path(), &[]);
+    let verbose = ok(sv(t.path()).args(["build", "site", "-o", "dist", "-v", "--no-cache"]));
+    assert!(
+        verbose.contains("per core: ") && verbose.contains(" MB/s"),
+        "{verbose}"
+    );
     // Another folder, another cache, another time: the same bytes.
     let t2 = example_site();
     ok(sv(t2.path()).args(["build", "site", "-o", "dist", "-q"]));

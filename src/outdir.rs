@@ -172,6 +172,9 @@ pub(crate) fn check_rel(rel: &str) -> std::result::Result<(), String> {
 /// linked nowhere else. A shared file is compared byte for byte first, so the new folder
 /// holds exactly the bytes it would have been written with; the old folder is then
 /// removed, which for a shared file only drops a name (no inode or blocks to free).
+/// A shared file keeps the old one's mtime, permissions and owner (the content is the
+/// same); something rewriting OUT's files in place during a build would reach the new
+/// folder too, which the next build's byte comparison undoes.
 #[derive(Debug, Default)]
 pub(crate) struct Previous {
     root: PathBuf,
@@ -186,7 +189,7 @@ impl Previous {
         if self.link_same(dest, rel, bytes) {
             return Ok(());
         }
-        std::fs::write(dest, bytes)
+        write_new(dest, bytes)
     }
 
     #[cfg(unix)]
@@ -226,6 +229,17 @@ impl Previous {
     }
 }
 
+/// Writes `bytes` to a new file at `dest`. A name already there (two outputs meeting on a
+/// case-insensitive disk) is removed first rather than written through: it may be a link
+/// to the output folder being replaced.
+pub(crate) fn write_new(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    match std::fs::remove_file(dest) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    std::fs::write(dest, bytes)
+}
+
 /// True when `f` holds exactly `bytes`, read in blocks.
 fn equal_contents(f: &mut std::fs::File, mut bytes: &[u8]) -> std::io::Result<bool> {
     use std::io::Read;
@@ -246,13 +260,15 @@ impl OutDir {
     /// What a new build may share with the folder's current contents (nothing when the
     /// folder is absent or is not sitevault's).
     pub(crate) fn previous(&self) -> Previous {
-        let mut files = std::collections::HashMap::new();
         if !has_marker(&self.abs) {
             return Previous::default();
         }
+        #[cfg(not(unix))]
+        let files = Default::default();
         #[cfg(unix)]
-        {
+        let files = {
             use std::os::unix::fs::MetadataExt;
+            let mut files = std::collections::HashMap::new();
             let walk = walkdir::WalkDir::new(&self.abs)
                 .into_iter()
                 .filter_entry(|e| e.depth() != 1 || e.file_name() != ".sitevault");
@@ -267,7 +283,8 @@ impl OutDir {
                     files.insert(rel.to_path_buf(), (m.ino(), m.len()));
                 }
             }
-        }
+            files
+        };
         Previous {
             root: self.abs.clone(),
             files,

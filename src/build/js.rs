@@ -112,7 +112,7 @@ fn minify_as(
                 // semantics. The module parse's tree is the script's tree unless the
                 // goals read the text differently; only then parse it again.
                 if parsed_as == JsKind::Module {
-                    if let Some(script) = as_script(&mut program, src) {
+                    if let Some(script) = as_script(&mut program) {
                         program = script;
                         parsed_as = JsKind::Script;
                     } else {
@@ -203,19 +203,18 @@ fn minify_as(
     })
 }
 
-/// The script a module without module syntax is, when both goals read `src` alike:
-/// no HTML-like comment (`<!--`, `-->`: comments in a script, operators in a module)
-/// and no top-level `await` (a script has none). Every other difference makes the
-/// module parse fail (sloppy-only syntax, `await` or reserved words as names), so a
-/// module that parsed has the same tree as a script. The caller keeps the comments.
-fn as_script(program: &mut Program, src: &str) -> Option<Program> {
+/// The script a module without module syntax is, when both goals read `src` alike.
+/// Only a top-level `await` parses in a module and means something else (or nothing) in
+/// a script; every other difference makes the module parse fail: sloppy-only syntax,
+/// `await`/`yield`/`let` or reserved words as names, legacy octals, and HTML-like
+/// comments (`<!--`, `-->`), which swc refuses in a module. So a module that parsed has
+/// the script's tree, and minified as a `Script` it gets sloppy-mode semantics (a
+/// function declared in a block is visible after it). The caller keeps the comments.
+fn as_script(program: &mut Program) -> Option<Program> {
     let Program::Module(m) = program else {
         return None;
     };
-    if src.contains("<!--") || src.contains("-->") || has_top_level_await(m) {
-        return None;
-    }
-    if !m.body.iter().all(|i| matches!(i, ModuleItem::Stmt(_))) {
+    if has_top_level_await(m) || !m.body.iter().all(|i| matches!(i, ModuleItem::Stmt(_))) {
         return None;
     }
     let body = std::mem::take(&mut m.body)
@@ -229,7 +228,7 @@ fn as_script(program: &mut Program, src: &str) -> Option<Program> {
     }))
 }
 
-/// `await` (or `for await`, `await using`) outside any function: legal in a module only.
+/// `await` or `for await` outside any function: legal in a module only.
 fn has_top_level_await(m: &Module) -> bool {
     struct Finder(bool);
     impl Visit for Finder {
@@ -241,10 +240,6 @@ fn has_top_level_await(m: &Module) -> bool {
             self.0 = true;
         }
         fn visit_for_of_stmt(&mut self, n: &ForOfStmt) {
-            self.0 |= n.is_await;
-            n.visit_children_with(self);
-        }
-        fn visit_using_decl(&mut self, n: &UsingDecl) {
             self.0 |= n.is_await;
             n.visit_children_with(self);
         }
@@ -471,7 +466,7 @@ mod tests {
             let fm = cm.new_source_file(Lrc::new(FileName::Anon), src.to_string());
             let (mut p, kind) = parse_any(&cm, &fm, None, None).unwrap();
             assert_eq!(kind, JsKind::Module, "{src}");
-            as_script(&mut p, src).is_some()
+            as_script(&mut p).is_some()
         })
     }
 
@@ -485,6 +480,7 @@ mod tests {
         assert!(!module_as_script("for await (const x of y) f(x);"));
         assert!(!module_as_script("class A extends (await base()) {}"));
         assert!(!module_as_script("x = {[await k()]: 1};"));
+        assert!(module_as_script("while (i-->0) f(\"<!--\");"));
         // The script goal reads `<!--` as a comment (swc refuses it in a module): `z` is gone.
         let (out, kind) = auto("x = y <!-- z\nw()");
         assert_eq!(kind, JsKind::Script);

@@ -164,12 +164,12 @@ pub(super) fn write_output(
             Ok::<_, Error>(())
         })?;
         let vj = tmp.join("version.json");
-        std::fs::write(&vj, version_json).map_err(|e| Error::io(&vj, e))?;
+        crate::outdir::write_new(&vj, version_json).map_err(|e| Error::io(&vj, e))?;
         let mp = tmp.join(schema::MANIFEST_PATH);
         let mut json =
             serde_json::to_vec_pretty(manifest).map_err(|e| Error::input(e.to_string()))?;
         json.push(b'\n');
-        std::fs::write(&mp, json).map_err(|e| Error::io(&mp, e))?;
+        crate::outdir::write_new(&mp, &json).map_err(|e| Error::io(&mp, e))?;
         Ok(())
     })();
     if let Err(e) = result {

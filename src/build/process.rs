@@ -212,11 +212,15 @@ pub(super) struct Busy(
 );
 
 impl Busy {
-    fn note(&self, class: FileClass, bytes: usize, started: Instant) {
+    /// Notes the work on `inp` since `started`; `files` is 0 when it is the same file
+    /// minified a second time (stage 2).
+    fn note(&self, inp: &Input, files: usize, started: Instant) {
         // Copied files are not minified: their speed is the disk's.
-        if super::cache::took_hit() || class == FileClass::Other {
+        let class = inp.class;
+        if super::cache::took_hit() || class == FileClass::Other || inp.raw.is_some() {
             return;
         }
+        let bytes = inp.bytes.len();
         let kind = match class {
             FileClass::Html => "html",
             FileClass::Css => "css",
@@ -229,7 +233,7 @@ impl Busy {
         let ns = started.elapsed().as_nanos();
         if let Ok(mut m) = self.0.lock() {
             let e = m.entry(kind).or_default();
-            e.0 += 1;
+            e.0 += files;
             e.1 += bytes as u64;
             e.2 += ns;
         }
@@ -300,7 +304,7 @@ impl Minify<'_> {
                     &src_display(&inp.rel),
                 );
                 pb.inc(1);
-                busy.note(inp.class, inp.bytes.len(), t);
+                busy.note(inp, 1, t);
                 note_time(timings, &inp.rel, t);
                 (i, r)
             })
@@ -349,7 +353,7 @@ impl Minify<'_> {
                             &src_display(&inp.rel),
                         )
                         .map(Some);
-                        busy.note(inp.class, inp.bytes.len(), t);
+                        busy.note(inp, 0, t);
                         r
                     } else {
                         Ok(None)

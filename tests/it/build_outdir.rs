@@ -187,6 +187,10 @@ fn a_rebuild_shares_only_identical_files_it_wrote() {
             &format!("<p>page {name}"),
         );
     }
+    // Long enough for precompressed sidecars; in a folder that becomes a symlink.
+    let long = "<p>a page long enough to be worth compressing, ".repeat(20);
+    write(&d.join("site/sub/f.html"), &long);
+    write(&d.join("site/g.html"), &long);
     ok(sv(d).args(["build", "site", "-o", "dist", "-q"]));
     let dist = d.join("dist");
     let page = |n: &str| dist.join(format!("{n}.html"));
@@ -194,6 +198,7 @@ fn a_rebuild_shares_only_identical_files_it_wrote() {
     let ino = |p: &Path| std::fs::symlink_metadata(p).unwrap().ino();
     let built: Vec<String> = ["a", "b", "c", "d"].map(|n| read(&page(n))).to_vec();
     let a_ino = ino(&page("a"));
+    let g_br_ino = ino(&dist.join("g.html.br"));
     // Changed in place (same size), linked from outside, replaced by a symlink.
     std::fs::write(page("b"), built[1].to_uppercase()).unwrap();
     write(&d.join("outside/keep"), "");
@@ -202,10 +207,23 @@ fn a_rebuild_shares_only_identical_files_it_wrote() {
     std::fs::remove_file(page("d")).unwrap();
     std::os::unix::fs::symlink(d.join("outside/d.html"), page("d")).unwrap();
     write(&d.join("site/e.html"), "<p>page e, longer now");
+    let f_br = dist.join("sub/f.html.br");
+    let f_br_ino = ino(&f_br);
+    let f_built = read(&dist.join("sub/f.html"));
+    // A folder replaced by a symlink to an identical copy outside.
+    let outside_sub = d.join("outside/sub");
+    std::fs::rename(dist.join("sub"), &outside_sub).unwrap();
+    std::os::unix::fs::symlink(&outside_sub, dist.join("sub")).unwrap();
+    let outside_f = ino(&outside_sub.join("f.html"));
 
     ok(sv(d).args(["build", "site", "-o", "dist", "-q"]));
     assert_eq!(ino(&page("a")), a_ino, "an unchanged file is shared");
     assert_eq!(std::fs::metadata(page("a")).unwrap().nlink(), 1);
+    assert_eq!(
+        ino(&dist.join("g.html.br")),
+        g_br_ino,
+        "a sidecar is shared too"
+    );
     for (i, n) in ["a", "b", "c", "d"].iter().enumerate() {
         assert_eq!(read(&page(n)), built[i], "{n}");
     }
@@ -213,6 +231,20 @@ fn a_rebuild_shares_only_identical_files_it_wrote() {
     assert!(std::fs::symlink_metadata(page("d")).unwrap().is_file());
     assert_ne!(ino(&page("d")), ino(&d.join("outside/d.html")));
     assert!(read(&page("e")).contains("longer now"));
+    assert!(std::fs::symlink_metadata(dist.join("sub"))
+        .unwrap()
+        .is_dir());
+    assert_eq!(read(&dist.join("sub/f.html")), f_built);
+    assert_ne!(ino(&dist.join("sub/f.html")), outside_f);
+    assert!(
+        outside_sub.join("f.html.br").exists(),
+        "outside left as it was"
+    );
+    assert_ne!(
+        ino(&f_br),
+        f_br_ino,
+        "reached through a symlink: not shared"
+    );
     assert_eq!(read(&d.join("outside/c.html")), built[2]);
     assert_eq!(read(&d.join("outside/d.html")), built[3]);
 }

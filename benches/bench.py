@@ -2,7 +2,7 @@
 """sitevault benchmarks: each one measures sitevault and its peer in the same run and
 prints ratios. Speed targets live here, never in tests.
 
-    python3 benches/bench.py [build|compress|large|publish|rollback|regions|serve|retention|gate|cssscale|all]
+    python3 benches/bench.py [build|buildmem|compress|large|publish|rollback|regions|serve|retention|gate|cssscale|all]
 
 Needs (installed on demand when missing, from Debian/npm/PyPI): minify (tdewolff),
 esbuild, awscli + moto, nginx and its brotli_static module, the brotli CLI, wrk, workerd
@@ -1013,12 +1013,62 @@ def bench_cssscale():
     save("cssscale", res)
 
 
+def peak_rss_mb(cmd, cwd=None):
+    """Peak resident memory of a command, in MB (its own, from wait4's rusage)."""
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return ru.ru_maxrss / 1024
+
+
+def bench_buildmem():
+    """Peak RSS of a build whose largest file is 20 MB (a stylesheet, a page, both),
+    against #13's bound of 4 × the largest input + 256 MB; tdewolff's minify on the
+    same folders for reference."""
+    base = Path(tempfile.mkdtemp(dir=WORK))
+    css = next(corpus().rglob("bootstrap.css")).read_text()
+    page = (corpus_docs() / "library" / "os.html").read_text()
+    head, rest = page.split("<body", 1)
+    open_end = rest.index(">") + 1
+    body, tail = rest[open_end:].rsplit("</body>", 1)
+    target = 20_000_000
+    kinds = {"css": ["big.css"], "html": ["big.html"], "both": ["big.css", "big.html"]}
+    for kind, files in kinds.items():
+        (base / kind).mkdir()
+        for f in files:
+            with open(base / kind / f, "w") as out:
+                if f.endswith(".css"):
+                    out.write(css)
+                    rule_text = "\n".join(l for l in css.splitlines() if "@charset" not in l)
+                    for _ in range(target // len(css)):
+                        out.write(rule_text)
+                else:
+                    out.write(head + "<body" + rest[:open_end])
+                    for _ in range(target // len(body) + 1):
+                        out.write(body)
+                    out.write("</body>" + tail)
+    rows, res = [], {}
+    for kind, files in kinds.items():
+        largest = max((base / kind / f).stat().st_size for f in files) / 1e6
+        bound = 4 * largest + 256
+        sv = [peak_rss_mb([str(SV), "build", kind, "-o", f"out-{kind}", "-q", "--no-cache", "--no-compress",
+                           "--keep-going"], cwd=base) for _ in range(2)]
+        mn = peak_rss_mb(["minify", "-r", "-o", str(base / f"min-{kind}") + "/", str(base / kind) + "/"])
+        res[kind] = {"sitevault_mb": sv, "minify_mb": mn, "bound_mb": bound}
+        rows.append([kind, f"{largest:.1f} MB", f"{max(sv):.0f} MB", f"{bound:.0f} MB",
+                     "met" if max(sv) <= bound else "not met", f"{mn:.0f} MB"])
+    table("Build peak RSS, largest input 20 MB (bound: 4 × largest + 256 MB)",
+          ["input", "largest file", "sitevault peak RSS", "bound", "", "minify -r"], rows)
+    save("buildmem", res)
+    shutil.rmtree(base, ignore_errors=True)
+
+
 def main():
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     ensure_tools()
     benches = {"build": bench_build, "compress": bench_compress, "large": bench_large, "publish": bench_publish, "rollback": bench_rollback,
                "serve": bench_serve, "retention": bench_retention, "gate": bench_gate,
-               "cssscale": bench_cssscale, "regions": bench_regions}
+               "cssscale": bench_cssscale, "regions": bench_regions, "buildmem": bench_buildmem}
     for name, fn in benches.items():
         if which in (name, "all"):
             fn()

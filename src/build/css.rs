@@ -237,7 +237,8 @@ fn minify_in_pieces(
 }
 
 /// Byte ranges of `src`, each ending between top-level rules (after a `}` or `;` outside
-/// any block, string, comment or `url()`) once it holds `target` bytes. None when the
+/// any block, string, comment or `url()`) once it holds `target` bytes and a multiple of
+/// CHUNK_RULES rules (or twice `target` bytes). None when the
 /// sheet must be read whole: `@namespace` prefixes apply to the rules after them, and an
 /// `@import` or `@charset` counts only at the top of the sheet.
 fn top_level_pieces(src: &str, target: usize) -> Option<Vec<std::ops::Range<usize>>> {
@@ -247,6 +248,9 @@ fn top_level_pieces(src: &str, target: usize) -> Option<Vec<std::ops::Range<usiz
     let b = src.as_bytes();
     let mut pieces = Vec::new();
     let (mut start, mut depth, mut i) = (0usize, 0usize, 0usize);
+    // Top-level rules so far: a piece ends after a multiple of CHUNK_RULES of them when
+    // it can, so that a sheet of plain rules is merged in the same runs as when whole.
+    let mut rules = 0usize;
     while i < b.len() {
         let mut boundary = false;
         match b[i] {
@@ -285,9 +289,14 @@ fn top_level_pieces(src: &str, target: usize) -> Option<Vec<std::ops::Range<usiz
             _ => {}
         }
         i += 1;
-        if boundary && i - start >= target && i < b.len() {
-            pieces.push(start..i);
-            start = i;
+        if boundary {
+            rules += 1;
+            let len = i - start;
+            let aligned = rules % CHUNK_RULES == 0;
+            if len >= target && (aligned || len >= 2 * target) && i < b.len() {
+                pieces.push(start..i);
+                start = i;
+            }
         }
     }
     pieces.push(start..b.len());
@@ -474,7 +483,7 @@ mod tests {
         );
         let src = format!("{}{tricky}{}", rule.repeat(20), rule.repeat(20));
         let pieces = top_level_pieces(&src, 10).unwrap();
-        assert!(pieces.len() > 20);
+        assert!(pieces.len() > 5, "{}", pieces.len());
         let ends: Vec<usize> = pieces.iter().map(|p| p.end).collect();
         let start = 20 * rule.len();
         // Inside the tricky part, only the three rules' own ends are cuts.
@@ -495,6 +504,19 @@ mod tests {
     }
 
     #[test]
+    fn plain_rules_in_pieces_give_the_bytes_of_the_whole_sheet() {
+        let src: String = (0..2 * CHUNK_RULES + 500)
+            .map(|i| format!(".r{i:05}{{color:red}}\n"))
+            .collect();
+        let piece = 10_000;
+        assert_eq!(top_level_pieces(&src, piece).unwrap().len(), 3);
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let pieces = minify_in_pieces(&src, "a.css", Targets::default(), &mut ph, 0, piece);
+        let whole = minify_whole(&src, "a.css", Targets::default(), &mut ph, 0);
+        assert_eq!(pieces.unwrap(), whole.unwrap());
+    }
+
+    #[test]
     fn a_sheet_in_pieces_keeps_every_rule_and_reports_errors_where_they_are() {
         let piece = 4096;
         let rules = (piece * 5 / 2) / 24;
@@ -503,10 +525,12 @@ mod tests {
             .collect();
         let mut ph = Placeholders::for_content(src.as_bytes());
         let out = minify_in_pieces(&src, "big.css", Targets::default(), &mut ph, 0, piece).unwrap();
+        let n = top_level_pieces(&src, piece).unwrap().len();
+        assert!(n >= 2);
         assert_eq!(
             out.matches("{color:red}").count(),
-            3,
-            "three pieces, merged within each"
+            n,
+            "merged within each piece"
         );
         for i in (0..rules).step_by(7) {
             assert!(out.contains(&format!(".r{i:07}")), "r{i}");

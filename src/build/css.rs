@@ -503,6 +503,24 @@ mod tests {
         assert!(top_level_pieces(&late, 10).is_none());
     }
 
+    proptest::proptest! {
+        /// Any text (CSS-ish or not) is cut into contiguous pieces covering all of it,
+        /// each ending at a character boundary, without a panic.
+        #[test]
+        fn pieces_cover_any_text(src in "[a-z{};'\"\\\\/*()@ \n\u{e9}url]{0,400}", target in 1usize..64) {
+            if let Some(p) = top_level_pieces(&src, target) {
+                proptest::prop_assert_eq!(p.first().map(|r| r.start), Some(0));
+                proptest::prop_assert_eq!(p.last().map(|r| r.end), Some(src.len()));
+                for w in p.windows(2) {
+                    proptest::prop_assert_eq!(w[0].end, w[1].start);
+                }
+                for r in &p {
+                    proptest::prop_assert!(src.is_char_boundary(r.start) && r.start < r.end);
+                }
+            }
+        }
+    }
+
     #[test]
     fn plain_rules_in_pieces_give_the_bytes_of_the_whole_sheet() {
         let src: String = (0..2 * CHUNK_RULES + 500)

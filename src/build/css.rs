@@ -212,114 +212,107 @@ fn minify_in_pieces(
         Some(p) if p.len() > 1 => p,
         _ => return minify_whole(src, name, targets, ph, line_offset),
     };
+    // Nesting is checked on the whole file, so its errors say where they are in it.
+    if let Some((line, col, msg)) = super::depth::check(src, super::depth::CSS_LIMIT, false) {
+        return Err(CssErr {
+            line: line + line_offset as usize,
+            col,
+            msg,
+        });
+    }
     let mut out = String::with_capacity(src.len() / 2);
-    let (mut line, mut line_start, mut scanned) = (0usize, 0usize, 0usize);
     for piece in pieces {
-        // The piece's first line and column in the file, for errors and references.
-        for (i, _) in src[scanned..piece.start].match_indices('\n') {
-            line += 1;
-            line_start = scanned + i + 1;
-        }
-        scanned = piece.start;
-        let col0 = piece.start - line_start;
-        let first_line = line + 1 + line_offset as usize;
-        let min = minify_whole(&src[piece], name, targets, ph, line_offset + line as u32).map_err(
-            |mut e| {
-                if e.line == first_line {
-                    e.col += col0;
-                }
-                e
-            },
-        )?;
+        // Lines and columns as lightningcss counts them (cssparser's: `\r`, `\f` and
+        // `\r\n` end lines; columns in UTF-16 units), shifted to where the piece starts.
+        let first_line = piece.line as usize + 1 + line_offset as usize;
+        let min = minify_whole(
+            &src[piece.bytes],
+            name,
+            targets,
+            ph,
+            line_offset + piece.line,
+        )
+        .map_err(|mut e| {
+            if e.line == first_line {
+                e.col += piece.column as usize - 1;
+            }
+            e
+        })?;
         out.push_str(&min);
     }
     Ok(out)
 }
 
-/// Byte ranges of `src`, each ending between top-level rules (after a `}` or `;` outside
-/// any block, string, comment or `url()`) once it holds `target` bytes and a multiple of
-/// CHUNK_RULES rules (or twice `target` bytes). None when the
-/// sheet must be read whole: `@namespace` prefixes apply to the rules after them, and an
-/// `@import` or `@charset` counts only at the top of the sheet.
-fn top_level_pieces(src: &str, target: usize) -> Option<Vec<std::ops::Range<usize>>> {
-    if src.len() <= target || contains_ignore_case(src, "@namespace") {
+/// A run of top-level rules and where it starts (cssparser's 0-based line, 1-based column).
+struct Piece {
+    bytes: std::ops::Range<usize>,
+    line: u32,
+    column: u32,
+}
+
+/// Cuts `src` between top-level rules, read with cssparser's tokenizer (the one
+/// lightningcss parses with: strings, escapes, comments, `url()` and nested blocks are
+/// read as it reads them). A piece ends after a `{}` block or an at-rule's `;` once it
+/// holds `target` bytes and a multiple of CHUNK_RULES rules (so that a sheet of plain
+/// rules is merged in the same runs as when whole), or twice `target` bytes. None when
+/// the sheet must be read whole: `@namespace` prefixes apply to the rules after them,
+/// and `@import` and `@charset` count only at the top of a sheet.
+fn top_level_pieces(src: &str, target: usize) -> Option<Vec<Piece>> {
+    use cssparser::{ParseError, Parser, ParserInput, Token};
+    if src.len() <= target {
         return None;
     }
-    let b = src.as_bytes();
+    let mut input = ParserInput::new(src);
+    let mut p = Parser::new(&mut input);
     let mut pieces = Vec::new();
-    let (mut start, mut depth, mut i) = (0usize, 0usize, 0usize);
-    // Top-level rules so far: a piece ends after a multiple of CHUNK_RULES of them when
-    // it can, so that a sheet of plain rules is merged in the same runs as when whole.
-    let mut rules = 0usize;
-    while i < b.len() {
-        let mut boundary = false;
-        match b[i] {
-            b'\\' => i += 1,
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < b.len() && b[i] != q && b[i] != b'\n' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
+    let (mut start, mut rules) = (0usize, 0usize);
+    let mut loc = p.current_source_location();
+    let mut at_rule = false;
+    loop {
+        let boundary = match p.next_including_whitespace_and_comments() {
+            Err(_) => break,
+            Ok(Token::AtKeyword(name)) => {
+                let name = name.to_ascii_lowercase();
+                if name == "namespace"
+                    || (!pieces.is_empty() && (name == "import" || name == "charset"))
+                {
+                    return None;
                 }
+                at_rule = true;
+                false
             }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i = match src[i + 2..].find("*/") {
-                    Some(end) => i + 2 + end + 1,
-                    None => b.len(),
-                };
+            Ok(Token::CurlyBracketBlock) => {
+                let _ = p.parse_nested_block(|_| Ok::<(), ParseError<'_, ()>>(()));
+                true
             }
-            b'(' if is_url_call(b, i) => {
-                // An unquoted url() may hold braces and semicolons; a quoted one is a string.
-                let mut j = i + 1;
-                while j < b.len() && b[j].is_ascii_whitespace() {
-                    j += 1;
-                }
-                if j < b.len() && b[j] != b'"' && b[j] != b'\'' {
-                    while j < b.len() && b[j] != b')' {
-                        j += if b[j] == b'\\' { 2 } else { 1 };
-                    }
-                    i = j;
-                }
-            }
-            b'{' => depth += 1,
-            b'}' => {
-                depth = depth.saturating_sub(1);
-                boundary = depth == 0;
-            }
-            b';' => boundary = depth == 0,
-            _ => {}
+            // A top-level `;` ends an at-rule statement; after anything else it is an
+            // error, reported as such only if the text around it stays together.
+            Ok(Token::Semicolon) => at_rule,
+            Ok(_) => false,
+        };
+        if !boundary {
+            continue;
         }
-        i += 1;
-        if boundary {
-            rules += 1;
-            let len = i - start;
-            let aligned = rules % CHUNK_RULES == 0;
-            if len >= target && (aligned || len >= 2 * target) && i < b.len() {
-                pieces.push(start..i);
-                start = i;
-            }
+        at_rule = false;
+        rules += 1;
+        let end = p.position().byte_index();
+        let len = end - start;
+        if len >= target && (rules % CHUNK_RULES == 0 || len >= 2 * target) && end < src.len() {
+            pieces.push(Piece {
+                bytes: start..end,
+                line: loc.line,
+                column: loc.column,
+            });
+            start = end;
+            loc = p.current_source_location();
         }
     }
-    pieces.push(start..b.len());
-    let later_top_only = pieces[1..].iter().any(|p| {
-        let t = &src[p.clone()];
-        contains_ignore_case(t, "@import") || contains_ignore_case(t, "@charset")
+    pieces.push(Piece {
+        bytes: start..src.len(),
+        line: loc.line,
+        column: loc.column,
     });
-    (!later_top_only).then_some(pieces)
-}
-
-/// `(` opening `url(` (any case), not the end of a longer function name.
-fn is_url_call(b: &[u8], i: usize) -> bool {
-    i >= 3
-        && b[i - 3..i].eq_ignore_ascii_case(b"url")
-        && (i == 3
-            || !(b[i - 4].is_ascii_alphanumeric() || matches!(b[i - 4], b'-' | b'_' | b'\\')))
-}
-
-fn contains_ignore_case(hay: &str, needle: &str) -> bool {
-    let n = needle.as_bytes();
-    hay.as_bytes()
-        .windows(n.len())
-        .any(|w| w.eq_ignore_ascii_case(n))
+    Some(pieces)
 }
 
 fn minify_whole(
@@ -480,11 +473,13 @@ mod tests {
             "@media (x) { .b { content: \"}\"; } }\n",
             "/* } ; */ .c { background: url(a{b};c.png) }\n",
             ".d { content: '\\'}' }\n",
+            // An escaped url(, a function holding a brace, a string continued past a CRLF.
+            "@media print { a { background: \\75rl(x}) } b { x: f(}) } i { content: \"\\\r\n}\" } }\n",
         );
         let src = format!("{}{tricky}{}", rule.repeat(20), rule.repeat(20));
         let pieces = top_level_pieces(&src, 10).unwrap();
         assert!(pieces.len() > 5, "{}", pieces.len());
-        let ends: Vec<usize> = pieces.iter().map(|p| p.end).collect();
+        let ends: Vec<usize> = pieces.iter().map(|p| p.bytes.end).collect();
         let start = 20 * rule.len();
         // Inside the tricky part, only the three rules' own ends are cuts.
         let inside: Vec<usize> = ends
@@ -494,13 +489,27 @@ mod tests {
             .collect();
         let want: Vec<usize> = tricky.match_indices("}\n").map(|(i, _)| i + 1).collect();
         assert_eq!(inside, want, "{tricky}");
-        assert_eq!(pieces.last().unwrap().end, src.len());
+        assert_eq!(pieces.last().unwrap().bytes.end, src.len());
         // Read whole: small sheets, namespaces, and a late @import.
         assert!(top_level_pieces(&rule.repeat(3), 100).is_none());
         let ns = format!("@namespace svg url(x);{}", rule.repeat(20));
         assert!(top_level_pieces(&ns, 10).is_none());
         let late = format!("{}@import 'x.css';", rule.repeat(20));
         assert!(top_level_pieces(&late, 10).is_none());
+        let escaped = format!("{}@\\69mport 'x.css';", rule.repeat(20));
+        assert!(top_level_pieces(&escaped, 10).is_none());
+        // A stray `;` or `}` at the top level is no cut: its error stays whole.
+        let stray = format!("{};}}{}", rule.repeat(20), rule.repeat(20));
+        let cuts: Vec<usize> = top_level_pieces(&stray, 10)
+            .unwrap()
+            .iter()
+            .map(|p| p.bytes.end)
+            .collect();
+        let at = 20 * rule.len();
+        assert!(
+            !cuts.contains(&(at + 1)) && !cuts.contains(&(at + 2)),
+            "{cuts:?}"
+        );
     }
 
     proptest::proptest! {
@@ -509,13 +518,14 @@ mod tests {
         #[test]
         fn pieces_cover_any_text(src in "[a-z{};'\"\\\\/*()@ \n\u{e9}url]{0,400}", target in 1usize..64) {
             if let Some(p) = top_level_pieces(&src, target) {
-                proptest::prop_assert_eq!(p.first().map(|r| r.start), Some(0));
-                proptest::prop_assert_eq!(p.last().map(|r| r.end), Some(src.len()));
+                proptest::prop_assert_eq!(p.first().map(|r| r.bytes.start), Some(0));
+                proptest::prop_assert_eq!(p.last().map(|r| r.bytes.end), Some(src.len()));
                 for w in p.windows(2) {
-                    proptest::prop_assert_eq!(w[0].end, w[1].start);
+                    proptest::prop_assert_eq!(w[0].bytes.end, w[1].bytes.start);
                 }
                 for r in &p {
-                    proptest::prop_assert!(src.is_char_boundary(r.start) && r.start < r.end);
+                    let b = &r.bytes;
+                    proptest::prop_assert!(src.is_char_boundary(b.start) && b.start < b.end);
                 }
             }
         }
@@ -563,12 +573,19 @@ mod tests {
                 Err(e) => (e.line, e.col),
             }
         };
+        let whole = |src: &str| {
+            let mut ph = Placeholders::for_content(src.as_bytes());
+            let e = minify_whole(src, "big.css", Targets::default(), &mut ph, 0).unwrap_err();
+            (e.line, e.col)
+        };
         src.push_str(".z { color: red }\n.y{{");
-        let (line, col) = err(&src);
-        assert_eq!(line, rules + 2);
-        let one_line = src.replace('\n', " ");
-        let before = one_line.rfind(".y").unwrap();
-        assert_eq!(err(&one_line), (1, before + col));
+        assert_eq!(err(&src).0, rules + 2);
+        // Whatever ends the lines (cssparser's newlines), and columns in UTF-16 units.
+        for ending in ["\n", "\r\n", "\r", "\u{c}", " ", "/*é😀*/"] {
+            let text = src.replace('\n', ending);
+            assert!(top_level_pieces(&text, piece).unwrap().len() >= 2);
+            assert_eq!(err(&text), whole(&text), "{ending:?}");
+        }
     }
 
     #[test]

@@ -267,10 +267,18 @@ fn top_level_pieces(src: &str, target: usize) -> Option<Vec<Piece>> {
     let mut pieces = Vec::new();
     let (mut start, mut rules) = (0usize, 0usize);
     let mut loc = p.current_source_location();
-    let mut at_rule = false;
+    // Whether the statement being read began with an at-keyword, and whether nothing
+    // but whitespace and comments has been read since the last statement ended.
+    let (mut at_rule, mut fresh) = (false, true);
     loop {
-        let boundary = match p.next_including_whitespace_and_comments() {
+        let token = p.next_including_whitespace_and_comments();
+        let first = std::mem::replace(&mut fresh, false);
+        let boundary = match token {
             Err(_) => break,
+            Ok(Token::WhiteSpace(_) | Token::Comment(_) | Token::CDO | Token::CDC) => {
+                fresh = first;
+                false
+            }
             Ok(Token::AtKeyword(name)) => {
                 let name = name.to_ascii_lowercase();
                 if name == "namespace"
@@ -278,7 +286,7 @@ fn top_level_pieces(src: &str, target: usize) -> Option<Vec<Piece>> {
                 {
                     return None;
                 }
-                at_rule = true;
+                at_rule |= first;
                 false
             }
             Ok(Token::CurlyBracketBlock) => {
@@ -293,7 +301,7 @@ fn top_level_pieces(src: &str, target: usize) -> Option<Vec<Piece>> {
         if !boundary {
             continue;
         }
-        at_rule = false;
+        (at_rule, fresh) = (false, true);
         rules += 1;
         let end = p.position().byte_index();
         let len = end - start;
@@ -498,7 +506,15 @@ mod tests {
         assert!(top_level_pieces(&late, 10).is_none());
         let escaped = format!("{}@\\69mport 'x.css';", rule.repeat(20));
         assert!(top_level_pieces(&escaped, 10).is_none());
-        // A stray `;` or `}` at the top level is no cut: its error stays whole.
+        // A stray `;` or `}` at the top level is no cut, nor a `;` in a style rule's
+        // prelude after an at-keyword: their errors read as in the whole sheet.
+        let prelude = format!("{}.a @x;\n{}", rule.repeat(20), rule.repeat(20));
+        let cuts: Vec<usize> = top_level_pieces(&prelude, 10)
+            .unwrap()
+            .iter()
+            .map(|p| p.bytes.end)
+            .collect();
+        assert!(!cuts.contains(&(20 * rule.len() + 6)), "{cuts:?}");
         let stray = format!("{};}}{}", rule.repeat(20), rule.repeat(20));
         let cuts: Vec<usize> = top_level_pieces(&stray, 10)
             .unwrap()

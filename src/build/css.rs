@@ -508,20 +508,14 @@ mod tests {
         assert!(top_level_pieces(&escaped, 10).is_none());
         // A stray `;` or `}` at the top level is no cut, nor a `;` in a style rule's
         // prelude after an at-keyword: their errors read as in the whole sheet.
-        let prelude = format!("{}.a @x;\n{}", rule.repeat(20), rule.repeat(20));
-        let cuts: Vec<usize> = top_level_pieces(&prelude, 10)
-            .unwrap()
-            .iter()
-            .map(|p| p.bytes.end)
-            .collect();
-        assert!(!cuts.contains(&(20 * rule.len() + 6)), "{cuts:?}");
-        let stray = format!("{};}}{}", rule.repeat(20), rule.repeat(20));
-        let cuts: Vec<usize> = top_level_pieces(&stray, 10)
-            .unwrap()
-            .iter()
-            .map(|p| p.bytes.end)
-            .collect();
+        let cut_ends = |s: &str| -> Vec<usize> {
+            let pieces = top_level_pieces(s, 10).unwrap();
+            pieces.iter().map(|p| p.bytes.end).collect()
+        };
         let at = 20 * rule.len();
+        let cuts = cut_ends(&format!("{}.a @x;\n{}", rule.repeat(20), rule.repeat(20)));
+        assert!(!cuts.contains(&(at + 6)), "{cuts:?}");
+        let cuts = cut_ends(&format!("{};}}{}", rule.repeat(20), rule.repeat(20)));
         assert!(
             !cuts.contains(&(at + 1)) && !cuts.contains(&(at + 2)),
             "{cuts:?}"

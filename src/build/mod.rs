@@ -5,6 +5,7 @@
 pub(crate) mod cache;
 mod compress;
 pub mod css;
+mod css_pieces;
 mod depth;
 pub mod fingerprint;
 mod graph;

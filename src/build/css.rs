@@ -191,7 +191,8 @@ pub fn minify(
     ph: &mut Placeholders,
     line_offset: u32,
 ) -> Result<String, CssErr> {
-    super::css_pieces::minify(src, name, targets, ph, line_offset)
+    use super::css_pieces::{minify_in_pieces, PIECE_BYTES};
+    minify_in_pieces(src, name, targets, ph, line_offset, PIECE_BYTES)
 }
 
 /// Minifies a stylesheet in one parse.

@@ -12,20 +12,10 @@ use super::refs::Placeholders;
 /// its text (498 MB at peak for 20 MB, 110–126 MB in pieces), and a piece's tree is
 /// dropped before the next piece is read. Rules are merged within a piece only, as they
 /// already are within runs of CHUNK_RULES.
-const PIECE_BYTES: usize = 1 << 20;
+pub(super) const PIECE_BYTES: usize = 1 << 20;
 
-/// Minifies `src` whole, or in pieces when it is large.
-pub(super) fn minify(
-    src: &str,
-    name: &str,
-    targets: Targets,
-    ph: &mut Placeholders,
-    line_offset: u32,
-) -> Result<String, CssErr> {
-    minify_in_pieces(src, name, targets, ph, line_offset, PIECE_BYTES)
-}
-
-fn minify_in_pieces(
+/// Minifies `src` whole, or in pieces of about `piece_bytes` when it is larger.
+pub(super) fn minify_in_pieces(
     src: &str,
     name: &str,
     targets: Targets,

@@ -240,10 +240,11 @@ pub(crate) fn write_new(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(dest, bytes)
 }
 
-/// True when `f` holds exactly `bytes`, read in blocks.
+/// True when `f` holds exactly `bytes`, read in blocks (no larger than the file: most
+/// are small, and a zeroed 64 KiB per file adds up over thousands).
 fn equal_contents(f: &mut std::fs::File, mut bytes: &[u8]) -> std::io::Result<bool> {
     use std::io::Read;
-    let mut buf = vec![0u8; 64 << 10];
+    let mut buf = vec![0u8; bytes.len().clamp(1, 64 << 10)];
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {

@@ -192,17 +192,7 @@ pub fn minify(
     line_offset: u32,
 ) -> Result<String, CssErr> {
     use super::css_pieces::{minify_in_pieces, PIECE_BYTES};
-    minify_in_pieces(src, name, targets, ph, line_offset, PIECE_BYTES)
-}
-
-/// Minifies a stylesheet in one parse.
-pub(super) fn minify_whole(
-    src: &str,
-    name: &str,
-    targets: Targets,
-    ph: &mut Placeholders,
-    line_offset: u32,
-) -> Result<String, CssErr> {
+    // Nesting is checked once, on the whole file, so its errors say where they are in it.
     if let Some((line, col, msg)) = super::depth::check(src, super::depth::CSS_LIMIT, false) {
         return Err(CssErr {
             line: line + line_offset as usize,
@@ -210,6 +200,17 @@ pub(super) fn minify_whole(
             msg,
         });
     }
+    minify_in_pieces(src, name, targets, ph, line_offset, PIECE_BYTES)
+}
+
+/// Minifies a stylesheet in one parse (its nesting already checked).
+pub(super) fn minify_whole(
+    src: &str,
+    name: &str,
+    targets: Targets,
+    ph: &mut Placeholders,
+    line_offset: u32,
+) -> Result<String, CssErr> {
     let opts = ParserOptions {
         filename: name.to_string(),
         ..Default::default()

@@ -14,7 +14,8 @@ use super::refs::Placeholders;
 /// already are within runs of CHUNK_RULES.
 pub(super) const PIECE_BYTES: usize = 1 << 20;
 
-/// Minifies `src` whole, or in pieces of about `piece_bytes` when it is larger.
+/// Minifies `src` whole, or in pieces of about `piece_bytes` when it is larger (its
+/// nesting already checked, on the whole file).
 pub(super) fn minify_in_pieces(
     src: &str,
     name: &str,
@@ -27,14 +28,6 @@ pub(super) fn minify_in_pieces(
         Some(p) if p.len() > 1 => p,
         _ => return minify_whole(src, name, targets, ph, line_offset),
     };
-    // Nesting is checked on the whole file, so its errors say where they are in it.
-    if let Some((line, col, msg)) = super::depth::check(src, super::depth::CSS_LIMIT, false) {
-        return Err(CssErr {
-            line: line + line_offset as usize,
-            col,
-            msg,
-        });
-    }
     let mut out = String::with_capacity(src.len() / 2);
     for piece in pieces {
         // Lines and columns as lightningcss counts them (cssparser's: `\r`, `\f` and

@@ -195,10 +195,17 @@ pub async fn rollback(
 ) -> Result<RollbackReport> {
     crate::ids::check_channel(channel)?;
     let mut restored = None;
+    // The target's index, read once (it tells an archived version, and the change
+    // checks the version with it), beside the channel's head.
+    let mut read = channel::Read::default();
     if let Some(v) = &opts.to {
         crate::ids::check_version(v)?;
-        let archived =
-            index::load(store, v).await?.is_none() && index::load_stub(store, v).await?.is_some();
+        let (index, head) = tokio::join!(index::load(store, v), channel::log::head(store, channel));
+        read.index = index?;
+        let archived = read.index.is_none() && index::load_stub(store, v).await?.is_some();
+        // A restore takes a while: the head is read again after it (and after a
+        // failed read, so the version's own errors are said first).
+        read.head = if archived { None } else { head.ok() };
         if archived && opts.change.dry_run {
             return Ok(RollbackReport::WouldRestore(WouldRestore {
                 channel: channel.to_string(),
@@ -222,7 +229,7 @@ pub async fn rollback(
     let intent = Intent::Rollback {
         to: opts.to.clone(),
     };
-    let change = channel::change(store, channel, &intent, &opts.change).await?;
+    let change = channel::change_read(store, channel, &intent, &opts.change, read).await?;
     Ok(RollbackReport::Changed(Box::new(RolledBack {
         change,
         restored,

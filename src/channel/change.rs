@@ -10,7 +10,7 @@ use super::log;
 use super::record::{Approval, ChannelState, GateRecord, LogRecord};
 use crate::config::ChannelConfig;
 use crate::error::{Error, Result};
-use crate::publish::index;
+use crate::publish::index::{self, VersionIndex};
 use crate::store::{keys, Store};
 
 /// Who asks, why, and with what force.
@@ -136,14 +136,29 @@ impl ChangeReport {
 /// Checks a version can serve traffic: its index is in the hot store, no archive of it
 /// is under way, and every blob it names exists.
 pub async fn validate_target(store: &Store, version: &str) -> Result<()> {
-    check_target(store, version, false).await
+    check_target(store, version, false, None).await
 }
 
-/// [`validate_target`], and with `verify` every blob is re-hashed too.
-pub(crate) async fn check_target(store: &Store, version: &str, verify: bool) -> Result<()> {
+/// [`validate_target`], and with `verify` every blob is re-hashed too. `loaded`: the
+/// version's index, when the caller has just read it (not read again).
+pub(crate) async fn check_target(
+    store: &Store,
+    version: &str,
+    verify: bool,
+    loaded: Option<VersionIndex>,
+) -> Result<()> {
     let archived = keys::version_archived(version);
-    let (idx, stub) = tokio::join!(index::require(store, version), store.head(&archived));
-    let idx = idx?;
+    // The index, then its blobs, while the archive stub is looked for.
+    let blobs = async {
+        let idx = match loaded {
+            Some(idx) => idx,
+            None => index::require(store, version).await?,
+        };
+        let present = crate::publish::present_blobs(store, idx.blob_hashes()).await;
+        Ok::<_, Error>((idx, present))
+    };
+    let (read, stub) = tokio::join!(blobs, store.head(&archived));
+    let (idx, present) = read?;
     if stub?.is_some() {
         return Err(Error::Conflict(format!(
             "version {version} is being archived ({} exists): an archive is running or was interrupted. \
@@ -153,7 +168,7 @@ pub(crate) async fn check_target(store: &Store, version: &str, verify: bool) -> 
     }
     let hashes: Vec<&str> = idx.blob_hashes();
     let total = hashes.len();
-    let (present, _) = crate::publish::present_blobs(store, hashes.clone()).await?;
+    let (present, _) = present?;
     let missing: Vec<&str> = hashes
         .into_iter()
         .filter(|h| !present.contains(*h))
@@ -372,17 +387,41 @@ pub async fn change(
     intent: &Intent,
     opts: &ChangeOptions,
 ) -> Result<ChangeReport> {
+    change_read(store, channel, intent, opts, Read::default()).await
+}
+
+/// What a caller of [`change_read`] has just read, so it is not read again.
+#[derive(Debug, Default)]
+pub(crate) struct Read {
+    /// The index of the version the intent names.
+    pub index: Option<VersionIndex>,
+    /// The channel's head.
+    pub head: Option<log::Head>,
+}
+
+/// [`change`], given what the caller has just read.
+pub(crate) async fn change_read(
+    store: &Store,
+    channel: &str,
+    intent: &Intent,
+    opts: &ChangeOptions,
+    read: Read,
+) -> Result<ChangeReport> {
     crate::ids::check_channel(channel)?;
     let started = Instant::now();
     let mut validated: Vec<String> = Vec::new();
-    let mut prefetched = None;
+    let mut prefetched = read.head;
     if let Intent::Start { version, .. } | Intent::Rollback { to: Some(version) } = intent {
         // An unknown, archived or incomplete version is the first thing to say. The
         // channel's head is read meanwhile (a rollback at 3 a.m. waits for neither).
-        let (checked, head) = tokio::join!(
-            check_target(store, version, opts.verify),
-            log::head(store, channel)
-        );
+        let head = async {
+            match prefetched.take() {
+                Some(h) => Ok(h),
+                None => log::head(store, channel).await,
+            }
+        };
+        let (checked, head) =
+            tokio::join!(check_target(store, version, opts.verify, read.index), head);
         checked?;
         validated.push(version.clone());
         prefetched = Some(head?);
@@ -472,7 +511,7 @@ pub async fn change(
         let targets = new_targets(&state, &next);
         for v in &targets {
             if !validated.contains(v) {
-                check_target(store, v, opts.verify).await?;
+                check_target(store, v, opts.verify, None).await?;
                 validated.push(v.clone());
             }
         }

@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::store::{keys, Store};
 pub use apply::{apply, check_percent, Intent};
 pub use change::{change, validate_target, ChangeOptions, ChangeReport};
+pub(crate) use change::{change_read, Read};
 use record::ChannelState;
 
 /// `sitevault status` for one channel.

@@ -7,6 +7,7 @@ mod dist;
 pub mod index;
 pub mod inspect;
 mod plan;
+mod presence;
 pub mod shards;
 mod upload;
 
@@ -14,7 +15,8 @@ pub use diff::{diff, DiffReport, Side};
 pub use dist::read_dist;
 pub(crate) use dist::read_dist_listed;
 pub use plan::{FileChange, FileDiff, IndexCache};
-pub(crate) use upload::{present_blobs, upload_blob};
+pub(crate) use presence::present_blobs;
+pub(crate) use upload::upload_blob;
 
 use dist::{blob_path, check_bytes};
 use upload::upload_all;

@@ -1,8 +1,6 @@
 //! Blobs into the store: create-only uploads (the store's "already exists" is the
-//! presence check), and the presence of many blobs found with HEADs or one listing,
-//! whichever costs fewer requests.
+//! presence check).
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -15,9 +13,6 @@ use super::PublishOptions;
 use crate::error::{Error, Result};
 use crate::schema::{BlobRef, CacheClass};
 use crate::store::{keys, Attrs, Created, Store};
-
-/// Below this many blobs, HEAD requests are cheaper than listing the blob store.
-const HEAD_LIMIT: usize = 64;
 
 /// Uploads `missing` create-only, at the store's concurrency, with a progress bar;
 /// the sizes of the blobs it created (one a concurrent publish created first is
@@ -55,45 +50,6 @@ pub(super) async fn upload_all(
         .filter(|(c, _)| *c == Created::Created)
         .map(|(_, size)| size)
         .collect())
-}
-
-/// Which of `hashes` the store already has, and how many requests it took.
-pub(crate) async fn present_blobs(
-    store: &Store,
-    hashes: Vec<&str>,
-) -> Result<(HashSet<String>, u64)> {
-    let mut present = HashSet::new();
-    if hashes.len() <= HEAD_LIMIT {
-        let owned: Vec<String> = hashes.into_iter().map(str::to_string).collect();
-        let found = futures::stream::iter(owned.into_iter().map(|h| {
-            let store = store.clone();
-            async move {
-                let meta = store.head(&keys::blob(&h)).await?;
-                Ok::<_, Error>((h, meta))
-            }
-        }))
-        .buffer_unordered(store.concurrency())
-        .try_collect::<Vec<_>>()
-        .await?;
-        let n = found.len() as u64;
-        for (h, meta) in found {
-            if meta.is_some() {
-                present.insert(h);
-            }
-        }
-        return Ok((present, n));
-    }
-    let listed = store.list(keys::BLOBS).await?;
-    let pages = listed.len() as u64 / 1000 + 1;
-    let wanted: HashSet<&str> = hashes.into_iter().collect();
-    for meta in listed {
-        if let Some(name) = meta.location.filename() {
-            if wanted.contains(name) {
-                present.insert(name.to_string());
-            }
-        }
-    }
-    Ok((present, pages))
 }
 
 /// Uploads one blob create-only; an existing blob is accepted after a size check.

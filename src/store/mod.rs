@@ -497,6 +497,31 @@ impl Store {
         Ok(self.inner.list(prefix).try_collect().await?)
     }
 
+    /// Up to `max` objects under `prefix` whose keys sort after `after`, in key order,
+    /// keys relative to the store root. A result shorter than `max` is the end of the
+    /// listing.
+    ///
+    /// On S3 this is one `ListObjectsV2` request with `start-after` for `max` up to
+    /// 1,000 (a page): a caller can read one stretch of a large prefix without
+    /// listing all of it. Other backends list the prefix and sort it.
+    pub async fn list_after(
+        &self,
+        prefix: &str,
+        after: &str,
+        max: usize,
+    ) -> Result<Vec<ObjectMeta>> {
+        let (p, offset) = (Path::from(prefix), Path::from(after));
+        let listed = self.inner.list_with_offset(Some(&p), &offset);
+        if self.backend == Backend::S3 {
+            // S3 answers in key order, a page at a time, fetched as the stream is read.
+            return Ok(listed.take(max).try_collect().await?);
+        }
+        let mut all: Vec<ObjectMeta> = listed.try_collect().await?;
+        all.sort_unstable_by(|a, b| a.location.cmp(&b.location));
+        all.truncate(max);
+        Ok(all)
+    }
+
     /// The immediate sub-folders of `prefix` (names only).
     pub async fn list_dirs(&self, prefix: &str) -> Result<Vec<String>> {
         let p = Path::from(prefix);

@@ -85,6 +85,31 @@ async fn list_and_list_dirs(s: &Store) {
     assert_eq!(s.list_dirs("x").await.unwrap(), vec!["sub".to_string()]);
 }
 
+async fn list_after_reads_a_stretch_in_key_order(s: &Store) {
+    let a = text_attrs();
+    for k in ["k/e", "k/b/2", "k/a", "k/d", "k/b/1", "k/c", "l/a"] {
+        s.put_overwrite(k, Bytes::from_static(b"c"), &a)
+            .await
+            .unwrap();
+    }
+    let page = |after: &'static str, max| async move {
+        s.list_after("k", after, max)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.location.to_string())
+            .collect::<Vec<_>>()
+    };
+    // Keys after `after` (not the key itself), sorted, at most `max`, relative to the
+    // store's root (an S3 store here lives under a prefix).
+    assert_eq!(page("k/b", 3).await, ["k/b/1", "k/b/2", "k/c"]);
+    assert_eq!(page("k/b/2", 2).await, ["k/c", "k/d"]);
+    // A short page is the end; nothing of the next prefix leaks in.
+    assert_eq!(page("k/d", 5).await, ["k/e"]);
+    assert!(page("k/e", 5).await.is_empty());
+    assert_eq!(page("k/0", 1).await, ["k/a"]);
+}
+
 async fn ranged_and_streamed_reads(s: &Store) {
     s.put_overwrite("x/b", Bytes::from_static(b"second"), &text_attrs())
         .await
@@ -316,7 +341,7 @@ macro_rules! conformance {
             use super::*;
             conformance!(@each $make;
                 missing_keys_read_as_none, create_only_writes_once, overwrite_replaces,
-                list_and_list_dirs, ranged_and_streamed_reads, conditional_reads,
+                list_and_list_dirs, list_after_reads_a_stretch_in_key_order, ranged_and_streamed_reads, conditional_reads,
                 delete_is_idempotent, large_bodies_are_create_only, delete_many_in_batches,
                 create_only_has_one_winner, publish_flow, channel_protocol);
         }

@@ -1,0 +1,204 @@
+//! Which blobs the store holds, in as few requests and round trips as the backend
+//! allows. A few hashes: one HEAD each, all at once (one round trip). On S3, more
+//! than that: the stretch of `blobs/` they span is listed, 1,000 keys a request, in
+//! key order (a blob's key sorts as its hash), and listing stops where HEADs for the
+//! rest would be faster — so a rollback to a version of 40 blobs in a small store
+//! costs one request, and in a store of millions of blobs no more than its HEADs
+//! and one listing. Elsewhere (local stores, where requests are cheap): HEADs, or
+//! one whole listing for many.
+
+use std::collections::HashSet;
+
+use futures::{StreamExt, TryStreamExt};
+
+use crate::error::{Error, Result};
+use crate::store::{keys, Backend, Store};
+
+/// Keys per listing request on S3.
+const PAGE: usize = 1000;
+
+/// Off S3, below this many blobs HEAD requests are cheaper than listing the blob store.
+const HEAD_LIMIT: usize = 64;
+
+/// Which of `hashes` the store already has, and how many requests it took.
+pub(crate) async fn present_blobs(
+    store: &Store,
+    hashes: Vec<&str>,
+) -> Result<(HashSet<String>, u64)> {
+    if hashes.len() <= store.concurrency() {
+        return heads(store, hashes).await;
+    }
+    if store.backend() == Backend::S3 {
+        return ranged(store, hashes).await;
+    }
+    if hashes.len() <= HEAD_LIMIT {
+        return heads(store, hashes).await;
+    }
+    let listed = store.list(keys::BLOBS).await?;
+    let pages = listed.len() as u64 / PAGE as u64 + 1;
+    let wanted: HashSet<&str> = hashes.into_iter().collect();
+    let present = listed
+        .iter()
+        .filter_map(|meta| meta.location.filename())
+        .filter(|name| wanted.contains(name))
+        .map(str::to_string)
+        .collect();
+    Ok((present, pages))
+}
+
+/// One HEAD per hash, at the store's concurrency.
+async fn heads(store: &Store, hashes: Vec<&str>) -> Result<(HashSet<String>, u64)> {
+    let owned: Vec<String> = hashes.into_iter().map(str::to_string).collect();
+    let found = futures::stream::iter(owned.into_iter().map(|h| {
+        let store = store.clone();
+        async move {
+            let meta = store.head(&keys::blob(&h)).await?;
+            Ok::<_, Error>((h, meta))
+        }
+    }))
+    .buffer_unordered(store.concurrency())
+    .try_collect::<Vec<_>>()
+    .await?;
+    let n = found.len() as u64;
+    let present = found
+        .into_iter()
+        .filter(|(_, meta)| meta.is_some())
+        .map(|(h, _)| h)
+        .collect();
+    Ok((present, n))
+}
+
+/// Lists `blobs/` from the first wanted key on, a page at a time, while the pages
+/// still to read (estimated from how much of the hash space the pages so far
+/// covered) take no more round trips than HEADs for the hashes not reached yet;
+/// then HEADs those.
+async fn ranged(store: &Store, mut wanted: Vec<&str>) -> Result<(HashSet<String>, u64)> {
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut present = HashSet::new();
+    let mut requests = 0u64;
+    // Just before the first wanted key: that key without its last character.
+    let first = keys::blob(wanted[0]);
+    let mut after = first[..first.len() - 1].to_string();
+    let start = position(wanted[0]);
+    let mut listed = 0usize;
+    let mut rest: &[&str] = &wanted;
+    loop {
+        let page = store.list_after(keys::BLOBS, &after, PAGE).await?;
+        requests += 1;
+        listed += page.len();
+        for name in page.iter().filter_map(|m| m.location.filename()) {
+            if wanted.binary_search(&name).is_ok() {
+                present.insert(name.to_string());
+            }
+        }
+        // A short page is the end of the listing: every wanted key was reached.
+        let Some(last) = page.last().filter(|_| page.len() == PAGE) else {
+            rest = &[];
+            break;
+        };
+        let last_key = last.location.as_ref().to_string();
+        rest = &rest[rest.partition_point(|h| keys::blob(h) <= last_key)..];
+        let Some(furthest) = rest.last() else { break };
+        let reached = last.location.filename().and_then(position_of);
+        let pages_left = match reached {
+            Some(r) if r > start => {
+                let per_unit = listed as f64 / (r - start);
+                (per_unit * (position(furthest) - r) / PAGE as f64).ceil()
+            }
+            _ => f64::INFINITY,
+        };
+        let head_rounds = rest.len().div_ceil(store.concurrency()) as f64;
+        if pages_left > head_rounds {
+            break;
+        }
+        after = last_key;
+    }
+    let (found, heads) = heads(store, rest.to_vec()).await?;
+    present.extend(found);
+    Ok((present, requests + heads))
+}
+
+/// Where a hash lies in the hash space, from 0 to 1: its first 16 hex digits.
+fn position(hash: &str) -> f64 {
+    position_of(hash).unwrap_or(0.0)
+}
+
+fn position_of(name: &str) -> Option<f64> {
+    let head = name.get(..16)?;
+    u64::from_str_radix(head, 16)
+        .ok()
+        .map(|v| v as f64 / 18_446_744_073_709_551_616.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Attrs;
+
+    fn hash(i: usize) -> String {
+        blake3::hash(&i.to_le_bytes()).to_hex().to_string()
+    }
+
+    /// A store holding the blobs `0..n` (and a stray key a listing must skip).
+    async fn store_with(n: usize) -> Store {
+        let s = Store::memory();
+        for i in 0..n {
+            let key = keys::blob(&hash(i));
+            s.put_create(&key, bytes::Bytes::from_static(b"x"), &Attrs::default())
+                .await
+                .unwrap();
+        }
+        let stray = format!("{}/80/not-a-hash", keys::BLOBS);
+        s.put_create(&stray, bytes::Bytes::new(), &Attrs::default())
+            .await
+            .unwrap();
+        s
+    }
+
+    /// `ranged` against the truth, and its requests.
+    async fn check(s: &Store, wanted: &[String], held: usize) -> u64 {
+        let refs: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        let (present, requests) = ranged(s, refs).await.unwrap();
+        let truth: HashSet<String> = (0..held).map(hash).collect();
+        for h in wanted {
+            assert_eq!(present.contains(h), truth.contains(h), "{h}");
+        }
+        assert!(present.iter().all(|h| wanted.contains(h)));
+        requests
+    }
+
+    #[tokio::test]
+    async fn a_ranged_check_finds_what_is_held_and_what_is_not() {
+        let s = store_with(2_500).await;
+        // Many hashes over the whole space, a third missing: listed to the end (3
+        // pages) rather than 900 HEADs.
+        let many: Vec<String> = (0..900).map(|i| hash(i * 3)).collect();
+        assert_eq!(check(&s, &many, 2_500).await, 3);
+        // A few spread hashes: one page, then HEADs for those it did not reach.
+        let few: Vec<String> = (0..40).map(|i| hash(i * 61 + 7)).collect();
+        let requests = check(&s, &few, 2_500).await;
+        assert!(requests > 1 && requests < 40, "{requests}");
+        // Hashes packed in one stretch: one page covers them.
+        let mut packed: Vec<String> = (0..2_600).map(hash).collect();
+        packed.sort();
+        let packed: Vec<String> = packed[1_000..1_040].to_vec();
+        assert_eq!(check(&s, &packed, 2_500).await, 1);
+        // A small store: one page is all of it.
+        let small = store_with(50).await;
+        let some: Vec<String> = (0..60).map(hash).collect();
+        assert_eq!(check(&small, &some, 50).await, 1);
+        // Duplicates count once.
+        let twice: Vec<String> = some.iter().chain(some.iter()).cloned().collect();
+        assert_eq!(check(&small, &twice, 50).await, 1);
+    }
+
+    #[test]
+    fn positions_follow_the_hash_order() {
+        assert_eq!(position(&"0".repeat(64)), 0.0);
+        assert!((position(&format!("8{}", "0".repeat(63))) - 0.5).abs() < 1e-12);
+        assert!(position(&"f".repeat(64)) <= 1.0);
+        assert_eq!(position_of("not-a-hash-at-all"), None);
+        assert_eq!(position_of("abc"), None);
+    }
+}

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::error::{Error, Result};
+use crate::schema;
 use crate::store::{keys, Backend, Store};
 
 /// Keys per listing request on S3.
@@ -37,10 +38,13 @@ pub(crate) async fn present_blobs(
     let listed = store.list(keys::BLOBS).await?;
     let pages = listed.len() as u64 / PAGE as u64 + 1;
     let wanted: HashSet<&str> = hashes.into_iter().collect();
+    // A blob counts only under its own key (not a copy under another fan folder).
     let present = listed
         .iter()
-        .filter_map(|meta| meta.location.filename())
-        .filter(|name| wanted.contains(name))
+        .filter_map(|meta| {
+            let name = meta.location.filename()?;
+            (wanted.contains(name) && meta.location.as_ref() == keys::blob(name)).then_some(name)
+        })
         .map(str::to_string)
         .collect();
     Ok((present, pages))
@@ -71,52 +75,78 @@ async fn heads(store: &Store, hashes: Vec<&str>) -> Result<(HashSet<String>, u64
 /// Lists `blobs/` from the first wanted key on, a page at a time, while the pages
 /// still to read (estimated from how much of the hash space the pages so far
 /// covered) take no more round trips than HEADs for the hashes not reached yet;
-/// then HEADs those.
+/// then HEADs those. A listing out of key order, or not after the key asked for
+/// (S3 Express lists in no order, and ignores `start-after`), proves nothing about
+/// what it did not show: every hash not found by then gets a HEAD.
 async fn ranged(store: &Store, mut wanted: Vec<&str>) -> Result<(HashSet<String>, u64)> {
     wanted.sort_unstable();
     wanted.dedup();
+    if wanted.is_empty() || !wanted.iter().all(|h| schema::is_hash(h)) {
+        return heads(store, wanted).await;
+    }
+    // In the same order as `wanted`: a blob's key sorts as its hash.
+    let wanted_keys: Vec<String> = wanted.iter().map(|h| keys::blob(h)).collect();
     let mut present = HashSet::new();
     let mut requests = 0u64;
-    // Just before the first wanted key: that key without its last character.
-    let first = keys::blob(wanted[0]);
+    // Just before the first wanted key: that key without its last (hex) digit.
+    let first = &wanted_keys[0];
     let mut after = first[..first.len() - 1].to_string();
     let start = position(wanted[0]);
     let mut listed = 0usize;
-    let mut rest: &[&str] = &wanted;
-    loop {
+    // Index of the first wanted key the listing has not reached.
+    let mut reached = 0usize;
+    let rest: Vec<&str> = loop {
         let page = store.list_after(keys::BLOBS, &after, PAGE).await?;
         requests += 1;
         listed += page.len();
-        for name in page.iter().filter_map(|m| m.location.filename()) {
-            if wanted.binary_search(&name).is_ok() {
-                present.insert(name.to_string());
+        if !in_key_order(&after, page.iter().map(|m| m.location.as_ref())) {
+            break unfound(&wanted, &present);
+        }
+        for m in &page {
+            if let Ok(i) = wanted_keys.binary_search_by(|k| k.as_str().cmp(m.location.as_ref())) {
+                present.insert(wanted[i].to_string());
             }
         }
         // A short page is the end of the listing: every wanted key was reached.
         let Some(last) = page.last().filter(|_| page.len() == PAGE) else {
-            rest = &[];
-            break;
+            break Vec::new();
         };
-        let last_key = last.location.as_ref().to_string();
-        rest = &rest[rest.partition_point(|h| keys::blob(h) <= last_key)..];
-        let Some(furthest) = rest.last() else { break };
-        let reached = last.location.filename().and_then(position_of);
-        let pages_left = match reached {
+        let last_key = last.location.as_ref();
+        reached += wanted_keys[reached..].partition_point(|k| k.as_str() <= last_key);
+        let Some(furthest) = wanted.get(reached..).and_then(|r| r.last()) else {
+            break Vec::new();
+        };
+        let pages_left = match last.location.filename().and_then(position_of) {
             Some(r) if r > start => {
                 let per_unit = listed as f64 / (r - start);
                 (per_unit * (position(furthest) - r) / PAGE as f64).ceil()
             }
             _ => f64::INFINITY,
         };
-        let head_rounds = rest.len().div_ceil(store.concurrency()) as f64;
+        let head_rounds = (wanted.len() - reached).div_ceil(store.concurrency()) as f64;
         if pages_left > head_rounds {
-            break;
+            break wanted[reached..].to_vec();
         }
-        after = last_key;
-    }
-    let (found, heads) = heads(store, rest.to_vec()).await?;
+        after = last_key.to_string();
+    };
+    let (found, heads) = heads(store, rest).await?;
     present.extend(found);
     Ok((present, requests + heads))
+}
+
+/// Whether `keys` come in strictly increasing order, all after `after`.
+fn in_key_order<'a>(after: &'a str, mut keys: impl Iterator<Item = &'a str>) -> bool {
+    keys.try_fold(after, |prev, key| (key > prev).then_some(key))
+        .is_some()
+}
+
+/// The hashes of `wanted` not in `present`.
+fn unfound<'a>(wanted: &[&'a str], present: &HashSet<String>) -> Vec<&'a str> {
+    wanted
+        .iter()
+        .copied()
+        .filter(|h| !present.contains(*h))
+        .collect()
 }
 
 /// Where a hash lies in the hash space, from 0 to 1: its first 16 hex digits.
@@ -166,6 +196,48 @@ mod tests {
         }
         assert!(present.iter().all(|h| wanted.contains(h)));
         requests
+    }
+
+    #[test]
+    fn a_listing_must_come_in_key_order_after_the_key_asked_for() {
+        assert!(in_key_order("b", ["c", "d"].into_iter()));
+        assert!(in_key_order("b", std::iter::empty()));
+        assert!(!in_key_order("b", ["a", "c"].into_iter()));
+        assert!(!in_key_order("b", ["b"].into_iter()));
+        assert!(!in_key_order("b", ["d", "c"].into_iter()));
+        assert!(!in_key_order("b", ["c", "c"].into_iter()));
+    }
+
+    #[tokio::test]
+    async fn page_boundaries_strays_and_misplaced_copies() {
+        let s = store_with(2_500).await;
+        let mut held: Vec<String> = (0..2_500).map(hash).collect();
+        held.sort();
+        // The first and last keys of pages (strays sort among them), and neighbours.
+        let mut wanted: Vec<String> = [0, 998, 999, 1_000, 1_001, 1_998, 1_999, 2_000, 2_499]
+            .iter()
+            .map(|&i| held[i].clone())
+            .collect();
+        wanted.extend((2_500..2_530).map(hash));
+        check(&s, &wanted, 2_500).await;
+        for start in [1, 500, 999, 1_000, 1_500] {
+            check(&s, &held[start..start + 40], 2_500).await;
+        }
+        // A blob's bytes under another fan folder are not that blob.
+        let lost = hash(9_999);
+        let wrong = format!("{}/zz/{lost}", keys::BLOBS);
+        s.put_create(&wrong, bytes::Bytes::from_static(b"x"), &Attrs::default())
+            .await
+            .unwrap();
+        let mut some: Vec<&str> = held[..100].iter().map(String::as_str).collect();
+        some.push(&lost);
+        let (present, _) = ranged(&s, some.clone()).await.unwrap();
+        assert!(!present.contains(&lost) && present.len() == 100);
+        let (present, _) = present_blobs(&s, some).await.unwrap();
+        assert!(!present.contains(&lost) && present.len() == 100);
+        // Not hashes: one HEAD each, no panic.
+        let (present, requests) = ranged(&s, vec!["abé", "", "x"]).await.unwrap();
+        assert!(present.is_empty() && requests == 3);
     }
 
     #[tokio::test]

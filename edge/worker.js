@@ -120,7 +120,8 @@ async function versionIndex(env, version) {
   if (!r.ok) return null;
   const idx = await r.json();
   // Schema 2: variants and shards (#12); 3: shared shards (#14); anything newer needs a newer worker.
-  if (!idx || typeof idx.schema !== "number" || idx.schema > 3) return null;
+  // An index copied under another id (its `version` says which) makes no version routable.
+  if (!idx || typeof idx.schema !== "number" || idx.schema > 3 || idx.version !== version) return null;
   if (state.indexes.size >= 64) state.indexes.clear();
   state.indexes.set(version, idx);
   return idx;

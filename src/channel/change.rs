@@ -154,7 +154,7 @@ pub(crate) async fn check_target(
             Some(idx) => idx,
             None => index::require(store, version).await?,
         };
-        let present = crate::publish::present_blobs(store, idx.blob_hashes()).await;
+        let present = crate::publish::present_blobs(store, idx.blob_sizes()).await;
         Ok::<_, Error>((idx, present))
     };
     let (read, stub) = tokio::join!(blobs, store.head(&archived));
@@ -175,7 +175,7 @@ pub(crate) async fn check_target(
         .collect();
     if let Some(first) = missing.first() {
         return Err(Error::Integrity(format!(
-            "version {version} is incomplete: {} of {total} blobs are missing (e.g. {first}); republish it or run `sitevault verify {version}`",
+            "version {version} is incomplete: {} of {total} blobs are missing or not the size its index gives (e.g. {first}); republish it or run `sitevault verify {version}`",
             missing.len(),
         )));
     }
@@ -197,6 +197,38 @@ pub(crate) async fn check_target(
         }
     }
     Ok(())
+}
+
+/// Versions the new state keeps routing to (its stable and canary, when not new
+/// targets checked above) must still be hot: the log's newest record is the truth a
+/// change starts from, and a record edited by hand could name a version that is
+/// gone. One HEAD of each index, at once.
+async fn check_carried(
+    store: &Store,
+    channel: &str,
+    next: &ChannelState,
+    validated: &[String],
+) -> Result<()> {
+    let carried: Vec<&String> = next
+        .stable
+        .iter()
+        .chain(next.canary.iter().map(|c| &c.version))
+        .filter(|v| !validated.contains(v))
+        .collect();
+    let heads = futures::future::try_join_all(
+        carried
+            .iter()
+            .map(|v| async move { store.head(&keys::version_index(v)).await }),
+    )
+    .await?;
+    match carried.iter().zip(heads).find(|(_, h)| h.is_none()) {
+        Some((v, _)) => Err(Error::Integrity(format!(
+            "channel {channel}: the log's newest record routes to {v}, which is not hot ({} is missing); \
+             nothing was changed. Roll the channel to a healthy version (`sitevault rollback {channel} --to VERSION`)",
+            keys::version_index(v)
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The versions a state newly puts in front of visitors.
@@ -515,6 +547,7 @@ pub(crate) async fn change_read(
                 validated.push(v.clone());
             }
         }
+        check_carried(store, channel, &next, &validated).await?;
         if first_seen.is_none() {
             first_seen = Some((head.generation, state.clone()));
         }

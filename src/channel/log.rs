@@ -43,9 +43,27 @@ fn parse_record(bytes: &[u8], key: &str) -> Result<LogRecord> {
     Ok(r)
 }
 
-/// A record's state must be one a change could have written: a canary percent is
+/// A record's state must be one a change could have written: every version it names
+/// is a valid id (an edge builds store paths from them), and a canary percent is
 /// finite and 0–100. Anything else is corruption, never copied to the manifest.
 fn check_state(r: &LogRecord, key: &str) -> Result<()> {
+    let st = &r.state;
+    let named = st
+        .stable
+        .iter()
+        .chain(st.canary.iter().map(|c| &c.version))
+        .chain(&st.previous)
+        .chain(&st.rolled_back)
+        .chain(&r.version);
+    for v in named {
+        if crate::ids::check_version(v).is_err() {
+            return Err(Error::Integrity(format!(
+                "{key}: corrupt log record: it names version {v:?}, which is not a valid version id; \
+                 nothing was changed. Inspect `sitevault history {}` and restore the record from a backup",
+                r.channel
+            )));
+        }
+    }
     if let Some(c) = &r.state.canary {
         if !c.percent.is_finite() || !(0.0..=100.0).contains(&c.percent) {
             return Err(Error::Integrity(format!(

@@ -111,11 +111,12 @@ pub(crate) async fn rollback(ctx: &Ctx, a: &RollbackArgs) -> Result<Outcome> {
         RollbackReport::Changed(c) => {
             if let Some(r) = &c.restored {
                 out.line(&format!(
-                    "{} was archived: restored it from cold storage first ({} blobs, {}, {} ms)",
+                    "{} was archived: restored it from cold storage first ({} blobs, {}, {} ms){}",
                     r.version,
                     r.blobs,
                     human_bytes(r.bytes),
-                    r.elapsed_ms
+                    r.elapsed_ms,
+                    super::retention::repaired(r.repaired)
                 ));
             }
             out.line(&c.change.message);

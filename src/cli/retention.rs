@@ -73,14 +73,28 @@ pub(crate) async fn restore(ctx: &Ctx, a: &RestoreArgs) -> Result<Outcome> {
         out.line(&format!("{} is hot (nothing to restore)", r.version));
     } else {
         out.line(&format!(
-            "restored {}: {} blobs verified and uploaded from a {} pack in {} ms",
+            "restored {}: {} blobs verified and uploaded from a {} pack in {} ms{}",
             r.version,
             r.blobs,
             human_bytes(r.bytes),
-            r.elapsed_ms
+            r.elapsed_ms,
+            repaired(r.repaired)
         ));
     }
     Ok(outcome)
+}
+
+/// What a restore says about blobs it found corrupt in the hot store and replaced.
+pub(crate) fn repaired(n: u64) -> String {
+    match n {
+        0 => String::new(),
+        n => format!(
+            "; {n} blob{} already in the hot store did not hold {} bytes and {} replaced (run `sitevault verify` on the other hot versions)",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "its" } else { "their" },
+            if n == 1 { "was" } else { "were" }
+        ),
+    }
 }
 
 pub(crate) async fn gc(ctx: &Ctx, a: &DryRunArgs) -> Result<Outcome> {

@@ -69,7 +69,8 @@ pub async fn diff(store: &Store, from: &Side, to: &Side) -> Result<DiffReport> {
                 sizes.insert(h, blob.size);
             }
         }
-        let (present, lookups) = present_blobs(store, sizes.keys().copied().collect()).await?;
+        let (present, lookups) =
+            present_blobs(store, sizes.iter().map(|(h, n)| (*h, *n)).collect()).await?;
         requests += lookups;
         for (h, size) in sizes {
             if !present.contains(h) {

@@ -159,6 +159,14 @@ impl VersionIndex {
         crate::schema::blobs_of(&self.files).into_keys().collect()
     }
 
+    /// Every distinct blob the version names, with its size.
+    pub(crate) fn blob_sizes(&self) -> Vec<(&str, u64)> {
+        crate::schema::blobs_of(&self.files)
+            .into_iter()
+            .map(|(h, (_, b))| (h, b.size))
+            .collect()
+    }
+
     /// The shared shards the version's head names (schema 3), by hash.
     pub fn shared_shards(&self) -> &[String] {
         match &self.shards {
@@ -194,6 +202,14 @@ pub(crate) async fn from_head(
     what: &str,
 ) -> Result<VersionIndex> {
     let mut idx: VersionIndex = parse_max(bytes, crate::schema::INDEX_SCHEMA, what)?;
+    // An index copied (or linked) under another id must not make that id routable.
+    if idx.version != version {
+        return Err(Error::Integrity(format!(
+            "{what} holds version {:?}, not {version} (copied or moved by hand?); \
+             republish {version} from its dist folder",
+            idx.version
+        )));
+    }
     if let Some(s) = &idx.shards {
         super::shards::check(s, idx.files.len(), what)?;
         idx.files = super::shards::read_all(store, version, s).await?;

@@ -16,7 +16,7 @@ pub use dist::read_dist;
 pub(crate) use dist::read_dist_listed;
 pub use plan::{FileChange, FileDiff, IndexCache};
 pub(crate) use presence::present_blobs;
-pub(crate) use upload::upload_blob;
+pub(crate) use upload::{put_verified_blob, upload_blob};
 
 use dist::{blob_path, check_bytes};
 use upload::upload_all;
@@ -91,6 +91,14 @@ pub struct PublishReport {
 /// Every blob of the dist by hash, with the public path of a file that has it (its
 /// bytes are that file's, or a precompressed sidecar's: see [`blob_path`]).
 type Blobs<'a> = BTreeMap<&'a str, (&'a str, BlobRef<'a>)>;
+
+/// `hashes` of the dist's blobs, with their sizes.
+fn sized<'a>(blobs: &Blobs<'a>, hashes: &[&'a str]) -> Vec<(&'a str, u64)> {
+    hashes
+        .iter()
+        .filter_map(|h| blobs.get(h).map(|(_, b)| (*h, b.size)))
+        .collect()
+}
 
 /// The `git rev-parse` running beside the publish, when asked for.
 type GitTask = Option<tokio::task::JoinHandle<Option<String>>>;
@@ -235,7 +243,7 @@ pub async fn publish(
     // Without a base (a first publish, a repair) or for a dry run, ask the store;
     // otherwise upload create-only: the store's "already exists" is the check.
     let present = if existing.is_some() || opts.dry_run {
-        let (present, lookups) = present_blobs(store, candidates.clone()).await?;
+        let (present, lookups) = present_blobs(store, sized(&blobs, &candidates)).await?;
         report.requests += lookups;
         present
     } else {
@@ -268,7 +276,12 @@ pub async fn publish(
             .filter(|h| !blobs.contains_key(*h))
             .collect();
         if !unsupplied.is_empty() {
-            let (present, lookups) = present_blobs(store, unsupplied.clone()).await?;
+            let wanted = existing
+                .blob_sizes()
+                .into_iter()
+                .filter(|(h, _)| !blobs.contains_key(*h))
+                .collect();
+            let (present, lookups) = present_blobs(store, wanted).await?;
             report.requests += lookups;
             if let Some(h) = unsupplied.iter().find(|h| !present.contains(**h)) {
                 return Err(Error::Integrity(format!(
@@ -433,7 +446,7 @@ async fn recheck_skipped(
         .copied()
         .filter(|h| known.contains(*h))
         .collect();
-    let (present, lookups) = present_blobs(store, skipped.clone()).await?;
+    let (present, lookups) = present_blobs(store, sized(blobs, &skipped)).await?;
     report.requests += lookups;
     let requests = AtomicU64::new(0);
     for h in skipped.into_iter().filter(|h| !present.contains(*h)) {

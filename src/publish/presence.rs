@@ -7,7 +7,7 @@
 //! and one listing. Elsewhere (local stores, where requests are cheap): HEADs, or
 //! one whole listing for many.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use futures::{StreamExt, TryStreamExt};
 
@@ -21,43 +21,50 @@ const PAGE: usize = 1000;
 /// Off S3, below this many blobs HEAD requests are cheaper than listing the blob store.
 const HEAD_LIMIT: usize = 64;
 
-/// Which of `hashes` the store already has, and how many requests it took.
+/// Which of `wanted` (hash, size) the store holds — under the blob's own key and
+/// with that size (a truncated or padded blob is as good as missing) — and how many
+/// requests it took.
 pub(crate) async fn present_blobs(
     store: &Store,
-    hashes: Vec<&str>,
+    wanted: Vec<(&str, u64)>,
 ) -> Result<(HashSet<String>, u64)> {
-    if hashes.len() <= store.concurrency() {
-        return heads(store, hashes).await;
+    if wanted.len() <= store.concurrency() {
+        return heads(store, wanted).await;
     }
     if store.backend() == Backend::S3 {
-        return ranged(store, hashes).await;
+        return ranged(store, wanted).await;
     }
-    if hashes.len() <= HEAD_LIMIT {
-        return heads(store, hashes).await;
+    if wanted.len() <= HEAD_LIMIT {
+        return heads(store, wanted).await;
     }
     let listed = store.list(keys::BLOBS).await?;
     let pages = listed.len() as u64 / PAGE as u64 + 1;
-    let wanted: HashSet<&str> = hashes.into_iter().collect();
+    let wanted: HashMap<&str, u64> = wanted.into_iter().collect();
     // A blob counts only under its own key (not a copy under another fan folder).
     let present = listed
         .iter()
         .filter_map(|meta| {
             let name = meta.location.filename()?;
-            (wanted.contains(name) && meta.location.as_ref() == keys::blob(name)).then_some(name)
+            let ok =
+                wanted.get(name) == Some(&meta.size) && meta.location.as_ref() == keys::blob(name);
+            ok.then_some(name)
         })
         .map(str::to_string)
         .collect();
     Ok((present, pages))
 }
 
-/// One HEAD per hash, at the store's concurrency.
-async fn heads(store: &Store, hashes: Vec<&str>) -> Result<(HashSet<String>, u64)> {
-    let owned: Vec<String> = hashes.into_iter().map(str::to_string).collect();
-    let found = futures::stream::iter(owned.into_iter().map(|h| {
+/// One HEAD per blob, at the store's concurrency.
+async fn heads(store: &Store, wanted: Vec<(&str, u64)>) -> Result<(HashSet<String>, u64)> {
+    let owned: Vec<(String, u64)> = wanted
+        .into_iter()
+        .map(|(h, n)| (h.to_string(), n))
+        .collect();
+    let found = futures::stream::iter(owned.into_iter().map(|(h, size)| {
         let store = store.clone();
         async move {
             let meta = store.head(&keys::blob(&h)).await?;
-            Ok::<_, Error>((h, meta))
+            Ok::<_, Error>((h, meta.is_some_and(|m| m.size == size)))
         }
     }))
     .buffer_unordered(store.concurrency())
@@ -66,7 +73,7 @@ async fn heads(store: &Store, hashes: Vec<&str>) -> Result<(HashSet<String>, u64
     let n = found.len() as u64;
     let present = found
         .into_iter()
-        .filter(|(_, meta)| meta.is_some())
+        .filter(|(_, held)| *held)
         .map(|(h, _)| h)
         .collect();
     Ok((present, n))
@@ -78,24 +85,24 @@ async fn heads(store: &Store, hashes: Vec<&str>) -> Result<(HashSet<String>, u64
 /// then HEADs those. A listing out of key order, or not after the key asked for
 /// (S3 Express lists in no order, and ignores `start-after`), proves nothing about
 /// what it did not show: every hash not found by then gets a HEAD.
-async fn ranged(store: &Store, mut wanted: Vec<&str>) -> Result<(HashSet<String>, u64)> {
+async fn ranged(store: &Store, mut wanted: Vec<(&str, u64)>) -> Result<(HashSet<String>, u64)> {
     wanted.sort_unstable();
-    wanted.dedup();
-    if wanted.is_empty() || !wanted.iter().all(|h| schema::is_hash(h)) {
+    wanted.dedup_by(|a, b| a.0 == b.0);
+    if wanted.is_empty() || !wanted.iter().all(|(h, _)| schema::is_hash(h)) {
         return heads(store, wanted).await;
     }
     // In the same order as `wanted`: a blob's key sorts as its hash.
-    let wanted_keys: Vec<String> = wanted.iter().map(|h| keys::blob(h)).collect();
+    let wanted_keys: Vec<String> = wanted.iter().map(|(h, _)| keys::blob(h)).collect();
     let mut present = HashSet::new();
     let mut requests = 0u64;
     // Just before the first wanted key: that key without its last (hex) digit.
     let first = &wanted_keys[0];
     let mut after = first[..first.len() - 1].to_string();
-    let start = position(wanted[0]);
+    let start = position(wanted[0].0);
     let mut listed = 0usize;
     // Index of the first wanted key the listing has not reached.
     let mut reached = 0usize;
-    let rest: Vec<&str> = loop {
+    let rest: Vec<(&str, u64)> = loop {
         let page = store.list_after(keys::BLOBS, &after, PAGE).await?;
         requests += 1;
         listed += page.len();
@@ -104,7 +111,9 @@ async fn ranged(store: &Store, mut wanted: Vec<&str>) -> Result<(HashSet<String>
         }
         for m in &page {
             if let Ok(i) = wanted_keys.binary_search_by(|k| k.as_str().cmp(m.location.as_ref())) {
-                present.insert(wanted[i].to_string());
+                if wanted[i].1 == m.size {
+                    present.insert(wanted[i].0.to_string());
+                }
             }
         }
         // A short page is the end of the listing: every wanted key was reached.
@@ -113,7 +122,7 @@ async fn ranged(store: &Store, mut wanted: Vec<&str>) -> Result<(HashSet<String>
         };
         let last_key = last.location.as_ref();
         reached += wanted_keys[reached..].partition_point(|k| k.as_str() <= last_key);
-        let Some(furthest) = wanted.get(reached..).and_then(|r| r.last()) else {
+        let Some((furthest, _)) = wanted.get(reached..).and_then(|r| r.last()) else {
             break Vec::new();
         };
         let pages_left = match last.location.filename().and_then(position_of) {
@@ -140,12 +149,12 @@ fn in_key_order<'a>(after: &'a str, mut keys: impl Iterator<Item = &'a str>) -> 
         .is_some()
 }
 
-/// The hashes of `wanted` not in `present`.
-fn unfound<'a>(wanted: &[&'a str], present: &HashSet<String>) -> Vec<&'a str> {
+/// The blobs of `wanted` not in `present`.
+fn unfound<'a>(wanted: &[(&'a str, u64)], present: &HashSet<String>) -> Vec<(&'a str, u64)> {
     wanted
         .iter()
         .copied()
-        .filter(|h| !present.contains(*h))
+        .filter(|(h, _)| !present.contains(*h))
         .collect()
 }
 
@@ -186,9 +195,14 @@ mod tests {
         s
     }
 
+    /// Each hash with the size every test blob has.
+    fn sized(hashes: &[String]) -> Vec<(&str, u64)> {
+        hashes.iter().map(|h| (h.as_str(), 1)).collect()
+    }
+
     /// `ranged` against the truth, and its requests.
     async fn check(s: &Store, wanted: &[String], held: usize) -> u64 {
-        let refs: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        let refs = sized(wanted);
         let (present, requests) = ranged(s, refs).await.unwrap();
         let truth: HashSet<String> = (0..held).map(hash).collect();
         for h in wanted {
@@ -229,14 +243,27 @@ mod tests {
         s.put_create(&wrong, bytes::Bytes::from_static(b"x"), &Attrs::default())
             .await
             .unwrap();
-        let mut some: Vec<&str> = held[..100].iter().map(String::as_str).collect();
-        some.push(&lost);
+        let mut some = sized(&held[..100]);
+        some.push((&lost, 1));
         let (present, _) = ranged(&s, some.clone()).await.unwrap();
         assert!(!present.contains(&lost) && present.len() == 100);
         let (present, _) = present_blobs(&s, some).await.unwrap();
         assert!(!present.contains(&lost) && present.len() == 100);
+        // A blob of another size than the index gives it is as good as missing, by
+        // listing and by HEAD.
+        let mut resized = sized(&held[..100]);
+        resized[7].1 = 2;
+        for (present, _) in [
+            ranged(&s, resized.clone()).await.unwrap(),
+            present_blobs(&s, resized.clone()).await.unwrap(),
+            heads(&s, resized.clone()).await.unwrap(),
+        ] {
+            assert!(!present.contains(resized[7].0) && present.len() == 99);
+        }
         // Not hashes: one HEAD each, no panic.
-        let (present, requests) = ranged(&s, vec!["abé", "", "x"]).await.unwrap();
+        let (present, requests) = ranged(&s, vec![("abé", 1), ("", 1), ("x", 1)])
+            .await
+            .unwrap();
         assert!(present.is_empty() && requests == 3);
     }
 

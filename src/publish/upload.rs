@@ -56,6 +56,41 @@ pub(super) async fn upload_all(
 /// On stores with attributes (S3…), the object carries the file's `Content-Type`,
 /// an immutable `Cache-Control` and, for a variant, its `Content-Encoding`, so a
 /// CDN in front of the bucket can serve it as it is.
+/// Writes `data`, which the caller has checked hashes to `blob.hash` (a restore's
+/// verified pack), as that blob: created, or an existing object checked byte for
+/// byte and replaced when it does not hold those bytes (a corrupt blob, or one of
+/// the right size and the wrong content). True when it replaced one.
+pub(crate) async fn put_verified_blob(
+    store: &Store,
+    blob: BlobRef<'_>,
+    data: Bytes,
+    requests: &AtomicU64,
+) -> Result<bool> {
+    let key = keys::blob(blob.hash);
+    let attrs = blob_attrs(blob);
+    requests.fetch_add(1, Ordering::Relaxed);
+    if store.put_create_large(&key, data.clone(), &attrs).await? == Created::Created {
+        return Ok(false);
+    }
+    requests.fetch_add(1, Ordering::Relaxed);
+    if store.get(&key).await?.is_some_and(|held| held == data) {
+        return Ok(false);
+    }
+    requests.fetch_add(1, Ordering::Relaxed);
+    store.put_overwrite(&key, data, &attrs).await?;
+    Ok(true)
+}
+
+/// The attributes a blob is stored with (see [`upload_blob`]).
+fn blob_attrs(blob: BlobRef<'_>) -> Attrs {
+    Attrs {
+        content_type: Some(blob.content_type.to_string()),
+        cache_control: Some(CacheClass::Immutable.header().into()),
+        content_encoding: blob.coding.map(|c| c.token().to_string()),
+        ..Default::default()
+    }
+}
+
 pub(crate) async fn upload_blob(
     store: &Store,
     blob: BlobRef<'_>,
@@ -63,12 +98,7 @@ pub(crate) async fn upload_blob(
     requests: &AtomicU64,
 ) -> Result<Created> {
     let key = keys::blob(blob.hash);
-    let attrs = Attrs {
-        content_type: Some(blob.content_type.to_string()),
-        cache_control: Some(CacheClass::Immutable.header().into()),
-        content_encoding: blob.coding.map(|c| c.token().to_string()),
-        ..Default::default()
-    };
+    let attrs = blob_attrs(blob);
     let size = data.len() as u64;
     requests.fetch_add(1, Ordering::Relaxed);
     match store.put_create_large(&key, data, &attrs).await? {

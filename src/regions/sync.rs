@@ -359,7 +359,8 @@ async fn load_source(
 /// Unique blobs of an index that `to` lacks, with the entry that names each.
 async fn missing_blobs<'a>(to: &Store, idx: &'a VersionIndex) -> Result<Vec<BlobRef<'a>>> {
     let by_hash = crate::schema::blobs_of(&idx.files);
-    let (present, _) = crate::publish::present_blobs(to, by_hash.keys().copied().collect()).await?;
+    let wanted = by_hash.iter().map(|(h, (_, b))| (*h, b.size)).collect();
+    let (present, _) = crate::publish::present_blobs(to, wanted).await?;
     Ok(by_hash
         .into_values()
         .map(|(_, b)| b)

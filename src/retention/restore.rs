@@ -24,6 +24,14 @@ pub struct RestoreReport {
     pub elapsed_ms: u128,
     /// The version was already hot (an interrupted restore was finished, or nothing to do).
     pub already_hot: bool,
+    /// Blobs already in the hot store that did not hold their bytes (corrupt, or
+    /// planted with the right size), replaced by the pack's verified ones.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub repaired: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Restores an archived version: read the pack, verify every blob, upload blobs
@@ -41,6 +49,7 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
                 bytes: 0,
                 elapsed_ms: started.elapsed().as_millis(),
                 already_hot: true,
+                repaired: 0,
             }),
             None => Err(Error::input(format!(
                 "version {version} is neither hot nor archived in {}",
@@ -57,6 +66,7 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
             bytes: 0,
             elapsed_ms: started.elapsed().as_millis(),
             already_hot: true,
+            repaired: 0,
         });
     }
     let where_ = format!("{}/{}", cold.url(), stub.pack);
@@ -81,24 +91,25 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
             p.index.version, p.index.digest
         )));
     }
-    // Each blob goes back as publish writes it (create-only, size-checked, with the
-    // file's type and a variant's Content-Encoding on stores that keep attributes).
+    // Each blob goes back as publish writes it (with the file's type and a variant's
+    // Content-Encoding on stores that keep attributes). The pack's bytes are verified;
+    // a blob already in the hot store is trusted only if it holds exactly them (it
+    // may be another version's, or left corrupt), and replaced otherwise.
     let refs = crate::schema::blobs_of(&p.index.files);
     let n = p.blobs.len() as u64;
     let requests = std::sync::atomic::AtomicU64::new(0);
-    futures::stream::iter(p.blobs.iter().map(|(h, b)| {
+    let replaced = futures::stream::iter(p.blobs.iter().map(|(h, b)| {
         let requests = &requests;
         let blob = refs.get(h.as_str()).map(|r| r.1);
         async move {
             let blob = blob.ok_or_else(|| {
                 Error::Integrity(format!("pack of {version}: blob {h} is not in its index"))
             })?;
-            crate::publish::upload_blob(hot, blob, b.clone(), requests).await?;
-            Ok::<(), Error>(())
+            crate::publish::put_verified_blob(hot, blob, b.clone(), requests).await
         }
     }))
     .buffer_unordered(hot.concurrency())
-    .try_collect::<Vec<()>>()
+    .try_collect::<Vec<bool>>()
     .await?;
     // The index last (a large version's shards, then its head).
     // An index stored whole goes back byte for byte; a sharded one is split again
@@ -112,5 +123,6 @@ pub async fn restore(hot: &Store, cold: &Store, version: &str) -> Result<Restore
         bytes,
         elapsed_ms: started.elapsed().as_millis(),
         already_hot: false,
+        repaired: replaced.iter().filter(|r| **r).count() as u64,
     })
 }

@@ -9,6 +9,7 @@ use crate::channel_suite;
 use crate::common;
 
 use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
 use sitevault::publish::{self, PublishOptions};
 use sitevault::store::{keys, Attrs, Created, GetIfChanged, Store, StoreSpec};
 
@@ -108,6 +109,30 @@ async fn list_after_reads_a_stretch_in_key_order(s: &Store) {
     assert_eq!(page("k/d", 5).await, ["k/e"]);
     assert!(page("k/e", 5).await.is_empty());
     assert_eq!(page("k/0", 1).await, ["k/a"]);
+    // Across a real page of the backend (S3 answers 1,000 keys a request): a full
+    // page, then the rest.
+    let keys: Vec<String> = (0..1_005).map(|i| format!("p/{i:05}")).collect();
+    futures::stream::iter(keys.iter().map(|k| s.put_overwrite(k, Bytes::new(), &a)))
+        .buffer_unordered(16)
+        .try_collect::<Vec<()>>()
+        .await
+        .unwrap();
+    let first: Vec<String> = s
+        .list_after("p", "p/", 1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.location.to_string())
+        .collect();
+    assert_eq!(first, keys[..1_000]);
+    let rest: Vec<String> = s
+        .list_after("p", &keys[999], 1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.location.to_string())
+        .collect();
+    assert_eq!(rest, keys[1_000..]);
 }
 
 async fn ranged_and_streamed_reads(s: &Store) {

@@ -654,6 +654,30 @@ fn worker_negotiates_precompressed_variants_in_workerd() {
     encoding_scenario(t.path(), &addr);
 }
 
+/// An index copied under another id, and a manifest routed to that id: neither
+/// `serve` nor the worker serves it (502), since the index says it is another version.
+#[test]
+fn an_index_copied_under_another_id_is_served_by_neither_edge() {
+    let t = compressible_project();
+    let store = t.path().join(".sitevault/store");
+    std::fs::create_dir_all(store.join("versions/v9")).unwrap();
+    std::fs::copy(
+        store.join("versions/v1/index.json"),
+        store.join("versions/v9/index.json"),
+    )
+    .unwrap();
+    let m = store.join("channels/production/manifest.json");
+    let text = std::fs::read_to_string(&m).unwrap();
+    std::fs::write(&m, text.replace("\"v1\"", "\"v9\"")).unwrap();
+    let (_p, addr) = start_serve(t.path(), &[]);
+    assert_eq!(get(&addr, "/", &[]).status, 502);
+    let Some(bin) = workerd_bin() else { return };
+    let origin = start_origin(store);
+    let (_w, _d, addr) = start_worker(&bin, &origin);
+    let r = get(&addr, "/", &[]);
+    assert_eq!(r.status, 502, "{}", r.text());
+}
+
 // ------------------------------------------------------------- large versions
 
 /// 2,500 pages: more than a version index keeps inline, so v1's index is sharded.

@@ -31,4 +31,5 @@ mod publish;
 mod regions;
 mod retention;
 mod serve_fault;
+mod store_edits;
 mod tls;

@@ -198,6 +198,32 @@ fn archive_restore_rollback_on_file_store() {
 }
 
 #[test]
+fn a_restore_mends_a_blob_planted_with_the_right_size() {
+    let t = project(CONFIG, 5);
+    ok(sv(t.path())
+        .env("SITEVAULT_NOW", at(2))
+        .args(["archive", "-q"]));
+    // v3's own blob left with the archive; something puts back bytes of its size.
+    let h = only_blob(3);
+    let path = t
+        .path()
+        .join(format!(".sitevault/store/blobs/{}/{h}", &h[..2]));
+    assert!(!path.exists());
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, vec![0u8; "only in v3\n".len()]).unwrap();
+    // The rollback restores v3 from its verified pack, replacing that blob, and
+    // only then moves traffic.
+    let out = ok(sv(t.path()).args(["rollback", "production", "--to", "v3"]));
+    assert!(
+        out.contains("1 blob already in the hot store did not hold its bytes and was replaced")
+            && out.contains("stable v3"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), b"only in v3\n");
+    ok(sv(t.path()).args(["verify", "v3"]));
+}
+
+#[test]
 fn gc_keeps_young_blobs_and_referenced_ones() {
     let t = project(CONFIG, 5);
     // A killed publish left orphan blobs: young ones stay, old ones go.

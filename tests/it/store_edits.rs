@@ -1,0 +1,165 @@
+//! A store edited by hand (or by something other than sitevault): an index copied
+//! under another id, log records naming ids that cannot be or versions that are gone,
+//! an archive stub beside missing blobs. Each is refused, and nothing moves.
+
+use crate::common;
+
+use bytes::Bytes;
+use sitevault::channel::{self, ChangeOptions, Intent};
+use sitevault::error::Error;
+use sitevault::publish::{self, index, PublishOptions};
+use sitevault::store::{keys, Attrs, Store};
+
+const C: &str = "production";
+
+fn opts() -> ChangeOptions {
+    ChangeOptions {
+        actor: "test".into(),
+        ..Default::default()
+    }
+}
+
+fn start(v: &str, percent: Option<f64>) -> Intent {
+    Intent::Start {
+        version: v.into(),
+        percent,
+    }
+}
+
+/// v1 stable on production (generation 1), v2 published.
+async fn setup() -> Store {
+    let s = Store::memory();
+    let o = PublishOptions::default();
+    publish::publish(&s, common::example_dist(), "v1", &o)
+        .await
+        .unwrap();
+    publish::publish(&s, common::example_dist_v2(), "v2", &o)
+        .await
+        .unwrap();
+    channel::change(&s, C, &start("v1", None), &opts())
+        .await
+        .unwrap();
+    s
+}
+
+async fn manifest(s: &Store) -> Bytes {
+    s.get(&keys::channel_manifest(C)).await.unwrap().unwrap()
+}
+
+/// Rewrites the newest record (generation 1) with `edit` applied to its JSON.
+async fn edit_record(s: &Store, edit: impl FnOnce(&mut serde_json::Value)) {
+    let key = keys::channel_log(C, 1);
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&s.get(&key).await.unwrap().unwrap()).unwrap();
+    edit(&mut v);
+    s.put_overwrite(&key, Bytes::from(v.to_string()), &Attrs::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_index_copied_under_another_id_makes_no_version() {
+    let s = setup().await;
+    let v2 = s.get(&keys::version_index("v2")).await.unwrap().unwrap();
+    s.put_overwrite(&keys::version_index("v9"), v2, &Attrs::default())
+        .await
+        .unwrap();
+    let before = manifest(&s).await;
+    let err = index::load(&s, "v9").await.unwrap_err();
+    assert!(matches!(err, Error::Integrity(_)), "{err}");
+    assert!(err.to_string().contains("holds version \"v2\""), "{err}");
+    let err = channel::change(&s, C, &start("v9", None), &opts())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Integrity(_)), "{err}");
+    assert!(publish::inspect::verify(&s, "v9").await.is_err());
+    assert_eq!(manifest(&s).await, before);
+    assert!(s.get(&keys::channel_log(C, 2)).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_record_naming_an_impossible_id_is_corrupt_for_reads_and_writes() {
+    for bad in ["../../../tmp/evil", "", "a b", "v1/../v2"] {
+        let s = setup().await;
+        edit_record(&s, |r| r["state"]["stable"] = bad.into()).await;
+        let before = manifest(&s).await;
+        let err = channel::status(&s, C).await.unwrap_err();
+        assert!(matches!(err, Error::Integrity(_)), "{bad:?}: {err}");
+        let err = channel::change(&s, C, &start("v2", Some(10.0)), &opts())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Integrity(_)), "{bad:?}: {err}");
+        assert!(err.to_string().contains("not a valid version id"), "{err}");
+        assert_eq!(manifest(&s).await, before, "{bad:?}");
+        assert!(s.get(&keys::channel_log(C, 2)).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_change_never_carries_a_route_to_a_version_that_is_gone() {
+    let s = setup().await;
+    edit_record(&s, |r| r["state"]["stable"] = "nope".into()).await;
+    // A canary beside a stable that is not hot: refused, nothing written.
+    let err = channel::change(&s, C, &start("v2", Some(10.0)), &opts())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Integrity(_)), "{err}");
+    assert!(err.to_string().contains("nope, which is not hot"), "{err}");
+    assert!(s.get(&keys::channel_log(C, 2)).await.unwrap().is_none());
+    // The way out the message names: a rollback to a healthy version.
+    let r = channel::change(
+        &s,
+        C,
+        &Intent::Rollback {
+            to: Some("v2".into()),
+        },
+        &opts(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.state.stable.as_deref(), Some("v2"));
+    assert!(r.state.canary.is_none());
+}
+
+#[tokio::test]
+async fn a_version_being_archived_is_a_conflict_even_with_blobs_gone() {
+    let s = setup().await;
+    let idx = index::require(&s, "v2").await.unwrap();
+    let gone = idx.blob_hashes()[0].to_string();
+    s.delete(&keys::blob(&gone)).await.unwrap();
+    s.put_create(
+        &keys::version_archived("v2"),
+        Bytes::from_static(b"{}"),
+        &Attrs::default(),
+    )
+    .await
+    .unwrap();
+    let before = manifest(&s).await;
+    let err = channel::change(&s, C, &start("v2", None), &opts())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err}");
+    assert!(err.to_string().contains("being archived"), "{err}");
+    assert_eq!(manifest(&s).await, before);
+}
+
+#[tokio::test]
+async fn a_blob_of_the_wrong_size_keeps_traffic_away() {
+    let s = setup().await;
+    let idx = index::require(&s, "v2").await.unwrap();
+    let hash = idx.blob_hashes()[0];
+    s.put_overwrite(
+        &keys::blob(hash),
+        Bytes::from_static(b"cut"),
+        &Attrs::default(),
+    )
+    .await
+    .unwrap();
+    let before = manifest(&s).await;
+    let err = channel::change(&s, C, &start("v2", None), &opts())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Integrity(_)), "{err}");
+    assert!(err.to_string().contains("1 of"), "{err}");
+    assert_eq!(manifest(&s).await, before);
+}

@@ -508,6 +508,17 @@ pub async fn history(store: &Store, channel: &str) -> Result<History> {
         }
         prev_hash = Some(hash);
     }
+    // A manifest ahead of the log: the records it was projected from are gone.
+    let newest = expected.saturating_sub(1);
+    if let Some(Some(m)) = read_manifest(store, channel).await? {
+        if m.generation > newest && chain_error.is_none() {
+            chain_error = Some(format!(
+                "{} is at generation {}, but the log ends at {newest}: records are missing",
+                keys::channel_manifest(channel),
+                m.generation
+            ));
+        }
+    }
     entries.reverse();
     Ok(History {
         channel: channel.to_string(),

@@ -126,6 +126,8 @@ pub struct Store {
     backend: Backend,
     display: String,
     concurrency: usize,
+    /// A `file://` store's folder (writes are checked to stay inside it).
+    root: Option<PathBuf>,
 }
 
 /// Result of a create-only write.
@@ -181,6 +183,7 @@ impl Store {
                 backend: Backend::File,
                 display: format!("file://{}", dir.display()),
                 concurrency,
+                root: Some(dir),
             });
         }
         if url.starts_with("memory://") {
@@ -284,6 +287,7 @@ impl Store {
             backend,
             display: url.to_string(),
             concurrency,
+            root: None,
         })
     }
 
@@ -294,6 +298,7 @@ impl Store {
             backend: Backend::Memory,
             display: "memory://".into(),
             concurrency: 16,
+            root: None,
         }
     }
 
@@ -335,8 +340,37 @@ impl Store {
         a
     }
 
+    /// On a `file://` store, refuses to write or delete `key` when a folder on its
+    /// way below the store's folder is a symbolic link: the write would land outside
+    /// the store. (A link in place of the object itself is replaced, not followed.)
+    fn inside(&self, key: &str) -> Result<()> {
+        let Some(root) = &self.root else {
+            return Ok(());
+        };
+        let mut path = root.clone();
+        let parts: Vec<&str> = key.split('/').filter(|p| !p.is_empty()).collect();
+        for part in &parts[..parts.len().saturating_sub(1)] {
+            path.push(part);
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(Error::Integrity(format!(
+                        "{} is a symbolic link inside the store; sitevault writes only inside {}. \
+                         Remove the link (move what it points to into the store first if it is needed)",
+                        path.display(),
+                        root.display()
+                    )))
+                }
+                Ok(_) => {}
+                // Missing: the write creates it, as a folder.
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    }
+
     /// Writes `key` only if it does not exist yet.
     pub async fn put_create(&self, key: &str, data: Bytes, attrs: &Attrs) -> Result<Created> {
+        self.inside(key)?;
         let opts = PutOptions {
             mode: PutMode::Create,
             attributes: self.attributes(attrs),
@@ -404,6 +438,7 @@ impl Store {
 
     /// Writes `key`, replacing what is there.
     pub async fn put_overwrite(&self, key: &str, data: Bytes, attrs: &Attrs) -> Result<()> {
+        self.inside(key)?;
         let opts = PutOptions {
             mode: PutMode::Overwrite,
             attributes: self.attributes(attrs),
@@ -535,6 +570,9 @@ impl Store {
     /// Deletes many keys (batched where the backend can: S3 deletes 1000 per request).
     /// Missing keys are fine.
     pub async fn delete_many(&self, keys: Vec<String>) -> Result<()> {
+        for k in &keys {
+            self.inside(k)?;
+        }
         let paths =
             futures::stream::iter(keys.into_iter().map(|k| Ok(Path::from(k.as_str())))).boxed();
         let mut results = self.inner.delete_stream(paths);
@@ -549,6 +587,7 @@ impl Store {
 
     /// Deletes `key` (missing is fine).
     pub async fn delete(&self, key: &str) -> Result<()> {
+        self.inside(key)?;
         match self.inner.delete(&Path::from(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),

@@ -163,3 +163,67 @@ async fn a_blob_of_the_wrong_size_keeps_traffic_away() {
     assert!(err.to_string().contains("1 of"), "{err}");
     assert_eq!(manifest(&s).await, before);
 }
+
+#[tokio::test]
+async fn history_says_when_the_manifest_is_ahead_of_the_log() {
+    let s = setup().await;
+    channel::change(&s, C, &start("v2", Some(10.0)), &opts())
+        .await
+        .unwrap();
+    assert!(channel::log::history(&s, C)
+        .await
+        .unwrap()
+        .chain_error
+        .is_none());
+    // The newest record is lost; the manifest still shows generation 2.
+    s.delete(&keys::channel_log(C, 2)).await.unwrap();
+    let h = channel::log::history(&s, C).await.unwrap();
+    let e = h.chain_error.unwrap_or_default();
+    assert!(e.contains("the log ends at 1"), "{e}");
+}
+
+#[tokio::test]
+async fn a_symlinked_folder_inside_a_file_store_is_never_written_through() {
+    let d = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let s = Store::open(&sitevault::store::StoreSpec {
+        url: format!("file://{}", d.path().display()),
+        concurrency: 8,
+        ..Default::default()
+    })
+    .unwrap();
+    let o = PublishOptions::default();
+    publish::publish(&s, common::example_dist(), "v1", &o)
+        .await
+        .unwrap();
+    publish::publish(&s, common::example_dist_v2(), "v2", &o)
+        .await
+        .unwrap();
+    channel::change(&s, C, &start("v1", None), &opts())
+        .await
+        .unwrap();
+    // The channel's folder moved elsewhere and linked back.
+    let ch = d.path().join("channels").join(C);
+    let moved = outside.path().join("production");
+    std::fs::rename(&ch, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &ch).unwrap();
+    let before = common::tree(outside.path());
+    let err = channel::change(&s, C, &start("v2", Some(10.0)), &opts())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Integrity(_)), "{err}");
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(
+        common::tree(outside.path()),
+        before,
+        "written through the link"
+    );
+    // A version folder linked out: publish refuses to write its index there.
+    let vdir = d.path().join("versions").join("v7");
+    std::os::unix::fs::symlink(outside.path(), &vdir).unwrap();
+    let err = publish::publish(&s, common::example_dist_v2(), "v7", &o)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Integrity(_)), "{err}");
+    assert_eq!(common::tree(outside.path()), before);
+}

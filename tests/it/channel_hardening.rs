@@ -174,7 +174,9 @@ async fn verify_rehashes_the_target_before_moving_traffic() {
         .find(|(_, e)| !v1_hashes.contains(&e.hash))
         .unwrap();
     let key = keys::blob(&e.hash);
-    s.put_overwrite(&key, Bytes::from_static(b"rotten"), &Attrs::default())
+    // Same size, other bytes: only a re-hash finds it (another size is missing).
+    let rotten = Bytes::from(vec![b'x'; e.size as usize]);
+    s.put_overwrite(&key, rotten, &Attrs::default())
         .await
         .unwrap();
     let mut o = opts();

@@ -316,7 +316,8 @@ fn verify_refuses_a_target_with_a_corrupt_blob() {
         .join(&hash[..2])
         .join(&hash);
     std::fs::remove_file(&blob).unwrap();
-    std::fs::write(&blob, "tampered!!!\n").unwrap();
+    // Same size: only a re-hash finds it (a blob of another size is missing).
+    std::fs::write(&blob, "tampered!!\n").unwrap();
     let log = t.path().join(".sitevault/store/channels/production/log");
     let before = std::fs::read_dir(&log).unwrap().count();
     let (code, err) = fails(sv(t.path()).args(["rollout", "production", "v2", "--verify"]));

@@ -431,6 +431,9 @@ pub struct History {
 
 /// Reads the whole log and verifies its hash chain.
 pub async fn history(store: &Store, channel: &str) -> Result<History> {
+    // The manifest first: it never gets ahead of a record that already exists, so a
+    // change landing while the log is read cannot look like a missing record.
+    let manifest = read_manifest(store, channel).await?;
     let gens = generations(store, channel).await?;
     let records: Vec<(u64, Option<Bytes>)> =
         futures::stream::iter(gens.into_iter().map(|g| async move {
@@ -510,7 +513,7 @@ pub async fn history(store: &Store, channel: &str) -> Result<History> {
     }
     // A manifest ahead of the log: the records it was projected from are gone.
     let newest = expected.saturating_sub(1);
-    if let Some(Some(m)) = read_manifest(store, channel).await? {
+    if let Some(Some(m)) = manifest {
         if m.generation > newest && chain_error.is_none() {
             chain_error = Some(format!(
                 "{} is at generation {}, but the log ends at {newest}: records are missing",

@@ -205,8 +205,8 @@ pub(crate) async fn from_head(
     // An index copied (or linked) under another id must not make that id routable.
     if idx.version != version {
         return Err(Error::Integrity(format!(
-            "{what} holds version {:?}, not {version} (copied or moved by hand?); \
-             republish {version} from its dist folder",
+            "{what} holds version {:?}, not {version}: a copy made by hand, not a version. \
+             Delete {what} (the version it names is untouched)",
             idx.version
         )));
     }

@@ -52,10 +52,6 @@ pub(super) async fn upload_all(
         .collect())
 }
 
-/// Uploads one blob create-only; an existing blob is accepted after a size check.
-/// On stores with attributes (S3…), the object carries the file's `Content-Type`,
-/// an immutable `Cache-Control` and, for a variant, its `Content-Encoding`, so a
-/// CDN in front of the bucket can serve it as it is.
 /// Writes `data`, which the caller has checked hashes to `blob.hash` (a restore's
 /// verified pack), as that blob: created, or an existing object checked byte for
 /// byte and replaced when it does not hold those bytes (a corrupt blob, or one of
@@ -91,6 +87,14 @@ fn blob_attrs(blob: BlobRef<'_>) -> Attrs {
     }
 }
 
+/// Uploads one blob create-only; an existing blob is accepted after a size check.
+/// `data` is always bytes the caller checked against `blob.hash` (a dist file, a
+/// blob read from another region), so an existing object of another size is not
+/// that blob: it is replaced with them (reported as created), which is how a
+/// republish or a sync mends a truncated blob. On stores with attributes (S3…), the
+/// object carries the file's `Content-Type`, an immutable `Cache-Control` and, for
+/// a variant, its `Content-Encoding`, so a CDN in front of the bucket can serve it
+/// as it is.
 pub(crate) async fn upload_blob(
     store: &Store,
     blob: BlobRef<'_>,
@@ -101,16 +105,17 @@ pub(crate) async fn upload_blob(
     let attrs = blob_attrs(blob);
     let size = data.len() as u64;
     requests.fetch_add(1, Ordering::Relaxed);
-    match store.put_create_large(&key, data, &attrs).await? {
+    match store.put_create_large(&key, data.clone(), &attrs).await? {
         Created::Created => Ok(Created::Created),
         Created::AlreadyExists => {
             requests.fetch_add(1, Ordering::Relaxed);
             match store.head(&key).await? {
                 Some(m) if m.size == size => Ok(Created::AlreadyExists),
-                Some(m) => Err(Error::Integrity(format!(
-                    "{key} exists with size {} but should have {size} bytes; run `sitevault verify` and `sitevault gc`",
-                    m.size
-                ))),
+                Some(_) => {
+                    requests.fetch_add(1, Ordering::Relaxed);
+                    store.put_overwrite(&key, data, &attrs).await?;
+                    Ok(Created::Created)
+                }
                 None => Err(Error::Conflict(format!(
                     "{key}: reported as existing, then not found (a gc running at the same time?); retry the publish"
                 ))),

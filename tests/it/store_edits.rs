@@ -68,6 +68,10 @@ async fn an_index_copied_under_another_id_makes_no_version() {
     let err = index::load(&s, "v9").await.unwrap_err();
     assert!(matches!(err, Error::Integrity(_)), "{err}");
     assert!(err.to_string().contains("holds version \"v2\""), "{err}");
+    assert!(
+        err.to_string().contains("Delete versions/v9/index.json"),
+        "{err}"
+    );
     let err = channel::change(&s, C, &start("v9", None), &opts())
         .await
         .unwrap_err();
@@ -79,9 +83,18 @@ async fn an_index_copied_under_another_id_makes_no_version() {
 
 #[tokio::test]
 async fn a_record_naming_an_impossible_id_is_corrupt_for_reads_and_writes() {
-    for bad in ["../../../tmp/evil", "", "a b", "v1/../v2"] {
+    let fields: [fn(&mut serde_json::Value, &str); 4] = [
+        |r, v| r["state"]["stable"] = v.into(),
+        |r, v| r["state"]["previous"] = serde_json::json!([v]),
+        |r, v| r["state"]["rolled_back"] = serde_json::json!([v]),
+        |r, v| r["version"] = v.into(),
+    ];
+    let cases = ["../../../tmp/evil", "", "a b", "v1/../v2"]
+        .into_iter()
+        .flat_map(|bad| fields.iter().map(move |f| (bad, f)));
+    for (bad, field) in cases {
         let s = setup().await;
-        edit_record(&s, |r| r["state"]["stable"] = bad.into()).await;
+        edit_record(&s, |r| field(r, bad)).await;
         let before = manifest(&s).await;
         let err = channel::status(&s, C).await.unwrap_err();
         assert!(matches!(err, Error::Integrity(_)), "{bad:?}: {err}");
@@ -226,4 +239,77 @@ async fn a_symlinked_folder_inside_a_file_store_is_never_written_through() {
         .unwrap_err();
     assert!(matches!(err, Error::Integrity(_)), "{err}");
     assert_eq!(common::tree(outside.path()), before);
+}
+
+#[tokio::test]
+async fn a_republish_mends_a_blob_of_the_wrong_size() {
+    let s = setup().await;
+    let idx = index::require(&s, "v2").await.unwrap();
+    let hash = idx.blob_hashes()[0];
+    s.put_overwrite(
+        &keys::blob(hash),
+        Bytes::from_static(b"cut"),
+        &Attrs::default(),
+    )
+    .await
+    .unwrap();
+    // The message says to republish; that works, and the rollout then goes through.
+    let r = publish::publish(
+        &s,
+        common::example_dist_v2(),
+        "v2",
+        &PublishOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert!(r.already_published && r.repaired_blobs == 1, "{r:?}");
+    channel::change(&s, C, &start("v2", None), &opts())
+        .await
+        .unwrap();
+    assert!(publish::inspect::verify(&s, "v2").await.unwrap().ok());
+}
+
+#[tokio::test]
+async fn no_store_operation_writes_or_deletes_through_a_symlinked_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("keep.json"), b"mine").unwrap();
+    let s = Store::open(&sitevault::store::StoreSpec {
+        url: format!("file://{}", d.path().display()),
+        concurrency: 8,
+        ..Default::default()
+    })
+    .unwrap();
+    std::fs::create_dir_all(d.path().join("channels")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), d.path().join("channels/production")).unwrap();
+    let key = "channels/production/keep.json";
+    let refused = |r: sitevault::Result<()>| {
+        let e = r.unwrap_err();
+        assert!(
+            matches!(e, Error::Integrity(_)) && e.to_string().contains("symbolic link"),
+            "{e}"
+        );
+    };
+    refused(
+        s.put_overwrite(key, Bytes::from_static(b"x"), &Attrs::default())
+            .await,
+    );
+    refused(
+        s.put_create(
+            "channels/production/new.json",
+            Bytes::new(),
+            &Attrs::default(),
+        )
+        .await
+        .map(|_| ()),
+    );
+    refused(s.delete(key).await);
+    refused(s.delete_many(vec![key.to_string()]).await);
+    assert_eq!(
+        std::fs::read(outside.path().join("keep.json")).unwrap(),
+        b"mine"
+    );
+    assert!(!outside.path().join("new.json").exists());
+    // Reads through it are still reads (nothing sitevault did not create is changed).
+    assert!(s.get(key).await.unwrap().is_some());
 }

@@ -134,7 +134,7 @@ impl ChangeReport {
 }
 
 /// Checks a version can serve traffic: its index is in the hot store, no archive of it
-/// is under way, and every blob it names exists.
+/// is under way, and every blob it names exists with the size the index gives.
 pub async fn validate_target(store: &Store, version: &str) -> Result<()> {
     check_target(store, version, false, None).await
 }

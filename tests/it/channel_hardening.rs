@@ -7,7 +7,7 @@ use crate::common;
 use std::time::Duration;
 
 use bytes::Bytes;
-use sitevault::channel::{self, log, ChangeOptions, Intent};
+use sitevault::channel::{self, log, Intent};
 use sitevault::error::Error;
 use sitevault::publish::{self, index, PublishOptions};
 use sitevault::retention::{self, RetentionOptions};
@@ -15,19 +15,7 @@ use sitevault::store::{keys, Attrs, Store, StoreSpec};
 
 const C: &str = "production";
 
-fn opts() -> ChangeOptions {
-    ChangeOptions {
-        actor: "test".into(),
-        ..Default::default()
-    }
-}
-
-fn start(v: &str, percent: Option<f64>) -> Intent {
-    Intent::Start {
-        version: v.into(),
-        percent,
-    }
-}
+use common::{change_opts as opts, start};
 
 /// v1 stable on production, v2 published.
 async fn setup(s: &Store) {

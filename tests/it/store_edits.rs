@@ -5,30 +5,32 @@
 use crate::common;
 
 use bytes::Bytes;
-use sitevault::channel::{self, ChangeOptions, Intent};
+use sitevault::channel::{self, Intent};
 use sitevault::error::Error;
 use sitevault::publish::{self, index, PublishOptions};
 use sitevault::store::{keys, Attrs, Store};
 
 const C: &str = "production";
 
-fn opts() -> ChangeOptions {
-    ChangeOptions {
-        actor: "test".into(),
-        ..Default::default()
-    }
-}
+use common::{change_opts as opts, start};
 
-fn start(v: &str, percent: Option<f64>) -> Intent {
-    Intent::Start {
-        version: v.into(),
-        percent,
-    }
-}
-
-/// v1 stable on production (generation 1), v2 published.
+/// v1 stable on production (generation 1), v2 published, in memory.
 async fn setup() -> Store {
-    let s = Store::memory();
+    setup_in(Store::memory()).await
+}
+
+/// A `file://` store in `dir`.
+fn file_store(dir: &std::path::Path) -> Store {
+    Store::open(&sitevault::store::StoreSpec {
+        url: format!("file://{}", dir.display()),
+        concurrency: 8,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+/// [`setup`] in `s`.
+async fn setup_in(s: Store) -> Store {
     let o = PublishOptions::default();
     publish::publish(&s, common::example_dist(), "v1", &o)
         .await
@@ -44,6 +46,31 @@ async fn setup() -> Store {
 
 async fn manifest(s: &Store) -> Bytes {
     s.get(&keys::channel_manifest(C)).await.unwrap().unwrap()
+}
+
+/// Starts v2 on the channel, which must fail: returns the error, after checking that
+/// neither the manifest nor the log moved.
+async fn refused_start_of_v2(s: &Store) -> Error {
+    let before = manifest(s).await;
+    let err = channel::change(s, C, &start("v2", Some(10.0)), &opts())
+        .await
+        .unwrap_err();
+    assert_eq!(manifest(s).await, before, "the manifest moved: {err}");
+    assert!(s.get(&keys::channel_log(C, 2)).await.unwrap().is_none());
+    err
+}
+
+/// Replaces one of v2's blobs with 3 bytes (another size than its index gives).
+async fn cut_a_blob_of_v2(s: &Store) {
+    let idx = index::require(s, "v2").await.unwrap();
+    let hash = idx.blob_hashes()[0];
+    s.put_overwrite(
+        &keys::blob(hash),
+        Bytes::from_static(b"cut"),
+        &Attrs::default(),
+    )
+    .await
+    .unwrap();
 }
 
 /// Rewrites the newest record (generation 1) with `edit` applied to its JSON.
@@ -95,16 +122,11 @@ async fn a_record_naming_an_impossible_id_is_corrupt_for_reads_and_writes() {
     for (bad, field) in cases {
         let s = setup().await;
         edit_record(&s, |r| field(r, bad)).await;
-        let before = manifest(&s).await;
         let err = channel::status(&s, C).await.unwrap_err();
         assert!(matches!(err, Error::Integrity(_)), "{bad:?}: {err}");
-        let err = channel::change(&s, C, &start("v2", Some(10.0)), &opts())
-            .await
-            .unwrap_err();
+        let err = refused_start_of_v2(&s).await;
         assert!(matches!(err, Error::Integrity(_)), "{bad:?}: {err}");
         assert!(err.to_string().contains("not a valid version id"), "{err}");
-        assert_eq!(manifest(&s).await, before, "{bad:?}");
-        assert!(s.get(&keys::channel_log(C, 2)).await.unwrap().is_none());
     }
 }
 
@@ -113,12 +135,9 @@ async fn a_change_never_carries_a_route_to_a_version_that_is_gone() {
     let s = setup().await;
     edit_record(&s, |r| r["state"]["stable"] = "nope".into()).await;
     // A canary beside a stable that is not hot: refused, nothing written.
-    let err = channel::change(&s, C, &start("v2", Some(10.0)), &opts())
-        .await
-        .unwrap_err();
+    let err = refused_start_of_v2(&s).await;
     assert!(matches!(err, Error::Integrity(_)), "{err}");
     assert!(err.to_string().contains("nope, which is not hot"), "{err}");
-    assert!(s.get(&keys::channel_log(C, 2)).await.unwrap().is_none());
     // The way out the message names: a rollback to a healthy version.
     let r = channel::change(
         &s,
@@ -147,34 +166,18 @@ async fn a_version_being_archived_is_a_conflict_even_with_blobs_gone() {
     )
     .await
     .unwrap();
-    let before = manifest(&s).await;
-    let err = channel::change(&s, C, &start("v2", None), &opts())
-        .await
-        .unwrap_err();
+    let err = refused_start_of_v2(&s).await;
     assert!(matches!(err, Error::Conflict(_)), "{err}");
     assert!(err.to_string().contains("being archived"), "{err}");
-    assert_eq!(manifest(&s).await, before);
 }
 
 #[tokio::test]
 async fn a_blob_of_the_wrong_size_keeps_traffic_away() {
     let s = setup().await;
-    let idx = index::require(&s, "v2").await.unwrap();
-    let hash = idx.blob_hashes()[0];
-    s.put_overwrite(
-        &keys::blob(hash),
-        Bytes::from_static(b"cut"),
-        &Attrs::default(),
-    )
-    .await
-    .unwrap();
-    let before = manifest(&s).await;
-    let err = channel::change(&s, C, &start("v2", None), &opts())
-        .await
-        .unwrap_err();
+    cut_a_blob_of_v2(&s).await;
+    let err = refused_start_of_v2(&s).await;
     assert!(matches!(err, Error::Integrity(_)), "{err}");
     assert!(err.to_string().contains("1 of"), "{err}");
-    assert_eq!(manifest(&s).await, before);
 }
 
 #[tokio::test]
@@ -199,22 +202,8 @@ async fn history_says_when_the_manifest_is_ahead_of_the_log() {
 async fn a_symlinked_folder_inside_a_file_store_is_never_written_through() {
     let d = tempfile::tempdir().unwrap();
     let outside = tempfile::tempdir().unwrap();
-    let s = Store::open(&sitevault::store::StoreSpec {
-        url: format!("file://{}", d.path().display()),
-        concurrency: 8,
-        ..Default::default()
-    })
-    .unwrap();
+    let s = setup_in(file_store(d.path())).await;
     let o = PublishOptions::default();
-    publish::publish(&s, common::example_dist(), "v1", &o)
-        .await
-        .unwrap();
-    publish::publish(&s, common::example_dist_v2(), "v2", &o)
-        .await
-        .unwrap();
-    channel::change(&s, C, &start("v1", None), &opts())
-        .await
-        .unwrap();
     // The channel's folder moved elsewhere and linked back.
     let ch = d.path().join("channels").join(C);
     let moved = outside.path().join("production");
@@ -244,15 +233,7 @@ async fn a_symlinked_folder_inside_a_file_store_is_never_written_through() {
 #[tokio::test]
 async fn a_republish_mends_a_blob_of_the_wrong_size() {
     let s = setup().await;
-    let idx = index::require(&s, "v2").await.unwrap();
-    let hash = idx.blob_hashes()[0];
-    s.put_overwrite(
-        &keys::blob(hash),
-        Bytes::from_static(b"cut"),
-        &Attrs::default(),
-    )
-    .await
-    .unwrap();
+    cut_a_blob_of_v2(&s).await;
     // The message says to republish; that works, and the rollout then goes through.
     let r = publish::publish(
         &s,
@@ -274,12 +255,7 @@ async fn no_store_operation_writes_or_deletes_through_a_symlinked_folder() {
     let d = tempfile::tempdir().unwrap();
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("keep.json"), b"mine").unwrap();
-    let s = Store::open(&sitevault::store::StoreSpec {
-        url: format!("file://{}", d.path().display()),
-        concurrency: 8,
-        ..Default::default()
-    })
-    .unwrap();
+    let s = file_store(d.path());
     std::fs::create_dir_all(d.path().join("channels")).unwrap();
     std::os::unix::fs::symlink(outside.path(), d.path().join("channels/production")).unwrap();
     let key = "channels/production/keep.json";

@@ -230,3 +230,19 @@ pub fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
     };
     out
 }
+
+/// Change options of the library-level channel tests (actor `test`).
+pub fn change_opts() -> sitevault::channel::ChangeOptions {
+    sitevault::channel::ChangeOptions {
+        actor: "test".into(),
+        ..Default::default()
+    }
+}
+
+/// A rollout of `version` (to the first stage, or `percent`).
+pub fn start(version: &str, percent: Option<f64>) -> sitevault::channel::Intent {
+    sitevault::channel::Intent::Start {
+        version: version.into(),
+        percent,
+    }
+}

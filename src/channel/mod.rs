@@ -12,15 +12,17 @@ mod change;
 pub mod log;
 pub mod record;
 pub mod stage;
+mod targets;
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::store::{keys, Store};
 pub use apply::{apply, check_percent, Intent};
-pub use change::{change, validate_target, ChangeOptions, ChangeReport};
+pub use change::{change, ChangeOptions, ChangeReport};
 pub(crate) use change::{change_read, Read};
 use record::ChannelState;
+pub use targets::validate_target;
 
 /// `sitevault status` for one channel.
 #[derive(Debug, Clone, Serialize)]

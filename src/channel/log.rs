@@ -64,7 +64,7 @@ fn check_state(r: &LogRecord, key: &str) -> Result<()> {
             )));
         }
     }
-    if let Some(c) = &r.state.canary {
+    if let Some(c) = &st.canary {
         if !c.percent.is_finite() || !(0.0..=100.0).contains(&c.percent) {
             return Err(Error::Integrity(format!(
                 "{key}: corrupt log record: canary {} has percent {}, outside 0–100; \

@@ -39,7 +39,7 @@ pub(crate) async fn check_target(
         return Err(Error::Conflict(format!(
             "version {version} is being archived ({} exists): an archive is running or was interrupted. \
              Run `sitevault restore {version}` to make it fully hot again, then retry",
-            keys::version_archived(version)
+            archived
         )));
     }
     let hashes: Vec<&str> = idx.blob_hashes();

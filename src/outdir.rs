@@ -48,9 +48,10 @@ fn looks_like_store(dir: &Path) -> bool {
         .any(|d| dir.join(d).is_dir())
 }
 
-/// Checks that `out` may be replaced. `protect` are folders that must never be replaced
-/// (the source folder); the working directory is always protected.
-pub(crate) fn check(out: &Path, protect: &[&Path]) -> Result<OutDir> {
+/// Checks that `out` may be replaced. `protect` are folders it must neither be nor
+/// contain, each with what it is (the source folder, a store's folder); the working
+/// directory is always protected.
+pub(crate) fn check(out: &Path, protect: &[(&Path, &str)]) -> Result<OutDir> {
     // A regular file on the way to OUT: name it.
     let mut p = PathBuf::new();
     for c in out.components() {
@@ -73,9 +74,9 @@ pub(crate) fn check(out: &Path, protect: &[&Path]) -> Result<OutDir> {
     if let Ok(cwd) = std::env::current_dir() {
         guarded.push((absolute(&cwd).unwrap_or(cwd), "the working directory"));
     }
-    for p in protect {
+    for (p, what) in protect {
         if let Ok(a) = absolute(p) {
-            guarded.push((a, "the source folder"));
+            guarded.push((a, what));
         }
     }
     for (g, what) in &guarded {

@@ -290,6 +290,26 @@ pub fn check_variants(files: &FileMap, stated: Option<&str>) -> Result<(), Strin
     Ok(())
 }
 
+/// Checks that each blob has one size: files (or variants) that share a hash share
+/// their bytes, so an entry giving another size is edited or corrupt. `serve` takes
+/// a response's length from the entry; a size the blob does not have would make the
+/// body disagree with its `Content-Length`.
+pub fn check_sizes(files: &FileMap) -> Result<(), String> {
+    let mut sizes: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for (p, e) in files {
+        for b in e.blobs() {
+            let known = *sizes.entry(b.hash).or_insert(b.size);
+            if known != b.size {
+                return Err(format!(
+                    "{p}: blob {} is listed with {} bytes here and {known} bytes elsewhere (edited or corrupt)",
+                    b.hash, b.size
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `dist/.sitevault/manifest.json`, written by `build`, read by `publish`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildManifest {
@@ -393,5 +413,26 @@ mod tests {
         ));
         let deep = "[".repeat(100_000);
         assert!(parse::<BuildManifest>(deep.as_bytes(), "m").is_err());
+    }
+
+    /// Two entries sharing a blob must agree on its size (serve sends the entry's
+    /// size as the length); a variant counts as a blob too.
+    #[test]
+    fn a_blob_listed_with_two_sizes_is_refused() {
+        let h = "a".repeat(64);
+        let g = "b".repeat(64);
+        let files = |a: u64, b: u64, v: u64| -> FileMap {
+            serde_json::from_value(serde_json::json!({
+                "/a.txt": {"hash": h, "size": a, "type": "text/plain", "cache": "revalidate"},
+                "/b.txt": {"hash": h, "size": b, "type": "text/plain", "cache": "revalidate",
+                           "enc": {"gzip": {"hash": g, "size": v}}},
+                "/c.txt": {"hash": g, "size": 7, "type": "text/plain", "cache": "revalidate"},
+            }))
+            .unwrap()
+        };
+        assert!(check_sizes(&files(10, 10, 7)).is_ok());
+        let e = check_sizes(&files(10, 20, 7)).unwrap_err();
+        assert!(e.contains(&h) && e.contains("20 bytes"), "{e}");
+        assert!(check_sizes(&files(10, 10, 8)).is_err());
     }
 }

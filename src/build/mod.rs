@@ -21,7 +21,7 @@ mod stamp;
 pub mod refs;
 pub(crate) mod walk;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -58,6 +58,10 @@ pub struct BuildOptions {
     pub keep_going: bool,
     /// Precompressed variants to write beside compressible files (`[build] compress`).
     pub compress: Vec<crate::schema::Coding>,
+    /// Folders the output folder must neither be nor contain, besides the source and
+    /// the cache: the `file://` stores of the config (replacing the output folder would
+    /// delete them).
+    pub protect: Vec<PathBuf>,
     /// Where progress and warnings go.
     pub reporter: crate::report::Handle,
 }
@@ -78,6 +82,7 @@ impl BuildOptions {
             strict: false,
             keep_going: false,
             compress: b.codings(),
+            protect: crate::store::StoreSpec::local_dirs(cfg, None),
             reporter: Default::default(),
         }
     }
@@ -160,7 +165,16 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
 fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
     output::check_folders(&opts.src, &opts.out)?;
-    let outdir = crate::outdir::check(&opts.out, &[&opts.src])?;
+    let mut protect: Vec<(&Path, &str)> = vec![(&opts.src, "the source folder")];
+    if let Some(c) = &opts.cache_dir {
+        protect.push((c, "the build cache"));
+    }
+    protect.extend(
+        opts.protect
+            .iter()
+            .map(|p| (p.as_path(), "a store's folder")),
+    );
+    let outdir = crate::outdir::check(&opts.out, &protect)?;
     let targets = css::targets(&opts.targets).map_err(Error::input)?;
     let exclude = walk::globs(&opts.exclude, "build.exclude")?;
     let keep = walk::globs(&opts.keep_names, "build.keep_names")?;

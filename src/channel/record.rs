@@ -253,6 +253,39 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// A manifest a change could have written: every version it names is a valid id
+    /// (an edge builds store paths from them) and a canary percent is 0–100. `key`
+    /// names it in the error.
+    pub fn check(&self, key: &str) -> crate::Result<()> {
+        let named = self
+            .stable
+            .iter()
+            .chain(self.canary.iter().map(|c| &c.version))
+            .chain(&self.previous);
+        let bad = |what: String| {
+            Err(crate::Error::Integrity(format!(
+                "{key}: {what}: edited or corrupt; `sitevault status {}` rewrites it from the channel log",
+                self.channel
+            )))
+        };
+        for v in named {
+            if crate::ids::check_version(v).is_err() {
+                return bad(format!(
+                    "it names version {v:?}, which is not a valid version id"
+                ));
+            }
+        }
+        if let Some(c) = &self.canary {
+            if !c.percent.is_finite() || !(0.0..=100.0).contains(&c.percent) {
+                return bad(format!(
+                    "canary {} has percent {}, outside 0–100",
+                    c.version, c.percent
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The projection of a log record.
     pub fn from_record(r: &LogRecord) -> Manifest {
         Manifest {

@@ -10,6 +10,7 @@ use super::{Ctx, Outcome};
 pub(crate) fn build(ctx: &Ctx, a: &BuildArgs) -> Result<Outcome> {
     let out = &ctx.out;
     let mut opts = BuildOptions::from_config(&ctx.cfg);
+    opts.protect = sitevault::store::StoreSpec::local_dirs(&ctx.cfg, ctx.store_url.as_deref());
     if let Some(s) = &a.src {
         opts.src = s.clone();
     }

@@ -208,9 +208,11 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))
 }
 
-/// The one place that decides the exit code. A broken pipe on stdout ends quietly
-/// with the command's own code; any other output error is said on stderr, naming the
-/// change that was made, and exits 1 (or the command's error code).
+/// The one place that decides the exit code. A broken pipe on stdout (the reader
+/// left) ends with the command's own code, quietly after a read; after a change,
+/// stderr names the change, so it never goes unseen. Any other output error is said
+/// on stderr, naming the change that was made, and exits 1 (or the command's error
+/// code).
 fn finish(result: Result<Outcome>, out: &Out) -> i32 {
     let (code, change) = match result {
         Ok(o) => (o.code, o.change),
@@ -227,7 +229,12 @@ fn finish(result: Result<Outcome>, out: &Out) -> i32 {
     };
     match out.write_error() {
         None => code,
-        Some(e) if e.kind() == ErrorKind::BrokenPipe => code,
+        Some(e) if e.kind() == ErrorKind::BrokenPipe => {
+            if let Some(c) = change {
+                stderr_line(&format!("note: {c}; stdout was closed before its report"));
+            }
+            code
+        }
         Some(e) => {
             match change {
                 Some(c) => stderr_line(&format!(

@@ -88,12 +88,14 @@ fn parse_dist_manifest(dist: &Path, rehash: bool) -> Result<BuildManifest> {
             mpath.display()
         )));
     }
-    schema::check_variants(&m.files, m.enc_digest.as_deref()).map_err(|msg| {
-        Error::input(format!(
-            "{}: {msg}; rebuild with `sitevault build`",
-            mpath.display()
-        ))
-    })?;
+    schema::check_variants(&m.files, m.enc_digest.as_deref())
+        .and_then(|()| schema::check_sizes(&m.files))
+        .map_err(|msg| {
+            Error::input(format!(
+                "{}: {msg}; rebuild with `sitevault build`",
+                mpath.display()
+            ))
+        })?;
     // Every file is there with its hash (when asked: `publish` re-hashes what it
     // uploads instead, and never reads the others).
     if rehash {

@@ -139,6 +139,7 @@ impl VersionIndex {
             )));
         }
         crate::schema::check_variants(&idx.files, idx.enc_digest.as_deref())
+            .and_then(|()| crate::schema::check_sizes(&idx.files))
             .map_err(|m| Error::Integrity(format!("{what}: {m}")))?;
         Ok(())
     }

@@ -179,7 +179,13 @@ pub async fn verify_index(store: &Store, idx: &VersionIndex) -> Result<VerifyRep
 /// Writes every file of a version into `out` (replaced as a whole), verifying each blob.
 pub async fn pull(store: &Store, version: &str, out: &Path) -> Result<(u64, u64)> {
     let idx = index::require(store, version).await?;
-    let outdir = crate::outdir::check(out, &[])?;
+    // Replacing a folder that holds the store being read would delete the store.
+    let protect: Vec<(&Path, &str)> = store
+        .local_root()
+        .map(|r| (r, "the store's folder"))
+        .into_iter()
+        .collect();
+    let outdir = crate::outdir::check(out, &protect)?;
     let tmp = outdir.temp()?;
     let result = async {
         for p in idx.files.keys() {

@@ -229,6 +229,11 @@ impl Store {
         &self.display
     }
 
+    /// The folder of a `file://` store.
+    pub(crate) fn local_root(&self) -> Option<&std::path::Path> {
+        self.root.as_deref()
+    }
+
     /// Bounded concurrency for bulk transfers.
     pub fn concurrency(&self) -> usize {
         self.concurrency

@@ -77,6 +77,36 @@ impl StoreSpec {
         }
     }
 
+    /// The folder of a `file://` store (relative paths resolved), else `None`.
+    pub fn local_dir(&self) -> Option<PathBuf> {
+        let rest = self.url.trim().strip_prefix("file://")?;
+        let p = PathBuf::from(rest);
+        Some(if p.is_absolute() {
+            p
+        } else {
+            self.base_dir.join(p)
+        })
+    }
+
+    /// Every `file://` folder `cfg` names: `[store]` (or `url_override`), `[cold]`
+    /// and each region's hot and cold stores. An output folder must never hold one.
+    pub fn local_dirs(cfg: &crate::config::Config, url_override: Option<&str>) -> Vec<PathBuf> {
+        let base = &cfg.base_dir;
+        let mut specs = vec![
+            StoreSpec::hot(&cfg.store, base, url_override),
+            StoreSpec::hot(&cfg.store, base, None),
+            StoreSpec::cold(&cfg.cold, &cfg.store, base),
+        ];
+        for (name, r) in &cfg.regions {
+            specs.push(StoreSpec::region(r, &cfg.store, base));
+            specs.push(StoreSpec::region_cold(name, r, &cfg.cold, &cfg.store, base));
+        }
+        let mut dirs: Vec<PathBuf> = specs.iter().filter_map(StoreSpec::local_dir).collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs
+    }
+
     /// The cold store from `[cold]` (S3 options default to `[store]`'s).
     pub fn cold(cold: &ColdConfig, hot: &StoreConfig, base_dir: &FsPath) -> Self {
         StoreSpec {

@@ -248,3 +248,32 @@ fn a_rebuild_shares_only_identical_files_it_wrote() {
     assert_eq!(read(&d.join("outside/c.html")), built[2]);
     assert_eq!(read(&d.join("outside/d.html")), built[3]);
 }
+
+/// A store kept inside an output folder sitevault wrote (`www/.sitevault/store`):
+/// replacing `www` would delete every version, so build and pull refuse, with
+/// the store named by `--store` as by the config.
+#[test]
+fn an_output_folder_holding_a_store_is_never_replaced() {
+    let t = example_site();
+    let d = t.path();
+    ok(sv(d).args(["build", "site", "-o", "www", "-q"]));
+    let store = d.join("www/.sitevault/store");
+    let url = format!("file://{}", store.display());
+    ok(sv(d).args(["--store", &url, "publish", "www", "--version", "v1", "-q"]));
+    let index = store.join("versions/v1/index.json");
+    for args in [
+        vec!["--store", &url, "pull", "v1", "-o", "www"],
+        vec!["--store", &url, "build", "site", "-o", "www"],
+    ] {
+        let (code, err) = fails(sv(d).args(&args));
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains("store"), "{args:?}: {err}");
+        assert!(index.is_file(), "{args:?} deleted the store");
+    }
+    // The same store named by the config.
+    std::fs::write(d.join("store.toml"), format!("[store]\nurl = \"{url}\"\n")).unwrap();
+    let (code, err) = fails(sv(d).args(["build", "site", "-o", "www"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("a store's folder"), "{err}");
+    assert!(index.is_file());
+}

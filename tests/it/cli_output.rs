@@ -160,7 +160,14 @@ fn change_once(d: &Path, channel: &str, args: &[&str], mode: Closed) {
     );
     let err = stderr(&o);
     match mode {
-        Closed::Pipe => assert_eq!(o.status.code(), Some(0), "{args:?}: {err}"),
+        Closed::Pipe => {
+            assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+            // The reader left, so stderr names the change that was made.
+            assert!(
+                err.contains(&format!("(generation {after}); stdout was closed")),
+                "{args:?}: {err}"
+            );
+        }
         Closed::Full => {
             assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
             assert!(

@@ -24,6 +24,7 @@ mod cli_output;
 mod cli_release;
 mod conformance;
 mod edge;
+mod edge_edits;
 mod edge_hardening;
 mod gate;
 mod parsers;

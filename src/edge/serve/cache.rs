@@ -85,6 +85,7 @@ impl Edge {
             ))),
             GetIfChanged::Changed(bytes, etag) => {
                 let m: Manifest = crate::schema::parse(&bytes, &key)?;
+                self.accept(&m, &key).await?;
                 self.metrics.generation.set(m.generation as i64);
                 if let Ok(mut c) = self.current.write() {
                     *c = Some(Current {
@@ -96,6 +97,32 @@ impl Edge {
                 Ok(())
             }
         }
+    }
+
+    /// Whether a changed manifest may replace the one served: valid, of this
+    /// channel, not older (a read never moves traffic back), and routing only to
+    /// versions whose index loads. Otherwise the last good one stays.
+    async fn accept(&self, m: &Manifest, key: &str) -> Result<()> {
+        m.check(key)?;
+        if m.channel != self.opts.channel {
+            return Err(Error::Integrity(format!(
+                "{key}: names channel {:?}: copied from another channel?",
+                m.channel
+            )));
+        }
+        if let Some(cur) = self.manifest() {
+            if m.generation < cur.generation {
+                return Err(Error::Integrity(format!(
+                    "{key}: generation {} is older than generation {} being served; kept the newer \
+                     one (`sitevault status {}` repairs the manifest from the channel log)",
+                    m.generation, cur.generation, self.opts.channel
+                )));
+            }
+        }
+        for v in m.stable.iter().chain(m.canary.iter().map(|c| &c.version)) {
+            self.index(v).await?;
+        }
+        Ok(())
     }
 
     pub(super) fn manifest(&self) -> Option<Arc<Manifest>> {

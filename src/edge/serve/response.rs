@@ -301,6 +301,16 @@ async fn file_response(
         r
     };
     if status == StatusCode::OK {
+        // If-Match compares strongly; a representation it does not name is a 412.
+        let im = headers
+            .get(header::IF_MATCH)
+            .map(|v| v.to_str().unwrap_or(""));
+        if im.is_some_and(|v| !strong_match(v, body.hash)) {
+            return plain(
+                StatusCode::PRECONDITION_FAILED,
+                "the file's ETag does not match If-Match",
+            );
+        }
         let inm = headers
             .get(header::IF_NONE_MATCH)
             .and_then(|v| v.to_str().ok());
@@ -311,11 +321,18 @@ async fn file_response(
             return respond(StatusCode::NOT_MODIFIED, h, Body::Empty);
         }
     }
-    let range = if status == StatusCode::OK {
-        parse_range(headers, body.size)
-    } else {
-        None
-    };
+    // If-Range names the representation a resumed download began with: any other
+    // (a rollout since, another variant, a date: no Last-Modified is sent) gets the
+    // whole file, never a range of bytes from another version.
+    let if_range = headers
+        .get(header::IF_RANGE)
+        .map(|v| v.to_str().unwrap_or(""));
+    let range =
+        if status == StatusCode::OK && if_range.is_none_or(|v| is_etag_of(v.trim(), body.hash)) {
+            parse_range(headers, body.size)
+        } else {
+            None
+        };
     match range {
         Some(Err(())) => {
             h.insert(
@@ -330,14 +347,12 @@ async fn file_response(
                 header_value(format!("bytes {a}-{b}/{}", body.size)),
             );
             h.insert(header::CONTENT_LENGTH, HeaderValue::from(b - a + 1));
-            if method == Method::HEAD {
-                return respond(StatusCode::PARTIAL_CONTENT, h, Body::Empty);
-            }
             // Small blobs come from the memory cache (verified); large ones are
-            // verified once as a whole, then only the range is read.
+            // verified once as a whole, then only the range is read. A HEAD is
+            // checked the same way, so it answers what a GET would.
             let bytes = if body.size <= edge.opts.cache_blob_max {
                 match edge.blob(body).await {
-                    Ok(bytes) if (b as usize) < bytes.len() => {
+                    Ok(bytes) if bytes.len() as u64 == body.size && (b as usize) < bytes.len() => {
                         bytes.slice(a as usize..(b + 1) as usize)
                     }
                     Ok(_) => return plain(StatusCode::BAD_GATEWAY, "blob unavailable"),
@@ -346,6 +361,9 @@ async fn file_response(
             } else {
                 if let Err(e) = Box::pin(edge.verify_large(body)).await {
                     return blob_error(edge, e);
+                }
+                if method == Method::HEAD {
+                    return respond(StatusCode::PARTIAL_CONTENT, h, Body::Empty);
                 }
                 match Box::pin(edge.store.get_range(&keys::blob(body.hash), a..b + 1)).await {
                     Ok(bytes) if bytes.len() as u64 == b - a + 1 => bytes,
@@ -359,15 +377,24 @@ async fn file_response(
                     Err(e) => return blob_error(edge, e),
                 }
             };
+            if method == Method::HEAD {
+                return respond(StatusCode::PARTIAL_CONTENT, h, Body::Empty);
+            }
             return respond(StatusCode::PARTIAL_CONTENT, h, Body::Full(bytes));
         }
         None => {}
     }
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.size));
-    if method == Method::HEAD {
-        return respond(status, h, Body::Empty);
-    }
     if body.size > edge.opts.cache_blob_max {
+        // Checked whole before the status line goes out (once per blob: then it is
+        // known good), so a corrupt blob is a 502, never a 200 cut short. The stream
+        // is hashed again as it goes, in case the store changes after that.
+        if let Err(e) = Box::pin(edge.verify_large(body)).await {
+            return blob_error(edge, e);
+        }
+        if method == Method::HEAD {
+            return respond(status, h, Body::Empty);
+        }
         // Large files are streamed from the store, never held in memory whole.
         return match Box::pin(edge.store.get_stream(&keys::blob(body.hash))).await {
             Ok(Some(stream)) => {
@@ -387,6 +414,12 @@ async fn file_response(
         };
     }
     match edge.blob(body).await {
+        // The length sent is the entry's: bytes of another length would put the
+        // connection out of step (the cache is keyed by hash alone).
+        Ok(bytes) if bytes.len() as u64 != body.size => {
+            plain(StatusCode::BAD_GATEWAY, "blob unavailable")
+        }
+        Ok(_) if method == Method::HEAD => respond(status, h, Body::Empty),
         Ok(bytes) => respond(status, h, Body::Full(bytes)),
         Err(e) => blob_error(edge, e),
     }
@@ -458,6 +491,18 @@ fn etag_matches_hash(header: &str, hash: &str) -> bool {
                 .and_then(|t| t.strip_suffix('"'))
                 == Some(hash)
     })
+}
+
+/// Whether `t` is exactly the strong ETag `"hash"`.
+fn is_etag_of(t: &str, hash: &str) -> bool {
+    t.strip_prefix('"').and_then(|t| t.strip_suffix('"')) == Some(hash)
+}
+
+/// If-Match: `*`, or a list naming `"hash"` (strong comparison: `W/` never matches).
+fn strong_match(header: &str, hash: &str) -> bool {
+    header
+        .split(',')
+        .any(|t| t.trim() == "*" || is_etag_of(t.trim(), hash))
 }
 
 /// The metrics listener's only answer.

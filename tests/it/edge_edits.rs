@@ -1,0 +1,203 @@
+//! `serve` against a store edited under it and against conditional requests (from a
+//! hostile-input hunt): a manifest older than the one served, or naming what cannot
+//! be served, is not adopted; `If-Range` and `If-Match` name a representation; a
+//! HEAD answers what a GET would; a large corrupt blob is a 502 before any byte.
+
+use crate::common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::http::{get, request};
+use common::server;
+use common::*;
+
+const CK: (&str, &str) = ("cookie", "sv_uid=a");
+
+fn manifest_path(dir: &Path) -> std::path::PathBuf {
+    dir.join(".sitevault/store/channels/production/manifest.json")
+}
+
+/// The version serving `/` to visitor `a`.
+fn served(addr: &str) -> String {
+    let r = get(addr, "/", &[CK]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.header("x-sitevault-version").unwrap().to_string()
+}
+
+/// v1 published, then v2 made stable: returns the manifest of each.
+fn v1_then_v2() -> (tempfile::TempDir, Vec<u8>, Vec<u8>) {
+    let t = example_site();
+    let d = t.path();
+    build_and_publish(d, "v1", Some("production"));
+    let old = std::fs::read(manifest_path(d)).unwrap();
+    let page = d.join("site/index.html");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, text.replace("</body>", "<p>v2</p></body>")).unwrap();
+    build_and_publish(d, "v2", None);
+    ok(sv(d).args(["rollback", "production", "--to", "v2", "-q"]));
+    let new = std::fs::read(manifest_path(d)).unwrap();
+    (t, old, new)
+}
+
+/// Writes `m` as the manifest (a new file: a new ETag) and waits out a few TTLs.
+fn put_manifest(dir: &Path, m: &serde_json::Value) {
+    std::fs::write(manifest_path(dir), serde_json::to_vec(m).unwrap()).unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+}
+
+#[test]
+fn a_manifest_older_than_the_one_served_or_naming_nothing_servable_is_not_adopted() {
+    let (t, old, new) = v1_then_v2();
+    let d = t.path();
+    let s = server::start(d, |_| {});
+    let addr = s.addr.to_string();
+    assert_eq!(served(&addr), "v2");
+    let new: serde_json::Value = serde_json::from_slice(&new).unwrap();
+    let generation = new["generation"].as_u64().unwrap();
+    // The generation before: traffic would move back to v1.
+    put_manifest(d, &serde_json::from_slice(&old).unwrap());
+    assert_eq!(served(&addr), "v2", "an older manifest was adopted");
+    // Newer, but naming versions that cannot be served, or a percent out of range.
+    let mut edits = Vec::new();
+    for (field, value) in [
+        ("stable", serde_json::json!("v9")),
+        ("stable", serde_json::json!("../v1")),
+        (
+            "canary",
+            serde_json::json!({"version": "v1", "percent": 150.0, "stage": 0, "started_at": new["updated_at"]}),
+        ),
+        ("channel", serde_json::json!("staging")),
+    ] {
+        let mut m = new.clone();
+        m["generation"] = serde_json::json!(generation + 1);
+        m[field] = value;
+        edits.push(m);
+    }
+    for m in &edits {
+        put_manifest(d, m);
+        for _ in 0..20 {
+            assert_eq!(served(&addr), "v2", "adopted {m}");
+        }
+    }
+    // A real change is still picked up.
+    std::fs::write(manifest_path(d), serde_json::to_vec(&new).unwrap()).unwrap();
+    ok(sv(d).args(["rollback", "production", "--to", "v1", "-q"]));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while served(&addr) != "v1" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rollback was not picked up"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn if_range_and_if_match_name_the_representation() {
+    let t = example_site();
+    let d = t.path();
+    build_and_publish(d, "v1", Some("production"));
+    let s = server::start(d, |_| {});
+    let addr = s.addr.to_string();
+    let whole = get(&addr, "/", &[CK]);
+    let etag = whole.header("etag").unwrap().to_string();
+    let range = ("range", "bytes=5-9");
+    // The same representation: the range.
+    let r = get(&addr, "/", &[CK, range, ("if-range", &etag)]);
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, whole.body[5..10]);
+    // Another one (a rollout since), a weak tag or a date: the whole file.
+    let weak = format!("W/{etag}");
+    for other in ["\"0000\"", &weak, "Fri, 27 Nov 2026 10:00:00 GMT", ""] {
+        let r = get(&addr, "/", &[CK, range, ("if-range", other)]);
+        assert_eq!(r.status, 200, "If-Range {other:?}");
+        assert_eq!(r.body, whole.body, "If-Range {other:?}");
+    }
+    // If-Match: strong comparison, or `*`.
+    for (tag, want) in [
+        (etag.as_str(), 200),
+        ("*", 200),
+        ("\"0000\", *", 200),
+        ("\"0000\"", 412),
+        (weak.as_str(), 412),
+    ] {
+        let r = get(&addr, "/", &[CK, ("if-match", tag)]);
+        assert_eq!(r.status, want, "If-Match {tag:?}");
+    }
+}
+
+/// Replaces a stored blob's file with `bytes` (or removes it).
+fn edit_blob(dir: &Path, hash: &str, bytes: Option<&[u8]>) {
+    let f = dir
+        .join(".sitevault/store/blobs")
+        .join(&hash[..2])
+        .join(hash);
+    std::fs::remove_file(&f).unwrap();
+    if let Some(b) = bytes {
+        std::fs::write(&f, b).unwrap();
+    }
+}
+
+fn manifest_entry(dir: &Path, path: &str) -> serde_json::Value {
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("dist/.sitevault/manifest.json")).unwrap())
+            .unwrap();
+    m["files"][path].clone()
+}
+
+#[test]
+fn a_head_answers_what_a_get_would_for_a_broken_blob() {
+    let t = example_site();
+    let d = t.path();
+    build_and_publish(d, "v1", Some("production"));
+    let page = manifest_entry(d, "/index.html");
+    edit_blob(d, page["hash"].as_str().unwrap(), Some(b"not the page"));
+    let gz = page["enc"]["gzip"]["hash"]
+        .as_str()
+        .expect("a gzip variant");
+    edit_blob(d, gz, None);
+    let s = server::start(d, |_| {});
+    let addr = s.addr.to_string();
+    for (what, extra) in [
+        ("identity", ("accept-encoding", "identity")),
+        ("gzip", ("accept-encoding", "gzip")),
+    ] {
+        let g = get(&addr, "/", &[CK, extra]);
+        let h = request(&addr, "HEAD", "/", &[CK, extra]);
+        assert_eq!(g.status, 502, "{what} GET");
+        assert_eq!(
+            h.status, g.status,
+            "{what}: HEAD {} but GET {}",
+            h.status, g.status
+        );
+        let r = request(&addr, "HEAD", "/", &[CK, extra, ("range", "bytes=0-3")]);
+        assert_eq!(r.status, 502, "{what} ranged HEAD");
+    }
+}
+
+#[test]
+fn a_large_corrupt_blob_is_a_502_before_any_byte_and_its_head_too() {
+    let t = example_site();
+    let d = t.path();
+    let big: Vec<u8> = (0..2_500_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(d.join("site/big.bin"), &big).unwrap();
+    build_and_publish(d, "v1", Some("production"));
+    let path = dist_path(d, "/big.");
+    let mut bad = big.clone();
+    bad[10] ^= 1;
+    edit_blob(
+        d,
+        manifest_entry(d, &path)["hash"].as_str().unwrap(),
+        Some(&bad),
+    );
+    let s = server::start(d, |o| o.cache_blob_max = 1 << 16);
+    let addr = s.addr.to_string();
+    assert_eq!(request(&addr, "HEAD", &path, &[CK]).status, 502);
+    let r = get(&addr, &path, &[CK]);
+    assert_eq!(
+        r.status, 502,
+        "a corrupt large blob was answered {}",
+        r.status
+    );
+}

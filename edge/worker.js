@@ -90,6 +90,12 @@ async function refreshManifest(env) {
     if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
     const m = await r.json();
     if (typeof m.schema !== "number" || m.schema > 1) throw new Error(`${url}: unsupported schema ${m.schema}`);
+    const why = refusal(m, channel, state.manifest);
+    if (why) throw new Error(`${url}: ${why}`);
+    // Traffic moves only to versions whose index loads (and says it is that version).
+    for (const v of [m.stable, m.canary && m.canary.version]) {
+      if (v && !(await versionIndex(env, v))) throw new Error(`${url}: the index of ${v} does not load`);
+    }
     state.manifest = m;
     state.etag = r.headers.get("etag");
     state.readAt = Date.now();
@@ -98,6 +104,32 @@ async function refreshManifest(env) {
     console.log(`manifest refresh failed, keeping the last good one: ${e}`);
     state.readAt = Date.now();
   }
+}
+
+const VERSION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Why a fetched manifest must not replace the one served (as `sitevault serve`
+ * decides), or null: another channel's, a version that is not a valid id, a canary
+ * percent outside 0–100, or a generation older than the current one (a read never
+ * moves traffic back).
+ */
+export function refusal(m, channel, current) {
+  if (m.channel !== channel) return `names channel ${JSON.stringify(m.channel)}`;
+  const named = [m.stable, m.canary && m.canary.version, ...(Array.isArray(m.previous) ? m.previous : [])];
+  for (const v of named) {
+    if (v !== null && v !== undefined && (typeof v !== "string" || !VERSION_ID.test(v))) {
+      return `names version ${JSON.stringify(v)}, which is not a valid version id`;
+    }
+  }
+  if (m.canary && !(typeof m.canary.percent === "number" && m.canary.percent >= 0 && m.canary.percent <= 100)) {
+    return `canary percent ${m.canary.percent} is outside 0–100`;
+  }
+  if (typeof m.generation !== "number") return "no generation";
+  if (current && m.generation < current.generation) {
+    return `generation ${m.generation} is older than generation ${current.generation} being served`;
+  }
+  return null;
 }
 
 async function manifest(env) {
@@ -229,8 +261,11 @@ function parseQ(s) {
 }
 
 async function fileResponse(env, request, entry, status) {
-  // A range request gets the identity bytes (see `sitevault serve`).
-  const ranged = status === 200 && request.headers.get("range") !== null;
+  // A range request gets the identity bytes (see `sitevault serve`); If-Range must
+  // name them (a resumed download never mixes two versions' bytes).
+  const ifRange = request.headers.get("if-range");
+  const ranged =
+    status === 200 && request.headers.get("range") !== null && (ifRange === null || ifRange.trim() === `"${entry.hash}"`);
   const coding = negotiate(request.headers.get("accept-encoding"), ranged ? null : entry.enc);
   const varies = entry.enc && (entry.enc.br || entry.enc.gzip);
   if (coding === null) {
@@ -248,6 +283,11 @@ async function fileResponse(env, request, entry, status) {
   if (varies) headers.vary = "Accept-Encoding";
   if (coding !== "identity") headers["content-encoding"] = coding;
   if (status === 200) {
+    // If-Match compares strongly: a representation it does not name is a 412.
+    const im = request.headers.get("if-match");
+    if (im !== null && !im.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
+      return text(412, "the file's ETag does not match If-Match");
+    }
     const inm = request.headers.get("if-none-match");
     if (inm && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
       return new Response(null, { status: 304, headers });

@@ -11,7 +11,7 @@ use common::http::{get, request};
 use common::*;
 
 /// Kills a child process on drop.
-struct Proc(Child);
+pub(crate) struct Proc(Child);
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -353,7 +353,7 @@ fn serve_without_a_manifest_answers_503() {
 
 // ---------------------------------------------------------------- workerd
 
-fn workerd_bin() -> Option<PathBuf> {
+pub(crate) fn workerd_bin() -> Option<PathBuf> {
     let p = root().join("edge/node_modules/.bin/workerd");
     if p.exists() {
         return Some(p);
@@ -370,7 +370,7 @@ fn workerd_bin() -> Option<PathBuf> {
     None
 }
 
-fn start_workerd(
+pub(crate) fn start_workerd(
     bin: &Path,
     config_dir: &Path,
     config: &str,
@@ -402,7 +402,7 @@ fn start_workerd(
     (p, addr)
 }
 
-fn worker_dir() -> tempfile::TempDir {
+pub(crate) fn worker_dir() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     for f in ["worker.js", "vectors-test.js"] {
         std::fs::copy(root().join("edge").join(f), d.path().join(f)).unwrap();
@@ -441,7 +441,7 @@ const w :Workerd.Worker = (
 }
 
 /// Serves a folder over HTTP (the store's keys as paths): the worker's ORIGIN.
-fn start_origin(dir: PathBuf) -> String {
+pub(crate) fn start_origin(dir: PathBuf) -> String {
     start_logged_origin(dir, Default::default())
 }
 
@@ -655,7 +655,8 @@ fn worker_negotiates_precompressed_variants_in_workerd() {
 }
 
 /// An index copied under another id, and a manifest routed to that id: neither
-/// `serve` nor the worker serves it (502), since the index says it is another version.
+/// `serve` nor the worker adopts that manifest (503: nothing to serve yet), since the
+/// index says it is another version.
 #[test]
 fn an_index_copied_under_another_id_is_served_by_neither_edge() {
     let t = compressible_project();
@@ -670,12 +671,12 @@ fn an_index_copied_under_another_id_is_served_by_neither_edge() {
     let text = std::fs::read_to_string(&m).unwrap();
     std::fs::write(&m, text.replace("\"v1\"", "\"v9\"")).unwrap();
     let (_p, addr) = start_serve(t.path(), &[]);
-    assert_eq!(get(&addr, "/", &[]).status, 502);
+    assert_eq!(get(&addr, "/", &[]).status, 503);
     let Some(bin) = workerd_bin() else { return };
     let origin = start_origin(store);
     let (_w, _d, addr) = start_worker(&bin, &origin);
     let r = get(&addr, "/", &[]);
-    assert_eq!(r.status, 502, "{}", r.text());
+    assert_eq!(r.status, 503, "{}", r.text());
 }
 
 // ------------------------------------------------------------- large versions

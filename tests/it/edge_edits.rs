@@ -46,20 +46,17 @@ fn put_manifest(dir: &Path, m: &serde_json::Value) {
     std::thread::sleep(Duration::from_millis(700));
 }
 
-#[test]
-fn a_manifest_older_than_the_one_served_or_naming_nothing_servable_is_not_adopted() {
-    let (t, old, new) = v1_then_v2();
-    let d = t.path();
-    let s = server::start(d, |_| {});
-    let addr = s.addr.to_string();
-    assert_eq!(served(&addr), "v2");
-    let new: serde_json::Value = serde_json::from_slice(&new).unwrap();
+/// The manifests an edge must not adopt, then a real change it must pick up; the
+/// edge at `addr` serves v2 (stable) and reads the manifest every 200 ms.
+fn refused_manifests(d: &Path, addr: &str, old: &[u8], new: &[u8]) {
+    assert_eq!(served(addr), "v2");
+    let new: serde_json::Value = serde_json::from_slice(new).unwrap();
     let generation = new["generation"].as_u64().unwrap();
     // The generation before: traffic would move back to v1.
-    put_manifest(d, &serde_json::from_slice(&old).unwrap());
-    assert_eq!(served(&addr), "v2", "an older manifest was adopted");
-    // Newer, but naming versions that cannot be served, or a percent out of range.
-    let mut edits = Vec::new();
+    put_manifest(d, &serde_json::from_slice(old).unwrap());
+    assert_eq!(served(addr), "v2", "an older manifest was adopted");
+    // Newer, but naming versions that cannot be served, a percent out of range, or
+    // another channel.
     for (field, value) in [
         ("stable", serde_json::json!("v9")),
         ("stable", serde_json::json!("../v1")),
@@ -72,19 +69,16 @@ fn a_manifest_older_than_the_one_served_or_naming_nothing_servable_is_not_adopte
         let mut m = new.clone();
         m["generation"] = serde_json::json!(generation + 1);
         m[field] = value;
-        edits.push(m);
-    }
-    for m in &edits {
-        put_manifest(d, m);
+        put_manifest(d, &m);
         for _ in 0..20 {
-            assert_eq!(served(&addr), "v2", "adopted {m}");
+            assert_eq!(served(addr), "v2", "adopted {m}");
         }
     }
     // A real change is still picked up.
     std::fs::write(manifest_path(d), serde_json::to_vec(&new).unwrap()).unwrap();
     ok(sv(d).args(["rollback", "production", "--to", "v1", "-q"]));
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while served(&addr) != "v1" {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while served(addr) != "v1" {
         assert!(
             std::time::Instant::now() < deadline,
             "the rollback was not picked up"
@@ -93,24 +87,28 @@ fn a_manifest_older_than_the_one_served_or_naming_nothing_servable_is_not_adopte
     }
 }
 
-#[test]
-fn if_range_and_if_match_name_the_representation() {
-    let t = example_site();
-    let d = t.path();
-    build_and_publish(d, "v1", Some("production"));
-    let s = server::start(d, |_| {});
-    let addr = s.addr.to_string();
-    let whole = get(&addr, "/", &[CK]);
+/// `If-Range` and `If-Match` against `/` on the edge at `addr`.
+fn conditional_requests(addr: &str) {
+    let whole = get(addr, "/", &[CK, ("accept-encoding", "identity")]);
     let etag = whole.header("etag").unwrap().to_string();
     let range = ("range", "bytes=5-9");
     // The same representation: the range.
-    let r = get(&addr, "/", &[CK, range, ("if-range", &etag)]);
+    let r = get(addr, "/", &[CK, range, ("if-range", &etag)]);
     assert_eq!(r.status, 206);
     assert_eq!(r.body, whole.body[5..10]);
     // Another one (a rollout since), a weak tag or a date: the whole file.
     let weak = format!("W/{etag}");
-    for other in ["\"0000\"", &weak, "Fri, 27 Nov 2026 10:00:00 GMT", ""] {
-        let r = get(&addr, "/", &[CK, range, ("if-range", other)]);
+    for other in ["\"0000\"", &weak, "Fri, 27 Nov 2026 10:00:00 GMT"] {
+        let r = get(
+            addr,
+            "/",
+            &[
+                CK,
+                range,
+                ("if-range", other),
+                ("accept-encoding", "identity"),
+            ],
+        );
         assert_eq!(r.status, 200, "If-Range {other:?}");
         assert_eq!(r.body, whole.body, "If-Range {other:?}");
     }
@@ -122,9 +120,48 @@ fn if_range_and_if_match_name_the_representation() {
         ("\"0000\"", 412),
         (weak.as_str(), 412),
     ] {
-        let r = get(&addr, "/", &[CK, ("if-match", tag)]);
+        let r = get(
+            addr,
+            "/",
+            &[CK, ("if-match", tag), ("accept-encoding", "identity")],
+        );
         assert_eq!(r.status, want, "If-Match {tag:?}");
     }
+}
+
+#[test]
+fn serve_adopts_no_manifest_older_than_its_own_or_naming_nothing_servable() {
+    let (t, old, new) = v1_then_v2();
+    let s = server::start(t.path(), |_| {});
+    refused_manifests(t.path(), &s.addr.to_string(), &old, &new);
+}
+
+#[test]
+fn serve_honours_if_range_and_if_match() {
+    let t = example_site();
+    build_and_publish(t.path(), "v1", Some("production"));
+    let s = server::start(t.path(), |_| {});
+    conditional_requests(&s.addr.to_string());
+}
+
+/// The worker inside workerd: the same refusals and conditional requests.
+#[test]
+fn the_worker_refuses_the_same_manifests_and_honours_if_range_in_workerd() {
+    use crate::edge::{start_origin, start_workerd, worker_dir, workerd_bin};
+    let Some(bin) = workerd_bin() else { return };
+    let (t, old, new) = v1_then_v2();
+    let d = t.path();
+    let origin = start_origin(d.join(".sitevault/store"));
+    let wd = worker_dir();
+    let config = std::fs::read_to_string(root().join("edge/config.capnp")).unwrap();
+    let env = [
+        ("SV_ORIGIN", origin.as_str()),
+        ("SV_CHANNEL", "production"),
+        ("SV_TTL_MS", "200"),
+    ];
+    let (_w, addr) = start_workerd(&bin, wd.path(), &config, &env);
+    conditional_requests(&addr);
+    refused_manifests(d, &addr, &old, &new);
 }
 
 /// Replaces a stored blob's file with `bytes` (or removes it).

@@ -94,7 +94,7 @@ fn metric(text: &str, name: &str) -> f64 {
 
 #[test]
 fn corrupt_blobs_are_502_or_a_failed_stream_and_counted() {
-    let (t, big) = site();
+    let (t, _) = site();
     let dir = t.path();
     let log = Log::default();
     let s = start(dir, |o| o.reporter = Handle::new(log.clone()));

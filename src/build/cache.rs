@@ -55,8 +55,9 @@ pub struct Processed {
 const MAX_SEGMENTS: usize = 4;
 
 /// Bumped when what a cached entry means changes within one tool version
-/// (2: bare import specifiers are references).
-const FORMAT: &str = "2";
+/// (2: bare import specifiers are references; 3: minified JS escapes `</script`,
+/// `<!--` and `-->`).
+pub(super) const FORMAT: &str = "3";
 
 /// The on-disk cache (or none).
 #[derive(Debug)]

@@ -186,7 +186,8 @@ pub fn process(
                         js::JsKind::Script
                     };
                     match js::minify(&code, name, jk, &mut ph.borrow_mut()) {
-                        Ok(min) => min.replace("</script", "<\\/script"),
+                        // Escaped by the code generator (`inline_script`).
+                        Ok(min) => min,
                         Err(e) => {
                             fail(HtmlErr {
                                 line: e.line + line0,
@@ -226,7 +227,7 @@ pub fn process(
             };
             let line0 = lines.line(start).saturating_sub(1);
             let replacement = match css::minify(&code, name, targets, &mut ph.borrow_mut(), line0) {
-                Ok(min) => min.replace("</style", "<\\/style"),
+                Ok(min) => escape_end_tag(&min, b"style"),
                 Err(e) => {
                     fail(HtmlErr {
                         line: e.line,
@@ -252,6 +253,12 @@ pub fn process(
     // Optional tags are omitted where the HTML spec allows it (`</p>`, `</li>`, `<head>`,
     // `</body>`…), as tdewolff's minify does: every conforming parser builds the same
     // tree, and docs pages shrink by a few percent.
+    // minify-html reads the content of these raw-text elements as markup (dropping
+    // what it takes for tags and comments, even the end tag): a page that has one
+    // keeps its markup as written, references rewritten.
+    if has_element(&rewritten, &[b"xmp", b"plaintext", b"noembed", b"noframes"]) {
+        return Ok(rewritten);
+    }
     let cfg = minify_html::Cfg {
         minify_css: false,
         minify_js: false,
@@ -265,6 +272,42 @@ pub fn process(
         col: 1,
         msg: "minified HTML is not UTF-8".into(),
     })
+}
+
+/// Whether `html` has a start tag of one of `names` (ASCII, lower case), in any case.
+fn has_element(html: &str, names: &[&[u8]]) -> bool {
+    let b = html.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        c == b'<'
+            && names.iter().any(|n| {
+                b.get(i + 1..i + 1 + n.len())
+                    .is_some_and(|t| t.eq_ignore_ascii_case(n))
+                    && b.get(i + 1 + n.len()).is_none_or(|&e| {
+                        matches!(e, b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+                    })
+            })
+    })
+}
+
+/// `text` with every `</NAME` (any case) written `<\/NAME`, so that it cannot end
+/// the element it is inlined in (`\/` is `/` in CSS and JS strings).
+fn escape_end_tag(text: &str, name: &[u8]) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for i in 0..b.len() {
+        let is_end = b[i] == b'<'
+            && b.get(i + 1) == Some(&b'/')
+            && b.get(i + 2..i + 2 + name.len())
+                .is_some_and(|t| t.eq_ignore_ascii_case(name));
+        if is_end {
+            out.push_str(&text[last..=i]);
+            out.push('\\');
+            last = i + 1;
+        }
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// Collects an element's text chunks (removing them from the output) until the last
@@ -334,6 +377,49 @@ mod tests {
     fn srcset() {
         let out = rewrite_srcset("a.png 1x, /b.png 2x,c.png", |u| Some(format!("[{u}]")));
         assert_eq!(out, "[a.png] 1x, [/b.png] 2x,[c.png]");
+    }
+
+    fn minified(src: &str) -> String {
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        process(
+            src,
+            "i.html",
+            Targets::default(),
+            &mut ph,
+            false,
+            &mut vec![],
+        )
+        .unwrap()
+    }
+
+    /// Escapes a script or style needs to stay one element survive minification, in
+    /// any case: otherwise the rest of the page would be read as script (hunt, #13).
+    #[test]
+    fn inline_scripts_and_styles_keep_their_escapes() {
+        let out = minified(
+            r#"<script>var d = "\x3c!--", e = "\x3cscript>", f = "<\/SCRIPT>", g = /<!--/;</script><style>a::after{content:"</STYLE>"}</style><p>visible"#,
+        );
+        let script = &out[out.find("<script>").unwrap() + 8..out.find("</script>").unwrap()];
+        for bad in ["<!--", "</script", "</SCRIPT"] {
+            assert!(!script.contains(bad), "{bad} in {out}");
+        }
+        assert!(!out.contains("</STYLE>\""), "{out}");
+        assert!(out.ends_with("<p>visible"), "{out}");
+    }
+
+    /// minify-html reads these raw-text elements as markup: the page is kept as written.
+    #[test]
+    fn raw_text_elements_are_kept_as_written() {
+        for src in [
+            "<xmp><b></xmp><p>after</p>",
+            "<XMP>x< <!-- c --></XMP>",
+            "<p>a</p>  <plaintext><i>",
+            "<noembed></b></noembed>",
+        ] {
+            assert_eq!(minified(src), src);
+        }
+        assert!(has_element("<p><NoFrames >", &[b"noframes"]));
+        assert!(!has_element("<xmpfoo>", &[b"xmp"]));
     }
 
     #[test]

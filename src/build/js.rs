@@ -177,9 +177,13 @@ fn minify_as(
         {
             let wr = JsWriter::new(cm.clone(), "\n", &mut buf, None);
             let mut emitter = Emitter {
+                // `</script`, `<!--` and `-->` escaped wherever they occur (strings,
+                // templates, regular expressions, code), as esbuild does: the same code
+                // may be inlined in a page, where they would end or re-open the element.
                 cfg: CodegenConfig::default()
                     .with_minify(true)
-                    .with_omit_last_semi(true),
+                    .with_omit_last_semi(true)
+                    .with_inline_script(true),
                 cm: cm.clone(),
                 comments: None,
                 wr: omit_trailing_semi(wr),

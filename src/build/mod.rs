@@ -182,7 +182,9 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
     let mut laps = Laps::new();
 
     // 1. Walk, and stop when nothing changed since the last build into OUT.
-    let files = walk::walk(&opts.src, &exclude, &mut warnings)?;
+    // A cache folder inside the site is not part of it.
+    let skip: Vec<PathBuf> = opts.cache_dir.iter().cloned().collect();
+    let files = walk::walk(&opts.src, &exclude, &skip, &mut warnings)?;
     for f in &files {
         crate::outdir::check_rel(&f.rel)
             .and_then(|()| check_site_name(&f.rel))

@@ -1,5 +1,6 @@
-//! The up-to-date stamp: `make`'s rule for a whole build. When every input has the size
-//! and mtime the last build into OUT recorded, and OUT is intact, the build stops early.
+//! The up-to-date stamp: `make`'s rule for a whole build. When every input has the size,
+//! mtime and (on Unix) inode change time the last build into OUT recorded, and OUT is
+//! intact, the build stops early.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -41,7 +42,10 @@ pub(super) fn stamp_key(
     files: &[walk::SourceFile],
     walked: &[String],
 ) -> String {
-    let stats: Vec<(u64, u128)> = files
+    // Size, mtime and, on Unix, the inode's change time and number: an edit that
+    // keeps size and mtime (`cp -p`, `rsync -t`, tar, `touch -d`) still moves the
+    // change time, which no call can set.
+    let stats: Vec<(u64, u128, u128)> = files
         .par_iter()
         .map(|f| {
             std::fs::metadata(&f.abs)
@@ -52,15 +56,16 @@ pub(super) fn stamp_key(
                         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                         .map(|d| d.as_nanos())
                         .unwrap_or(0);
-                    (m.len(), t)
+                    (m.len(), t, changed(&m))
                 })
-                .unwrap_or((u64::MAX, 0))
+                .unwrap_or((u64::MAX, 0, 0))
         })
         .collect();
     let mut h = blake3::Hasher::new();
     let settings = format!(
-        "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{}|{:?}|{}",
+        "{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{}|{:?}|{}",
         crate::TOOL,
+        super::cache::FORMAT,
         opts.compress,
         opts.targets,
         opts.exclude,
@@ -78,13 +83,27 @@ pub(super) fn stamp_key(
         h.update(w.as_bytes());
         h.update(&[0]);
     }
-    for (f, (size, mtime)) in files.iter().zip(stats) {
+    for (f, (size, mtime, changed)) in files.iter().zip(stats) {
         h.update(f.rel.as_bytes());
         h.update(&[0]);
         h.update(&size.to_le_bytes());
         h.update(&mtime.to_le_bytes());
+        h.update(&changed.to_le_bytes());
     }
     h.finalize().to_hex().to_string()
+}
+
+/// The inode's change time (ns) and number, folded into one value.
+#[cfg(unix)]
+fn changed(m: &std::fs::Metadata) -> u128 {
+    use std::os::unix::fs::MetadataExt;
+    let ctime = (m.ctime() as i128 * 1_000_000_000 + m.ctime_nsec() as i128) as u128;
+    ctime ^ ((m.ino() as u128) << 64)
+}
+
+#[cfg(not(unix))]
+fn changed(_: &std::fs::Metadata) -> u128 {
+    0
 }
 
 pub(super) fn up_to_date(opts: &BuildOptions, key: &str, started: Instant) -> Option<BuildReport> {

@@ -42,9 +42,20 @@ pub fn globs(patterns: &[String], what: &str) -> Result<GlobSet> {
 }
 
 /// Lists the site's files in a stable order. Warnings (files that vanished) go to
-/// `warnings`; symlink loops and symlinks leaving `src` are errors.
-pub fn walk(src: &Path, exclude: &GlobSet, warnings: &mut Vec<String>) -> Result<Vec<SourceFile>> {
+/// `warnings`; symlink loops and symlinks leaving `src` are errors. Folders in `skip`
+/// (the build cache, when it lies inside the site) are not walked.
+pub fn walk(
+    src: &Path,
+    exclude: &GlobSet,
+    skip: &[PathBuf],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<SourceFile>> {
     let root = src.canonicalize().map_err(|e| Error::io(src, e))?;
+    // The skipped folders as the walk spells them: under `src` as given.
+    let skip: Vec<PathBuf> = skip
+        .iter()
+        .filter_map(|d| Some(src.join(d.canonicalize().ok()?.strip_prefix(&root).ok()?)))
+        .collect();
     let mut files = Vec::new();
     let it = walkdir::WalkDir::new(src)
         .follow_links(true)
@@ -53,7 +64,8 @@ pub fn walk(src: &Path, exclude: &GlobSet, warnings: &mut Vec<String>) -> Result
         .filter_entry(|e| {
             e.depth() == 0 || {
                 let name = e.file_name().to_string_lossy();
-                !name.starts_with('.') || name == ".well-known"
+                (!name.starts_with('.') || name == ".well-known")
+                    && !skip.iter().any(|s| s == e.path())
             }
         });
     for entry in it {
@@ -128,6 +140,15 @@ pub fn walk(src: &Path, exclude: &GlobSet, warnings: &mut Vec<String>) -> Result
             )));
         };
         if exclude.is_match(&rel) {
+            continue;
+        }
+        if !entry.file_type().is_file() {
+            // A named pipe would block the read forever; a socket or device is no
+            // site file either (through a symlink: what it points to).
+            warnings.push(format!(
+                "{}: not a regular file (a named pipe, socket or device); skipped",
+                entry.path().display()
+            ));
             continue;
         }
         files.push(SourceFile {

@@ -277,3 +277,88 @@ fn an_output_folder_holding_a_store_is_never_replaced() {
     assert!(err.contains("a store's folder"), "{err}");
     assert!(index.is_file());
 }
+
+/// Runs `c`, failing the test instead of hanging when it does not end in 60 s.
+fn ends(c: &mut std::process::Command) -> std::process::Output {
+    let mut child = c
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{c:?} did not end");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A named pipe in the site would block the build's read forever: it is skipped,
+/// with a warning, as anything that is not a regular file.
+#[test]
+fn a_named_pipe_in_the_site_is_skipped_not_waited_on() {
+    let t = example_site();
+    let d = t.path();
+    let made = std::process::Command::new("mkfifo")
+        .arg(d.join("site/pipe.html"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let o = ends(sv(d).args(["build", "site", "-o", "dist"]));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("pipe.html") && err.contains("not a regular file"),
+        "{err}"
+    );
+    assert!(!d.join("dist/pipe.html").exists());
+}
+
+/// An edit that keeps the file's size and mtime (`cp -p`, `rsync -t`, tar,
+/// `touch -d`) is still seen by a warm rebuild.
+#[test]
+fn an_edit_keeping_size_and_mtime_is_rebuilt() {
+    let t = example_site();
+    let d = t.path();
+    let page = d.join("site/about/index.html");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, format!("{text}<p>AAAA</p>")).unwrap();
+    ok(sv(d).args(["build", "site", "-o", "dist", "-q"]));
+    let mtime = std::fs::metadata(&page).unwrap().modified().unwrap();
+    std::fs::write(&page, format!("{text}<p>BBBB</p>")).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&page)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    ok(sv(d).args(["build", "site", "-o", "dist", "-q"]));
+    let out = std::fs::read_to_string(d.join("dist/about/index.html")).unwrap();
+    assert!(out.contains("BBBB"), "the old page was kept: {out}");
+}
+
+/// `[build] cache_dir` inside the site: the cache is not published as site files.
+#[test]
+fn a_cache_folder_inside_the_site_is_not_part_of_it() {
+    let t = example_site();
+    let d = t.path();
+    std::fs::write(
+        d.join("store.toml"),
+        "[build]\ncache_dir = \"site/cache\"\n",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        ok(sv(d).args(["build", "site", "-o", "dist", "-q"]));
+    }
+    assert!(
+        d.join("site/cache").is_dir(),
+        "the cache is not where it was asked"
+    );
+    assert!(
+        !d.join("dist/cache").exists(),
+        "the cache was built into the site"
+    );
+}

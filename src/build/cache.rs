@@ -56,7 +56,7 @@ const MAX_SEGMENTS: usize = 4;
 
 /// Bumped when what a cached entry means changes within one tool version
 /// (2: bare import specifiers are references; 3: minified JS escapes `</script`,
-/// `<!--` and `-->`).
+/// `<!--` and `-->`, HTML keeps the spaces between inline elements).
 pub(super) const FORMAT: &str = "3";
 
 /// The on-disk cache (or none).

@@ -266,11 +266,17 @@ pub fn process(
         keep_html_and_head_opening_tags: false,
         ..Default::default()
     };
-    let out = minify_html::minify(rewritten.as_bytes(), &cfg);
-    String::from_utf8(out).map_err(|_| HtmlErr {
+    // The spaces minify-html would drop between inline elements, kept (html_space.rs).
+    let (input, marker) = super::html_space::protect(&rewritten);
+    let out = minify_html::minify(input.as_bytes(), &cfg);
+    let out = String::from_utf8(out).map_err(|_| HtmlErr {
         line: 1,
         col: 1,
         msg: "minified HTML is not UTF-8".into(),
+    })?;
+    Ok(match marker {
+        Some(m) => out.replace(m, " "),
+        None => out,
     })
 }
 
@@ -405,6 +411,15 @@ mod tests {
         }
         assert!(!out.contains("</STYLE>\""), "{out}");
         assert!(out.ends_with("<p>visible"), "{out}");
+    }
+
+    /// A space between inline elements renders: it stays, as one space (hunt, #13).
+    #[test]
+    fn spaces_between_inline_elements_stay() {
+        assert_eq!(
+            minified("<body><div><span>a</span>  <span>b</span></div>\n<nav><a href=#h>Home</a>\n<a href=#x>X</a></nav><p>x</p> <ul><li>a</li>\n<li>b</li></ul>"),
+            "<body><div><span>a</span> <span>b</span></div><nav><a href=#h>Home</a> <a href=#x>X</a></nav><p>x<ul><li>a<li>b</ul>"
+        );
     }
 
     /// minify-html reads these raw-text elements as markup: the page is kept as written.

@@ -10,6 +10,7 @@ mod depth;
 pub mod fingerprint;
 mod graph;
 pub mod html;
+mod html_space;
 pub mod importmap;
 pub mod js;
 mod js_refs;

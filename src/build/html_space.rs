@@ -1,0 +1,274 @@
+//! The space between two inline elements, kept through minify-html.
+//!
+//! minify-html removes every text node made only of whitespace inside "layout"
+//! elements (`div`, `nav`, `body`, `li`'s parent `ul`…), also where it sits between
+//! two inline elements and renders as a space: `<div><a>Home</a> <a>About</a></div>`
+//! would read "HomeAbout". Before minify-html runs, such a run of whitespace (after
+//! an inline element's end tag or an inline void element, before an inline
+//! element's start tag, outside `pre` and foreign content) is replaced by a marker
+//! character the page does not contain, which minify-html keeps as text; afterwards
+//! each marker becomes one space, which is what the run collapses to in a browser.
+
+use std::borrow::Cow;
+
+/// Elements laid out inline (their end tag, or the tag itself when void, may be
+/// followed by a rendered space).
+const INLINE: &[&str] = &[
+    "a", "abbr", "audio", "b", "bdi", "bdo", "button", "canvas", "cite", "code", "data", "del",
+    "dfn", "em", "i", "iframe", "ins", "kbd", "label", "mark", "meter", "object", "output",
+    "picture", "progress", "q", "ruby", "s", "samp", "select", "small", "span", "strong", "sub",
+    "sup", "svg", "textarea", "time", "u", "var", "video",
+];
+const INLINE_VOID: &[&str] = &["img", "input", "embed"];
+/// Elements whose content is text, not markup: skipped whole.
+const RAW: &[&str] = &[
+    "script", "style", "textarea", "title", "iframe", "noscript", "noembed", "noframes", "xmp",
+];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Prev {
+    /// An inline element ended, or an inline void element stood here.
+    Inline,
+    Other,
+}
+
+/// `html` with each rendered space between inline elements replaced by the returned
+/// marker (`None`: nothing to protect, or no marker character is free).
+pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<char>) {
+    let Some(marker) = ('\u{E000}'..='\u{E0FF}').find(|c| !html.contains(*c)) else {
+        return (Cow::Borrowed(html), None);
+    };
+    let b = html.as_bytes();
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let (mut pre, mut foreign) = (0usize, 0usize);
+    let mut prev = Prev::Other;
+    let mut i = 0;
+    while i < b.len() {
+        let Some(lt) = memchr::memchr(b'<', &b[i..]).map(|p| i + p) else {
+            break;
+        };
+        let text = &b[i..lt];
+        let t = tag_at(b, lt);
+        if !text.is_empty() {
+            let spaces = text
+                .iter()
+                .all(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c'));
+            let before_inline = matches!(&t, Tag::Start { name, .. } if is_in(name, INLINE) || is_in(name, INLINE_VOID));
+            if spaces && prev == Prev::Inline && before_inline && pre == 0 && foreign == 0 {
+                runs.push((i, lt));
+            }
+        }
+        match t {
+            Tag::Text => {
+                // A `<` that starts no tag is text: the run goes on after it.
+                prev = Prev::Other;
+                i = lt + 1;
+            }
+            Tag::Skip(end) => {
+                prev = Prev::Other;
+                i = end;
+            }
+            Tag::End { name, end } => {
+                if name.eq_ignore_ascii_case("pre") || name.eq_ignore_ascii_case("listing") {
+                    pre = pre.saturating_sub(1);
+                }
+                if name.eq_ignore_ascii_case("svg") || name.eq_ignore_ascii_case("math") {
+                    foreign = foreign.saturating_sub(1);
+                }
+                prev = if is_in(name, INLINE) {
+                    Prev::Inline
+                } else {
+                    Prev::Other
+                };
+                i = end;
+            }
+            Tag::Start { name, end, closed } => {
+                let mut next = end;
+                if is_in(name, RAW) && !closed {
+                    next = raw_end(b, end, name);
+                } else if name.eq_ignore_ascii_case("pre") || name.eq_ignore_ascii_case("listing") {
+                    pre += 1;
+                } else if (name.eq_ignore_ascii_case("svg") || name.eq_ignore_ascii_case("math"))
+                    && !closed
+                {
+                    foreign += 1;
+                }
+                prev = if is_in(name, INLINE_VOID) && foreign == 0 {
+                    Prev::Inline
+                } else {
+                    Prev::Other
+                };
+                i = next;
+            }
+        }
+    }
+    if runs.is_empty() {
+        return (Cow::Borrowed(html), None);
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut last = 0;
+    for (a, z) in runs {
+        out.push_str(&html[last..a]);
+        out.push(marker);
+        last = z;
+    }
+    out.push_str(&html[last..]);
+    (Cow::Owned(out), Some(marker))
+}
+
+fn is_in(name: &str, set: &[&str]) -> bool {
+    set.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
+enum Tag<'a> {
+    /// Not a tag: `<` as text.
+    Text,
+    /// A comment, doctype, processing instruction or bogus tag ending before this.
+    Skip(usize),
+    End {
+        name: &'a str,
+        end: usize,
+    },
+    Start {
+        name: &'a str,
+        end: usize,
+        closed: bool,
+    },
+}
+
+/// The token at `lt` (a `<`); `end` is the byte after it.
+fn tag_at(b: &[u8], lt: usize) -> Tag<'_> {
+    let after = |from: usize, pat: &[u8]| {
+        memchr::memmem::find(&b[from.min(b.len())..], pat).map_or(b.len(), |p| from + p + pat.len())
+    };
+    match b.get(lt + 1) {
+        Some(b'!') if b[lt..].starts_with(b"<!--") => Tag::Skip(after(lt + 4, b"-->")),
+        Some(b'!' | b'?') => Tag::Skip(after(lt + 2, b">")),
+        Some(b'/') => {
+            let (name, n) = name_at(b, lt + 2);
+            if name.is_empty() {
+                return Tag::Skip(after(lt + 2, b">"));
+            }
+            Tag::End {
+                name,
+                end: after(n, b">"),
+            }
+        }
+        Some(c) if c.is_ascii_alphabetic() => {
+            let (name, n) = name_at(b, lt + 1);
+            let (end, closed) = start_tag_end(b, n);
+            Tag::Start { name, end, closed }
+        }
+        _ => Tag::Text,
+    }
+}
+
+/// A tag name starting at `at` and where it ends.
+fn name_at(b: &[u8], at: usize) -> (&str, usize) {
+    let n = b[at.min(b.len())..]
+        .iter()
+        .position(|c| c.is_ascii_whitespace() || matches!(c, b'/' | b'>'))
+        .map_or(b.len(), |p| at + p);
+    (std::str::from_utf8(&b[at.min(n)..n]).unwrap_or(""), n)
+}
+
+/// The end of a start tag whose attributes begin at `at` (quoted values may hold
+/// `>`), and whether it is self-closing (`/>`).
+fn start_tag_end(b: &[u8], at: usize) -> (usize, bool) {
+    let mut i = at;
+    let mut after_eq = false;
+    while i < b.len() {
+        match b[i] {
+            b'>' => return (i + 1, i > at && b[i - 1] == b'/'),
+            q @ (b'"' | b'\'') if after_eq => {
+                i = memchr::memchr(q, &b[i + 1..]).map_or(b.len(), |p| i + 1 + p);
+                after_eq = false;
+            }
+            b'=' => after_eq = true,
+            c if c.is_ascii_whitespace() => {}
+            _ => after_eq = false,
+        }
+        i += 1;
+    }
+    (b.len(), false)
+}
+
+/// Where the raw-text element `name` whose content starts at `from` ends.
+fn raw_end(b: &[u8], from: usize, name: &str) -> usize {
+    let mut i = from;
+    while let Some(p) = memchr::memmem::find(&b[i..], b"</") {
+        let at = i + p;
+        let (n, e) = name_at(b, at + 2);
+        if n.eq_ignore_ascii_case(name) {
+            return memchr::memchr(b'>', &b[e..]).map_or(b.len(), |q| e + q + 1);
+        }
+        i = at + 2;
+    }
+    b.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marked(html: &str) -> String {
+        match protect(html) {
+            (s, Some(m)) => s.replace(m, "_"),
+            (s, None) => s.into_owned(),
+        }
+    }
+
+    #[test]
+    fn spaces_between_inline_elements_are_marked() {
+        assert_eq!(
+            marked("<div><span>a</span> <span>b</span></div>"),
+            "<div><span>a</span>_<span>b</span></div>"
+        );
+        assert_eq!(
+            marked("<nav><a href='x>y'>A</a>\n  <a>B</a></nav>"),
+            "<nav><a href='x>y'>A</a>_<a>B</a></nav>"
+        );
+        assert_eq!(
+            marked("<label>N</label> <input> <button>Go</button><img src=a> <img src=b>"),
+            "<label>N</label>_<input>_<button>Go</button><img src=a>_<img src=b>"
+        );
+    }
+
+    #[test]
+    fn other_whitespace_is_left_to_minify_html() {
+        for html in [
+            "<div>\n<span>a</span>\n</div>",
+            "<ul><li>a</li> <li>b</li></ul>",
+            "<p>a</p> <span>b</span>",
+            "<pre><b>a</b> <b>b</b></pre>",
+            "<svg><text>a</text> <tspan>b</tspan></svg>",
+            "<script>if(a</b> <b>)</script>",
+            "<!-- <b>a</b> <b>b</b> -->",
+            "<textarea></b> <b></textarea>",
+            "a < b and c > d",
+        ] {
+            assert_eq!(marked(html), html, "{html}");
+        }
+        // After the pre, the next spaces count again.
+        assert_eq!(
+            marked("<pre>x</pre><b>a</b> <b>b</b>"),
+            "<pre>x</pre><b>a</b>_<b>b</b>"
+        );
+    }
+
+    #[test]
+    fn truncated_input_never_panics() {
+        for html in [
+            "<",
+            "<a",
+            "</",
+            "<a href=\"",
+            "<!--",
+            "<script>",
+            "<b>a</b> <",
+            "\u{E000}",
+        ] {
+            let _ = protect(html);
+        }
+    }
+}

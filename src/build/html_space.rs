@@ -33,9 +33,14 @@ enum Prev {
 }
 
 /// `html` with each rendered space between inline elements replaced by the returned
-/// marker (`None`: nothing to protect, or no marker character is free).
-pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<char>) {
-    let Some(marker) = ('\u{E000}'..='\u{E0FF}').find(|c| !html.contains(*c)) else {
+/// marker, and how many there are (`None`: nothing to protect, or no marker character
+/// is free). The marker is in none of the page's text, literally or as a numeric
+/// character reference (icon fonts use this range: `&#xE000;`); a caller that finds
+/// another count of markers after minifying must not use the result.
+pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<(char, usize)>) {
+    let named = referenced(html);
+    let free = |c: &char| !named.contains(&(*c as u32)) && !html.contains(*c);
+    let Some(marker) = ('\u{E000}'..='\u{E0FF}').find(free) else {
         return (Cow::Borrowed(html), None);
     };
     let b = html.as_bytes();
@@ -83,8 +88,11 @@ pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<char>) {
                 i = end;
             }
             Tag::Start { name, end, closed } => {
+                // `/>` closes nothing in HTML (and `a=b/>` is the value `b/`): a raw-text
+                // element or a `pre` always runs to its end tag. In foreign content it
+                // does close the element.
                 let mut next = end;
-                if is_in(name, RAW) && !closed {
+                if is_in(name, RAW) {
                     next = raw_end(b, end, name);
                 } else if name.eq_ignore_ascii_case("pre") || name.eq_ignore_ascii_case("listing") {
                     pre += 1;
@@ -107,13 +115,40 @@ pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<char>) {
     }
     let mut out = String::with_capacity(html.len());
     let mut last = 0;
-    for (a, z) in runs {
+    for &(a, z) in &runs {
         out.push_str(&html[last..a]);
         out.push(marker);
         last = z;
     }
     out.push_str(&html[last..]);
-    (Cow::Owned(out), Some(marker))
+    (Cow::Owned(out), Some((marker, runs.len())))
+}
+
+/// The code points `html` names by numeric character reference (`&#57344;`,
+/// `&#xE000;`), which minify-html turns into the characters themselves.
+fn referenced(html: &str) -> std::collections::HashSet<u32> {
+    let b = html.as_bytes();
+    memchr::memmem::find_iter(b, b"&#")
+        .filter_map(|at| {
+            let rest = &b[at + 2..];
+            let (hex, digits) = match rest.first() {
+                Some(b'x' | b'X') => (true, &rest[1..]),
+                _ => (false, rest),
+            };
+            let n = digits
+                .iter()
+                .take_while(|d| {
+                    if hex {
+                        d.is_ascii_hexdigit()
+                    } else {
+                        d.is_ascii_digit()
+                    }
+                })
+                .count();
+            let text = std::str::from_utf8(&digits[..n.min(8)]).ok()?;
+            u32::from_str_radix(text, if hex { 16 } else { 10 }).ok()
+        })
+        .collect()
 }
 
 fn is_in(name: &str, set: &[&str]) -> bool {
@@ -213,9 +248,17 @@ mod tests {
 
     fn marked(html: &str) -> String {
         match protect(html) {
-            (s, Some(m)) => s.replace(m, "_"),
+            (s, Some((m, _))) => s.replace(m, "_"),
             (s, None) => s.into_owned(),
         }
+    }
+
+    /// Icon fonts name this range by reference: the marker is none of those.
+    #[test]
+    fn the_marker_is_no_character_the_page_names() {
+        let html = "<i>&#xE000;</i> <b>&#57345;</b> <i>&#XE002;</i> <b>\u{E003}</b>";
+        let (_, m) = protect(html);
+        assert_eq!(m, Some(('\u{E004}', 3)));
     }
 
     #[test]
@@ -245,6 +288,8 @@ mod tests {
             "<script>if(a</b> <b>)</script>",
             "<!-- <b>a</b> <b>b</b> -->",
             "<textarea></b> <b></textarea>",
+            "<div><textarea name=t/><b>a</b>   <b>b</b></textarea>",
+            "<script src=a.js /><b>a</b> <b>b</b></script>",
             "a < b and c > d",
         ] {
             assert_eq!(marked(html), html, "{html}");

@@ -90,10 +90,16 @@ async function refreshManifest(env) {
     if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
     const m = await r.json();
     if (typeof m.schema !== "number" || m.schema > 1) throw new Error(`${url}: unsupported schema ${m.schema}`);
-    const why = refusal(m, channel, state.manifest);
+    let why = refusal(m, channel, state.manifest);
+    // An older generation is taken only when it is the log's newest record: the one
+    // served was then none a change wrote (edited, or from another store).
+    if (why && why.startsWith("generation") && (await newestInLog(env, channel, m))) why = null;
     if (why) throw new Error(`${url}: ${why}`);
-    // Traffic moves only to versions whose index loads (and says it is that version).
-    for (const v of [m.stable, m.canary && m.canary.version]) {
+    // Traffic moves only to versions whose index loads (and says it is that version):
+    // the stable always; a canary too once a manifest is served (with none yet, its
+    // visitors get 502s rather than every visitor a 503).
+    const must = state.manifest ? [m.stable, m.canary && m.canary.version] : [m.stable];
+    for (const v of must) {
       if (v && !(await versionIndex(env, v))) throw new Error(`${url}: the index of ${v} does not load`);
     }
     state.manifest = m;
@@ -130,6 +136,18 @@ export function refusal(m, channel, current) {
     return `generation ${m.generation} is older than generation ${current.generation} being served`;
   }
   return null;
+}
+
+/** Whether manifest `m` projects the newest record of the channel's log. */
+async function newestInLog(env, channel, m) {
+  const base = `${env.ORIGIN.replace(/\/$/, "")}/channels/${channel}/log/`;
+  const key = (g) => `${base}${String(g).padStart(20, "0")}.json`;
+  const [r, next] = await Promise.all([fetch(key(m.generation)), fetch(key(m.generation + 1))]);
+  if (!r.ok || next.status !== 404) return false;
+  const rec = await r.json();
+  const st = (rec && rec.state) || {};
+  const same = (a, b) => (a ? a.version + ":" + a.percent : "") === (b ? b.version + ":" + b.percent : "");
+  return rec.generation === m.generation && (st.stable || null) === (m.stable || null) && same(st.canary, m.canary);
 }
 
 async function manifest(env) {

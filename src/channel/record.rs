@@ -264,7 +264,7 @@ impl Manifest {
             .chain(&self.previous);
         let bad = |what: String| {
             Err(crate::Error::Integrity(format!(
-                "{key}: {what}: edited or corrupt; `sitevault status {}` rewrites it from the channel log",
+                "{key}: {what}: edited or corrupt; the next change on channel {} rewrites it from the log",
                 self.channel
             )))
         };

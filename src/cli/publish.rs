@@ -317,7 +317,9 @@ pub(crate) async fn verify(ctx: &Ctx, a: &VerifyArgs) -> Result<Outcome> {
 pub(crate) async fn pull(ctx: &Ctx, a: &PullArgs) -> Result<Outcome> {
     let out = &ctx.out;
     let store = ctx.hot()?;
-    let (files, bytes) = inspect::pull(&store, &a.version, &a.out).await?;
+    let mut protect = sitevault::store::StoreSpec::local_dirs(&ctx.cfg, ctx.store_url.as_deref());
+    protect.push(ctx.cfg.resolve(&ctx.cfg.build.cache_dir));
+    let (files, bytes) = inspect::pull(&store, &a.version, &a.out, &protect).await?;
     let outcome = Outcome::changed(format!("{} was pulled into {}", a.version, a.out.display()));
     if out.json {
         out.json_value(&serde_json::json!({"version": a.version, "out": a.out, "files": files, "bytes": bytes}));

@@ -177,15 +177,27 @@ pub async fn verify_index(store: &Store, idx: &VersionIndex) -> Result<VerifyRep
 }
 
 /// Writes every file of a version into `out` (replaced as a whole), verifying each blob.
-pub async fn pull(store: &Store, version: &str, out: &Path) -> Result<(u64, u64)> {
+/// `out` must neither be nor contain the store's folder or any folder in `protect`
+/// (the config's other `file://` stores, the build cache): replacing it would delete them.
+pub async fn pull(
+    store: &Store,
+    version: &str,
+    out: &Path,
+    protect: &[std::path::PathBuf],
+) -> Result<(u64, u64)> {
     let idx = index::require(store, version).await?;
-    // Replacing a folder that holds the store being read would delete the store.
-    let protect: Vec<(&Path, &str)> = store
+    let guarded: Vec<(&Path, &str)> = store
         .local_root()
         .map(|r| (r, "the store's folder"))
         .into_iter()
+        .chain(protect.iter().map(|p| {
+            (
+                p.as_path(),
+                "a folder sitevault keeps (a store or the build cache)",
+            )
+        }))
         .collect();
-    let outdir = crate::outdir::check(out, &protect)?;
+    let outdir = crate::outdir::check(out, &guarded)?;
     let tmp = outdir.temp()?;
     let result = async {
         for p in idx.files.keys() {

@@ -276,6 +276,17 @@ fn an_output_folder_holding_a_store_is_never_replaced() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("a store's folder"), "{err}");
     assert!(index.is_file());
+    // A cold store inside the folder a pull would replace (the hot one elsewhere).
+    std::fs::write(d.join("store.toml"), "[cold]\nurl = \"file://www/cold\"\n").unwrap();
+    std::fs::create_dir_all(d.join("www/cold/packs")).unwrap();
+    std::fs::write(d.join("www/cold/packs/p.svpack"), "pack").unwrap();
+    build_and_publish(d, "v1", None);
+    let (code, err) = fails(sv(d).args(["pull", "v1", "-o", "www"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        d.join("www/cold/packs/p.svpack").is_file(),
+        "pull deleted the cold store"
+    );
 }
 
 /// Runs `c`, failing the test instead of hanging when it does not end in 60 s.

@@ -310,7 +310,7 @@ async fn publish_flow(s: &Store) {
     let rep = publish::inspect::verify(s, "v1").await.unwrap();
     assert!(rep.ok() && rep.blobs > 20);
     let out = tempfile::tempdir().unwrap();
-    publish::inspect::pull(s, "v1", &out.path().join("v1"))
+    publish::inspect::pull(s, "v1", &out.path().join("v1"), &[])
         .await
         .unwrap();
     for (p, e) in &idx.files {
@@ -338,9 +338,11 @@ async fn publish_flow(s: &Store) {
     s.delete(&keys::blob(&h)).await.unwrap();
     let rep = publish::inspect::verify(s, "v1").await.unwrap();
     assert_eq!(rep.missing.len(), 1);
-    assert!(publish::inspect::pull(s, "v1", &out.path().join("again"))
-        .await
-        .is_err());
+    assert!(
+        publish::inspect::pull(s, "v1", &out.path().join("again"), &[])
+            .await
+            .is_err()
+    );
     assert!(!out.path().join("again").exists());
     // Unknown versions and bad ids.
     assert!(publish::index::require(s, "v9")

@@ -74,6 +74,16 @@ fn refused_manifests(d: &Path, addr: &str, old: &[u8], new: &[u8]) {
             assert_eq!(served(addr), "v2", "adopted {m}");
         }
     }
+    // Far ahead of the log but valid: taken (nothing tells it from a real change).
+    // The log's newest record written back then replaces it: the one served was never
+    // real, and an edge must not stay stuck on it.
+    let mut ahead = new.clone();
+    ahead["generation"] = serde_json::json!(999);
+    ahead["stable"] = serde_json::json!("v1");
+    put_manifest(d, &ahead);
+    assert_eq!(served(addr), "v1");
+    put_manifest(d, &new);
+    assert_eq!(served(addr), "v2", "stuck on a manifest the log never had");
     // A real change is still picked up.
     std::fs::write(manifest_path(d), serde_json::to_vec(&new).unwrap()).unwrap();
     ok(sv(d).args(["rollback", "production", "--to", "v1", "-q"]));
@@ -237,4 +247,51 @@ fn a_large_corrupt_blob_is_a_502_before_any_byte_and_its_head_too() {
         "a corrupt large blob was answered {}",
         r.status
     );
+}
+
+/// v1 stable and v2 a 10 % canary whose index is gone: a fresh edge still serves
+/// the stable's visitors (the canary's get 502s), rather than a 503 for all.
+fn canary_without_index() -> tempfile::TempDir {
+    let t = example_site();
+    let d = t.path();
+    build_and_publish(d, "v1", Some("production"));
+    let page = d.join("site/index.html");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, text.replace("</body>", "<p>v2</p></body>")).unwrap();
+    build_and_publish(d, "v2", None);
+    ok(sv(d).args(["rollout", "production", "v2", "--percent", "10", "-q"]));
+    std::fs::remove_file(d.join(".sitevault/store/versions/v2/index.json")).unwrap();
+    t
+}
+
+fn stable_still_served(addr: &str) {
+    let mut stable = 0;
+    for i in 0..40 {
+        let uid = format!("sv_uid=u{i}");
+        let r = get(addr, "/", &[("cookie", &uid)]);
+        match r.status {
+            200 => {
+                assert_eq!(r.header("x-sitevault-version"), Some("v1"));
+                stable += 1;
+            }
+            502 => {}
+            s => panic!("visitor u{i}: {s} {}", r.text()),
+        }
+    }
+    assert!(stable >= 20, "{stable} of 40 visitors got the stable");
+}
+
+#[test]
+fn a_canary_whose_index_is_gone_leaves_the_stable_served_by_both_edges() {
+    let t = canary_without_index();
+    let s = server::start(t.path(), |_| {});
+    stable_still_served(&s.addr.to_string());
+    use crate::edge::{start_origin, start_workerd, worker_dir, workerd_bin};
+    let Some(bin) = workerd_bin() else { return };
+    let origin = start_origin(t.path().join(".sitevault/store"));
+    let wd = worker_dir();
+    let config = std::fs::read_to_string(root().join("edge/config.capnp")).unwrap();
+    let env = [("SV_ORIGIN", origin.as_str()), ("SV_CHANNEL", "production")];
+    let (_w, addr) = start_workerd(&bin, wd.path(), &config, &env);
+    stable_still_served(&addr);
 }

@@ -100,8 +100,9 @@ impl Edge {
     }
 
     /// Whether a changed manifest may replace the one served: valid, of this
-    /// channel, not older (a read never moves traffic back), and routing only to
-    /// versions whose index loads. Otherwise the last good one stays.
+    /// channel, not older (a read never moves traffic back) unless the log says the
+    /// one served was never real, and routing to versions whose index loads.
+    /// Otherwise the last good one stays.
     async fn accept(&self, m: &Manifest, key: &str) -> Result<()> {
         m.check(key)?;
         if m.channel != self.opts.channel {
@@ -110,19 +111,44 @@ impl Edge {
                 m.channel
             )));
         }
-        if let Some(cur) = self.manifest() {
-            if m.generation < cur.generation {
+        let current = self.manifest();
+        if let Some(cur) = &current {
+            if m.generation < cur.generation && !self.newest_in_log(m).await? {
                 return Err(Error::Integrity(format!(
                     "{key}: generation {} is older than generation {} being served; kept the newer \
-                     one (`sitevault status {}` repairs the manifest from the channel log)",
+                     one (`sitevault status {}` shows the channel's log)",
                     m.generation, cur.generation, self.opts.channel
                 )));
             }
         }
-        for v in m.stable.iter().chain(m.canary.iter().map(|c| &c.version)) {
+        // The stable must load. A canary must load too before traffic moves from a
+        // manifest already served; with none yet, its visitors get 502s rather than
+        // every visitor a 503.
+        let canary = m.canary.iter().map(|c| &c.version);
+        let must: Vec<&String> = match current {
+            Some(_) => m.stable.iter().chain(canary).collect(),
+            None => m.stable.iter().collect(),
+        };
+        for v in must {
             self.index(v).await?;
         }
         Ok(())
+    }
+
+    /// Whether `m` projects the channel log's newest record: then a manifest served
+    /// with a higher generation was none a change wrote (edited, or from another
+    /// store), and `m` may replace it.
+    async fn newest_in_log(&self, m: &Manifest) -> Result<bool> {
+        use crate::channel::log::read_record;
+        let channel = &self.opts.channel;
+        let (this, next) = tokio::join!(
+            read_record(&self.store, channel, m.generation),
+            read_record(&self.store, channel, m.generation + 1)
+        );
+        Ok(match (this?, next?) {
+            (Some((r, _, _)), None) => r.state.stable == m.stable && r.state.canary == m.canary,
+            _ => false,
+        })
     }
 
     pub(super) fn manifest(&self) -> Option<Arc<Manifest>> {

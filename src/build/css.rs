@@ -8,6 +8,7 @@ use lightningcss::rules::CssRule;
 use lightningcss::rules::CssRuleList;
 use lightningcss::stylesheet::{MinifyOptions, ParserOptions, StyleAttribute, StyleSheet};
 use lightningcss::targets::{Browsers, Targets};
+use lightningcss::values::image::Image;
 use lightningcss::values::url::Url;
 use lightningcss::visit_types;
 use lightningcss::visitor::{Visit, VisitTypes, Visitor};
@@ -36,7 +37,9 @@ impl<'i> Visitor<'i> for RefVisitor<'_> {
     type Error = Infallible;
 
     fn visit_types(&self) -> VisitTypes {
-        visit_types!(URLS | RULES)
+        // IMAGES too: `image-set()` candidates are references like any other, and
+        // only `visit_image` reaches them.
+        visit_types!(URLS | RULES | IMAGES)
     }
 
     fn visit_url(&mut self, url: &mut Url<'i>) -> Result<(), Self::Error> {
@@ -46,6 +49,17 @@ impl<'i> Visitor<'i> for RefVisitor<'_> {
             url.url = new.into();
         }
         Ok(())
+    }
+
+    fn visit_image(&mut self, image: &mut Image<'i>) -> Result<(), Self::Error> {
+        // lightningcss skips `image-set()` options when it walks an image's children.
+        if let Image::ImageSet(set) = image {
+            for option in &mut set.options {
+                self.visit_image(&mut option.image)?;
+            }
+            return Ok(());
+        }
+        image.visit_children(self)
     }
 
     fn visit_rule(&mut self, rule: &mut CssRule<'i>) -> Result<(), Self::Error> {
@@ -346,6 +360,19 @@ mod tests {
             minify(small, "s.css", Targets::default(), &mut ph, 0).unwrap(),
             ".a,.b{color:red}"
         );
+    }
+
+    /// `image-set()` candidates, as strings or `url()`, are references too (hunt, #13):
+    /// left as written, they pointed at names the build had fingerprinted away.
+    #[test]
+    fn image_set_candidates_get_placeholders() {
+        let src = ".h{background-image:image-set(\"img/a.png\" 1x, url(img/b.png) 2x)}";
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let out = minify(src, "s.css", Targets::default(), &mut ph, 0).unwrap();
+        let refs = ph.clone().into_refs();
+        let paths: Vec<&str> = refs.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(paths, ["img/a.png", "img/b.png"], "{out}");
+        assert!(!out.contains("img/"), "{out}");
     }
 
     #[test]

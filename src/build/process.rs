@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::cache::{Cache, Processed};
 use super::kinds::{FileClass, SourceErr};
-use super::refs::Placeholders;
+use super::refs::{Placeholders, RefKind};
 use super::{css, html, js, Input};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
@@ -32,6 +32,15 @@ pub(super) fn process_stage1(
                 body: inp.bytes.clone(),
                 ..Default::default()
             })
+        }
+        FileClass::Json if inp.rel.ends_with(".webmanifest") => {
+            if let Some(p) = webmanifest(&inp.bytes) {
+                return Ok(p);
+            }
+            return Ok(Processed {
+                body: inp.bytes.clone(),
+                ..Default::default()
+            });
         }
         FileClass::Json => {
             let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
@@ -103,6 +112,43 @@ pub(super) fn process_stage1(
     };
     cache.put(&key, &p);
     Ok(p)
+}
+
+/// A web app manifest, compacted, its image URLs (`icons`, `screenshots`, each
+/// shortcut's `icons`) made references, which fingerprinting renames; `None` when it
+/// is not a JSON object (then it is copied as written).
+fn webmanifest(bytes: &[u8]) -> Option<Processed> {
+    let mut doc: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let mut ph = Placeholders::for_content(bytes);
+    let obj = doc.as_object_mut()?;
+    let mut images: Vec<&mut serde_json::Value> = Vec::new();
+    for (key, v) in obj.iter_mut() {
+        match key.as_str() {
+            "icons" | "screenshots" => images.extend(v.as_array_mut().into_iter().flatten()),
+            "shortcuts" => {
+                for s in v.as_array_mut().into_iter().flatten() {
+                    if let Some(icons) = s.get_mut("icons").and_then(|i| i.as_array_mut()) {
+                        images.extend(icons.iter_mut());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for image in images {
+        if let Some(src) = image.get_mut("src") {
+            let new = src.as_str().and_then(|u| ph.replace(u, 0, RefKind::Url));
+            if let Some(new) = new {
+                *src = serde_json::Value::String(new);
+            }
+        }
+    }
+    Some(Processed {
+        prefix: ph.prefix().to_string(),
+        refs: ph.into_refs(),
+        body: bytes::Bytes::from(serde_json::to_vec(&doc).ok()?),
+        ..Default::default()
+    })
 }
 
 pub(super) fn process_js(
@@ -387,5 +433,28 @@ fn note_time(timings: &std::sync::Mutex<Vec<(String, u128)>>, rel: &str, started
             t.sort_by_key(|e| std::cmp::Reverse(e.1));
             t.truncate(10);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A web app manifest's images are references (hunt, #13): left as written they
+    /// named files the build had fingerprinted away.
+    #[test]
+    fn a_web_app_manifest_names_its_images_by_reference() {
+        let src = br#"{"name":"x","start_url":"/","icons":[{"src":"img/a.png","sizes":"192x192"},{"src":"data:image/png;base64,AA"}],
+            "screenshots":[{"src":"/shots/1.png"}],"shortcuts":[{"url":"/n","icons":[{"src":"img/n.png"}]}]}"#;
+        let p = webmanifest(src).unwrap();
+        let paths: Vec<&str> = p.refs.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(paths, ["img/a.png", "/shots/1.png", "img/n.png"]);
+        let body = std::str::from_utf8(&p.body).unwrap();
+        assert!(
+            body.contains("data:image/png") && body.contains("\"start_url\":\"/\""),
+            "{body}"
+        );
+        assert!(!body.contains("img/a.png"), "{body}");
+        assert!(webmanifest(b"[1]").is_none() && webmanifest(b"{").is_none());
     }
 }

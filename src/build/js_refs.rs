@@ -213,13 +213,27 @@ impl VisitMut for RefVisitor<'_> {
             Callee::Import(_) => match str_arg(&mut n.args, 0) {
                 Some(s) => self.handle(s, RefKind::Import),
                 None => {
-                    let start = match n.args.first() {
+                    let (start, whole) = match n.args.first() {
                         Some(ExprOrSpread { spread: None, expr }) => {
-                            static_start(expr, &self.consts).0
+                            static_start(expr, &self.consts)
                         }
-                        _ => String::new(),
+                        _ => (String::new(), false),
                     };
-                    self.ph.note_computed_import(&start);
+                    match n.args.first_mut() {
+                        // Known whole (`` `./a.js` ``, `"./" + "a.js"`, a string
+                        // constant): a string literal, so that it is a reference the
+                        // build renames with its file.
+                        Some(ExprOrSpread { spread: None, expr }) if whole => {
+                            let mut lit = Str {
+                                span: swc_core::common::Spanned::span(&**expr),
+                                value: start.as_str().into(),
+                                raw: None,
+                            };
+                            self.handle(&mut lit, RefKind::Import);
+                            **expr = Expr::Lit(Lit::Str(lit));
+                        }
+                        _ => self.ph.note_computed_import(&start),
+                    }
                 }
             },
             Callee::Expr(e) => {
@@ -271,5 +285,33 @@ impl VisitMut for RefVisitor<'_> {
             }
         }
         n.visit_mut_children_with(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::build::js::{minify, JsKind};
+    use crate::build::refs::{Placeholders, RefKind};
+
+    /// An `import()` whose specifier is known whole (a template without
+    /// substitutions, a `+` of strings, a string constant) is a reference like a
+    /// string one (hunt, #13): it was left as written while its file was renamed.
+    #[test]
+    fn whole_static_import_specifiers_are_references() {
+        let src = "const B = './b.js';\nimport(`./a.js`); import('./' + 'c.js'); import(B); import(`./d/${x}.js`);";
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let out = minify(src, "m.js", JsKind::Module, &mut ph).unwrap();
+        let refs = ph.clone().into_refs();
+        let found: Vec<(&str, RefKind)> = refs.iter().map(|r| (r.path.as_str(), r.kind)).collect();
+        assert_eq!(
+            found,
+            [
+                ("./a.js", RefKind::Import),
+                ("./c.js", RefKind::Import),
+                ("./b.js", RefKind::Import)
+            ],
+            "{out}"
+        );
+        assert!(out.contains("./d/${"), "{out}");
     }
 }

@@ -245,6 +245,7 @@ pub(super) fn manifest_of(
             enc: Encodings::default(),
         },
     );
+    check_file_folder_clashes(&files_map)?;
     let manifest = BuildManifest {
         schema: schema::schema_for(&files_map, false),
         tool: crate::TOOL.to_string(),
@@ -253,4 +254,31 @@ pub(super) fn manifest_of(
         files: files_map,
     };
     Ok((manifest, version_json, build_digest))
+}
+
+/// A name that is both a file and a folder of other files cannot be written: a site
+/// folder named `version.json/`, or `app.js.gz/` beside `app.js`'s gzip sidecar, or
+/// `a.3f9a1c2b7e.css/` beside the fingerprinted `a.css`.
+fn check_file_folder_clashes(files: &schema::FileMap) -> Result<()> {
+    let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for (p, e) in files {
+        names.insert(p.clone());
+        for (c, _) in e.enc.iter() {
+            names.insert(format!("{p}{}", c.suffix()));
+        }
+    }
+    for n in &names {
+        let mut at = 0;
+        while let Some(i) = n[at + 1..].find('/') {
+            let folder = &n[..at + 1 + i];
+            if names.contains(folder) {
+                return Err(Error::input(format!(
+                    "{folder}: the build writes a file of this name and a folder of it holds {n}; \
+                     rename the site folder"
+                )));
+            }
+            at += 1 + i;
+        }
+    }
+    Ok(())
 }

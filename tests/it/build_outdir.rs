@@ -373,3 +373,18 @@ fn a_cache_folder_inside_the_site_is_not_part_of_it() {
         "the cache was built into the site"
     );
 }
+
+/// A site folder named like a file the build writes (`version.json/`, a sidecar's
+/// name) is refused by name before anything is written, not with "Is a directory".
+#[test]
+fn a_site_folder_named_like_an_output_file_is_refused_by_name() {
+    for folder in ["version.json", "index.html.gz"] {
+        let t = example_site();
+        let d = t.path();
+        write(&d.join("site").join(folder).join("x.txt"), "x");
+        let (code, err) = fails(sv(d).args(["build", "site", "-o", "dist"]));
+        assert_eq!(code, 1, "{folder}: {err}");
+        assert!(err.contains("rename the site folder"), "{folder}: {err}");
+        assert!(!d.join("dist").exists(), "{folder}: something was written");
+    }
+}

@@ -8,7 +8,8 @@
 //! folder holds more than a few segments or mostly entries this build did not use.
 //!
 //! Segment format, repeated: `u32 key length, key, u32 header length, header JSON,
-//! u64 body length, body` (little endian). A damaged segment is ignored (misses).
+//! u64 body length, body, blake3 of the three` (little endian). An entry whose bytes
+//! do not hash to its sum is a miss; a segment cut short ends where it is cut.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -56,7 +57,8 @@ const MAX_SEGMENTS: usize = 4;
 
 /// Bumped when what a cached entry means changes within one tool version
 /// (2: bare import specifiers are references; 3: minified JS escapes `</script`,
-/// `<!--` and `-->`, HTML keeps the spaces between inline elements).
+/// `<!--` and `-->`, HTML keeps the spaces between inline elements; entries carry a
+/// checksum).
 pub(super) const FORMAT: &str = "3";
 
 /// The on-disk cache (or none).
@@ -205,6 +207,18 @@ fn write_entry(out: &mut Vec<u8>, key: &str, p: &Processed) {
     out.extend_from_slice(&header);
     out.extend_from_slice(&(p.body.len() as u64).to_le_bytes());
     out.extend_from_slice(&p.body);
+    out.extend_from_slice(entry_sum(key.as_bytes(), &header, &p.body).as_bytes());
+}
+
+/// What an entry's last 32 bytes must be: blake3 of its key, header and body, so
+/// that bytes changed on disk (by hand, or by the disk) are a miss, never output.
+fn entry_sum(key: &[u8], header: &[u8], body: &[u8]) -> blake3::Hash {
+    let mut h = blake3::Hasher::new();
+    for part in [key, header, body] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.finalize()
 }
 
 fn read_segment(data: &bytes::Bytes, into: &mut HashMap<String, Processed>) {
@@ -226,17 +240,24 @@ fn read_segment(data: &bytes::Bytes, into: &mut HashMap<String, Processed>) {
         let Some(header) = take(&mut off, hl) else {
             return;
         };
-        let Ok(mut p) = serde_json::from_slice::<Processed>(header) else {
-            return;
-        };
         let Some(bl) = take(&mut off, 8) else { return };
         let bl =
             u64::from_le_bytes([bl[0], bl[1], bl[2], bl[3], bl[4], bl[5], bl[6], bl[7]]) as usize;
         let start = off;
-        if take(&mut off, bl).is_none() {
+        let Some(body) = take(&mut off, bl) else {
             return;
+        };
+        let Some(sum) = take(&mut off, 32) else {
+            return;
+        };
+        if entry_sum(key.as_bytes(), header, body).as_bytes() != sum {
+            // Changed on disk: this entry is a miss; the lengths still lead to the next.
+            continue;
         }
-        p.body = data.slice(start..off);
+        let Ok(mut p) = serde_json::from_slice::<Processed>(header) else {
+            continue;
+        };
+        p.body = data.slice(start..off - 32);
         into.insert(key, p);
     }
 }
@@ -268,5 +289,35 @@ mod tests {
             std::fs::write(e.unwrap().path(), b"\x05\x00\x00\x00ab").unwrap();
         }
         assert!(Cache::new(Some(d.path().to_path_buf())).get("k0").is_none());
+    }
+
+    /// A body changed on disk (same length) is a miss, never output; the entries
+    /// after it in the segment are still read (hunt, #13).
+    #[test]
+    fn an_entry_changed_on_disk_is_a_miss() {
+        let d = tempfile::tempdir().unwrap();
+        let c = Cache::new(Some(d.path().to_path_buf()));
+        for (k, body) in [("a", "<p>hi"), ("b", "<p>yo")] {
+            let p = Processed {
+                body: bytes::Bytes::from(body),
+                ..Default::default()
+            };
+            c.put(k, &p);
+        }
+        c.flush();
+        let seg = std::fs::read_dir(d.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let data = std::fs::read(&seg).unwrap();
+        let at = data.windows(5).position(|w| w == b"<p>hi").unwrap();
+        let mut edited = data.clone();
+        edited[at + 3..at + 5].copy_from_slice(b"HI");
+        std::fs::write(&seg, edited).unwrap();
+        let c = Cache::new(Some(d.path().to_path_buf()));
+        assert!(c.get("a").is_none(), "an edited entry was served");
+        assert_eq!(&c.get("b").unwrap().body[..], b"<p>yo");
     }
 }

@@ -125,6 +125,35 @@ fn refuse(out: &Path, why: &str) -> Error {
     ))
 }
 
+/// Removes the temporary folders of builds and pulls into `name` that were killed
+/// (`kill -9`, a power cut) before they could: named for a process that is no longer
+/// running, and carrying sitevault's marker. Only where running processes can be
+/// told (`/proc`); elsewhere they stay.
+fn remove_leftovers(parent: &Path, name: &str) {
+    if !cfg!(target_os = "linux") || !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let Some(file) = file.to_str() else { continue };
+        let pid = file
+            .strip_prefix('.')
+            .and_then(|f| f.strip_prefix(name))
+            .and_then(|f| f.strip_prefix(".sitevault-tmp-"))
+            .and_then(|f| f.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
+        let gone = pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists();
+        let path = e.path();
+        let real_dir = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+        if gone && real_dir && has_marker(&path) {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
 /// Joins a checked relative path under `root`, refusing anything that could leave it:
 /// empty parts, `..`, `.`, backslashes, NUL, drive letters, absolute paths.
 pub(crate) fn safe_join(root: &Path, rel: &str) -> Result<PathBuf> {
@@ -306,8 +335,19 @@ impl OutDir {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| "out".into());
+        remove_leftovers(&parent, &name);
         let tmp = parent.join(format!(".{name}.sitevault-tmp-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&tmp);
+        if tmp.exists() {
+            // Ours from an earlier run with this process id (containers run as PID 1):
+            // replaced only when it carries the marker, like any output folder.
+            if !has_marker(&tmp) {
+                return Err(refuse(
+                    &tmp,
+                    "is in the way of the build's temporary folder",
+                ));
+            }
+            std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        }
         std::fs::create_dir_all(tmp.join(".sitevault")).map_err(|e| Error::io(&tmp, e))?;
         let m = tmp.join(MARKER);
         std::fs::write(&m, MARKER_TEXT).map_err(|e| Error::io(&m, e))?;

@@ -388,3 +388,22 @@ fn a_site_folder_named_like_an_output_file_is_refused_by_name() {
         assert!(!d.join("dist").exists(), "{folder}: something was written");
     }
 }
+
+/// The temporary folder of a build that was killed (`kill -9`) is removed by the next
+/// build into the same folder; a folder of that name without sitevault's marker is not.
+#[test]
+fn a_killed_builds_temporary_folder_is_removed_by_the_next_build() {
+    let t = example_site();
+    let d = t.path();
+    let dead = d.join(".dist.sitevault-tmp-4194303");
+    write(&dead.join(".sitevault/output"), "marker");
+    write(&dead.join("index.html"), "half a build");
+    let foreign = d.join(".dist.sitevault-tmp-4194302");
+    write(&foreign.join("keep.txt"), "not ours");
+    ok(sv(d).args(["build", "site", "-o", "dist", "-q"]));
+    assert!(!dead.exists(), "the killed build's folder stayed");
+    assert!(
+        foreign.join("keep.txt").is_file(),
+        "a folder without the marker was removed"
+    );
+}

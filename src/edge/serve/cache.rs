@@ -219,6 +219,9 @@ impl Edge {
 
     /// A small blob's bytes, checked against its blake3 before they are served or
     /// cached: a mismatch is an integrity error, logged and counted.
+    /// The bytes always have the entry's size: the cache is keyed by hash alone, and
+    /// a response sends the entry's size as its length (another would put the
+    /// connection out of step).
     pub(super) async fn blob(&self, entry: Blob<'_>) -> Result<Bytes> {
         if let Some(b) = self
             .blobs
@@ -226,6 +229,14 @@ impl Edge {
             .ok()
             .and_then(|c| c.0.get(entry.hash).cloned())
         {
+            if b.len() as u64 != entry.size {
+                return Err(Error::Integrity(format!(
+                    "blob {} has {} bytes, its entry says {}",
+                    entry.hash,
+                    b.len(),
+                    entry.size
+                )));
+            }
             return Ok(b);
         }
         Box::pin(self.load_blob(entry)).await

@@ -1,7 +1,10 @@
-// Runs the routing vectors inside workerd: GET / answers {"passed": n, "failed": [...]}.
+// Runs the routing, negotiation and BLAKE3 vectors inside workerd: GET / answers
+// {"passed": n, "failed": [...]}.
 import { fnv1a32, bucket, decide, negotiate } from "./worker.js";
+import { Blake3, blake3Hex } from "./blake3.js";
 import vectors from "./routing-vectors.json";
 import encodings from "./encoding-vectors.json";
+import hashes from "./blake3-vectors.json";
 
 export default {
   async fetch() {
@@ -25,6 +28,25 @@ export default {
       const got = negotiate(c.accept, enc);
       if (got === c.want) passed++;
       else failed.push({ vector: c, got });
+    }
+    // BLAKE3: each official input (bytes i % 251) whole, in pieces of odd sizes (the
+    // incremental hasher across block and chunk boundaries), and from an unaligned offset.
+    for (const c of hashes.cases) {
+      const input = new Uint8Array(c.input_len);
+      for (let i = 0; i < input.length; i++) input[i] = i % 251;
+      const got = { whole: blake3Hex(input) };
+      for (const step of [1, 63, 64, 65, 1000, 1023, 1024, 1025, 4096]) {
+        const h = new Blake3();
+        for (let i = 0; i < input.length; i += step) h.update(input.subarray(i, i + step));
+        got[`pieces of ${step}`] = h.hexDigest();
+      }
+      const shifted = new Uint8Array(input.length + 1);
+      shifted.set(input, 1);
+      got.unaligned = blake3Hex(shifted.subarray(1));
+      for (const [how, hash] of Object.entries(got)) {
+        if (hash === c.hash) passed++;
+        else failed.push({ blake3: c.input_len, how, hash, want: c.hash });
+      }
     }
     let hits = 0;
     for (let i = 0; i < 20000; i++) if (bucket("v1.4.0", String(i)) < 1000) hits++;

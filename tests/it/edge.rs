@@ -404,7 +404,12 @@ pub(crate) fn start_workerd(
 
 pub(crate) fn worker_dir() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
-    for f in ["worker.js", "vectors-test.js"] {
+    for f in [
+        "worker.js",
+        "blake3.js",
+        "vectors-test.js",
+        "blake3-vectors.json",
+    ] {
         std::fs::copy(root().join("edge").join(f), d.path().join(f)).unwrap();
     }
     for f in ["routing-vectors.json", "encoding-vectors.json"] {
@@ -426,8 +431,10 @@ const w :Workerd.Worker = (
   modules = [
     (name = "vectors-test.js", esModule = embed "vectors-test.js"),
     (name = "worker.js", esModule = embed "worker.js"),
+    (name = "blake3.js", esModule = embed "blake3.js"),
     (name = "routing-vectors.json", json = embed "routing-vectors.json"),
     (name = "encoding-vectors.json", json = embed "encoding-vectors.json"),
+    (name = "blake3-vectors.json", json = embed "blake3-vectors.json"),
   ],
   compatibilityDate = "2024-09-23",
 );
@@ -437,7 +444,8 @@ const w :Workerd.Worker = (
     let v: serde_json::Value =
         serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.text()));
     assert_eq!(v["failed"].as_array().unwrap().len(), 0, "{v}");
-    assert!(v["passed"].as_u64().unwrap() >= 141 + 30, "{v}");
+    // Routing and negotiation cases, then 22 BLAKE3 inputs checked 11 ways each.
+    assert!(v["passed"].as_u64().unwrap() >= 141 + 30 + 22 * 11, "{v}");
 }
 
 /// Serves a folder over HTTP (the store's keys as paths): the worker's ORIGIN.

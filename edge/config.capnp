@@ -13,11 +13,15 @@ const config :Workerd.Config = (
 );
 
 const edgeWorker :Workerd.Worker = (
-  modules = [ (name = "worker.js", esModule = embed "worker.js") ],
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "blake3.js", esModule = embed "blake3.js"),
+  ],
   compatibilityDate = "2024-09-23",
   bindings = [
     (name = "ORIGIN", fromEnvironment = "SV_ORIGIN"),
     (name = "CHANNEL", fromEnvironment = "SV_CHANNEL"),
     (name = "MANIFEST_TTL_MS", fromEnvironment = "SV_TTL_MS"),
+    (name = "VERIFY_WHOLE_MAX", fromEnvironment = "SV_VERIFY_WHOLE_MAX"),
   ],
 );

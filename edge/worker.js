@@ -5,7 +5,11 @@
 // over a file:// store folder), routes each visitor exactly like `sitevault serve`
 // (same rule, same vectors), and serves the routed version's blobs.
 //
-// Bindings: ORIGIN (required), CHANNEL (default "production"), MANIFEST_TTL_MS (default 5000).
+// Bindings: ORIGIN (required), CHANNEL (default "production"), MANIFEST_TTL_MS (default 5000),
+// VERIFY_WHOLE_MAX (bytes, default 16 MiB: blobs up to this size are read whole and
+// verified before the status line; larger ones are verified as they stream).
+
+import { Blake3, blake3Hex } from "./blake3.js";
 
 const encoder = new TextEncoder();
 
@@ -316,25 +320,142 @@ async function fileResponse(env, request, entry, status) {
     return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${entry.size}` } });
   }
   const blobUrl = `${env.ORIGIN.replace(/\/$/, "")}/blobs/${body.hash.slice(0, 2)}/${body.hash}`;
+  // HEAD answers from the index without fetching the blob (verifying it would cost the
+  // whole GET); a broken blob's HEAD is thus a 200 where its GET is a 502.
   if (request.method === "HEAD") {
     const len = range ? range[1] - range[0] + 1 : body.size;
     const extra = range ? { "content-range": `bytes ${range[0]}-${range[1]}/${entry.size}` } : {};
     return new Response(null, { status: range ? 206 : status, headers: { ...headers, ...extra, "content-length": String(len) } });
   }
-  const r = await fetch(blobUrl);
+  // The bytes exactly as stored, so they can be checked against the hash that names
+  // them: `identity` keeps an origin (or a CDN before it) from compressing on the fly,
+  // and "manual" keeps the runtime from decoding an object the origin labels with
+  // Content-Encoding (S3 with sitevault's attributes labels each variant).
+  let r;
+  try {
+    r = await fetch(blobUrl, { headers: { "accept-encoding": "identity" }, encodeResponseBody: "manual" });
+  } catch (e) {
+    console.log(`blob ${body.hash}: ${e}`);
+    return text(502, "blob unavailable");
+  }
   if (!r.ok) return text(502, "blob unavailable");
+  // Sent as they are: a variant's bytes are already encoded (its Content-Encoding is ours).
+  const encodeBody = coding === "identity" ? "automatic" : "manual";
+  const declared = r.headers.get("content-length");
+  if (declared !== null && Number(declared) !== body.size) {
+    r.body && r.body.cancel().catch(() => {});
+    return unverified(body, `the origin sends ${declared} bytes, not ${body.size}`);
+  }
+  if (body.size <= wholeMax(env)) {
+    // Read whole and verified before the status line: a corrupt blob is a 502, never a
+    // 200 (or 206) cut short.
+    let bytes;
+    try {
+      bytes = await readAtMost(r.body, body.size);
+    } catch (e) {
+      console.log(`blob ${body.hash}: ${e}`);
+      return text(502, "blob unavailable");
+    }
+    if (bytes === null) return unverified(body, `the origin sends more than ${body.size} bytes`);
+    if (bytes.length !== body.size) return unverified(body, `the origin sends ${bytes.length} bytes, not ${body.size}`);
+    const got = blake3Hex(bytes);
+    if (got !== body.hash) return unverified(body, `its bytes hash to ${got}`);
+    if (range) {
+      return new Response(bytes.slice(range[0], range[1] + 1), {
+        status: 206,
+        headers: { ...headers, "content-range": `bytes ${range[0]}-${range[1]}/${entry.size}` },
+      });
+    }
+    return new Response(bytes, { status, headers, encodeBody });
+  }
+  // Too large to hold in an isolate: hashed as it streams, its last piece held back
+  // until the whole blob verifies; a mismatch errors the stream, so the client sees a
+  // failed transfer (fewer bytes than Content-Length, the connection cut), never a
+  // complete corrupt body. A range of such a blob reads (and hashes) the whole blob
+  // and sends only the range, so its last bytes wait for the end of the blob.
+  const [start, end] = range || [0, body.size - 1];
+  const length = end - start + 1;
+  let stream = r.body.pipeThrough(verifier(body, start, end));
+  if (typeof FixedLengthStream === "function") stream = stream.pipeThrough(new FixedLengthStream(length));
   if (range) {
-    const bytes = (await r.arrayBuffer()).slice(range[0], range[1] + 1);
-    return new Response(bytes, {
+    return new Response(stream, {
       status: 206,
       headers: { ...headers, "content-range": `bytes ${range[0]}-${range[1]}/${entry.size}` },
     });
   }
-  // A variant's bytes are already encoded: pass them through as they are. An origin
-  // that labels its objects with Content-Encoding (S3 with sitevault's attributes)
-  // has them decoded by the runtime's fetch; the runtime then encodes them again.
-  const encodeBody = coding !== "identity" && !r.headers.get("content-encoding") ? "manual" : "automatic";
-  return new Response(r.body, { status, headers, encodeBody });
+  return new Response(stream, { status, headers, encodeBody });
+}
+
+/** Blobs up to this many bytes are read whole and verified before answering. */
+const VERIFY_WHOLE_MAX = 16 * 1024 * 1024;
+
+function wholeMax(env) {
+  const v = env.VERIFY_WHOLE_MAX;
+  const n = v === undefined || v === null || v === "" ? NaN : Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : VERIFY_WHOLE_MAX;
+}
+
+/** The 502 of a blob whose bytes are not the ones its hash names (logged). */
+function unverified(body, why) {
+  console.log(`blob ${body.hash} failed verification: ${why}`);
+  return text(502, "blob failed verification");
+}
+
+/** The whole body, or null once it is longer than `max` bytes (the rest not read). */
+async function readAtMost(stream, max) {
+  const out = new Uint8Array(max);
+  if (!stream) return out.subarray(0, 0);
+  const reader = stream.getReader();
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return out.subarray(0, n);
+    if (n + value.length > max) {
+      reader.cancel().catch(() => {});
+      return null;
+    }
+    out.set(value, n);
+    n += value.length;
+  }
+}
+
+/**
+ * A TransformStream that hashes a blob's bytes as they pass and lets through those in
+ * [start, end], holding back the last piece until the blob's length and blake3 are
+ * `expect`'s: otherwise the stream errors and that piece is never sent.
+ */
+export function verifier(expect, start, end) {
+  const hasher = new Blake3();
+  let seen = 0;
+  let held = null;
+  return new TransformStream({
+    transform(chunk, controller) {
+      const bytes = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk);
+      const from = seen;
+      seen += bytes.length;
+      if (seen > expect.size) {
+        console.log(`blob ${expect.hash} failed verification: more than ${expect.size} bytes`);
+        throw new Error("blob failed verification");
+      }
+      hasher.update(bytes);
+      const lo = Math.max(start, from);
+      const hi = Math.min(end + 1, seen);
+      if (lo < hi) {
+        if (held) controller.enqueue(held);
+        held = bytes.subarray(lo - from, hi - from);
+      }
+    },
+    flush(controller) {
+      const got = seen === expect.size ? hasher.hexDigest() : null;
+      if (got !== expect.hash) {
+        const why = got === null ? `${seen} bytes, not ${expect.size}` : `its bytes hash to ${got}`;
+        console.log(`blob ${expect.hash} failed verification: ${why}`);
+        controller.error(new Error("blob failed verification"));
+        return;
+      }
+      if (held) controller.enqueue(held);
+    },
+  });
 }
 
 async function serveVersion(env, request, m, version, path) {

@@ -205,7 +205,12 @@ async function entryOf(env, version, idx, path) {
   } else {
     pending = fetch(`${env.ORIGIN.replace(/\/$/, "")}/shards/${key}.json`).then(async (r) => {
       if (!r.ok) throw new Error(`shard ${key}: HTTP ${r.status}`);
-      const doc = await r.json();
+      // A shard is named by the blake3 of its bytes (both schemas): one that is not
+      // those bytes routes nothing (its paths get 502s, and it is fetched again later).
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      const got = blake3Hex(bytes);
+      if (got !== hash) throw new Error(`shard ${key}: its bytes hash to ${got}`);
+      const doc = JSON.parse(new TextDecoder().decode(bytes));
       if (!doc || typeof doc.files !== "object" || doc.files === null) throw new Error(`shard ${key}: no files map`);
       return doc.files;
     });

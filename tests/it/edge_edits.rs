@@ -676,3 +676,51 @@ fn the_worker_verifies_variants_an_origin_labels_with_content_encoding_in_worker
     let r = get(&addr, "/about", &[CK, ("accept-encoding", "gzip")]);
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+/// A shard is named by the blake3 of its bytes: one whose bytes changed (here only a
+/// newline added, still the same JSON) routes nothing, and the others still serve.
+#[test]
+fn the_worker_refuses_a_shard_whose_bytes_are_not_its_name_in_workerd() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::create_dir_all(d.join("site/p")).unwrap();
+    for i in 0..2_100 {
+        std::fs::write(
+            d.join(format!("site/p/{i}.html")),
+            format!("<!doctype html><title>page {i}</title><p>page number {i}</p>"),
+        )
+        .unwrap();
+    }
+    build_and_publish(d, "v1", Some("production"));
+    let store = d.join(".sitevault/store");
+    let head: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.join("versions/v1/index.json")).unwrap())
+            .unwrap();
+    let key = head["shards"]["keys"][0].as_str().expect("a sharded index");
+    let shard = store.join(format!("shards/{key}.json"));
+    let mut bytes = std::fs::read(&shard).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let inside = |p: &str| doc["files"].get(p).is_some();
+    bytes.push(b'\n');
+    std::fs::write(&shard, &bytes).unwrap();
+    let origin = start_test_origin(store, Default::default(), false);
+    let Some((_w, _wd, addr)) = start_verifying_worker(&origin, None) else {
+        return;
+    };
+    let (mut refused, mut served) = (0, 0);
+    for i in 0..40 {
+        let path = format!("/p/{i}.html");
+        let r = get(&addr, &path, &[CK]);
+        if inside(&path) {
+            assert_eq!(r.status, 502, "{path} (in the changed shard): {}", r.text());
+            refused += 1;
+        } else {
+            assert_eq!(r.status, 200, "{path}: {}", r.text());
+            served += 1;
+        }
+    }
+    assert!(
+        refused > 0 && served > 0,
+        "{refused} refused, {served} served"
+    );
+}

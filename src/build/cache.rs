@@ -46,6 +46,14 @@ pub struct Processed {
     /// How its `import()` calls with a computed specifier start (`""`: unknown).
     #[serde(default)]
     pub computed_imports: Vec<String>,
+    /// Names it uses that the build cannot rewrite: the files they name keep their
+    /// source names too (`originals.rs`).
+    #[serde(default)]
+    pub kept: Vec<super::originals::KeptName>,
+    /// A page whose `<base href>` names a folder of the site: its relative references
+    /// resolve as if written in this file (the folder's `index.html`).
+    #[serde(default)]
+    pub base: Option<String>,
     /// Warnings produced while processing (e.g. `--keep-going`).
     pub warnings: Vec<String>,
     /// The bytes (not stored in the header).
@@ -53,13 +61,26 @@ pub struct Processed {
     pub body: bytes::Bytes,
 }
 
+impl Processed {
+    /// Where a reference of `kind` in this file (at `rel`) resolves from: the page's
+    /// `<base href>` folder when it has one. Import maps are the exception: their
+    /// entries resolve against the page (a known limit, in ARCHITECTURE.md).
+    pub fn resolves_from<'a>(&'a self, rel: &'a str, kind: super::refs::RefKind) -> &'a str {
+        match &self.base {
+            Some(from) if kind != super::refs::RefKind::ImportMap => from,
+            _ => rel,
+        }
+    }
+}
+
 const MAX_SEGMENTS: usize = 4;
 
 /// Bumped when what a cached entry means changes within one tool version
 /// (2: bare import specifiers are references; 3: minified JS escapes `</script`,
 /// `<!--` and `-->`, HTML keeps the spaces between inline elements; entries carry a
-/// checksum).
-pub(super) const FORMAT: &str = "3";
+/// checksum; 4: relative computed `import()` starts and the names in code copied as
+/// written are kept, `<base href>` is followed).
+pub(super) const FORMAT: &str = "4";
 
 /// The on-disk cache (or none).
 #[derive(Debug)]

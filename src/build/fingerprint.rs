@@ -255,7 +255,10 @@ fn replacements(
             Target::File(i) => {
                 // A bare specifier becomes a relative URL of the file its maps name.
                 let path = match r.kind {
-                    RefKind::Bare => importmap::relative_url(&node.rel, &site.nodes[*i].rel),
+                    RefKind::Bare => importmap::relative_url(
+                        node.processed.resolves_from(&node.rel, r.kind),
+                        &site.nodes[*i].rel,
+                    ),
                     _ => r.path.clone(),
                 };
                 match &hashes[*i] {

@@ -42,7 +42,13 @@ pub(super) fn module_files(inputs: &[Input], stage1: &[Processed]) -> HashSet<us
         for r in &stage1[i].refs {
             match (
                 r.kind,
-                fingerprint::resolve(&inp.rel, r, &index, &all, &maps),
+                fingerprint::resolve(
+                    stage1[i].resolves_from(&inp.rel, r.kind),
+                    r,
+                    &index,
+                    &all,
+                    &maps,
+                ),
             ) {
                 (RefKind::Import | RefKind::Bare | RefKind::ModuleScript, Target::File(t)) => {
                     modules.insert(t);
@@ -73,7 +79,8 @@ pub(super) fn resolve_references(
             .refs
             .iter()
             .map(|r| {
-                let t = fingerprint::resolve(&inp.rel, r, &index, &all, &maps);
+                let from = stage1[i].resolves_from(&inp.rel, r.kind);
+                let t = fingerprint::resolve(from, r, &index, &all, &maps);
                 if matches!(t, Target::None)
                     && !matches!(r.kind, RefKind::ImportMap | RefKind::Bare)
                 {

@@ -9,7 +9,7 @@ use lol_html::html_content::ContentType;
 use lol_html::{element, text, RewriteStrSettings};
 
 use super::refs::{Placeholders, RefKind};
-use super::{css, js};
+use super::{css, html_scan, js};
 
 /// An error inside an HTML file.
 pub use super::kinds::SourceErr as HtmlErr;
@@ -78,6 +78,9 @@ pub fn process(
     let warnings = RefCell::new(warnings);
     let error: RefCell<Option<HtmlErr>> = RefCell::new(None);
     let current_script = RefCell::new(ScriptType::Other);
+    // Whitespace that CSS on the page keeps (`white-space: pre` in a `style` attribute
+    // or a `<style>`): minify-html would collapse it, so the markup stays as written.
+    let keeps_spaces = std::cell::Cell::new(false);
     let script_buf = RefCell::new((String::new(), 0usize));
     let style_buf = RefCell::new((String::new(), 0usize));
 
@@ -97,6 +100,11 @@ pub fn process(
 
     let settings = RewriteStrSettings::new()
         .append_element_content_handler(element!("*", |el| {
+            // `<base href>` is where the page's references resolve from (html_scan.rs),
+            // not a reference to a file.
+            if el.tag_name() == "base" {
+                return Ok(());
+            }
             let is_script = el.tag_name() == "script";
             if is_script {
                 *current_script.borrow_mut() = ScriptType::Classic;
@@ -158,13 +166,20 @@ pub fn process(
                         }
                     }
                     Want::Style => {
-                        match css::minify_attribute(&v, targets, &mut ph.borrow_mut(), line) {
+                        if html_scan::keeps_white_space(&v) {
+                            keeps_spaces.set(true);
+                        }
+                        let result = css::minify_attribute(&v, targets, &mut ph.borrow_mut(), line);
+                        match result {
                             Ok(min) => el.set_attribute("style", &min)?,
-                            Err(e) => fail(HtmlErr {
-                                line: e.line,
-                                col: e.col,
-                                msg: format!("inline style: {}", e.msg),
-                            })?,
+                            Err(e) => {
+                                fail(HtmlErr {
+                                    line: e.line,
+                                    col: e.col,
+                                    msg: format!("inline style: {}", e.msg),
+                                })?;
+                                ph.borrow_mut().note_unread(&v);
+                            }
                         }
                     }
                 }
@@ -185,7 +200,8 @@ pub fn process(
                     } else {
                         js::JsKind::Script
                     };
-                    match js::minify(&code, name, jk, &mut ph.borrow_mut()) {
+                    let result = js::minify(&code, name, jk, &mut ph.borrow_mut());
+                    match result {
                         // Escaped by the code generator (`inline_script`).
                         Ok(min) => min,
                         Err(e) => {
@@ -194,6 +210,7 @@ pub fn process(
                                 col: e.col,
                                 msg: format!("inline script: {}", e.msg),
                             })?;
+                            ph.borrow_mut().note_unread(&code);
                             code
                         }
                     }
@@ -225,8 +242,12 @@ pub fn process(
             let Some((code, start)) = whole_text(&style_buf, t) else {
                 return Ok(());
             };
+            if html_scan::keeps_white_space(&code) {
+                keeps_spaces.set(true);
+            }
             let line0 = lines.line(start).saturating_sub(1);
-            let replacement = match css::minify(&code, name, targets, &mut ph.borrow_mut(), line0) {
+            let result = css::minify(&code, name, targets, &mut ph.borrow_mut(), line0);
+            let replacement = match result {
                 Ok(min) => escape_end_tag(&min, b"style"),
                 Err(e) => {
                     fail(HtmlErr {
@@ -234,6 +255,7 @@ pub fn process(
                         col: e.col,
                         msg: format!("inline style: {}", e.msg),
                     })?;
+                    ph.borrow_mut().note_unread(&code);
                     code
                 }
             };
@@ -256,7 +278,9 @@ pub fn process(
     // minify-html reads the content of these raw-text elements as markup (dropping
     // what it takes for tags and comments, even the end tag): a page that has one
     // keeps its markup as written, references rewritten.
-    if has_element(&rewritten, &[b"xmp", b"plaintext", b"noembed", b"noframes"]) {
+    if keeps_spaces.get()
+        || html_scan::has_element(&rewritten, &[b"xmp", b"plaintext", b"noembed", b"noframes"])
+    {
         return Ok(rewritten);
     }
     let cfg = minify_html::Cfg {
@@ -282,21 +306,6 @@ pub fn process(
         }
     }
     utf8(minify_html::minify(rewritten.as_bytes(), &cfg))
-}
-
-/// Whether `html` has a start tag of one of `names` (ASCII, lower case), in any case.
-fn has_element(html: &str, names: &[&[u8]]) -> bool {
-    let b = html.as_bytes();
-    b.iter().enumerate().any(|(i, &c)| {
-        c == b'<'
-            && names.iter().any(|n| {
-                b.get(i + 1..i + 1 + n.len())
-                    .is_some_and(|t| t.eq_ignore_ascii_case(n))
-                    && b.get(i + 1 + n.len()).is_none_or(|&e| {
-                        matches!(e, b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
-                    })
-            })
-    })
 }
 
 /// `text` with every `</NAME` (any case) written `<\/NAME`, so that it cannot end
@@ -446,8 +455,22 @@ mod tests {
         ] {
             assert_eq!(minified(src), src);
         }
-        assert!(has_element("<p><NoFrames >", &[b"noframes"]));
-        assert!(!has_element("<xmpfoo>", &[b"xmp"]));
+    }
+
+    /// CSS on the page that keeps spaces: minify-html would collapse them.
+    #[test]
+    fn pages_whose_css_keeps_spaces_keep_their_markup() {
+        for src in [
+            "<div style=\"white-space: pre\">a   b\n  c</div>",
+            "<style>.code { WHITE-SPACE : pre-wrap }</style><p class=code>a   b</p>",
+            "<p style='white-space-collapse:preserve'>a  b</p>",
+        ] {
+            let out = minified(src);
+            assert!(
+                out.contains("a   b") || out.contains("a  b"),
+                "{src} → {out}"
+            );
+        }
     }
 
     #[test]

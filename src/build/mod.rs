@@ -10,11 +10,13 @@ mod depth;
 pub mod fingerprint;
 mod graph;
 pub mod html;
+mod html_scan;
 mod html_space;
 pub mod importmap;
 pub mod js;
 mod js_refs;
 pub(crate) mod kinds;
+mod originals;
 mod output;
 mod process;
 mod stamp;
@@ -246,25 +248,37 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
             processed,
         })
         .collect();
-    let outputs = fingerprint::fingerprint(&nodes, &targets_of, opts.hash_length);
+    let mut outputs = fingerprint::fingerprint(&nodes, &targets_of, opts.hash_length);
+    // Names the build could not rewrite keep working: those files keep their source
+    // names too (revalidated, as the names are not fingerprints).
+    let extras = originals::extra_outputs(&nodes, &outputs);
+    let mut immutable: Vec<bool> = nodes.iter().map(|n| n.fingerprint).collect();
+    immutable.resize(nodes.len() + extras.len(), false);
+    outputs.extend(extras.iter().map(|(_, o)| o.clone()));
     laps.mark("fingerprint");
 
     // 5. Precompressed variants of compressible files, through the same cache.
     if !opts.compress.is_empty() {
         pb.stage("compressing");
     }
-    let bodies: Vec<&[u8]> = outputs.iter().map(|o| &o.bytes[..]).collect();
-    let variants = compress::variants(
+    let bodies: Vec<&[u8]> = outputs[..nodes.len()]
+        .iter()
+        .map(|o| &o.bytes[..])
+        .collect();
+    let mut variants = compress::variants(
         &bodies,
         |i| compress::wanted(&outputs[i].out, &kinds::content_type(&outputs[i].out)),
         &opts.compress,
         &cache,
     );
+    for (i, _) in &extras {
+        variants.push(variants[*i].clone());
+    }
     laps.mark("compress");
 
     // 6. The files map, version.json and the manifest; write and swap OUT.
     let (manifest, version_json, build_digest) =
-        output::manifest_of(opts, &inputs, &outputs, &nodes, &variants)?;
+        output::manifest_of(opts, &inputs, &outputs, &immutable, &variants)?;
     pb.stage("writing");
     let bytes_out =
         outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>() + version_json.len() as u64;

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use super::cache::{Cache, Processed};
+use super::html_scan::Base;
 use super::kinds::{FileClass, SourceErr};
 use super::refs::{Placeholders, RefKind};
 use super::{css, html, js, Input};
@@ -23,6 +24,7 @@ pub(super) fn process_stage1(
         return Ok(Processed {
             body: inp.bytes.clone(),
             computed_imports: unread_imports(inp.class),
+            kept: unread_names(inp),
             ..Default::default()
         });
     }
@@ -76,14 +78,27 @@ pub(super) fn process_stage1(
     let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
     let mut ph = Placeholders::for_content(&inp.bytes);
     let mut warnings = Vec::new();
+    let mut base = None;
     let (body, esm) = match inp.class {
         FileClass::Html => {
+            match super::html_scan::base_of(text, &inp.rel) {
+                Base::Page => {}
+                Base::Site(from) => base = Some(from),
+                Base::Elsewhere(href) => {
+                    warnings.push(format!(
+                        "{display}: <base href={href:?}> is outside the site: the page's \
+                         relative references are left as written"
+                    ));
+                    ph.set_base_elsewhere();
+                }
+            }
             match html::process(text, display, targets, &mut ph, keep_going, &mut warnings) {
                 Ok(b) => (bytes::Bytes::from(b), false),
                 Err(e) => {
                     copied(e, keep_going, display, &mut warnings)?;
                     ph = Placeholders::for_content(&inp.bytes);
                     ph.note_computed_import("");
+                    ph.note_unread(text);
                     (inp.bytes.clone(), false)
                 }
             }
@@ -104,7 +119,9 @@ pub(super) fn process_stage1(
     let p = Processed {
         prefix: ph.prefix().to_string(),
         computed_imports: ph.computed_imports().to_vec(),
+        kept: ph.take_kept(),
         refs: ph.into_refs(),
+        base,
         esm,
         module: false,
         warnings,
@@ -187,6 +204,7 @@ pub(super) fn process_js(
             copied(e, keep_going, display, &mut warnings)?;
             ph = Placeholders::for_content(&inp.bytes);
             ph.note_computed_import("");
+            ph.note_unread(text);
             (inp.bytes.clone(), kind.unwrap_or(js::JsKind::Script))
         }
     };
@@ -194,7 +212,9 @@ pub(super) fn process_js(
     let p = Processed {
         prefix: ph.prefix().to_string(),
         computed_imports: ph.computed_imports().to_vec(),
+        kept: ph.take_kept(),
         refs: ph.into_refs(),
+        base: None,
         esm: module && kind.is_none(),
         module,
         warnings,
@@ -213,6 +233,15 @@ fn unread_imports(class: FileClass) -> Vec<String> {
     }
 }
 
+/// What a text file copied without being read (not UTF-8) names: those files keep
+/// their source names too.
+fn unread_names(inp: &Input) -> Vec<super::originals::KeptName> {
+    match inp.class {
+        FileClass::Other | FileClass::Json => Vec::new(),
+        _ => super::originals::names_in(&String::from_utf8_lossy(&inp.bytes)),
+    }
+}
+
 /// A file that failed to minify: an error naming `path:line:col`, or with
 /// `--keep-going` a warning (the caller then copies the file).
 fn copied(e: SourceErr, keep_going: bool, display: &str, warnings: &mut Vec<String>) -> Result<()> {
@@ -220,7 +249,9 @@ fn copied(e: SourceErr, keep_going: bool, display: &str, warnings: &mut Vec<Stri
     if !keep_going {
         return Err(Error::input(at));
     }
-    warnings.push(format!("{at} (copied unminified)"));
+    warnings.push(format!(
+        "{at} (copied unminified; the files it names keep their source names too)"
+    ));
     Ok(())
 }
 

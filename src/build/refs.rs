@@ -47,6 +47,9 @@ pub struct Placeholders {
     /// thousands: a search would make registering them quadratic).
     numbers: std::collections::HashMap<(String, RefKind), usize>,
     computed_imports: Vec<String>,
+    kept: Vec<super::originals::KeptName>,
+    /// Set for a page whose `<base href>` leaves the site: none of its references is local.
+    base_elsewhere: bool,
 }
 
 impl Placeholders {
@@ -61,6 +64,8 @@ impl Placeholders {
                     refs: Vec::new(),
                     numbers: Default::default(),
                     computed_imports: Vec::new(),
+                    kept: Vec::new(),
+                    base_elsewhere: false,
                 };
             }
             seed = *blake3::hash(&seed).as_bytes();
@@ -94,7 +99,7 @@ impl Placeholders {
     /// replaced by a placeholder; otherwise `None` (leave it alone).
     pub fn replace(&mut self, value: &str, line: u32, kind: RefKind) -> Option<String> {
         let (path, suffix) = split_suffix(value.trim());
-        if !is_local(path, kind) {
+        if self.base_elsewhere || !is_local(path, kind) {
             return None;
         }
         let ph = self.add(path, line, kind);
@@ -104,11 +109,47 @@ impl Placeholders {
     /// Notes an `import()` whose specifier is computed, by what the build knows of its
     /// start (`""` for nothing): it may load any file an import map resolves from a
     /// specifier starting so, and the maps keep one entry per such file.
+    /// A relative start (`./locale/`) instead keeps the source names of the files below
+    /// it (see `originals.rs`).
     pub fn note_computed_import(&mut self, start: &str) {
+        if start.starts_with(['.', '/']) && !start.starts_with("//") {
+            self.keep(super::originals::KeptName {
+                path: split_suffix(start).0.to_string(),
+                prefix: !start.contains(['?', '#']),
+            });
+            return;
+        }
         let bare_or_unknown = !start.starts_with(['.', '/']) && !has_scheme(start);
         if bare_or_unknown && !self.computed_imports.iter().any(|s| s == start) {
             self.computed_imports.push(start.to_string());
         }
+    }
+
+    /// For a page whose `<base href>` points off the site: its references name no site
+    /// file, and are left as written.
+    pub fn set_base_elsewhere(&mut self) {
+        self.base_elsewhere = true;
+    }
+
+    /// Notes code or markup kept as written: the site files it names keep their source
+    /// names too (see `originals.rs`).
+    pub fn note_unread(&mut self, text: &str) {
+        for name in super::originals::names_in(text) {
+            self.keep(name);
+        }
+    }
+
+    fn keep(&mut self, name: super::originals::KeptName) {
+        self.kept.push(name);
+    }
+
+    /// The names kept as written (see `note_unread`, `note_computed_import`), sorted,
+    /// each once.
+    pub fn take_kept(&mut self) -> Vec<super::originals::KeptName> {
+        let mut kept = std::mem::take(&mut self.kept);
+        kept.sort_unstable();
+        kept.dedup();
+        kept
     }
 
     /// How the computed `import()` specifiers start (see `note_computed_import`).

@@ -1,0 +1,228 @@
+//! Files that keep their source names as well as their fingerprinted ones.
+//!
+//! Fingerprinting renames every file a reference names, and rewrites the references.
+//! Two kinds of reference cannot be rewritten:
+//! - those in a file copied as written (`--keep-going` after a parse error, a text
+//!   file that is not UTF-8, an inline script or style that does not parse): the build
+//!   does not know where its references are, only which words of it name site files;
+//! - an `import()` whose specifier is computed from a known start
+//!   (`` import(`./locale/${lang}.js`) ``): it may load any file below that start.
+//!
+//! Both used to load files that no longer existed under the names they used. Now each
+//! file such a reference may name is also written under its source name (same bytes,
+//! one blob in the store, revalidated rather than immutable since the name is not a
+//! fingerprint). A file copied unread names a file when one of its quoted strings
+//! (or unquoted attribute values, or `url(…)` arguments) resolves to it; a false match
+//! costs one more name in the files map, never a changed byte.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::fingerprint::{Node, Output};
+use super::refs::{is_local, resolve_path, split_suffix, RefKind};
+
+/// A name a file uses that the build cannot rewrite.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct KeptName {
+    /// As written (relative to the file, or absolute from the site root).
+    pub path: String,
+    /// True for the start of a computed specifier: every file whose path starts so.
+    pub prefix: bool,
+}
+
+/// At most this many names are taken from one unread file.
+const MAX_NAMES: usize = 100_000;
+/// Longer words are not paths a site uses.
+const MAX_LEN: usize = 1024;
+
+/// The words of an unread text that may name site files: the contents of quoted
+/// strings (split at whitespace and commas, for `srcset`), unquoted attribute values
+/// and `url(…)` arguments. Each that is local (no scheme) is returned once.
+pub(crate) fn names_in(text: &str) -> Vec<KeptName> {
+    let b = text.as_bytes();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut take = |word: &str| {
+        for w in word.split(|c: char| c.is_whitespace() || c == ',') {
+            let (path, _) = split_suffix(w);
+            if out.len() < MAX_NAMES
+                && !path.is_empty()
+                && path.len() <= MAX_LEN
+                && is_local(path, RefKind::Url)
+                && seen.insert(path.to_string())
+            {
+                out.push(KeptName {
+                    path: path.to_string(),
+                    prefix: false,
+                });
+            }
+        }
+    };
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'' | b'`') => {
+                let end = b[i + 1..]
+                    .iter()
+                    .take(MAX_LEN + 1)
+                    .position(|&c| c == q || c == b'\n');
+                match end {
+                    Some(n) if b[i + 1 + n] == q => {
+                        take(&text[i + 1..i + 1 + n]);
+                        i += n + 2;
+                    }
+                    _ => i += 1,
+                }
+            }
+            // `src=a.js` and `url(a.png)`: up to whitespace or the closing `>`/`)`.
+            b'=' | b'(' => {
+                let open = b[i];
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len()
+                    && j - start <= MAX_LEN
+                    && !b[j].is_ascii_whitespace()
+                    && !matches!(b[j], b'>' | b')' | b'"' | b'\'' | b'`' | b'=' | b';')
+                {
+                    j += 1;
+                }
+                if j > start && (open == b'=' || text[..i].ends_with("url")) {
+                    take(&text[start..j]);
+                }
+                i = j.max(i + 1);
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// The files (by index into `rels`, which is sorted) that `name`, written in `from`,
+/// may load.
+pub(crate) fn targets(
+    from: &str,
+    name: &KeptName,
+    rels: &[&str],
+    index: &HashMap<&str, usize>,
+) -> Vec<usize> {
+    if !name.prefix {
+        return resolve_path(from, &name.path)
+            .and_then(|p| index.get(p.as_str()).copied())
+            .into_iter()
+            .collect();
+    }
+    // The folder part resolves like a reference; the rest is a start of a file name.
+    let (dir, tail) = match name.path.rfind('/') {
+        Some(i) => name.path.split_at(i + 1),
+        None => ("./", name.path.as_str()),
+    };
+    let Some(dir) = resolve_path(from, dir) else {
+        return Vec::new();
+    };
+    let Ok(tail) = percent_encoding::percent_decode_str(tail).decode_utf8() else {
+        return Vec::new();
+    };
+    let start = format!("{}{tail}", dir.strip_suffix("index.html").unwrap_or(&dir));
+    let first = rels.partition_point(|r| *r < start.as_str());
+    rels[first..]
+        .iter()
+        .take_while(|r| r.starts_with(start.as_str()))
+        .filter_map(|r| index.get(r).copied())
+        .collect()
+}
+
+/// The files that kept names may load and fingerprinting renamed, each as one more
+/// output under its source name: (the file's index, the output).
+pub(crate) fn extra_outputs(nodes: &[Node], outputs: &[Output]) -> Vec<(usize, Output)> {
+    if nodes.iter().all(|n| n.processed.kept.is_empty()) {
+        return Vec::new();
+    }
+    let index: HashMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.rel.as_str(), i))
+        .collect();
+    let mut rels: Vec<&str> = index.keys().copied().collect();
+    rels.sort_unstable();
+    let mut keep = vec![false; nodes.len()];
+    for n in nodes {
+        for k in &n.processed.kept {
+            let from = n.processed.resolves_from(&n.rel, RefKind::Url);
+            for t in targets(from, k, &rels, &index) {
+                keep[t] = true;
+            }
+        }
+    }
+    (0..nodes.len())
+        .filter(|&i| keep[i] && outputs[i].out != nodes[i].rel)
+        .map(|i| {
+            let o = &outputs[i];
+            let out = nodes[i].rel.clone();
+            (i, Output { out, ..o.clone() })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(text: &str) -> Vec<String> {
+        names_in(text).into_iter().map(|n| n.path).collect()
+    }
+
+    #[test]
+    fn words_of_unread_code_and_markup() {
+        assert_eq!(
+            paths(r#"import a from "./a.js"; import('./b.js?x'); const u = `img/c.png`;"#),
+            ["./a.js", "./b.js", "img/c.png"]
+        );
+        assert_eq!(
+            paths(r#"<img src=x.png srcset="s.png 1x, l.png 2x"><a href="https://e.com/">"#),
+            ["x.png", "s.png", "1x", "l.png", "2x"]
+        );
+        assert_eq!(
+            paths("a{background:url(bg.png)} b{c:calc(1px)}"),
+            ["bg.png"]
+        );
+        // An unclosed quote is not a word, and a newline ends a string.
+        assert_eq!(paths("x = \"a.js\ny.js\" 'z.js'"), ["z.js"]);
+    }
+
+    #[test]
+    fn a_computed_start_names_every_file_below_it() {
+        let mut rels = vec![
+            "app/locale/de.js",
+            "app/locale/en.js",
+            "app/main.js",
+            "app/x/y.js",
+            "other.js",
+        ];
+        rels.sort();
+        let index: HashMap<&str, usize> = rels.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+        let kept = |path: &str, prefix| {
+            let mut t = targets(
+                "app/main.js",
+                &KeptName {
+                    path: path.into(),
+                    prefix,
+                },
+                &rels,
+                &index,
+            );
+            t.sort();
+            t.iter().map(|&i| rels[i]).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            kept("./locale/", true),
+            ["app/locale/de.js", "app/locale/en.js"]
+        );
+        assert_eq!(kept("./locale/e", true), ["app/locale/en.js"]);
+        assert_eq!(kept("../oth", true), ["other.js"]);
+        assert_eq!(kept("/app/x/", true), ["app/x/y.js"]);
+        assert_eq!(kept("../../", true), Vec::<&str>::new());
+        assert_eq!(kept("./locale/de.js", false), ["app/locale/de.js"]);
+        assert_eq!(kept("nothing.js", false), Vec::<&str>::new());
+    }
+}

@@ -1,0 +1,176 @@
+//! References that do not resolve against their own file: a page's `<base href>`, and
+//! names the build cannot rewrite, which keep working because the files they name are
+//! also written under their source names (`src/build/originals.rs`).
+
+use crate::common::*;
+
+use std::path::Path;
+
+use sitevault::schema::{BuildManifest, CacheClass};
+
+fn site(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    for (rel, bytes) in files {
+        let p = t.path().join("site").join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    t
+}
+
+fn build(d: &Path, extra: &[&str]) -> (serde_json::Value, BuildManifest) {
+    let out = ok(sv(d)
+        .args(["build", "site", "-o", "dist", "--json"])
+        .args(extra));
+    let m =
+        serde_json::from_slice(&std::fs::read(d.join("dist/.sitevault/manifest.json")).unwrap())
+            .unwrap();
+    (serde_json::from_str(&out).unwrap(), m)
+}
+
+/// The output names of source file `stem.ext`: fingerprinted or not.
+fn names(m: &BuildManifest, stem: &str, ext: &str) -> Vec<String> {
+    let mut v: Vec<String> = m
+        .files
+        .keys()
+        .filter(|k| k.starts_with(&format!("/{stem}.")) && k.ends_with(&format!(".{ext}")))
+        .filter(|k| !k[stem.len() + 2..].trim_end_matches(ext).contains('/'))
+        .cloned()
+        .collect();
+    v.sort();
+    v
+}
+
+/// Source name and fingerprinted name hold the same bytes, the source name revalidated.
+fn kept_both(d: &Path, m: &BuildManifest, stem: &str, ext: &str) {
+    let n = names(m, stem, ext);
+    let plain = format!("/{stem}.{ext}");
+    assert_eq!(n.len(), 2, "{stem}.{ext}: {n:?}");
+    assert!(n.contains(&plain), "{n:?}");
+    let fp = n.iter().find(|x| **x != plain).unwrap();
+    assert_eq!(m.files[&plain].hash, m.files[fp].hash);
+    assert_eq!(m.files[&plain].cache, CacheClass::Revalidate);
+    assert_eq!(m.files[fp].cache, CacheClass::Immutable);
+    assert_eq!(
+        std::fs::read(d.join("dist").join(&plain[1..])).unwrap(),
+        std::fs::read(d.join("dist").join(&fp[1..])).unwrap()
+    );
+}
+
+fn only_fingerprinted(m: &BuildManifest, stem: &str, ext: &str) {
+    let n = names(m, stem, ext);
+    assert_eq!(n.len(), 1, "{stem}.{ext}: {n:?}");
+    assert_ne!(n[0], format!("/{stem}.{ext}"));
+}
+
+/// `--keep-going` copies a script that does not parse as written: what it imports
+/// stays loadable by the name it uses (before, only the fingerprinted name existed).
+#[test]
+fn files_named_by_code_copied_as_written_keep_their_names() {
+    let t = site(&[
+        ("broken.js", b"import b from './b.js';\nlet = ;\nfetch(\"data/c.json\");\n"),
+        ("b.js", b"export default 1;\n"),
+        ("data/c.json", b"{\"a\": 1}"),
+        ("unrelated.js", b"export const u = 2;\n"),
+        (
+            "latin1.html",
+            b"<p>caf\xe9</p><script src=d.js></script><link rel=stylesheet href='s.css'>",
+        ),
+        ("d.js", b"console.log(1);\n"),
+        ("s.css", b"p{color:red}\n"),
+        (
+            "page.html",
+            b"<script>import('./e.js'); let = ;</script>",
+        ),
+        ("e.js", b"export const e = 1;\n"),
+        ("index.html", b"<script type=module src=unrelated.js></script>"),
+    ]);
+    let d = t.path();
+    // Without --keep-going the build fails, as before.
+    let (code, _) = fails(sv(d).args(["build", "site", "-o", "dist"]));
+    assert_eq!(code, 1);
+    let (r, m) = build(d, &["--keep-going"]);
+    let w = r["warnings"].to_string();
+    assert!(w.contains("keep their source names"), "{w}");
+    let broken = &names(&m, "broken", "js")[0];
+    assert_eq!(
+        std::fs::read(d.join("dist").join(&broken[1..])).unwrap(),
+        std::fs::read(d.join("site/broken.js")).unwrap()
+    );
+    kept_both(d, &m, "b", "js");
+    kept_both(d, &m, "data/c", "json");
+    kept_both(d, &m, "d", "js");
+    kept_both(d, &m, "s", "css");
+    kept_both(d, &m, "e", "js");
+    only_fingerprinted(&m, "unrelated", "js");
+    // The kept names are published and verified like any other file.
+    ok(sv(d).args(["publish", "dist", "--version", "v1", "-q"]));
+    ok(sv(d).args(["verify", "v1", "-q"]));
+}
+
+/// `` import(`./locale/${lang}.js`) `` loads files below `./locale/` by their source
+/// names; those keep them. Files outside the start do not.
+#[test]
+fn a_computed_relative_import_keeps_the_names_below_its_start() {
+    let t = site(&[
+        (
+            "app/main.js",
+            b"export async function load(l) { return import(`./locale/${l}.js`); }\n",
+        ),
+        ("app/locale/en.js", b"export default 'hello';\n"),
+        ("app/locale/de.js", b"export default 'hallo';\n"),
+        ("app/other.js", b"export default 3;\n"),
+        (
+            "index.html",
+            b"<script type=module src=app/main.js></script>",
+        ),
+    ]);
+    let d = t.path();
+    let (_, m) = build(d, &[]);
+    kept_both(d, &m, "app/locale/en", "js");
+    kept_both(d, &m, "app/locale/de", "js");
+    only_fingerprinted(&m, "app/other", "js");
+    only_fingerprinted(&m, "app/main", "js");
+    ok(sv(d).args(["publish", "dist", "--version", "v1", "-q"]));
+    ok(sv(d).args(["verify", "v1", "-q"]));
+}
+
+/// A page's relative references resolve against its `<base href>`, as in a browser
+/// (before, against the page: the wrong file was renamed into it, or none).
+#[test]
+fn a_base_href_decides_what_relative_references_name() {
+    let t = site(&[
+        (
+            "a/page.html",
+            b"<base href=\"/docs/\"><link rel=stylesheet href=\"x.css\"><img src=\"../img/p.png\">\
+              <script type=module>import {m} from './m.js'; m();</script>",
+        ),
+        ("a/x.css", b"p{color:blue}"),
+        ("docs/x.css", b"p{color:red}"),
+        ("docs/m.js", b"export function m() {}"),
+        ("img/p.png", b"\x89PNG"),
+        (
+            "b/off.html",
+            b"<base href=\"https://cdn.example/s/\"><img src=\"p.png\"><img src=\"/img/p.png\">",
+        ),
+        ("b/p.png", b"\x89PNG2"),
+    ]);
+    let d = t.path();
+    let (r, m) = build(d, &[]);
+    let page = std::fs::read_to_string(d.join("dist/a/page.html")).unwrap();
+    let docs_css = &names(&m, "docs/x", "css")[0];
+    let a_css = &names(&m, "a/x", "css")[0];
+    let png = &names(&m, "img/p", "png")[0];
+    let js = &names(&m, "docs/m", "js")[0];
+    let last = |p: &str| p.rsplit('/').next().unwrap().to_string();
+    assert!(page.contains(&last(docs_css)), "{page}");
+    assert!(!page.contains(&last(a_css)), "{page}");
+    assert!(page.contains(&format!("../img/{}", last(png))), "{page}");
+    assert!(page.contains(&format!("./{}", last(js))), "{page}");
+    let w = r["warnings"].to_string();
+    assert!(!w.contains("broken reference"), "{w}");
+    // A base off the site: the page's references are left as written, with a warning.
+    let off = std::fs::read_to_string(d.join("dist/b/off.html")).unwrap();
+    assert!(off.contains("src=p.png") && off.contains("src=/img/p.png"), "{off}");
+    assert!(w.contains("off.html") && w.contains("outside the site"), "{w}");
+}

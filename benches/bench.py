@@ -372,7 +372,7 @@ def bench_large(n=100_000):
     origin = nginx(proj / ".sitevault" / "store", origin_port, file_cache=False)
     wd_port = free_port()
     wd_dir = Path(tempfile.mkdtemp(dir=WORK))
-    shutil.copy(ROOT / "edge" / "worker.js", wd_dir / "worker.js")
+    copy_worker(wd_dir)
     # The isolate's JS heap capped at Cloudflare's 128 MB: a worker that needed more fails here.
     (wd_dir / "config.capnp").write_text((ROOT / "edge" / "config.capnp").read_text().replace(
         "  sockets = [", '  v8Flags = ["--max-old-space-size=128"],\n  sockets = [', 1))
@@ -498,6 +498,12 @@ def counted(moto, fn):
 
 
 # ----------------------------------------------------------------------------- publish
+
+def copy_worker(wd_dir):
+    """The worker's modules, as workerd's config.capnp embeds them."""
+    for name in ("worker.js", "blake3.js"):
+        shutil.copy(ROOT / "edge" / name, wd_dir / name)
+
 
 def built_corpus():
     out = WORK / "dist-corpus"
@@ -822,7 +828,7 @@ def bench_serve():
     origin = nginx(proj / ".sitevault" / "store", origin_port)
     wd_port = free_port()
     wd_dir = Path(tempfile.mkdtemp(dir=WORK))
-    shutil.copy(ROOT / "edge" / "worker.js", wd_dir / "worker.js")
+    copy_worker(wd_dir)
     shutil.copy(ROOT / "edge" / "config.capnp", wd_dir / "config.capnp")
     env = dict(os.environ, SV_ORIGIN=f"http://127.0.0.1:{origin_port}", SV_CHANNEL="production", SV_TTL_MS="5000")
     wd = subprocess.Popen([str(ROOT / "edge" / "node_modules" / ".bin" / "workerd"), "serve", "config.capnp", "--experimental",

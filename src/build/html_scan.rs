@@ -105,12 +105,27 @@ mod tests {
         let b = |src: &str| base_of(src, "a/b/page.html");
         assert_eq!(b("<p>no base</p>"), Base::Page);
         assert_eq!(b("<base target=_top>"), Base::Page);
-        assert_eq!(b("<BASE href=/docs/>"), Base::Site("docs/index.html".into()));
-        assert_eq!(b("<base href='../x/y.html?q'>"), Base::Site("a/x/index.html".into()));
-        assert_eq!(b("<base href=/><base href=/other/>"), Base::Site("index.html".into()));
+        assert_eq!(
+            b("<BASE href=/docs/>"),
+            Base::Site("docs/index.html".into())
+        );
+        assert_eq!(
+            b("<base href='../x/y.html?q'>"),
+            Base::Site("a/x/index.html".into())
+        );
+        assert_eq!(
+            b("<base href=/><base href=/other/>"),
+            Base::Site("index.html".into())
+        );
         assert_eq!(b("<base href=c>"), Base::Site("a/b/index.html".into()));
-        assert!(matches!(b("<base href=https://cdn.example/s/>"), Base::Elsewhere(_)));
-        assert!(matches!(b("<base href=//cdn.example/>"), Base::Elsewhere(_)));
+        assert!(matches!(
+            b("<base href=https://cdn.example/s/>"),
+            Base::Elsewhere(_)
+        ));
+        assert!(matches!(
+            b("<base href=//cdn.example/>"),
+            Base::Elsewhere(_)
+        ));
         assert!(matches!(b("<base href=../../../>"), Base::Elsewhere(_)));
     }
 }

@@ -157,3 +157,41 @@ fn a_stylesheet_of_many_mergeable_rules_builds() {
         assert_eq!(out.matches(runs).count(), 30, "{open}");
     }
 }
+
+/// A chain of 12,000 `else if` (swc's parser is quadratic in it: 80,000 took 13 s, so a
+/// larger file would run for minutes): past 10,000 the script is copied as written with
+/// a warning, the files it names keeping their source names; the same inline in a page.
+#[test]
+fn a_script_with_very_many_else_ifs_is_copied_as_written() {
+    let t = tempfile::tempdir().unwrap();
+    let site = t.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let chain: String = (0..12_000)
+        .map(|i| format!("else if (x === {i}) {{ y = {i}; }}\n"))
+        .collect();
+    let script = format!("var x = 1, y;\nif (x) {{ y = 0; }}\n{chain}fetch('data.json');\n");
+    std::fs::write(site.join("chain.js"), &script).unwrap();
+    std::fs::write(site.join("data.json"), "{}").unwrap();
+    std::fs::write(
+        site.join("index.html"),
+        format!("<p>x</p>\n<script>{script}</script>"),
+    )
+    .unwrap();
+    let out = ok(sv(t.path()).args(["build", "site", "-o", "dist", "--no-cache", "--json"]));
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let w = r["warnings"].to_string();
+    assert!(w.contains("chain.js") && w.contains("else if"), "{w}");
+    assert!(w.contains("index.html:2: inline script"), "{w}");
+    let dist = t.path().join("dist");
+    let chain_out = std::fs::read_dir(&dist)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with("chain."))
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(chain_out.path()).unwrap(), script);
+    assert!(std::fs::read_to_string(dist.join("index.html"))
+        .unwrap()
+        .contains(script.trim_end()));
+    // `fetch('data.json')` still finds its file.
+    assert!(dist.join("data.json").exists());
+}

@@ -68,7 +68,10 @@ fn only_fingerprinted(m: &BuildManifest, stem: &str, ext: &str) {
 #[test]
 fn files_named_by_code_copied_as_written_keep_their_names() {
     let t = site(&[
-        ("broken.js", b"import b from './b.js';\nlet = ;\nfetch(\"data/c.json\");\n"),
+        (
+            "broken.js",
+            b"import b from './b.js';\nlet = ;\nfetch(\"data/c.json\");\n",
+        ),
         ("b.js", b"export default 1;\n"),
         ("data/c.json", b"{\"a\": 1}"),
         ("unrelated.js", b"export const u = 2;\n"),
@@ -78,12 +81,12 @@ fn files_named_by_code_copied_as_written_keep_their_names() {
         ),
         ("d.js", b"console.log(1);\n"),
         ("s.css", b"p{color:red}\n"),
-        (
-            "page.html",
-            b"<script>import('./e.js'); let = ;</script>",
-        ),
+        ("page.html", b"<script>import('./e.js'); let = ;</script>"),
         ("e.js", b"export const e = 1;\n"),
-        ("index.html", b"<script type=module src=unrelated.js></script>"),
+        (
+            "index.html",
+            b"<script type=module src=unrelated.js></script>",
+        ),
     ]);
     let d = t.path();
     // Without --keep-going the build fails, as before.
@@ -171,6 +174,12 @@ fn a_base_href_decides_what_relative_references_name() {
     assert!(!w.contains("broken reference"), "{w}");
     // A base off the site: the page's references are left as written, with a warning.
     let off = std::fs::read_to_string(d.join("dist/b/off.html")).unwrap();
-    assert!(off.contains("src=p.png") && off.contains("src=/img/p.png"), "{off}");
-    assert!(w.contains("off.html") && w.contains("outside the site"), "{w}");
+    assert!(
+        off.contains("src=p.png") && off.contains("src=/img/p.png"),
+        "{off}"
+    );
+    assert!(
+        w.contains("off.html") && w.contains("outside the site"),
+        "{w}"
+    );
 }

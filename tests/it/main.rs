@@ -12,10 +12,10 @@ mod channel_suite;
 mod common;
 
 mod build;
-mod build_refs;
 mod build_nesting;
 mod build_outdir;
 mod build_props;
+mod build_refs;
 mod channel_hardening;
 mod channel_kill;
 mod channel_props;

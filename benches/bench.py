@@ -362,8 +362,9 @@ def bench_large(n=100_000):
     head = json.loads((proj / ".sitevault/store/versions/large/index.json").read_text())
     res["index_head_bytes"] = (proj / ".sitevault/store/versions/large/index.json").stat().st_size
     res["shards"] = head["shards"]["of"]
-    res["shard_bytes_max"] = max((proj / ".sitevault/store/shards/large" / f"{k}.json").stat().st_size
-                                 for k in head["shards"]["keys"])
+    # Schema 3 stores shards once by hash (`shards/<hash>.json`); schema 2 per version.
+    shard_dir = proj / ".sitevault/store/shards" / ("" if head["shards"].get("shared") else "large")
+    res["shard_bytes_max"] = max((shard_dir / f"{k}.json").stat().st_size for k in head["shards"]["keys"])
     sp = free_port()
     svp = subprocess.Popen([str(SV), "serve", "--channel", "production", "--listen", f"127.0.0.1:{sp}",
                             "--ttl", "1s", "-q"], cwd=proj)
@@ -1019,6 +1020,38 @@ def bench_cssscale():
     save("cssscale", res)
 
 
+def bench_jsscale():
+    """Build time and peak RSS of scripts shaped to find superlinear stages, N doubling:
+    one `else if` chain of N links, N nested labels, N nested duplicate labels (invalid:
+    built with --keep-going). swc_ecma_parser 47 was quadratic in all three (80,000 links:
+    13 s; 20,000 duplicate labels: 80 s and 17 GB); vendor/swc_ecma_parser has the fixes."""
+    shapes = {
+        "else if": lambda n: "var x = Math.random() * 10 | 0, y;\nif (x === -1) { y = -1; }\n"
+                             + "".join(f"else if (x === {i}) {{ y = {i}; }}\n" for i in range(n)) + "console.log(y);\n",
+        "labels": lambda n: "".join(f"l{i}: " for i in range(n)) + "console.log(1);\n",
+        "duplicate labels": lambda n: "a: " * n + "console.log(1);\n",
+    }
+    rows, res = [], {}
+    for shape, make in shapes.items():
+        prev = None
+        for n in [20_000, 40_000, 80_000]:
+            proj = Path(tempfile.mkdtemp(dir=WORK))
+            (proj / "site").mkdir()
+            (proj / "site" / "big.js").write_text(make(n))
+            (proj / "store.toml").write_text("[build]\ncompress = []\n")
+            cmd = [str(SV), "build", "site", "-o", "dist", "-q", "--no-cache", "--keep-going"]
+            ts = [timed(cmd, cwd=proj) for _ in range(3)]
+            rss = peak_rss_mb(cmd, cwd=proj)
+            res[f"{shape} {n}"] = {"s": ts, "rss_mb": rss}
+            ratio = f"{min(ts) / prev:.2f}x" if prev else "-"
+            prev = min(ts)
+            rows.append([shape, f"{n:,}", f"{min(ts):.2f} s", f"{statistics.median(ts):.2f} s", ratio, f"{rss:.0f} MB"])
+            shutil.rmtree(proj, ignore_errors=True)
+    table("JS: shapes that made the parser quadratic (3 rounds)",
+          ["shape", "N", "best", "median", "best vs N/2", "peak RSS"], rows)
+    save("jsscale", res)
+
+
 def peak_rss_mb(cmd, cwd=None):
     """Peak resident memory of a command, in MB (its own, from wait4's rusage)."""
     p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -1074,7 +1107,7 @@ def main():
     ensure_tools()
     benches = {"build": bench_build, "compress": bench_compress, "large": bench_large, "publish": bench_publish, "rollback": bench_rollback,
                "serve": bench_serve, "retention": bench_retention, "gate": bench_gate,
-               "cssscale": bench_cssscale, "regions": bench_regions, "buildmem": bench_buildmem}
+               "cssscale": bench_cssscale, "jsscale": bench_jsscale, "regions": bench_regions, "buildmem": bench_buildmem}
     for name, fn in benches.items():
         if which in (name, "all"):
             fn()

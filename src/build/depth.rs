@@ -9,45 +9,6 @@ pub(crate) const CSS_LIMIT: usize = 100;
 /// Deepest bracket nesting accepted in JS (swc runs on the build's large-stack threads).
 pub(crate) const JS_LIMIT: usize = 2000;
 
-/// Most `else if` accepted in one script: swc's parser links each `else if` of a chain
-/// by walking the chain from its head (quadratic: 80,000 took 13 s). Real files have a
-/// few hundred; past this one the script is copied as written.
-pub(crate) const ELSE_IF_LIMIT: usize = 10_000;
-
-/// How many times `else` is followed by `if` (whitespace and comments between), in code,
-/// strings and comments alike: an upper bound on the longest `else if` chain.
-pub(crate) fn else_ifs(text: &str) -> usize {
-    let b = text.as_bytes();
-    // No identifier character at `i` (or the end).
-    let boundary = |i: usize| {
-        b.get(i)
-            .is_none_or(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'$')))
-    };
-    let mut n = 0;
-    for at in memchr::memmem::find_iter(b, b"else") {
-        if at > 0 && !boundary(at - 1) {
-            continue;
-        }
-        let mut i = at + 4;
-        loop {
-            match b.get(i) {
-                Some(c) if c.is_ascii_whitespace() => i += 1,
-                Some(b'/') if b.get(i + 1) == Some(&b'*') => {
-                    i = memchr::memmem::find(&b[i + 2..], b"*/").map_or(b.len(), |e| i + 4 + e)
-                }
-                Some(b'/') if b.get(i + 1) == Some(&b'/') => {
-                    i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |e| i + e)
-                }
-                _ => break,
-            }
-        }
-        if b.get(i..i + 2) == Some(&b"if"[..]) && boundary(i + 2) {
-            n += 1;
-        }
-    }
-    n
-}
-
 /// Deepest element nesting accepted in HTML (minify-html recurses once per open element:
 /// a million unclosed `<span>`s overflowed even the build's 256 MB stacks).
 pub(crate) const HTML_LIMIT: usize = 10_000;
@@ -286,22 +247,6 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
         i += 1;
     }
     None
-}
-
-#[cfg(test)]
-mod else_if_tests {
-    #[test]
-    fn else_ifs_are_counted_across_whitespace_and_comments() {
-        assert_eq!(
-            super::else_ifs("if(a){}else if(b){}else\n /* c */ if(c){} else {}"),
-            2
-        );
-        assert_eq!(
-            super::else_ifs("else // x\nif(a); elsewhere; else iffy; notelse if"),
-            1
-        );
-        assert_eq!(super::else_ifs("else"), 0);
-    }
 }
 
 #[cfg(test)]

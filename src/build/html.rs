@@ -194,18 +194,6 @@ pub fn process(
             let kind = *current_script.borrow();
             let replacement = match kind {
                 _ if code.trim().is_empty() => code,
-                ScriptType::Classic | ScriptType::Module
-                    if super::depth::else_ifs(&code) > super::depth::ELSE_IF_LIMIT =>
-                {
-                    warnings.borrow_mut().push(format!(
-                        "{name}:{}: inline script with more than {} `else if` (the JS parser \
-                         is quadratic in them): kept as written",
-                        line0 + 1,
-                        super::depth::ELSE_IF_LIMIT
-                    ));
-                    ph.borrow_mut().note_unread(&code);
-                    code
-                }
                 ScriptType::Classic | ScriptType::Module => {
                     let jk = if kind == ScriptType::Module {
                         js::JsKind::Module

@@ -189,30 +189,19 @@ pub(super) fn process_js(
     let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
     let mut ph = Placeholders::for_content(&inp.bytes);
     let mut warnings = Vec::new();
-    let result = if super::depth::else_ifs(text) > super::depth::ELSE_IF_LIMIT {
-        warnings.push(format!(
-            "{display}: more than {} `else if` (the JS parser is quadratic in them): copied as \
-             written; the files it names keep their source names too",
-            super::depth::ELSE_IF_LIMIT
-        ));
-        Err(None)
-    } else if inp.class == FileClass::JsMin {
+    let result = if inp.class == FileClass::JsMin {
         js::reference_spans(text, display, &mut ph)
             .map(|spans| (splice(text, &spans), js::JsKind::Script))
-            .map_err(Some)
     } else {
         match kind {
             Some(k) => js::minify(text, display, k, &mut ph).map(|c| (c, k)),
             None => js::minify_auto(text, display, &mut ph),
         }
-        .map_err(Some)
     };
     let (body, used) = match result {
         Ok((b, k)) => (bytes::Bytes::from(b), k),
         Err(e) => {
-            if let Some(e) = e {
-                copied(e, keep_going, display, &mut warnings)?;
-            }
+            copied(e, keep_going, display, &mut warnings)?;
             ph = Placeholders::for_content(&inp.bytes);
             ph.note_computed_import("");
             ph.note_unread(text);

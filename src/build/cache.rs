@@ -62,14 +62,10 @@ pub struct Processed {
 }
 
 impl Processed {
-    /// Where a reference of `kind` in this file (at `rel`) resolves from: the page's
-    /// `<base href>` folder when it has one. Import maps are the exception: their
-    /// entries resolve against the page (a known limit, in ARCHITECTURE.md).
-    pub fn resolves_from<'a>(&'a self, rel: &'a str, kind: super::refs::RefKind) -> &'a str {
-        match &self.base {
-            Some(from) if kind != super::refs::RefKind::ImportMap => from,
-            _ => rel,
-        }
+    /// Where the references of this file (at `rel`) resolve from: the page's
+    /// `<base href>` folder when it has one (import maps included, as in browsers).
+    pub fn resolves_from<'a>(&'a self, rel: &'a str) -> &'a str {
+        self.base.as_deref().unwrap_or(rel)
     }
 }
 

@@ -256,7 +256,7 @@ fn replacements(
                 // A bare specifier becomes a relative URL of the file its maps name.
                 let path = match r.kind {
                     RefKind::Bare => importmap::relative_url(
-                        node.processed.resolves_from(&node.rel, r.kind),
+                        node.processed.resolves_from(&node.rel),
                         &site.nodes[*i].rel,
                     ),
                     _ => r.path.clone(),
@@ -280,7 +280,7 @@ fn replacements(
                     .map(|r| r.path.as_str())
                     .collect();
                 importmap::rewrite(
-                    &node.rel,
+                    node.processed.resolves_from(&node.rel),
                     &r.path,
                     &site.index,
                     hashes,

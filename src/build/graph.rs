@@ -26,7 +26,7 @@ fn site_index<'a>(
         inputs
             .iter()
             .zip(stage1)
-            .flat_map(|(inp, p)| p.refs.iter().map(move |r| (inp.rel.as_str(), r))),
+            .flat_map(|(inp, p)| p.refs.iter().map(move |r| (p.resolves_from(&inp.rel), r))),
     );
     (index, inputs.iter().map(|i| i.rel.clone()).collect(), maps)
 }
@@ -42,13 +42,7 @@ pub(super) fn module_files(inputs: &[Input], stage1: &[Processed]) -> HashSet<us
         for r in &stage1[i].refs {
             match (
                 r.kind,
-                fingerprint::resolve(
-                    stage1[i].resolves_from(&inp.rel, r.kind),
-                    r,
-                    &index,
-                    &all,
-                    &maps,
-                ),
+                fingerprint::resolve(stage1[i].resolves_from(&inp.rel), r, &index, &all, &maps),
             ) {
                 (RefKind::Import | RefKind::Bare | RefKind::ModuleScript, Target::File(t)) => {
                     modules.insert(t);
@@ -79,7 +73,7 @@ pub(super) fn resolve_references(
             .refs
             .iter()
             .map(|r| {
-                let from = stage1[i].resolves_from(&inp.rel, r.kind);
+                let from = stage1[i].resolves_from(&inp.rel);
                 let t = fingerprint::resolve(from, r, &index, &all, &maps);
                 if matches!(t, Target::None)
                     && !matches!(r.kind, RefKind::ImportMap | RefKind::Bare)

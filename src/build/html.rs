@@ -124,6 +124,13 @@ pub fn process(
                         rel = a.value().to_ascii_lowercase();
                         continue;
                     }
+                    // SVG text that keeps its spaces: minify-html would collapse them.
+                    "xml:space" => {
+                        if a.value().trim().eq_ignore_ascii_case("preserve") {
+                            keeps_spaces.set(true);
+                        }
+                        continue;
+                    }
                     "srcset" | "imagesrcset" => Want::Srcset,
                     "style" => Want::Style,
                     n if URL_ATTRS.contains(&n) => Want::Url,
@@ -218,6 +225,8 @@ pub fn process(
                 ScriptType::ImportMap => {
                     let json: Result<serde_json::Value, _> = serde_json::from_str(&code);
                     match json {
+                        // Its entries resolve against a base off the site: as written.
+                        Ok(_) if ph.borrow().base_elsewhere() => code,
                         Ok(v) => ph.borrow_mut().add(
                             &v.to_string(),
                             line0 as u32 + 1,

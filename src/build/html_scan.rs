@@ -47,40 +47,110 @@ pub(super) enum Base {
     Elsewhere(String),
 }
 
-/// The page's base, from its first `<base href>` (the one browsers use).
+/// The page's base, from its first `<base href>` (the one browsers use): not one inside
+/// `<template>` (inert) or `<svg>`/`<math>` (another element there), its value read as
+/// a URL parser would (entities decoded, tabs and newlines dropped, `\` as `/`).
 pub(super) fn base_of(src: &str, rel: &str) -> Base {
     if !has_element(src, &[b"base"]) {
         return Base::Page;
     }
     let href = std::cell::RefCell::new(None::<String>);
-    let settings = lol_html::RewriteStrSettings::new().append_element_content_handler(
-        lol_html::element!("base[href]", |el| {
+    let inert = std::rc::Rc::new(std::cell::Cell::new(0usize));
+    let inert_in = inert.clone();
+    let settings = lol_html::RewriteStrSettings::new()
+        .append_element_content_handler(lol_html::element!("template", move |el| {
+            let inert = inert_in.clone();
+            inert.set(inert.get() + 1);
+            let _ = el.on_end_tag(lol_html::end_tag!(move |_| {
+                inert.set(inert.get().saturating_sub(1));
+                Ok(())
+            }));
+            Ok(())
+        }))
+        .append_element_content_handler(lol_html::element!("base[href]", |el| {
+            let html = el.namespace_uri() == "http://www.w3.org/1999/xhtml";
             let mut h = href.borrow_mut();
-            if h.is_none() {
+            if h.is_none() && html && inert.get() == 0 {
                 *h = el.get_attribute("href");
             }
             Ok(())
-        }),
-    );
+        }));
     if lol_html::rewrite_str(src, settings).is_err() {
         return Base::Page;
     }
     let Some(href) = href.into_inner() else {
         return Base::Page;
     };
-    let (path, _) = split_suffix(href.trim());
+    let url: String = decode_entities(href.trim())
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .map(|c| if c == '\\' { '/' } else { c })
+        .collect();
+    let (path, _) = split_suffix(&url);
     if path.is_empty() {
         return Base::Page;
     }
     if !is_local(path, RefKind::Url) {
         return Base::Elsewhere(href);
     }
-    // The base's folder: what is after its last `/` is a file name.
-    let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
-    match resolve_path(rel, if dir.is_empty() { "./" } else { dir }) {
+    // The base's folder: what is after its last `/` is a file name, unless it is `.`
+    // or `..`, which name folders.
+    let last = &path[path.rfind('/').map_or(0, |i| i + 1)..];
+    let dir = if matches!(last, "." | "..") {
+        format!("{path}/")
+    } else {
+        path[..path.len() - last.len()].to_string()
+    };
+    match resolve_path(rel, if dir.is_empty() { "./" } else { &dir }) {
         Some(index) => Base::Site(index),
         None => Base::Elsewhere(href),
     }
+}
+
+/// An attribute value with its character references decoded (numeric ones and the few
+/// named ones a URL holds); lol_html gives values as written.
+fn decode_entities(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut rest = v;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let end = rest.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &rest[1..e];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "sol" => Some('/'),
+                "period" => Some('.'),
+                "colon" => Some(':'),
+                _ => {
+                    let n = name.strip_prefix('#')?;
+                    let code = match n.strip_prefix(['x', 'X']) {
+                        Some(h) => u32::from_str_radix(h, 16).ok()?,
+                        None => n.parse().ok()?,
+                    };
+                    char::from_u32(code)
+                }
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -127,5 +197,33 @@ mod tests {
             Base::Elsewhere(_)
         ));
         assert!(matches!(b("<base href=../../../>"), Base::Elsewhere(_)));
+        // A final `.` or `..` names a folder.
+        assert_eq!(b("<base href=..>"), Base::Site("a/index.html".into()));
+        assert_eq!(b("<base href=../..>"), Base::Site("index.html".into()));
+        assert_eq!(b("<base href=sub/..>"), Base::Site("a/b/index.html".into()));
+        // Read as a URL parser reads it.
+        assert_eq!(
+            b("<base href='/docs&#47;'>"),
+            Base::Site("docs/index.html".into())
+        );
+        assert_eq!(
+            b("<base href='/d&#111;cs/'>"),
+            Base::Site("docs/index.html".into())
+        );
+        assert_eq!(
+            b("<base href='\\docs\\'>"),
+            Base::Site("docs/index.html".into())
+        );
+        assert_eq!(
+            b("<base href='/do\tcs/'>"),
+            Base::Site("docs/index.html".into())
+        );
+        // Inert or foreign: not the page's base.
+        assert_eq!(b("<template><base href=/docs/></template>"), Base::Page);
+        assert_eq!(b("<svg><base href=/docs/></svg>"), Base::Page);
+        assert_eq!(
+            b("<template><base href=/x/></template><base href=/docs/>"),
+            Base::Site("docs/index.html".into())
+        );
     }
 }

@@ -87,7 +87,9 @@ pub(crate) fn names_in(text: &str) -> Vec<KeptName> {
                 {
                     j += 1;
                 }
-                if j > start && (open == b'=' || text[..i].ends_with("url")) {
+                // A word cut at the length limit (maybe inside a character) is no name.
+                let whole = j - start <= MAX_LEN;
+                if j > start && whole && (open == b'=' || text[..i].ends_with("url")) {
                     take(&text[start..j]);
                 }
                 i = j.max(i + 1);
@@ -98,36 +100,43 @@ pub(crate) fn names_in(text: &str) -> Vec<KeptName> {
     out
 }
 
-/// The files (by index into `rels`, which is sorted) that `name`, written in `from`,
-/// may load.
-pub(crate) fn targets(
-    from: &str,
-    name: &KeptName,
-    rels: &[&str],
-    index: &HashMap<&str, usize>,
-) -> Vec<usize> {
+/// What `name`, written in `from`, names: a site path, or with `prefix` the start of
+/// every site path it may load.
+fn resolve_kept(from: &str, name: &KeptName) -> Option<(String, bool)> {
     if !name.prefix {
-        return resolve_path(from, &name.path)
-            .and_then(|p| index.get(p.as_str()).copied())
-            .into_iter()
-            .collect();
+        return resolve_path(from, &name.path).map(|p| (p, false));
     }
-    // The folder part resolves like a reference; the rest is a start of a file name.
+    // The folder part resolves like a reference; the rest is a start of a file name,
+    // unless it is `.` or `..` (`` `.${p}` ``, `` `../${p}` `` name folders).
     let (dir, tail) = match name.path.rfind('/') {
         Some(i) => name.path.split_at(i + 1),
-        None => ("./", name.path.as_str()),
+        None => ("", name.path.as_str()),
     };
-    let Some(dir) = resolve_path(from, dir) else {
-        return Vec::new();
+    let (dir, tail) = if matches!(tail, "." | "..") {
+        (format!("{}/", name.path), "")
+    } else if dir.is_empty() {
+        ("./".to_string(), tail)
+    } else {
+        (dir.to_string(), tail)
     };
-    let Ok(tail) = percent_encoding::percent_decode_str(tail).decode_utf8() else {
-        return Vec::new();
-    };
+    let dir = resolve_path(from, &dir)?;
+    let tail = percent_encoding::percent_decode_str(tail)
+        .decode_utf8()
+        .ok()?;
     let start = format!("{}{tail}", dir.strip_suffix("index.html").unwrap_or(&dir));
-    let first = rels.partition_point(|r| *r < start.as_str());
+    Some((start, true))
+}
+
+/// The files (by index into `rels`, which is sorted) a resolved name may load.
+fn matching(resolved: &(String, bool), rels: &[&str], index: &HashMap<&str, usize>) -> Vec<usize> {
+    let (path, prefix) = resolved;
+    if !prefix {
+        return index.get(path.as_str()).copied().into_iter().collect();
+    }
+    let first = rels.partition_point(|r| *r < path.as_str());
     rels[first..]
         .iter()
-        .take_while(|r| r.starts_with(start.as_str()))
+        .take_while(|r| r.starts_with(path.as_str()))
         .filter_map(|r| index.get(r).copied())
         .collect()
 }
@@ -145,13 +154,21 @@ pub(crate) fn extra_outputs(nodes: &[Node], outputs: &[Output]) -> Vec<(usize, O
         .collect();
     let mut rels: Vec<&str> = index.keys().copied().collect();
     rels.sort_unstable();
+    // Many spellings of one folder (`./d/x1/../`, `./d/x2/../`) are looked up once.
+    let resolved: std::collections::HashSet<(String, bool)> = nodes
+        .iter()
+        .flat_map(|n| {
+            let from = n.processed.resolves_from(&n.rel);
+            n.processed
+                .kept
+                .iter()
+                .filter_map(move |k| resolve_kept(from, k))
+        })
+        .collect();
     let mut keep = vec![false; nodes.len()];
-    for n in nodes {
-        for k in &n.processed.kept {
-            let from = n.processed.resolves_from(&n.rel, RefKind::Url);
-            for t in targets(from, k, &rels, &index) {
-                keep[t] = true;
-            }
+    for r in &resolved {
+        for t in matching(r, &rels, &index) {
+            keep[t] = true;
         }
     }
     (0..nodes.len())
@@ -188,6 +205,9 @@ mod tests {
         );
         // An unclosed quote is not a word, and a newline ends a string.
         assert_eq!(paths("x = \"a.js\ny.js\" 'z.js'"), ["z.js"]);
+        // A word past the length limit is cut nowhere (here inside a character).
+        assert!(paths(&format!("x={}", "é".repeat(600))).is_empty());
+        assert!(paths(&format!("url({}", "中".repeat(400))).is_empty());
     }
 
     #[test]
@@ -202,15 +222,13 @@ mod tests {
         rels.sort();
         let index: HashMap<&str, usize> = rels.iter().enumerate().map(|(i, r)| (*r, i)).collect();
         let kept = |path: &str, prefix| {
-            let mut t = targets(
-                "app/main.js",
-                &KeptName {
-                    path: path.into(),
-                    prefix,
-                },
-                &rels,
-                &index,
-            );
+            let name = KeptName {
+                path: path.into(),
+                prefix,
+            };
+            let mut t = resolve_kept("app/main.js", &name)
+                .map(|r| matching(&r, &rels, &index))
+                .unwrap_or_default();
             t.sort();
             t.iter().map(|&i| rels[i]).collect::<Vec<_>>()
         };
@@ -223,6 +241,10 @@ mod tests {
         assert_eq!(kept("/app/x/", true), ["app/x/y.js"]);
         assert_eq!(kept("../../", true), Vec::<&str>::new());
         assert_eq!(kept("./locale/de.js", false), ["app/locale/de.js"]);
+        // `.` and `..` at the end name folders (`` import(`.${p}.js`) ``).
+        assert_eq!(kept(".", true).len(), 4);
+        assert_eq!(kept("..", true).len(), 5);
+        assert_eq!(kept("./x/..", true).len(), 4);
         assert_eq!(kept("nothing.js", false), Vec::<&str>::new());
     }
 }

@@ -21,10 +21,22 @@ pub(super) fn process_stage1(
     display: &str,
 ) -> Result<Processed> {
     if inp.raw.is_some() {
+        let text = String::from_utf8_lossy(&inp.bytes);
+        let base = match inp.class {
+            FileClass::Html => super::html_scan::base_of(&text, &inp.rel),
+            _ => Base::Page,
+        };
         return Ok(Processed {
             body: inp.bytes.clone(),
             computed_imports: unread_imports(inp.class),
-            kept: unread_names(inp),
+            kept: match (inp.class, &base) {
+                (FileClass::Other | FileClass::Json, _) | (_, Base::Elsewhere(_)) => Vec::new(),
+                _ => super::originals::names_in(&text),
+            },
+            base: match base {
+                Base::Site(from) => Some(from),
+                _ => None,
+            },
             ..Default::default()
         });
     }
@@ -230,15 +242,6 @@ fn unread_imports(class: FileClass) -> Vec<String> {
     match class {
         FileClass::Html | FileClass::Js | FileClass::JsMin => vec![String::new()],
         _ => Vec::new(),
-    }
-}
-
-/// What a text file copied without being read (not UTF-8) names: those files keep
-/// their source names too.
-fn unread_names(inp: &Input) -> Vec<super::originals::KeptName> {
-    match inp.class {
-        FileClass::Other | FileClass::Json => Vec::new(),
-        _ => super::originals::names_in(&String::from_utf8_lossy(&inp.bytes)),
     }
 }
 

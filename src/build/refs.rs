@@ -131,6 +131,11 @@ impl Placeholders {
         self.base_elsewhere = true;
     }
 
+    /// Whether the page's `<base href>` points off the site (see `set_base_elsewhere`).
+    pub fn base_elsewhere(&self) -> bool {
+        self.base_elsewhere
+    }
+
     /// Notes code or markup kept as written: the site files it names keep their source
     /// names too (see `originals.rs`).
     pub fn note_unread(&mut self, text: &str) {

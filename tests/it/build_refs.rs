@@ -183,3 +183,76 @@ fn a_base_href_decides_what_relative_references_name() {
         "{w}"
     );
 }
+
+/// From a hunt: a base ending in `..`, an import map under a base (browsers resolve its
+/// entries against the base too), a base off the site with a map (left as written).
+#[test]
+fn a_base_href_also_governs_dot_dot_and_import_maps() {
+    let t = site(&[
+        ("a/b/up.html", b"<base href=\"..\"><link rel=stylesheet href=\"x.css\">"),
+        ("a/x.css", b"p{color:red}"),
+        ("a/b/x.css", b"p{color:blue}"),
+        (
+            "a/b/map.html",
+            b"<base href=\"/docs/\"><script type=importmap>{\"imports\":{\"lib\":\"./lib.js\"}}</script>\
+              <script type=module>import {w} from \"lib\"; w();</script>",
+        ),
+        ("docs/lib.js", b"export function w() {}"),
+        ("a/b/lib.js", b"export function w() { return 1; }"),
+        (
+            "a/b/off.html",
+            b"<base href=\"https://cdn.example/s/\"><script type=importmap>{\"imports\":{\"lib\":\"./lib.js\"}}</script>",
+        ),
+    ]);
+    let d = t.path();
+    let (_, m) = build(d, &[]);
+    let last = |p: &str| p.rsplit('/').next().unwrap().to_string();
+    let up = std::fs::read_to_string(d.join("dist/a/b/up.html")).unwrap();
+    assert!(up.contains(&last(&names(&m, "a/x", "css")[0])), "{up}");
+    let map = std::fs::read_to_string(d.join("dist/a/b/map.html")).unwrap();
+    assert!(
+        map.contains(&last(&names(&m, "docs/lib", "js")[0])),
+        "{map}"
+    );
+    assert!(
+        !map.contains(&last(&names(&m, "a/b/lib", "js")[0])),
+        "{map}"
+    );
+    let off = std::fs::read_to_string(d.join("dist/a/b/off.html")).unwrap();
+    assert!(off.contains("\"./lib.js\""), "{off}");
+}
+
+/// From a hunt: what a page copied as written (not UTF-8) names resolves against its
+/// base; `` import(`.${p}.js`) `` keeps the files of its folder; a long word of
+/// non-ASCII text in code copied as written is no name (it panicked, cut inside a
+/// character); SVG text with `xml:space="preserve"` keeps its spaces.
+#[test]
+fn kept_names_follow_the_base_and_dot_starts() {
+    let long = "é".repeat(600);
+    let broken = format!("var x={long}\nfunction ( {{\n");
+    let t = site(&[
+        (
+            "a/latin1.html",
+            b"<base href=\"/docs/\"><p>caf\xe9</p><link rel=stylesheet href=\"s.css\">",
+        ),
+        ("docs/s.css", b"p{color:red}"),
+        (
+            "app/main.js",
+            b"export const go = (p) => import(`.${p}.js`);\n",
+        ),
+        ("app/pages/about.js", b"export default 1;\n"),
+        ("other/o.js", b"export default 2;\n"),
+        ("broken.js", broken.as_bytes()),
+        (
+            "svg.html",
+            b"<svg><text xml:space=\"preserve\">x     y</text></svg>",
+        ),
+    ]);
+    let d = t.path();
+    let (_, m) = build(d, &["--keep-going"]);
+    kept_both(d, &m, "docs/s", "css");
+    kept_both(d, &m, "app/pages/about", "js");
+    only_fingerprinted(&m, "other/o", "js");
+    let svg = std::fs::read_to_string(d.join("dist/svg.html")).unwrap();
+    assert!(svg.contains("x     y"), "{svg}");
+}

@@ -9,7 +9,7 @@ use lol_html::html_content::ContentType;
 use lol_html::{element, text, RewriteStrSettings};
 
 use super::refs::{Placeholders, RefKind};
-use super::{css, html_scan, js};
+use super::{css, html_chunks, html_scan, js};
 
 /// An error inside an HTML file.
 pub use super::kinds::SourceErr as HtmlErr;
@@ -292,6 +292,24 @@ pub fn process(
     {
         return Ok(rewritten);
     }
+    // A large page is minified in pieces cut between body-level blocks (html_chunks.rs):
+    // minify-html's tree of a whole 20 MB page took 505 MB.
+    let cuts = if rewritten.len() > html_chunks::WHOLE_MAX {
+        html_chunks::cuts(&rewritten, html_chunks::PIECE)
+    } else {
+        Vec::new()
+    };
+    let mut out = String::with_capacity(rewritten.len());
+    let mut last = 0;
+    for cut in cuts.into_iter().chain([rewritten.len()]) {
+        out.push_str(&minify_markup(&rewritten[last..cut])?);
+        last = cut;
+    }
+    Ok(out)
+}
+
+/// minify-html over markup whose references are already placeholders.
+fn minify_markup(html: &str) -> Result<String, HtmlErr> {
     let cfg = minify_html::Cfg {
         minify_css: false,
         minify_js: false,
@@ -308,13 +326,13 @@ pub fn process(
     };
     // The spaces minify-html would drop between inline elements, kept (html_space.rs);
     // if minify-html did not give back exactly the marks put in, they are not used.
-    if let (input, Some((mark, n))) = super::html_space::protect(&rewritten) {
+    if let (input, Some((mark, n))) = super::html_space::protect(html) {
         let out = utf8(minify_html::minify(input.as_bytes(), &cfg))?;
         if out.matches(mark).count() == n {
             return Ok(out.replace(mark, " "));
         }
     }
-    utf8(minify_html::minify(rewritten.as_bytes(), &cfg))
+    utf8(minify_html::minify(html.as_bytes(), &cfg))
 }
 
 /// `text` with every `</NAME` (any case) written `<\/NAME`, so that it cannot end

@@ -10,6 +10,7 @@ mod depth;
 pub mod fingerprint;
 mod graph;
 pub mod html;
+mod html_chunks;
 mod html_scan;
 mod html_space;
 pub mod importmap;

@@ -6,7 +6,7 @@
 // (same rule, same vectors), and serves the routed version's blobs.
 //
 // Bindings: ORIGIN (required), CHANNEL (default "production"), MANIFEST_TTL_MS (default 5000),
-// VERIFY_WHOLE_MAX (bytes, default 16 MiB: blobs up to this size are read whole and
+// VERIFY_WHOLE_MAX (bytes, default 2 MiB: blobs up to this size are read whole and
 // verified before the status line; larger ones are verified as they stream).
 
 import { Blake3, blake3Hex } from "./blake3.js";
@@ -366,7 +366,7 @@ async function fileResponse(env, request, entry, status) {
     const got = blake3Hex(bytes);
     if (got !== body.hash) return unverified(body, `its bytes hash to ${got}`);
     if (range) {
-      return new Response(bytes.slice(range[0], range[1] + 1), {
+      return new Response(bytes.subarray(range[0], range[1] + 1), {
         status: 206,
         headers: { ...headers, "content-range": `bytes ${range[0]}-${range[1]}/${entry.size}` },
       });
@@ -380,6 +380,7 @@ async function fileResponse(env, request, entry, status) {
   // and sends only the range, so its last bytes wait for the end of the blob.
   const [start, end] = range || [0, body.size - 1];
   const length = end - start + 1;
+  if (!r.body) return unverified(body, "the origin sends no body");
   let stream = r.body.pipeThrough(verifier(body, start, end));
   if (typeof FixedLengthStream === "function") stream = stream.pipeThrough(new FixedLengthStream(length));
   if (range) {
@@ -391,8 +392,12 @@ async function fileResponse(env, request, entry, status) {
   return new Response(stream, { status, headers, encodeBody });
 }
 
-/** Blobs up to this many bytes are read whole and verified before answering. */
-const VERIFY_WHOLE_MAX = 16 * 1024 * 1024;
+/**
+ * Blobs up to this many bytes are read whole and verified before answering. Concurrent
+ * requests share the isolate's 128 MB: at 16 MiB a handful of requests for one video
+ * (each seek a Range request) could exhaust it and reset the isolate.
+ */
+const VERIFY_WHOLE_MAX = 2 * 1024 * 1024;
 
 function wholeMax(env) {
   const v = env.VERIFY_WHOLE_MAX;

@@ -47,7 +47,7 @@ pub struct Processed {
     #[serde(default)]
     pub computed_imports: Vec<String>,
     /// Names it uses that the build cannot rewrite: the files they name keep their
-    /// source names too (`originals.rs`).
+    /// source names (`originals.rs`).
     #[serde(default)]
     pub kept: Vec<super::originals::KeptName>,
     /// A page whose `<base href>` names a folder of the site: its relative references

@@ -240,46 +240,40 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
         .iter()
         .filter(|i| matches!(i.class, FileClass::Html | FileClass::Css | FileClass::Js))
         .count();
+    // Names the build cannot rewrite keep working: the files they name keep their source
+    // names, as `build.keep_names` would (originals.rs).
+    let kept = originals::kept_files(&inputs, &processed);
     let nodes: Vec<Node> = inputs
         .iter()
         .zip(processed)
-        .map(|(inp, processed)| Node {
-            fingerprint: inp.class != FileClass::Html && !keep.is_match(&inp.rel),
+        .enumerate()
+        .map(|(i, (inp, processed))| Node {
+            fingerprint: inp.class != FileClass::Html
+                && !keep.is_match(&inp.rel)
+                && !kept.contains(&i),
             rel: inp.rel.clone(),
             processed,
         })
         .collect();
-    let mut outputs = fingerprint::fingerprint(&nodes, &targets_of, opts.hash_length);
-    // Names the build could not rewrite keep working: those files keep their source
-    // names too (revalidated, as the names are not fingerprints).
-    let extras = originals::extra_outputs(&nodes, &outputs);
-    let mut immutable: Vec<bool> = nodes.iter().map(|n| n.fingerprint).collect();
-    immutable.resize(nodes.len() + extras.len(), false);
-    outputs.extend(extras.iter().map(|(_, o)| o.clone()));
+    let outputs = fingerprint::fingerprint(&nodes, &targets_of, opts.hash_length);
     laps.mark("fingerprint");
 
     // 5. Precompressed variants of compressible files, through the same cache.
     if !opts.compress.is_empty() {
         pb.stage("compressing");
     }
-    let bodies: Vec<&[u8]> = outputs[..nodes.len()]
-        .iter()
-        .map(|o| &o.bytes[..])
-        .collect();
-    let mut variants = compress::variants(
+    let bodies: Vec<&[u8]> = outputs.iter().map(|o| &o.bytes[..]).collect();
+    let variants = compress::variants(
         &bodies,
         |i| compress::wanted(&outputs[i].out, &kinds::content_type(&outputs[i].out)),
         &opts.compress,
         &cache,
     );
-    for (i, _) in &extras {
-        variants.push(variants[*i].clone());
-    }
     laps.mark("compress");
 
     // 6. The files map, version.json and the manifest; write and swap OUT.
     let (manifest, version_json, build_digest) =
-        output::manifest_of(opts, &inputs, &outputs, &immutable, &variants)?;
+        output::manifest_of(opts, &inputs, &outputs, &nodes, &variants)?;
     pb.stage("writing");
     let bytes_out =
         outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>() + version_json.len() as u64;

@@ -1,4 +1,4 @@
-//! Files that keep their source names as well as their fingerprinted ones.
+//! Files that keep their source names: what the build cannot rewrite may name them.
 //!
 //! Fingerprinting renames every file a reference names, and rewrites the references.
 //! Two kinds of reference cannot be rewritten:
@@ -9,18 +9,20 @@
 //!   (`` import(`./locale/${lang}.js`) ``): it may load any file below that start.
 //!
 //! Both used to load files that no longer existed under the names they used. Now each
-//! file such a reference may name is also written under its source name (same bytes,
-//! one blob in the store, revalidated rather than immutable since the name is not a
-//! fingerprint). A file copied unread names a file when one of its quoted strings
-//! (or unquoted attribute values, or `url(…)` arguments) resolves to it; a false match
-//! costs one more name in the files map, never a changed byte.
+//! file such a reference may name keeps its source name, as `build.keep_names` would:
+//! not fingerprinted (revalidated), and every reference to it, rewritten or not, uses
+//! that one name (a module loaded under two URLs runs twice). A file copied unread names
+//! a file when one of its quoted strings (or unquoted attribute values, or `url(…)`
+//! arguments) resolves to it; a false match costs that file its fingerprint, never a
+//! changed byte.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::fingerprint::{Node, Output};
+use super::cache::Processed;
 use super::refs::{is_local, resolve_path, split_suffix, RefKind};
+use super::Input;
 
 /// A name a file uses that the build cannot rewrite.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -38,27 +40,11 @@ const MAX_LEN: usize = 1024;
 
 /// The words of an unread text that may name site files: the contents of quoted
 /// strings (split at whitespace and commas, for `srcset`), unquoted attribute values
-/// and `url(…)` arguments. Each that is local (no scheme) is returned once.
+/// and `url(…)` arguments. Each that is local (no scheme) is returned once. A template
+/// string with a substitution (`` `./locale/${l}.js` ``) names what starts as it does.
 pub(crate) fn names_in(text: &str) -> Vec<KeptName> {
     let b = text.as_bytes();
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    let mut take = |word: &str| {
-        for w in word.split(|c: char| c.is_whitespace() || c == ',') {
-            let (path, _) = split_suffix(w);
-            if out.len() < MAX_NAMES
-                && !path.is_empty()
-                && path.len() <= MAX_LEN
-                && is_local(path, RefKind::Url)
-                && seen.insert(path.to_string())
-            {
-                out.push(KeptName {
-                    path: path.to_string(),
-                    prefix: false,
-                });
-            }
-        }
-    };
+    let mut names = Names::default();
     let mut i = 0;
     while i < b.len() {
         match b[i] {
@@ -69,16 +55,24 @@ pub(crate) fn names_in(text: &str) -> Vec<KeptName> {
                     .position(|&c| c == q || c == b'\n');
                 match end {
                     Some(n) if b[i + 1 + n] == q => {
-                        take(&text[i + 1..i + 1 + n]);
+                        let inner = &text[i + 1..i + 1 + n];
+                        match inner.find("${") {
+                            Some(d) if q == b'`' => names.start(&inner[..d]),
+                            _ => names.words(inner),
+                        }
                         i += n + 2;
                     }
                     _ => i += 1,
                 }
             }
-            // `src=a.js` and `url(a.png)`: up to whitespace or the closing `>`/`)`.
+            // `src=a.js`, `src = a.js` and `url( a.png )`: up to whitespace or the
+            // closing `>`/`)`.
             b'=' | b'(' => {
                 let open = b[i];
-                let start = i + 1;
+                let mut start = i + 1;
+                while b.get(start).is_some_and(|c| matches!(c, b' ' | b'\t')) {
+                    start += 1;
+                }
                 let mut j = start;
                 while j < b.len()
                     && j - start <= MAX_LEN
@@ -89,15 +83,51 @@ pub(crate) fn names_in(text: &str) -> Vec<KeptName> {
                 }
                 // A word cut at the length limit (maybe inside a character) is no name.
                 let whole = j - start <= MAX_LEN;
-                if j > start && whole && (open == b'=' || text[..i].ends_with("url")) {
-                    take(&text[start..j]);
+                let url = i >= 3 && b[i - 3..i].eq_ignore_ascii_case(b"url");
+                if j > start && whole && (open == b'=' || url) {
+                    names.words(&text[start..j]);
                 }
                 i = j.max(i + 1);
             }
             _ => i += 1,
         }
     }
-    out
+    names.out
+}
+
+/// The names found so far, each once.
+#[derive(Default)]
+struct Names {
+    seen: HashSet<(String, bool)>,
+    out: Vec<KeptName>,
+}
+
+impl Names {
+    fn words(&mut self, text: &str) {
+        for w in text.split(|c: char| c.is_whitespace() || c == ',') {
+            let (path, _) = split_suffix(w);
+            if is_local(path, RefKind::Url) && path.len() <= MAX_LEN {
+                self.push(path, false);
+            }
+        }
+    }
+
+    /// The start of a computed name: relative or absolute, it names a folder's files.
+    fn start(&mut self, start: &str) {
+        if start.starts_with(['.', '/']) && !start.starts_with("//") {
+            let (path, suffix) = split_suffix(start);
+            self.push(path, suffix.is_empty());
+        }
+    }
+
+    fn push(&mut self, path: &str, prefix: bool) {
+        if self.out.len() < MAX_NAMES && self.seen.insert((path.to_string(), prefix)) {
+            self.out.push(KeptName {
+                path: path.to_string(),
+                prefix,
+            });
+        }
+    }
 }
 
 /// What `name`, written in `from`, names: a site path, or with `prefix` the start of
@@ -141,13 +171,14 @@ fn matching(resolved: &(String, bool), rels: &[&str], index: &HashMap<&str, usiz
         .collect()
 }
 
-/// The files that kept names may load and fingerprinting renamed, each as one more
-/// output under its source name: (the file's index, the output).
-pub(crate) fn extra_outputs(nodes: &[Node], outputs: &[Output]) -> Vec<(usize, Output)> {
-    if nodes.iter().all(|n| n.processed.kept.is_empty()) {
-        return Vec::new();
+/// The files (by index into `inputs`) that kept names may load: they keep their source
+/// names, not fingerprinted, so that every reference, rewritten or not, loads one URL (a
+/// module loaded under two names runs twice).
+pub(crate) fn kept_files(inputs: &[Input], processed: &[Processed]) -> HashSet<usize> {
+    if processed.iter().all(|p| p.kept.is_empty()) {
+        return HashSet::new();
     }
-    let index: HashMap<&str, usize> = nodes
+    let index: HashMap<&str, usize> = inputs
         .iter()
         .enumerate()
         .map(|(i, n)| (n.rel.as_str(), i))
@@ -155,29 +186,17 @@ pub(crate) fn extra_outputs(nodes: &[Node], outputs: &[Output]) -> Vec<(usize, O
     let mut rels: Vec<&str> = index.keys().copied().collect();
     rels.sort_unstable();
     // Many spellings of one folder (`./d/x1/../`, `./d/x2/../`) are looked up once.
-    let resolved: std::collections::HashSet<(String, bool)> = nodes
+    let resolved: HashSet<(String, bool)> = inputs
         .iter()
-        .flat_map(|n| {
-            let from = n.processed.resolves_from(&n.rel);
-            n.processed
-                .kept
-                .iter()
-                .filter_map(move |k| resolve_kept(from, k))
+        .zip(processed)
+        .flat_map(|(inp, p)| {
+            let from = p.resolves_from(&inp.rel);
+            p.kept.iter().filter_map(move |k| resolve_kept(from, k))
         })
         .collect();
-    let mut keep = vec![false; nodes.len()];
-    for r in &resolved {
-        for t in matching(r, &rels, &index) {
-            keep[t] = true;
-        }
-    }
-    (0..nodes.len())
-        .filter(|&i| keep[i] && outputs[i].out != nodes[i].rel)
-        .map(|i| {
-            let o = &outputs[i];
-            let out = nodes[i].rel.clone();
-            (i, Output { out, ..o.clone() })
-        })
+    resolved
+        .iter()
+        .flat_map(|r| matching(r, &rels, &index))
         .collect()
 }
 
@@ -203,6 +222,14 @@ mod tests {
             paths("a{background:url(bg.png)} b{c:calc(1px)}"),
             ["bg.png"]
         );
+        assert_eq!(
+            paths("a{b:url( bg.png );c:URL(bg2.png)} <img src = x.png>"),
+            ["bg.png", "bg2.png", "x.png"]
+        );
+        // A template with a substitution names what starts so.
+        let n = names_in("import(`./locale/${l}.js`); f(`${x}/a`); g(`/p/${y}`)");
+        let n: Vec<_> = n.iter().map(|k| (k.path.as_str(), k.prefix)).collect();
+        assert_eq!(n, [("./locale/", true), ("/p/", true)]);
         // An unclosed quote is not a word, and a newline ends a string.
         assert_eq!(paths("x = \"a.js\ny.js\" 'z.js'"), ["z.js"]);
         // A word past the length limit is cut nowhere (here inside a character).

@@ -185,13 +185,13 @@ pub(super) fn manifest_of(
     opts: &super::BuildOptions,
     inputs: &[Input],
     outputs: &[fingerprint::Output],
-    immutable: &[bool],
+    nodes: &[super::fingerprint::Node],
     variants: &[compress::Variants],
 ) -> Result<(BuildManifest, Vec<u8>, String)> {
     let mut files_map = FileMap::new();
     let lower: std::collections::HashSet<String> =
         outputs.iter().map(|o| o.out.to_lowercase()).collect();
-    for ((o, &immutable), vs) in outputs.iter().zip(immutable).zip(variants) {
+    for ((o, n), vs) in outputs.iter().zip(nodes).zip(variants) {
         let key = format!("/{}", o.out);
         let mut enc = Encodings::default();
         for (c, bytes) in vs {
@@ -214,7 +214,7 @@ pub(super) fn manifest_of(
             hash: o.hash.to_hex().to_string(),
             size: o.bytes.len() as u64,
             content_type: kinds::content_type(&o.out),
-            cache: if immutable {
+            cache: if n.fingerprint {
                 CacheClass::Immutable
             } else {
                 CacheClass::Revalidate

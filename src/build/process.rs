@@ -108,7 +108,11 @@ pub(super) fn process_stage1(
                 Ok(b) => (bytes::Bytes::from(b), false),
                 Err(e) => {
                     copied(e, keep_going, display, &mut warnings)?;
+                    let elsewhere = ph.base_elsewhere();
                     ph = Placeholders::for_content(&inp.bytes);
+                    if elsewhere {
+                        ph.set_base_elsewhere();
+                    }
                     ph.note_computed_import("");
                     ph.note_unread(text);
                     (inp.bytes.clone(), false)
@@ -253,7 +257,7 @@ fn copied(e: SourceErr, keep_going: bool, display: &str, warnings: &mut Vec<Stri
         return Err(Error::input(at));
     }
     warnings.push(format!(
-        "{at} (copied unminified; the files it names keep their source names too)"
+        "{at} (copied unminified; the files it names keep their source names)"
     ));
     Ok(())
 }

@@ -113,6 +113,9 @@ impl Placeholders {
     /// it (see `originals.rs`).
     pub fn note_computed_import(&mut self, start: &str) {
         if start.starts_with(['.', '/']) && !start.starts_with("//") {
+            if self.base_elsewhere {
+                return;
+            }
             self.keep(super::originals::KeptName {
                 path: split_suffix(start).0.to_string(),
                 prefix: !start.contains(['?', '#']),
@@ -139,6 +142,9 @@ impl Placeholders {
     /// Notes code or markup kept as written: the site files it names keep their source
     /// names too (see `originals.rs`).
     pub fn note_unread(&mut self, text: &str) {
+        if self.base_elsewhere {
+            return;
+        }
         for name in super::originals::names_in(text) {
             self.keep(name);
         }

@@ -178,12 +178,39 @@ impl LineCounter {
 }
 
 /// Where nesting first goes past `limit`: (1-based line, 1-based column, message).
+/// In JS, statements nested without braces count too: a run of labels (`a: b: c: x`),
+/// `if (…)`, loops, `else` and `do` heads nests the parser once per head (300,000
+/// nested labels overflowed even the build's 256 MB stacks).
 pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize, String)> {
     let b = text.as_bytes();
     let mut depth = 0usize;
     let mut line = 1usize;
     let mut line_start = 0usize;
     let mut i = 0usize;
+    // JS: heads nested without braces, the depth a head's condition closes back to, and
+    // whether a head keyword waits for its `(`.
+    let mut run = 0usize;
+    let mut head_at: Option<usize> = None;
+    let mut await_paren = false;
+    // For each `if (…)` whose `else` may follow: its depth and the run it ended with
+    // (`if (a) x(); else while (b) if (c) …` nests through the `else`).
+    let mut ifs: Vec<(usize, usize)> = Vec::new();
+    let mut head_is_if = false;
+    let too_deep = |i: usize, line: usize, line_start: usize| {
+        let col = text
+            .get(line_start..i)
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
+        Some((
+            line,
+            col,
+            format!(
+                "nested more than {limit} levels deep; sitevault refuses such nesting (flatten it, or pass --keep-going to copy the file as written)"
+            ),
+        ))
+    };
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
     while i < b.len() {
         let c = b[i];
         match c {
@@ -191,7 +218,11 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                 line += 1;
                 line_start = i + 1;
             }
+            b' ' | b'\t' | b'\r' => {}
             b'"' | b'\'' | b'`' => {
+                if head_at.is_none() {
+                    run = 0;
+                }
                 let q = c;
                 i += 1;
                 while i < b.len() && b[i] != q {
@@ -225,24 +256,96 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                 continue;
             }
             b'(' | b'[' | b'{' => {
+                if js && await_paren && c == b'(' {
+                    head_at = Some(depth);
+                } else if head_at.is_none() {
+                    run = 0;
+                }
+                await_paren = false;
                 depth += 1;
-                if depth > limit {
-                    let col = text
-                        .get(line_start..i)
-                        .map(|s| s.chars().count())
-                        .unwrap_or(0)
-                        + 1;
-                    return Some((
-                        line,
-                        col,
-                        format!(
-                            "nested more than {limit} levels deep; sitevault refuses such nesting (flatten it, or pass --keep-going to copy the file as written)"
-                        ),
-                    ));
+                if depth + run > limit {
+                    return too_deep(i, line, line_start);
                 }
             }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if c == b')' && head_at == Some(depth) {
+                    head_at = None;
+                    run += 1;
+                    if head_is_if {
+                        ifs.push((depth, run));
+                    }
+                    if depth + run > limit {
+                        return too_deep(i, line, line_start);
+                    }
+                } else if head_at.is_none() {
+                    run = 0;
+                }
+            }
+            c if js && ident(c) && (i == 0 || !ident(b[i - 1])) => {
+                let end = i + b[i..].iter().take_while(|&&c| ident(c)).count();
+                let word = &b[i..end];
+                let mut next = end;
+                if head_at.is_none() {
+                    match word {
+                        b"if" | b"while" | b"for" | b"with" => {
+                            await_paren = true;
+                            head_is_if = word == b"if";
+                        }
+                        b"await" if await_paren => {}
+                        b"else" => {
+                            await_paren = false;
+                            while ifs.last().is_some_and(|&(d, _)| d > depth) {
+                                ifs.pop();
+                            }
+                            let mut r = run;
+                            if let Some(&(d, ri)) = ifs.last() {
+                                if d == depth {
+                                    ifs.pop();
+                                    r = ri;
+                                }
+                            }
+                            // `else if` continues a chain the parser reads in a loop: the
+                            // `if` takes the place of the one before it.
+                            let mut k = end;
+                            while b.get(k).is_some_and(|c| c.is_ascii_whitespace()) {
+                                k += 1;
+                            }
+                            let chained = b.get(k..k + 2) == Some(&b"if"[..])
+                                && b.get(k + 2).is_none_or(|&c| !ident(c));
+                            run = if chained { r.saturating_sub(1) } else { r + 1 };
+                        }
+                        b"do" => {
+                            await_paren = false;
+                            run += 1;
+                        }
+                        _ => {
+                            await_paren = false;
+                            let mut k = end;
+                            while b.get(k).is_some_and(|c| matches!(c, b' ' | b'\t')) {
+                                k += 1;
+                            }
+                            if b.get(k) == Some(&b':') && b.get(k + 1) != Some(&b':') {
+                                run += 1;
+                                next = k + 1;
+                            } else {
+                                run = 0;
+                            }
+                        }
+                    }
+                    if depth + run > limit {
+                        return too_deep(i, line, line_start);
+                    }
+                }
+                i = next;
+                continue;
+            }
+            _ => {
+                if head_at.is_none() {
+                    run = 0;
+                    await_paren = false;
+                }
+            }
         }
         i += 1;
     }
@@ -259,6 +362,36 @@ mod tests {
         assert_eq!(check(&t, 3, true).map(|x| (x.0, x.1)), Some((2, 6)));
         assert!(check("'((((((' /* (((((( */ ()", 3, true).is_none());
         assert!(check("((()))", 3, false).is_none());
+    }
+
+    /// Statements nested without braces: labels, `if (…)`, loops, `else`, `do`.
+    #[test]
+    fn js_counts_heads_nested_without_braces() {
+        for deep in [
+            "a: ".repeat(10) + "x();",
+            (0..10).map(|i| format!("l{i}: ")).collect::<String>() + "x();",
+            "if (a) ".repeat(10) + "x();",
+            "while (f(a, [b])) ".repeat(10) + "x();",
+            "for await (const x of y) ".repeat(10),
+            "if (a) x(); else while (b) ".repeat(10) + "y();",
+            "do ".repeat(10) + "x(); while (0)",
+        ] {
+            assert!(check(&deep, 8, true).is_some(), "{deep}");
+        }
+        // Runs end with their statement; objects, ternaries and cases stay shallow.
+        for flat in [
+            "if (a) x();\n".repeat(20),
+            "if (a) { x(); }\n".repeat(20),
+            "a: for (;;) { break a; }\n".repeat(20),
+            "var o = {a: 1, b: {c: 2}}; var t = p ? q : r;\n".repeat(20),
+            "switch (x) { case 1: y(); break; default: z(); }\n".repeat(20),
+            "if (a) x(); else if (b) y(); else z();\n".repeat(20),
+            "if (a) x();".to_string() + &"else if (b) { y(); }\n".repeat(50),
+        ] {
+            assert!(check(&flat, 8, true).is_none(), "{flat}");
+        }
+        // CSS has no statements: `a:b` is a declaration.
+        assert!(check(&"a:b;".repeat(20), 3, false).is_none());
     }
 
     #[test]

@@ -68,7 +68,10 @@ pub(super) fn cuts(html: &str, piece: usize) -> Vec<usize> {
     let b = html.as_bytes();
     let mut cuts = Vec::new();
     let mut last = 0usize;
-    let mut depth = 0usize;
+    // Open elements (void and optional-end ones left out), by name.
+    let mut open: Vec<String> = Vec::new();
+    // How many of them are `<svg>` or `<math>`.
+    let mut foreign = 0usize;
     let mut in_body = false;
     let mut i = 0;
     while let Some(off) = memchr::memchr(b'<', &b[i..]) {
@@ -112,18 +115,21 @@ pub(super) fn cuts(html: &str, piece: usize) -> Vec<usize> {
             if VOID.contains(&name.as_str()) || OPTIONAL_END.contains(&name.as_str()) {
                 continue;
             }
-            // An end tag that closes nothing: the scan no longer knows where it is.
-            let Some(d) = depth.checked_sub(1) else {
+            // An end tag that does not close the innermost open element (misnested, or
+            // closing nothing): the scan no longer knows where it is.
+            if open.pop().as_deref() != Some(name.as_str()) {
                 return Vec::new();
-            };
-            depth = d;
+            }
+            if matches!(name.as_str(), "svg" | "math") {
+                foreign -= 1;
+            }
             continue;
         }
         if name == "body" {
             in_body = true;
             continue;
         }
-        if depth == 0 && in_body && CUT_BEFORE.contains(&name.as_str()) && at - last >= piece {
+        if open.is_empty() && in_body && CUT_BEFORE.contains(&name.as_str()) && at - last >= piece {
             cuts.push(at);
             last = at;
         }
@@ -140,13 +146,15 @@ pub(super) fn cuts(html: &str, piece: usize) -> Vec<usize> {
         if VOID.contains(&name.as_str()) || OPTIONAL_END.contains(&name.as_str()) {
             continue;
         }
-        // `/>` closes only in SVG and MathML, which are never cut inside.
-        if self_closing && depth > 0 {
+        // `/>` closes only SVG and MathML elements (`<span/>` opens a span).
+        let svg_or_math = matches!(name.as_str(), "svg" | "math");
+        if self_closing && (svg_or_math || foreign > 0) {
             continue;
         }
-        depth += 1;
+        foreign += svg_or_math as usize;
+        open.push(name);
     }
-    if !in_body || depth != 0 {
+    if !in_body || !open.is_empty() {
         return Vec::new();
     }
     cuts
@@ -243,8 +251,23 @@ mod tests {
             "<body><div>a</div><div>b",                    // left open
             "<body><div>a</div><script>x<div>b</div>",     // raw text left open
             "<body><div>a</div><!-- <div>b</div>",         // comment left open
+            "<body><b><i>x</b></i><div>y</div>",           // misnested
+            "<body><pre>keep <b/>z</b><div>y</div>",       // `<b/>` opens a `b`
         ] {
             assert!(cuts(html, 1).is_empty(), "{html}");
         }
+        // `<span/>` opens a span in HTML: its `</span>` closes it, not the `<pre>`, so
+        // nothing inside the `<pre>` is a cut (a review: its spaces were collapsed).
+        let html = "<body><pre>a<span class=k/>b</span> <div>  x  </div></pre><div>z</div>";
+        assert_eq!(
+            pieces(html, 1),
+            [
+                "<body>",
+                "<pre>a<span class=k/>b</span> <div>  x  </div></pre>",
+                "<div>z</div>"
+            ]
+        );
+        // In SVG `/>` closes: `<svg><path/></svg>` leaves nothing open.
+        assert_eq!(pieces("<body><svg><path/></svg><div>z</div>", 1).len(), 2);
     }
 }

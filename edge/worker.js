@@ -327,11 +327,16 @@ async function fileResponse(env, request, entry, status) {
   const blobUrl = `${env.ORIGIN.replace(/\/$/, "")}/blobs/${body.hash.slice(0, 2)}/${body.hash}`;
   // HEAD answers from the index without fetching the blob (verifying it would cost the
   // whole GET); a broken blob's HEAD is thus a 200 where its GET is a 502.
-  if (request.method === "HEAD") {
+  // A HEAD answers what the GET would: a blob small enough to read whole is fetched and
+  // checked (a corrupt one is a 502 for both, as in `sitevault serve`); a larger one is
+  // not fetched.
+  const head = request.method === "HEAD";
+  const headResponse = () => {
     const len = range ? range[1] - range[0] + 1 : body.size;
     const extra = range ? { "content-range": `bytes ${range[0]}-${range[1]}/${entry.size}` } : {};
     return new Response(null, { status: range ? 206 : status, headers: { ...headers, ...extra, "content-length": String(len) } });
-  }
+  };
+  if (head && body.size > wholeMax(env)) return headResponse();
   // The bytes exactly as stored, so they can be checked against the hash that names
   // them: `identity` keeps an origin (or a CDN before it) from compressing on the fly,
   // and "manual" keeps the runtime from decoding an object the origin labels with
@@ -365,6 +370,7 @@ async function fileResponse(env, request, entry, status) {
     if (bytes.length !== body.size) return unverified(body, `the origin sends ${bytes.length} bytes, not ${body.size}`);
     const got = blake3Hex(bytes);
     if (got !== body.hash) return unverified(body, `its bytes hash to ${got}`);
+    if (head) return headResponse();
     if (range) {
       return new Response(bytes.subarray(range[0], range[1] + 1), {
         status: 206,

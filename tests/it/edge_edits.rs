@@ -530,10 +530,19 @@ fn the_worker_answers_502_for_a_corrupt_or_truncated_blob_never_200_in_workerd()
                 r.text()
             );
             assert!(r.text().contains("blob failed verification"), "{what}");
+            // A HEAD answers what the GET does (as `sitevault serve`'s).
+            let r = request(&addr, "HEAD", path, &[CK, extra]);
+            assert_eq!(r.status, 502, "HEAD, {what} (chunked origin: {chunked})");
         }
         let r = get(&addr, &good, &[CK, ("accept-encoding", "identity")]);
         assert_eq!(r.status, 200);
         assert!(r.body == good_bytes, "a good blob's bytes changed");
+        let r = request(&addr, "HEAD", &good, &[CK, ("accept-encoding", "identity")]);
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("content-length"),
+            Some(good_bytes.len().to_string().as_str())
+        );
         let r = get(&addr, &good, &[CK, ("range", "bytes=3-12")]);
         assert_eq!((r.status, &r.body[..]), (206, &good_bytes[3..13]));
     }

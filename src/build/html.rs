@@ -97,6 +97,13 @@ pub fn process(
             Err(msg.into())
         }
     };
+    // Inline code kept as written: its failure reported (or refused), and the files it
+    // names keep their source names (originals.rs).
+    let unread = |e: HtmlErr, code: &str| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        fail(e)?;
+        ph.borrow_mut().note_unread(code);
+        Ok(())
+    };
 
     let settings = RewriteStrSettings::new()
         .append_element_content_handler(element!("*", |el| {
@@ -179,14 +186,14 @@ pub fn process(
                         let result = css::minify_attribute(&v, targets, &mut ph.borrow_mut(), line);
                         match result {
                             Ok(min) => el.set_attribute("style", &min)?,
-                            Err(e) => {
-                                fail(HtmlErr {
+                            Err(e) => unread(
+                                HtmlErr {
                                     line: e.line,
                                     col: e.col,
                                     msg: format!("inline style: {}", e.msg),
-                                })?;
-                                ph.borrow_mut().note_unread(&v);
-                            }
+                                },
+                                &v,
+                            )?,
                         }
                     }
                 }
@@ -212,12 +219,12 @@ pub fn process(
                         // Escaped by the code generator (`inline_script`).
                         Ok(min) => min,
                         Err(e) => {
-                            fail(HtmlErr {
+                            let e = HtmlErr {
                                 line: e.line + line0,
                                 col: e.col,
                                 msg: format!("inline script: {}", e.msg),
-                            })?;
-                            ph.borrow_mut().note_unread(&code);
+                            };
+                            unread(e, &code)?;
                             code
                         }
                     }
@@ -259,12 +266,12 @@ pub fn process(
             let replacement = match result {
                 Ok(min) => escape_end_tag(&min, b"style"),
                 Err(e) => {
-                    fail(HtmlErr {
+                    let e = HtmlErr {
                         line: e.line,
                         col: e.col,
                         msg: format!("inline style: {}", e.msg),
-                    })?;
-                    ph.borrow_mut().note_unread(&code);
+                    };
+                    unread(e, &code)?;
                     code
                 }
             };

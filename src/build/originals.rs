@@ -95,6 +95,20 @@ pub(crate) fn names_in(text: &str) -> Vec<KeptName> {
     names.out
 }
 
+/// What the start of a computed specifier names when it is relative or absolute
+/// (`./locale/`): every file below it, or, with a `?` or `#` in it, the one file before
+/// that. `None` for a bare or unknown start (`""`, `lib/`) or another origin (`//cdn`).
+pub(crate) fn computed_start(start: &str) -> Option<KeptName> {
+    if !start.starts_with(['.', '/']) || start.starts_with("//") {
+        return None;
+    }
+    let (path, suffix) = split_suffix(start);
+    Some(KeptName {
+        path: path.to_string(),
+        prefix: suffix.is_empty(),
+    })
+}
+
 /// The names found so far, each once.
 #[derive(Default)]
 struct Names {
@@ -112,11 +126,9 @@ impl Names {
         }
     }
 
-    /// The start of a computed name: relative or absolute, it names a folder's files.
     fn start(&mut self, start: &str) {
-        if start.starts_with(['.', '/']) && !start.starts_with("//") {
-            let (path, suffix) = split_suffix(start);
-            self.push(path, suffix.is_empty());
+        if let Some(k) = computed_start(start) {
+            self.push(&k.path, k.prefix);
         }
     }
 

@@ -112,14 +112,10 @@ impl Placeholders {
     /// A relative start (`./locale/`) instead keeps the source names of the files below
     /// it (see `originals.rs`).
     pub fn note_computed_import(&mut self, start: &str) {
-        if start.starts_with(['.', '/']) && !start.starts_with("//") {
-            if self.base_elsewhere {
-                return;
+        if let Some(k) = super::originals::computed_start(start) {
+            if !self.base_elsewhere {
+                self.keep(k);
             }
-            self.keep(super::originals::KeptName {
-                path: split_suffix(start).0.to_string(),
-                prefix: !start.contains(['?', '#']),
-            });
             return;
         }
         let bare_or_unknown = !start.starts_with(['.', '/']) && !has_scheme(start);

@@ -1,6 +1,6 @@
 // Runs the routing, negotiation and BLAKE3 vectors inside workerd: GET / answers
 // {"passed": n, "failed": [...]}.
-import { fnv1a32, bucket, decide, negotiate } from "./worker.js";
+import { fnv1a32, bucket, decide, negotiate, shardKey } from "./worker.js";
 import { Blake3, blake3Hex } from "./blake3.js";
 import vectors from "./routing-vectors.json";
 import encodings from "./encoding-vectors.json";
@@ -21,6 +21,12 @@ export default {
       const got = decide(m, r.uid, null);
       if (got === r.expect) passed++;
       else failed.push({ vector: r, got });
+    }
+    for (const c of vectors.shard_keys) {
+      const key = shardKey(c.path);
+      const shard = fnv1a32(key) % 8;
+      if (key === c.key && shard === c.shard_of_8) passed++;
+      else failed.push({ vector: c, key, shard });
     }
     for (const c of encodings.cases) {
       const enc = {};

@@ -173,9 +173,10 @@ async function versionIndex(env, version) {
   const r = await fetch(`${env.ORIGIN.replace(/\/$/, "")}/versions/${version}/index.json`);
   if (!r.ok) return null;
   const idx = await r.json();
-  // Schema 2: variants and shards (#12); 3: shared shards (#14); anything newer needs a newer worker.
+  // Schema 2: variants and shards (#12); 3: shared shards (#14); 4: shards chosen by
+  // unfingerprinted name, version.json in the head (#14); anything newer needs a newer worker.
   // An index copied under another id (its `version` says which) makes no version routable.
-  if (!idx || typeof idx.schema !== "number" || idx.schema > 3 || idx.version !== version) return null;
+  if (!idx || typeof idx.schema !== "number" || idx.schema > 4 || idx.version !== version) return null;
   if (state.indexes.size >= 64) state.indexes.clear();
   state.indexes.set(version, idx);
   return idx;
@@ -192,10 +193,30 @@ function own(files, path) {
   return Object.prototype.hasOwnProperty.call(files, path) ? files[path] : null;
 }
 
+/**
+ * The name a path is sharded by under a schema-4 head (`stem`): the fingerprint, 10 to
+ * 64 lowercase hex digits between dots before the last one or at the end of the file
+ * name, taken out (`/a/app.3f2c9e01ab.js` → `/a/app.js`). As `shard_key` in
+ * src/publish/shards.rs; both pass fixtures/routing-vectors.json.
+ */
+export function shardKey(path) {
+  const fingerprint = (s) => /^[0-9a-f]{10,64}$/.test(s);
+  const start = path.lastIndexOf("/") + 1;
+  const name = path.slice(start);
+  const dot = name.lastIndexOf(".");
+  if (dot < 0) return path;
+  const d2 = name.lastIndexOf(".", dot - 1);
+  if (dot > 0 && d2 >= 0 && fingerprint(name.slice(d2 + 1, dot))) return path.slice(0, start + d2) + name.slice(dot);
+  if (dot > 0 && fingerprint(name.slice(dot + 1))) return path.slice(0, start + dot);
+  return path;
+}
+
 /** The entry of `path` in a version's index (its shard fetched when the index is sharded). */
 async function entryOf(env, version, idx, path) {
   if (!idx.shards) return own(idx.files, path);
-  const hash = idx.shards.keys[fnv1a32(path) % idx.shards.of];
+  // Schema 4: files every build changes (version.json) are in the head itself.
+  if (idx.shards.inline && own(idx.shards.inline, path)) return own(idx.shards.inline, path);
+  const hash = idx.shards.keys[fnv1a32(idx.shards.stem ? shardKey(path) : path) % idx.shards.of];
   // Schema 3: shards stored once by hash, shared between versions; schema 2: one copy per version.
   const key = idx.shards.shared ? hash : `${version}/${hash}`;
   let pending = shards.get(key);

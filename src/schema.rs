@@ -26,12 +26,17 @@ pub const SCHEMA: u32 = 1;
 /// (`shards/<blake3>.json`), shared between versions, so a one-file change to a large
 /// version writes one shard instead of all of them. A binary or worker that knows
 /// only schema 2 would look for them under `shards/<version>/` and find nothing.
-pub const INDEX_SCHEMA: u32 = 3;
+///
+/// Schema 4 (#14): a sharded head whose paths are placed by their name without a
+/// fingerprint (`stem`) and which carries `version.json` itself (`inline`), so a
+/// one-file change writes one shard, not three. A binary or worker that knows only
+/// schema 3 would look for a renamed file, and for `version.json`, in the wrong shard.
+pub const INDEX_SCHEMA: u32 = 4;
 
 /// The schema a files map is written with (see [`INDEX_SCHEMA`]).
 pub fn schema_for(files: &FileMap, sharded: bool) -> u32 {
     if sharded {
-        3
+        4
     } else if files.values().any(|e| !e.enc.is_empty()) {
         2
     } else {

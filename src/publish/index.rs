@@ -242,6 +242,8 @@ pub(crate) struct Split {
     of: u32,
     /// `(blake3, bytes)` of each shard, in routing order.
     pub(crate) shards: Vec<(String, Vec<u8>)>,
+    /// The files the head carries itself (see [`super::shards::IN_HEAD`]).
+    inline: crate::schema::FileMap,
 }
 
 /// The shards of a version with `files`, or `None` when it is small enough to be
@@ -251,10 +253,8 @@ pub(crate) fn split(files: &crate::schema::FileMap) -> Result<Option<Split>> {
     if of == 0 {
         return Ok(None);
     }
-    Ok(Some(Split {
-        of,
-        shards: super::shards::split(files, of)?,
-    }))
+    let (shards, inline) = super::shards::split(files, of)?;
+    Ok(Some(Split { of, shards, inline }))
 }
 
 /// [`write`] with the shards already cut (by [`split`] of the same index): the
@@ -324,6 +324,8 @@ fn head(idx: &VersionIndex, split: &Split) -> Result<Bytes> {
             of: split.of,
             keys: split.shards.iter().map(|(h, _)| h.clone()).collect(),
             shared: true,
+            stem: true,
+            inline: split.inline.clone(),
         }),
         ..idx.clone()
     };

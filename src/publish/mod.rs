@@ -133,6 +133,16 @@ pub async fn publish(
         }
         _ => None,
     };
+    // With a record, the listing starts now, beside the dist check: it needs only
+    // the store, and its round trip is then over before the uploads begin.
+    let record = record.map(|rec| {
+        let store = store.clone();
+        let listing: Listing = tokio::spawn(async move {
+            let listed = plan::StoreVersions::read(&store).await;
+            (listed, std::time::Instant::now())
+        });
+        (rec, listing)
+    });
     let (m, listed) = match record {
         Some(_) => (read.await, None),
         None => {
@@ -154,8 +164,20 @@ pub async fn publish(
     let mut created_before: Vec<u64> = Vec::new();
     let versions = match (listed, record) {
         (Some(listed), _) => listed?,
-        (None, Some(rec)) => {
-            match from_record(store, dist, &m, &blobs, rec, opts, &mut git, &mut report).await? {
+        (None, Some((rec, listing))) => {
+            match from_record(
+                store,
+                dist,
+                &m,
+                &blobs,
+                rec,
+                listing,
+                opts,
+                &mut git,
+                &mut report,
+            )
+            .await?
+            {
                 None => return Ok(report),
                 Some(f) => {
                     created_before = f.created;
@@ -320,7 +342,7 @@ pub async fn publish(
 
 /// A publish from the local record of a base version: the blobs the record does not
 /// name are uploaded (create-only) and a large version's shards written while the
-/// versions are listed; then the listing must show the base still hot, with the
+/// versions are listed (`listing`, started with the publish); then the listing must show the base still hot, with the
 /// index size the record was made from and no archive stub, for the skipped blobs
 /// and shards to count as present. One round trip for all of that, one for the
 /// index. When the uploads outlast the listing by more than [`RECONFIRM_AFTER`], a
@@ -340,6 +362,7 @@ async fn from_record(
     m: &BuildManifest,
     blobs: &Blobs<'_>,
     rec: plan::Record,
+    listing: Listing,
     opts: &PublishOptions,
     git: &mut GitTask,
     report: &mut PublishReport,
@@ -358,8 +381,12 @@ async fn from_record(
         }
     };
     let listing = async {
-        let listed = plan::StoreVersions::read(store).await;
-        (listed, std::time::Instant::now())
+        listing.await.unwrap_or_else(|e| {
+            (
+                Err(Error::Internal(format!("listing versions: {e}"))),
+                std::time::Instant::now(),
+            )
+        })
     };
     let (created, (versions, listed_at), shard_puts) =
         tokio::join!(upload_all(store, missing, opts, &requests), listing, shards);
@@ -407,6 +434,9 @@ async fn from_record(
 /// How long after the listing a publish from a record trusts it: uploads that end
 /// later get the base confirmed again (one HEAD), as a publish that listed first does.
 const RECONFIRM_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The listing of versions a publish from a record started with, and when it ended.
+type Listing = tokio::task::JoinHandle<(Result<plan::StoreVersions>, std::time::Instant)>;
 
 /// Where [`from_record`] hands over to the publish that lists first.
 struct Fallback {

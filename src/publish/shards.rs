@@ -3,9 +3,10 @@
 //!
 //! A version of more than [`SHARD_ABOVE`] files keeps its files map in shards:
 //! `shards/<blake3>.json`, each `{"schema":1,"files":{…}}` holding the paths whose
-//! `fnv1a32(path) % of` is its number. The version's `index.json` is then a small
-//! head: every field but `files`, and
-//! `"shards": {"of": N, "keys": [<blake3 of shard 0>, …], "shared": true}`. So:
+//! `fnv1a32(shard_key(path)) % of` is its number. The version's `index.json` is then a
+//! small head: every field but `files`, and
+//! `"shards": {"of": N, "keys": [<blake3 of shard 0>, …], "shared": true, "stem": true,
+//! "inline": {"/version.json": {…}}}`. So:
 //!
 //! - an edge reads the head (a few KB), then only the shard of the path asked for
 //!   (the worker fetches and caches shards on demand and never holds them all);
@@ -20,7 +21,12 @@
 //!   names, as it skips its blobs. Archive leaves shared shards alone; gc deletes
 //!   those no hot head names, past the same grace period as blobs. Heads of schema 2
 //!   (no `shared`) name one copy per version, `shards/<version>/<blake3>.json`, and
-//!   are read, synced and archived as before.
+//!   are read, synced and archived as before;
+//! - a path's shard is chosen by its name without its fingerprint (`stem`, schema 4,
+//!   [`shard_key`]), and `version.json`, which every build changes, is carried by the
+//!   head itself (`inline`, [`IN_HEAD`]): a one-file change writes one shard, not the
+//!   one a renamed file leaves, the one it enters and `version.json`'s. Heads of
+//!   schema 3 place paths by their whole name and have no `inline`.
 //!
 //! Why FNV-1a: the edge worker already computes it for routing (both sides pass the
 //! same vectors), and the split only needs to be even, not secret.
@@ -42,7 +48,7 @@ const PER_SHARD: usize = 1_000;
 const MAX_SHARDS: u32 = 65_536;
 
 /// The `shards` field of a sharded index head.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shards {
     /// How many shards (a power of two).
     pub of: u32,
@@ -51,6 +57,14 @@ pub struct Shards {
     /// Stored by hash alone, shared between versions (`shards/<blake3>.json`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub shared: bool,
+    /// A path's shard is chosen by its name without its fingerprint (schema 4, see
+    /// [`shard_key`]): a changed fingerprinted file stays in the shard it was in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stem: bool,
+    /// Files the head carries itself, in no shard (schema 4): those of
+    /// [`IN_HEAD`], which change with every build.
+    #[serde(default, skip_serializing_if = "FileMap::is_empty")]
+    pub inline: FileMap,
 }
 
 impl Shards {
@@ -62,6 +76,43 @@ impl Shards {
             keys::shard(version, hash)
         }
     }
+
+    /// The shard number of `path` under this head.
+    pub fn number(&self, path: &str) -> u32 {
+        shard_number(path, self.of, self.stem)
+    }
+}
+
+/// Paths a head carries itself rather than in a shard: the build's `version.json`
+/// changes with every build (it names the build), so in a shard it would cost every
+/// publish one more shard written.
+pub const IN_HEAD: &[&str] = &["/version.json"];
+
+/// The name a path is sharded by under a schema-4 head: the path with the
+/// fingerprint taken out of its file name (`/a/app.3f2c9e01ab.js` → `/a/app.js`,
+/// `/LICENSE.3f2c9e01ab` → `/LICENSE`), a fingerprint being 10 to 64 lowercase hex
+/// digits between dots, before the last one or at the end. Every other path is its
+/// own key. A changed fingerprinted file is renamed, not moved to another shard, so
+/// a one-file change writes one shard of it instead of two. The edge worker has the
+/// same function (`shardKey`); `fixtures/routing-vectors.json` holds cases both pass.
+pub fn shard_key(path: &str) -> std::borrow::Cow<'_, str> {
+    let is_fingerprint = |s: &str| {
+        (10..=64).contains(&s.len()) && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    let start = path.rfind('/').map_or(0, |i| i + 1);
+    let name = &path[start..];
+    let Some(dot) = name.rfind('.') else {
+        return path.into();
+    };
+    if let Some(d2) = name[..dot].rfind('.') {
+        if is_fingerprint(&name[d2 + 1..dot]) {
+            return format!("{}{}", &path[..start + d2], &name[dot..]).into();
+        }
+    }
+    if dot > 0 && is_fingerprint(&name[dot + 1..]) {
+        return path[..start + dot].into();
+    }
+    path.into()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -81,25 +132,34 @@ pub fn count_for(files: usize) -> u32 {
         .min(MAX_SHARDS as usize) as u32
 }
 
-/// The shard that holds `path` among `of`.
-pub fn shard_of(path: &str, of: u32) -> u32 {
-    crate::edge::routing::fnv1a32(path.as_bytes()) % of.max(1)
+/// The shard that holds `path` among `of`: `fnv1a32` of the path, or with `stem`
+/// (schema 4) of its [`shard_key`].
+pub fn shard_number(path: &str, of: u32, stem: bool) -> u32 {
+    let key = if stem { shard_key(path) } else { path.into() };
+    crate::edge::routing::fnv1a32(key.as_bytes()) % of.max(1)
 }
 
-/// Splits a files map into `of` shard documents: `(blake3 hex, bytes)` by number.
-pub(crate) fn split(files: &FileMap, of: u32) -> Result<Vec<(String, Vec<u8>)>> {
+/// Splits a files map into `of` shard documents, `(blake3 hex, bytes)` by number
+/// (paths placed by [`shard_key`]), and the files of [`IN_HEAD`] the head carries.
+pub(crate) fn split(files: &FileMap, of: u32) -> Result<(Vec<(String, Vec<u8>)>, FileMap)> {
     let mut parts: Vec<FileMap> = vec![FileMap::new(); of as usize];
+    let mut inline = FileMap::new();
     for (p, e) in files {
-        parts[shard_of(p, of) as usize].insert(p.clone(), e.clone());
+        if IN_HEAD.contains(&p.as_str()) {
+            inline.insert(p.clone(), e.clone());
+        } else {
+            parts[shard_number(p, of, true) as usize].insert(p.clone(), e.clone());
+        }
     }
     // Serialized and hashed in parallel (the order of the result is the shards').
-    parts
+    let shards = parts
         .into_par_iter()
         .map(|files| {
             let bytes = schema::to_json(&ShardDoc { schema: 1, files })?;
             Ok((blake3::hash(&bytes).to_hex().to_string(), bytes))
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((shards, inline))
 }
 
 /// Checks a head's `shards` field before anything is fetched.
@@ -108,6 +168,7 @@ pub(crate) fn check(s: &Shards, files_in_head: usize, what: &str) -> Result<()> 
         && s.of <= MAX_SHARDS
         && s.keys.len() == s.of as usize
         && s.keys.iter().all(|k| schema::is_hash(k))
+        && s.inline.keys().all(|p| IN_HEAD.contains(&p.as_str()))
         && files_in_head == 0;
     if ok {
         Ok(())
@@ -206,7 +267,7 @@ pub(crate) async fn copy(from: &Store, to: &Store, version: &str, s: &Shards) ->
 pub(crate) async fn read_all(store: &Store, version: &str, s: &Shards) -> Result<FileMap> {
     // Owned inputs: the futures must be `Send` for any lifetime (serve reads
     // indexes from inside its request handlers).
-    let of = s.of;
+    let (of, stem) = (s.of, s.stem);
     let jobs: Vec<(usize, String, Store, String, String)> = s
         .keys
         .iter()
@@ -233,7 +294,7 @@ pub(crate) async fn read_all(store: &Store, version: &str, s: &Shards) -> Result
             )));
         }
         let doc: ShardDoc = schema::parse(&bytes, &key)?;
-        if let Some(p) = doc.files.keys().find(|p| shard_of(p, of) as usize != n) {
+        if let Some(p) = doc.files.keys().find(|p| shard_number(p, of, stem) as usize != n) {
             return Err(Error::Integrity(format!("{key}: {p} does not belong in shard {n}")));
         }
         Ok::<FileMap, Error>(doc.files)
@@ -241,7 +302,15 @@ pub(crate) async fn read_all(store: &Store, version: &str, s: &Shards) -> Result
     .buffered(store.concurrency())
     .try_collect()
     .await?;
-    Ok(parts.into_iter().flatten().collect())
+    let mut files: FileMap = s.inline.clone();
+    for (p, e) in parts.into_iter().flatten() {
+        if files.insert(p, e).is_some() {
+            return Err(Error::Integrity(format!(
+                "version {version}'s index names a file both in its head and in a shard (edited or corrupt)"
+            )));
+        }
+    }
+    Ok(files)
 }
 
 /// Deletes the shards of an archived version of schema 2 (its own copies; best
@@ -286,6 +355,78 @@ mod tests {
     }
 
     #[test]
+    fn shard_keys_drop_the_fingerprint() {
+        let fp = "3f2c9e01ab";
+        for (path, key) in [
+            (format!("/a/app.{fp}.js"), "/a/app.js"),
+            (format!("/LICENSE.{fp}"), "/LICENSE"),
+            (format!("/x.tar.{fp}.gz"), "/x.tar.gz"),
+            (format!("/a.{fp}/b.js"), "/a.3f2c9e01ab/b.js"),
+            (format!("/.{fp}"), "/.3f2c9e01ab"),
+            ("/app.3F2C9E01AB.js".to_string(), "/app.3F2C9E01AB.js"),
+            ("/app.3f2c9e01a.js".to_string(), "/app.3f2c9e01a.js"),
+            ("/index.html".to_string(), "/index.html"),
+            ("/ž/app.0123456789abcdef.css".to_string(), "/ž/app.css"),
+        ] {
+            assert_eq!(shard_key(&path), key, "{path}");
+        }
+        // Every fingerprint of a file lands in the shard of its unfingerprinted name.
+        for fp in ["0123456789", "ffffffffffffffff", &"a".repeat(64)] {
+            assert_eq!(
+                shard_number(&format!("/img/logo.{fp}.svg"), 8, true),
+                shard_number("/img/logo.svg", 8, true)
+            );
+        }
+    }
+
+    /// The vectors the edge worker's `shardKey` passes too (inside workerd).
+    #[test]
+    fn shard_key_vectors() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../fixtures/routing-vectors.json")).unwrap();
+        let cases = v["shard_keys"].as_array().unwrap();
+        assert!(cases.len() >= 20);
+        for c in cases {
+            let path = c["path"].as_str().unwrap();
+            assert_eq!(shard_key(path), c["key"].as_str().unwrap(), "{path}");
+            assert_eq!(
+                Some(shard_number(path, 8, true) as u64),
+                c["shard_of_8"].as_u64(),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn version_json_goes_in_the_head() {
+        let mut f = files(3_000);
+        let e = f.values().next().unwrap().clone();
+        f.insert("/version.json".into(), e);
+        let (parts, inline) = split(&f, 4).unwrap();
+        assert_eq!(inline.keys().collect::<Vec<_>>(), ["/version.json"]);
+        let in_shards: usize = parts
+            .iter()
+            .map(|(_, b)| serde_json::from_slice::<ShardDoc>(b).unwrap().files.len())
+            .sum();
+        assert_eq!(in_shards, 3_000);
+        let other = Shards {
+            of: 1,
+            keys: vec!["a".repeat(64)],
+            shared: true,
+            stem: true,
+            inline: f
+                .iter()
+                .take(1)
+                .map(|(p, e)| (p.clone(), e.clone()))
+                .collect(),
+        };
+        assert!(
+            check(&other, 0, "i").is_err(),
+            "only IN_HEAD paths may be inline"
+        );
+    }
+
+    #[test]
     fn shared_shard_keys() {
         let h = "b".repeat(64);
         assert_eq!(shared_hash(&keys::shared_shard(&h)), Some(h.as_str()));
@@ -300,7 +441,8 @@ mod tests {
         assert_eq!(count_for(2_001), 4);
         assert_eq!(count_for(100_000), 128);
         let f = files(5_000);
-        let parts = split(&f, 8).unwrap();
+        let (parts, inline) = split(&f, 8).unwrap();
+        assert!(inline.is_empty());
         assert_eq!(parts.len(), 8);
         for (hash, bytes) in &parts {
             assert_eq!(&blake3::hash(bytes).to_hex().to_string(), hash);
@@ -308,7 +450,7 @@ mod tests {
             let n = doc.files.len();
             assert!((400..=850).contains(&n), "uneven shard: {n}");
         }
-        assert_eq!(split(&f, 8).unwrap(), parts, "deterministic");
+        assert_eq!(split(&f, 8).unwrap().0, parts, "deterministic");
     }
 
     #[test]
@@ -319,21 +461,25 @@ mod tests {
                 of: 3,
                 keys: vec![k.clone(); 3],
                 shared: true,
+                ..Default::default()
             },
             Shards {
                 of: 2,
                 keys: vec![k.clone()],
                 shared: true,
+                ..Default::default()
             },
             Shards {
                 of: 1,
                 keys: vec!["x".into()],
                 shared: true,
+                ..Default::default()
             },
             Shards {
                 of: 0,
                 keys: vec![],
                 shared: true,
+                ..Default::default()
             },
         ] {
             assert!(check(&bad, 0, "i").is_err(), "{bad:?}");
@@ -343,6 +489,7 @@ mod tests {
                 of: 1,
                 keys: vec![k.clone()],
                 shared: true,
+                ..Default::default()
             },
             1,
             "i"
@@ -353,6 +500,7 @@ mod tests {
                 of: 1,
                 keys: vec![k],
                 shared: true,
+                ..Default::default()
             },
             0,
             "i"

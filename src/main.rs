@@ -9,7 +9,26 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     no_huge_pages();
-    std::process::exit(cli::run());
+    let code = cli::run();
+    exit_now(code)
+}
+
+/// Ends the process without the allocator's exit-time cleanup: at `exit`, mimalloc
+/// hands every page it holds back to the system, one `madvise` per segment, which
+/// the system does anyway when the process ends. Measured after a one-file publish
+/// of a 14,909-file dist: 11 ms between the last line of output and the process's
+/// end, 0.3 ms without. The standard streams are flushed first, as `exit` would.
+fn exit_now(code: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    #[cfg(target_os = "linux")]
+    // SAFETY: `_exit` ends the process; nothing runs after it.
+    unsafe {
+        libc::_exit(code)
+    }
+    #[cfg(not(target_os = "linux"))]
+    std::process::exit(code)
 }
 
 /// Transparent huge pages off for this process. mimalloc asks for them on its arena

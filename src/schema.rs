@@ -207,13 +207,14 @@ impl FileEntry {
 
 /// Every blob a files map needs, each once (the first file naming it describes it).
 pub fn blobs_of(files: &FileMap) -> BTreeMap<&str, (&str, BlobRef<'_>)> {
-    let mut out = BTreeMap::new();
-    for (p, e) in files {
-        for b in e.blobs() {
-            out.entry(b.hash).or_insert((p.as_str(), b));
-        }
-    }
-    out
+    // Built from a sorted list (one bulk build, not a tree insert per blob). Of equal
+    // keys the map keeps the last, so the list runs backwards: the first file wins.
+    let mut all: Vec<(&str, (&str, BlobRef<'_>))> = files
+        .iter()
+        .flat_map(|(p, e)| e.blobs().map(move |b| (b.hash, (p.as_str(), b))))
+        .collect();
+    all.reverse();
+    all.into_iter().collect()
 }
 
 /// Public path (`/css/site.3f9a1c2b7e.css`) → entry. Sorted, so its JSON is canonical.
@@ -276,6 +277,18 @@ pub fn enc_digest(files: &FileMap) -> Option<String> {
 /// Checks the variants of a files map: every hash a blake3 digest and, when any
 /// file has variants, `stated` (the document's `enc_digest`) matching them.
 pub fn check_variants(files: &FileMap, stated: Option<&str>) -> Result<(), String> {
+    check_variant_hashes(files)?;
+    if enc_digest(files).as_deref() != stated {
+        return Err(
+            "the digest of its precompressed variants does not match (edited or corrupt)".into(),
+        );
+    }
+    Ok(())
+}
+
+/// Checks that every variant's hash is a blake3 digest (the first half of
+/// [`check_variants`]: what must hold before a hash names a store key or a file).
+pub fn check_variant_hashes(files: &FileMap) -> Result<(), String> {
     for (p, e) in files {
         for (c, v) in e.enc.iter() {
             if !is_hash(&v.hash) {
@@ -286,11 +299,6 @@ pub fn check_variants(files: &FileMap, stated: Option<&str>) -> Result<(), Strin
                 ));
             }
         }
-    }
-    if enc_digest(files).as_deref() != stated {
-        return Err(
-            "the digest of its precompressed variants does not match (edited or corrupt)".into(),
-        );
     }
     Ok(())
 }
@@ -399,6 +407,25 @@ pub fn to_json<T: Serialize>(doc: &T) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each blob once, described by the first file (in path order) that names it.
+    #[test]
+    fn blobs_of_keeps_the_first_file_of_a_blob() {
+        let entry = |hash: &str| FileEntry {
+            hash: hash.repeat(64),
+            size: 1,
+            content_type: "text/plain".into(),
+            cache: CacheClass::Revalidate,
+            enc: Default::default(),
+        };
+        let files: FileMap = [("/c", "a"), ("/a", "b"), ("/b", "a"), ("/d", "b")]
+            .into_iter()
+            .map(|(p, h)| (p.to_string(), entry(h)))
+            .collect();
+        let blobs = blobs_of(&files);
+        let named: Vec<(&str, &str)> = blobs.iter().map(|(h, (p, _))| (&h[..1], *p)).collect();
+        assert_eq!(named, [("a", "/b"), ("b", "/a")]);
+    }
 
     #[test]
     fn paths() {

@@ -258,7 +258,8 @@ pub(crate) fn split(files: &crate::schema::FileMap) -> Result<Option<Split>> {
 }
 
 /// [`write`] with the shards already cut (by [`split`] of the same index): the
-/// shards not in `known`, then the head.
+/// shards not in `known`, then the head. With `split`, `idx.files` is not read (it
+/// may be empty: the head does not carry it).
 pub(crate) async fn write_split(
     store: &Store,
     idx: &VersionIndex,
@@ -319,6 +320,14 @@ pub(crate) struct Written {
 fn head(idx: &VersionIndex, split: &Split) -> Result<Bytes> {
     let head = VersionIndex {
         schema: crate::schema::schema_for(&idx.files, true),
+        version: idx.version.clone(),
+        created_at: idx.created_at.clone(),
+        created_by: idx.created_by.clone(),
+        source: idx.source.clone(),
+        tool: idx.tool.clone(),
+        digest: idx.digest.clone(),
+        totals: idx.totals,
+        enc_digest: idx.enc_digest.clone(),
         files: Default::default(),
         shards: Some(super::shards::Shards {
             of: split.of,
@@ -327,7 +336,6 @@ fn head(idx: &VersionIndex, split: &Split) -> Result<Bytes> {
             stem: true,
             inline: split.inline.clone(),
         }),
-        ..idx.clone()
     };
     let mut value = serde_json::to_value(&head)
         .map_err(|e| Error::Internal(format!("serializing an index head: {e}")))?;

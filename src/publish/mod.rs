@@ -24,6 +24,7 @@ use upload::upload_all;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -118,9 +119,19 @@ pub async fn publish(
     // A release machine holds a record of the version it published (or read) last:
     // then the listing of versions runs beside the uploads and confirms that base
     // afterwards (see `from_record`). Without one, the listing comes first and names
-    // the base; it overlaps the dist check (local).
+    // the base. Either way it starts now, beside the dist check and the reading of
+    // the record: it needs only the store.
     let owned = dist.to_path_buf();
-    let read = tokio::task::spawn_blocking(move || read_dist_listed(&owned));
+    let read = tokio::task::spawn_blocking(move || dist::parse_manifest(&owned));
+    let owned = dist.to_path_buf();
+    let walk = tokio::task::spawn_blocking(move || dist::dist_files(&owned));
+    let listing: Listing = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let listed = plan::StoreVersions::read(&store).await;
+            (listed, std::time::Instant::now())
+        })
+    };
     // A version this machine already published or read is listed first: a republish
     // is checked (and refused, or repaired) before anything is uploaded.
     let record = match (&opts.index_cache, opts.dry_run) {
@@ -133,24 +144,36 @@ pub async fn publish(
         }
         _ => None,
     };
-    // With a record, the listing starts now, beside the dist check: it needs only
-    // the store, and its round trip is then over before the uploads begin.
-    let record = record.map(|rec| {
-        let store = store.clone();
-        let listing: Listing = tokio::spawn(async move {
-            let listed = plan::StoreVersions::read(&store).await;
-            (listed, std::time::Instant::now())
-        });
-        (rec, listing)
-    });
-    let (m, listed) = match record {
-        Some(_) => (read.await, None),
+    let (m, listed, record) = match record {
+        Some(rec) => (read.await, None, Some((rec, listing))),
         None => {
-            let (m, v) = tokio::join!(read, plan::StoreVersions::read(store));
-            (m, Some(v))
+            let (m, (v, _)) = tokio::join!(read, joined(listing));
+            (m, Some(v), None)
         }
     };
-    let m = m.map_err(|e| Error::Internal(format!("dist check: {e}")))??;
+    let m = Arc::new(m.map_err(|e| Error::Internal(format!("dist check: {e}")))??);
+    // The rest of the dist check (digests, one size per blob, nothing unlisted in the
+    // folder). Without a record it comes before anything else; from a record it runs
+    // beside the uploads, which re-hash every file they send and need only what
+    // `parse_manifest` checked, and it must pass before the index is written.
+    let verify: Verify = {
+        let (m, dist) = (m.clone(), dist.to_path_buf());
+        Box::pin(async move {
+            let walked = walk
+                .await
+                .map_err(|e| Error::Internal(format!("dist walk: {e}")))?;
+            tokio::task::spawn_blocking(move || dist::verify_manifest(&dist, &m, walked))
+                .await
+                .map_err(|e| Error::Internal(format!("dist check: {e}")))?
+        })
+    };
+    let record = match record {
+        Some((rec, listing)) => Some((rec, listing, verify)),
+        None => {
+            verify.await?;
+            None
+        }
+    };
     let mut report = PublishReport {
         version: version.to_string(),
         files: m.files.len() as u64,
@@ -164,7 +187,7 @@ pub async fn publish(
     let mut created_before: Vec<u64> = Vec::new();
     let versions = match (listed, record) {
         (Some(listed), _) => listed?,
-        (None, Some((rec, listing))) => {
+        (None, Some((rec, listing, verify))) => {
             match from_record(
                 store,
                 dist,
@@ -172,6 +195,7 @@ pub async fn publish(
                 &blobs,
                 rec,
                 listing,
+                verify,
                 opts,
                 &mut git,
                 &mut report,
@@ -359,10 +383,11 @@ pub async fn publish(
 async fn from_record(
     store: &Store,
     dist: &Path,
-    m: &BuildManifest,
+    m: &Arc<BuildManifest>,
     blobs: &Blobs<'_>,
     rec: plan::Record,
     listing: Listing,
+    verify: Verify,
     opts: &PublishOptions,
     git: &mut GitTask,
     report: &mut PublishReport,
@@ -372,28 +397,32 @@ async fn from_record(
         .filter(|(h, _)| !rec.known.blobs.contains(**h))
         .map(|(_, (p, b))| (blob_path(dist, p, *b), *b))
         .collect();
-    let split = index::split(&m.files)?;
     let requests = AtomicU64::new(0);
+    // The shards are cut (CPU) and written while the blobs upload.
     let shards = async {
-        match &split {
-            Some(s) => shards::write(store, &s.shards, &rec.known.shards).await,
-            None => Ok(0),
-        }
+        let files = m.clone();
+        let split = tokio::task::spawn_blocking(move || index::split(&files.files))
+            .await
+            .map_err(|e| Error::Internal(format!("cutting shards: {e}")))??;
+        let puts = match &split {
+            Some(s) => shards::write(store, &s.shards, &rec.known.shards).await?,
+            None => 0,
+        };
+        Ok::<_, Error>((split, puts))
     };
-    let listing = async {
-        listing.await.unwrap_or_else(|e| {
-            (
-                Err(Error::Internal(format!("listing versions: {e}"))),
-                std::time::Instant::now(),
-            )
-        })
-    };
-    let (created, (versions, listed_at), shard_puts) =
-        tokio::join!(upload_all(store, missing, opts, &requests), listing, shards);
+    let (checked, created, (versions, listed_at), shards) = tokio::join!(
+        verify,
+        upload_all(store, missing, opts, &requests),
+        joined(listing),
+        shards
+    );
     report.requests += requests.swap(0, Ordering::Relaxed);
-    // An upload's error (a dist file changed after the build…) before the listing's.
+    // The dist check's error first (the cause of any other), then an upload's (a
+    // dist file changed after the build…), then the listing's.
+    checked?;
     let created = created?;
-    report.requests += shard_puts?;
+    let (split, shard_puts) = shards?;
+    report.requests += shard_puts;
     let versions = versions?;
     let base_hot =
         versions.index_size(&rec.version) == Some(rec.size) && !versions.has_stub(&rec.version);
@@ -435,8 +464,19 @@ async fn from_record(
 /// later get the base confirmed again (one HEAD), as a publish that listed first does.
 const RECONFIRM_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// The listing of versions a publish from a record started with, and when it ended.
+/// The listing of versions a publish starts with, and when it ended.
 type Listing = tokio::task::JoinHandle<(Result<plan::StoreVersions>, std::time::Instant)>;
+
+/// The dist check that a publish from a record runs beside its uploads.
+type Verify = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
+
+/// The listing's result (a task that failed to run is an error like a failed listing).
+async fn joined(listing: Listing) -> (Result<plan::StoreVersions>, std::time::Instant) {
+    listing.await.unwrap_or_else(|e| {
+        let failed = Error::Internal(format!("listing versions: {e}"));
+        (Err(failed), std::time::Instant::now())
+    })
+}
 
 /// Where [`from_record`] hands over to the publish that lists first.
 struct Fallback {
@@ -525,7 +565,11 @@ async fn write_index(
             bytes: report.bytes,
         },
         enc_digest: m.enc_digest.clone(),
-        files: m.files.clone(),
+        // A sharded head carries no files map (its shards are cut already): no copy.
+        files: match split {
+            Some(_) => Default::default(),
+            None => m.files.clone(),
+        },
         shards: None,
     };
     let written = index::write_split(store, &idx, None, split, known_shards).await?;

@@ -115,10 +115,12 @@ pub fn shard_key(path: &str) -> std::borrow::Cow<'_, str> {
     path.into()
 }
 
+/// A shard's document: `files` is a [`FileMap`] when read, a map of references when
+/// written.
 #[derive(Serialize, Deserialize)]
-struct ShardDoc {
+struct ShardDoc<F = FileMap> {
     schema: u32,
-    files: FileMap,
+    files: F,
 }
 
 /// How many shards a version of `files` files gets (0: not sharded).
@@ -132,6 +134,9 @@ pub fn count_for(files: usize) -> u32 {
         .min(MAX_SHARDS as usize) as u32
 }
 
+/// A shard document: the blake3 hex of its bytes, and the bytes.
+pub(crate) type Doc = (String, Vec<u8>);
+
 /// The shard that holds `path` among `of`: `fnv1a32` of the path, or with `stem`
 /// (schema 4) of its [`shard_key`].
 pub fn shard_number(path: &str, of: u32, stem: bool) -> u32 {
@@ -141,14 +146,16 @@ pub fn shard_number(path: &str, of: u32, stem: bool) -> u32 {
 
 /// Splits a files map into `of` shard documents, `(blake3 hex, bytes)` by number
 /// (paths placed by [`shard_key`]), and the files of [`IN_HEAD`] the head carries.
-pub(crate) fn split(files: &FileMap, of: u32) -> Result<(Vec<(String, Vec<u8>)>, FileMap)> {
-    let mut parts: Vec<FileMap> = vec![FileMap::new(); of as usize];
+pub(crate) fn split(files: &FileMap, of: u32) -> Result<(Vec<Doc>, FileMap)> {
+    // Borrowed: a map of references serializes as the map (same keys, same order).
+    let mut parts: Vec<std::collections::BTreeMap<&str, &schema::FileEntry>> =
+        vec![Default::default(); of as usize];
     let mut inline = FileMap::new();
     for (p, e) in files {
         if IN_HEAD.contains(&p.as_str()) {
             inline.insert(p.clone(), e.clone());
         } else {
-            parts[shard_number(p, of, true) as usize].insert(p.clone(), e.clone());
+            parts[shard_number(p, of, true) as usize].insert(p, e);
         }
     }
     // Serialized and hashed in parallel (the order of the result is the shards').

@@ -168,6 +168,70 @@ fn bad_input_is_refused_before_anything_is_written() {
     assert_eq!(count_files(&t.path().join(".sitevault/store/versions")), 0);
 }
 
+/// A publish from this machine's record of its last version checks the rest of the
+/// dist (digests, nothing unlisted) beside its uploads: a dist that fails those
+/// checks writes no index, and one whose variant hashes are not digests uploads
+/// nothing at all.
+#[test]
+fn from_a_record_a_bad_dist_writes_no_index() {
+    let t = example_site();
+    let dir = t.path();
+    built(dir);
+    publish_json(dir, "v1");
+    let store = dir.join(".sitevault/store");
+    let versions = || std::fs::read_dir(store.join("versions")).unwrap().count();
+    assert_eq!(versions(), 1);
+    // A file added after the build (a changed page makes blobs to upload).
+    std::fs::write(dir.join("site/index.html"), "<!doctype html><p>changed").unwrap();
+    built(dir);
+    std::fs::write(dir.join("dist/extra.txt"), "x").unwrap();
+    let (_, err) = fails(sv(dir).args(["publish", "dist", "--version", "v2"]));
+    assert!(
+        err.contains("extra.txt: not in the build manifest"),
+        "{err}"
+    );
+    assert_eq!(versions(), 1, "no index for v2");
+    std::fs::remove_file(dir.join("dist/extra.txt")).unwrap();
+    // A manifest whose digest does not match its files.
+    let manifest = dir.join("dist/.sitevault/manifest.json");
+    let good = std::fs::read_to_string(&manifest).unwrap();
+    let mut m: serde_json::Value = serde_json::from_str(&good).unwrap();
+    m["digest"] = "0".repeat(64).into();
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    let (_, err) = fails(sv(dir).args(["publish", "dist", "--version", "v2"]));
+    assert!(err.contains("digest does not match"), "{err}");
+    assert_eq!(versions(), 1, "no index for v2");
+    // A variant whose hash is no digest is refused before anything is uploaded.
+    let mut m: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let with_variant = m["files"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, e)| {
+            e.get("enc")
+                .is_some_and(|v| v.as_object().is_some_and(|o| !o.is_empty()))
+        })
+        .map(|(p, _)| p.clone())
+        .expect("a file with a precompressed variant");
+    let coding = m["files"][&with_variant]["enc"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    m["files"][&with_variant]["enc"][&coding]["hash"] = "../../x".into();
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    let blobs = count_files(&store.join("blobs"));
+    let (_, err) = fails(sv(dir).args(["publish", "dist", "--version", "v2"]));
+    assert!(err.contains("is not a blake3 digest"), "{err}");
+    assert_eq!(count_files(&store.join("blobs")), blobs, "nothing uploaded");
+    // The dist as built publishes.
+    std::fs::write(&manifest, &good).unwrap();
+    publish_json(dir, "v2");
+    ok(sv(dir).args(["verify", "v2"]));
+}
+
 /// A site with many small files, so that a publish takes long enough to be killed.
 fn big_site(dir: &Path, n: usize) {
     let site = dir.join("site");

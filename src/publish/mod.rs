@@ -365,10 +365,11 @@ pub async fn publish(
 }
 
 /// A publish from the local record of a base version: the blobs the record does not
-/// name are uploaded (create-only) and a large version's shards written while the
-/// versions are listed (`listing`, started with the publish); then the listing must show the base still hot, with the
-/// index size the record was made from and no archive stub, for the skipped blobs
-/// and shards to count as present. One round trip for all of that, one for the
+/// name are uploaded (create-only) and a large version's shards cut and written while
+/// the versions are listed (`listing`, started with the publish) and the dist check
+/// finishes (`verify`); then the listing must show the base still hot, with the index
+/// size the record was made from and no archive stub, for the skipped blobs and
+/// shards to count as present. One round trip for all of that, one for the
 /// index. When the uploads outlast the listing by more than [`RECONFIRM_AFTER`], a
 /// HEAD of the base's index confirms it again just before the index is written (an
 /// archive that took it meanwhile may have deleted what was skipped).

@@ -142,8 +142,7 @@ impl Store {
             "s3" | "s3a" => {
                 let mut b = object_store::aws::AmazonS3Builder::from_env()
                     .with_url(url)
-                    .with_retry(retry)
-                    .with_http_connector(tls::SharedConnector);
+                    .with_retry(retry);
                 for (k, v) in &client {
                     b = b.with_config(object_store::aws::AmazonS3ConfigKey::Client(*k), v);
                 }
@@ -156,14 +155,21 @@ impl Store {
                 if let Some(h) = spec.allow_http {
                     b = b.with_allow_http(h);
                 }
-                let s = b.build().map_err(|e| Error::store(url, e))?;
+                // The endpoint as set here or in the environment (`AWS_ENDPOINT`).
+                let plain_http = b
+                    .get_config_value(&object_store::aws::AmazonS3ConfigKey::Endpoint)
+                    .is_some_and(|e| e.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://")));
+                let s = b
+                    .with_http_connector(tls::SharedConnector { plain_http })
+                    .build()
+                    .map_err(|e| Error::store(url, e))?;
                 (Arc::new(s), Backend::S3)
             }
             "gs" => {
                 let mut b = object_store::gcp::GoogleCloudStorageBuilder::from_env()
                     .with_url(url)
                     .with_retry(retry)
-                    .with_http_connector(tls::SharedConnector);
+                    .with_http_connector(tls::SharedConnector::default());
                 for (k, v) in &client {
                     b = b.with_config(object_store::gcp::GoogleConfigKey::Client(*k), v);
                 }
@@ -176,7 +182,7 @@ impl Store {
                 let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
                     .with_url(url)
                     .with_retry(retry)
-                    .with_http_connector(tls::SharedConnector);
+                    .with_http_connector(tls::SharedConnector::default());
                 for (k, v) in &client {
                     b = b.with_config(object_store::azure::AzureConfigKey::Client(*k), v);
                 }

@@ -63,6 +63,7 @@ pub mod clock;
 pub mod config;
 pub mod edge;
 pub mod error;
+pub(crate) mod fasthash;
 pub mod gate;
 pub mod ids;
 pub(crate) mod outdir;

@@ -2,7 +2,6 @@
 //! last: uploads, shards and the rest of the dist check run beside the listing of
 //! versions, which then confirms the base (see [`from_record`]).
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -100,7 +99,7 @@ pub(super) async fn from_record(
     }
     // The shards written above are in the store, and those the record names while
     // its version is hot: the index write adds the others (if any), then the head.
-    let written: HashSet<String> = split
+    let written: crate::fasthash::HashSet<String> = split
         .iter()
         .flat_map(|s| s.shards.iter().map(|(h, _)| h))
         .filter(|h| !(base_gone && rec.known.shards.contains(*h)))

@@ -51,7 +51,7 @@ pub struct VersionIndex {
     pub enc_digest: Option<String>,
     /// Public path → blob. Empty in the stored head of a sharded index (see
     /// [`super::shards`]); [`load`] fills it from the shards.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::schema::files_in_bulk")]
     pub files: FileMap,
     /// Where the files map lives when the version is large (#12); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,7 +228,7 @@ pub(crate) async fn write(
     store: &Store,
     idx: &VersionIndex,
     whole: Option<Bytes>,
-    known: &std::collections::HashSet<String>,
+    known: &crate::fasthash::HashSet<String>,
 ) -> Result<Written> {
     let split = match whole {
         Some(_) => None,
@@ -265,7 +265,7 @@ pub(crate) async fn write_split(
     idx: &VersionIndex,
     whole: Option<Bytes>,
     split: Option<&Split>,
-    known: &std::collections::HashSet<String>,
+    known: &crate::fasthash::HashSet<String>,
 ) -> Result<Written> {
     let mut shard_puts = 0;
     let body = match (whole, split) {

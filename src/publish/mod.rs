@@ -5,6 +5,7 @@
 mod diff;
 mod dist;
 mod from_record;
+mod git;
 pub mod index;
 pub mod inspect;
 mod plan;
@@ -15,6 +16,7 @@ mod upload;
 pub use diff::{diff, DiffReport, Side};
 pub use dist::read_dist;
 pub(crate) use dist::read_dist_listed;
+pub use git::detect_git;
 pub use plan::{FileChange, FileDiff, IndexCache};
 pub(crate) use presence::present_blobs;
 pub(crate) use upload::{put_verified_blob, upload_blob};
@@ -23,7 +25,7 @@ use dist::{blob_path, check_bytes};
 use from_record::{from_record, joined, Listing, Verify};
 use upload::upload_all;
 
-use std::collections::{BTreeMap, HashSet};
+use crate::fasthash::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -93,7 +95,7 @@ pub struct PublishReport {
 
 /// Every blob of the dist by hash, with the public path of a file that has it (its
 /// bytes are that file's, or a precompressed sidecar's: see [`blob_path`]).
-type Blobs<'a> = BTreeMap<&'a str, (&'a str, BlobRef<'a>)>;
+type Blobs<'a> = crate::fasthash::HashMap<&'a str, (&'a str, BlobRef<'a>)>;
 
 /// `hashes` of the dist's blobs, with their sizes.
 fn sized<'a>(blobs: &Blobs<'a>, hashes: &[&'a str]) -> Vec<(&'a str, u64)> {
@@ -184,7 +186,7 @@ pub async fn publish(
         digest: m.digest.clone(),
         ..Default::default()
     };
-    let blobs: Blobs<'_> = schema::blobs_of(&m.files);
+    let blobs = dist::dist_blobs(dist, &m)?;
     // Blobs a publish from a record created before handing over (see `Fallback`).
     let mut created_before: Vec<u64> = Vec::new();
     let versions = match (listed, record) {
@@ -250,8 +252,8 @@ pub async fn publish(
         Some(_) => None,
         None => versions.newest_base(version).map(str::to_string),
     };
-    let mut known: HashSet<String> = HashSet::new();
-    let mut known_shards: HashSet<String> = HashSet::new();
+    let mut known: HashSet<String> = HashSet::default();
+    let mut known_shards: HashSet<String> = HashSet::default();
     if let Some(b) = &base {
         let size = versions.index_size(b).unwrap_or(0);
         // A dry run reads the base index for its file plan; a publish uses the local
@@ -295,7 +297,7 @@ pub async fn publish(
         report.requests += lookups;
         present
     } else {
-        HashSet::new()
+        HashSet::default()
     };
     let missing: Vec<(PathBuf, BlobRef<'_>)> = candidates
         .iter()
@@ -487,24 +489,4 @@ fn check_same(version: &str, existing: &str, digest: &str) -> Result<()> {
         existing.chars().take(12).collect::<String>(),
         digest.chars().take(12).collect::<String>()
     )))
-}
-
-/// The git commit to record: `SITEVAULT_GIT_SHA`, CI variables, or `git rev-parse HEAD`.
-pub fn detect_git() -> Option<String> {
-    for v in ["SITEVAULT_GIT_SHA", "GITHUB_SHA", "CI_COMMIT_SHA"] {
-        if let Ok(s) = std::env::var(v) {
-            if !s.is_empty() {
-                return Some(s);
-            }
-        }
-    }
-    let o = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    o.status
-        .success()
-        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|s| s.len() >= 7)
 }

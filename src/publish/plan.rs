@@ -6,7 +6,9 @@
 //! blobs are uploaded — create-only, so a blob a killed publish already left is found
 //! by the store's "already exists" answer, and one that gc deleted is uploaded again.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use crate::fasthash::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -174,7 +176,10 @@ impl IndexCache {
         if h.next() != Some(blake3::hash(body.as_bytes()).to_hex().as_str()) {
             return None;
         }
-        let mut known = Known::default();
+        let mut known = Known {
+            blobs: HashSet::with_capacity_and_hasher(body.len() / 65 + 1, Default::default()),
+            shards: HashSet::default(),
+        };
         for line in body.lines() {
             let (set, h) = match line.strip_prefix("s ") {
                 Some(h) => (&mut known.shards, h),
@@ -204,14 +209,9 @@ impl IndexCache {
         let Some(path) = self.path(version) else {
             return;
         };
-        // Sorted, without copies: every blob hash sorts before every `s ` line.
-        let mut blobs: Vec<&str> = blobs.collect();
-        blobs.sort_unstable();
-        blobs.dedup();
-        let mut shards: Vec<&str> = shards.iter().map(String::as_str).collect();
-        shards.sort_unstable();
-        shards.dedup();
-        let mut body = String::with_capacity((blobs.len() + shards.len()) * 67);
+        // The blobs in the order given (a reader puts them in a set; a hash given
+        // twice only repeats a line), then the shards as `s ` lines.
+        let mut body = String::with_capacity((blobs.size_hint().0 + shards.len()) * 67);
         for h in blobs {
             body.push_str(h);
             body.push('\n');

@@ -7,7 +7,7 @@
 //! and one listing. Elsewhere (local stores, where requests are cheap): HEADs, or
 //! one whole listing for many.
 
-use std::collections::{HashMap, HashSet};
+use crate::fasthash::{HashMap, HashSet};
 
 use futures::{StreamExt, TryStreamExt};
 
@@ -93,7 +93,7 @@ async fn ranged(store: &Store, mut wanted: Vec<(&str, u64)>) -> Result<(HashSet<
     }
     // In the same order as `wanted`: a blob's key sorts as its hash.
     let wanted_keys: Vec<String> = wanted.iter().map(|(h, _)| keys::blob(h)).collect();
-    let mut present = HashSet::new();
+    let mut present = HashSet::default();
     let mut requests = 0u64;
     // Just before the first wanted key: that key without its last (hex) digit.
     let first = &wanted_keys[0];

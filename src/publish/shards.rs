@@ -192,7 +192,7 @@ pub(crate) fn check(s: &Shards, files_in_head: usize, what: &str) -> Result<()> 
 pub(crate) async fn write(
     store: &Store,
     shards: &[(String, Vec<u8>)],
-    known: &std::collections::HashSet<String>,
+    known: &crate::fasthash::HashSet<String>,
 ) -> Result<u64> {
     let attrs = immutable_json();
     let todo: Vec<&(String, Vec<u8>)> = shards.iter().filter(|(h, _)| !known.contains(h)).collect();

@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod digest;
+
+pub use digest::{check_enc_digest, check_variants, digest, enc_digest};
+pub(crate) use digest::{digests, ENC_DIGEST_MISMATCH};
+
 /// The newest schema of every document but version indexes and build manifests.
 pub const SCHEMA: u32 = 1;
 
@@ -217,80 +222,56 @@ pub fn blobs_of(files: &FileMap) -> BTreeMap<&str, (&str, BlobRef<'_>)> {
     all.into_iter().collect()
 }
 
-/// Public path (`/css/site.3f9a1c2b7e.css`) → entry. Sorted, so its JSON is canonical.
-pub type FileMap = BTreeMap<String, FileEntry>;
-
-/// The digest of a files map: blake3 of its compact JSON (sorted keys), **without**
-/// the precompressed variants. So a version's digest is the digest of what it serves
-/// (the same with compression on or off), and binaries older than #12, which drop
-/// the `enc` field they do not know, compute the same digest and still serve the
-/// identity bytes. The variants are covered by [`enc_digest`].
-pub fn digest(files: &FileMap) -> String {
-    #[derive(Serialize)]
-    struct Plain<'a> {
-        hash: &'a str,
-        size: u64,
-        #[serde(rename = "type")]
-        content_type: &'a str,
-        cache: CacheClass,
-    }
-    /// The map serialized as it is (already sorted), each entry without `enc`.
-    struct PlainMap<'a>(&'a FileMap);
-    impl Serialize for PlainMap<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_map(self.0.iter().map(|(p, e)| {
-                let plain = Plain {
-                    hash: &e.hash,
-                    size: e.size,
-                    content_type: &e.content_type,
-                    cache: e.cache,
-                };
-                (p, plain)
-            }))
+/// [`blobs_of`] in a hash map (for `publish`, which needs no order), with the check of
+/// [`check_sizes`] made on the way: one pass over the blobs for both.
+pub(crate) fn blobs_checked(
+    files: &FileMap,
+) -> Result<crate::fasthash::HashMap<&str, (&str, BlobRef<'_>)>, String> {
+    use std::collections::hash_map::Entry;
+    let mut blobs =
+        crate::fasthash::HashMap::with_capacity_and_hasher(files.len() * 2, Default::default());
+    for (p, e) in files {
+        for b in e.blobs() {
+            match blobs.entry(b.hash) {
+                Entry::Vacant(v) => {
+                    v.insert((p.as_str(), b));
+                }
+                Entry::Occupied(o) => {
+                    let known = o.get().1.size;
+                    if known != b.size {
+                        return Err(size_conflict(p, b, known));
+                    }
+                }
+            }
         }
     }
-    hash_json(&PlainMap(files))
+    Ok(blobs)
 }
 
-/// blake3 of a value's compact JSON, streamed into the hasher (no copy of the JSON).
-fn hash_json<T: Serialize>(value: &T) -> String {
-    let mut hasher = blake3::Hasher::new();
-    {
-        let mut w = std::io::BufWriter::with_capacity(64 * 1024, &mut hasher);
-        // Writing to a hasher cannot fail, and these values always serialize.
-        let _ = serde_json::to_writer(&mut w, value);
-        let _ = std::io::Write::flush(&mut w);
+/// Reads a files map in one bulk build: the maps sitevault writes are sorted, and a
+/// tree built from a sorted list skips the path comparisons of an insert per file
+/// (long shared prefixes, compared again at every level). A path given twice keeps
+/// its last entry, as inserting would.
+pub(crate) fn files_in_bulk<'de, D: serde::Deserializer<'de>>(d: D) -> Result<FileMap, D::Error> {
+    struct Entries;
+    impl<'de> serde::de::Visitor<'de> for Entries {
+        type Value = FileMap;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map of public paths to files")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<FileMap, A::Error> {
+            let mut all = Vec::with_capacity(a.size_hint().unwrap_or(0).min(1 << 16));
+            while let Some(entry) = a.next_entry::<String, FileEntry>()? {
+                all.push(entry);
+            }
+            Ok(all.into_iter().collect())
+        }
     }
-    hasher.finalize().to_hex().to_string()
+    d.deserialize_map(Entries)
 }
 
-/// The digest of a files map with its variants (blake3 of the whole map's compact
-/// JSON), or `None` when no file has one: documents without variants carry no
-/// `enc_digest` and read exactly as before.
-pub fn enc_digest(files: &FileMap) -> Option<String> {
-    if files.values().all(|e| e.enc.is_empty()) {
-        return None;
-    }
-    Some(hash_json(files))
-}
-
-/// Checks the variants of a files map: every hash a blake3 digest and, when any
-/// file has variants, `stated` (the document's `enc_digest`) matching them.
-pub fn check_variants(files: &FileMap, stated: Option<&str>) -> Result<(), String> {
-    check_variant_hashes(files)?;
-    check_enc_digest(files, stated)
-}
-
-/// Checks that `stated` (a document's `enc_digest`) is the digest of the files'
-/// variants (the second half of [`check_variants`]).
-pub fn check_enc_digest(files: &FileMap, stated: Option<&str>) -> Result<(), String> {
-    if enc_digest(files).as_deref() != stated {
-        return Err(
-            "the digest of its precompressed variants does not match (edited or corrupt)".into(),
-        );
-    }
-    Ok(())
-}
+/// Public path (`/css/site.3f9a1c2b7e.css`) → entry. Sorted, so its JSON is canonical.
+pub type FileMap = BTreeMap<String, FileEntry>;
 
 /// Checks that every variant's hash is a blake3 digest (the first half of
 /// [`check_variants`]: what must hold before a hash names a store key or a file).
@@ -314,19 +295,24 @@ pub fn check_variant_hashes(files: &FileMap) -> Result<(), String> {
 /// a response's length from the entry; a size the blob does not have would make the
 /// body disagree with its `Content-Length`.
 pub fn check_sizes(files: &FileMap) -> Result<(), String> {
-    let mut sizes: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    let mut sizes: crate::fasthash::HashMap<&str, u64> = Default::default();
     for (p, e) in files {
         for b in e.blobs() {
             let known = *sizes.entry(b.hash).or_insert(b.size);
             if known != b.size {
-                return Err(format!(
-                    "{p}: blob {} is listed with {} bytes here and {known} bytes elsewhere (edited or corrupt)",
-                    b.hash, b.size
-                ));
+                return Err(size_conflict(p, b, known));
             }
         }
     }
     Ok(())
+}
+
+/// What [`check_sizes`] says of a blob listed at `p` with another size than `known`.
+fn size_conflict(p: &str, b: BlobRef<'_>, known: u64) -> String {
+    format!(
+        "{p}: blob {} is listed with {} bytes here and {known} bytes elsewhere (edited or corrupt)",
+        b.hash, b.size
+    )
 }
 
 /// `dist/.sitevault/manifest.json`, written by `build`, read by `publish`.
@@ -343,6 +329,7 @@ pub struct BuildManifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enc_digest: Option<String>,
     /// Every public file.
+    #[serde(deserialize_with = "files_in_bulk")]
     pub files: FileMap,
 }
 
@@ -431,6 +418,33 @@ mod tests {
         let blobs = blobs_of(&files);
         let named: Vec<(&str, &str)> = blobs.iter().map(|(h, (p, _))| (&h[..1], *p)).collect();
         assert_eq!(named, [("a", "/b"), ("b", "/a")]);
+        let hashed = blobs_checked(&files).unwrap();
+        assert_eq!(hashed.len(), 2);
+        assert_eq!(hashed[blobs.keys().next().unwrap()].0, "/b");
+        assert_eq!(hashed[blobs.keys().nth(1).unwrap()].0, "/a");
+    }
+
+    #[test]
+    fn a_files_map_read_in_bulk_is_the_map_inserted() {
+        // Unsorted and with a path given twice: the last entry wins, as with inserts.
+        let text = r#"{"/b": {"hash": "1", "size": 1, "type": "t", "cache": "revalidate"},
+            "/a": {"hash": "2", "size": 2, "type": "t", "cache": "revalidate"},
+            "/b": {"hash": "3", "size": 3, "type": "t", "cache": "revalidate"}}"#;
+        #[derive(Deserialize)]
+        struct Doc {
+            #[serde(deserialize_with = "files_in_bulk")]
+            files: FileMap,
+        }
+        let bulk: Doc = serde_json::from_str(&format!(r#"{{"files": {text}}}"#)).unwrap();
+        let inserted: FileMap = serde_json::from_str(text).unwrap();
+        assert_eq!(bulk.files.keys().collect::<Vec<_>>(), ["/a", "/b"]);
+        assert_eq!(bulk.files["/b"].hash, "3");
+        assert_eq!(
+            serde_json::to_string(&bulk.files).unwrap(),
+            serde_json::to_string(&inserted).unwrap()
+        );
+        let not_a_map = serde_json::from_str::<Doc>(r#"{"files": [1]}"#);
+        assert!(not_a_map.is_err());
     }
 
     #[test]
@@ -472,5 +486,9 @@ mod tests {
         let e = check_sizes(&files(10, 20, 7)).unwrap_err();
         assert!(e.contains(&h) && e.contains("20 bytes"), "{e}");
         assert!(check_sizes(&files(10, 10, 8)).is_err());
+        // The same check, made while the blobs are mapped.
+        assert!(blobs_checked(&files(10, 10, 7)).is_ok());
+        assert_eq!(blobs_checked(&files(10, 20, 7)).unwrap_err(), e);
+        assert!(blobs_checked(&files(10, 10, 8)).is_err());
     }
 }

@@ -61,6 +61,7 @@ pub mod build;
 pub mod channel;
 pub mod clock;
 pub mod config;
+pub(crate) mod dirstamp;
 pub mod edge;
 pub mod error;
 pub(crate) mod fasthash;

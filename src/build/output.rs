@@ -170,6 +170,19 @@ pub(super) fn write_output(
             serde_json::to_vec_pretty(manifest).map_err(|e| Error::input(e.to_string()))?;
         json.push(b'\n');
         crate::outdir::write_new(&mp, &json).map_err(|e| Error::io(&mp, e))?;
+        // Every folder this build made holds only what it wrote: recorded so that
+        // publish lists only the folders changed since (see `dirstamp`).
+        let mut folders: Vec<String> = outputs
+            .iter()
+            .flat_map(|o| {
+                let out = o.out.as_str();
+                out.match_indices('/')
+                    .map(move |(i, _)| out[..i].to_string())
+            })
+            .collect();
+        folders.sort_unstable();
+        folders.dedup();
+        crate::dirstamp::record(&tmp, &folders);
         Ok(())
     })();
     if let Err(e) = result {

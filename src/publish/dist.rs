@@ -170,34 +170,41 @@ pub(super) fn check_bytes(path: &Path, data: &[u8], blob: BlobRef<'_>) -> Result
     Ok(())
 }
 
-/// Every file under `dist` but its `.sitevault/` folder, as a public path (`/a/b.css`).
-/// Each folder's public path is carried down with it: no path is made relative to
-/// `dist` again (that took a fifth of this walk's CPU on a 15,000-file dist). Links
-/// are not followed (a link is neither a file nor a folder here).
+/// Every file under `dist` but its `.sitevault/` folder, as a public path (`/a/b.css`),
+/// but those in folders the build recorded and nothing changed since (see
+/// [`crate::dirstamp`]): those hold only what the build wrote, all listed. Each
+/// folder's public path is carried down with it: no path is made relative to `dist`
+/// again. Links are not followed (a link is neither a file nor a folder here).
 pub(crate) fn dist_files(dist: &Path) -> Result<Vec<String>> {
+    let record = crate::dirstamp::Record::read(dist);
     let mut out = Vec::new();
-    // Folders still to read, each with its public path (empty for `dist`).
-    let mut todo: Vec<(PathBuf, String)> = vec![(dist.to_path_buf(), String::new())];
-    while let Some((dir, public)) = todo.pop() {
+    // Folders still to look at, each as a path relative to `dist` (empty for `dist`).
+    let mut todo: Vec<String> = vec![String::new()];
+    while let Some(rel) = todo.pop() {
+        if let Some(children) = record.unchanged(dist, &rel) {
+            todo.extend(children.iter().cloned());
+            continue;
+        }
+        let dir = dist.join(&rel);
         let fail = |e: std::io::Error| Error::input(format!("{}: {e}", dir.display()));
         for entry in std::fs::read_dir(&dir).map_err(fail)? {
             let entry = entry.map_err(fail)?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if public.is_empty() && name == ".sitevault" {
+            if rel.is_empty() && name == ".sitevault" {
                 continue;
             }
             let kind = entry.file_type().map_err(fail)?;
-            if !kind.is_dir() && !kind.is_file() {
-                continue;
+            let mut path = String::with_capacity(rel.len() + 1 + name.len());
+            path.push_str(&rel);
+            if !rel.is_empty() {
+                path.push('/');
             }
-            let mut path = String::with_capacity(public.len() + 1 + name.len());
-            path.push_str(&public);
-            path.push('/');
             path.push_str(&name);
             if kind.is_dir() {
-                todo.push((entry.path(), path));
-            } else {
+                todo.push(path);
+            } else if kind.is_file() {
+                path.insert(0, '/');
                 out.push(path);
             }
         }

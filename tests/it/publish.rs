@@ -162,6 +162,42 @@ fn bad_input_is_refused_before_anything_is_written() {
         err.contains("extra.txt: not in the build manifest"),
         "{err}"
     );
+    // Files added after the build into folders the build recorded as it left them
+    // (`.sitevault/dirs`): one in a nested folder, one in a new folder. A build this
+    // small records its folders as changed too recently to count (so every folder is
+    // listed); the second round marks them settled, as a larger build's would be, so
+    // that publish lists only the folders changed since.
+    for settle in [false, true] {
+        for extra in ["css/extra.css", "css/new/extra.txt"] {
+            built(t.path());
+            let record = t.path().join("dist/.sitevault/dirs");
+            let text = std::fs::read_to_string(&record).unwrap();
+            assert!(text.lines().any(|l| l.ends_with(" css")), "{text}");
+            if settle {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                let settled: String = text
+                    .lines()
+                    .map(|l| {
+                        format!(
+                            "{}\n",
+                            l.strip_prefix("0 ")
+                                .map_or(l.to_string(), |r| format!("1 {r}"))
+                        )
+                    })
+                    .collect();
+                std::fs::write(&record, settled).unwrap();
+                ok(sv(t.path()).args(["publish", "dist", "--version", "v1", "--dry-run"]));
+            }
+            let p = t.path().join("dist").join(extra);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, "x").unwrap();
+            let (_, err) = fails(sv(t.path()).args(["publish", "dist", "--version", "v1"]));
+            assert!(
+                err.contains(&format!("{extra}: not in the build manifest")),
+                "{extra} settled={settle}: {err}"
+            );
+        }
+    }
     // No dist at all.
     let (_, err) = fails(sv(t.path()).args(["publish", "nowhere", "--version", "v1"]));
     assert!(err.contains("run `sitevault build` first"), "{err}");

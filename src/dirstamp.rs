@@ -4,8 +4,9 @@
 //! Listing every folder of a 15,000-file output took ~20 ms of kernel time here
 //! (ext4 reads each name), a sixth of a one-file publish's CPU. `build` writes its
 //! output into a folder of its own, so it knows what each folder holds; just before
-//! moving the output into place it writes `.sitevault/dirs`: each folder's device,
-//! inode and change time (ctime). Adding, removing or renaming an entry sets a
+//! moving the output into place it records each folder's device, inode and change
+//! time (ctime) in its cache folder (`<cache>/dirs/<hash of the output's path>`, not
+//! in the output, which stays byte-identical from build to build). Adding, removing or renaming an entry sets a
 //! folder's ctime to the current time, and no program can set it back (`touch`,
 //! `tar` and `rsync -a` set mtime, which sets ctime to now). So a folder whose
 //! device, inode and ctime are the recorded ones holds what the build wrote.
@@ -13,15 +14,14 @@
 //! A folder changed within [`SETTLED`] of the recording is marked unsettled (a
 //! later change could fall in the same clock tick: file times come from a clock
 //! that advances a tick at a time) and is always listed, as is the output's top
-//! folder (moved into place after the recording). A missing or malformed record,
-//! or another system than Unix, means every folder is listed, as before.
+//! folder (moved into place after the recording). A missing or malformed record (a
+//! build without a cache, another configuration, another machine), or another
+//! system than Unix, means every folder is listed, as before.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-/// Where the record is, under the output folder.
-pub(crate) const PATH: &str = ".sitevault/dirs";
 const MAGIC: &str = "sitevault-dirs 1";
 /// How long before the recording a folder's last change must be for it to count.
 pub(crate) const SETTLED: Duration = Duration::from_millis(20);
@@ -52,10 +52,17 @@ fn stamp(_: &Path) -> Option<Stamp> {
     None
 }
 
-/// Writes the record of the folders `dirs` (relative paths, `a/b`, each folder
-/// once) under `root`, which hold only what the build wrote. Best effort: without a
-/// record, publish lists every folder.
-pub(crate) fn record(root: &Path, dirs: &[String]) {
+/// Where the record of the output folder `out` (absolute) is kept in the build
+/// cache `cache`.
+pub(crate) fn location(cache: &Path, out: &Path) -> PathBuf {
+    let key = blake3::hash(out.as_os_str().as_encoded_bytes()).to_hex();
+    cache.join("dirs").join(&key.as_str()[..32])
+}
+
+/// Writes to `dest` the record of the folders `dirs` (relative paths, `a/b`, each
+/// folder once) under `root`, which hold only what the build wrote. Best effort:
+/// without a record, publish lists every folder.
+pub(crate) fn record(root: &Path, dirs: &[String], dest: &Path) {
     let now = SystemTime::now();
     let cutoff = now
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -80,8 +87,16 @@ pub(crate) fn record(root: &Path, dirs: &[String]) {
             s.ctime_ns
         ));
     }
-    let path = root.join(PATH);
-    let _ = std::fs::write(path, text);
+    let Some(parent) = dest.parent() else {
+        return;
+    };
+    let tmp = dest.with_extension(format!("{}.tmp", std::process::id()));
+    let written = std::fs::create_dir_all(parent)
+        .and_then(|()| std::fs::write(&tmp, text))
+        .and_then(|()| std::fs::rename(&tmp, dest));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
 }
 
 /// The record read back: each recorded folder (`a/b`) with its stamp (for a settled
@@ -93,9 +108,9 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    /// The record under `root`, or an empty one (every folder listed).
-    pub(crate) fn read(root: &Path) -> Record {
-        let Ok(text) = std::fs::read_to_string(root.join(PATH)) else {
+    /// The record at `path`, or an empty one (every folder listed).
+    pub(crate) fn read(path: &Path) -> Record {
+        let Ok(text) = std::fs::read_to_string(path) else {
             return Record::default();
         };
         Record::parse(&text).unwrap_or_default()
@@ -154,8 +169,9 @@ mod tests {
         }
         std::thread::sleep(SETTLED * 2);
         let dirs: Vec<String> = ["a", "a/b", "a/c"].map(String::from).to_vec();
-        record(root, &dirs);
-        let r = Record::read(root);
+        let dest = location(&root.join("cache"), root);
+        record(root, &dirs, &dest);
+        let r = Record::read(&dest);
         assert_eq!(r.unchanged(root, "a"), Some(&dirs[1..]));
         assert_eq!(r.unchanged(root, "a/b"), Some(&[][..]));
         assert_eq!(r.unchanged(root, ""), None, "the top is never recorded");
@@ -171,8 +187,10 @@ mod tests {
         let root = d.path();
         std::fs::create_dir_all(root.join("a")).unwrap();
         std::fs::create_dir_all(root.join(".sitevault")).unwrap();
-        record(root, &["a".to_string()]);
-        assert_eq!(Record::read(root).unchanged(root, "a"), None);
+        let dest = root.join("cache/dirs/x");
+        record(root, &["a".to_string()], &dest);
+        assert!(dest.exists());
+        assert_eq!(Record::read(&dest).unchanged(root, "a"), None);
     }
 
     #[test]

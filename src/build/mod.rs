@@ -278,7 +278,18 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
     let bytes_out =
         outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>() + version_json.len() as u64;
     if !output::unchanged_output(&opts.out, &manifest) {
-        output::write_output(&outdir, &outputs, &variants, &version_json, &manifest)?;
+        let dirs_record = opts
+            .cache_dir
+            .as_ref()
+            .map(|c| crate::dirstamp::location(c, &outdir.abs));
+        output::write_output(
+            &outdir,
+            &outputs,
+            &variants,
+            &version_json,
+            &manifest,
+            dirs_record.as_deref(),
+        )?;
     }
     cache.flush();
     if let Some(key) = &stamp_key {

@@ -127,6 +127,7 @@ pub(super) fn write_output(
     variants: &[compress::Variants],
     version_json: &[u8],
     manifest: &BuildManifest,
+    dirs_record: Option<&Path>,
 ) -> Result<()> {
     let previous = outdir.previous();
     let tmp = outdir.temp()?;
@@ -170,8 +171,8 @@ pub(super) fn write_output(
             serde_json::to_vec_pretty(manifest).map_err(|e| Error::input(e.to_string()))?;
         json.push(b'\n');
         crate::outdir::write_new(&mp, &json).map_err(|e| Error::io(&mp, e))?;
-        // Every folder this build made holds only what it wrote: recorded so that
-        // publish lists only the folders changed since (see `dirstamp`).
+        // Every folder this build made holds only what it wrote: recorded (in the
+        // cache) so that publish lists only the folders changed since (`dirstamp`).
         let mut folders: Vec<String> = outputs
             .iter()
             .flat_map(|o| {
@@ -182,7 +183,9 @@ pub(super) fn write_output(
             .collect();
         folders.sort_unstable();
         folders.dedup();
-        crate::dirstamp::record(&tmp, &folders);
+        if let Some(dest) = dirs_record {
+            crate::dirstamp::record(&tmp, &folders, dest);
+        }
         Ok(())
     })();
     if let Err(e) = result {

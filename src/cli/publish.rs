@@ -86,6 +86,7 @@ pub(crate) async fn publish(ctx: &Ctx, a: &PublishArgs, channel: Option<&str>) -
             &cfg.resolve(&cfg.build.cache_dir),
             store.url(),
         )),
+        build_cache: Some(cfg.resolve(&cfg.build.cache_dir)),
     };
     let change = channel.map(|c| ChangeOptions {
         actor: clock::actor(a.actor.as_deref()),

@@ -24,7 +24,7 @@ pub(crate) fn read_dist_listed(dist: &Path) -> Result<BuildManifest> {
 
 fn check_dist(dist: &Path, rehash: bool) -> Result<BuildManifest> {
     // The folder is walked while the manifest is parsed and checked.
-    let (m, walked) = rayon::join(|| parse_manifest(dist), || dist_files(dist));
+    let (m, walked) = rayon::join(|| parse_manifest(dist), || dist_files(dist, None));
     let m = m?;
     verify_manifest(dist, &m, walked)?;
     schema::check_sizes(&m.files).map_err(|msg| rebuild(dist, &msg))?;
@@ -171,12 +171,15 @@ pub(super) fn check_bytes(path: &Path, data: &[u8], blob: BlobRef<'_>) -> Result
 }
 
 /// Every file under `dist` but its `.sitevault/` folder, as a public path (`/a/b.css`),
-/// but those in folders the build recorded and nothing changed since (see
-/// [`crate::dirstamp`]): those hold only what the build wrote, all listed. Each
+/// but those in folders the build recorded (in the record at `dirs_record`) and
+/// nothing changed since (see [`crate::dirstamp`]): those hold only what the build
+/// wrote, all listed. Each
 /// folder's public path is carried down with it: no path is made relative to `dist`
 /// again. Links are not followed (a link is neither a file nor a folder here).
-pub(crate) fn dist_files(dist: &Path) -> Result<Vec<String>> {
-    let record = crate::dirstamp::Record::read(dist);
+pub(crate) fn dist_files(dist: &Path, dirs_record: Option<&Path>) -> Result<Vec<String>> {
+    let record = dirs_record
+        .map(crate::dirstamp::Record::read)
+        .unwrap_or_default();
     let mut out = Vec::new();
     // Folders still to look at, each as a path relative to `dist` (empty for `dist`).
     let mut todo: Vec<String> = vec![String::new()];
@@ -232,9 +235,9 @@ mod tests {
         }
         #[cfg(unix)]
         std::os::unix::fs::symlink(root.join("index.html"), root.join("a/link.html")).unwrap();
-        let mut got = dist_files(root).unwrap();
+        let mut got = dist_files(root, None).unwrap();
         got.sort();
         assert_eq!(got, ["/a/.sitevault/x.js", "/a/b/c.css", "/index.html"]);
-        assert!(dist_files(&root.join("missing")).is_err());
+        assert!(dist_files(&root.join("missing"), None).is_err());
     }
 }

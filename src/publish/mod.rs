@@ -55,6 +55,9 @@ pub struct PublishOptions {
     /// Local record of the blobs of versions this machine published or read (saves
     /// reading the base version's index).
     pub index_cache: Option<IndexCache>,
+    /// The build's cache folder, where `build` records the output folders it wrote:
+    /// folders unchanged since need no listing to find files added after the build.
+    pub build_cache: Option<PathBuf>,
 }
 
 /// What a publish did (or, with `--dry-run`, would do).
@@ -128,7 +131,11 @@ pub async fn publish(
     let owned = dist.to_path_buf();
     let read = tokio::task::spawn_blocking(move || dist::parse_manifest(&owned));
     let owned = dist.to_path_buf();
-    let walk = tokio::task::spawn_blocking(move || dist::dist_files(&owned));
+    let record = opts.build_cache.as_ref().and_then(|c| {
+        let abs = crate::outdir::absolute(dist).ok()?;
+        Some(crate::dirstamp::location(c, &abs))
+    });
+    let walk = tokio::task::spawn_blocking(move || dist::dist_files(&owned, record.as_deref()));
     let listing: Listing = {
         let store = store.clone();
         tokio::spawn(async move {

@@ -163,15 +163,20 @@ fn bad_input_is_refused_before_anything_is_written() {
         "{err}"
     );
     // Files added after the build into folders the build recorded as it left them
-    // (`.sitevault/dirs`): one in a nested folder, one in a new folder. A build this
+    // (in its cache, `dirs/`): one in a nested folder, one in a new folder. A build this
     // small records its folders as changed too recently to count (so every folder is
     // listed); the second round marks them settled, as a larger build's would be, so
     // that publish lists only the folders changed since.
     for settle in [false, true] {
         for extra in ["css/extra.css", "css/new/extra.txt"] {
             built(t.path());
-            let record = t.path().join("dist/.sitevault/dirs");
-            let text = std::fs::read_to_string(&record).unwrap();
+            let records: Vec<_> = std::fs::read_dir(t.path().join(".sitevault/cache/dirs"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            assert_eq!(records.len(), 1, "one output folder, one record");
+            let record = &records[0];
+            let text = std::fs::read_to_string(record).unwrap();
             assert!(text.lines().any(|l| l.ends_with(" css")), "{text}");
             if settle {
                 std::thread::sleep(std::time::Duration::from_millis(50));
@@ -185,7 +190,7 @@ fn bad_input_is_refused_before_anything_is_written() {
                         )
                     })
                     .collect();
-                std::fs::write(&record, settled).unwrap();
+                std::fs::write(record, settled).unwrap();
                 ok(sv(t.path()).args(["publish", "dist", "--version", "v1", "--dry-run"]));
             }
             let p = t.path().join("dist").join(extra);

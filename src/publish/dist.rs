@@ -94,10 +94,9 @@ pub(crate) fn parse_manifest(dist: &Path) -> Result<BuildManifest> {
 }
 
 /// The rest of the manifest's checks but one: its digests match its files, and the
-/// folder (`walked`, from [`dist_files`]) holds nothing it does
-/// not list (a listed file's precompressed sidecars are listed with it). That each
-/// blob has one size is checked where the blobs are mapped ([`dist_blobs`]), or by
-/// [`read_dist`].
+/// folder (`walked`, from [`dist_files`]) holds nothing it does not list (a listed
+/// file's precompressed sidecars are listed with it). That each blob has one size is
+/// checked where the blobs are mapped ([`dist_blobs`]), or by [`read_dist`].
 pub(crate) fn verify_manifest(
     dist: &Path,
     m: &BuildManifest,

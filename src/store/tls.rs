@@ -105,6 +105,10 @@ fn proxied(options: &ClientOptions) -> bool {
             .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
 }
 
+/// What [`HttpService::call`] returns (the trait is written with `async_trait`).
+type Call<'b> =
+    std::pin::Pin<Box<dyn Future<Output = Result<HttpResponse, HttpError>> + Send + 'b>>;
+
 /// The client a request needs: `http://` URLs through `plain`, the others through
 /// `verifying`.
 #[derive(Debug)]
@@ -114,13 +118,9 @@ struct Routed {
 }
 
 impl HttpService for Routed {
-    fn call<'a, 'b>(
-        &'a self,
-        req: HttpRequest,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<HttpResponse, HttpError>> + Send + 'b>>
+    fn call<'a, 'b>(&'a self, req: HttpRequest) -> Call<'b>
     where
         'a: 'b,
-        Self: 'b,
     {
         if req.uri().scheme_str() == Some("http") {
             Box::pin(self.plain.execute(req))
@@ -179,13 +179,9 @@ impl std::fmt::Debug for Pending {
 }
 
 impl HttpService for Pending {
-    fn call<'a, 'b>(
-        &'a self,
-        req: HttpRequest,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<HttpResponse, HttpError>> + Send + 'b>>
+    fn call<'a, 'b>(&'a self, req: HttpRequest) -> Call<'b>
     where
         'a: 'b,
-        Self: 'b,
     {
         let ready = self.0.clone();
         Box::pin(async move {

@@ -6,10 +6,11 @@
 //! output into a folder of its own, so it knows what each folder holds; just before
 //! moving the output into place it records each folder's device, inode and change
 //! time (ctime) in its cache folder (`<cache>/dirs/<hash of the output's path>`, not
-//! in the output, which stays byte-identical from build to build). Adding, removing or renaming an entry sets a
-//! folder's ctime to the current time, and no program can set it back (`touch`,
-//! `tar` and `rsync -a` set mtime, which sets ctime to now). So a folder whose
-//! device, inode and ctime are the recorded ones holds what the build wrote.
+//! in the output, which stays byte-identical from build to build). Adding, removing
+//! or renaming an entry sets a folder's ctime to the current time, and no program
+//! can set it back (`touch`, `tar` and `rsync -a` set mtime, which sets ctime to
+//! now). So a folder whose device, inode and ctime are the recorded ones holds what
+//! the build wrote.
 //!
 //! A folder changed within [`SETTLED`] of the recording is marked unsettled (a
 //! later change could fall in the same clock tick: file times come from a clock

@@ -173,17 +173,17 @@ pub(super) fn write_output(
         crate::outdir::write_new(&mp, &json).map_err(|e| Error::io(&mp, e))?;
         // Every folder this build made holds only what it wrote: recorded (in the
         // cache) so that publish lists only the folders changed since (`dirstamp`).
-        let mut folders: Vec<String> = outputs
-            .iter()
-            .flat_map(|o| {
-                let out = o.out.as_str();
-                out.match_indices('/')
-                    .map(move |(i, _)| out[..i].to_string())
-            })
-            .collect();
-        folders.sort_unstable();
-        folders.dedup();
         if let Some(dest) = dirs_record {
+            let mut folders: Vec<String> = outputs
+                .iter()
+                .flat_map(|o| {
+                    let out = o.out.as_str();
+                    out.match_indices('/')
+                        .map(move |(i, _)| out[..i].to_string())
+                })
+                .collect();
+            folders.sort_unstable();
+            folders.dedup();
             crate::dirstamp::record(&tmp, &folders, dest);
         }
         Ok(())
@@ -262,11 +262,12 @@ pub(super) fn manifest_of(
         },
     );
     check_file_folder_clashes(&files_map)?;
+    let (digest, enc_digest) = schema::digests(&files_map);
     let manifest = BuildManifest {
         schema: schema::schema_for(&files_map, false),
         tool: crate::TOOL.to_string(),
-        digest: schema::digest(&files_map),
-        enc_digest: schema::enc_digest(&files_map),
+        digest,
+        enc_digest,
         files: files_map,
     };
     Ok((manifest, version_json, build_digest))

@@ -102,13 +102,9 @@ pub(crate) fn verify_manifest(
     m: &BuildManifest,
     walked: Result<Vec<String>>,
 ) -> Result<()> {
-    let mpath = dist.join(schema::MANIFEST_PATH);
     let (digest, enc_digest) = schema::digests(&m.files);
     if digest != m.digest {
-        return Err(Error::input(format!(
-            "{}: digest does not match its files; rebuild with `sitevault build`",
-            mpath.display()
-        )));
+        return Err(rebuild(dist, "digest does not match its files"));
     }
     // The variants' hashes were checked by `parse_manifest`.
     if enc_digest != m.enc_digest {
@@ -172,9 +168,9 @@ pub(super) fn check_bytes(path: &Path, data: &[u8], blob: BlobRef<'_>) -> Result
 /// Every file under `dist` but its `.sitevault/` folder, as a public path (`/a/b.css`),
 /// but those in folders the build recorded (in the record at `dirs_record`) and
 /// nothing changed since (see [`crate::dirstamp`]): those hold only what the build
-/// wrote, all listed. Each
-/// folder's public path is carried down with it: no path is made relative to `dist`
-/// again. Links are not followed (a link is neither a file nor a folder here).
+/// wrote, all listed. Each folder's public path is carried down with it: no path is
+/// made relative to `dist` again. Links are not followed (a link is neither a file
+/// nor a folder here).
 pub(crate) fn dist_files(dist: &Path, dirs_record: Option<&Path>) -> Result<Vec<String>> {
     let record = dirs_record
         .map(crate::dirstamp::Record::read)

@@ -133,12 +133,17 @@ impl VersionIndex {
                 )));
             }
         }
-        if crate::schema::digest(&idx.files) != idx.digest {
+        let (digest, enc_digest) = crate::schema::digests(&idx.files);
+        if digest != idx.digest {
             return Err(Error::Integrity(format!(
                 "{what}: the digest does not match its files (edited or corrupt)"
             )));
         }
-        crate::schema::check_variants(&idx.files, idx.enc_digest.as_deref())
+        crate::schema::check_variant_hashes(&idx.files)
+            .and_then(|()| match enc_digest == idx.enc_digest {
+                true => Ok(()),
+                false => Err(crate::schema::ENC_DIGEST_MISMATCH.to_string()),
+            })
             .and_then(|()| crate::schema::check_sizes(&idx.files))
             .map_err(|m| Error::Integrity(format!("{what}: {m}")))?;
         Ok(())

@@ -27,6 +27,7 @@ mod conformance;
 mod edge;
 mod edge_edits;
 mod edge_hardening;
+mod edge_http;
 mod gate;
 mod parsers;
 mod publish;

@@ -1,25 +1,32 @@
-//! Accepting connections: hyper's HTTP/1 server with a header-read timeout, an idle
-//! timeout (no byte moved either way), a send timeout (a client that stops reading
-//! a body), and a cap on open connections, so that slow or silent sockets cannot
-//! exhaust file descriptors or starve normal visitors.
+//! Accepting connections and speaking HTTP/1.1 on them: a request head is read
+//! into the connection's buffer and parsed in place (httparse, as hyper does), the
+//! handler answers it from a borrowed view ([`Head`]), and the response head and
+//! body leave in one `writev`. Limits: a header-read timeout, an idle timeout (no
+//! byte moved either way), a send timeout (a client that stops reading a body), a
+//! 64 KiB cap on a request head and a cap on open connections, so that slow or
+//! silent sockets cannot exhaust file descriptors or starve normal visitors.
+//!
+//! Why not hyper: serve answers GET and HEAD from memory, and hyper's general
+//! machinery (a header map built per request, its body and timer plumbing) was
+//! two thirds of serve's user-space CPU per request (ARCHITECTURE.md, "serve").
+//! What this layer does not do, it refuses plainly: a request with a body is
+//! answered and its connection closed, never read on as the next request.
 
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::Future;
+use std::io::IoSlice;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use std::convert::Infallible;
-use std::future::Future;
-
-use axum::http::{Request, Response};
-use futures::future::{FutureExt, Map};
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use bytes::Bytes;
+use futures::StreamExt;
+use http::{header, Response, StatusCode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
+
+pub(crate) use super::request::Head;
+use super::response::Body;
+use super::watched::{watchdog, Watched};
 
 /// Limits applied to every connection of one listener.
 #[derive(Debug, Clone, Copy)]
@@ -30,43 +37,28 @@ pub(crate) struct Limits {
     pub(crate) max_connections: usize,
 }
 
-/// A hyper service that answers each request with `handler` (which never fails).
-#[derive(Clone)]
-pub(crate) struct Handler<H>(pub(crate) H);
+/// The largest request head read (a larger one is answered 431 and closed).
+const MAX_HEAD: usize = 64 << 10;
+/// The most header lines in a request head (hyper's default).
+const MAX_HEADERS: usize = 100;
 
-type Answer<B> = Result<Response<B>, Infallible>;
-
-impl<H, F, B> hyper::service::Service<Request<Incoming>> for Handler<H>
-where
-    H: Fn(Request<Incoming>) -> F,
-    F: Future<Output = Response<B>>,
-{
-    type Response = Response<B>;
-    type Error = Infallible;
-    type Future = Map<F, fn(Response<B>) -> Answer<B>>;
-
-    fn call(&self, req: Request<Incoming>) -> Self::Future {
-        (self.0)(req).map(Ok as fn(Response<B>) -> Answer<B>)
-    }
+/// What answers the requests of one listener.
+pub(crate) trait Handler: Send + Sync + 'static {
+    fn handle<'a>(&'a self, head: &'a Head<'a>)
+        -> impl Future<Output = Response<Body>> + Send + 'a;
 }
 
 /// Serves `handler` on `listener` until `stop` turns true, then lets open requests
 /// end (at most `grace`).
-pub(crate) async fn run<H, F, B>(
+pub(crate) async fn run<H: Handler>(
     listener: TcpListener,
-    handler: H,
+    handler: Arc<H>,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
     reporter: crate::report::Handle,
-) where
-    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
-    F: Future<Output = Response<B>> + Send + 'static,
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let graceful = GracefulShutdown::new();
+) {
+    let max = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+    let slots = Arc::new(Semaphore::new(max));
     let mut warned_full = false;
     loop {
         // At the cap, stop accepting: new sockets wait in the kernel's backlog.
@@ -94,154 +86,301 @@ pub(crate) async fn run<H, F, B>(
         // Responses are written whole; Nagle's algorithm would only hold their tails back.
         let _ = tcp.set_nodelay(true);
         let (watched, progress) = Watched::new(tcp);
-        let io = TokioIo::new(watched);
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header)
-            .keep_alive(true)
-            // Request heads over 64 KiB are refused (431) rather than buffered.
-            .max_buf_size(64 << 10)
-            .serve_connection(io, Handler(handler.clone()));
-        let conn = graceful.watch(conn);
-        let (idle, body) = (limits.idle, limits.body);
-        tokio::spawn(async move {
-            // The watchdog ending drops the connection, which closes the socket.
-            tokio::select! {
-                _ = conn => {}
-                _ = watchdog(progress, idle, body) => {}
-            }
+        let handler = handler.clone();
+        let stop = stop.clone();
+        // The watchdog is a task of its own, woken by its timer only: a branch beside
+        // the connection would be polled again at every read and write. It ending
+        // aborts the connection (dropping it closes the socket); the connection
+        // ending aborts it.
+        let conn = tokio::spawn(async move {
+            connection(watched, &*handler).await;
             drop(permit);
+        });
+        let abort = conn.abort_handle();
+        let dog = tokio::spawn(async move {
+            watchdog(progress, limits, stop).await;
+            abort.abort();
+        });
+        tokio::spawn(async move {
+            let _ = conn.await;
+            dog.abort();
         });
     }
     drop(listener);
+    // Every connection holds a slot: all of them back means all connections ended.
     let grace = limits.header.max(Duration::from_secs(1)) * 3;
-    let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
+    let _ = tokio::time::timeout(grace, slots.acquire_many(max as u32)).await;
 }
 
-/// When bytes last moved on a connection, and since when a write has been blocked
-/// (the client stopped reading), in milliseconds since the connection began. Plain
-/// atomics: the I/O path only stores a time, and one watchdog timer per connection
-/// reads them, instead of a timer re-armed on every read and write.
-pub(crate) struct Progress {
-    epoch: std::time::Instant,
-    last: AtomicU64,
-    /// 0: not blocked; else 1 + the time the write blocked.
-    blocked_since: AtomicU64,
+/// Why a connection stops after the response it is writing.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Next {
+    KeepAlive,
+    Close,
 }
 
-impl Progress {
-    fn now(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
-    }
-}
-
-/// Ends when no byte has moved for `idle`, or a write has been blocked for `body`;
-/// checked a few times per period, so a connection closes within 1¼ of it.
-pub(crate) async fn watchdog(p: Arc<Progress>, idle: Duration, body: Duration) {
-    let tick = (idle.min(body) / 4).max(Duration::from_millis(10));
-    let (idle, body) = (idle.as_millis() as u64, body.as_millis() as u64);
+/// One connection: requests read, answered and written in order until the client
+/// closes, asks to close, sends what this server does not read on from, or the
+/// server stops (its watchdog closes an idle connection at once; a busy one closes
+/// after its answer).
+async fn connection<H: Handler>(mut io: Watched, handler: &H) {
+    let mut buf: Vec<u8> = Vec::with_capacity(8 << 10);
+    let mut out: Vec<u8> = Vec::with_capacity(512);
+    // The first request's head is timed from the connection's start.
+    io.progress.head_started();
     loop {
-        tokio::time::sleep(tick).await;
-        let now = p.now();
-        if now.saturating_sub(p.last.load(Ordering::Relaxed)) >= idle {
-            return;
-        }
-        let blocked = p.blocked_since.load(Ordering::Relaxed);
-        if blocked != 0 && now.saturating_sub(blocked - 1) >= body {
-            return;
-        }
-    }
-}
-
-/// A TCP stream that records its progress for the connection's [`watchdog`].
-pub(crate) struct Watched {
-    inner: TcpStream,
-    progress: Arc<Progress>,
-}
-
-impl Watched {
-    pub(crate) fn new(inner: TcpStream) -> (Self, Arc<Progress>) {
-        let progress = Arc::new(Progress {
-            epoch: std::time::Instant::now(),
-            last: AtomicU64::new(0),
-            blocked_since: AtomicU64::new(0),
-        });
-        (
-            Watched {
-                inner,
-                progress: progress.clone(),
-            },
-            progress,
-        )
-    }
-
-    /// A write finished (progress) or is blocked (the body timer runs).
-    fn after_write(&self, polled: Poll<std::io::Result<usize>>) -> Poll<std::io::Result<usize>> {
-        let p = &self.progress;
-        match &polled {
-            Poll::Ready(Ok(_)) => {
-                p.last.store(p.now(), Ordering::Relaxed);
-                p.blocked_since.store(0, Ordering::Relaxed);
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut headers);
+        let parsed = req.parse(&buf);
+        let used = match parsed {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) if buf.len() >= MAX_HEAD => {
+                let _ = refuse(
+                    &mut io,
+                    &mut out,
+                    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                )
+                .await;
+                return;
             }
-            Poll::Pending => {
-                if p.blocked_since.load(Ordering::Relaxed) == 0 {
-                    p.blocked_since.store(p.now() + 1, Ordering::Relaxed);
+            Ok(httparse::Status::Partial) => {
+                let between = buf.is_empty();
+                if between {
+                    // Between requests: an idle keep-alive connection, which the
+                    // watchdog closes when the server stops or it idles too long.
+                    io.progress.set_between(true);
+                    if io.progress.stopping() {
+                        return;
+                    }
+                } else {
+                    io.progress.head_started();
+                }
+                buf.reserve(4 << 10);
+                let n = io.read_buf(&mut buf).await;
+                if between {
+                    io.progress.set_between(false);
+                }
+                match n {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => continue,
                 }
             }
-            Poll::Ready(Err(_)) => {}
+            Err(httparse::Error::TooManyHeaders) => {
+                let _ = refuse(
+                    &mut io,
+                    &mut out,
+                    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                )
+                .await;
+                return;
+            }
+            Err(_) => {
+                let _ = refuse(&mut io, &mut out, StatusCode::BAD_REQUEST).await;
+                return;
+            }
+        };
+        io.progress.head_done();
+        let (Some(method), Some(target), Some(version)) = (req.method, req.path, req.version)
+        else {
+            let _ = refuse(&mut io, &mut out, StatusCode::BAD_REQUEST).await;
+            return;
+        };
+        let head = Head {
+            method,
+            target,
+            headers: req.headers,
+        };
+        let mut next = match framing(&head, version) {
+            Ok(next) => next,
+            Err(()) => {
+                let _ = refuse(&mut io, &mut out, StatusCode::BAD_REQUEST).await;
+                return;
+            }
+        };
+        if io.progress.stopping() {
+            next = Next::Close;
         }
-        polled
+        let is_head = method == "HEAD";
+        let resp = handler.handle(&head).await;
+        if write_response(&mut io, &mut out, resp, is_head, &mut next)
+            .await
+            .is_err()
+            || next == Next::Close
+        {
+            let _ = io.shutdown().await;
+            return;
+        }
+        buf.drain(..used);
     }
 }
 
-impl AsyncRead for Watched {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let this = &mut *self;
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            this.progress
-                .last
-                .store(this.progress.now(), Ordering::Relaxed);
+/// Whether the connection can carry another request after this one: HTTP/1.1 keeps
+/// it unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`. A
+/// request with a body (or a length this server cannot trust) is answered and the
+/// connection closed: its body is never read as the next request.
+fn framing(head: &Head<'_>, version: u8) -> Result<Next, ()> {
+    let mut lengths = head.all(header::CONTENT_LENGTH.as_str());
+    let length = match lengths.next() {
+        None => None,
+        Some(v) => {
+            let n = std::str::from_utf8(v)
+                .ok()
+                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or(())?;
+            // Repeated lengths must agree (RFC 9112 6.3).
+            if lengths.any(|other| other != v) {
+                return Err(());
+            }
+            Some(n)
         }
-        polled
+    };
+    let chunked = head.get(header::TRANSFER_ENCODING.as_str()).is_some();
+    if chunked && length.is_some() {
+        return Err(());
+    }
+    if chunked || length.is_some_and(|n| n > 0) {
+        return Ok(Next::Close);
+    }
+    let (mut close, mut keep) = (false, false);
+    for v in head.all(header::CONNECTION.as_str()) {
+        for token in v.split(|&b| b == b',') {
+            let token = token.trim_ascii();
+            close |= token.eq_ignore_ascii_case(b"close");
+            keep |= token.eq_ignore_ascii_case(b"keep-alive");
+        }
+    }
+    Ok(match (version, close, keep) {
+        (_, true, _) => Next::Close,
+        (0, false, false) => Next::Close,
+        _ => Next::KeepAlive,
+    })
+}
+
+/// A plain refusal of a request this layer cannot read, then the connection closes.
+async fn refuse(io: &mut Watched, out: &mut Vec<u8>, status: StatusCode) -> std::io::Result<()> {
+    let msg = status.canonical_reason().unwrap_or("refused");
+    let mut r = Response::new(Body::Full(Bytes::from(format!("{msg}\n"))));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    let mut next = Next::Close;
+    write_response(io, out, r, false, &mut next).await?;
+    io.shutdown().await
+}
+
+/// Whether a response with `status` carries a body (RFC 9110 6.4.1).
+fn has_body(status: StatusCode) -> bool {
+    !(status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED)
+}
+
+/// Writes the status line and headers (with `date`, `content-length` when the
+/// handler set none, and `connection: close` when the connection ends), then the
+/// body, unless the request was a HEAD. A streamed body that ends short of, or runs
+/// past, its declared length ends the connection: the client sees a cut transfer.
+async fn write_response(
+    io: &mut Watched,
+    out: &mut Vec<u8>,
+    resp: Response<Body>,
+    is_head: bool,
+    next: &mut Next,
+) -> std::io::Result<()> {
+    let (parts, body) = resp.into_parts();
+    let status = parts.status;
+    let sends_body = has_body(status);
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    out.clear();
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in &parts.headers {
+        if name == header::CONNECTION {
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if declared.is_none() && sends_body {
+        match &body {
+            Body::Empty => out.extend_from_slice(b"content-length: 0\r\n"),
+            Body::Full(b) => {
+                out.extend_from_slice(b"content-length: ");
+                out.extend_from_slice(itoa(b.len() as u64, &mut [0; 20]));
+                out.extend_from_slice(b"\r\n");
+            }
+            // No length: the body ends where the connection does.
+            Body::Stream(_) => *next = Next::Close,
+        }
+    }
+    super::date::append(out);
+    if *next == Next::Close {
+        out.extend_from_slice(b"connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    if is_head || !sends_body {
+        return io.write_all(out).await;
+    }
+    match body {
+        Body::Empty => io.write_all(out).await,
+        Body::Full(b) => write_two(io, out, &b).await,
+        Body::Stream(mut s) => {
+            io.write_all(out).await?;
+            let mut sent = 0u64;
+            while let Some(chunk) = s.next().await {
+                let Ok(chunk) = chunk else {
+                    *next = Next::Close;
+                    return Ok(());
+                };
+                sent += chunk.len() as u64;
+                if declared.is_some_and(|d| sent > d) {
+                    *next = Next::Close;
+                    return Ok(());
+                }
+                io.write_all(&chunk).await?;
+            }
+            if declared.is_some_and(|d| sent != d) {
+                *next = Next::Close;
+            }
+            Ok(())
+        }
     }
 }
 
-impl AsyncWrite for Watched {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let this = &mut *self;
-        let polled = Pin::new(&mut this.inner).poll_write(cx, data);
-        this.after_write(polled)
+/// `a` then `b`, in as few `writev` calls as the socket takes them.
+async fn write_two(io: &mut Watched, a: &[u8], b: &[u8]) -> std::io::Result<()> {
+    let mut bufs = [IoSlice::new(a), IoSlice::new(b)];
+    let mut left: &mut [IoSlice<'_>] = &mut bufs;
+    while !left.is_empty() {
+        let n = io.write_vectored(left).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        IoSlice::advance_slices(&mut left, n);
     }
+    Ok(())
+}
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        let this = &mut *self;
-        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        this.after_write(polled)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+/// The decimal digits of `n`.
+fn itoa(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
     }
 }

@@ -8,11 +8,13 @@
 
 mod cache;
 mod conn;
+mod date;
 mod fault;
 mod metrics;
 mod request;
 mod response;
 mod stream;
+mod watched;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -148,17 +150,15 @@ impl Bound {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(refresher(edge.clone()));
-        let site_edge = edge.clone();
         let mut site_task = tokio::spawn(conn::run(
             site,
-            move |req| response::handle(site_edge.clone(), req),
+            std::sync::Arc::new(response::Site(edge.clone())),
             opts.limits(),
             stop_rx.clone(),
             opts.reporter.clone(),
         ));
         if let Some(l) = metrics {
-            let metrics_edge = edge.clone();
-            let app = move |_req| response::metrics_handler(metrics_edge.clone());
+            let app = std::sync::Arc::new(response::Metrics(edge.clone()));
             let mut limits = opts.limits();
             limits.max_connections = 64;
             tasks.spawn(async move {

@@ -2,9 +2,76 @@
 
 use std::borrow::Cow;
 
-use axum::http::{header, HeaderMap};
+use http::header;
 
 use crate::schema::FileEntry;
+
+/// A request head as the connection read it, borrowed from its buffer: no copy of
+/// a header, no map built per request.
+pub(crate) struct Head<'a> {
+    pub(crate) method: &'a str,
+    /// As sent: origin form (`/path?query`), or absolute form (`http://host/path`).
+    pub(crate) target: &'a str,
+    pub(crate) headers: &'a [httparse::Header<'a>],
+}
+
+impl<'a> Head<'a> {
+    /// The target's path: the absolute form's scheme and authority left out.
+    pub(crate) fn path(&self) -> &'a str {
+        let t = self.target;
+        let t = match t.starts_with('/') {
+            true => t,
+            false => match t.find("://") {
+                Some(i) => {
+                    let rest = &t[i + 3..];
+                    match rest.find(['/', '?']) {
+                        Some(j) if rest.as_bytes()[j] == b'/' => &rest[j..],
+                        _ => "/",
+                    }
+                }
+                None => t,
+            },
+        };
+        t.split_once('?').map_or(t, |(p, _)| p)
+    }
+
+    pub(crate) fn query(&self) -> Option<&'a str> {
+        self.target.split_once('?').map(|(_, q)| q)
+    }
+
+    /// Every value of the header `name` (any case), in order.
+    pub(crate) fn all(&self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let headers = self.headers;
+        headers
+            .iter()
+            .filter(move |h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
+    }
+
+    /// The first value of the header `name`.
+    pub(crate) fn get(&self, name: &'a str) -> Option<&'a [u8]> {
+        self.all(name).next()
+    }
+
+    /// The first value of `name` when it is visible ASCII (as `HeaderValue::to_str`
+    /// reads it); `Some(Err(()))` when it is there but is not.
+    pub(crate) fn text(&self, name: &'a str) -> Option<Result<&'a str, ()>> {
+        self.get(name).map(as_text)
+    }
+
+    pub(crate) fn contains(&self, name: &'a str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+/// A header value as text: visible ASCII, spaces and tabs only.
+pub(crate) fn as_text(v: &[u8]) -> Result<&str, ()> {
+    if v.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+        std::str::from_utf8(v).map_err(|_| ())
+    } else {
+        Err(())
+    }
+}
 
 /// Decodes and checks a request path: `None` for anything that is not a clean site
 /// path (traversal, encoded `..`, `//`, NUL, backslash, over-long, bad UTF-8).
@@ -29,9 +96,9 @@ pub(super) fn clean(raw: &str) -> Option<Cow<'_, str>> {
     Some(decoded)
 }
 
-pub(super) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    for v in headers.get_all(header::COOKIE) {
-        let Ok(s) = v.to_str() else { continue };
+pub(super) fn cookie<'h>(headers: &Head<'h>, name: &str) -> Option<&'h str> {
+    for v in headers.all(header::COOKIE.as_str()) {
+        let Ok(s) = as_text(v) else { continue };
         for part in s.split(';') {
             if let Some((k, v)) = part.trim().split_once('=') {
                 if k == name && !v.is_empty() && v.len() <= 128 {
@@ -79,8 +146,8 @@ pub(super) fn lookup<'i>(
         .or_else(|| files.get_key_value(&format!("{path}.html")))
 }
 
-pub(super) fn parse_range(h: &HeaderMap, size: u64) -> Option<Result<(u64, u64), ()>> {
-    let v = h.get(header::RANGE)?.to_str().ok()?;
+pub(super) fn parse_range(h: &Head<'_>, size: u64) -> Option<Result<(u64, u64), ()>> {
+    let v = h.text(header::RANGE.as_str())?.ok()?;
     let spec = v.strip_prefix("bytes=")?;
     if spec.contains(',') {
         return None; // multiple ranges: serve the whole file
@@ -112,13 +179,25 @@ pub(super) fn parse_range(h: &HeaderMap, size: u64) -> Option<Result<(u64, u64),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
     use proptest::prelude::*;
 
+    fn with<T>(headers: &[(&str, &str)], f: impl FnOnce(&Head<'_>) -> T) -> T {
+        let hs: Vec<httparse::Header<'_>> = headers
+            .iter()
+            .map(|(name, value)| httparse::Header {
+                name,
+                value: value.as_bytes(),
+            })
+            .collect();
+        f(&Head {
+            method: "GET",
+            target: "/",
+            headers: &hs,
+        })
+    }
+
     fn range_of(v: &str, size: u64) -> Option<Result<(u64, u64), ()>> {
-        let mut h = HeaderMap::new();
-        h.insert(header::RANGE, HeaderValue::from_str(v).ok()?);
-        parse_range(&h, size)
+        with(&[("Range", v)], |h| parse_range(h, size))
     }
 
     proptest! {
@@ -150,11 +229,8 @@ mod tests {
 
         #[test]
         fn any_cookie_header_never_panics(v in "[ -~]{0,300}", name in "[a-z_]{1,8}") {
-            let mut h = HeaderMap::new();
-            if let Ok(v) = HeaderValue::from_str(&v) {
-                h.insert(header::COOKIE, v);
-            }
-            if let Some(c) = cookie(&h, &name) {
+            let c = with(&[("cookie", &v)], |h| cookie(h, &name).map(str::to_string));
+            if let Some(c) = c {
                 prop_assert!(!c.is_empty() && c.len() <= 128 && !c.contains(';'));
             }
         }
@@ -183,6 +259,45 @@ mod tests {
     }
 
     #[test]
+    fn heads_read_their_target_and_headers() {
+        let hs = [
+            httparse::Header {
+                name: "Cookie",
+                value: b"a=1",
+            },
+            httparse::Header {
+                name: "X-Bin",
+                value: b"\xff",
+            },
+            httparse::Header {
+                name: "cookie",
+                value: b"b=2",
+            },
+        ];
+        let head = |target| Head {
+            method: "GET",
+            target,
+            headers: &hs,
+        };
+        for (target, path, query) in [
+            ("/a/b?x=1", "/a/b", Some("x=1")),
+            ("/", "/", None),
+            ("http://h:8/a?q", "/a", Some("q")),
+            ("http://h", "/", None),
+            ("http://h?q", "/", Some("q")),
+            ("*", "*", None),
+        ] {
+            assert_eq!(head(target).path(), path, "{target}");
+            assert_eq!(head(target).query(), query, "{target}");
+        }
+        let h = head("/");
+        assert_eq!(h.all("COOKIE").collect::<Vec<_>>(), [&b"a=1"[..], b"b=2"]);
+        assert_eq!(h.text("x-bin"), Some(Err(())));
+        assert_eq!(h.text("cookie"), Some(Ok("a=1")));
+        assert!(h.contains("x-BIN") && !h.contains("range"));
+    }
+
+    #[test]
     fn fingerprints() {
         assert!(is_fingerprinted("/js/app.3f9a1c2b7e.js"));
         assert!(!is_fingerprinted("/index.html"));
@@ -191,13 +306,9 @@ mod tests {
 
     #[test]
     fn ranges() {
-        let mut h = HeaderMap::new();
-        h.insert(header::RANGE, HeaderValue::from_static("bytes=0-9"));
-        assert_eq!(parse_range(&h, 100), Some(Ok((0, 9))));
-        h.insert(header::RANGE, HeaderValue::from_static("bytes=-10"));
-        assert_eq!(parse_range(&h, 100), Some(Ok((90, 99))));
-        h.insert(header::RANGE, HeaderValue::from_static("bytes=200-"));
-        assert_eq!(parse_range(&h, 100), Some(Err(())));
+        assert_eq!(range_of("bytes=0-9", 100), Some(Ok((0, 9))));
+        assert_eq!(range_of("bytes=-10", 100), Some(Ok((90, 99))));
+        assert_eq!(range_of("bytes=200-", 100), Some(Err(())));
         assert_eq!(range_of("bytes=-0", 100), Some(Err(())));
         assert_eq!(range_of("bytes=9-3", 100), None);
         assert_eq!(range_of("bytes=0-1,5-9", 100), None);

@@ -1,21 +1,16 @@
 //! Answering a request: route the visitor, find the file, build the response.
 
 use std::borrow::Cow;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::http::{
-    header, HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode,
-};
 use bytes::Bytes;
-use futures::Stream;
-use hyper::body::{Frame, Incoming, SizeHint};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 
 use super::cache::{Blob, Edge};
+use super::conn::Handler;
 use super::metrics::VersionStats;
-use super::request::{clean, cookie, is_fingerprinted, lookup, parse_range, query_param};
+use super::request::{clean, cookie, is_fingerprinted, lookup, parse_range, query_param, Head};
 use super::stream::Verified;
 use crate::channel::record::Manifest;
 use crate::edge::encoding::{negotiate, Choice};
@@ -42,41 +37,40 @@ impl From<Bytes> for Body {
     }
 }
 
-impl hyper::body::Body for Body {
-    type Data = Bytes;
-    type Error = Error;
+/// The request methods serve answers; any other gets a 405.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(super) enum Method {
+    Get,
+    Head,
+    Other,
+}
 
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
-        let this = self.get_mut();
-        match this {
-            Body::Empty => Poll::Ready(None),
-            Body::Full(_) => match std::mem::take(this) {
-                Body::Full(b) if !b.is_empty() => Poll::Ready(Some(Ok(Frame::data(b)))),
-                _ => Poll::Ready(None),
-            },
-            Body::Stream(s) => Pin::new(&mut **s)
-                .poll_next(cx)
-                .map(|c| c.map(|r| r.map(Frame::data))),
+impl Method {
+    /// Methods are case-sensitive (RFC 9110 9.1).
+    fn of(m: &str) -> Self {
+        match m {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            _ => Method::Other,
         }
     }
+}
 
-    fn is_end_stream(&self) -> bool {
-        match self {
-            Body::Empty => true,
-            Body::Full(b) => b.is_empty(),
-            Body::Stream(_) => false,
-        }
+/// The site's listener: every request routed to a version and answered from it.
+pub(super) struct Site(pub(super) Arc<Edge>);
+
+impl Handler for Site {
+    async fn handle<'a>(&'a self, head: &'a Head<'a>) -> Response<Body> {
+        handle(&self.0, head).await
     }
+}
 
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            Body::Empty => SizeHint::with_exact(0),
-            Body::Full(b) => SizeHint::with_exact(b.len() as u64),
-            Body::Stream(_) => SizeHint::default(),
-        }
+/// The metrics listener: every request gets the metrics page.
+pub(super) struct Metrics(pub(super) Arc<Edge>);
+
+impl Handler for Metrics {
+    async fn handle<'a>(&'a self, _head: &'a Head<'a>) -> Response<Body> {
+        metrics(&self.0)
     }
 }
 
@@ -92,27 +86,23 @@ fn plain(status: StatusCode, msg: &str) -> Response<Body> {
     r
 }
 
-pub(super) async fn handle(edge: Arc<Edge>, req: Request<Incoming>) -> Response<Body> {
+async fn handle(edge: &Arc<Edge>, req: &Head<'_>) -> Response<Body> {
     let started = Instant::now();
-    let (stats, resp) = route(&edge, req).await;
+    let (stats, resp) = route(edge, req).await;
     let stats = stats.unwrap_or_else(|| edge.metrics.version("none"));
     stats.record(resp.status(), started.elapsed().as_secs_f64());
     resp
 }
 
-async fn route(
-    edge: &Arc<Edge>,
-    req: Request<Incoming>,
-) -> (Option<Arc<VersionStats>>, Response<Body>) {
-    let method = req.method();
-    if method != Method::GET && method != Method::HEAD {
+async fn route(edge: &Arc<Edge>, req: &Head<'_>) -> (Option<Arc<VersionStats>>, Response<Body>) {
+    let method = Method::of(req.method);
+    if method == Method::Other {
         let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
         r.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return (None, r);
     }
-    let uri = req.uri();
-    let Some(path) = clean(uri.path()) else {
+    let Some(path) = clean(req.path()) else {
         return (None, plain(StatusCode::BAD_REQUEST, "bad path"));
     };
     let Some(m) = edge.manifest() else {
@@ -124,16 +114,16 @@ async fn route(
             ),
         );
     };
-    let headers = req.headers();
+    let headers = req;
     let (uid, new_uid) = match cookie(headers, &m.routing.cookie) {
         Some(u) => (Cow::Borrowed(u), false),
         None => (Cow::Owned(uuid::Uuid::new_v4().to_string()), true),
     };
     let override_version = headers
-        .get(m.routing.override_header.as_str())
-        .and_then(|v| v.to_str().ok())
+        .text(m.routing.override_header.as_str())
+        .and_then(Result::ok)
         .map(Cow::Borrowed)
-        .or_else(|| query_param(uri.query(), "sv-version").map(Cow::Owned));
+        .or_else(|| query_param(req.query(), "sv-version").map(Cow::Owned));
     let Some(version) = routing::decide(&m, &uid, override_version.as_deref()) else {
         return (
             None,
@@ -180,8 +170,8 @@ async fn serve_version(
     m: &Manifest,
     version: &str,
     path: &str,
-    method: &Method,
-    headers: &HeaderMap,
+    method: Method,
+    headers: &Head<'_>,
 ) -> Response<Body> {
     let idx = match edge.index(version).await {
         Ok(i) => i,
@@ -218,15 +208,15 @@ async fn file_response(
     edge: &Arc<Edge>,
     entry: &FileEntry,
     status: StatusCode,
-    method: &Method,
-    headers: &HeaderMap,
+    method: Method,
+    headers: &Head<'_>,
 ) -> Response<Body> {
     // Which bytes: the file's, or a precompressed variant the client accepts.
     let accept = accept_encoding(headers);
     let accept = accept.as_deref();
     // A range request gets the identity bytes (as the worker does, and as CDNs
     // do): a resumed download then never depends on which variant came first.
-    let ranged = status == StatusCode::OK && headers.contains_key(header::RANGE);
+    let ranged = status == StatusCode::OK && headers.contains(header::RANGE.as_str());
     let none = crate::schema::Encodings::default();
     let offered = if ranged { &none } else { &entry.enc };
     let (body, coding) = match negotiate(accept, offered) {
@@ -303,8 +293,8 @@ async fn file_response(
     if status == StatusCode::OK {
         // If-Match compares strongly; a representation it does not name is a 412.
         let im = headers
-            .get(header::IF_MATCH)
-            .map(|v| v.to_str().unwrap_or(""));
+            .text(header::IF_MATCH.as_str())
+            .map(|v| v.unwrap_or(""));
         if im.is_some_and(|v| !strong_match(v, body.hash)) {
             return plain(
                 StatusCode::PRECONDITION_FAILED,
@@ -312,8 +302,8 @@ async fn file_response(
             );
         }
         let inm = headers
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok());
+            .text(header::IF_NONE_MATCH.as_str())
+            .and_then(Result::ok);
         if inm
             .map(|v| etag_matches_hash(v, body.hash))
             .unwrap_or(false)
@@ -325,8 +315,8 @@ async fn file_response(
     // (a rollout since, another variant, a date: no Last-Modified is sent) gets the
     // whole file, never a range of bytes from another version.
     let if_range = headers
-        .get(header::IF_RANGE)
-        .map(|v| v.to_str().unwrap_or(""));
+        .text(header::IF_RANGE.as_str())
+        .map(|v| v.unwrap_or(""));
     let range =
         if status == StatusCode::OK && if_range.is_none_or(|v| is_etag_of(v.trim(), body.hash)) {
             parse_range(headers, body.size)
@@ -362,7 +352,7 @@ async fn file_response(
                 if let Err(e) = Box::pin(edge.verify_large(body)).await {
                     return blob_error(edge, e);
                 }
-                if method == Method::HEAD {
+                if method == Method::Head {
                     return respond(StatusCode::PARTIAL_CONTENT, h, Body::Empty);
                 }
                 match Box::pin(edge.store.get_range(&keys::blob(body.hash), a..b + 1)).await {
@@ -377,7 +367,7 @@ async fn file_response(
                     Err(e) => return blob_error(edge, e),
                 }
             };
-            if method == Method::HEAD {
+            if method == Method::Head {
                 return respond(StatusCode::PARTIAL_CONTENT, h, Body::Empty);
             }
             return respond(StatusCode::PARTIAL_CONTENT, h, Body::Full(bytes));
@@ -397,7 +387,7 @@ async fn file_response(
                 return blob_error(edge, e);
             }
         }
-        if method == Method::HEAD {
+        if method == Method::Head {
             return respond(status, h, Body::Empty);
         }
         // Large files are streamed from the store, never held in memory whole.
@@ -419,7 +409,7 @@ async fn file_response(
         };
     }
     match edge.blob(body).await {
-        Ok(_) if method == Method::HEAD => respond(status, h, Body::Empty),
+        Ok(_) if method == Method::Head => respond(status, h, Body::Empty),
         Ok(bytes) => respond(status, h, Body::Full(bytes)),
         Err(e) => blob_error(edge, e),
     }
@@ -460,9 +450,9 @@ fn etag_value(hash: &str) -> Option<HeaderValue> {
 /// The request's `Accept-Encoding`, its lines joined with commas as RFC 9110 reads a
 /// repeated field (the worker's `headers.get` does the same); `None` when absent.
 /// Bytes outside ASCII are kept (as replacement characters): they match no coding.
-fn accept_encoding(headers: &HeaderMap) -> Option<std::borrow::Cow<'_, str>> {
-    let mut lines = headers.get_all(header::ACCEPT_ENCODING).iter();
-    let first = String::from_utf8_lossy(lines.next()?.as_bytes());
+fn accept_encoding<'h>(headers: &Head<'h>) -> Option<std::borrow::Cow<'h, str>> {
+    let mut lines = headers.all(header::ACCEPT_ENCODING.as_str());
+    let first = String::from_utf8_lossy(lines.next()?);
     let rest: Vec<_> = lines.collect();
     if rest.is_empty() {
         return Some(first);
@@ -470,7 +460,7 @@ fn accept_encoding(headers: &HeaderMap) -> Option<std::borrow::Cow<'_, str>> {
     let mut all = first.into_owned();
     for v in rest {
         all.push_str(", ");
-        all.push_str(&String::from_utf8_lossy(v.as_bytes()));
+        all.push_str(&String::from_utf8_lossy(v));
     }
     Some(all.into())
 }
@@ -507,11 +497,6 @@ fn strong_match(header: &str, hash: &str) -> bool {
     header
         .split(',')
         .any(|t| t.trim() == "*" || is_etag_of(t.trim(), hash))
-}
-
-/// The metrics listener's only answer.
-pub(super) async fn metrics_handler(edge: Arc<Edge>) -> Response<Body> {
-    metrics(&edge)
 }
 
 fn metrics(edge: &Edge) -> Response<Body> {

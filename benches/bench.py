@@ -708,6 +708,26 @@ def wrk(url, secs=5, headers=()):
     return 0.0
 
 
+def cpu_ticks(pids):
+    """User and system clock ticks used so far by `pids` (threads included)."""
+    total = 0
+    for pid in pids:
+        try:
+            f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(f[11]) + int(f[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def wrk_cpu(url, secs, headers, pids):
+    """`wrk` against `url`: (requests/s, the server's CPU µs per request)."""
+    before = cpu_ticks(pids)
+    rps = wrk(url, secs, headers)
+    used = (cpu_ticks(pids) - before) / os.sysconf("SC_CLK_TCK")
+    return rps, (used * 1e6 / (rps * secs) if rps else 0.0)
+
+
 def wait_port(port, proc=None):
     for _ in range(300):
         try:
@@ -839,6 +859,9 @@ def bench_serve():
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ports = {"sitevault": sp, "nginx": ng_port, "workerd": wd_port}
     ours = {p.pid for p in (svp, ng, origin, wd)} | nginx_workers(ng, origin)
+    # Whose CPU each tool's rounds cost: the server's processes (the worker's origin is
+    # not counted: it is another server).
+    pids = {"sitevault": {svp.pid}, "nginx": nginx_workers(ng), "workerd": {wd.pid}}
     cookie = "Cookie: sv_uid=bench-user"
     codings = {"identity": [], "br": ["Accept-Encoding: br, gzip"]}
     rounds, secs = 3, 5
@@ -852,12 +875,16 @@ def bench_serve():
                     check_same_bytes(f"http://127.0.0.1:{port}{path}", extra, sizes[name], coding, tool)
                     wrk(f"http://127.0.0.1:{port}{path}", 1, [cookie] + extra)  # warm caches
                 runs = {tool: [] for tool in ports}
+                cpu = {tool: [] for tool in ports}
                 for _ in range(rounds):  # tools interleaved, so drift hits them alike
                     for tool, port in ports.items():
                         wait_idle(skip=ours)
                         hdrs = ([cookie] if tool != "nginx" else []) + extra
-                        runs[tool].append(wrk(f"http://127.0.0.1:{port}{path}", secs, hdrs))
-                res[case] = {tool: {"runs": r, "best": max(r), "median": statistics.median(r)} for tool, r in runs.items()}
+                        rps, us = wrk_cpu(f"http://127.0.0.1:{port}{path}", secs, hdrs, pids[tool])
+                        runs[tool].append(rps)
+                        cpu[tool].append(us)
+                res[case] = {tool: {"runs": r, "best": max(r), "median": statistics.median(r),
+                                    "cpu_us": cpu[tool]} for tool, r in runs.items()}
     finally:
         for p in (svp, ng, origin, wd):
             p.send_signal(signal.SIGTERM); p.wait()
@@ -867,13 +894,15 @@ def bench_serve():
         sent = sizes[name]["size"] if coding == "identity" else sizes[name]["enc"]["br"]["size"]
         sv, ng_ = r["sitevault"], r["nginx"]
         rng = lambda t: f"{t['median']:,.0f} ({min(t['runs']):,.0f}–{t['best']:,.0f})"
+        us = lambda t: f"{statistics.median(t['cpu_us']):.1f} ({min(t['cpu_us']):.1f}–{max(t['cpu_us']):.1f})"
         rows.append([f"{name} {'identity' if coding == 'identity' else 'br, gzip → br'} ({sent/1000:.1f} KB)",
                      rng(sv), rng(ng_), f"{sv['best']/ng_['best']:.2f}x", f"{sv['median']/ng_['median']:.2f}x",
-                     rng(r["workerd"])])
+                     us(sv), us(ng_), rng(r["workerd"])])
     table(f"Serve: requests/s, median (min–best) of {rounds} interleaved {secs} s rounds, wrk -t2 -c32 keep-alive, loopback "
           "(routing on for sitevault and the worker; nginx: sendfile, open_file_cache, gzip_static"
           f"{', brotli_static' if nginx_brotli_module() else ''})",
-          ["file", "sitevault serve", "nginx (dist/)", "ratio best", "ratio median", "worker in workerd (nginx origin)"], rows)
+          ["file", "sitevault serve", "nginx (dist/)", "ratio best", "ratio median",
+           "sitevault CPU µs/request", "nginx CPU µs/request", "worker in workerd (nginx origin)"], rows)
     save("serve", res)
 
 

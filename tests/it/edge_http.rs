@@ -19,6 +19,11 @@ fn site() -> tempfile::TempDir {
         "<!doctype html><title>home</title><p>hello",
     )
     .unwrap();
+    std::fs::write(
+        t.path().join("site/about.html"),
+        "<!doctype html><title>about</title><p>about us, at some length",
+    )
+    .unwrap();
     build_and_publish(t.path(), "v1", Some("production"));
     t
 }
@@ -62,17 +67,23 @@ fn read_response(c: &mut TcpStream, head_request: bool) -> Option<(u16, String, 
     Some((status, head.to_ascii_lowercase(), body))
 }
 
-/// Whether the server closed `c` (reads end) within 5 s.
+/// Whether the server closed `c` within 5 s: the read ends or the connection is
+/// reset (a read that times out is no close).
 fn closed(c: &mut TcpStream) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionReset};
     c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut b = [0u8; 64];
-    matches!(c.read(&mut b), Ok(0) | Err(_))
+    match c.read(&mut b) {
+        Ok(0) => true,
+        Err(e) => matches!(e.kind(), ConnectionReset | ConnectionAborted),
+        Ok(_) => false,
+    }
 }
 
 #[test]
 fn keep_alive_follows_the_version_and_the_connection_header() {
     let t = site();
-    let s = server::start(t.path(), |_| {});
+    let s = server::start(t.path(), |o| o.header_timeout = Duration::from_secs(1));
     // HTTP/1.1 stays open across requests.
     let mut c = connect(&s.addr);
     for _ in 0..3 {
@@ -101,8 +112,17 @@ fn keep_alive_follows_the_version_and_the_connection_header() {
     for _ in 0..2 {
         c.write_all(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
             .unwrap();
-        assert_eq!(read_response(&mut c, false).unwrap().0, 200);
+        let (status, head, _) = read_response(&mut c, false).unwrap();
+        assert_eq!(status, 200);
+        // Said back: an HTTP/1.0 client assumes a close otherwise.
+        assert!(head.contains("connection: keep-alive"), "{head}");
     }
+    // An HTTP/1.1 connection left idle is closed after the header timeout (1 s
+    // here), as hyper did, not only after the idle timeout (60 s).
+    let mut c = connect(&s.addr);
+    c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut c, false).unwrap().0, 200);
+    assert!(closed(&mut c), "an idle keep-alive connection stayed open");
 }
 
 #[test]
@@ -154,6 +174,8 @@ fn garbage_heads_and_the_absolute_form() {
         &b"\x00\x01\x02 / HTTP/1.1\r\n\r\n"[..],
         b"GET / HTTP/9.9\r\n\r\n",
         b"GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+        // Raw bytes outside ASCII in the target (browsers percent-encode them).
+        "GET /caf\u{e9} HTTP/1.1\r\n\r\n".as_bytes(),
     ] {
         let mut c = connect(&s.addr);
         c.write_all(junk).unwrap();
@@ -168,14 +190,15 @@ fn garbage_heads_and_the_absolute_form() {
     // The absolute form names the same file; a HEAD gets the GET's length, no body,
     // and the connection carries on.
     let mut c = connect(&s.addr);
-    c.write_all(b"HEAD http://example.com/index.html?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n")
+    c.write_all(b"HEAD http://example.com/about.html?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n")
         .unwrap();
     let (status, head, _) = read_response(&mut c, true).unwrap();
     assert_eq!(status, 200);
-    c.write_all(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+    c.write_all(b"GET http://example.com/about.html HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     let (status, _, body) = read_response(&mut c, false).unwrap();
     assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&body).contains("about us"));
     assert!(
         head.contains(&format!("content-length: {}\r\n", body.len())),
         "{head}"

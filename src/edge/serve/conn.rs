@@ -57,7 +57,7 @@ pub(crate) async fn run<H: Handler>(
     mut stop: watch::Receiver<bool>,
     reporter: crate::report::Handle,
 ) {
-    let max = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+    let max = limits.max_connections.clamp(1, u32::MAX as usize);
     let slots = Arc::new(Semaphore::new(max));
     let mut warned_full = false;
     loop {
@@ -133,39 +133,35 @@ async fn connection<H: Handler>(mut io: Watched, handler: &H) {
         let mut req = httparse::Request::new(&mut headers);
         let parsed = req.parse(&buf);
         let used = match parsed {
-            Ok(httparse::Status::Complete(n)) => n,
-            Ok(httparse::Status::Partial) if buf.len() >= MAX_HEAD => {
-                let _ = refuse(
-                    &mut io,
-                    &mut out,
-                    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                )
-                .await;
-                return;
-            }
-            Ok(httparse::Status::Partial) => {
+            Ok(httparse::Status::Complete(n)) if n <= MAX_HEAD => n,
+            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {
+                // The head's timer runs from the end of the last answer, as
+                // hyper's did: an idle keep-alive connection is closed after the
+                // header timeout, not only after the idle one.
+                io.progress.head_started();
                 let between = buf.is_empty();
                 if between {
-                    // Between requests: an idle keep-alive connection, which the
-                    // watchdog closes when the server stops or it idles too long.
-                    io.progress.set_between(true);
+                    // Nothing of a request read: the watchdog may close the
+                    // connection when the server stops.
+                    io.progress.enter_between();
                     if io.progress.stopping() {
                         return;
                     }
-                } else {
-                    io.progress.head_started();
                 }
-                buf.reserve(4 << 10);
-                let n = io.read_buf(&mut buf).await;
-                if between {
-                    io.progress.set_between(false);
+                // Reads stop at the head cap (a head never needs more).
+                let room = MAX_HEAD - buf.len();
+                buf.reserve(room.min(4 << 10));
+                let n = (&mut io).take(room as u64).read_buf(&mut buf).await;
+                if between && !io.progress.leave_between() {
+                    return;
                 }
                 match n {
                     Ok(0) | Err(_) => return,
                     Ok(_) => continue,
                 }
             }
-            Err(httparse::Error::TooManyHeaders) => {
+            // A head over 64 KiB or over 100 lines.
+            Ok(_) | Err(httparse::Error::TooManyHeaders) => {
                 let _ = refuse(
                     &mut io,
                     &mut out,
@@ -185,6 +181,12 @@ async fn connection<H: Handler>(mut io: Watched, handler: &H) {
             let _ = refuse(&mut io, &mut out, StatusCode::BAD_REQUEST).await;
             return;
         };
+        // Raw bytes outside ASCII in the target are refused, as hyper's URI parser
+        // did: browsers send them percent-encoded.
+        if !target.is_ascii() {
+            let _ = refuse(&mut io, &mut out, StatusCode::BAD_REQUEST).await;
+            return;
+        }
         let head = Head {
             method,
             target,
@@ -197,17 +199,19 @@ async fn connection<H: Handler>(mut io: Watched, handler: &H) {
                 return;
             }
         };
+        let is_head = method == "HEAD";
+        let resp = handler.handle(&head).await;
         if io.progress.stopping() {
             next = Next::Close;
         }
-        let is_head = method == "HEAD";
-        let resp = handler.handle(&head).await;
-        if write_response(&mut io, &mut out, resp, is_head, &mut next)
+        if write_response(&mut io, &mut out, resp, is_head, version, &mut next)
             .await
             .is_err()
-            || next == Next::Close
         {
-            let _ = io.shutdown().await;
+            return;
+        }
+        if next == Next::Close {
+            linger(&mut io).await;
             return;
         }
         buf.drain(..used);
@@ -267,8 +271,31 @@ async fn refuse(io: &mut Watched, out: &mut Vec<u8>, status: StatusCode) -> std:
         http::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     let mut next = Next::Close;
-    write_response(io, out, r, false, &mut next).await?;
-    io.shutdown().await
+    write_response(io, out, r, false, 1, &mut next).await?;
+    linger(io).await;
+    Ok(())
+}
+
+/// Ends a connection the server closes: the answer is flushed and the write side
+/// shut, then what the client still sends (a body this server did not read) is read
+/// and dropped, up to 256 KiB or one second, until the client closes. Closing with
+/// unread input would send a reset, which can destroy the answer before the client
+/// reads it.
+async fn linger(io: &mut Watched) {
+    if io.shutdown().await.is_err() {
+        return;
+    }
+    let mut sink = [0u8; 8 << 10];
+    let mut left = 256usize << 10;
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while left > 0 {
+            match io.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    })
+    .await;
 }
 
 /// Whether a response with `status` carries a body (RFC 9110 6.4.1).
@@ -287,6 +314,7 @@ async fn write_response(
     out: &mut Vec<u8>,
     resp: Response<Body>,
     is_head: bool,
+    version: u8,
     next: &mut Next,
 ) -> std::io::Result<()> {
     let (parts, body) = resp.into_parts();
@@ -325,8 +353,11 @@ async fn write_response(
         }
     }
     super::date::append(out);
-    if *next == Next::Close {
-        out.extend_from_slice(b"connection: close\r\n");
+    match (*next, version) {
+        (Next::Close, _) => out.extend_from_slice(b"connection: close\r\n"),
+        // An HTTP/1.0 client assumes a close unless told otherwise.
+        (Next::KeepAlive, 0) => out.extend_from_slice(b"connection: keep-alive\r\n"),
+        (Next::KeepAlive, _) => {}
     }
     out.extend_from_slice(b"\r\n");
     if is_head || !sends_body {
@@ -334,7 +365,14 @@ async fn write_response(
     }
     match body {
         Body::Empty => io.write_all(out).await,
-        Body::Full(b) => write_two(io, out, &b).await,
+        Body::Full(b) => {
+            // A length the handler declared that the body does not have would
+            // desynchronise the connection: it ends after this answer.
+            if declared.is_some_and(|d| d != b.len() as u64) {
+                *next = Next::Close;
+            }
+            write_two(io, out, &b).await
+        }
         Body::Stream(mut s) => {
             io.write_all(out).await?;
             let mut sent = 0u64;

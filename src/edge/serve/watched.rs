@@ -51,8 +51,23 @@ impl Progress {
         self.head_since.store(0, Ordering::Relaxed);
     }
 
-    pub(super) fn set_between(&self, between: bool) {
-        self.between.store(between, Ordering::SeqCst);
+    /// The connection waits for a request with nothing of it read.
+    pub(super) fn enter_between(&self) {
+        self.between.store(true, Ordering::SeqCst);
+    }
+
+    /// The wait ended: `false` when the watchdog claimed the connection first (the
+    /// server stops), which must then not start another answer.
+    pub(super) fn leave_between(&self) -> bool {
+        self.between.swap(false, Ordering::SeqCst)
+    }
+
+    /// The watchdog's side: whether it took the connection while it was between
+    /// requests (then closing it cuts no answer).
+    fn claim_between(&self) -> bool {
+        self.between
+            .compare_exchange(true, false, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
     }
 
     pub(super) fn stopping(&self) -> bool {
@@ -71,21 +86,16 @@ pub(crate) async fn watchdog(p: Arc<Progress>, limits: Limits, mut stop: watch::
     let (idle, body, header) = (ms(limits.idle), ms(limits.body), ms(limits.header));
     let mut stopping = *stop.borrow();
     loop {
-        if stopping {
-            p.stopping.store(true, Ordering::SeqCst);
-            if p.between.load(Ordering::SeqCst) {
+        if stopping && !p.stopping.swap(true, Ordering::SeqCst) {
+            // Claimed while it waits between requests: closed here. Otherwise the
+            // connection sees `stopping` itself, before its next wait or after the
+            // answer it is writing (both sides use SeqCst: one of them sees the other).
+            if p.claim_between() {
                 return;
             }
         }
-        // Once stopping, checked often: the connection closes by itself after its
-        // answer, or here as soon as it waits for another request.
-        let wait = if stopping {
-            tick.min(Duration::from_millis(20))
-        } else {
-            tick
-        };
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep(tick) => {}
             changed = stop.changed(), if !stopping => {
                 stopping = changed.is_err() || *stop.borrow();
                 continue;

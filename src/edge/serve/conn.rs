@@ -13,7 +13,7 @@
 //! answered and its connection closed, never read on as the next request.
 
 use std::future::Future;
-use std::io::IoSlice;
+use std::io::{IoSlice, Write as _};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -344,9 +344,7 @@ async fn write_response(
         match &body {
             Body::Empty => out.extend_from_slice(b"content-length: 0\r\n"),
             Body::Full(b) => {
-                out.extend_from_slice(b"content-length: ");
-                out.extend_from_slice(itoa(b.len() as u64, &mut [0; 20]));
-                out.extend_from_slice(b"\r\n");
+                let _ = write!(out, "content-length: {}\r\n", b.len());
             }
             // No length: the body ends where the connection does.
             Body::Stream(_) => *next = Next::Close,
@@ -408,17 +406,4 @@ async fn write_two(io: &mut Watched, a: &[u8], b: &[u8]) -> std::io::Result<()> 
         IoSlice::advance_slices(&mut left, n);
     }
     Ok(())
-}
-
-/// The decimal digits of `n`.
-fn itoa(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[i..];
-        }
-    }
 }

@@ -65,7 +65,7 @@ impl<'a> Head<'a> {
 }
 
 /// A header value as text: visible ASCII, spaces and tabs only.
-pub(crate) fn as_text(v: &[u8]) -> Result<&str, ()> {
+fn as_text(v: &[u8]) -> Result<&str, ()> {
     if v.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)) {
         std::str::from_utf8(v).map_err(|_| ())
     } else {

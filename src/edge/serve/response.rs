@@ -114,12 +114,11 @@ async fn route(edge: &Arc<Edge>, req: &Head<'_>) -> (Option<Arc<VersionStats>>, 
             ),
         );
     };
-    let headers = req;
-    let (uid, new_uid) = match cookie(headers, &m.routing.cookie) {
+    let (uid, new_uid) = match cookie(req, &m.routing.cookie) {
         Some(u) => (Cow::Borrowed(u), false),
         None => (Cow::Owned(uuid::Uuid::new_v4().to_string()), true),
     };
-    let override_version = headers
+    let override_version = req
         .text(m.routing.override_header.as_str())
         .and_then(Result::ok)
         .map(Cow::Borrowed)
@@ -147,7 +146,7 @@ async fn route(edge: &Arc<Edge>, req: &Head<'_>) -> (Option<Arc<VersionStats>>, 
             "injected fault (sitevault serve --fault drill)",
         )
     } else {
-        serve_version(edge, &m, version, &path, method, headers).await
+        serve_version(edge, &m, version, &path, method, req).await
     };
     let h = resp.headers_mut();
     if let Some(v) = &stats.header {

@@ -12,10 +12,12 @@
 //! do not hash to its sum is a miss; a segment cut short ends where it is cut.
 
 use std::collections::{HashMap, HashSet};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::refs::RawRef;
@@ -185,24 +187,38 @@ impl Cache {
         if std::fs::create_dir_all(dir).is_err() {
             return;
         }
-        let mut data = Vec::new();
+        let mut entries: Vec<(&str, &Processed)> = Vec::new();
         if compact {
             for k in &used {
                 if let Some(p) = self.loaded.get(k) {
-                    write_entry(&mut data, k, p);
+                    entries.push((k, p));
                 }
             }
         }
-        for (k, p) in &fresh {
-            write_entry(&mut data, k, p);
-        }
+        entries.extend(fresh.iter().map(|(k, p)| (k.as_str(), p)));
+        // Headers and sums are made on the build's threads; the bodies go to the file
+        // from where they are, not copied into one buffer first (60 MB on the docs
+        // corpus, grown by doubling: a tenth of a cold build's wall time went there).
+        let pieces: Vec<Piece<'_>> = entries
+            .par_iter()
+            .filter_map(|(k, p)| Piece::of(k, p))
+            .collect();
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
         let name = format!("seg-{stamp:032}-{}.bin", std::process::id());
         let tmp = dir.join(format!("{name}.tmp"));
-        if std::fs::write(&tmp, &data).is_err() || std::fs::rename(&tmp, dir.join(&name)).is_err() {
+        let written = std::fs::File::create(&tmp).and_then(|f| {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+            for piece in &pieces {
+                w.write_all(&piece.head)?;
+                w.write_all(piece.body)?;
+                w.write_all(&piece.sum)?;
+            }
+            w.flush()
+        });
+        if written.is_err() || std::fs::rename(&tmp, dir.join(&name)).is_err() {
             let _ = std::fs::remove_file(&tmp);
             return;
         }
@@ -214,17 +230,28 @@ impl Cache {
     }
 }
 
-fn write_entry(out: &mut Vec<u8>, key: &str, p: &Processed) {
-    let Ok(header) = serde_json::to_vec(p) else {
-        return;
-    };
-    out.extend_from_slice(&(key.len() as u32).to_le_bytes());
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    out.extend_from_slice(&header);
-    out.extend_from_slice(&(p.body.len() as u64).to_le_bytes());
-    out.extend_from_slice(&p.body);
-    out.extend_from_slice(entry_sum(key.as_bytes(), &header, &p.body).as_bytes());
+/// One entry as a segment holds it: lengths, key and header, the body, then the sum.
+struct Piece<'a> {
+    head: Vec<u8>,
+    body: &'a [u8],
+    sum: [u8; 32],
+}
+
+impl<'a> Piece<'a> {
+    fn of(key: &str, p: &'a Processed) -> Option<Self> {
+        let header = serde_json::to_vec(p).ok()?;
+        let mut head = Vec::with_capacity(16 + key.len() + header.len());
+        head.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        head.extend_from_slice(key.as_bytes());
+        head.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        head.extend_from_slice(&header);
+        head.extend_from_slice(&(p.body.len() as u64).to_le_bytes());
+        Some(Piece {
+            head,
+            body: &p.body,
+            sum: *entry_sum(key.as_bytes(), &header, &p.body).as_bytes(),
+        })
+    }
 }
 
 /// What an entry's last 32 bytes must be: blake3 of its key, header and body, so

@@ -1,64 +1,15 @@
 //! HTML: local references in attributes, inline `<style>`/`style=""` and inline
 //! `<script>` are rewritten and minified with the same CSS and JS minifiers as files
-//! (lol_html finds them), then minify-html compacts the markup.
-
-use std::cell::RefCell;
+//! (html_rewrite.rs; html_tags.rs or lol_html finds them), then minify-html compacts
+//! the markup.
 
 use lightningcss::targets::Targets;
-use lol_html::html_content::ContentType;
-use lol_html::{element, text, RewriteStrSettings};
 
-use super::refs::{Placeholders, RefKind};
-use super::{css, html_chunks, html_scan, js};
+use super::refs::Placeholders;
+use super::{html_chunks, html_rewrite, html_scan};
 
 /// An error inside an HTML file.
 pub use super::kinds::SourceErr as HtmlErr;
-
-/// Attributes holding one URL.
-const URL_ATTRS: &[&str] = &["src", "href", "poster", "data", "xlink:href", "background"];
-
-/// What an attribute holds, for the ones the build rewrites.
-#[derive(Clone, Copy)]
-enum Want {
-    Url,
-    Srcset,
-    Style,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum ScriptType {
-    Classic,
-    Module,
-    ImportMap,
-    Other,
-}
-
-fn script_type(t: Option<String>) -> ScriptType {
-    match t.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
-        None => ScriptType::Classic,
-        Some(t) => match t.as_str() {
-            "" | "text/javascript" | "application/javascript" | "javascript" => ScriptType::Classic,
-            "module" => ScriptType::Module,
-            "importmap" => ScriptType::ImportMap,
-            _ => ScriptType::Other,
-        },
-    }
-}
-
-struct Lines {
-    starts: Vec<usize>,
-}
-
-impl Lines {
-    fn new(s: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(s.match_indices('\n').map(|(i, _)| i + 1));
-        Lines { starts }
-    }
-    fn line(&self, byte: usize) -> u32 {
-        (self.starts.partition_point(|&s| s <= byte)) as u32
-    }
-}
 
 /// Rewrites and minifies one HTML document. With `keep_going`, an inline script or
 /// style that does not parse is kept as written and reported in `warnings`.
@@ -70,231 +21,31 @@ pub fn process(
     keep_going: bool,
     warnings: &mut Vec<String>,
 ) -> Result<String, HtmlErr> {
+    process_with(src, name, targets, ph, keep_going, warnings, true)
+}
+
+/// `process`, with the scan (`fast`) or lol_html alone.
+fn process_with(
+    src: &str,
+    name: &str,
+    targets: Targets,
+    ph: &mut Placeholders,
+    keep_going: bool,
+    warnings: &mut Vec<String>,
+    fast: bool,
+) -> Result<String, HtmlErr> {
     if let Some((line, col, msg)) = super::depth::check_html(src, super::depth::HTML_LIMIT) {
         return Err(HtmlErr { line, col, msg });
     }
-    let lines = Lines::new(src);
-    let ph = RefCell::new(ph);
-    let warnings = RefCell::new(warnings);
-    let error: RefCell<Option<HtmlErr>> = RefCell::new(None);
-    let current_script = RefCell::new(ScriptType::Other);
-    // Whitespace that CSS on the page keeps (`white-space: pre` in a `style` attribute
-    // or a `<style>`): minify-html would collapse it, so the markup stays as written.
-    let keeps_spaces = std::cell::Cell::new(false);
-    let script_buf = RefCell::new((String::new(), 0usize));
-    let style_buf = RefCell::new((String::new(), 0usize));
-
-    let fail = |e: HtmlErr| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        if keep_going {
-            warnings.borrow_mut().push(format!(
-                "{name}:{}:{}: {} (kept unminified: --keep-going)",
-                e.line, e.col, e.msg
-            ));
-            Ok(())
-        } else {
-            let msg = e.msg.clone();
-            *error.borrow_mut() = Some(e);
-            Err(msg.into())
-        }
-    };
-    // Inline code kept as written: its failure reported (or refused), and the files it
-    // names keep their source names (originals.rs).
-    let unread = |e: HtmlErr, code: &str| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        fail(e)?;
-        ph.borrow_mut().note_unread(code);
-        Ok(())
-    };
-
-    let settings = RewriteStrSettings::new()
-        .append_element_content_handler(element!("*", |el| {
-            // `<base href>` is where the page's references resolve from (html_scan.rs),
-            // not a reference to a file.
-            if el.tag_name() == "base" {
-                return Ok(());
-            }
-            let is_script = el.tag_name() == "script";
-            if is_script {
-                *current_script.borrow_mut() = ScriptType::Classic;
-            }
-            // One pass over the attributes: asking for each by name re-reads them all
-            // and allocates every time, for every element of the page.
-            let mut wanted: Vec<(Want, String, String)> = Vec::new();
-            let mut rel = String::new();
-            for a in el.attributes() {
-                let name = a.name();
-                let want = match name.as_str() {
-                    "type" if is_script => {
-                        *current_script.borrow_mut() = script_type(Some(a.value()));
-                        continue;
-                    }
-                    "rel" => {
-                        rel = a.value().to_ascii_lowercase();
-                        continue;
-                    }
-                    // SVG text that keeps its spaces: minify-html would collapse them.
-                    "xml:space" => {
-                        if a.value().trim().eq_ignore_ascii_case("preserve") {
-                            keeps_spaces.set(true);
-                        }
-                        continue;
-                    }
-                    "srcset" | "imagesrcset" => Want::Srcset,
-                    "style" => Want::Style,
-                    n if URL_ATTRS.contains(&n) => Want::Url,
-                    _ => continue,
-                };
-                // The first of two same-named attributes is the one that counts.
-                if !wanted.iter().any(|(_, n, _)| *n == name) {
-                    wanted.push((want, name, a.value()));
-                }
-            }
-            if wanted.is_empty() {
-                return Ok(());
-            }
-            let line = lines.line(el.source_location().bytes().start);
-            let tag = el.tag_name();
-            for (want, attr, v) in wanted {
-                match want {
-                    Want::Url => {
-                        let kind = if is_script && attr == "src" {
-                            match *current_script.borrow() {
-                                ScriptType::Module => RefKind::ModuleScript,
-                                _ => RefKind::ClassicScript,
-                            }
-                        } else if tag == "link"
-                            && rel.split_whitespace().any(|r| r == "modulepreload")
-                        {
-                            RefKind::ModuleScript
-                        } else {
-                            RefKind::Url
-                        };
-                        if let Some(new) = ph.borrow_mut().replace(&v, line, kind) {
-                            el.set_attribute(&attr, &new)?;
-                        }
-                    }
-                    Want::Srcset => {
-                        let new =
-                            rewrite_srcset(&v, |u| ph.borrow_mut().replace(u, line, RefKind::Url));
-                        if new != v {
-                            el.set_attribute(&attr, &new)?;
-                        }
-                    }
-                    Want::Style => {
-                        if html_scan::keeps_white_space(&v) {
-                            keeps_spaces.set(true);
-                        }
-                        let result = css::minify_attribute(&v, targets, &mut ph.borrow_mut(), line);
-                        match result {
-                            Ok(min) => el.set_attribute("style", &min)?,
-                            Err(e) => unread(
-                                HtmlErr {
-                                    line: e.line,
-                                    col: e.col,
-                                    msg: format!("inline style: {}", e.msg),
-                                },
-                                &v,
-                            )?,
-                        }
-                    }
-                }
-            }
-            Ok(())
-        }))
-        .append_element_content_handler(text!("script", |t| {
-            let Some((code, start)) = whole_text(&script_buf, t) else {
-                return Ok(());
-            };
-            let line0 = lines.line(start).saturating_sub(1) as usize;
-            let kind = *current_script.borrow();
-            let replacement = match kind {
-                _ if code.trim().is_empty() => code,
-                ScriptType::Classic | ScriptType::Module => {
-                    let jk = if kind == ScriptType::Module {
-                        js::JsKind::Module
-                    } else {
-                        js::JsKind::Script
-                    };
-                    let result = js::minify(&code, name, jk, &mut ph.borrow_mut());
-                    match result {
-                        // Escaped by the code generator (`inline_script`).
-                        Ok(min) => min,
-                        Err(e) => {
-                            let e = HtmlErr {
-                                line: e.line + line0,
-                                col: e.col,
-                                msg: format!("inline script: {}", e.msg),
-                            };
-                            unread(e, &code)?;
-                            code
-                        }
-                    }
-                }
-                ScriptType::ImportMap => {
-                    let json: Result<serde_json::Value, _> = serde_json::from_str(&code);
-                    match json {
-                        // Its entries resolve against a base off the site: as written.
-                        Ok(_) if ph.borrow().base_elsewhere() => code,
-                        Ok(v) => ph.borrow_mut().add(
-                            &v.to_string(),
-                            line0 as u32 + 1,
-                            RefKind::ImportMap,
-                        ),
-                        Err(e) => {
-                            fail(HtmlErr {
-                                line: e.line() + line0,
-                                col: e.column(),
-                                msg: format!("import map: {e}"),
-                            })?;
-                            code
-                        }
-                    }
-                }
-                ScriptType::Other => code,
-            };
-            t.replace(&replacement, ContentType::Html);
-            Ok(())
-        }))
-        .append_element_content_handler(text!("style", |t| {
-            let Some((code, start)) = whole_text(&style_buf, t) else {
-                return Ok(());
-            };
-            if html_scan::keeps_white_space(&code) {
-                keeps_spaces.set(true);
-            }
-            let line0 = lines.line(start).saturating_sub(1);
-            let result = css::minify(&code, name, targets, &mut ph.borrow_mut(), line0);
-            let replacement = match result {
-                Ok(min) => escape_end_tag(&min, b"style"),
-                Err(e) => {
-                    let e = HtmlErr {
-                        line: e.line,
-                        col: e.col,
-                        msg: format!("inline style: {}", e.msg),
-                    };
-                    unread(e, &code)?;
-                    code
-                }
-            };
-            t.replace(&replacement, ContentType::Html);
-            Ok(())
-        }));
-
-    let rewritten = lol_html::rewrite_str(src, settings);
-    if let Some(e) = error.borrow_mut().take() {
-        return Err(e);
-    }
-    let rewritten = rewritten.map_err(|e| HtmlErr {
-        line: 1,
-        col: 1,
-        msg: e.to_string(),
-    })?;
+    let (rewritten, keeps_spaces) =
+        html_rewrite::rewrite(src, name, targets, ph, keep_going, warnings, fast)?;
     // Optional tags are omitted where the HTML spec allows it (`</p>`, `</li>`, `<head>`,
     // `</body>`…), as tdewolff's minify does: every conforming parser builds the same
     // tree, and docs pages shrink by a few percent.
     // minify-html reads the content of these raw-text elements as markup (dropping
     // what it takes for tags and comments, even the end tag): a page that has one
     // keeps its markup as written, references rewritten.
-    if keeps_spaces.get()
+    if keeps_spaces
         || html_scan::has_element(&rewritten, &[b"xmp", b"plaintext", b"noembed", b"noframes"])
     {
         return Ok(rewritten);
@@ -342,45 +93,6 @@ fn minify_markup(html: &str) -> Result<String, HtmlErr> {
     utf8(minify_html::minify(html.as_bytes(), &cfg))
 }
 
-/// `text` with every `</NAME` (any case) written `<\/NAME`, so that it cannot end
-/// the element it is inlined in (`\/` is `/` in CSS and JS strings).
-fn escape_end_tag(text: &str, name: &[u8]) -> String {
-    let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for i in 0..b.len() {
-        let is_end = b[i] == b'<'
-            && b.get(i + 1) == Some(&b'/')
-            && b.get(i + 2..i + 2 + name.len())
-                .is_some_and(|t| t.eq_ignore_ascii_case(name));
-        if is_end {
-            out.push_str(&text[last..=i]);
-            out.push('\\');
-            last = i + 1;
-        }
-    }
-    out.push_str(&text[last..]);
-    out
-}
-
-/// Collects an element's text chunks (removing them from the output) until the last
-/// one, then returns the whole text and the byte offset where it started.
-fn whole_text(
-    buf: &RefCell<(String, usize)>,
-    t: &mut lol_html::html_content::TextChunk<'_>,
-) -> Option<(String, usize)> {
-    let mut b = buf.borrow_mut();
-    if b.0.is_empty() {
-        b.1 = t.source_location().bytes().start;
-    }
-    b.0.push_str(t.as_str());
-    if !t.last_in_text_node() {
-        t.remove();
-        return None;
-    }
-    Some(std::mem::take(&mut *b))
-}
-
 /// Rewrites each URL of a `srcset` value with `f` (None leaves it as is).
 pub fn rewrite_srcset(v: &str, mut f: impl FnMut(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(v.len());
@@ -425,6 +137,106 @@ pub fn rewrite_srcset(v: &str, mut f: impl FnMut(&str) -> Option<String>) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::build::html_tags;
+    use crate::build::refs::RefKind;
+
+    /// Both paths on `src`: the output (or error), the references and the warnings.
+    fn both(src: &str, keep_going: bool) -> [String; 2] {
+        [true, false].map(|fast| {
+            let mut ph = Placeholders::for_content(src.as_bytes());
+            let mut w = vec![];
+            let out = process_with(
+                src,
+                "t.html",
+                Targets::default(),
+                &mut ph,
+                keep_going,
+                &mut w,
+                fast,
+            );
+            format!("{out:?}\n{:?}\n{w:?}", ph.into_refs())
+        })
+    }
+
+    /// The scan finds what lol_html finds: same output, references and warnings, on
+    /// markup of every kind the scan reads or gives up on.
+    #[test]
+    fn the_scan_and_lol_html_agree() {
+        let cases = [
+            r#"<!doctype html><html><head><link rel="stylesheet" href="a.css"><link rel=modulepreload href=m.js><script type=module src=./app.js></script><script type="importmap">{"imports":{"x":"./x.js"}}</script></head><body><img SRC='i.png' srcset="a.png 1x, b.png 2x" style="color: red"><a href="p.html?a=1&amp;b=&quot;2">x</a></body></html>"#,
+            "<p>a<img src=x.png/>b<img src=y.png />c<IMG Src = \"z.png\" alt=\"a>b\">",
+            "<a href=a.html href=b.html>x</a><a/href=c.html>y</a><a href=\"d.html\"title=t>z</a>",
+            "<!-- <img src=no.png> --><!--><img src=yes.png><!---><img src=yes2.png><!-- a --!><img src=yes3.png>",
+            "<!DOCTYPE html><?php x ?><img src=a.png></ b><img src=b.png></><img src=c.png>",
+            "<script>var a = '<img src=no.png>';</script><img src=yes.png><SCRIPT>let b = 1</SCRIPT >",
+            "<script>if (a <!--b) c()</script><img src=x.png>",
+            "<style>a{background:url(bg.png)}</style><style media=print>.b{color:red}</style>",
+            "<textarea><img src=no.png></textarea><title><img src=no2.png></title><img src=yes.png>",
+            "<noscript><img src=ns.png></noscript><iframe><img src=if.png></iframe><img src=yes.png>",
+            "<svg><image href=i.png /><style>.a{fill:url(#g)}</style><title>t<img src=t.png></title><foreignObject><img src=f.png><style>p{}</style></foreignObject></svg><img src=after.png>",
+            "<svg><style>a>b{}</style><script>x()</script></svg><img src=x.png>",
+            "<svg><![CDATA[<img src=no.png>]]></svg><![CDATA[<img src=yes.png>]]><img src=z.png>",
+            "<math><mi><img src=a.png></mi><annotation-xml encoding=text/html><img src=b.png></annotation-xml></math>",
+            "<svg><p><style>x{}</style><img src=a.png></svg>",
+            "<svg><font color=red><style>a{}</style></font></svg>",
+            "<select><option>a</select><script>1</script><img src=x.png>",
+            "<select><script>1</script></select>",
+            "<frameset><noframes>x</noframes></frameset>",
+            "<div xml:space=preserve>a   b</div><img src=x.png>",
+            "<div style='white-space:pre'>a   b</div>",
+            "<style>.x{white-space:pre}</style><p class=x>a   b",
+            "<xmp><img src=x.png></xmp><p>a</p>  <p>b",
+            "<plaintext><img src=x.png>",
+            "<img src=\"unterminated.png",
+            "<script>never ends",
+            "<base href=/sub/><img src=x.png>",
+            "<a href=x.png\u{0}>",
+            "<img src=x.png",
+            "<div style=\"color:\">x</div><script>var = ;</script>",
+            "<img srcset=' a.png 1x,b.png 2x ' src=a.png><source srcset=c.png>",
+            "<a href=\"a.html\" HREF=\"b.html\" Href='c.html'>",
+            "<link rel=stylesheet href=a.css /><br/><input value=\"a/>\" />",
+            "<img src=a.png alt='He said \"hi\"' title=\"it's\">",
+            "<p title=\"<img src=no.png>\">x</p><img src=yes.png>",
+        ];
+        for src in cases {
+            for keep_going in [false, true] {
+                let [fast, lol] = both(src, keep_going);
+                assert_eq!(fast, lol, "{src}");
+            }
+        }
+    }
+
+    /// Every `.html` under `SITEVAULT_HTML_DIFF` through both paths (a check on real
+    /// sites, run by hand: `cargo test --release -- --ignored scan_agrees`).
+    #[test]
+    #[ignore]
+    fn scan_agrees_on_a_folder() {
+        let Ok(dir) = std::env::var("SITEVAULT_HTML_DIFF") else {
+            return;
+        };
+        let (mut n, mut read) = (0, 0);
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "html" || x == "htm") {
+                    let Ok(src) = std::fs::read_to_string(&p) else {
+                        continue;
+                    };
+                    let [fast, lol] = both(&src, true);
+                    assert!(fast == lol, "{} differs", p.display());
+                    n += 1;
+                    if html_tags::scan(&src).is_some_and(|s| !s.keeps_spaces) {
+                        read += 1;
+                    }
+                }
+            }
+        }
+        eprintln!("{n} pages agree ({read} read by the scan)");
+    }
 
     #[test]
     fn srcset() {

@@ -39,7 +39,7 @@ pub(crate) fn check_html(text: &str, limit: usize) -> Option<(usize, usize, Stri
     let mut foreign = 0usize;
     let mut lines = LineCounter::default();
     let mut i = 0usize;
-    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         let lt = i + off;
         lines.advance(b, lt);
         let rest = &b[lt + 1..];
@@ -92,10 +92,13 @@ pub(crate) fn check_html(text: &str, limit: usize) -> Option<(usize, usize, Stri
             // Skip past its end tag (any case).
             let close = format!("</{name}");
             let from = i;
-            i = b[from..]
-                .windows(close.len())
-                .position(|w| w.eq_ignore_ascii_case(close.as_bytes()))
-                .map_or(b.len(), |p| tag_end(b, from + p + close.len()) + 1)
+            i = memchr::memchr_iter(b'<', &b[from..])
+                .map(|p| from + p)
+                .find(|&p| {
+                    b.get(p..p + close.len())
+                        .is_some_and(|w| w.eq_ignore_ascii_case(close.as_bytes()))
+                })
+                .map_or(b.len(), |p| tag_end(b, p + close.len()) + 1)
                 .min(b.len());
             continue;
         }
@@ -141,10 +144,7 @@ fn tag_end(b: &[u8], from: usize) -> usize {
 }
 
 fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    b.get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
+    memchr::memmem::find(b.get(from..)?, needle).map(|p| from + p)
 }
 
 /// Line numbers for offsets met in increasing order.
@@ -157,8 +157,8 @@ struct LineCounter {
 
 impl LineCounter {
     fn advance(&mut self, b: &[u8], to: usize) {
-        for (k, c) in b[self.upto..to].iter().enumerate() {
-            if *c == b'\n' {
+        if let Some(from) = b.get(self.upto..to) {
+            for k in memchr::memchr_iter(b'\n', from) {
                 self.line += 1;
                 self.line_start = self.upto + k + 1;
             }

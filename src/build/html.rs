@@ -198,6 +198,18 @@ mod tests {
             "<link rel=stylesheet href=a.css /><br/><input value=\"a/>\" />",
             "<img src=a.png alt='He said \"hi\"' title=\"it's\">",
             "<p title=\"<img src=no.png>\">x</p><img src=yes.png>",
+            // Found by review (#13, session 29).
+            "<script x=>var  a = 1<img src=q.png>;</script>",
+            "<style x=>a<b>{}</style><img src=z.png>",
+            "<img src=a.png alt=><xmp></xmp>",
+            "<img src=a.png alt= ><noembed></noembed>",
+            "<math><annotation-xml encoding=\"text/html\"><textarea><img src=x.png></textarea></annotation-xml></math>",
+            "<math><annotation-xml encoding=TEXT/HTML><![CDATA[x>y<img src=a.png>]]></annotation-xml></math>",
+            "<math><annotation-xml encoding=\"application/xhtml+xml\"><noscript><img src=n.png></noscript></annotation-xml></math>",
+            "<img src=\"\u{FEFF}a.png\"><img \u{FEFF}src=b.png>",
+            "<g xml:space=\"\u{FEFF}preserve\">a   b</g><script type=\"\u{FEFF}module\">import x from './x.js'</script>",
+            "<style></style><script></script><svg><style></style></svg><img src=a.png>",
+            "<!-- a --><!-- b --!><img src=a.png><!-- c --><img src=b.png>",
         ];
         for src in cases {
             for keep_going in [false, true] {

@@ -93,7 +93,8 @@ fn is_ws(c: u8) -> bool {
 /// The items of `src`, or `None` when the page is better read by lol_html.
 pub(super) fn scan(src: &str) -> Option<Scan> {
     let b = src.as_bytes();
-    if memchr::memchr(0, b).is_some() {
+    // lol_html decodes names and values, which drops a byte-order mark at their start.
+    if memchr::memchr(0, b).is_some() || memchr::memmem::find(b, "\u{feff}".as_bytes()).is_some() {
         return None;
     }
     let mut s = Scan::default();
@@ -110,7 +111,8 @@ pub(super) fn scan(src: &str) -> Option<Scan> {
         };
         if next.is_ascii_alphabetic() {
             let first_attr = s.attrs.len();
-            let (tag, end) = parse_tag(b, lt, &mut s.attrs)?;
+            let mut bare_equals = false;
+            let (tag, end) = parse_tag(b, lt, &mut s.attrs, &mut bare_equals)?;
             i = end;
             let name = &b[tag.name.clone()];
             let lower = lower_name(name, &mut name_buf);
@@ -128,7 +130,15 @@ pub(super) fn scan(src: &str) -> Option<Scan> {
             {
                 s.keeps_spaces = true;
             }
+            // In MathML, `<annotation-xml>` may start HTML, by its `encoding`: left to
+            // lol_html's simulator.
+            if lower == b"annotation-xml" && ns.last() == Some(&Ns::Math) {
+                return None;
+            }
             let text = start_tag_feedback(&mut ns, lower, tag.self_closing, attrs, b);
+            if bare_equals && !matches!(text, None | Some(TextType::Data)) {
+                return None;
+            }
             let self_closing = tag.self_closing;
             match lower {
                 b"select" => in_select = true,
@@ -215,7 +225,7 @@ pub(super) fn scan(src: &str) -> Option<Scan> {
             b'/' => match b.get(lt + 2) {
                 Some(c) if c.is_ascii_alphabetic() => {
                     let mut scratch = Vec::new();
-                    let (tag, end) = parse_tag(b, lt + 1, &mut scratch)?;
+                    let (tag, end) = parse_tag(b, lt + 1, &mut scratch, &mut false)?;
                     let name = lower_name(&b[tag.name], &mut name_buf);
                     if name == b"select" {
                         in_select = false;
@@ -248,6 +258,10 @@ pub(super) fn scan(src: &str) -> Option<Scan> {
 }
 
 fn push_text(s: &mut Scan, src: &str, span: Range<usize>, style: bool) {
+    // lol_html calls no text handler for an empty element.
+    if span.is_empty() {
+        return;
+    }
     if style && super::html_scan::keeps_white_space(&src[span.clone()]) {
         s.keeps_spaces = true;
     }
@@ -273,12 +287,12 @@ fn comment_end(b: &[u8], from: usize) -> Option<usize> {
         Some(b"->") => return Some(from + 2),
         _ => {}
     }
+    // The first `-->` ends it unless a `--!>` comes before: that one is looked for only
+    // up to there (a search to the end of the page for every comment was quadratic).
     let close = memchr::memmem::find(&b[from..], b"-->").map(|o| from + o + 3);
-    let bang = memchr::memmem::find(&b[from..], b"--!>").map(|o| from + o + 4);
-    match (close, bang) {
-        (Some(c), Some(x)) => Some(c.min(x)),
-        (c, x) => c.or(x),
-    }
+    let upto = close.map_or(b.len(), |c| c - 3);
+    let bang = memchr::memmem::find(&b[from..upto], b"--!>").map(|o| from + o + 4);
+    bang.or(close)
 }
 
 /// Whether an end tag named `name` (any case) starts at `at`.
@@ -304,7 +318,13 @@ fn find_end_tag(b: &[u8], from: usize, name: &[u8]) -> Option<usize> {
 
 /// Parses the tag whose name starts after `b[lt]` (`<` for a start tag, `/` for an end
 /// tag), pushing its attributes to `attrs`. `None` when the input ends inside it.
-fn parse_tag(b: &[u8], lt: usize, attrs: &mut Vec<Attr>) -> Option<(Tag, usize)> {
+/// `bare_equals` is set when an attribute's `=` is followed by the tag's `>`.
+fn parse_tag(
+    b: &[u8],
+    lt: usize,
+    attrs: &mut Vec<Attr>,
+    bare_equals: &mut bool,
+) -> Option<(Tag, usize)> {
     let first = attrs.len();
     let mut j = lt + 1;
     while j < b.len() && !(is_ws(b[j]) || b[j] == b'/' || b[j] == b'>') {
@@ -357,8 +377,18 @@ fn parse_tag(b: &[u8], lt: usize, attrs: &mut Vec<Attr>) -> Option<(Tag, usize)>
                         let close = k + 1 + memchr::memchr(q, &b[k + 1..])?;
                         (k + 1..close, close + 1)
                     }
-                    // `a=>`: no value.
-                    b'>' => (k..k, k),
+                    // `a=>`: no value, and lol_html's lexer then leaves the tag in a state
+                    // where a script's or style's text is read as markup: noted.
+                    b'>' => {
+                        attrs.push(Attr {
+                            name: name.clone(),
+                            value: k..k,
+                            end: name.end,
+                        });
+                        *bare_equals = true;
+                        j = k;
+                        continue;
+                    }
                     _ => {
                         let mut e = k;
                         while e < b.len() && !(is_ws(b[e]) || b[e] == b'>') {

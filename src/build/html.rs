@@ -219,14 +219,13 @@ mod tests {
         }
     }
 
-    /// Every `.html` under `SITEVAULT_HTML_DIFF` through both paths (a check on real
-    /// sites, run by hand: `cargo test --release -- --ignored scan_agrees`).
+    /// Every `.html` under `SITEVAULT_HTML_DIFF` through both paths: the project's
+    /// fixtures by default; a real site's folder by hand (`SITEVAULT_HTML_DIFF=DIR cargo
+    /// test --release scan_agrees -- --nocapture`).
     #[test]
-    #[ignore]
     fn scan_agrees_on_a_folder() {
-        let Ok(dir) = std::env::var("SITEVAULT_HTML_DIFF") else {
-            return;
-        };
+        let dir = std::env::var("SITEVAULT_HTML_DIFF")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures").to_string());
         let (mut n, mut read) = (0, 0);
         let mut stack = vec![std::path::PathBuf::from(dir)];
         while let Some(d) = stack.pop() {

@@ -13,7 +13,10 @@ use super::refs::{Placeholders, RefKind};
 use super::{css, html_scan, html_tags, js};
 
 /// Attributes holding one URL.
-const URL_ATTRS: &[&str] = &["src", "href", "poster", "data", "xlink:href", "background"];
+pub(super) const URL_ATTRS: &[&str] =
+    &["src", "href", "poster", "data", "xlink:href", "background"];
+/// Attributes holding a `srcset`.
+pub(super) const SRCSET_ATTRS: &[&str] = &["srcset", "imagesrcset"];
 
 /// What an attribute holds, for the ones the build rewrites.
 #[derive(Clone, Copy)]
@@ -162,7 +165,7 @@ impl Page<'_> {
                     }
                     return;
                 }
-                "srcset" | "imagesrcset" => Want::Srcset,
+                n if SRCSET_ATTRS.contains(&n) => Want::Srcset,
                 "style" => Want::Style,
                 n if URL_ATTRS.contains(&n) => Want::Url,
                 _ => return,

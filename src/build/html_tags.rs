@@ -73,18 +73,16 @@ enum TextType {
     Script,
 }
 
-/// Attributes whose tags the rewrite visits (html.rs's URL, srcset and style ones).
-const WANTED: &[&[u8]] = &[
-    b"src",
-    b"href",
-    b"poster",
-    b"data",
-    b"xlink:href",
-    b"background",
-    b"srcset",
-    b"imagesrcset",
-    b"style",
-];
+/// Whether the rewrite visits a tag for this attribute (html_rewrite.rs's URL, srcset
+/// and style ones).
+fn wanted(name: &[u8]) -> bool {
+    use super::html_rewrite::{SRCSET_ATTRS, URL_ATTRS};
+    name.eq_ignore_ascii_case(b"style")
+        || URL_ATTRS
+            .iter()
+            .chain(SRCSET_ATTRS)
+            .any(|w| name.eq_ignore_ascii_case(w.as_bytes()))
+}
 
 fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
@@ -169,13 +167,8 @@ pub(super) fn scan(src: &str) -> Option<Scan> {
             if foreign && is_script && !tag.self_closing {
                 return None;
             }
-            let wanted = !is_base
-                && (is_script
-                    || attrs.iter().any(|a| {
-                        WANTED
-                            .iter()
-                            .any(|w| b[a.name.clone()].eq_ignore_ascii_case(w))
-                    }));
+            let wanted =
+                !is_base && (is_script || attrs.iter().any(|a| wanted(&b[a.name.clone()])));
             if wanted {
                 for a in attrs {
                     if b[a.name.clone()].eq_ignore_ascii_case(b"style")

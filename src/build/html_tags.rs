@@ -427,53 +427,7 @@ fn start_tag_feedback(
         return None;
     }
     if current != Ns::Html {
-        const EXITS: &[&[u8]] = &[
-            b"b",
-            b"big",
-            b"blockquote",
-            b"body",
-            b"br",
-            b"center",
-            b"code",
-            b"dd",
-            b"div",
-            b"dl",
-            b"dt",
-            b"em",
-            b"embed",
-            b"h1",
-            b"h2",
-            b"h3",
-            b"h4",
-            b"h5",
-            b"h6",
-            b"head",
-            b"hr",
-            b"i",
-            b"img",
-            b"li",
-            b"listing",
-            b"menu",
-            b"meta",
-            b"nobr",
-            b"ol",
-            b"p",
-            b"pre",
-            b"ruby",
-            b"s",
-            b"small",
-            b"span",
-            b"strong",
-            b"strike",
-            b"sub",
-            b"sup",
-            b"table",
-            b"tt",
-            b"u",
-            b"ul",
-            b"var",
-        ];
-        if EXITS.iter().any(|e| is(e)) {
+        if exits_foreign(name) {
             leave(ns);
             return None;
         }
@@ -506,6 +460,17 @@ fn start_tag_feedback(
         // Everything after it is text: lol_html's path keeps such a page as written.
         _ => TextType::Data,
     })
+}
+
+/// The HTML start tags that end SVG or MathML content (lol_html's list).
+const EXITS_FOREIGN: &str = "b big blockquote body br center code dd div dl dt em embed h1 h2 h3 \
+    h4 h5 h6 head hr i img li listing menu meta nobr ol p pre ruby s small span strong strike \
+    sub sup table tt u ul var";
+
+fn exits_foreign(name: &[u8]) -> bool {
+    EXITS_FOREIGN
+        .split_ascii_whitespace()
+        .any(|e| e.as_bytes() == name)
 }
 
 /// lol_html's simulator for an end tag (`name` in lower case).

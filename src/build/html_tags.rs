@@ -133,11 +133,11 @@ pub(super) fn scan(src: &str) -> Option<Scan> {
             if lower == b"annotation-xml" && ns.last() == Some(&Ns::Math) {
                 return None;
             }
-            let text = start_tag_feedback(&mut ns, lower, tag.self_closing, attrs, b);
+            let self_closing = tag.self_closing;
+            let text = start_tag_feedback(&mut ns, lower, self_closing, attrs, b);
             if bare_equals && !matches!(text, None | Some(TextType::Data)) {
                 return None;
             }
-            let self_closing = tag.self_closing;
             match lower {
                 b"select" => in_select = true,
                 b"frameset" => after_frameset = true,
@@ -145,26 +145,15 @@ pub(super) fn scan(src: &str) -> Option<Scan> {
                 b"template" if in_select => return None,
                 _ => {}
             }
-            let switches = matches!(
-                lower,
-                b"textarea"
-                    | b"title"
-                    | b"plaintext"
-                    | b"script"
-                    | b"style"
-                    | b"iframe"
-                    | b"xmp"
-                    | b"noembed"
-                    | b"noframes"
-                    | b"noscript"
-            );
+            // A tag that switches how text is read, in any namespace.
+            let switches = html_text_type(lower) != TextType::Data;
             if (in_select || after_frameset) && switches {
                 return None;
             }
             let is_script = lower == b"script";
             let is_style = lower == b"style";
             let foreign = *ns.last().unwrap_or(&Ns::Html) != Ns::Html && text.is_none();
-            if foreign && is_script && !tag.self_closing {
+            if foreign && is_script && !self_closing {
                 return None;
             }
             let wanted =
@@ -453,13 +442,18 @@ fn start_tag_feedback(
         }
         return None;
     }
-    Some(match name {
+    Some(html_text_type(name))
+}
+
+/// How the text after an HTML start tag named `name` (lower case) is read.
+/// (`<plaintext>`, after which everything is text, never gets here: the scan gives up.)
+fn html_text_type(name: &[u8]) -> TextType {
+    match name {
         b"textarea" | b"title" => TextType::RcData,
         b"script" => TextType::Script,
         b"style" | b"iframe" | b"xmp" | b"noembed" | b"noframes" | b"noscript" => TextType::RawText,
-        // Everything after it is text: lol_html's path keeps such a page as written.
         _ => TextType::Data,
-    })
+    }
 }
 
 /// The HTML start tags that end SVG or MathML content (lol_html's list).

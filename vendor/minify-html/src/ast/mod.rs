@@ -1,4 +1,3 @@
-use ahash::AHashMap;
 use minify_html_common::spec::tag::ns::Namespace;
 use std::fmt::Debug;
 use std::fmt::Formatter;
@@ -49,6 +48,74 @@ impl PartialEq for AttrVal {
 
 impl Eq for AttrVal {}
 
+// sitevault patch: an element's attributes as a list rather than a hash map. Elements have a
+// few attributes; hashing, building and iterating a map for each was about a tenth of the
+// time. As with the map's `insert`, a later duplicate replaces an earlier one (`finish`).
+#[derive(Default)]
+pub struct Attrs(Vec<(Vec<u8>, AttrVal)>);
+
+impl Attrs {
+  /// Adds an attribute; call `finish` before reading (a later duplicate wins).
+  pub fn insert(&mut self, name: Vec<u8>, value: AttrVal) {
+    self.0.push((name, value));
+  }
+
+  /// Keeps the last of each name, as the map's `insert` did. Linear for the usual few,
+  /// `n log n` for many (a tag with thousands of attributes is not quadratic).
+  pub fn finish(&mut self) {
+    let n = self.0.len();
+    if n < 2 {
+      return;
+    }
+    if n <= 16 {
+      let mut i = 0;
+      while i < self.0.len() {
+        if self.0[i + 1..].iter().any(|(k, _)| *k == self.0[i].0) {
+          self.0.remove(i);
+        } else {
+          i += 1;
+        }
+      }
+    } else {
+      // A stable sort keeps each name's occurrences in source order; reversed, the last
+      // comes first in its run, and `dedup_by` keeps the first of a run.
+      self.0.sort_by(|a, b| a.0.cmp(&b.0));
+      self.0.reverse();
+      self.0.dedup_by(|a, b| a.0 == b.0);
+    }
+  }
+
+  pub fn get(&self, name: &[u8]) -> Option<&AttrVal> {
+    self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+  }
+
+  pub fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &AttrVal)> {
+    self.0.iter().map(|(k, v)| (k, v))
+  }
+
+  pub fn len(&self) -> usize {
+    self.0.len()
+  }
+}
+
+impl IntoIterator for Attrs {
+  type Item = (Vec<u8>, AttrVal);
+  type IntoIter = std::vec::IntoIter<(Vec<u8>, AttrVal)>;
+
+  fn into_iter(self) -> Self::IntoIter {
+    self.0.into_iter()
+  }
+}
+
+// Equal as maps: the same names with the same values, in any order.
+impl PartialEq for Attrs {
+  fn eq(&self, other: &Self) -> bool {
+    self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+  }
+}
+
+impl Eq for Attrs {}
+
 #[derive(Eq, PartialEq, Debug)]
 pub enum RcdataContentType {
   Textarea,
@@ -74,7 +141,7 @@ pub enum NodeData {
     ended: bool,
   },
   Element {
-    attributes: AHashMap<Vec<u8>, AttrVal>,
+    attributes: Attrs,
     children: Vec<NodeData>,
     // If the source doesn't have a closing tag, then we can't add one, as otherwise output could be longer than source.
     closing_tag: ElementClosingTag,
@@ -138,7 +205,7 @@ impl Debug for NodeData {
         .debug_struct("Element")
         .field("tag", &{
           let mut out = format!("{:?}:{}", namespace, from_utf8(name).unwrap());
-          for (n, v) in attributes {
+          for (n, v) in attributes.iter() {
             out.push_str(format!(" {}={:?}", from_utf8(n).unwrap(), v).as_str());
           }
           out

@@ -27,12 +27,21 @@ static SHORTER_START_E2: Lazy<bool> = Lazy::new(|| {
 // Encodes ampersands when necessary, as well as UTF-8 sequences that are shorter encoded.
 // Does not handle context-specific escaping e.g. `>`, `'`, `"`.
 // Set {@param must_end_with_semicolon} to true to pass validation.
-pub fn encode_entities(
+pub fn encode_entities(code: &[u8], in_attr_val: bool, must_end_with_semicolon: bool) -> Vec<u8> {
+  let mut res = Vec::<u8>::with_capacity(code.len());
+  encode_entities_into(&mut res, code, in_attr_val, must_end_with_semicolon);
+  res
+}
+
+// sitevault patch: `encode_entities` appending to `res` (text nodes are written straight
+// to the output instead of through a copy of their own).
+pub fn encode_entities_into(
+  res: &mut Vec<u8>,
   mut code: &[u8],
   in_attr_val: bool,
   must_end_with_semicolon: bool,
-) -> Vec<u8> {
-  let mut res = Vec::<u8>::with_capacity(code.len());
+) {
+  let start = res.len();
   while !code.is_empty() {
     let (before, matched) = match memchr(b'&', code) {
       None => (code.len(), false),
@@ -74,9 +83,11 @@ pub fn encode_entities(
   }
   // sitevault patch: every sequence that is shorter encoded starts with the byte 0xE2
   // (checked once, below); text without one has nothing to replace, and is not copied.
-  if *SHORTER_START_E2 && memchr(0xE2, &res).is_none() {
-    return res;
+  if *SHORTER_START_E2 && memchr(0xE2, &res[start..]).is_none() {
+    return;
   }
-  SHORTER_ENCODED_ENTITIES_ENCODED_SEARCHER
-    .replace_all_bytes(&res, SHORTER_ENCODED_ENTITIES_ENCODED)
+  let replaced = SHORTER_ENCODED_ENTITIES_ENCODED_SEARCHER
+    .replace_all_bytes(&res[start..], SHORTER_ENCODED_ENTITIES_ENCODED);
+  res.truncate(start);
+  res.extend_from_slice(&replaced);
 }

@@ -3,6 +3,7 @@ use crate::ast::NodeData;
 use crate::ast::ScriptOrStyleLang;
 use crate::cfg::Cfg;
 use crate::entity::encode::encode_entities;
+use crate::entity::encode::encode_entities_into;
 use crate::minify::bang::minify_bang;
 use crate::minify::comment::minify_comment;
 use crate::minify::css::minify_css;
@@ -75,20 +76,10 @@ pub fn minify_content(
   let mut index_of_last_nonempty_text_or_elem: isize = -1;
   let mut index_of_last_text_or_elem: isize = -1;
   for i in 0..nodes.len() {
-    let (previous_nodes, next_nodes) = nodes.split_at_mut(i);
-    let n = &mut next_nodes[0];
-    match n {
-      NodeData::Element { name, .. } => {
-        if index_of_last_nonempty_text_or_elem > -1 {
-          if let NodeData::Element {
-            next_sibling_element_name,
-            ..
-          } = &mut previous_nodes[index_of_last_nonempty_text_or_elem as usize]
-          {
-            debug_assert!(next_sibling_element_name.is_empty());
-            next_sibling_element_name.extend_from_slice(name);
-          };
-        };
+    match &mut nodes[i] {
+      // sitevault patch: an element's next sibling's name is looked up when the element is
+      // written (`next_sibling_name`), not copied into it here (an allocation each).
+      NodeData::Element { .. } => {
         found_first_text_or_elem = true;
         index_of_last_nonempty_text_or_elem = i as isize;
         index_of_last_text_or_elem = i as isize;
@@ -124,7 +115,8 @@ pub fn minify_content(
     };
   }
 
-  for (i, c) in nodes.into_iter().enumerate() {
+  for i in 0..nodes.len() {
+    let c = std::mem::replace(&mut nodes[i], NodeData::Text { value: Vec::new() });
     match c {
       NodeData::Bang { code, ended } => minify_bang(cfg, out, &code, ended),
       NodeData::Comment { code, ended } => minify_comment(cfg, out, &code, ended),
@@ -135,14 +127,14 @@ pub fn minify_content(
         closing_tag,
         name,
         namespace: child_ns,
-        next_sibling_element_name,
+        next_sibling_element_name: _,
       } => minify_element(
         cfg,
         out,
         descendant_of_pre,
         child_ns,
         parent,
-        &next_sibling_element_name,
+        next_sibling_name(&nodes[i + 1..]),
         (i as isize) == index_of_last_nonempty_text_or_elem,
         &name,
         attributes,
@@ -159,12 +151,13 @@ pub fn minify_content(
         ScriptOrStyleLang::JSModule => minify_js(cfg, TopLevelMode::Module, out, &code),
       },
       NodeData::Text { value } => {
-        let min = encode_entities(&value, false, !cfg.allow_optimal_entities);
-        // sitevault patch: both replacers below only replace at a `<`.
-        if memchr::memchr(b'<', &min).is_none() {
-          out.extend_from_slice(&min);
+        // sitevault patch: both replacers below only replace at a `<`, and encoding
+        // neither adds nor removes one: text without one is encoded straight into `out`.
+        if memchr::memchr(b'<', &value).is_none() {
+          encode_entities_into(out, &value, false, !cfg.allow_optimal_entities);
           continue;
         }
+        let min = encode_entities(&value, false, !cfg.allow_optimal_entities);
         let min = if cfg.allow_optimal_entities {
           OPTIMAL_CHEVRON_REPLACER.replace_all(&min)
         } else {
@@ -175,4 +168,19 @@ pub fn minify_content(
       NodeData::Opaque { raw_source } => out.extend_from_slice(&raw_source),
     };
   }
+}
+
+// sitevault patch: the name of the element that follows, when the next element or non-empty
+// text after `rest`'s start (comments, bangs and the like skipped) is an element; else empty.
+// Texts are already trimmed and collapsed, as the original's first pass saw them; the last
+// one's right trim cannot change an answer, as no element follows it.
+fn next_sibling_name(rest: &[NodeData]) -> &[u8] {
+  for n in rest {
+    match n {
+      NodeData::Element { name, .. } => return name,
+      NodeData::Text { value } if !value.is_empty() => return b"",
+      _ => {}
+    }
+  }
+  b""
 }

@@ -1,4 +1,5 @@
 use crate::ast::AttrVal;
+use crate::ast::Attrs;
 use crate::ast::ElementClosingTag;
 use crate::ast::NodeData;
 use crate::ast::ScriptOrStyleLang;
@@ -10,7 +11,6 @@ use crate::parse::style::parse_style_content;
 use crate::parse::textarea::parse_textarea_content;
 use crate::parse::title::parse_title_content;
 use crate::parse::Code;
-use ahash::AHashMap;
 use minify_html_common::gen::codepoints::ATTR_QUOTE;
 use minify_html_common::gen::codepoints::DOUBLE_QUOTE;
 use minify_html_common::gen::codepoints::NOT_UNQUOTED_ATTR_VAL_CHAR;
@@ -22,6 +22,7 @@ use minify_html_common::gen::codepoints::WHITESPACE_OR_SLASH_OR_EQUALS_OR_RIGHT_
 use minify_html_common::spec::script::JAVASCRIPT_MIME_TYPES;
 use minify_html_common::spec::tag::ns::Namespace;
 use minify_html_common::spec::tag::void::VOID_TAGS;
+use std::borrow::Cow;
 use std::fmt::Debug;
 use std::fmt::Formatter;
 use std::str::from_utf8;
@@ -35,17 +36,61 @@ fn parse_tag_name(code: &mut Code) -> Vec<u8> {
   name
 }
 
-pub fn peek_tag_name(code: &mut Code) -> Vec<u8> {
-  let cp = code.take_checkpoint();
-  let name = parse_tag_name(code);
-  code.restore_checkpoint(cp);
-  name
+// sitevault patch: the name is borrowed from the source unless it has capitals (it is
+// peeked at every tag; copying it was one allocation per tag).
+pub fn peek_tag_name<'c>(code: &Code<'c>) -> Cow<'c, [u8]> {
+  let rest = code.rest();
+  debug_assert!(rest.starts_with(b"<"));
+  let start = if rest.get(1) == Some(&b'/') { 2 } else { 1 };
+  let len = rest[start..]
+    .iter()
+    .position(|&c| !TAG_NAME_CHAR[c])
+    .unwrap_or(rest.len() - start);
+  let name = &rest[start..start + len];
+  if name.iter().any(u8::is_ascii_uppercase) {
+    Cow::Owned(name.to_ascii_lowercase())
+  } else {
+    Cow::Borrowed(name)
+  }
+}
+
+// sitevault patch: consumes a tag exactly as `parse_tag` does, keeping nothing (closing
+// and ignored tags, whose parse was dropped: a name and a map for each).
+pub fn skip_tag(code: &mut Code) {
+  debug_assert!(code.as_slice().starts_with(b"<"));
+  code.shift(1);
+  code.shift_if_next(b'/');
+  code.shift_while_in_lookup(TAG_NAME_CHAR);
+  loop {
+    code.shift_while_in_lookup(WHITESPACE_OR_SLASH);
+    if code.at_end() || code.shift_if_next(b'>') {
+      break;
+    };
+    code.shift_if_next_not_in_lookup(WHITESPACE_OR_SLASH);
+    code.slice_and_shift_while_not_in_lookup(WHITESPACE_OR_SLASH_OR_EQUALS_OR_RIGHT_CHEVRON);
+    code.shift_while_in_lookup(WHITESPACE);
+    let has_value = code.shift_if_next(b'=');
+    code.shift_while_in_lookup(WHITESPACE);
+    if has_value {
+      let attr_delim = code.shift_if_next_in_lookup(ATTR_QUOTE);
+      let attr_delim_pred = match attr_delim {
+        Some(b'"') => DOUBLE_QUOTE,
+        Some(b'\'') => SINGLE_QUOTE,
+        None => NOT_UNQUOTED_ATTR_VAL_CHAR,
+        _ => unreachable!(),
+      };
+      code.slice_and_shift_while_not_in_lookup(attr_delim_pred);
+      if let Some(c) = attr_delim {
+        code.shift_if_next(c);
+      };
+    };
+  }
 }
 
 // Derive Eq for testing.
 #[derive(Eq, PartialEq)]
 pub struct ParsedTag {
-  pub attributes: AHashMap<Vec<u8>, AttrVal>,
+  pub attributes: Attrs,
   pub name: Vec<u8>,
   pub self_closing: bool,
 }
@@ -69,7 +114,7 @@ impl Debug for ParsedTag {
 // TODO Use generics to create version that doesn't create an AHashMap.
 pub fn parse_tag(code: &mut Code) -> ParsedTag {
   let elem_name = parse_tag_name(code);
-  let mut attributes = AHashMap::default();
+  let mut attributes = Attrs::default();
   let self_closing;
   loop {
     // At the beginning of this loop, the last parsed unit was either the tag name or an attribute (including its value, if it had one).
@@ -123,6 +168,7 @@ pub fn parse_tag(code: &mut Code) -> ParsedTag {
     };
     attributes.insert(attr_name, attr_value);
   }
+  attributes.finish();
   ParsedTag {
     attributes,
     name: elem_name,
@@ -171,7 +217,7 @@ pub fn parse_element(code: &mut Code, ns: Namespace, parent: &[u8]) -> NodeData 
     closing_tag_omitted,
     children,
   } = match (ns, elem_name.as_slice()) {
-    (_, b"script") => match attributes.get(b"type".as_ref()) {
+    (_, b"script") => match attributes.get(b"type") {
       Some(typ) if typ.as_slice() == b"module" => {
         parse_script_content(code, ScriptOrStyleLang::JSModule)
       }
@@ -187,8 +233,9 @@ pub fn parse_element(code: &mut Code, ns: Namespace, parent: &[u8]) -> NodeData 
   };
 
   if !closing_tag_omitted {
-    let closing_tag = parse_tag(code);
-    debug_assert_eq!(closing_tag.name, elem_name);
+    // sitevault patch: consumed, not built (it was dropped).
+    debug_assert_eq!(&*peek_tag_name(code), elem_name.as_slice());
+    skip_tag(code);
   };
 
   NodeData::Element {

@@ -30,9 +30,6 @@ pub struct Code<'c> {
   pub seen_body_open: bool,
 }
 
-#[derive(Copy, Clone)]
-pub struct Checkpoint(usize);
-
 impl<'c> Code<'c> {
   pub fn new_with_opts(code: &[u8], opts: ParseOpts) -> Code<'_> {
     Code {
@@ -54,12 +51,10 @@ impl<'c> Code<'c> {
     &self.code[self.next..]
   }
 
-  pub fn take_checkpoint(&self) -> Checkpoint {
-    Checkpoint(self.next)
-  }
-
-  pub fn restore_checkpoint(&mut self, cp: Checkpoint) {
-    self.next = cp.0;
+  // sitevault patch: the rest of the source, borrowed from the source rather than from
+  // `self`, so a name peeked from it outlives the next shift.
+  pub fn rest(&self) -> &'c [u8] {
+    &self.code[self.next..]
   }
 
   pub fn at_end(&self) -> bool {

@@ -8,15 +8,48 @@ use super::refs::{is_local, resolve_path, split_suffix, RefKind};
 /// `pre-line`, `break-spaces`, `preserve`.
 pub(super) fn keeps_white_space(css: &str) -> bool {
     let lower = css.to_ascii_lowercase();
+    // Each `white-space` reads the value after the first `:` that follows, up to the
+    // next `;` or `}`. The look-aheads are kept from one to the next: each starts at or
+    // after where the one before did, so a search is redone only once its answer falls
+    // behind. That keeps the whole linear (one search each to the end for every match was
+    // quadratic on `white-space` repeated without a `:`).
+    let mut colon = Ahead::new(|s: &str| s.find(':'));
+    let mut end = Ahead::new(|s: &str| s.find([';', '}']));
+    let mut pre = Ahead::new(|s: &str| s.find("pre"));
+    let mut breaks = Ahead::new(|s: &str| s.find("break-spaces"));
     lower.match_indices("white-space").any(|(i, _)| {
-        let rest = &lower[i..];
-        let Some(colon) = rest.find(':') else {
+        let Some(c) = colon.from(&lower, i) else {
             return false;
         };
-        let value = &rest[colon + 1..];
-        let value = &value[..value.find([';', '}']).unwrap_or(value.len())];
-        value.contains("pre") || value.contains("break-spaces")
+        let e = end.from(&lower, c + 1).unwrap_or(lower.len());
+        let within = |at: Option<usize>, len: usize| at.is_some_and(|p| p + len <= e);
+        within(pre.from(&lower, c + 1), 3) || within(breaks.from(&lower, c + 1), 12)
     })
+}
+
+/// The first match of a search at or after a position, for positions that never go back:
+/// the last answer is kept while it is still ahead.
+struct Ahead<F> {
+    find: F,
+    last: Option<Option<usize>>,
+}
+
+impl<F: Fn(&str) -> Option<usize>> Ahead<F> {
+    fn new(find: F) -> Self {
+        Ahead { find, last: None }
+    }
+
+    fn from(&mut self, s: &str, at: usize) -> Option<usize> {
+        match self.last {
+            Some(None) => None,
+            Some(Some(p)) if p >= at => Some(p),
+            _ => {
+                let hit = (self.find)(&s[at..]).map(|o| at + o);
+                self.last = Some(hit);
+                hit
+            }
+        }
+    }
 }
 
 /// Whether `html` has a start tag of one of `names` (ASCII, lower case), in any case.
@@ -168,6 +201,53 @@ mod tests {
         assert!(keeps_white_space("x{white-space:break-spaces}"));
         assert!(!keeps_white_space("x{white-space:nowrap} y{content:'pre'}"));
         assert!(!keeps_white_space("white-space"));
+    }
+
+    /// The linear reading answers as one search per `white-space` did, on every
+    /// arrangement of a few pieces; and `white-space` repeated with no `:` (1.2 MB), which
+    /// took minutes that way, is read at once.
+    #[test]
+    fn css_that_keeps_spaces_is_read_in_one_pass() {
+        fn one_search_each(css: &str) -> bool {
+            let lower = css.to_ascii_lowercase();
+            lower.match_indices("white-space").any(|(i, _)| {
+                let rest = &lower[i..];
+                let Some(colon) = rest.find(':') else {
+                    return false;
+                };
+                let value = &rest[colon + 1..];
+                let value = &value[..value.find([';', '}']).unwrap_or(value.len())];
+                value.contains("pre") || value.contains("break-spaces")
+            })
+        }
+        let pieces = [
+            "white-space",
+            ":",
+            ";",
+            "}",
+            "pre",
+            "break-spaces",
+            " x",
+            "PRE-wrap",
+        ];
+        let mut n = 0;
+        for a in 0..pieces.len() {
+            for b in 0..pieces.len() {
+                for c in 0..pieces.len() {
+                    for d in 0..pieces.len() {
+                        for e in 0..pieces.len() {
+                            let css = [a, b, c, d, e].map(|k| pieces[k]).concat();
+                            assert_eq!(keeps_white_space(&css), one_search_each(&css), "{css}");
+                            n += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(n, 32_768);
+        assert!(!keeps_white_space(&"white-space ".repeat(100_000)));
+        let many = "white-space:a ".repeat(100_000) + "pre";
+        assert!(keeps_white_space(&many));
     }
 
     #[test]

@@ -1,7 +1,11 @@
-//! A cheap nesting pre-scan run before the CSS and JS parsers: they recurse once per
-//! level, and a hostile file must be refused with its position, never abort the process.
-//! Strings and comments are skipped; the count is approximate (regex literals are not
-//! recognised) but only matters far past any real file's depth.
+//! A cheap nesting pre-scan run before the CSS, JS and HTML parsers: they recurse once
+//! per level, and a hostile file must be refused with its position, never abort the
+//! process. Strings, comments and (in JS) regular expressions are skipped; the count is
+//! approximate, erring towards counting more, but only matters far past any real file's
+//! depth. Element nesting in HTML is in `depth/html.rs`.
+
+mod html;
+pub(crate) use html::check_html;
 
 /// Deepest bracket nesting accepted in CSS (lightningcss's printer keeps its indentation
 /// in a `u8`: two per level).
@@ -9,173 +13,16 @@ pub(crate) const CSS_LIMIT: usize = 100;
 /// Deepest bracket nesting accepted in JS (swc runs on the build's large-stack threads).
 pub(crate) const JS_LIMIT: usize = 2000;
 
+/// Longest chain of operators accepted in one JS expression. `1+1+…`, `a.b.c…`,
+/// `f()()…`, `!!!…x` or `new new … X` nest one level per link in swc's tree, which every
+/// pass then walks recursively: a chain of 600,000 links (1.2 MB) overflowed the build's
+/// 256 MB stacks, 400,000 did not. Counted per bracket level, from the last `,` or `;` or
+/// the newline that ends a statement; each operator character counts, so `===` is three.
+pub(crate) const JS_CHAIN_LIMIT: usize = 50_000;
+
 /// Deepest element nesting accepted in HTML (minify-html recurses once per open element:
 /// a million unclosed `<span>`s overflowed even the build's 256 MB stacks).
 pub(crate) const HTML_LIMIT: usize = 10_000;
-
-/// Elements without content.
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-    "track", "wbr",
-];
-/// Elements minify-html closes when a sibling opens (their end tag may be left out): a
-/// run of them does not nest, and counting them would refuse real pages.
-const OPTIONAL_END: &[&str] = &[
-    "li", "dt", "dd", "p", "rt", "rp", "optgroup", "option", "thead", "tbody", "tfoot", "tr", "td",
-    "th", "html", "head", "body",
-];
-/// Elements whose content is text up to their end tag.
-const RAW: &[&str] = &["script", "style", "textarea", "title", "xmp"];
-/// How far up the open elements an end tag is matched (a stray end tag closes nothing).
-const MATCH_WINDOW: usize = 64;
-
-/// Where element nesting in HTML first goes past `limit`, as [`check`] says it. Open
-/// elements are kept on a stack: an end tag closes up to the nearest element of its
-/// name (a stray one closes nothing), `/>` closes only inside `<svg>` and `<math>`, and
-/// raw-text elements are skipped whole. Approximate, erring towards counting more.
-pub(crate) fn check_html(text: &str, limit: usize) -> Option<(usize, usize, String)> {
-    let b = text.as_bytes();
-    let mut open: Vec<[u8; 10]> = Vec::new();
-    let mut foreign = 0usize;
-    let mut lines = LineCounter::default();
-    let mut i = 0usize;
-    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
-        let lt = i + off;
-        lines.advance(b, lt);
-        let rest = &b[lt + 1..];
-        if rest.starts_with(b"!--") {
-            i = find(b, lt + 4, b"-->").map_or(b.len(), |e| e + 3);
-            continue;
-        }
-        let closing = rest.first() == Some(&b'/');
-        let name_start = lt + 1 + usize::from(closing);
-        let name_len = b[name_start..]
-            .iter()
-            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-' || **c == b':')
-            .count();
-        if name_len == 0 {
-            // `<!DOCTYPE`, `<?xml`, or a `<` in text.
-            i = lt + 1;
-            continue;
-        }
-        // Lower-cased into a small key (no allocation per tag); longer names are
-        // custom elements, which nest, and share one key.
-        let mut key = [0u8; 10];
-        if let Some(n) = b
-            .get(name_start..name_start + name_len)
-            .filter(|n| n.len() <= key.len())
-        {
-            key[..n.len()].copy_from_slice(n);
-            key.make_ascii_lowercase();
-        }
-        let name = std::str::from_utf8(&key)
-            .unwrap_or("")
-            .trim_end_matches('\0');
-        let end = tag_end(b, name_start + name_len);
-        let self_closing = foreign > 0 && end > 0 && b.get(end - 1) == Some(&b'/');
-        i = (end + 1).min(b.len());
-        if closing {
-            let top = open.len().saturating_sub(MATCH_WINDOW);
-            if let Some(at) = open[top..].iter().rposition(|k| *k == key) {
-                let at = top + at;
-                foreign = foreign.saturating_sub(
-                    open[at..]
-                        .iter()
-                        .filter(|k| k.starts_with(b"svg\0") || k.starts_with(b"math\0"))
-                        .count(),
-                );
-                open.truncate(at);
-            }
-            continue;
-        }
-        if RAW.contains(&name) {
-            // Skip past its end tag (any case).
-            let close = format!("</{name}");
-            let from = i;
-            i = memchr::memchr_iter(b'<', &b[from..])
-                .map(|p| from + p)
-                .find(|&p| {
-                    b.get(p..p + close.len())
-                        .is_some_and(|w| w.eq_ignore_ascii_case(close.as_bytes()))
-                })
-                .map_or(b.len(), |p| tag_end(b, p + close.len()) + 1)
-                .min(b.len());
-            continue;
-        }
-        if VOID.contains(&name) || OPTIONAL_END.contains(&name) || self_closing {
-            continue;
-        }
-        if name == "svg" || name == "math" {
-            foreign += 1;
-        }
-        open.push(key);
-        if open.len() > limit {
-            let (line, col) = lines.at(text, lt);
-            return Some((
-                line,
-                col,
-                format!(
-                    "elements nested more than {limit} levels deep; sitevault refuses such nesting (close your tags, or pass --keep-going to copy the file as written)"
-                ),
-            ));
-        }
-    }
-    None
-}
-
-/// The `>` that ends a tag whose name ends at `from` (quoted attribute values skipped),
-/// or the end of the text.
-fn tag_end(b: &[u8], from: usize) -> usize {
-    let mut i = from;
-    while i < b.len() {
-        match b[i] {
-            b'>' => return i,
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += 1;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    b.len()
-}
-
-fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(b.get(from..)?, needle).map(|p| from + p)
-}
-
-/// Line numbers for offsets met in increasing order.
-#[derive(Default)]
-struct LineCounter {
-    upto: usize,
-    line: usize,
-    line_start: usize,
-}
-
-impl LineCounter {
-    fn advance(&mut self, b: &[u8], to: usize) {
-        if let Some(from) = b.get(self.upto..to) {
-            for k in memchr::memchr_iter(b'\n', from) {
-                self.line += 1;
-                self.line_start = self.upto + k + 1;
-            }
-        }
-        self.upto = self.upto.max(to);
-    }
-
-    /// 1-based line and column of `offset` (already advanced to).
-    fn at(&self, text: &str, offset: usize) -> (usize, usize) {
-        let col = text
-            .get(self.line_start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(0)
-            + 1;
-        (self.line + 1, col)
-    }
-}
 
 /// Where nesting first goes past `limit`: (1-based line, 1-based column, message).
 /// In JS, statements nested without braces count too: a run of labels (`a: b: c: x`),
@@ -196,6 +43,11 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
     // (`if (a) x(); else while (b) if (c) …` nests through the `else`).
     let mut ifs: Vec<(usize, usize)> = Vec::new();
     let mut head_is_if = false;
+    // JS: the operator chain at each open bracket level, the levels that are a template's
+    // `${…}`, and the last character that was not a space or a comment.
+    let mut chain: Vec<usize> = vec![0];
+    let mut subst: Vec<usize> = Vec::new();
+    let mut last = b';';
     let too_deep = |i: usize, line: usize, line_start: usize| {
         let col = text
             .get(line_start..i)
@@ -210,13 +62,35 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
             ),
         ))
     };
+    let too_long = |i: usize, line: usize, line_start: usize| {
+        let col = text.get(line_start..i).map_or(0, |s| s.chars().count()) + 1;
+        Some((
+            line,
+            col,
+            format!(
+                "an expression chains more than {JS_CHAIN_LIMIT} operators; sitevault refuses such chains (split it into statements, or pass --keep-going to copy the file as written)"
+            ),
+        ))
+    };
     let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    let mut newline = false;
     while i < b.len() {
         let c = b[i];
+        if newline && !matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+            newline = false;
+            if !is_operator(c) && !matches!(c, b'(' | b'[' | b'`') {
+                if let Some(n) = chain.last_mut() {
+                    *n = 0;
+                }
+            }
+        }
         match c {
             b'\n' => {
                 line += 1;
                 line_start = i + 1;
+                // A newline ends a statement (and its chain) when what comes before can
+                // end one and what follows cannot continue it (decided at what follows).
+                newline = js && !is_operator(last);
             }
             b' ' | b'\t' | b'\r' => {}
             b'"' | b'\'' | b'`' => {
@@ -224,6 +98,27 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                     run = 0;
                 }
                 let q = c;
+                if js && q == b'`' {
+                    // A template is a link (`tag`a``b``); its `${…}` opens a level whose
+                    // `}` goes back to the template's text.
+                    if bump(&mut chain) {
+                        return too_long(i, line, line_start);
+                    }
+                    let (at, opened) = template_text(b, i + 1, &mut line, &mut line_start);
+                    if opened {
+                        depth += 1;
+                        chain.push(0);
+                        subst.push(depth);
+                        last = b'{';
+                        if depth + run > limit {
+                            return too_deep(i, line, line_start);
+                        }
+                    } else {
+                        last = b'`';
+                    }
+                    i = at;
+                    continue;
+                }
                 i += 1;
                 while i < b.len() && b[i] != q {
                     if b[i] == b'\\' {
@@ -237,6 +132,7 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                     }
                     i += 1;
                 }
+                last = q;
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
                 i += 2;
@@ -255,7 +151,21 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                 }
                 continue;
             }
+            b'/' if js && regex_can_start(last) => {
+                // A regular expression is one operand: its `|`, `(` and `[` are skipped.
+                i = regex_end(b, i + 1);
+                last = b'0';
+                continue;
+            }
             b'(' | b'[' | b'{' => {
+                // A call or an index is a link of the chain it follows.
+                if js && c != b'{' && bump(&mut chain) {
+                    return too_long(i, line, line_start);
+                }
+                if js {
+                    chain.push(0);
+                    last = c;
+                }
                 if js && await_paren && c == b'(' {
                     head_at = Some(depth);
                 } else if head_at.is_none() {
@@ -268,6 +178,28 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                 }
             }
             b')' | b']' | b'}' => {
+                if js {
+                    if chain.len() > 1 {
+                        chain.pop();
+                    }
+                    last = c;
+                    if c == b'}' && subst.last() == Some(&depth) {
+                        // The end of a template's `${…}`: back to its text.
+                        subst.pop();
+                        depth -= 1;
+                        let (at, opened) = template_text(b, i + 1, &mut line, &mut line_start);
+                        if opened {
+                            depth += 1;
+                            chain.push(0);
+                            subst.push(depth);
+                            last = b'{';
+                        } else {
+                            last = b'`';
+                        }
+                        i = at;
+                        continue;
+                    }
+                }
                 depth = depth.saturating_sub(1);
                 if c == b')' && head_at == Some(depth) {
                     head_at = None;
@@ -286,6 +218,24 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                 let end = i + b[i..].iter().take_while(|&&c| ident(c)).count();
                 let word = &b[i..end];
                 let mut next = end;
+                last = b[end - 1];
+                if matches!(
+                    word,
+                    b"new"
+                        | b"typeof"
+                        | b"void"
+                        | b"delete"
+                        | b"await"
+                        | b"yield"
+                        | b"in"
+                        | b"instanceof"
+                ) {
+                    // Keyword operators chain as the others do (`new new … X`).
+                    last = b'=';
+                    if bump(&mut chain) {
+                        return too_long(i, line, line_start);
+                    }
+                }
                 if head_at.is_none() {
                     match word {
                         b"if" | b"while" | b"for" | b"with" => {
@@ -345,11 +295,101 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                     run = 0;
                     await_paren = false;
                 }
+                if js {
+                    // `++` and `--` end an operand: a `/` after them divides.
+                    let postfix = (c == b'+' || c == b'-') && i > 0 && b[i - 1] == c;
+                    last = if postfix { b'0' } else { c };
+                    if c == b',' || c == b';' {
+                        if let Some(n) = chain.last_mut() {
+                            *n = 0;
+                        }
+                    } else if is_operator(c) && bump(&mut chain) {
+                        return too_long(i, line, line_start);
+                    }
+                }
             }
         }
         i += 1;
     }
     None
+}
+
+/// Characters of JS operators (and of `.`, `?.`, `...`, `=>`).
+fn is_operator(c: u8) -> bool {
+    matches!(
+        c,
+        b'+' | b'-'
+            | b'*'
+            | b'/'
+            | b'%'
+            | b'<'
+            | b'>'
+            | b'&'
+            | b'|'
+            | b'^'
+            | b'!'
+            | b'~'
+            | b'?'
+            | b':'
+            | b'='
+            | b'.'
+    )
+}
+
+/// Whether a `/` after `last` (the previous character that was not a space or a comment)
+/// starts a regular expression rather than dividing: after an operator or an opening
+/// bracket, `,` or `;`. After a name, a number, a string or a closing bracket it
+/// divides (after `return` it does not, and the expression is counted as code: more,
+/// never less).
+fn regex_can_start(last: u8) -> bool {
+    is_operator(last) || matches!(last, b'(' | b'[' | b'{' | b',' | b';')
+}
+
+/// Where a regular expression whose body starts at `from` ends (after its closing `/`;
+/// at a newline, which no regular expression holds). A `/` inside `[…]` does not close.
+fn regex_end(b: &[u8], from: usize) -> usize {
+    let mut i = from;
+    let mut class = false;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'[' => class = true,
+            b']' => class = false,
+            b'/' if !class => return i + 1,
+            b'\n' => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// One more link in the innermost level's chain; whether the chain is now too long.
+fn bump(chain: &mut [usize]) -> bool {
+    chain.last_mut().is_some_and(|n| {
+        *n += 1;
+        *n > JS_CHAIN_LIMIT
+    })
+}
+
+/// Reads a template's text from `from`: where its `${` ends and `true`, or where its
+/// closing backtick is (the end of `b` if none) and `false`. Counts its lines.
+fn template_text(b: &[u8], from: usize, line: &mut usize, line_start: &mut usize) -> (usize, bool) {
+    let mut i = from;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'`' => return (i + 1, false),
+            b'$' if b.get(i + 1) == Some(&b'{') => return (i + 2, true),
+            b'\n' => {
+                *line += 1;
+                *line_start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (b.len(), false)
 }
 
 #[cfg(test)]
@@ -394,29 +434,51 @@ mod tests {
         assert!(check(&"a:b;".repeat(20), 3, false).is_none());
     }
 
+    /// Chains that nest one level per link in swc's tree are refused past the limit,
+    /// however they are written; statements, lists, regular expressions and template text
+    /// do not add up.
     #[test]
-    fn html_counts_elements_that_nest() {
-        let deep = format!("<p>\n  {}", "<div><span>".repeat(3));
-        assert_eq!(check_html(&deep, 4).map(|x| (x.0, x.1)), Some((2, 25)));
-        // Void, self-closed, optional-end and closed elements, comments, raw text.
-        let flat = format!(
-            "<!DOCTYPE html><ul>{}</ul>{}<!-- <div><div><div> --><script>{}</script><svg>{}</svg>{}",
-            "<li>x".repeat(50),
-            "<br><img src=a>".repeat(50),
-            "<div>".repeat(50),
-            "<path d='a>b'/>".repeat(50),
-            "<div></div>".repeat(50)
-        );
-        assert!(check_html(&flat, 4).is_none());
-        assert!(check_html("a < b <", 1).is_none());
-        // What minify-html nests: `<div/>`, elements around raw text, stray end tags.
-        for deep in [
-            "<div/>".repeat(10),
-            "<div><script></script>".repeat(10),
-            "<div></span>".repeat(10),
-            "<caption>".repeat(10),
+    fn js_refuses_long_operator_chains() {
+        let n = JS_CHAIN_LIMIT + 1;
+        for long in [
+            "x = ".to_string() + &"1+".repeat(n) + "1",
+            "a".to_string() + &".b".repeat(n),
+            "f".to_string() + &"()".repeat(n),
+            "a".to_string() + &"[0]".repeat(n),
+            "!".repeat(n) + "x",
+            "new ".repeat(n) + "X",
+            "typeof ".repeat(n) + "x",
+            "t".to_string() + &"``".repeat(n),
+            "`${".to_string() + &"1+".repeat(n) + "1}`",
+            "x = 1".to_string() + &"\n+ 1".repeat(n),
+            "x = 1".to_string() + &" +\n1".repeat(n),
+            "x = 1".to_string() + &" + // c\n1".repeat(n),
+            "x = a".to_string() + &"\n.b()".repeat(n),
         ] {
-            assert!(check_html(&deep, 4).is_some(), "{deep}");
+            let got = check(&long, JS_LIMIT, true);
+            assert!(
+                got.is_some_and(|e| e.2.contains("chains more than")),
+                "{}",
+                &long[..40]
+            );
         }
+        let lines = |s: &str| s.repeat(n);
+        for fine in [
+            lines("a = b + c.d;"),
+            lines("a = b + c.d\n"),
+            lines("a = b + c.d // c\n"),
+            "x = [".to_string() + &lines("-1.5e-3, ") + "0]",
+            "x = /".to_string() + &lines("a|") + "b/.test(y)",
+            "x = `".to_string() + &lines(".a:b-c ") + "`",
+            "x = '".to_string() + &lines("+") + "'",
+            "f(`".to_string() + &lines("a ${b + c} d ") + "`)",
+        ] {
+            assert!(check(&fine, JS_LIMIT, true).is_none(), "{}", &fine[..40]);
+        }
+        // A template's `${…}` nests as a bracket does.
+        assert!(check("`a${((((x))))}b`", 3, true).is_some());
+        assert!(check("`a${(x)}b${[y]}c`; `${`${z}`}`", 3, true).is_none());
+        // CSS counts brackets only.
+        assert!(check(&lines("a+b."), CSS_LIMIT, false).is_none());
     }
 }

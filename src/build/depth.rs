@@ -104,17 +104,11 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                     if bump(&mut chain) {
                         return too_long(i, line, line_start);
                     }
-                    let (at, opened) = template_text(b, i + 1, &mut line, &mut line_start);
-                    if opened {
-                        depth += 1;
-                        chain.push(0);
-                        subst.push(depth);
-                        last = b'{';
-                        if depth + run > limit {
-                            return too_deep(i, line, line_start);
-                        }
-                    } else {
-                        last = b'`';
+                    let lines = (&mut line, &mut line_start);
+                    let at;
+                    (at, last) = template_part(b, i + 1, lines, &mut depth, &mut chain, &mut subst);
+                    if depth + run > limit {
+                        return too_deep(i, line, line_start);
                     }
                     i = at;
                     continue;
@@ -187,15 +181,10 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                         // The end of a template's `${…}`: back to its text.
                         subst.pop();
                         depth -= 1;
-                        let (at, opened) = template_text(b, i + 1, &mut line, &mut line_start);
-                        if opened {
-                            depth += 1;
-                            chain.push(0);
-                            subst.push(depth);
-                            last = b'{';
-                        } else {
-                            last = b'`';
-                        }
+                        let lines = (&mut line, &mut line_start);
+                        let at;
+                        (at, last) =
+                            template_part(b, i + 1, lines, &mut depth, &mut chain, &mut subst);
                         i = at;
                         continue;
                     }
@@ -370,6 +359,27 @@ fn bump(chain: &mut [usize]) -> bool {
         *n += 1;
         *n > JS_CHAIN_LIMIT
     })
+}
+
+/// Reads a template's text from `from` up to its closing backtick, or up to a `${`, which
+/// opens a level (a substitution, its `}` read back to here). Returns where reading goes
+/// on and the last character read (`` ` `` or `{`).
+fn template_part(
+    b: &[u8],
+    from: usize,
+    (line, line_start): (&mut usize, &mut usize),
+    depth: &mut usize,
+    chain: &mut Vec<usize>,
+    subst: &mut Vec<usize>,
+) -> (usize, u8) {
+    let (at, opened) = template_text(b, from, line, line_start);
+    if !opened {
+        return (at, b'`');
+    }
+    *depth += 1;
+    chain.push(0);
+    subst.push(*depth);
+    (at, b'{')
 }
 
 /// Reads a template's text from `from`: where its `${` ends and `true`, or where its

@@ -532,16 +532,10 @@ mod tests {
             bang.or(close)
         }
         let pieces = ["-", "--", ">", "!", "!>", "x", "-->", "--!>"];
-        for a in 0..pieces.len() {
-            for b in 0..pieces.len() {
-                for c in 0..pieces.len() {
-                    for d in 0..pieces.len() {
-                        let text = [a, b, c, d].map(|k| pieces[k]).concat();
-                        let t = text.as_bytes();
-                        assert_eq!(comment_end(t, 0), two_searches(t, 0), "{text}");
-                    }
-                }
-            }
+        for n in 0..pieces.len().pow(4) {
+            let text = [n, n / 8, n / 64, n / 512].map(|k| pieces[k % 8]).concat();
+            let t = text.as_bytes();
+            assert_eq!(comment_end(t, 0), two_searches(t, 0), "{text}");
         }
         let many = "<img src=a.png>".to_string() + &"<!--x--!>".repeat(200_000);
         assert!(reads(&many));

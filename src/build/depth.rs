@@ -45,7 +45,7 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
     let mut head_is_if = false;
     // JS: the operator chain at each open bracket level, the levels that are a template's
     // `${…}`, and the last character that was not a space or a comment.
-    let mut chain: Vec<usize> = vec![0];
+    let mut chain = Chains::new();
     let mut subst: Vec<usize> = Vec::new();
     let mut last = b';';
     let too_deep = |i: usize, line: usize, line_start: usize| {
@@ -74,14 +74,24 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
     };
     let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
     let mut newline = false;
+    let mut code_on_line = false;
     while i < b.len() {
         let c = b[i];
+        let first_on_line = !code_on_line;
+        let after_newline = newline;
+        if !matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+            code_on_line = true;
+        }
         if newline && !matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
             newline = false;
-            if !is_operator(c) && !matches!(c, b'(' | b'[' | b'`') {
-                if let Some(n) = chain.last_mut() {
-                    *n = 0;
-                }
+            // `in` and `instanceof` go on with the expression before them.
+            let word = &b[i..i + b[i..].iter().take_while(|&&c| ident(c)).count()];
+            if !is_operator(c)
+                && !matches!(c, b'(' | b'[' | b'`')
+                && word != b"in"
+                && word != b"instanceof"
+            {
+                chain.reset();
             }
         }
         match c {
@@ -91,8 +101,32 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                 // A newline ends a statement (and its chain) when what comes before can
                 // end one and what follows cannot continue it (decided at what follows).
                 newline = js && !is_operator(last);
+                code_on_line = false;
             }
-            b' ' | b'\t' | b'\r' => {}
+            // Other line terminators end statements (and `//` comments) as `\n` does.
+            b'\r' => {
+                newline = js && !is_operator(last);
+                code_on_line = false;
+            }
+            0xE2 if js && line_end_at(b, i) => {
+                newline = !is_operator(last);
+                code_on_line = false;
+            }
+            b' ' | b'\t' => {}
+            // `<!--` anywhere, and `-->` first on a line, open a line comment in a script
+            // (a module refuses both, and is then read as a script).
+            b'<' if js && b[i..].starts_with(b"<!--") => {
+                while i < b.len() && !line_end_at(b, i) {
+                    i += 1;
+                }
+                continue;
+            }
+            b'-' if js && first_on_line && b[i..].starts_with(b"-->") => {
+                while i < b.len() && !line_end_at(b, i) {
+                    i += 1;
+                }
+                continue;
+            }
             b'"' | b'\'' | b'`' => {
                 if head_at.is_none() {
                     run = 0;
@@ -101,7 +135,7 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                 if js && q == b'`' {
                     // A template is a link (`tag`a``b``); its `${…}` opens a level whose
                     // `}` goes back to the template's text.
-                    if bump(&mut chain) {
+                    if chain.bump() {
                         return too_long(i, line, line_start);
                     }
                     let lines = (&mut line, &mut line_start);
@@ -140,12 +174,13 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                 i += 1;
             }
             b'/' if js && b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
+                while i < b.len() && !line_end_at(b, i) {
                     i += 1;
                 }
                 continue;
             }
-            b'/' if js && regex_can_start(last) => {
+            // After a block's `}` and a newline, a statement starts.
+            b'/' if js && (regex_can_start(last) || (last == b'}' && after_newline)) => {
                 // A regular expression is one operand: its `|`, `(` and `[` are skipped.
                 i = regex_end(b, i + 1);
                 last = b'0';
@@ -153,11 +188,11 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
             }
             b'(' | b'[' | b'{' => {
                 // A call or an index is a link of the chain it follows.
-                if js && c != b'{' && bump(&mut chain) {
+                if js && c != b'{' && chain.bump() {
                     return too_long(i, line, line_start);
                 }
                 if js {
-                    chain.push(0);
+                    chain.open();
                     last = c;
                 }
                 if js && await_paren && c == b'(' {
@@ -173,9 +208,7 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
             }
             b')' | b']' | b'}' => {
                 if js {
-                    if chain.len() > 1 {
-                        chain.pop();
-                    }
+                    chain.close();
                     last = c;
                     if c == b'}' && subst.last() == Some(&depth) {
                         // The end of a template's `${…}`: back to its text.
@@ -191,6 +224,8 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                 }
                 depth = depth.saturating_sub(1);
                 if c == b')' && head_at == Some(depth) {
+                    // A statement starts after `if (…)`: a `/` there begins a regex.
+                    last = b';';
                     head_at = None;
                     run += 1;
                     if head_is_if {
@@ -210,6 +245,13 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                 last = b[end - 1];
                 if matches!(
                     word,
+                    b"return" | b"throw" | b"case" | b"else" | b"do" | b"of"
+                ) {
+                    // An expression starts after them: a `/` there begins a regex.
+                    last = b'=';
+                }
+                if matches!(
+                    word,
                     b"new"
                         | b"typeof"
                         | b"void"
@@ -218,10 +260,12 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                         | b"yield"
                         | b"in"
                         | b"instanceof"
+                        | b"extends"
                 ) {
-                    // Keyword operators chain as the others do (`new new … X`).
+                    // Keyword operators chain as the others do (`new new … X`), and so
+                    // does `class extends class extends …`.
                     last = b'=';
-                    if bump(&mut chain) {
+                    if chain.bump() {
                         return too_long(i, line, line_start);
                     }
                 }
@@ -287,12 +331,12 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                 if js {
                     // `++` and `--` end an operand: a `/` after them divides.
                     let postfix = (c == b'+' || c == b'-') && i > 0 && b[i - 1] == c;
-                    last = if postfix { b'0' } else { c };
+                    // `1.` is a number: a `/` after it divides.
+                    let number = c == b'.' && i > 0 && b[i - 1].is_ascii_digit();
+                    last = if postfix || number { b'0' } else { c };
                     if c == b',' || c == b';' {
-                        if let Some(n) = chain.last_mut() {
-                            *n = 0;
-                        }
-                    } else if is_operator(c) && bump(&mut chain) {
+                        chain.reset();
+                    } else if is_operator(c) && chain.bump() {
                         return too_long(i, line, line_start);
                     }
                 }
@@ -345,7 +389,7 @@ fn regex_end(b: &[u8], from: usize) -> usize {
             b'[' => class = true,
             b']' => class = false,
             b'/' if !class => return i + 1,
-            b'\n' => return i,
+            _ if line_end_at(b, i) => return i,
             _ => {}
         }
         i += 1;
@@ -353,12 +397,49 @@ fn regex_end(b: &[u8], from: usize) -> usize {
     b.len()
 }
 
-/// One more link in the innermost level's chain; whether the chain is now too long.
-fn bump(chain: &mut [usize]) -> bool {
-    chain.last_mut().is_some_and(|n| {
-        *n += 1;
-        *n > JS_CHAIN_LIMIT
-    })
+/// Whether a JS line ends at `b[i]`: `\n`, `\r`, U+2028 or U+2029.
+fn line_end_at(b: &[u8], i: usize) -> bool {
+    matches!(b[i], b'\n' | b'\r')
+        || (b[i] == 0xE2
+            && b.get(i + 1) == Some(&0x80)
+            && matches!(b.get(i + 2), Some(0xA8 | 0xA9)))
+}
+
+/// The operator chain at each open bracket level, as (the chain the level opened in, the
+/// chain now). A level starts where its parent's chain stands: swc nests the links of
+/// `a=>(a=>(…))` into one path, so levels add up; a statement or list item inside one
+/// goes back to where it started.
+struct Chains(Vec<(usize, usize)>);
+
+impl Chains {
+    fn new() -> Self {
+        Chains(vec![(0, 0)])
+    }
+
+    /// One more link; whether the chain is now too long.
+    fn bump(&mut self) -> bool {
+        self.0.last_mut().is_some_and(|(_, n)| {
+            *n += 1;
+            *n > JS_CHAIN_LIMIT
+        })
+    }
+
+    fn reset(&mut self) {
+        if let Some((base, n)) = self.0.last_mut() {
+            *n = *base;
+        }
+    }
+
+    fn open(&mut self) {
+        let now = self.0.last().map_or(0, |l| l.1);
+        self.0.push((now, now));
+    }
+
+    fn close(&mut self) {
+        if self.0.len() > 1 {
+            self.0.pop();
+        }
+    }
 }
 
 /// Reads a template's text from `from` up to its closing backtick, or up to a `${`, which
@@ -369,7 +450,7 @@ fn template_part(
     from: usize,
     (line, line_start): (&mut usize, &mut usize),
     depth: &mut usize,
-    chain: &mut Vec<usize>,
+    chain: &mut Chains,
     subst: &mut Vec<usize>,
 ) -> (usize, u8) {
     let (at, opened) = template_text(b, from, line, line_start);
@@ -377,7 +458,7 @@ fn template_part(
         return (at, b'`');
     }
     *depth += 1;
-    chain.push(0);
+    chain.open();
     subst.push(*depth);
     (at, b'{')
 }
@@ -464,6 +545,24 @@ mod tests {
             "x = 1".to_string() + &" +\n1".repeat(n),
             "x = 1".to_string() + &" + // c\n1".repeat(n),
             "x = a".to_string() + &"\n.b()".repeat(n),
+            // Found by a review: levels add up; `in` goes on after a newline; other line
+            // terminators; HTML-like comments; regexes after `)`, `}` and keywords; `1./`;
+            // `class extends`.
+            (0..5).fold("a".to_string(), |s, _| {
+                "a=>".repeat(12_000) + "(" + &s + ")"
+            }),
+            (0..5).fold("a".to_string(), |s, _| "a=".repeat(12_000) + "[" + &s + "]"),
+            "x = a".to_string() + &"\nin b".repeat(n),
+            "// c\r".to_string() + &"a=".repeat(n) + "a",
+            "// c\u{2028}".to_string() + &"a=".repeat(n) + "a",
+            "y=1\n<!-- `\n".to_string() + &"a=".repeat(n) + "a",
+            "y=1\n--> `\n".to_string() + &"a=".repeat(n) + "a",
+            "if(a)/`/.test(b);\n".to_string() + &"a=".repeat(n) + "a",
+            "{}\n/`/;\n".to_string() + &"a=".repeat(n) + "a",
+            "function g(){return /`/}\n".to_string() + &"a=".repeat(n) + "a",
+            "switch(a){case/`/:}\n".to_string() + &"a=".repeat(n) + "a",
+            "x=1./(".to_string() + &"a=".repeat(n) + "a)",
+            "x=".to_string() + &"class extends ".repeat(n) + "class" + &"{}".repeat(n + 1),
         ] {
             let got = check(&long, JS_LIMIT, true);
             assert!(
@@ -477,6 +576,9 @@ mod tests {
             lines("a = b + c.d;"),
             lines("a = b + c.d\n"),
             lines("a = b + c.d // c\n"),
+            lines("a = b + c.d\r"),
+            lines("a = b + c.d\u{2028}"),
+            lines("(function () { a = b + c.d; })();\n"),
             "x = [".to_string() + &lines("-1.5e-3, ") + "0]",
             "x = /".to_string() + &lines("a|") + "b/.test(y)",
             "x = `".to_string() + &lines(".a:b-c ") + "`",

@@ -78,6 +78,13 @@ fn shapes() -> Vec<(&'static str, String)> {
         // overflowed the build's 256 MB stacks (a hunt, session 30).
         ("chain600k.js", format!("x = {}1;", "1+".repeat(600_000))),
         ("members600k.js", format!("x = a{};", ".b".repeat(600_000))),
+        // Chains split over bracket levels add up in swc's tree (a review, session 30).
+        (
+            "arrows600k.js",
+            (0..5).fold("a".to_string(), |s, _| {
+                "a=>".repeat(24_000) + "(" + &s + ")"
+            }),
+        ),
         (
             "template600k.js",
             format!("x = `${{{}1}}`;", "1+".repeat(600_000)),

@@ -111,6 +111,8 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
             0xE2 if js && line_end_at(b, i) => {
                 newline = !is_operator(last);
                 code_on_line = false;
+                i += 3;
+                continue;
             }
             b' ' | b'\t' => {}
             // `<!--` anywhere, and `-->` first on a line, open a line comment in a script
@@ -555,6 +557,7 @@ mod tests {
             "x = a".to_string() + &"\nin b".repeat(n),
             "// c\r".to_string() + &"a=".repeat(n) + "a",
             "// c\u{2028}".to_string() + &"a=".repeat(n) + "a",
+            "x = 1".to_string() + &"\u{2028}+ 1".repeat(n),
             "y=1\n<!-- `\n".to_string() + &"a=".repeat(n) + "a",
             "y=1\n--> `\n".to_string() + &"a=".repeat(n) + "a",
             "if(a)/`/.test(b);\n".to_string() + &"a=".repeat(n) + "a",

@@ -166,10 +166,16 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
                 i += 2;
+                // A comment is not code on its line; one that spans lines starts a new one
+                // (`/*\n*/ -->` is a line comment in a script).
+                code_on_line = !first_on_line;
                 while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
                     if b[i] == b'\n' {
                         line += 1;
                         line_start = i + 1;
+                        code_on_line = false;
+                    } else if js && line_end_at(b, i) {
+                        code_on_line = false;
                     }
                     i += 1;
                 }
@@ -560,6 +566,7 @@ mod tests {
             "x = 1".to_string() + &"\u{2028}+ 1".repeat(n),
             "y=1\n<!-- `\n".to_string() + &"a=".repeat(n) + "a",
             "y=1\n--> `\n".to_string() + &"a=".repeat(n) + "a",
+            "y=1 /*\n*/ --> `\n".to_string() + &"a=".repeat(n) + "a",
             "if(a)/`/.test(b);\n".to_string() + &"a=".repeat(n) + "a",
             "{}\n/`/;\n".to_string() + &"a=".repeat(n) + "a",
             "function g(){return /`/}\n".to_string() + &"a=".repeat(n) + "a",

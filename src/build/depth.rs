@@ -258,20 +258,7 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                     // An expression starts after them: a `/` there begins a regex.
                     last = b'=';
                 }
-                if matches!(
-                    word,
-                    b"new"
-                        | b"typeof"
-                        | b"void"
-                        | b"delete"
-                        | b"await"
-                        | b"yield"
-                        | b"in"
-                        | b"instanceof"
-                        | b"extends"
-                ) {
-                    // Keyword operators chain as the others do (`new new … X`), and so
-                    // does `class extends class extends …`.
+                if CHAIN_WORDS.contains(&word) {
                     last = b'=';
                     if chain.bump() {
                         return too_long(i, line, line_start);
@@ -354,6 +341,12 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
     }
     None
 }
+
+/// Keyword operators: each is a link (`new new … X`, `class extends class extends …`).
+#[rustfmt::skip]
+const CHAIN_WORDS: &[&[u8]] = &[
+    b"new", b"typeof", b"void", b"delete", b"await", b"yield", b"in", b"instanceof", b"extends",
+];
 
 /// Characters of JS operators (and of `.`, `?.`, `...`, `=>`).
 fn is_operator(c: u8) -> bool {

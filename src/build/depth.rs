@@ -82,7 +82,7 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
         if !matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
             code_on_line = true;
         }
-        if newline && !matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+        if after_newline && code_on_line {
             newline = false;
             // `in` and `instanceof` go on with the expression before them.
             let word = &b[i..i + b[i..].iter().take_while(|&&c| ident(c)).count()];
@@ -445,7 +445,7 @@ impl Chains {
 
 /// Reads a template's text from `from` up to its closing backtick, or up to a `${`, which
 /// opens a level (a substitution, its `}` read back to here). Returns where reading goes
-/// on and the last character read (`` ` `` or `{`).
+/// on and the last character read (`` ` `` or `{`). Counts its lines.
 fn template_part(
     b: &[u8],
     from: usize,
@@ -454,25 +454,17 @@ fn template_part(
     chain: &mut Chains,
     subst: &mut Vec<usize>,
 ) -> (usize, u8) {
-    let (at, opened) = template_text(b, from, line, line_start);
-    if !opened {
-        return (at, b'`');
-    }
-    *depth += 1;
-    chain.open();
-    subst.push(*depth);
-    (at, b'{')
-}
-
-/// Reads a template's text from `from`: where its `${` ends and `true`, or where its
-/// closing backtick is (the end of `b` if none) and `false`. Counts its lines.
-fn template_text(b: &[u8], from: usize, line: &mut usize, line_start: &mut usize) -> (usize, bool) {
     let mut i = from;
     while i < b.len() {
         match b[i] {
             b'\\' => i += 1,
-            b'`' => return (i + 1, false),
-            b'$' if b.get(i + 1) == Some(&b'{') => return (i + 2, true),
+            b'`' => return (i + 1, b'`'),
+            b'$' if b.get(i + 1) == Some(&b'{') => {
+                *depth += 1;
+                chain.open();
+                subst.push(*depth);
+                return (i + 2, b'{');
+            }
             b'\n' => {
                 *line += 1;
                 *line_start = i + 1;
@@ -481,7 +473,7 @@ fn template_text(b: &[u8], from: usize, line: &mut usize, line_start: &mut usize
         }
         i += 1;
     }
-    (b.len(), false)
+    (b.len(), b'`')
 }
 
 #[cfg(test)]

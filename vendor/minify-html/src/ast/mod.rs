@@ -147,10 +147,8 @@ pub enum NodeData {
     closing_tag: ElementClosingTag,
     name: Vec<u8>,
     namespace: Namespace,
-    // WARNING: This should only be set during minification, as minification can alter tree (e.g. remove text nodes completely).
-    // If the next text or element sibling is an element, this will be set to its tag name.
-    // Otherwise, this will be empty. It should be empty on creation.
-    next_sibling_element_name: Vec<u8>,
+    // sitevault patch: no `next_sibling_element_name`; minification looks the next sibling
+    // up (`next_sibling_name` in `src/minify/content.rs`).
   },
   Instruction {
     code: Vec<u8>,
@@ -200,7 +198,6 @@ impl Debug for NodeData {
         closing_tag,
         name,
         namespace,
-        next_sibling_element_name,
       } => f
         .debug_struct("Element")
         .field("tag", &{
@@ -212,10 +209,6 @@ impl Debug for NodeData {
         })
         .field("children", children)
         .field("closing_tag", closing_tag)
-        .field(
-          "next_sibling_element_name",
-          &from_utf8(next_sibling_element_name).unwrap().to_string(),
-        )
         .finish(),
       NodeData::Instruction { code, ended } => f
         .debug_struct("Instruction")

@@ -127,7 +127,6 @@ pub fn minify_content(
         closing_tag,
         name,
         namespace: child_ns,
-        next_sibling_element_name: _,
       } => minify_element(
         cfg,
         out,

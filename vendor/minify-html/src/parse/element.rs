@@ -199,7 +199,6 @@ pub fn parse_element(code: &mut Code, ns: Namespace, parent: &[u8]) -> NodeData 
       closing_tag: ElementClosingTag::SelfClosing,
       name: elem_name,
       namespace: ns,
-      next_sibling_element_name: Vec::new(),
     };
   };
   if VOID_TAGS.contains(elem_name.as_slice()) {
@@ -209,7 +208,6 @@ pub fn parse_element(code: &mut Code, ns: Namespace, parent: &[u8]) -> NodeData 
       closing_tag: ElementClosingTag::Void,
       name: elem_name,
       namespace: ns,
-      next_sibling_element_name: Vec::new(),
     };
   };
 
@@ -248,6 +246,5 @@ pub fn parse_element(code: &mut Code, ns: Namespace, parent: &[u8]) -> NodeData 
     },
     name: elem_name,
     namespace: ns,
-    next_sibling_element_name: Vec::new(),
   }
 }

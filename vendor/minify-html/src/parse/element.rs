@@ -54,39 +54,6 @@ pub fn peek_tag_name<'c>(code: &Code<'c>) -> Cow<'c, [u8]> {
   }
 }
 
-// sitevault patch: consumes a tag exactly as `parse_tag` does, keeping nothing (closing
-// and ignored tags, whose parse was dropped: a name and a map for each).
-pub fn skip_tag(code: &mut Code) {
-  debug_assert!(code.as_slice().starts_with(b"<"));
-  code.shift(1);
-  code.shift_if_next(b'/');
-  code.shift_while_in_lookup(TAG_NAME_CHAR);
-  loop {
-    code.shift_while_in_lookup(WHITESPACE_OR_SLASH);
-    if code.at_end() || code.shift_if_next(b'>') {
-      break;
-    };
-    code.shift_if_next_not_in_lookup(WHITESPACE_OR_SLASH);
-    code.slice_and_shift_while_not_in_lookup(WHITESPACE_OR_SLASH_OR_EQUALS_OR_RIGHT_CHEVRON);
-    code.shift_while_in_lookup(WHITESPACE);
-    let has_value = code.shift_if_next(b'=');
-    code.shift_while_in_lookup(WHITESPACE);
-    if has_value {
-      let attr_delim = code.shift_if_next_in_lookup(ATTR_QUOTE);
-      let attr_delim_pred = match attr_delim {
-        Some(b'"') => DOUBLE_QUOTE,
-        Some(b'\'') => SINGLE_QUOTE,
-        None => NOT_UNQUOTED_ATTR_VAL_CHAR,
-        _ => unreachable!(),
-      };
-      code.slice_and_shift_while_not_in_lookup(attr_delim_pred);
-      if let Some(c) = attr_delim {
-        code.shift_if_next(c);
-      };
-    };
-  }
-}
-
 // Derive Eq for testing.
 #[derive(Eq, PartialEq)]
 pub struct ParsedTag {
@@ -111,9 +78,27 @@ impl Debug for ParsedTag {
 }
 
 // While not valid, attributes in closing tags still need to be parsed (and then discarded) as attributes e.g. `</div x=">">`, which is why this function is used for both opening and closing tags.
-// TODO Use generics to create version that doesn't create an AHashMap.
 pub fn parse_tag(code: &mut Code) -> ParsedTag {
-  let elem_name = parse_tag_name(code);
+  read_tag::<true>(code)
+}
+
+// sitevault patch: consumes a tag as `parse_tag` does, keeping nothing (closing and ignored
+// tags, whose parse was dropped: a name, a map and its entries for each).
+pub fn skip_tag(code: &mut Code) {
+  read_tag::<false>(code);
+}
+
+// sitevault patch: `parse_tag`'s body, building the name and attributes only with `KEEP`
+// (both read the same bytes).
+fn read_tag<const KEEP: bool>(code: &mut Code) -> ParsedTag {
+  let elem_name = if KEEP {
+    parse_tag_name(code)
+  } else {
+    code.shift(1);
+    code.shift_if_next(b'/');
+    code.shift_while_in_lookup(TAG_NAME_CHAR);
+    Vec::new()
+  };
   let mut attributes = Attrs::default();
   let self_closing;
   loop {
@@ -126,14 +111,15 @@ pub fn parse_tag(code: &mut Code) -> ParsedTag {
     };
     let mut attr_name = Vec::new();
     // An attribute name can start with `=`, but ends at the next whitespace, `=`, `/`, or `>`.
-    if let Some(c) = code.shift_if_next_not_in_lookup(WHITESPACE_OR_SLASH) {
-      attr_name.push(c);
-    };
-    attr_name.extend_from_slice(
-      code.slice_and_shift_while_not_in_lookup(WHITESPACE_OR_SLASH_OR_EQUALS_OR_RIGHT_CHEVRON),
-    );
-    debug_assert!(!attr_name.is_empty());
-    attr_name.make_ascii_lowercase();
+    let first = code.shift_if_next_not_in_lookup(WHITESPACE_OR_SLASH);
+    let rest =
+      code.slice_and_shift_while_not_in_lookup(WHITESPACE_OR_SLASH_OR_EQUALS_OR_RIGHT_CHEVRON);
+    if KEEP {
+      attr_name.extend(first);
+      attr_name.extend_from_slice(rest);
+      debug_assert!(!attr_name.is_empty());
+      attr_name.make_ascii_lowercase();
+    }
     // See comment for WHITESPACE_OR_SLASH in codepoints.ts for details of complex attr parsing.
     code.shift_while_in_lookup(WHITESPACE);
     let has_value = code.shift_if_next(b'=');
@@ -153,10 +139,12 @@ pub fn parse_tag(code: &mut Code) -> ParsedTag {
         None => NOT_UNQUOTED_ATTR_VAL_CHAR,
         _ => unreachable!(),
       };
-      let attr_value = decode_entities(
-        code.slice_and_shift_while_not_in_lookup(attr_delim_pred),
-        true,
-      );
+      let raw = code.slice_and_shift_while_not_in_lookup(attr_delim_pred);
+      let attr_value = if KEEP {
+        decode_entities(raw, true)
+      } else {
+        Vec::new()
+      };
       if let Some(c) = attr_delim {
         // It might not be next if EOF (i.e. attribute value not closed).
         code.shift_if_next(c);
@@ -166,7 +154,9 @@ pub fn parse_tag(code: &mut Code) -> ParsedTag {
         value: attr_value,
       }
     };
-    attributes.insert(attr_name, attr_value);
+    if KEEP {
+      attributes.insert(attr_name, attr_value);
+    }
   }
   attributes.finish();
   ParsedTag {

@@ -15,6 +15,8 @@ pub enum FileClass {
     JsMin,
     /// `.json`, `.webmanifest`, `.map`: whitespace removed.
     Json,
+    /// `.svg`: minified without changing what it draws (copied when not understood).
+    Svg,
     /// Anything else: copied.
     Other,
 }
@@ -33,13 +35,14 @@ impl FileClass {
             }
             "js" | "mjs" | "cjs" => FileClass::Js,
             "json" | "webmanifest" => FileClass::Json,
+            "svg" => FileClass::Svg,
             _ => FileClass::Other,
         }
     }
 
-    /// True when the file must be UTF-8 text.
+    /// True when the file must be UTF-8 text (an SVG in another encoding is copied).
     pub fn is_text(self) -> bool {
-        !matches!(self, FileClass::Other)
+        !matches!(self, FileClass::Other | FileClass::Svg)
     }
 }
 
@@ -188,6 +191,7 @@ mod tests {
         assert_eq!(FileClass::of("a/b.mjs"), FileClass::Js);
         assert_eq!(FileClass::of("x.CSS"), FileClass::Css);
         assert_eq!(FileClass::of("img/a.png"), FileClass::Other);
+        assert_eq!(FileClass::of("img/a.SVG"), FileClass::Svg);
     }
 
     #[test]

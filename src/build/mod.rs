@@ -23,6 +23,7 @@ mod originals;
 mod output;
 mod process;
 mod stamp;
+mod svg;
 
 pub mod refs;
 pub(crate) mod walk;

@@ -30,7 +30,8 @@ pub(super) fn process_stage1(
             body: inp.bytes.clone(),
             computed_imports: unread_imports(inp.class),
             kept: match (inp.class, &base) {
-                (FileClass::Other | FileClass::Json, _) | (_, Base::Elsewhere(_)) => Vec::new(),
+                (FileClass::Other | FileClass::Json | FileClass::Svg, _)
+                | (_, Base::Elsewhere(_)) => Vec::new(),
                 _ => super::originals::names_in(&text),
             },
             base: match base {
@@ -46,6 +47,13 @@ pub(super) fn process_stage1(
                 body: inp.bytes.clone(),
                 ..Default::default()
             })
+        }
+        FileClass::Svg => {
+            let body = super::svg::minify(&inp.bytes).map_or_else(|| inp.bytes.clone(), Into::into);
+            return Ok(Processed {
+                body,
+                ..Default::default()
+            });
         }
         FileClass::Json if inp.rel.ends_with(".webmanifest") => {
             if let Some(p) = webmanifest(&inp.bytes) {
@@ -312,6 +320,7 @@ impl Busy {
             FileClass::Js => "js",
             FileClass::JsMin => "js (min)",
             FileClass::Json => "json",
+            FileClass::Svg => "svg",
             FileClass::Other => "other",
         };
         let ns = started.elapsed().as_nanos();

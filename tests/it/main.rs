@@ -16,6 +16,7 @@ mod build_nesting;
 mod build_outdir;
 mod build_props;
 mod build_refs;
+mod build_svg;
 mod channel_hardening;
 mod channel_kill;
 mod channel_props;

@@ -1,0 +1,442 @@
+//! SVG files: minified without changing what they draw.
+//!
+//! Only what cannot change the rendering is removed or rewritten:
+//! - comments, except licence comments (`<!--! … -->`, or one that names a licence
+//!   or copyright), which are kept as written;
+//! - the XML declaration when it declares UTF-8 or nothing, and a DOCTYPE without an
+//!   internal subset (browsers never load the external one);
+//! - whitespace between elements, outside text (`<text>` and its children, `<title>`,
+//!   `<desc>`, `<style>`, `<script>`, `<metadata>`, `<foreignObject>`, elements with a
+//!   prefix and anything under `xml:space="preserve"` keep theirs);
+//! - spaces inside tags (`<path  d = "…" />` → `<path d="…"/>`);
+//! - path data (`d`) and point lists (`points`), rewritten by [`path`] with every
+//!   number's value kept.
+//!
+//! Attribute values are otherwise kept byte for byte. A file this reading does not
+//! fully understand is copied as written: not UTF-8, not well-formed XML (a
+//! renderer shows an error there, and a rewrite must not turn it into a picture), a
+//! DOCTYPE with an internal subset (entities can expand to markup), an entity
+//! reference other than XML's five, or a root element other than `<svg>`.
+//! Nesting is tracked in a list, never by recursion.
+
+mod path;
+
+/// The minified file, or `None` to copy it as written.
+pub(crate) fn minify(bytes: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let (bom, text) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", text),
+    };
+    let mut m = Minifier {
+        s: text,
+        i: 0,
+        out: String::with_capacity(text.len()),
+        open: Vec::new(),
+        root_seen: false,
+    };
+    m.out.push_str(bom);
+    m.document()?;
+    (m.out.len() < bytes.len()).then(|| m.out.into_bytes())
+}
+
+/// An open element.
+struct Open<'a> {
+    name: &'a str,
+    /// Its text is kept as written (text content, foreign content, `xml:space`).
+    keep_text: bool,
+    /// Inside content in another namespace: attributes are not rewritten.
+    foreign: bool,
+}
+
+struct Minifier<'a> {
+    s: &'a str,
+    i: usize,
+    out: String,
+    open: Vec<Open<'a>>,
+    root_seen: bool,
+}
+
+const SVG_NS: &str = "http://www.w3.org/2000/svg";
+
+/// Elements whose whitespace is text a renderer shows or a language reads.
+const KEEP_TEXT: &[&str] = &[
+    "text",
+    "tspan",
+    "textPath",
+    "tref",
+    "altGlyph",
+    "title",
+    "desc",
+    "style",
+    "script",
+    "metadata",
+    "foreignObject",
+];
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// True for a comment that carries a licence: kept.
+fn is_licence(body: &str) -> bool {
+    if body.starts_with('!') {
+        return true;
+    }
+    let lower = body.to_ascii_lowercase();
+    ["licen", "copyright", "(c)", "©", "@preserve"]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// True when every `&` starts a reference XML defines by itself.
+fn references_ok(s: &str) -> bool {
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        rest = &rest[at + 1..];
+        let Some(end) = rest.find(';') else {
+            return false;
+        };
+        let name = &rest[..end];
+        let ok = match name.strip_prefix('#') {
+            Some(n) => match n.strip_prefix('x') {
+                Some(h) => !h.is_empty() && h.bytes().all(|c| c.is_ascii_hexdigit()),
+                None => !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()),
+            },
+            None => matches!(name, "amp" | "lt" | "gt" | "quot" | "apos"),
+        };
+        if !ok {
+            return false;
+        }
+        rest = &rest[end + 1..];
+    }
+    true
+}
+
+impl<'a> Minifier<'a> {
+    fn rest(&self) -> &'a str {
+        &self.s[self.i..]
+    }
+
+    fn skip_space(&mut self) -> bool {
+        let at = self.i;
+        let b = self.s.as_bytes();
+        while self.i < b.len() && is_space(b[self.i]) {
+            self.i += 1;
+        }
+        self.i > at
+    }
+
+    /// Moves past `end`, returning what came before it.
+    fn until(&mut self, end: &str) -> Option<&'a str> {
+        let rest = self.rest();
+        let at = rest.find(end)?;
+        self.i += at + end.len();
+        Some(&rest[..at])
+    }
+
+    fn document(&mut self) -> Option<()> {
+        while self.i < self.s.len() {
+            let rest = self.rest();
+            if rest.starts_with("<!--") {
+                let start = self.i;
+                self.i += 4;
+                let body = self.until("-->")?;
+                // `--` inside a comment is an error a renderer shows.
+                if body.contains("--") || body.ends_with('-') {
+                    return None;
+                }
+                if is_licence(body) {
+                    self.out.push_str(&self.s[start..self.i]);
+                }
+            } else if rest.starts_with("<![CDATA[") {
+                if self.open.is_empty() {
+                    return None;
+                }
+                let start = self.i;
+                self.until("]]>")?;
+                self.out.push_str(&self.s[start..self.i]);
+            } else if rest.starts_with("<!DOCTYPE") {
+                let decl = self.until(">")?;
+                if self.root_seen || decl.contains('[') {
+                    return None;
+                }
+            } else if rest.starts_with("<?") {
+                self.instruction()?;
+            } else if rest.starts_with("</") {
+                self.end_tag()?;
+            } else if rest.starts_with('<') {
+                self.start_tag()?;
+            } else {
+                self.text()?;
+            }
+        }
+        (self.root_seen && self.open.is_empty()).then_some(())
+    }
+
+    /// `<?…?>`: the XML declaration is dropped when it says UTF-8 (or no encoding);
+    /// other instructions (`<?xml-stylesheet …?>`) are kept.
+    fn instruction(&mut self) -> Option<()> {
+        let start = self.i;
+        let body = self.until("?>")?;
+        let is_decl = body.len() > 5 && body.starts_with("<?xml") && is_space(body.as_bytes()[5]);
+        if is_decl {
+            if start != 0 {
+                return None;
+            }
+            let lower = body.to_ascii_lowercase();
+            match lower.find("encoding") {
+                None => {}
+                Some(at) => {
+                    let v = lower[at + 8..].trim_start_matches([' ', '=', '"', '\'', '\t']);
+                    if !(v.starts_with("utf-8") || v.starts_with("utf8")) {
+                        return None;
+                    }
+                }
+            }
+            return Some(());
+        }
+        self.out.push_str(&self.s[start..self.i]);
+        Some(())
+    }
+
+    fn name(&mut self) -> Option<&'a str> {
+        let rest = self.rest();
+        let len = rest
+            .find(|c: char| {
+                c.is_ascii_whitespace() || matches!(c, '=' | '>' | '/' | '<' | '"' | '\'')
+            })
+            .unwrap_or(rest.len());
+        if len == 0 {
+            return None;
+        }
+        self.i += len;
+        Some(&rest[..len])
+    }
+
+    fn start_tag(&mut self) -> Option<()> {
+        self.i += 1;
+        let name = self.name()?;
+        let parent = self.open.last();
+        let root = parent.is_none();
+        if root && (self.root_seen || name != "svg") {
+            return None;
+        }
+        // The root must be in SVG's namespace (without it nothing is drawn).
+        let mut svg_ns = !root;
+        let mut keep_text =
+            parent.is_some_and(|p| p.keep_text) || KEEP_TEXT.contains(&name) || name.contains(':');
+        let mut foreign =
+            parent.is_some_and(|p| p.foreign) || name.contains(':') || name == "foreignObject";
+        self.out.push('<');
+        self.out.push_str(name);
+        loop {
+            let spaced = self.skip_space();
+            let rest = self.rest();
+            if (rest.starts_with("/>") || rest.starts_with('>')) && !svg_ns {
+                return None;
+            }
+            if rest.starts_with("/>") {
+                self.i += 2;
+                self.out.push_str("/>");
+                return Some(self.opened(name, None));
+            }
+            if rest.starts_with('>') {
+                self.i += 1;
+                self.out.push('>');
+                return Some(self.opened(name, Some((keep_text, foreign))));
+            }
+            // XML wants a space before each attribute.
+            if !spaced {
+                return None;
+            }
+            let attr = self.name()?;
+            self.skip_space();
+            if !self.rest().starts_with('=') {
+                return None;
+            }
+            self.i += 1;
+            self.skip_space();
+            let quote = *self.s.as_bytes().get(self.i)?;
+            if !matches!(quote, b'"' | b'\'') {
+                return None;
+            }
+            self.i += 1;
+            let value = self.until(if quote == b'"' { "\"" } else { "'" })?;
+            if value.contains('<') || !references_ok(value) {
+                return None;
+            }
+            match attr {
+                "xml:space" if value == "preserve" => keep_text = true,
+                "xmlns" if value == SVG_NS => svg_ns = true,
+                "xmlns" => {
+                    keep_text = true;
+                    foreign = true;
+                }
+                _ => {}
+            }
+            let short = match (foreign, name, attr) {
+                (true, _, _) => None,
+                (_, "path", "d") => path::path_data(value),
+                (_, "polyline" | "polygon", "points") => path::number_list(value),
+                _ => None,
+            };
+            self.out.push(' ');
+            self.out.push_str(attr);
+            self.out.push('=');
+            self.out.push(char::from(quote));
+            self.out.push_str(short.as_deref().unwrap_or(value));
+            self.out.push(char::from(quote));
+        }
+    }
+
+    /// Notes an element opened (`Some` flags) or closed at once (`None`).
+    fn opened(&mut self, name: &'a str, flags: Option<(bool, bool)>) {
+        match flags {
+            Some((keep_text, foreign)) => self.open.push(Open {
+                name,
+                keep_text,
+                foreign,
+            }),
+            None => self.root_seen |= self.open.is_empty(),
+        }
+    }
+
+    fn end_tag(&mut self) -> Option<()> {
+        self.i += 2;
+        let name = self.name()?;
+        self.skip_space();
+        if !self.rest().starts_with('>') {
+            return None;
+        }
+        self.i += 1;
+        if self.open.pop()?.name != name {
+            return None;
+        }
+        self.root_seen |= self.open.is_empty();
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push('>');
+        Some(())
+    }
+
+    fn text(&mut self) -> Option<()> {
+        let rest = self.rest();
+        let len = rest.find('<').unwrap_or(rest.len());
+        let text = &rest[..len];
+        self.i += len;
+        let blank = text.bytes().all(is_space);
+        if text.contains("]]>") {
+            return None;
+        }
+        match self.open.last() {
+            // Outside the root only space may stand.
+            None => blank.then_some(()),
+            Some(_) if !references_ok(text) => None,
+            Some(open) if open.keep_text || !blank => {
+                self.out.push_str(text);
+                Some(())
+            }
+            Some(_) => Some(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn min(s: &str) -> String {
+        match minify(s.as_bytes()) {
+            Some(b) => String::from_utf8(b).unwrap(),
+            None => s.to_string(),
+        }
+    }
+
+    #[test]
+    fn comments_space_and_declarations_go_licences_stay() {
+        let src = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n\
+            <!-- Generator: Adobe Illustrator 27 -->\n\
+            <!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n\
+            <svg xmlns=\"http://www.w3.org/2000/svg\"   viewBox = '0 0 10 10' >\n  \
+            <!--! Font Awesome Free License -->\n  <!-- a note -->\n  \
+            <g fill=\"red\">\n    <path d=\"M 1,1 L 5,1\" />\n  </g >\n</svg>\n";
+        assert_eq!(
+            min(src),
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox='0 0 10 10'>\
+             <!--! Font Awesome Free License --><g fill=\"red\"><path d=\"M1 1H5\"/></g></svg>"
+        );
+    }
+
+    #[test]
+    fn text_keeps_its_spaces() {
+        for keep in [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><text x=\"1\"> a <tspan> b </tspan>\n c </text></svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><title> t </title><desc>\n d\n</desc></svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><style>\n .a { fill: red }\n</style><script> x() </script></svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><g xml:space=\"preserve\"> <text> a </text> </g></svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><foreignObject> <div xmlns=\"http://www.w3.org/1999/xhtml\"> a <b>b</b> </div> </foreignObject></svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><metadata> <rdf:RDF> <cc:license rdf:resource=\"x\"/> </rdf:RDF> </metadata></svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><![CDATA[ x ]]></svg>",
+        ] {
+            assert_eq!(min(keep), keep);
+        }
+        // Paths in another namespace are not SVG's to rewrite.
+        let html = "<svg xmlns=\"http://www.w3.org/2000/svg\"><foreignObject><path d=\"M 1 1 L 2 2\"/></foreignObject></svg>";
+        assert_eq!(min(html), html);
+    }
+
+    #[test]
+    fn what_is_not_understood_is_copied() {
+        for copy in [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><g></svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"></g></svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><path d=\"M1 1\"/>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" a=\"1\"b=\"2\"></svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" a=1></svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" a=\"x<y\"></svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><text>&nbsp;</text></svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><text>a & b</text></svg>",
+            "<!DOCTYPE svg [<!ENTITY e \"<g/>\">]><svg xmlns=\"http://www.w3.org/2000/svg\">&e;</svg>",
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><svg xmlns=\"http://www.w3.org/2000/svg\"></svg>",
+            "<html><svg xmlns=\"http://www.w3.org/2000/svg\"></svg></html>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg><svg xmlns=\"http://www.w3.org/2000/svg\"></svg>",
+            "text<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><![CDATA[ x </svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><!-- x </svg>",
+            "<svg:svg xmlns:svg=\"http://www.w3.org/2000/svg\"></svg:svg>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg  <g>",
+        ] {
+            assert_eq!(minify(copy.as_bytes()), None, "{copy}");
+        }
+        assert_eq!(
+            minify(b"<svg xmlns=\"http://www.w3.org/2000/svg\">\xff</svg>"),
+            None
+        );
+        assert_eq!(minify(b""), None);
+        assert_eq!(
+            minify("<svg xmlns=\"http://www.w3.org/2000/svg\">\n</svg>".as_bytes()).as_deref(),
+            Some(&b"<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>"[..])
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_read_without_recursion() {
+        let n = 200_000;
+        let src = format!(
+            "<svg xmlns='http://www.w3.org/2000/svg'>{}{}</svg>",
+            "<g>\n".repeat(n),
+            "</g>".repeat(n)
+        );
+        let out = minify(src.as_bytes()).unwrap();
+        assert_eq!(out.len(), src.len() - n);
+    }
+
+    #[test]
+    fn references_and_polylines() {
+        assert_eq!(
+            min("<svg xmlns=\"http://www.w3.org/2000/svg\"><text>&amp;&#169;&#xA9;</text><polygon points=\"0, 0  10, 0  10, 10\" /></svg>"),
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><text>&amp;&#169;&#xA9;</text><polygon points=\"0 0 10 0 10 10\"/></svg>"
+        );
+    }
+}

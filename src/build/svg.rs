@@ -239,12 +239,14 @@ impl<'a> Minifier<'a> {
             if rest.starts_with("/>") {
                 self.i += 2;
                 self.out.push_str("/>");
-                return Some(self.opened(name, None));
+                self.opened(name, None);
+                return Some(());
             }
             if rest.starts_with('>') {
                 self.i += 1;
                 self.out.push('>');
-                return Some(self.opened(name, Some((keep_text, foreign))));
+                self.opened(name, Some((keep_text, foreign)));
+                return Some(());
             }
             // XML wants a space before each attribute.
             if !spaced {

@@ -8,9 +8,12 @@
 //! - whitespace between elements, outside text (`<text>` and its children, `<title>`,
 //!   `<desc>`, `<style>`, `<script>`, `<metadata>`, `<foreignObject>`, elements with a
 //!   prefix and anything under `xml:space="preserve"` keep theirs);
-//! - spaces inside tags (`<path  d = "…" />` → `<path d="…"/>`);
+//! - spaces inside tags (`<path  d = "…" />` → `<path d="…"/>`), and an element left
+//!   empty is closed in its start tag (`<path …></path>` → `<path …/>`);
 //! - path data (`d`) and point lists (`points`), rewritten by [`path`] with every
-//!   number's value kept.
+//!   number's value kept; but not in a file that animates (SMIL, CSS animations or
+//!   transitions) or scripts: a path interpolates only between the same commands, and
+//!   a script may read the attribute as written.
 //!
 //! Attribute values are otherwise kept byte for byte. A file this reading does not
 //! fully understand is copied as written: not UTF-8, not well-formed XML (a
@@ -34,6 +37,7 @@ pub(crate) fn minify(bytes: &[u8]) -> Option<Vec<u8>> {
         out: String::with_capacity(text.len()),
         open: Vec::new(),
         root_seen: false,
+        rewrite_shapes: !MOVING.iter().any(|w| text.contains(w)),
     };
     m.out.push_str(bom);
     m.document()?;
@@ -47,6 +51,8 @@ struct Open<'a> {
     keep_text: bool,
     /// Inside content in another namespace: attributes are not rewritten.
     foreign: bool,
+    /// The output's length just after this element's start tag.
+    start_end: usize,
 }
 
 struct Minifier<'a> {
@@ -55,7 +61,21 @@ struct Minifier<'a> {
     out: String,
     open: Vec<Open<'a>>,
     root_seen: bool,
+    /// `d` and `points` may be rewritten: nothing animates or reads them.
+    rewrite_shapes: bool,
 }
+
+/// Signs of animation or scripting, anywhere in the file.
+const MOVING: &[&str] = &[
+    "<animate",
+    "<set",
+    "<script",
+    "animation",
+    "transition",
+    "@keyframes",
+    "onload",
+    "onclick",
+];
 
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 
@@ -277,7 +297,7 @@ impl<'a> Minifier<'a> {
                 }
                 _ => {}
             }
-            let short = match (foreign, name, attr) {
+            let short = match (foreign || !self.rewrite_shapes, name, attr) {
                 (true, _, _) => None,
                 (_, "path", "d") => path::path_data(value),
                 (_, "polyline" | "polygon", "points") => path::number_list(value),
@@ -299,6 +319,7 @@ impl<'a> Minifier<'a> {
                 name,
                 keep_text,
                 foreign,
+                start_end: self.out.len(),
             }),
             None => self.root_seen |= self.open.is_empty(),
         }
@@ -312,13 +333,20 @@ impl<'a> Minifier<'a> {
             return None;
         }
         self.i += 1;
-        if self.open.pop()?.name != name {
+        let open = self.open.pop()?;
+        if open.name != name {
             return None;
         }
         self.root_seen |= self.open.is_empty();
-        self.out.push_str("</");
-        self.out.push_str(name);
-        self.out.push('>');
+        if self.out.len() == open.start_end {
+            // Nothing was written inside: `<g …></g>` is `<g …/>`.
+            self.out.pop();
+            self.out.push_str("/>");
+        } else {
+            self.out.push_str("</");
+            self.out.push_str(name);
+            self.out.push('>');
+        }
         Some(())
     }
 
@@ -362,11 +390,11 @@ mod tests {
             <!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n\
             <svg xmlns=\"http://www.w3.org/2000/svg\"   viewBox = '0 0 10 10' >\n  \
             <!--! Font Awesome Free License -->\n  <!-- a note -->\n  \
-            <g fill=\"red\">\n    <path d=\"M 1,1 L 5,1\" />\n  </g >\n</svg>\n";
+            <g fill=\"red\">\n    <path d=\"M 1,1 L 5,1\" />\n  </g >\n  <g>\n  </g>\n</svg>\n";
         assert_eq!(
             min(src),
             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox='0 0 10 10'>\
-             <!--! Font Awesome Free License --><g fill=\"red\"><path d=\"M1 1H5\"/></g></svg>"
+             <!--! Font Awesome Free License --><g fill=\"red\"><path d=\"M1 1H5\"/></g><g/></svg>"
         );
     }
 
@@ -418,7 +446,7 @@ mod tests {
         assert_eq!(minify(b""), None);
         assert_eq!(
             minify("<svg xmlns=\"http://www.w3.org/2000/svg\">\n</svg>".as_bytes()).as_deref(),
-            Some(&b"<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>"[..])
+            Some(&b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>"[..])
         );
     }
 
@@ -431,7 +459,22 @@ mod tests {
             "</g>".repeat(n)
         );
         let out = minify(src.as_bytes()).unwrap();
-        assert_eq!(out.len(), src.len() - n);
+        // One byte per `\n`, and the innermost `<g></g>` becomes `<g/>`.
+        assert_eq!(out.len(), src.len() - n - 3);
+    }
+
+    #[test]
+    fn shapes_that_move_are_not_rewritten() {
+        for moving in [
+            "<path d=\"M 0 0 L 10 0\"><animate attributeName=\"d\" to=\"M 0 0 L 10 10\" dur=\"1s\"/></path>",
+            "<style>path { transition: d 1s }</style><path d=\"M 0 0 L 10 0\"/>",
+            "<script>f()</script><path d=\"M 0 0 L 10 0\"/>",
+        ] {
+            let src = format!("<svg xmlns=\"http://www.w3.org/2000/svg\">\n{moving}\n</svg>");
+            let out = min(&src);
+            assert!(out.contains("d=\"M 0 0 L 10 0\""), "{out}");
+            assert!(!out.contains('\n'), "{out}");
+        }
     }
 
     #[test]
@@ -440,5 +483,56 @@ mod tests {
             min("<svg xmlns=\"http://www.w3.org/2000/svg\"><text>&amp;&#169;&#xA9;</text><polygon points=\"0, 0  10, 0  10, 10\" /></svg>"),
             "<svg xmlns=\"http://www.w3.org/2000/svg\"><text>&amp;&#169;&#xA9;</text><polygon points=\"0 0 10 0 10 10\"/></svg>"
         );
+    }
+}
+
+#[cfg(test)]
+mod fuzz_tmp {
+    #[test]
+    fn fuzz_tmp() {
+        let Ok(list) = std::env::var("SVG_FUZZ") else { return };
+        let files: Vec<String> = std::fs::read_to_string(list).unwrap().lines().map(String::from).collect();
+        let mut seed: u64 = 0x9e3779b97f4a7c15;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pieces: &[&[u8]] = &[b"<", b">", b"/>", b"</g>", b"<g>", b"\"", b"'", b"&", b"&amp;", b"<!--", b"-->", b"]]>", b"<![CDATA[", b"M", b"z", b"-", b".", b"e", b"1e999", b",", b" ", b"\n", b"<text>", b"xml:space=\"preserve\"", b"\xff", b"\xc3", b"<?xml", b"?>", b"a", b"0", b"1"];
+        let mut n = 0;
+        for f in &files {
+            let src = std::fs::read(f).unwrap();
+            let _ = super::minify(&src);
+            for _ in 0..1000 {
+                let mut m = src.clone();
+                for _ in 0..(1 + rnd() % 4) {
+                    let at = (rnd() as usize) % (m.len() + 1);
+                    match rnd() % 3 {
+                        0 => {
+                            let p = pieces[(rnd() as usize) % pieces.len()];
+                            m.splice(at..at, p.iter().copied());
+                        }
+                        1 => {
+                            let end = (at + (rnd() as usize) % 20).min(m.len());
+                            m.drain(at..end);
+                        }
+                        _ => {
+                            let end = (at + (rnd() as usize) % 200).min(m.len());
+                            let dup: Vec<u8> = m[at..end].to_vec();
+                            m.splice(at..at, dup);
+                        }
+                    }
+                }
+                if let Some(out) = super::minify(&m) {
+                    n += 1;
+                    // Minifying the output again changes nothing more.
+                    if let Some(again) = super::minify(&out) {
+                        assert!(again.len() <= out.len());
+                    }
+                }
+            }
+        }
+        eprintln!("fuzzed {} files, {n} minified", files.len());
     }
 }

@@ -12,8 +12,8 @@
 //!   as zero, absolute when the other coordinate equals the current point's as
 //!   written (tracked exactly, only while it is known without arithmetic).
 //!
-//! Arc flags keep a space on both sides, as SVGO does by default: some renderers do
-//! not read them packed.
+//! Arc flags are packed (`a5 5 0 1 1 10 0` → `a5 5 0 1110 0`), as the grammar allows
+//! and tdewolff's minify does: a flag is always one character.
 
 /// A number in its shortest exact form, or `None` when it is not one.
 pub(super) fn number(s: &str) -> Option<String> {
@@ -245,8 +245,7 @@ impl Writer {
 
     fn number(&mut self, n: &str) {
         let joins = match self.after {
-            After::Letter => true,
-            After::Flag => false,
+            After::Letter | After::Flag => true,
             After::Number => n.starts_with('-'),
             After::NumberWithDot => n.starts_with('-') || n.starts_with('.'),
         };
@@ -262,7 +261,8 @@ impl Writer {
     }
 
     fn flag(&mut self, f: &str) {
-        if self.after != After::Letter {
+        // The grammar wants a separator between the rotation and the first flag.
+        if matches!(self.after, After::Number | After::NumberWithDot) {
             self.out.push(' ');
         }
         self.out.push_str(f);
@@ -512,8 +512,9 @@ mod tests {
                 "M1 2C1 2 3 4 5 6 7 8 9 10 11 12",
                 "M1 2C1 2 3 4 5 6 7 8 9 10 11 12",
             ),
-            ("M1,2 a 25,25 0 1,1 0,48", "M1 2a25 25 0 1 1 0 48"),
-            ("M 1 2 a 25 25 0 1148 0", "M1 2a25 25 0 1 1 48 0"),
+            ("M1,2 a 25,25 0 1,1 0,48", "M1 2a25 25 0 110 48"),
+            ("M 1 2 a 25 25 0 1148 0", "M1 2a25 25 0 1148 0"),
+            ("M1 2a1 1 0 0 1-.5.5 1 1 0 0 0 .5.5", "M1 2a1 1 0 01-.5.5 1 1 0 00.5.5"),
             ("M1-2-3-4", "M1-2-3-4"),
             ("M1.5.5.5", "M1.5.5.5"),
             ("M1e3 0 L 2000 0", "M1e3 0H2e3"),

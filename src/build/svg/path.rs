@@ -40,7 +40,34 @@ pub(super) fn attribute_number(s: &str, length: bool) -> Option<String> {
     number_in(n, false).filter(|n| n.len() < s.len())
 }
 
+/// True when `s` is already a number in its shortest form (most are, in an exported
+/// icon): checked without building anything.
+fn shortest_already(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let digits = |t: &str| t.bytes().all(|c| c.is_ascii_digit());
+    if !digits(int) || !frac.is_none_or(digits) {
+        return false;
+    }
+    match frac {
+        // `.5`, `12.25`: no leading zero, no trailing zero.
+        Some(f) => !f.is_empty() && !f.ends_with('0') && !int.starts_with('0'),
+        // `7`, `120` (`1000` is `1e3`); `0` but not `-0`, `07`.
+        None => {
+            let zeros = int.len() - int.trim_end_matches('0').len();
+            (int == "0" && body.len() == s.len())
+                || (!int.is_empty() && !int.starts_with('0') && zeros < 3)
+        }
+    }
+}
+
 fn number_in(s: &str, sci: bool) -> Option<String> {
+    if shortest_already(s) {
+        return Some(s.to_string());
+    }
     let b = s.as_bytes();
     let mut i = 0;
     let negative = match b.first() {
@@ -314,12 +341,12 @@ fn arity(c: u8) -> Option<(usize, &'static [usize])> {
 /// `k > 0`) so that equal values compare equal.
 #[derive(Clone, Copy, PartialEq, Debug)]
 struct Dec {
-    m: i128,
+    m: i64,
     k: u32,
 }
 
 /// Decimal places beyond which a point is no longer tracked.
-const MAX_PLACES: u32 = 24;
+const MAX_PLACES: u32 = 16;
 
 impl Dec {
     /// From a number as [`number`] writes it; `None` when it does not fit.
@@ -333,12 +360,12 @@ impl Dec {
             None => (n, 0),
         };
         let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
-        if int.len() + frac.len() > 36 {
+        if int.len() + frac.len() > 18 {
             return None;
         }
-        let mut m: i128 = 0;
+        let mut m: i64 = 0;
         for c in int.bytes().chain(frac.bytes()) {
-            m = m * 10 + i128::from(c - b'0');
+            m = m * 10 + i64::from(c - b'0');
         }
         let places = frac.len() as i64 - exp;
         let d = if places >= 0 {
@@ -350,7 +377,7 @@ impl Dec {
                 k: places as u32,
             }
         } else {
-            let scale = 10i128.checked_pow(u32::try_from(-places).ok()?)?;
+            let scale = 10i64.checked_pow(u32::try_from(-places).ok()?)?;
             Dec {
                 m: m.checked_mul(scale)?,
                 k: 0,
@@ -380,8 +407,8 @@ impl Dec {
 
     fn add(self, o: Dec) -> Option<Dec> {
         let k = self.k.max(o.k);
-        let a = self.m.checked_mul(10i128.checked_pow(k - self.k)?)?;
-        let b = o.m.checked_mul(10i128.checked_pow(k - o.k)?)?;
+        let a = self.m.checked_mul(10i64.checked_pow(k - self.k)?)?;
+        let b = o.m.checked_mul(10i64.checked_pow(k - o.k)?)?;
         Some(
             Dec {
                 m: a.checked_add(b)?,
@@ -395,31 +422,41 @@ impl Dec {
         self.add(o.neg_if(true))
     }
 
-    /// Its shortest written form.
+    /// Its shortest written form, as [`number`] writes it.
     fn text(self) -> String {
         let digits = self.m.unsigned_abs().to_string();
-        let k = self.k as usize;
-        let plain = if k == 0 {
-            digits
-        } else if digits.len() > k {
-            let (a, f) = digits.split_at(digits.len() - k);
-            format!("{a}.{f}")
+        let (len, k) = (digits.len(), self.k as usize);
+        let mut out = String::with_capacity(len + 3);
+        if self.m < 0 {
+            out.push('-');
+        }
+        if k == 0 {
+            // A whole number: three or more trailing zeros are shorter as an exponent.
+            let kept = digits.trim_end_matches('0').len();
+            if len - kept >= 3 && kept > 0 {
+                out.push_str(&digits[..kept]);
+                out.push('e');
+                out.push_str(&(len - kept).to_string());
+            } else {
+                out.push_str(&digits);
+            }
+        } else if len > k {
+            out.push_str(&digits[..len - k]);
+            out.push('.');
+            out.push_str(&digits[len - k..]);
         } else {
-            format!(".{}{digits}", "0".repeat(k - digits.len()))
-        };
-        let signed = if self.m < 0 {
-            format!("-{plain}")
-        } else {
-            plain
-        };
-        number(&signed).unwrap_or(signed)
+            out.push('.');
+            out.extend(std::iter::repeat_n('0', k - len));
+            out.push_str(&digits);
+        }
+        out
     }
 }
 
 /// True when a renderer holds the value exactly in a 32-bit float (a binary fraction
 /// of at most 24 bits): sums of such values are then exact in any renderer.
 fn exact_in_floats(d: Dec) -> bool {
-    let Some(p) = 5i128.checked_pow(d.k) else {
+    let Some(p) = 5i64.checked_pow(d.k) else {
         return false;
     };
     d.m % p == 0 && (d.m / p).unsigned_abs() < 1 << 24
@@ -553,23 +590,25 @@ fn segment(w: &mut Writer, state: &mut (Point, Point, Option<u8>, bool), cmd: u8
     let up = cmd.to_ascii_uppercase();
     // The arguments in the other form, when the renderer would compute the same floats
     // from it: every coordinate and the current point exact in floats.
-    let other: Option<Vec<String>> = args
-        .iter()
-        .enumerate()
-        .map(|(k, a)| match coordinate(up, k) {
-            None => Some(a.clone()),
-            Some(is_x) => {
-                let base = if is_x { cur.x } else { cur.y };
-                let v = Dec::parse(a).filter(|v| base.exact() && exact_in_floats(*v))?;
-                let o = if rel {
-                    v.add(base.v?)?
-                } else {
-                    v.sub(base.v?)?
-                };
-                exact_in_floats(o).then(|| o.text())
-            }
-        })
-        .collect();
+    let switches = !*first && up != b'A';
+    let other: Option<Vec<String>> = switches.then_some(()).and_then(|()| {
+        args.iter()
+            .enumerate()
+            .map(|(k, a)| match coordinate(up, k) {
+                None => Some(a.clone()),
+                Some(is_x) => {
+                    let base = if is_x { cur.x } else { cur.y };
+                    let v = Dec::parse(a).filter(|v| base.exact() && exact_in_floats(*v))?;
+                    let o = if rel {
+                        v.add(base.v?)?
+                    } else {
+                        v.sub(base.v?)?
+                    };
+                    exact_in_floats(o).then(|| o.text())
+                }
+            })
+            .collect()
+    });
     let (abs, relative) = match (&other, rel) {
         (Some(o), true) => (Some(o.as_slice()), Some(args)),
         (Some(o), false) => (Some(args), Some(o.as_slice())),
@@ -594,12 +633,12 @@ fn segment(w: &mut Writer, state: &mut (Point, Point, Option<u8>, bool), cmd: u8
     // its form too: renderers turn arcs into curves with sines and cosines, and resvg
     // does it before adding a relative arc's start, so the same arc written absolute
     // lands a rounding error away (measured: pixels of the Merck logo moved).
-    let forms: &[bool] = if *first || up == b'A' {
-        &[rel]
-    } else {
-        &[rel, !rel]
-    };
-    let mut best: Option<(Writer, u8)> = None;
+    let forms: &[bool] = if switches { &[rel, !rel] } else { &[rel] };
+    // The first form is written in place; a second one, when there is one, beside it,
+    // and it replaces the first when shorter.
+    let mark = (w.out.len(), w.after);
+    let mut chosen = None;
+    let mut scratch = Writer::default();
     for &as_rel in forms {
         let Some(vals) = (if as_rel { relative } else { abs }) else {
             continue;
@@ -613,31 +652,35 @@ fn segment(w: &mut Writer, state: &mut (Point, Point, Option<u8>, bool), cmd: u8
             letter = if as_rel { b'v' } else { b'V' };
             vals = &vals[1..];
         }
-        let mut trial = Writer {
-            out: String::new(),
-            after: w.after,
+        let target = if chosen.is_none() {
+            &mut *w
+        } else {
+            &mut scratch
         };
+        target.after = mark.1;
         if *implied != Some(letter) {
-            trial.letter(letter);
+            target.letter(letter);
         }
         let flags = arity(letter).map(|a| a.1).unwrap_or(&[]);
         for (k, a) in vals.iter().enumerate() {
             if flags.contains(&k) {
-                trial.flag(a);
+                target.flag(a);
             } else {
-                trial.number(a);
+                target.number(a);
             }
         }
-        if best
-            .as_ref()
-            .is_none_or(|(b, _)| trial.out.len() < b.out.len())
-        {
-            best = Some((trial, letter));
+        match chosen {
+            None => chosen = Some(letter),
+            Some(_) if scratch.out.len() < w.out.len() - mark.0 => {
+                w.out.truncate(mark.0);
+                w.out.push_str(&scratch.out);
+                w.after = scratch.after;
+                chosen = Some(letter);
+            }
+            Some(_) => {}
         }
     }
-    if let Some((trial, letter)) = best {
-        w.out.push_str(&trial.out);
-        w.after = trial.after;
+    if let Some(letter) = chosen {
         *implied = match letter {
             b'M' => Some(b'L'),
             b'm' => Some(b'l'),
@@ -707,6 +750,25 @@ mod tests {
         }
         for bad in ["", "-", ".", "e5", "1e", "1e+", "1.2.3", "1x", "1e9999999"] {
             assert_eq!(number(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn shortcuts_agree_with_the_full_reading() {
+        for n in [
+            "0", "-0", "7", "-7", "120", "1000", "-12000", "07", ".5", "-.5", "0.5", "12.25",
+            "12.250", "1.", "-.0", "+1", "100000", "0.0015", "-15.5",
+        ] {
+            let full = {
+                // The full reading, without the shortcut.
+                let mut s = String::from(n);
+                s.push_str("e0");
+                number(&s)
+            };
+            assert_eq!(number(n), full, "{n}");
+            if let Some(v) = full.as_deref().and_then(Dec::parse) {
+                assert_eq!(v.text(), full.clone().unwrap(), "{n}");
+            }
         }
     }
 

@@ -486,9 +486,8 @@ impl Coord {
         }
         let zero = Some(Dec { m: 0, k: 0 });
         let v = d.zip(self.v).and_then(|(d, v)| v.add(d));
-        let read = if d == zero {
-            self.read
-        } else if self.v == zero {
+        // `x + 0` and `0 + d` (from a true zero) are exact in any arithmetic.
+        let read = if d == zero || self.v == zero {
             self.read
         } else {
             self.exact() && d.is_some_and(exact_in_floats) && v.is_some_and(exact_in_floats)

@@ -66,3 +66,38 @@ fn svg_files_are_minified_keeping_licences_and_text() {
     assert_eq!(out("entity"), ENTITY.as_bytes());
     assert_eq!(out("latin1"), LATIN1);
 }
+
+#[test]
+fn files_an_svg_names_keep_their_names() {
+    let t = tempfile::tempdir().unwrap();
+    let site = t.path().join("site");
+    std::fs::create_dir_all(site.join("img")).unwrap();
+    std::fs::write(site.join("img/photo.png"), b"\x89PNG not really").unwrap();
+    std::fs::write(
+        site.join("img/icons.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><symbol id=\"a\"/></svg>",
+    )
+    .unwrap();
+    std::fs::write(
+        site.join("img/card.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\">\n  \
+         <image href=\"photo.png\" width=\"10\" height=\"10\"/>\n  <use xlink:href=\"icons.svg#a\"/>\n</svg>\n",
+    )
+    .unwrap();
+    std::fs::write(site.join("index.html"), "<img src=img/card.svg>").unwrap();
+    ok(sv(t.path()).args(["build", "site", "-o", "dist", "-q"]));
+    let dist = t.path().join("dist/img");
+    // What the SVG names is where the SVG looks for it.
+    assert!(dist.join("photo.png").is_file());
+    assert!(dist.join("icons.svg").is_file());
+    let card = std::fs::read_dir(&dist)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|n| n.starts_with("card."))
+        .unwrap();
+    let text = std::fs::read_to_string(dist.join(card)).unwrap();
+    assert!(
+        text.contains("href=\"photo.png\"") && text.contains("xlink:href=\"icons.svg#a\""),
+        "{text}"
+    );
+}

@@ -49,12 +49,20 @@ pub(super) fn process_stage1(
             })
         }
         FileClass::Svg => {
-            let body = super::svg::minify(&inp.bytes).map_or_else(|| inp.bytes.clone(), Into::into);
             // Its references (`<image href>`, `<use href>`, `url(…)`) are not rewritten:
             // the files they name keep their source names, as for a file copied as written.
-            let kept = std::str::from_utf8(&inp.bytes)
-                .map(super::originals::names_in)
-                .unwrap_or_default();
+            let (body, kept) = match super::svg::minify(&inp.bytes) {
+                Some(m) => (
+                    m.body.map_or_else(|| inp.bytes.clone(), Into::into),
+                    super::originals::names_in(&m.refs),
+                ),
+                None => (
+                    inp.bytes.clone(),
+                    std::str::from_utf8(&inp.bytes)
+                        .map(super::originals::names_in)
+                        .unwrap_or_default(),
+                ),
+            };
             return Ok(Processed {
                 body,
                 kept,

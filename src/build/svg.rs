@@ -25,8 +25,18 @@
 
 mod path;
 
-/// The minified file, or `None` to copy it as written.
-pub(crate) fn minify(bytes: &[u8]) -> Option<Vec<u8>> {
+/// A minified SVG file.
+pub(crate) struct Minified {
+    /// The minified bytes, `None` when they are not shorter (copy the file).
+    pub(crate) body: Option<Vec<u8>>,
+    /// What in the file can name another file: the attributes that hold URLs
+    /// (`href`, `src`, any value with `url(`) and the text of `<style>` and `<script>`,
+    /// written as `name="value"` for [`super::originals::names_in`].
+    pub(crate) refs: String,
+}
+
+/// The file minified, or `None` when it is not understood (copy it as written).
+pub(crate) fn minify(bytes: &[u8]) -> Option<Minified> {
     let text = std::str::from_utf8(bytes).ok()?;
     let (bom, text) = match text.strip_prefix('\u{feff}') {
         Some(rest) => ("\u{feff}", rest),
@@ -39,10 +49,14 @@ pub(crate) fn minify(bytes: &[u8]) -> Option<Vec<u8>> {
         open: Vec::new(),
         root_seen: false,
         rewrite_shapes: !MOVING.iter().any(|w| text.contains(w)),
+        refs: String::new(),
     };
     m.out.push_str(bom);
     m.document()?;
-    (m.out.len() < bytes.len()).then(|| m.out.into_bytes())
+    Some(Minified {
+        body: (m.out.len() < bytes.len()).then(|| m.out.into_bytes()),
+        refs: m.refs,
+    })
 }
 
 /// An open element.
@@ -64,6 +78,8 @@ struct Minifier<'a> {
     root_seen: bool,
     /// `d` and `points` may be rewritten: nothing animates or reads them.
     rewrite_shapes: bool,
+    /// See [`Minified::refs`].
+    refs: String,
 }
 
 /// Attributes that hold one length, and attributes that hold one number: written
@@ -211,7 +227,8 @@ impl<'a> Minifier<'a> {
                     return None;
                 }
                 let start = self.i;
-                self.until("]]>")?;
+                let body = self.until("]]>")?;
+                self.note_code(&body["<![CDATA[".len()..]);
                 self.out.push_str(&self.s[start..self.i]);
             } else if rest.starts_with("<!DOCTYPE") {
                 let decl = self.until(">")?;
@@ -325,6 +342,9 @@ impl<'a> Minifier<'a> {
             if value.contains('<') || !references_ok(value) {
                 return None;
             }
+            if attr.ends_with("href") || attr == "src" || value.contains("url(") {
+                self.refs.push_str(&format!(" a=\"{value}\""));
+            }
             match attr {
                 "xml:space" if value == "preserve" => keep_text = true,
                 "xmlns" if value == SVG_NS => svg_ns = true,
@@ -389,6 +409,18 @@ impl<'a> Minifier<'a> {
         Some(())
     }
 
+    /// Notes the text of a `<style>` or `<script>` for [`Minified::refs`].
+    fn note_code(&mut self, text: &str) {
+        if self
+            .open
+            .last()
+            .is_some_and(|o| matches!(o.name, "style" | "script"))
+        {
+            self.refs.push(' ');
+            self.refs.push_str(text);
+        }
+    }
+
     fn text(&mut self) -> Option<()> {
         let rest = self.rest();
         let len = rest.find('<').unwrap_or(rest.len());
@@ -403,6 +435,7 @@ impl<'a> Minifier<'a> {
             None => blank.then_some(()),
             Some(_) if !references_ok(text) => None,
             Some(open) if open.keep_text || !blank => {
+                self.note_code(text);
                 self.out.push_str(text);
                 Some(())
             }
@@ -416,10 +449,25 @@ mod tests {
     use super::*;
 
     fn min(s: &str) -> String {
-        match minify(s.as_bytes()) {
+        match minify(s.as_bytes()).and_then(|m| m.body) {
             Some(b) => String::from_utf8(b).unwrap(),
             None => s.to_string(),
         }
+    }
+
+    #[test]
+    fn what_can_name_a_file_is_noted() {
+        let m = minify(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><image href=\"a.png\"/>\
+             <use xlink:href=\"i.svg#x\"/><rect fill=\"url(p.svg#g)\" d=\"b.png\"/>\
+             <style>@import 'c.css';</style><script><![CDATA[f('d.js')]]></script></svg>"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            m.refs,
+            " a=\"a.png\" a=\"i.svg#x\" a=\"url(p.svg#g)\" @import 'c.css'; f('d.js')"
+        );
     }
 
     #[test]
@@ -476,16 +524,13 @@ mod tests {
             "<svg:svg xmlns:svg=\"http://www.w3.org/2000/svg\"></svg:svg>",
             "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg  <g>",
         ] {
-            assert_eq!(minify(copy.as_bytes()), None, "{copy}");
+            assert!(minify(copy.as_bytes()).is_none(), "{copy}");
         }
+        assert!(minify(b"<svg xmlns=\"http://www.w3.org/2000/svg\">\xff</svg>").is_none());
+        assert!(minify(b"").is_none());
         assert_eq!(
-            minify(b"<svg xmlns=\"http://www.w3.org/2000/svg\">\xff</svg>"),
-            None
-        );
-        assert_eq!(minify(b""), None);
-        assert_eq!(
-            minify("<svg xmlns=\"http://www.w3.org/2000/svg\">\n</svg>".as_bytes()).as_deref(),
-            Some(&b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>"[..])
+            min("<svg xmlns=\"http://www.w3.org/2000/svg\">\n</svg>"),
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"/>"
         );
     }
 
@@ -497,7 +542,7 @@ mod tests {
             "<g>\n".repeat(n),
             "</g>".repeat(n)
         );
-        let out = minify(src.as_bytes()).unwrap();
+        let out = minify(src.as_bytes()).unwrap().body.unwrap();
         // One byte per `\n`, and the innermost `<g></g>` becomes `<g/>`.
         assert_eq!(out.len(), src.len() - n - 3);
     }

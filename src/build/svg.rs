@@ -23,6 +23,7 @@
 //! reference other than XML's five, or a root element other than `<svg>`.
 //! Nesting is tracked in a list, never by recursion.
 
+mod number;
 mod path;
 
 /// A minified SVG file.
@@ -358,8 +359,8 @@ impl<'a> Minifier<'a> {
                 (true, _, _) => None,
                 (_, "path" | "glyph" | "missing-glyph", "d") => path::path_data(value),
                 (_, "polyline" | "polygon", "points") => path::number_list(value),
-                (_, _, a) if LENGTHS.contains(&a) => path::attribute_number(value, true),
-                (_, _, a) if NUMBERS.contains(&a) => path::attribute_number(value, false),
+                (_, _, a) if LENGTHS.contains(&a) => number::attribute_number(value, true),
+                (_, _, a) if NUMBERS.contains(&a) => number::attribute_number(value, false),
                 _ => None,
             };
             self.out.push(' ');

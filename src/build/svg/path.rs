@@ -486,9 +486,6 @@ mod tests {
             ("m5 5 L 5 20 l 3 3 L 8 40", "m5 5V20l3 3V40"),
         ] {
             let got = path_data(i).unwrap_or_else(|| i.to_string());
-            if got != o {
-                eprintln!("MISMATCH {i:?} => {got:?} (expected {o:?})");
-            }
             assert_eq!(got, o, "{i}");
         }
     }

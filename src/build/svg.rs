@@ -233,7 +233,8 @@ impl<'a> Minifier<'a> {
                 self.out.push_str(&self.s[start..self.i]);
             } else if rest.starts_with("<!DOCTYPE") {
                 let decl = self.until(">")?;
-                if self.root_seen || decl.contains('[') {
+                // Only before the root, and without an internal subset.
+                if self.root_seen || !self.open.is_empty() || decl.contains('[') {
                     return None;
                 }
             } else if rest.starts_with("<?") {
@@ -524,6 +525,7 @@ mod tests {
             "<svg xmlns=\"http://www.w3.org/2000/svg\"><!-- x </svg>",
             "<svg:svg xmlns:svg=\"http://www.w3.org/2000/svg\"></svg:svg>",
             "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg  <g>",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><!DOCTYPE svg></svg>",
         ] {
             assert!(minify(copy.as_bytes()).is_none(), "{copy}");
         }

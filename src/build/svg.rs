@@ -43,13 +43,26 @@ pub(crate) fn minify(bytes: &[u8]) -> Option<Minified> {
         Some(rest) => ("\u{feff}", rest),
         None => ("", text),
     };
+    // A character XML does not allow is an error a renderer shows: kept.
+    if text
+        .chars()
+        .any(|c| matches!(c, '\0'..='\x08' | '\x0b' | '\x0c' | '\x0e'..='\x1f' | '\u{fffe}' | '\u{ffff}'))
+    {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    // `:empty` sees the white space this drops.
+    if lower.contains(":empty") {
+        return None;
+    }
     let mut m = Minifier {
         s: text,
         i: 0,
         out: String::with_capacity(text.len()),
         open: Vec::new(),
         root_seen: false,
-        rewrite_shapes: !MOVING.iter().any(|w| text.contains(w)),
+        doctype_seen: false,
+        rewrite_values: !moving(&lower) && !selects_on_values(&lower),
         refs: String::new(),
     };
     m.out.push_str(bom);
@@ -77,8 +90,10 @@ struct Minifier<'a> {
     out: String,
     open: Vec<Open<'a>>,
     root_seen: bool,
-    /// `d` and `points` may be rewritten: nothing animates or reads them.
-    rewrite_shapes: bool,
+    doctype_seen: bool,
+    /// Attribute values (`d`, `points`, numbers) may be rewritten: nothing animates,
+    /// scripts or selects on them.
+    rewrite_values: bool,
     /// See [`Minified::refs`].
     refs: String,
 }
@@ -119,17 +134,47 @@ const NUMBERS: &[&str] = &[
     "pathLength",
 ];
 
-/// Signs of animation or scripting, anywhere in the file.
+/// Signs of animation, scripting or style from elsewhere, anywhere in the file (read
+/// in lower case: CSS keywords and prefixed elements such as `<s:animate>` count).
 const MOVING: &[&str] = &[
-    "<animate",
+    "animat",
     "<set",
-    "<script",
-    "animation",
+    ":set",
+    "script",
     "transition",
     "@keyframes",
-    "onload",
-    "onclick",
+    "@import",
+    "xml-stylesheet",
 ];
+
+/// True when the file (lower-cased) may animate or script: [`MOVING`], or an event
+/// attribute (` onmouseover=`).
+fn moving(lower: &str) -> bool {
+    if MOVING.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    let b = lower.as_bytes();
+    lower.match_indices("on").any(|(at, _)| {
+        let before = at.checked_sub(1).map(|i| b[i]);
+        let name_end = b[at + 2..]
+            .iter()
+            .position(|c| !c.is_ascii_lowercase())
+            .map(|n| at + 2 + n);
+        matches!(before, Some(c) if is_space(c))
+            && name_end.is_some_and(|e| {
+                e > at + 2 && {
+                    let rest = &lower[e..];
+                    rest.trim_start_matches([' ', '\t', '\n', '\r'])
+                        .starts_with('=')
+                }
+            })
+    })
+}
+
+/// True when a stylesheet in the file may select on attribute values (`[d="…"]`).
+fn selects_on_values(lower: &str) -> bool {
+    lower.contains("style") && lower.matches('[').count() > lower.matches("<![cdata[").count()
+}
 
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 
@@ -161,6 +206,76 @@ fn is_licence(body: &str) -> bool {
     ["licen", "copyright", "(c)", "©", "@preserve"]
         .iter()
         .any(|w| lower.contains(w))
+}
+
+/// True for an XML declaration in the forms exporters write: `<?xml version="1.x"`,
+/// then optionally `encoding="…"` and `standalone="yes|no"`, each after a space.
+fn declaration_ok(body: &str) -> bool {
+    let mut rest = body.strip_prefix("<?xml").unwrap_or("");
+    for (i, (key, values)) in [
+        ("version", &["1.0", "1.1"][..]),
+        ("encoding", &["utf-8", "UTF-8", "utf8", "UTF8"][..]),
+        ("standalone", &["yes", "no"][..]),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let spaced = rest.trim_start_matches([' ', '\t', '\r', '\n']);
+        let Some(after) = spaced.strip_prefix(key) else {
+            if i == 0 {
+                return false;
+            }
+            continue;
+        };
+        if spaced.len() == rest.len() {
+            return false;
+        }
+        let after = after.trim_start_matches([' ', '\t', '\r', '\n']);
+        let Some(after) = after.strip_prefix('=') else {
+            return false;
+        };
+        let after = after.trim_start_matches([' ', '\t', '\r', '\n']);
+        let Some(v) = values.iter().find_map(|v| {
+            after
+                .strip_prefix(&format!("\"{v}\""))
+                .or_else(|| after.strip_prefix(&format!("'{v}'")))
+        }) else {
+            return false;
+        };
+        rest = v;
+    }
+    rest.trim_start_matches([' ', '\t', '\r', '\n']).is_empty()
+}
+
+/// True for `<!DOCTYPE svg>` with an optional `PUBLIC "…" "…"` or `SYSTEM "…"` of
+/// printable characters (the forms exporters write).
+fn doctype_ok(decl: &str) -> bool {
+    let Some(rest) = decl.strip_prefix("<!DOCTYPE svg") else {
+        return false;
+    };
+    let words: Vec<&str> = rest.split('"').collect();
+    let printable = |w: &str| w.bytes().all(|c| (0x20..0x7f).contains(&c));
+    let blank = |w: &str| w.bytes().all(is_space);
+    match words.as_slice() {
+        [only] => blank(only),
+        [kw, id, gap, uri, end] => {
+            kw.trim() == "PUBLIC"
+                && kw.starts_with(is_space_char)
+                && printable(id)
+                && !gap.is_empty()
+                && blank(gap)
+                && printable(uri)
+                && blank(end)
+        }
+        [kw, uri, end] => {
+            kw.trim() == "SYSTEM" && kw.starts_with(is_space_char) && printable(uri) && blank(end)
+        }
+        _ => false,
+    }
+}
+
+fn is_space_char(c: char) -> bool {
+    c.is_ascii() && is_space(c as u8)
 }
 
 /// True when every `&` starts a reference XML defines by itself.
@@ -233,10 +348,12 @@ impl<'a> Minifier<'a> {
                 self.out.push_str(&self.s[start..self.i]);
             } else if rest.starts_with("<!DOCTYPE") {
                 let decl = self.until(">")?;
-                // Only before the root, and without an internal subset.
-                if self.root_seen || !self.open.is_empty() || decl.contains('[') {
+                // Once, before the root, in a form XML accepts, without an internal subset.
+                if self.root_seen || !self.open.is_empty() || self.doctype_seen || !doctype_ok(decl)
+                {
                     return None;
                 }
+                self.doctype_seen = true;
             } else if rest.starts_with("<?") {
                 self.instruction()?;
             } else if rest.starts_with("</") {
@@ -261,17 +378,21 @@ impl<'a> Minifier<'a> {
                 return None;
             }
             let lower = body.to_ascii_lowercase();
-            match lower.find("encoding") {
-                None => {}
-                Some(at) => {
-                    let v = lower[at + 8..].trim_start_matches([' ', '=', '"', '\'', '\t']);
-                    if !(v.starts_with("utf-8") || v.starts_with("utf8")) {
-                        return None;
-                    }
-                }
+            if lower.contains("encoding")
+                && !lower.contains("encoding=\"utf-8\"")
+                && !lower.contains("encoding='utf-8'")
+            {
+                return None;
+            }
+            // Dropped only in a form XML accepts; anything else is kept as written.
+            if !declaration_ok(body) {
+                self.out.push_str(&self.s[start..self.i]);
             }
             return Some(());
         }
+        // `<?xml-stylesheet href="…"?>` names a file.
+        self.refs.push(' ');
+        self.refs.push_str(body);
         self.out.push_str(&self.s[start..self.i]);
         Some(())
     }
@@ -356,7 +477,7 @@ impl<'a> Minifier<'a> {
                 }
                 _ => {}
             }
-            let short = match (foreign || !self.rewrite_shapes, name, attr) {
+            let short = match (foreign || !self.rewrite_values, name, attr) {
                 (true, _, _) => None,
                 (_, "path" | "glyph" | "missing-glyph", "d") => path::path_data(value),
                 (_, "polyline" | "polygon", "points") => path::number_list(value),
@@ -413,11 +534,10 @@ impl<'a> Minifier<'a> {
 
     /// Notes the text of a `<style>` or `<script>` for [`Minified::refs`].
     fn note_code(&mut self, text: &str) {
-        if self
-            .open
-            .last()
-            .is_some_and(|o| matches!(o.name, "style" | "script"))
-        {
+        if self.open.last().is_some_and(|o| {
+            let local = o.name.rsplit(':').next().unwrap_or(o.name);
+            matches!(local, "style" | "script")
+        }) {
             self.refs.push(' ');
             self.refs.push_str(text);
         }
@@ -562,6 +682,73 @@ mod tests {
             assert!(out.contains("d=\"M 0 0 L 10 0\""), "{out}");
             assert!(!out.contains('\n'), "{out}");
         }
+    }
+
+    /// Cases from a review: each changed what a browser or resvg draws.
+    #[test]
+    fn what_a_review_found_is_kept_as_written() {
+        let svg =
+            |body: &str| format!("<svg xmlns=\"{SVG_NS}\" xmlns:s=\"{SVG_NS}\">\n{body}\n</svg>");
+        let path = "<path d=\"M 0 0 L 20 0 L 20 20 Z\"/>";
+        // Values a stylesheet selects on, or that animate or are scripted.
+        for around in [
+            "<style>path[d=\"M 0 0 L 20 0 L 20 20 Z\"]{fill:red}</style>",
+            "<s:animate attributeName=\"d\" to=\"M 0 0 L 0 20 L 20 20 Z\" dur=\"2s\"/>",
+            "<s:script>f()</s:script>",
+            "<style>path{TRANSITION:d 1s}</style>",
+            "<g onmouseover=\"f(this)\"/>",
+            "<a href=\"javascript:f()\"/>",
+        ] {
+            let out = min(&svg(&format!("{around}{path}")));
+            assert!(out.contains(path), "{around}: {out}");
+        }
+        // `:empty` sees the white space; characters XML refuses; a second or odd DOCTYPE.
+        for copy in [
+            svg("<style>rect:empty{fill:red}</style><rect width=\"2\" height=\"2\">\n</rect>"),
+            svg("<!-- \u{1} -->"),
+            svg("<path d=\"M0 0\x0cL20 0\"/>"),
+            format!("<!DOCTYPE>{}", svg("")),
+            format!("<!DOCTYPE svg><!DOCTYPE svg>{}", svg("")),
+            format!("<!DOCTYPE svg PUBLIC \"\u{1}\">{}", svg("")),
+        ] {
+            assert!(minify(copy.as_bytes()).is_none(), "{copy}");
+        }
+        // An XML declaration in a form XML refuses stays (the file stays an error).
+        for decl in [
+            "<?xml foo?>",
+            "<?xml encoding=\"utf-8\"?>",
+            "<?xml version=\"1.0\"encoding=\"utf-8\"?>",
+            "<?xml version=\"1.0\" standalone=\"maybe\"?>",
+        ] {
+            assert!(
+                min(&format!("{decl}{}", svg(""))).starts_with(decl),
+                "{decl}"
+            );
+        }
+        assert!(!min(&format!(
+            "<?xml version='1.0' encoding='UTF-8' standalone='no' ?>{}",
+            svg("")
+        ))
+        .starts_with("<?xml"));
+        // Numbers Blink refuses (`20.`, an exponent past 38) keep the path as written.
+        for d in ["M0. 0 L20. 0 L20 20z", "M0 0 L 0e39 20 L 20 20 Z"] {
+            let src = svg(&format!("<path d=\"{d}\"/>"));
+            assert!(min(&src).contains(d), "{d}");
+        }
+        // A stylesheet named by an instruction or a prefixed `<style>` is a reference.
+        let m = minify(
+            format!(
+                "<?xml-stylesheet href=\"b.css\"?>{}",
+                svg("<s:style>@import \"c.css\";</s:style>")
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        assert!(
+            m.refs.contains("b.css") && m.refs.contains("c.css"),
+            "{}",
+            m.refs
+        );
     }
 
     #[test]

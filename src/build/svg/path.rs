@@ -60,8 +60,10 @@ fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
     Some(i)
 }
 
+/// XML's white space (a form feed, path grammar white space, is not a character XML
+/// allows: such a file is copied before it gets here).
 fn is_wsp(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// A reader of path data and number lists.

@@ -137,10 +137,14 @@ const NUMBERS: &[&str] = &[
 /// Signs of animation, scripting or style from elsewhere, anywhere in the file (read
 /// in lower case: CSS keywords and prefixed elements such as `<s:animate>` count).
 const MOVING: &[&str] = &[
-    "animat",
+    "<animat",
+    ":animat",
+    "animation",
     "<set",
     ":set",
-    "script",
+    "<script",
+    ":script",
+    "javascript:",
     "transition",
     "@keyframes",
     "@import",

@@ -239,7 +239,6 @@ pub(super) fn path_data(d: &str) -> Option<String> {
     // The current point, the subpath's start, the command the output's grammar repeats
     // when a letter is left out, and whether the first moveto is still to come.
     let mut state = (origin, origin, None, true);
-    let mut first = true;
     r.wsp();
     if r.done() {
         return None;
@@ -247,10 +246,10 @@ pub(super) fn path_data(d: &str) -> Option<String> {
     while !r.done() {
         let c = *d.as_bytes().get(r.i)?;
         let (n, flags) = arity(c)?;
-        if first && !matches!(c, b'M' | b'm') {
+        // Path data starts with a moveto (`state.3` stays true until one is written).
+        if state.3 && !matches!(c, b'M' | b'm') {
             return None;
         }
-        first = false;
         r.i += 1;
         r.wsp();
         if n == 0 {

@@ -77,8 +77,9 @@ const MAX_SEGMENTS: usize = 4;
 /// (2: bare import specifiers are references; 3: minified JS escapes `</script`,
 /// `<!--` and `-->`, HTML keeps the spaces between inline elements; entries carry a
 /// checksum; 4: relative computed `import()` starts and the names in code copied as
-/// written are kept, `<base href>` is followed).
-pub(super) const FORMAT: &str = "4";
+/// written are kept, `<base href>` is followed; 5: scripts that are data are minified
+/// without swc, strings as written).
+pub(super) const FORMAT: &str = "5";
 
 /// The on-disk cache (or none).
 #[derive(Debug)]

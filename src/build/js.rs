@@ -91,6 +91,21 @@ fn minify_as(
     want: Option<JsKind>,
     ph: &mut Placeholders,
 ) -> Result<(String, JsKind), SyntaxErr> {
+    // Data (a search index, a table) is minified without swc's tree: it has no module
+    // syntax, no references and nothing for the compressor (see `js_data`).
+    if let Some(code) = super::js_data::minify(src) {
+        return Ok((code, want.unwrap_or(JsKind::Script)));
+    }
+    minify_with_swc(src, name, want, ph)
+}
+
+/// [`minify_as`] without the data shortcut.
+fn minify_with_swc(
+    src: &str,
+    name: &str,
+    want: Option<JsKind>,
+    ph: &mut Placeholders,
+) -> Result<(String, JsKind), SyntaxErr> {
     if let Some((line, col, msg)) = super::depth::check(src, super::depth::JS_LIMIT, true) {
         return Err(SyntaxErr { line, col, msg });
     }
@@ -497,6 +512,35 @@ mod tests {
         let (out, kind) = auto("var topName = await load();");
         assert_eq!(kind, JsKind::Script);
         assert!(out.contains("await") && out.contains("topName"), "{out}");
+    }
+
+    /// The data shortcut writes what swc writes: swc re-minifying its output gives what
+    /// swc gives on the source.
+    #[test]
+    fn data_is_minified_as_swc_would() {
+        let srcs = [
+            "Search.setIndex({\"docnames\": [\"a\", \"b\"], \"0\": 1.50, 'x-y': [0.0, 1000, -2e+3, 5., .50e-3]})",
+            "var searchData=\n[\n  ['a',['b',['../x.html#y',1,'']]],\n];\n",
+            "window.a = window.b = {k: [1,,2,,], 'if': null, '__proto__': {}} // note\n/* x */ c = 2\n",
+            "const A = 1, B = 'x\\u00e9\\x41\\\n'\nlet C = [A, B, 0x1F, 0b101n, 10n, 1e21, 123456789012345678901234]\n;",
+            "f(1,)(2)[\"k\"].m(\n0x1F, .5)\n\"use strict\"\n'b'",
+            "x = (1)(2); y = {1.50: 1, 0x10: 2, \"01\": 3, 'a b': 4}",
+            r#"x = ["a\"b\"", 'it\'s', "a\"b'c", "\\", "\"\u00e9'\\\"", "\\\'"]"#,
+            "x = {'\\u0142ukasz': '\\u00e9\\\\u00e9\\ud83d\\u2028', 'lo\\u00efc': 2, '\\u005f_proto__': 3}",
+        ];
+        for src in srcs {
+            let fast = super::super::js_data::minify(src).expect(src);
+            let swc = |s: &str| {
+                let mut ph = Placeholders::for_content(s.as_bytes());
+                minify_with_swc(s, "d.js", None, &mut ph).unwrap().0
+            };
+            assert_eq!(swc(&fast), swc(src), "{src}\n{fast}");
+            let mut ph = Placeholders::for_content(src.as_bytes());
+            assert_eq!(
+                minify_auto(src, "d.js", &mut ph).unwrap(),
+                (fast, JsKind::Script)
+            );
+        }
     }
 
     #[test]

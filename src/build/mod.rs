@@ -17,6 +17,7 @@ mod html_space;
 mod html_tags;
 pub mod importmap;
 pub mod js;
+mod js_data;
 mod js_refs;
 pub(crate) mod kinds;
 mod originals;

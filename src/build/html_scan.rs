@@ -55,15 +55,14 @@ impl<F: Fn(&str) -> Option<usize>> Ahead<F> {
 /// Whether `html` has a start tag of one of `names` (ASCII, lower case), in any case.
 pub(super) fn has_element(html: &str, names: &[&[u8]]) -> bool {
     let b = html.as_bytes();
-    b.iter().enumerate().any(|(i, &c)| {
-        c == b'<'
-            && names.iter().any(|n| {
-                b.get(i + 1..i + 1 + n.len())
-                    .is_some_and(|t| t.eq_ignore_ascii_case(n))
-                    && b.get(i + 1 + n.len()).is_none_or(|&e| {
-                        matches!(e, b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
-                    })
-            })
+    memchr::memchr_iter(b'<', b).any(|i| {
+        names.iter().any(|n| {
+            b.get(i + 1..i + 1 + n.len())
+                .is_some_and(|t| t.eq_ignore_ascii_case(n))
+                && b.get(i + 1 + n.len()).is_none_or(|&e| {
+                    matches!(e, b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+                })
+        })
     })
 }
 

@@ -39,7 +39,7 @@ enum Prev {
 /// another count of markers after minifying must not use the result.
 pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<(char, usize)>) {
     let named = referenced(html);
-    let free = |c: &char| !named.contains(&(*c as u32)) && !html.contains(*c);
+    let free = |c: &char| !named[*c as usize - 0xE000] && !html.contains(*c);
     let Some(marker) = ('\u{E000}'..='\u{E0FF}').find(free) else {
         return (Cow::Borrowed(html), None);
     };
@@ -124,31 +124,36 @@ pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<(char, usize)>) {
     (Cow::Owned(out), Some((marker, runs.len())))
 }
 
-/// The code points `html` names by numeric character reference (`&#57344;`,
-/// `&#xE000;`), which minify-html turns into the characters themselves.
-fn referenced(html: &str) -> std::collections::HashSet<u32> {
+/// Which of the candidate marks U+E000–U+E0FF `html` names by numeric character
+/// reference (`&#57344;`, `&#xE000;`), which minify-html turns into the characters.
+fn referenced(html: &str) -> [bool; 256] {
     let b = html.as_bytes();
-    memchr::memmem::find_iter(b, b"&#")
-        .filter_map(|at| {
-            let rest = &b[at + 2..];
-            let (hex, digits) = match rest.first() {
-                Some(b'x' | b'X') => (true, &rest[1..]),
-                _ => (false, rest),
-            };
-            let n = digits
-                .iter()
-                .take_while(|d| {
-                    if hex {
-                        d.is_ascii_hexdigit()
-                    } else {
-                        d.is_ascii_digit()
-                    }
-                })
-                .count();
-            let text = std::str::from_utf8(&digits[..n.min(8)]).ok()?;
-            u32::from_str_radix(text, if hex { 16 } else { 10 }).ok()
-        })
-        .collect()
+    let mut named = [false; 256];
+    let points = memchr::memmem::find_iter(b, b"&#").filter_map(|at| {
+        let rest = &b[at + 2..];
+        let (hex, digits) = match rest.first() {
+            Some(b'x' | b'X') => (true, &rest[1..]),
+            _ => (false, rest),
+        };
+        let n = digits
+            .iter()
+            .take_while(|d| {
+                if hex {
+                    d.is_ascii_hexdigit()
+                } else {
+                    d.is_ascii_digit()
+                }
+            })
+            .count();
+        let text = std::str::from_utf8(&digits[..n.min(8)]).ok()?;
+        u32::from_str_radix(text, if hex { 16 } else { 10 }).ok()
+    });
+    for p in points {
+        if let Some(k) = p.checked_sub(0xE000).filter(|k| *k < 256) {
+            named[k as usize] = true;
+        }
+    }
+    named
 }
 
 fn is_in(name: &str, set: &[&str]) -> bool {

@@ -24,11 +24,9 @@ pub(crate) fn check_html(text: &str, limit: usize) -> Option<(usize, usize, Stri
     let b = text.as_bytes();
     let mut open: Vec<[u8; 10]> = Vec::new();
     let mut foreign = 0usize;
-    let mut lines = LineCounter::default();
     let mut i = 0usize;
     while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         let lt = i + off;
-        lines.advance(b, lt);
         let rest = &b[lt + 1..];
         if rest.starts_with(b"!--") {
             i = find(b, lt + 4, b"-->").map_or(b.len(), |e| e + 3);
@@ -97,7 +95,7 @@ pub(crate) fn check_html(text: &str, limit: usize) -> Option<(usize, usize, Stri
         }
         open.push(key);
         if open.len() > limit {
-            let (line, col) = lines.at(text, lt);
+            let (line, col) = line_col(text, lt);
             return Some((
                 line,
                 col,
@@ -114,18 +112,18 @@ pub(crate) fn check_html(text: &str, limit: usize) -> Option<(usize, usize, Stri
 /// or the end of the text.
 fn tag_end(b: &[u8], from: usize) -> usize {
     let mut i = from;
-    while i < b.len() {
-        match b[i] {
-            b'>' => return i,
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += 1;
-                }
-            }
-            _ => {}
+    while let Some(at) = b
+        .get(i..)
+        .and_then(|r| memchr::memchr3(b'>', b'"', b'\'', r))
+    {
+        let at = i + at;
+        match b[at] {
+            b'>' => return at,
+            q => match memchr::memchr(q, &b[at + 1..]) {
+                Some(close) => i = at + 1 + close + 1,
+                None => return b.len(),
+            },
         }
-        i += 1;
     }
     b.len()
 }
@@ -134,34 +132,16 @@ fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(b.get(from..)?, needle).map(|p| from + p)
 }
 
-/// Line numbers for offsets met in increasing order.
-#[derive(Default)]
-struct LineCounter {
-    upto: usize,
-    line: usize,
-    line_start: usize,
-}
-
-impl LineCounter {
-    fn advance(&mut self, b: &[u8], to: usize) {
-        if let Some(from) = b.get(self.upto..to) {
-            for k in memchr::memchr_iter(b'\n', from) {
-                self.line += 1;
-                self.line_start = self.upto + k + 1;
-            }
-        }
-        self.upto = self.upto.max(to);
-    }
-
-    /// 1-based line and column of `offset` (already advanced to).
-    fn at(&self, text: &str, offset: usize) -> (usize, usize) {
-        let col = text
-            .get(self.line_start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(0)
-            + 1;
-        (self.line + 1, col)
-    }
+/// 1-based line and column (in characters) of `offset`, counted only for the error.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..offset];
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
+    let line = memchr::memchr_iter(b'\n', before).count();
+    let col = text
+        .get(line_start..offset)
+        .map_or(0, |s| s.chars().count())
+        + 1;
+    (line + 1, col)
 }
 
 #[cfg(test)]

@@ -49,6 +49,8 @@ enum Kind {
     Ident,
     Member,
     Number,
+    /// `-1`: nothing may follow it (`-1[0]` is `-(1[0])`, never a target).
+    Negated,
     Other,
 }
 
@@ -204,15 +206,19 @@ impl<'a> P<'a> {
     }
 
     fn program(&mut self) -> R<()> {
+        // Still in the directive prologue: an empty statement there ends it, and
+        // dropping it would make a later `"use strict"` a directive.
+        let mut prologue = true;
         loop {
             self.ws()?;
             match self.peek() {
                 None => break,
+                Some(b';') if prologue => return Err(Bail),
                 Some(b';') => {
                     self.i += 1;
                     continue;
                 }
-                _ => {}
+                Some(b) => prologue &= b == b'"' || b == b'\'',
             }
             self.statement()?;
             let nl = self.ws()?;
@@ -316,6 +322,7 @@ impl<'a> P<'a> {
         loop {
             self.ws()?;
             match self.peek() {
+                Some(b'.' | b'[' | b'(') if kind == Kind::Negated => return Err(Bail),
                 Some(b'.') if kind != Kind::Number => {
                     self.i += 1;
                     self.ws()?;
@@ -372,7 +379,7 @@ impl<'a> P<'a> {
                     return Err(Bail);
                 }
                 self.out.push('-');
-                self.number()
+                self.number().map(|_| Kind::Negated)
             }
             b'0'..=b'9' | b'.' => self.number(),
             b if is_ident_start(b) => {
@@ -774,7 +781,25 @@ fn decoded(e: &[u8]) -> Option<(char, usize)> {
         _ => return None,
     };
     let v = u32::from_str_radix(std::str::from_utf8(e.get(1..1 + n)?).ok()?, 16).ok()?;
-    let printable = v >= 0xa0 && !matches!(v, 0x2028 | 0x2029 | 0xd800..=0xdfff | 0xfeff..);
+    // Not the invisible ones (soft hyphen, zero widths, bidi controls, private use…):
+    // the value is the same either way, but the escape shows what is there.
+    let printable = v >= 0xa0
+        && !matches!(
+            v,
+            0xad | 0x34f
+                | 0x61c
+                | 0x115f..=0x1160
+                | 0x17b4..=0x17b5
+                | 0x180b..=0x180f
+                | 0x200b..=0x200f
+                | 0x2028..=0x202e
+                | 0x2060..=0x206f
+                | 0x3164
+                | 0xd800..=0xf8ff
+                | 0xfdd0..=0xfdef
+                | 0xfe00..=0xfe0f
+                | 0xfeff..
+        );
     Some((char::from_u32(v).filter(|_| printable)?, n + 2))
 }
 
@@ -825,6 +850,7 @@ fn spells_proto(text: &str) -> bool {
 
 fn is_licence(comment: &[u8]) -> bool {
     comment.starts_with(b"/*!")
+        || comment.starts_with(b"//!")
         || memchr::memmem::find(comment, b"@license").is_some()
         || memchr::memmem::find(comment, b"@preserve").is_some()
 }
@@ -873,6 +899,8 @@ mod tests {
                 "x = {'\\u0142ukasz': '\\u00e9\\\\u00e9\\ud83d\\u2028\\xe9\\x41', 'lo\\u00efc': 2, '\\u005f_proto__': 3}",
                 "x={'łukasz':'é\\\\u00e9\\ud83d\\u2028é\\x41','loïc':2,'\\u005f_proto__':3}",
             ),
+            ("x = '\\u200b\\u202e\\u00ad\\ue000\\u00e9'", "x='\\u200b\\u202e\\u00ad\\ue000é'"),
+            ("x = 1;;\"use strict\";y = -1", "x=1;\"use strict\";y=-1"),
             ("f(1,)(2)[\"k\"].m(\n0x1F, 10n, .5)", "f(1)(2)[\"k\"].m(0x1F,10n,.5)"),
         ];
         for (src, want) in cases {
@@ -931,6 +959,14 @@ mod tests {
             "#!/usr/bin/env node\nx = 1",
             "let\n[a] = b",
             "x = a ? b : c",
+            ";\"use strict\";x=1",
+            "\"a\";;\"use strict\";x=1",
+            "-1[0]=2",
+            "x = -1[0] = 2",
+            "-5.[0]=1",
+            "-1n[0]=1",
+            "x = -1(2)",
+            "//! (c) Foo\nx=1",
             "x = a?.b",
         ] {
             assert_eq!(minify(src), None, "{src:?}");

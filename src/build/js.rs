@@ -100,7 +100,7 @@ fn minify_as(
 }
 
 /// [`minify_as`] without the data shortcut.
-fn minify_with_swc(
+pub(super) fn minify_with_swc(
     src: &str,
     name: &str,
     want: Option<JsKind>,
@@ -303,7 +303,7 @@ impl VisitMut for UnquoteKeys {
     fn visit_mut_prop_name(&mut self, n: &mut PropName) {
         if let PropName::Str(s) = n {
             if let Some(a) = s.value.as_atom() {
-                if is_identifier_name(a) {
+                if super::js_data::is_identifier_name(a) {
                     *n = PropName::Ident(IdentName::new(a.clone(), s.span));
                 } else if let Some(v) = canonical_index(a) {
                     // `"3"` and `3` name the same property when 3 prints back as "3".
@@ -318,18 +318,12 @@ impl VisitMut for UnquoteKeys {
     }
 }
 
-fn canonical_index(s: &str) -> Option<u64> {
+pub(super) fn canonical_index(s: &str) -> Option<u64> {
     let ok = !s.is_empty()
         && s.len() <= 15
         && s.bytes().all(|b| b.is_ascii_digit())
         && (s == "0" || !s.starts_with('0'));
     ok.then(|| s.parse().ok()).flatten()
-}
-
-fn is_identifier_name(s: &str) -> bool {
-    let mut b = s.bytes();
-    matches!(b.next(), Some(c) if c.is_ascii_alphabetic() || c == b'_' || c == b'$')
-        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'$')
 }
 
 /// For files copied as they are (`*.min.js`): the byte spans of local references
@@ -512,35 +506,6 @@ mod tests {
         let (out, kind) = auto("var topName = await load();");
         assert_eq!(kind, JsKind::Script);
         assert!(out.contains("await") && out.contains("topName"), "{out}");
-    }
-
-    /// The data shortcut writes what swc writes: swc re-minifying its output gives what
-    /// swc gives on the source.
-    #[test]
-    fn data_is_minified_as_swc_would() {
-        let srcs = [
-            "Search.setIndex({\"docnames\": [\"a\", \"b\"], \"0\": 1.50, 'x-y': [0.0, 1000, -2e+3, 5., .50e-3]})",
-            "var searchData=\n[\n  ['a',['b',['../x.html#y',1,'']]],\n];\n",
-            "window.a = window.b = {k: [1,,2,,], 'if': null, '__proto__': {}} // note\n/* x */ c = 2\n",
-            "const A = 1, B = 'x\\u00e9\\x41\\\n'\nlet C = [A, B, 0x1F, 0b101n, 10n, 1e21, 123456789012345678901234]\n;",
-            "f(1,)(2)[\"k\"].m(\n0x1F, .5)\n\"use strict\"\n'b'",
-            "x = (1)(2); y = {1.50: 1, 0x10: 2, \"01\": 3, 'a b': 4}",
-            r#"x = ["a\"b\"", 'it\'s', "a\"b'c", "\\", "\"\u00e9'\\\"", "\\\'"]"#,
-            "x = {'\\u0142ukasz': '\\u00e9\\\\u00e9\\ud83d\\u2028', 'lo\\u00efc': 2, '\\u005f_proto__': 3}",
-        ];
-        for src in srcs {
-            let fast = super::super::js_data::minify(src).expect(src);
-            let swc = |s: &str| {
-                let mut ph = Placeholders::for_content(s.as_bytes());
-                minify_with_swc(s, "d.js", None, &mut ph).unwrap().0
-            };
-            assert_eq!(swc(&fast), swc(src), "{src}\n{fast}");
-            let mut ph = Placeholders::for_content(src.as_bytes());
-            assert_eq!(
-                minify_auto(src, "d.js", &mut ph).unwrap(),
-                (fast, JsKind::Script)
-            );
-        }
     }
 
     #[test]

@@ -402,6 +402,24 @@ impl<'a> P<'a> {
         }
     }
 
+    /// After an item of a list that ends at `close`: its comma (dropped when `close`
+    /// follows) or `close` itself (true, not consumed).
+    fn after_item(&mut self, close: u8) -> R<bool> {
+        self.ws()?;
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                self.ws()?;
+                if self.peek() != Some(close) {
+                    self.out.push(',');
+                }
+                Ok(false)
+            }
+            Some(b) if b == close => Ok(true),
+            _ => Err(Bail),
+        }
+    }
+
     /// Call arguments up to `close`, a trailing comma dropped.
     fn list(&mut self, close: u8) -> R<()> {
         loop {
@@ -413,17 +431,8 @@ impl<'a> P<'a> {
                 return Err(Bail); // spread
             }
             self.assign()?;
-            self.ws()?;
-            match self.peek() {
-                Some(b',') => {
-                    self.i += 1;
-                    self.ws()?;
-                    if self.peek() != Some(close) {
-                        self.out.push(',');
-                    }
-                }
-                Some(b) if b == close => break,
-                _ => return Err(Bail),
+            if self.after_item(close)? {
+                break;
             }
         }
         self.i += 1;
@@ -446,17 +455,8 @@ impl<'a> P<'a> {
                 _ => {}
             }
             self.assign()?;
-            self.ws()?;
-            match self.peek() {
-                Some(b',') => {
-                    self.i += 1;
-                    self.ws()?;
-                    if self.peek() != Some(b']') {
-                        self.out.push(',');
-                    }
-                }
-                Some(b']') => break,
-                _ => return Err(Bail),
+            if self.after_item(b']')? {
+                break;
             }
         }
         self.i += 1;
@@ -510,17 +510,8 @@ impl<'a> P<'a> {
             }
             self.expect(b':')?;
             self.assign()?;
-            self.ws()?;
-            match self.peek() {
-                Some(b',') => {
-                    self.i += 1;
-                    self.ws()?;
-                    if self.peek() != Some(b'}') {
-                        self.out.push(',');
-                    }
-                }
-                Some(b'}') => break,
-                _ => return Err(Bail),
+            if self.after_item(b'}')? {
+                break;
             }
         }
         self.i += 1;

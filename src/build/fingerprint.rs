@@ -40,6 +40,36 @@ pub enum Target {
     ImportMap(Vec<usize>),
 }
 
+/// The site files an import map (`json`, in file `from`) names: its exact entries' targets,
+/// and with `prefixes` every file below a prefix entry's folder.
+pub(super) fn mapped_files(
+    from: &str,
+    json: &str,
+    index: &HashMap<&str, usize>,
+    all: &[String],
+    prefixes: bool,
+) -> Vec<usize> {
+    let mut files = Vec::new();
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(json) {
+        importmap::for_each_entry(&v, |key, value| {
+            if let Some(p) = importmap::local_target(from, value) {
+                if key.ends_with('/') && value.ends_with('/') {
+                    if prefixes {
+                        files.extend(
+                            importmap::files_under(&p, all)
+                                .into_iter()
+                                .filter_map(|f| index.get(f.as_str()).copied()),
+                        );
+                    }
+                } else if let Some(&i) = index.get(p.as_str()) {
+                    files.push(i);
+                }
+            }
+        });
+    }
+    files
+}
+
 /// Resolves one reference of file `from` against the site's files and import maps.
 pub fn resolve(
     from: &str,
@@ -49,25 +79,7 @@ pub fn resolve(
     maps: &ImportMaps,
 ) -> Target {
     match r.kind {
-        RefKind::ImportMap => {
-            let mut deps = Vec::new();
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.path) {
-                importmap::for_each_entry(&v, |key, value| {
-                    if let Some(p) = importmap::local_target(from, value) {
-                        if key.ends_with('/') && value.ends_with('/') {
-                            deps.extend(
-                                importmap::files_under(&p, all)
-                                    .into_iter()
-                                    .filter_map(|f| index.get(f.as_str()).copied()),
-                            );
-                        } else if let Some(&i) = index.get(p.as_str()) {
-                            deps.push(i);
-                        }
-                    }
-                });
-            }
-            Target::ImportMap(deps)
-        }
+        RefKind::ImportMap => Target::ImportMap(mapped_files(from, &r.path, index, all, true)),
         RefKind::Bare => match maps
             .resolve(from, &r.path)
             .and_then(|p| index.get(p.as_str()))

@@ -39,15 +39,22 @@ pub(super) fn module_files(inputs: &[Input], stage1: &[Processed]) -> HashSet<us
         if inp.class == FileClass::Js && (inp.rel.ends_with(".mjs") || stage1[i].esm) {
             modules.insert(i);
         }
+        let from = stage1[i].resolves_from(&inp.rel);
         for r in &stage1[i].refs {
-            match (
-                r.kind,
-                fingerprint::resolve(stage1[i].resolves_from(&inp.rel), r, &index, &all, &maps),
-            ) {
-                (RefKind::Import | RefKind::Bare | RefKind::ModuleScript, Target::File(t)) => {
-                    modules.insert(t);
+            match r.kind {
+                // A prefix entry (`"three/addons/": "./jsm/"`) makes every file below it
+                // importable, not imported: classic scripts live there too (emscripten's
+                // glue, loaded as text into a worker, must keep its global names). Those
+                // imported are found by their importers' references; exact entries name
+                // modules.
+                RefKind::ImportMap => modules.extend(fingerprint::mapped_files(
+                    from, &r.path, &index, &all, false,
+                )),
+                RefKind::Import | RefKind::Bare | RefKind::ModuleScript => {
+                    if let Target::File(t) = fingerprint::resolve(from, r, &index, &all, &maps) {
+                        modules.insert(t);
+                    }
                 }
-                (RefKind::ImportMap, Target::ImportMap(ts)) => modules.extend(ts),
                 _ => {}
             }
         }

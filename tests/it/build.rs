@@ -554,6 +554,31 @@ fn maps_that_disagree_or_computed_imports_keep_per_file_entries() {
     }
 }
 
+/// A prefix entry makes the files below it importable, not modules: a classic script
+/// there (emscripten's glue, which a loader reads as text into a worker) keeps its
+/// global names, where minified as a module it would lose them.
+#[test]
+fn a_classic_script_below_a_map_prefix_keeps_its_globals() {
+    let t = import_map_site(&[("index.html", THREE_MAP)], "");
+    let libs = t.path().join("site/vendor/addons/libs");
+    std::fs::create_dir_all(&libs).unwrap();
+    std::fs::write(
+        libs.join("glue.js"),
+        "var GlueModule = function (config) { var scale = config.scale; return scale * 2; };\n",
+    )
+    .unwrap();
+    build(t.path(), &["--no-cache"]);
+    let m = manifest(&t.path().join("dist"));
+    let glue = out_name(&m, "/vendor/addons/libs/glue.", ".js");
+    let out = std::fs::read_to_string(t.path().join("dist").join(&glue[1..])).unwrap();
+    assert!(out.contains("GlueModule="), "{out}");
+    // The modules below the prefix that are imported are still modules (their
+    // top-level names mangled).
+    let c7 = out_name(&m, "/vendor/addons/controls/c7.", ".js");
+    let c7_src = std::fs::read_to_string(t.path().join("dist").join(&c7[1..])).unwrap();
+    assert!(c7_src.starts_with("import"), "{c7_src}");
+}
+
 /// A one-line data file (Sphinx's search index) is minified; a one-line bundle is copied.
 #[test]
 fn long_lines_alone_do_not_mean_minified() {

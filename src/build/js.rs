@@ -72,7 +72,7 @@ pub fn minify(
     kind: JsKind,
     ph: &mut Placeholders,
 ) -> Result<String, SyntaxErr> {
-    minify_as(src, name, Some(kind), ph).map(|(code, _)| code)
+    minify_as(src, name, Some(kind), Effort::Full, ph).map(|(code, _)| code)
 }
 
 /// Minifies `src` as a module when it uses module syntax and as a classic script
@@ -82,13 +82,52 @@ pub fn minify_auto(
     name: &str,
     ph: &mut Placeholders,
 ) -> Result<(String, JsKind), SyntaxErr> {
-    minify_as(src, name, None, ph)
+    minify_as(src, name, None, Effort::Full, ph)
 }
 
-fn minify_as(
+/// How much of swc's minifier a file gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effort {
+    /// Compressed (dead code dropped, names inlined, expressions folded) and mangled.
+    Full,
+    /// Mangled, and compressed without the passes that follow each name's uses through
+    /// the program (inlining, collapsing, dropping what is unused, evaluating): for
+    /// files minified already but with their names and statements as written
+    /// (emscripten's output, bundles built without a mangler; see
+    /// `kinds::looks_minified`). They shrink by renaming and by joining statements
+    /// (draco's decoder by 10 %, basis' transcoder by half, below esbuild's output); the
+    /// full compressor took twice the time for 1.5 % more on their asm.js.
+    Light,
+}
+
+impl Effort {
+    /// The compressor's options, before the module and pass settings.
+    fn compress_options(self) -> CompressOptions {
+        match self {
+            Effort::Full => CompressOptions::default(),
+            // Without the passes that follow each name's uses through the program.
+            Effort::Light => CompressOptions {
+                reduce_vars: false,
+                collapse_vars: false,
+                inline: 0,
+                unused: false,
+                hoist_props: false,
+                reduce_fns: false,
+                evaluate: false,
+                side_effects: false,
+                dead_code: false,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// [`minify`] (`want` given) or [`minify_auto`] with the given effort.
+pub fn minify_as(
     src: &str,
     name: &str,
     want: Option<JsKind>,
+    effort: Effort,
     ph: &mut Placeholders,
 ) -> Result<(String, JsKind), SyntaxErr> {
     // Data (a search index, a table) is minified without swc's tree: it has no module
@@ -96,7 +135,7 @@ fn minify_as(
     if let Some(code) = super::js_data::minify(src) {
         return Ok((code, want.unwrap_or(JsKind::Script)));
     }
-    minify_with_swc(src, name, want, ph)
+    minify_with_swc(src, name, want, effort, ph)
 }
 
 /// [`minify_as`] without the data shortcut.
@@ -104,6 +143,7 @@ pub(super) fn minify_with_swc(
     src: &str,
     name: &str,
     want: Option<JsKind>,
+    effort: Effort,
     ph: &mut Placeholders,
 ) -> Result<(String, JsKind), SyntaxErr> {
     if let Some((line, col, msg)) = super::depth::check(src, super::depth::JS_LIMIT, true) {
@@ -164,7 +204,7 @@ pub(super) fn minify_with_swc(
                 // One compress pass: measured on the bench corpus, a second pass costs
                 // ~20 % more CPU for 0.06 % smaller JS.
                 passes: 1,
-                ..Default::default()
+                ..effort.compress_options()
             }),
             mangle: Some(MangleOptions {
                 top_level: Some(top_level_private),
@@ -445,154 +485,4 @@ fn licence_comments(comments: &SingleThreadedComments) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::build::refs::RefKind;
-
-    #[test]
-    fn script_keeps_globals_module_mangles() {
-        let src = "function helperFunction(longArgument){return longArgument*2}\nvar globalCounter = helperFunction(21);";
-        let mut ph = Placeholders::for_content(src.as_bytes());
-        let s = minify(src, "a.js", JsKind::Script, &mut ph).unwrap();
-        assert!(
-            s.contains("helperFunction") && s.contains("globalCounter"),
-            "{s}"
-        );
-        let m = minify(
-            "import {a} from './b.js'; export function longName(x){return a(x)}",
-            "m.js",
-            JsKind::Module,
-            &mut ph,
-        )
-        .unwrap();
-        assert!(m.contains(ph.prefix()), "{m}");
-    }
-
-    fn auto(src: &str) -> (String, JsKind) {
-        let mut ph = Placeholders::for_content(src.as_bytes());
-        minify_auto(src, "a.js", &mut ph).unwrap()
-    }
-
-    fn module_as_script(src: &str) -> bool {
-        GLOBALS.set(&Globals::new(), || {
-            let cm: Lrc<SourceMap> = Default::default();
-            let fm = cm.new_source_file(Lrc::new(FileName::Anon), src.to_string());
-            let (mut p, kind) = parse_any(&cm, &fm, None, None).unwrap();
-            assert_eq!(kind, JsKind::Module, "{src}");
-            as_script(&mut p).is_some()
-        })
-    }
-
-    #[test]
-    fn a_script_is_parsed_once_unless_the_goals_read_it_differently() {
-        assert!(module_as_script("var a = {b: [1, 2]}; f(a);"));
-        assert!(module_as_script(
-            "async function f() { await g(); for await (x of y); }"
-        ));
-        assert!(!module_as_script("await g();"));
-        assert!(!module_as_script("for await (const x of y) f(x);"));
-        assert!(!module_as_script("class A extends (await base()) {}"));
-        assert!(!module_as_script("x = {[await k()]: 1};"));
-        assert!(module_as_script("while (i-->0) f(\"<!--\");"));
-        // The script goal reads `<!--` as a comment (swc refuses it in a module): `z` is gone.
-        let (out, kind) = auto("x = y <!-- z\nw()");
-        assert_eq!(kind, JsKind::Script);
-        assert!(!out.contains('z') && out.contains("w()"), "{out}");
-        // Sloppy semantics: a function declared in a block is visible after it.
-        let (out, kind) = auto("if (a) { function keepMe() { return 1 } }\nwindow.r = keepMe();");
-        assert_eq!(kind, JsKind::Script);
-        assert!(out.contains("keepMe"), "{out}");
-        // Top-level await stays a module parse, with the top level names kept.
-        let (out, kind) = auto("var topName = await load();");
-        assert_eq!(kind, JsKind::Script);
-        assert!(out.contains("await") && out.contains("topName"), "{out}");
-    }
-
-    #[test]
-    fn keeps_licence() {
-        let src = "/*! keep me */\n// drop me\nvar a = 1;";
-        let mut ph = Placeholders::for_content(src.as_bytes());
-        let s = minify(src, "a.js", JsKind::Script, &mut ph).unwrap();
-        assert!(s.starts_with("/*! keep me */"), "{s}");
-        assert!(!s.contains("drop me"));
-    }
-
-    #[test]
-    fn data_is_printed_minified_with_identifier_keys_unquoted() {
-        let src = "Search.setIndex({\"docnames\": [\"a\", \"b\"], \"x-y\": 1, \"__proto__\": null, \"9a\": 2, \"3\": 3, \"03\": 4});";
-        let mut ph = Placeholders::for_content(src.as_bytes());
-        let out = minify(src, "s.js", JsKind::Script, &mut ph).unwrap();
-        assert_eq!(
-            out,
-            "Search.setIndex({docnames:[\"a\",\"b\"],\"x-y\":1,__proto__:null,\"9a\":2,3:3,\"03\":4})"
-        );
-        // Code still goes through the compressor.
-        let out = minify(
-            "var f = function () { return 1 + 2; };",
-            "f.js",
-            JsKind::Script,
-            &mut ph,
-        )
-        .unwrap();
-        assert!(out.contains('3'), "{out}");
-    }
-
-    #[test]
-    fn computed_imports_are_known_by_how_they_start() {
-        let src = "const CDN = 'https://cdn.example/x.js'; const LIB = 'lib/';\n\
-                   import(`${CDN}`); import(LIB + name); import(`three/addons/${n}.js`);\n\
-                   import('./' + n); import(name);";
-        let mut ph = Placeholders::for_content(src.as_bytes());
-        minify(src, "m.js", JsKind::Module, &mut ph).unwrap();
-        assert_eq!(ph.computed_imports(), ["lib/", "three/addons/", ""]);
-    }
-
-    #[test]
-    fn the_last_semicolon_goes_and_the_output_still_parses() {
-        let mut ph = Placeholders::for_content(b"x");
-        let out = minify("console.log(1);", "a.js", JsKind::Script, &mut ph).unwrap();
-        assert_eq!(out, "console.log(1)");
-        for src in [
-            "while (g()) ;",
-            "for (;;) ;",
-            "if (a) ; else ;",
-            "l: ;",
-            "do ; while (g())",
-            "var x = {a: 1};",
-            "x = 1;;",
-        ] {
-            for kind in [JsKind::Script, JsKind::Module] {
-                let out = minify(src, "a.js", kind, &mut ph).unwrap();
-                assert!(scan(&out, "a.js").is_ok(), "{src:?} -> {out:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn error_position() {
-        let e = scan("var a = 1;\nvar b = ;\n", "x.js").unwrap_err();
-        assert_eq!(e.line, 2, "{e:?}");
-    }
-
-    #[test]
-    fn finds_refs() {
-        let src = r#"import a from "./a.js"; export * from "../b.js"; import("./c.js");
-new Worker("w.js", {type: "module"}); new URL("./img.png", import.meta.url); importScripts("x.js");
-import "lodash"; fetch("/api"); import(name);"#;
-        let s = scan(src, "m.js").unwrap();
-        assert!(s.esm_syntax);
-        let paths: Vec<_> = s.refs.iter().map(|r| (r.path.as_str(), r.kind)).collect();
-        assert_eq!(
-            paths,
-            vec![
-                ("./a.js", RefKind::Import),
-                ("../b.js", RefKind::Import),
-                ("./c.js", RefKind::Import),
-                ("w.js", RefKind::ModuleScript),
-                ("./img.png", RefKind::Url),
-                ("x.js", RefKind::ClassicScript),
-                ("lodash", RefKind::Bare)
-            ]
-        );
-    }
-}
+mod tests;

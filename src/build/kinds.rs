@@ -46,9 +46,9 @@ impl FileClass {
     }
 }
 
-/// True for JS that is already minified (a bundle, emscripten output), which is then
-/// copied like `*.min.js` (references still rewritten): minifying it again costs much
-/// and gains little.
+/// True for JS that is already minified (a bundle, emscripten output): its white space
+/// is gone, so it gets `js::Effort::Light` (names mangled, statements joined) instead of
+/// the full compressor, which costs much there and gains little more.
 ///
 /// Long lines alone do not say it: a one-line data file (Sphinx's `searchindex.js`, a
 /// table of numbers) has them too and shrinks when minified. So a file over 4 KB whose

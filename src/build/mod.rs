@@ -154,6 +154,9 @@ pub(super) struct Input {
     pub(super) bytes: bytes::Bytes,
     /// Copied as written (a text file that is not UTF-8, with `--keep-going`).
     pub(super) raw: Option<String>,
+    /// JS minified already but not named `*.min.js` (`kinds::looks_minified`): mangled,
+    /// not compressed (`js::Effort::Light`).
+    pub(super) packed: bool,
 }
 
 /// Stack of the build's worker threads: parsers and minifiers recurse on nesting, and a

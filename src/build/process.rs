@@ -214,11 +214,14 @@ pub(super) fn process_js(
     keep_going: bool,
     display: &str,
 ) -> Result<Processed> {
-    let stage = match (inp.class, kind) {
-        (FileClass::JsMin, _) => "js-min",
-        (_, None) => "js-auto",
-        (_, Some(js::JsKind::Module)) => "js-module",
-        (_, Some(js::JsKind::Script)) => "js-script",
+    let stage = match (inp.class, kind, inp.packed) {
+        (FileClass::JsMin, _, _) => "js-min",
+        (_, None, false) => "js-auto",
+        (_, Some(js::JsKind::Module), false) => "js-module",
+        (_, Some(js::JsKind::Script), false) => "js-script",
+        (_, None, true) => "js-packed-auto",
+        (_, Some(js::JsKind::Module), true) => "js-packed-module",
+        (_, Some(js::JsKind::Script), true) => "js-packed-script",
     };
     let key = Cache::key(stage, options, &inp.rel, &inp.bytes);
     if let Some(p) = cache.get(&key) {
@@ -231,10 +234,12 @@ pub(super) fn process_js(
         js::reference_spans(text, display, &mut ph)
             .map(|spans| (splice(text, &spans), js::JsKind::Script))
     } else {
-        match kind {
-            Some(k) => js::minify(text, display, k, &mut ph).map(|c| (c, k)),
-            None => js::minify_auto(text, display, &mut ph),
-        }
+        let effort = if inp.packed {
+            js::Effort::Light
+        } else {
+            js::Effort::Full
+        };
+        js::minify_as(text, display, kind, effort, &mut ph)
     };
     let (body, used) = match result {
         Ok((b, k)) => (bytes::Bytes::from(b), k),
@@ -331,6 +336,7 @@ impl Busy {
             FileClass::Html => "html",
             FileClass::Css => "css",
             FileClass::CssMin => "css (min)",
+            FileClass::Js if inp.packed => "js (packed)",
             FileClass::Js => "js",
             FileClass::JsMin => "js (min)",
             FileClass::Json => "json",

@@ -174,12 +174,10 @@ pub(super) fn read_inputs(
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(Error::io(&f.abs, e)),
             };
-            let mut class = FileClass::of(&f.rel);
-            if class == FileClass::Js && kinds::looks_minified(&bytes) {
-                // Already minified (a bundle, emscripten output): minifying again costs much
-                // and gains little; it is treated like `*.min.js` (references still rewritten).
-                class = FileClass::JsMin;
-            }
+            let class = FileClass::of(&f.rel);
+            // Minified already (a bundle, emscripten output): compressing again costs much
+            // and gains little, but names may still be long (js::Effort::Light).
+            let packed = class == FileClass::Js && kinds::looks_minified(&bytes);
             let mut raw = None;
             if class.is_text() {
                 if let Err(e) = std::str::from_utf8(&bytes) {
@@ -201,6 +199,7 @@ pub(super) fn read_inputs(
                 class,
                 bytes: bytes.into(),
                 raw,
+                packed,
             }))
         })
         .collect();

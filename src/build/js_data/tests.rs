@@ -147,9 +147,15 @@ fn data_is_minified_as_swc_would() {
         let fast = minify(src).expect(src);
         let swc = |s: &str| {
             let mut ph = crate::build::refs::Placeholders::for_content(s.as_bytes());
-            crate::build::js::minify_with_swc(s, "d.js", None, &mut ph)
-                .unwrap()
-                .0
+            crate::build::js::minify_with_swc(
+                s,
+                "d.js",
+                None,
+                crate::build::js::Effort::Full,
+                &mut ph,
+            )
+            .unwrap()
+            .0
         };
         assert_eq!(swc(&fast), swc(src), "{src}\n{fast}");
         let mut ph = crate::build::refs::Placeholders::for_content(src.as_bytes());

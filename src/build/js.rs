@@ -227,6 +227,10 @@ pub(super) fn minify_with_swc(
         } else {
             optimize(program, cm.clone(), None, None, &options, &extra)
         };
+        let mut program = program;
+        if let Program::Module(m) = &mut program {
+            join_exported_vars(&mut m.body);
+        }
         let program = program.apply(fixer(None));
         let mut buf = Vec::with_capacity(src.len() / 2);
         {
@@ -260,6 +264,35 @@ pub(super) fn minify_with_swc(
             Ok((format!("{licences}{code}"), kind))
         }
     })
+}
+
+/// Joins consecutive `export const`/`let`/`var` declarations of one kind into one, as
+/// esbuild does (`export const a=1,b=2`): the compressor joins plain declarations only.
+/// The same bindings, initialised in the same order.
+fn join_exported_vars(body: &mut Vec<ModuleItem>) {
+    fn exported_var(item: &mut ModuleItem) -> Option<&mut VarDecl> {
+        match item {
+            ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(ExportDecl {
+                decl: Decl::Var(v),
+                ..
+            })) if !v.declare => Some(v),
+            _ => None,
+        }
+    }
+    let mut out: Vec<ModuleItem> = Vec::with_capacity(body.len());
+    for mut item in std::mem::take(body) {
+        if let (Some(last), Some(v)) = (
+            out.last_mut().and_then(exported_var),
+            exported_var(&mut item),
+        ) {
+            if last.kind == v.kind {
+                last.decls.append(&mut v.decls);
+                continue;
+            }
+        }
+        out.push(item);
+    }
+    *body = out;
 }
 
 /// The script a module without module syntax is, when both goals read `src` alike.

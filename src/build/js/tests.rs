@@ -147,3 +147,18 @@ import "lodash"; fetch("/api"); import(name);"#;
         ]
     );
 }
+
+#[test]
+fn consecutive_exported_declarations_are_joined() {
+    let src = "export const a = f(1);\nexport const b = a + 1;\nexport let c = 2;\nexport let d = 3;\nconst e = 4;\nexport const g = e;\nexport function h() { return b; }\nexport const i = h;\n";
+    let mut ph = Placeholders::for_content(src.as_bytes());
+    let out = minify(src, "m.js", JsKind::Module, &mut ph).unwrap();
+    // `a, b` | `c, d` | `g` (another kind than `d`) | `i` (after a function).
+    assert_eq!(
+        out.matches("export const").count() + out.matches("export let").count(),
+        4,
+        "{out}"
+    );
+    assert!(out.contains("export const a=f(1),b=a+1"), "{out}");
+    assert!(out.contains("export let c=2,d=3"), "{out}");
+}

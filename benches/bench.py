@@ -83,11 +83,13 @@ def corpus():
     return c
 
 
-def tree_stats(d, strip_hash=False):
+def tree_stats(d, site_only=False):
+    """Files, bytes and bytes per type below `d`, without `.sitevault/`; with `site_only`, also
+    without the top-level `version.json` the build writes (no site file: the build refuses one)."""
     by = {t: 0 for t in TYPES}
     files = total = 0
     for p in Path(d).rglob("*"):
-        if p.is_file() and ".sitevault" not in p.parts:
+        if p.is_file() and ".sitevault" not in p.parts and not (site_only and p == Path(d) / "version.json"):
             files += 1
             size = p.stat().st_size
             total += size
@@ -225,7 +227,7 @@ def build_one(kind, src, rounds=5):
                      f"{med['esbuild']:.2f} s", spread("esbuild"), ratio("esbuild")])
     table(f"Build, {kind}: time ({rounds} interleaved rounds; ratio of bests / of medians vs tdewolff minify -r)",
           ["tool", "best", "median", "range", "ratio"], rows)
-    _, _, by_sv = tree_stats(out / "sitevault")
+    _, _, by_sv = tree_stats(out / "sitevault", site_only=True)
     _, _, by_min = tree_stats(out / "minify")
     _, _, by_esb = tree_stats(out / "esbuild") if (out / "esbuild").exists() else (0, 0, {t: 0 for t in TYPES})
     trow = []

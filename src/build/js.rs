@@ -208,6 +208,11 @@ pub(super) fn minify_with_swc(
             }),
             mangle: Some(MangleOptions {
                 top_level: Some(top_level_private),
+                reserved: if top_level_private {
+                    Vec::new()
+                } else {
+                    globals::declared_globals(&program)
+                },
                 ..Default::default()
             }),
             ..Default::default()
@@ -517,5 +522,6 @@ fn licence_comments(comments: &SingleThreadedComments) -> String {
     all.into_iter().map(|(_, s)| s).collect()
 }
 
+mod globals;
 #[cfg(test)]
 mod tests;

@@ -162,3 +162,29 @@ fn consecutive_exported_declarations_are_joined() {
     assert!(out.contains("export const a=f(1),b=a+1"), "{out}");
     assert!(out.contains("export let c=2,d=3"), "{out}");
 }
+
+/// A `var` or function declared in a block of a classic script is a global: the
+/// mangler must not rename it (other scripts of the page use it), in either effort.
+#[test]
+fn globals_declared_in_blocks_keep_their_names() {
+    let src = "if (typeof setTimeout == \"function\") { var GlueLib = { answer: 42 }; setTimeout(function () {}, 0); }\n\
+               try { var TryGlobal = 1; noop(); } catch (err) { var CatchGlobal = err; }\n\
+               label: { function BlockFn() { return GlueLib; } BlockFn(); }\n\
+               for (var LoopGlobal in {}) {}\n\
+               function outer() { var localName = 1; return localName + 1; }\n";
+    for effort in [Effort::Full, Effort::Light] {
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let (out, _) = minify_as(src, "g.js", Some(JsKind::Script), effort, &mut ph).unwrap();
+        for name in [
+            "GlueLib",
+            "TryGlobal",
+            "CatchGlobal",
+            "BlockFn",
+            "LoopGlobal",
+            "outer",
+        ] {
+            assert!(out.contains(name), "{effort:?} lost {name}: {out}");
+        }
+        assert!(!out.contains("localName"), "{out}");
+    }
+}

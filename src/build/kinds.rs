@@ -74,6 +74,15 @@ pub fn looks_minified(bytes: &[u8]) -> bool {
 /// See [`looks_minified`].
 const MARKS_PER_KB: usize = 4;
 
+/// True for JS holding asm.js (a `"use asm"` directive; a string that merely says it
+/// only costs the file its minification). Minifiers drop the type annotations asm.js
+/// is made of (`+0.0` becomes `+0`): the engine then refuses it as asm.js and runs it
+/// as plain JS, measured nine times slower on ammo.js.
+pub fn is_asm_js(bytes: &[u8]) -> bool {
+    memchr::memmem::find(bytes, b"\"use asm\"").is_some()
+        || memchr::memmem::find(bytes, b"'use asm'").is_some()
+}
+
 /// (spaces a minifier removes, quoted identifier keys), counted outside strings.
 fn unminified_marks(b: &[u8]) -> (usize, usize) {
     const AFTER: &[u8] = b",:;=(){}+-*/<>?&|";

@@ -230,16 +230,23 @@ pub(super) fn process_js(
     let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
     let mut ph = Placeholders::for_content(&inp.bytes);
     let mut warnings = Vec::new();
+    let as_written = |ph: &mut Placeholders, k: js::JsKind| {
+        js::reference_spans(text, display, ph).map(|spans| (splice(text, &spans), k))
+    };
     let result = if inp.class == FileClass::JsMin {
-        js::reference_spans(text, display, &mut ph)
-            .map(|spans| (splice(text, &spans), js::JsKind::Script))
+        as_written(&mut ph, js::JsKind::Script)
+    } else if inp.packed {
+        // Minified already: kept as written when minifying again does not make it
+        // smaller (a string of raw control bytes is printed escaped, four bytes each).
+        match js::minify_as(text, display, kind, js::Effort::Light, &mut ph) {
+            Ok((b, k)) if b.len() >= text.len() => {
+                ph = Placeholders::for_content(&inp.bytes);
+                as_written(&mut ph, k)
+            }
+            r => r,
+        }
     } else {
-        let effort = if inp.packed {
-            js::Effort::Light
-        } else {
-            js::Effort::Full
-        };
-        js::minify_as(text, display, kind, effort, &mut ph)
+        js::minify_as(text, display, kind, js::Effort::Full, &mut ph)
     };
     let (body, used) = match result {
         Ok((b, k)) => (bytes::Bytes::from(b), k),

@@ -174,7 +174,12 @@ pub(super) fn read_inputs(
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(Error::io(&f.abs, e)),
             };
-            let class = FileClass::of(&f.rel);
+            let mut class = FileClass::of(&f.rel);
+            if class == FileClass::Js && kinds::is_asm_js(&bytes) {
+                // asm.js: a minifier prints `+0.0` as `+0`, which makes it ordinary JS that
+                // runs several times slower. Copied, like `*.min.js`.
+                class = FileClass::JsMin;
+            }
             // Minified already (a bundle, emscripten output): compressing again costs much
             // and gains little, but names may still be long (js::Effort::Light).
             let packed = class == FileClass::Js && kinds::looks_minified(&bytes);

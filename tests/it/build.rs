@@ -639,6 +639,35 @@ fn long_lines_alone_do_not_mean_minified() {
     }
 }
 
+/// Minified JS that minifying again would make larger (raw control bytes in a string
+/// are printed escaped), and asm.js in any form (a minifier drops its type annotations,
+/// and the engine then runs it as plain JS, several times slower), are copied as written.
+#[test]
+fn minified_js_is_copied_when_minifying_would_grow_it_or_break_asm_js() {
+    let t = tempfile::tempdir().unwrap();
+    let site = t.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let raw: String = (1u8..0x20)
+        .filter(|c| !matches!(c, b'\n' | b'\r'))
+        .map(char::from)
+        .collect::<String>()
+        .repeat(40);
+    let blob: String = (0..8)
+        .map(|i| format!("function f{i}(e,ba){{F{i}=ba('{raw}')}}"))
+        .collect();
+    std::fs::write(site.join("blob.js"), &blob).unwrap();
+    let asm = "function AsmModule(stdlib, foreign, heap) {\n  \"use asm\";\n  var f64 = new stdlib.Float64Array(heap);\n  function add(a, b) {\n    a = +a;\n    b = +b;\n    f64[0] = 0.0;\n    return +(a + b);\n  }\n  return { add: add };\n}\n";
+    std::fs::write(site.join("asm.js"), asm).unwrap();
+    build(t.path(), &["--no-cache"]);
+    let m = manifest(&t.path().join("dist"));
+    let read = |prefix: &str| {
+        let name = out_name(&m, prefix, ".js");
+        std::fs::read_to_string(t.path().join("dist").join(&name[1..])).unwrap()
+    };
+    assert_eq!(read("/blob."), blob);
+    assert_eq!(read("/asm."), asm);
+}
+
 fn broken_case(name: &str) -> tempfile::TempDir {
     let t = example_site();
     // A previous good build must survive every failure.

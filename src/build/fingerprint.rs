@@ -259,18 +259,28 @@ fn replacements(
     site: &Site<'_>,
     hashes: &[Option<String>],
 ) -> Vec<String> {
+    let page_maps: Vec<&str> = node
+        .processed
+        .refs
+        .iter()
+        .filter(|r| r.kind == RefKind::ImportMap)
+        .map(|r| r.path.as_str())
+        .collect();
     node.processed
         .refs
         .iter()
         .zip(targets)
         .map(|(r, t)| match t {
             Target::File(i) => {
-                // A bare specifier becomes a relative URL of the file its maps name.
+                // A bare specifier becomes a relative URL of the file its maps name; in
+                // a page, the URL its own map's prefix entry gives.
+                let from = node.processed.resolves_from(&node.rel);
                 let path = match r.kind {
-                    RefKind::Bare => importmap::relative_url(
-                        node.processed.resolves_from(&node.rel),
-                        &site.nodes[*i].rel,
-                    ),
+                    RefKind::Bare if importmap::is_page(from) => {
+                        importmap::page_specifier(from, &page_maps, &r.path)
+                            .map_or_else(|| r.path.clone(), |(_, url)| url)
+                    }
+                    RefKind::Bare => importmap::relative_url(from, &site.nodes[*i].rel),
                     _ => r.path.clone(),
                 };
                 match &hashes[*i] {
@@ -283,13 +293,14 @@ fn replacements(
             Target::None if r.kind == RefKind::Bare => r.path.clone(),
             Target::None => context_safe(&r.path),
             Target::ImportMap(_) => {
-                // The page's own bare specifiers (its inline scripts), which its map resolves.
+                // The page's own bare specifiers (its inline scripts) left to its map.
                 let own: Vec<&str> = node
                     .processed
                     .refs
                     .iter()
-                    .filter(|r| r.kind == RefKind::Bare)
-                    .map(|r| r.path.as_str())
+                    .zip(targets)
+                    .filter(|(r, t)| r.kind == RefKind::Bare && !matches!(t, Target::File(_)))
+                    .map(|(r, _)| r.path.as_str())
                     .collect();
                 importmap::rewrite(
                     node.processed.resolves_from(&node.rel),

@@ -28,6 +28,8 @@ pub struct ImportMaps {
     /// Keys that appear in some map's `scopes`: their resolution depends on the
     /// importing module, so they are never rewritten.
     scoped: Vec<String>,
+    /// Each page's own maps, as written (see [`page_specifier`]).
+    pages: HashMap<String, Vec<String>>,
 }
 
 impl ImportMaps {
@@ -38,6 +40,12 @@ impl ImportMaps {
         for (from, r) in pages {
             if r.kind != RefKind::ImportMap {
                 continue;
+            }
+            if is_page(from) {
+                out.pages
+                    .entry(from.to_string())
+                    .or_default()
+                    .push(r.path.clone());
             }
             let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.path) else {
                 continue;
@@ -77,12 +85,18 @@ impl ImportMaps {
     }
 
     /// The site path a bare specifier written in `from` names, when every map that
-    /// resolves it agrees. Specifiers in pages are left to the page's own map: a page
-    /// may be served at another URL than its path (`docs/` for `docs/index.html`, a
-    /// `<base>`), where a relative URL would point elsewhere.
+    /// resolves it agrees. In a page, only the page's own map counts, through a
+    /// prefix entry ([`page_specifier`]): a page may be served at another URL than its
+    /// path (`docs/` for `docs/index.html`, a `<base>`), where a URL relative to its
+    /// path would point elsewhere.
     pub fn resolve(&self, from: &str, spec: &str) -> Option<String> {
         if is_page(from) {
-            return None;
+            let maps: Vec<&str> = self
+                .pages
+                .get(from)
+                .map(|m| m.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            return page_specifier(from, &maps, spec).map(|(path, _)| path);
         }
         if self.scoped.iter().any(|k| matches(k, spec)) {
             return None;
@@ -117,6 +131,44 @@ impl ImportMaps {
         }
         found
     }
+}
+
+/// A bare specifier of an inline module in page `from` that the page's one import map
+/// (`maps`: the maps written in the page) resolves through a prefix entry: the site path
+/// it names, and the URL to write in its place, the entry's value as written followed
+/// by the rest of the specifier. The browser resolves that URL against the page's base
+/// URL, as it resolves the entry's value, so both name the same file wherever the page
+/// is served; the map then needs no entry of its own for the fingerprinted file.
+/// `None`, leaving the specifier to the map, for an exact key, a page with several maps
+/// or with scopes, and a rest that is not plain path segments.
+pub fn page_specifier(from: &str, maps: &[&str], spec: &str) -> Option<(String, String)> {
+    let [json] = maps else {
+        return None;
+    };
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    if v.get("scopes").is_some() {
+        return None;
+    }
+    let imports = v.get("imports")?.as_object()?;
+    if imports.contains_key(spec) {
+        return None;
+    }
+    let (key, value) = imports
+        .iter()
+        .filter(|(k, _)| k.ends_with('/') && spec.starts_with(k.as_str()))
+        .max_by_key(|(k, _)| k.len())?;
+    let value = value
+        .as_str()
+        .filter(|v| v.ends_with('/') && split_suffix(v).1.is_empty())?;
+    let rest = &spec[key.len()..];
+    let plain = rest.split('/').all(|seg| {
+        !seg.is_empty() && seg != "." && seg != ".." && !seg.contains(['?', '#', '\\', '%', ':'])
+    });
+    if !plain {
+        return None;
+    }
+    let dir = local_target(from, value)?;
+    Some((format!("{dir}{rest}"), format!("{value}{rest}")))
 }
 
 pub(crate) fn is_page(path: &str) -> bool {
@@ -365,6 +417,37 @@ mod tests {
         assert_eq!(maps.resolve("m.js", "lib"), None);
         assert_eq!(maps.resolve("m.js", "cdn"), None);
         assert_eq!(maps.resolve("m.js", "s"), None);
+    }
+
+    #[test]
+    fn a_page_writes_what_its_prefix_entry_gives() {
+        let map = r#"{"imports": {"three": "./b/three.js", "three/addons/": "./jsm/", "cdn/": "https://cdn.example/x/"}}"#;
+        assert_eq!(
+            page_specifier("docs/page.html", &[map], "three/addons/controls/c.js"),
+            Some((
+                "docs/jsm/controls/c.js".into(),
+                "./jsm/controls/c.js".into()
+            ))
+        );
+        for spec in [
+            "three",                 // an exact key: the map keeps it
+            "three/addons/",         // no file
+            "three/addons/../x.js",  // leaves the folder
+            "three/addons/./x.js",   // not plain segments
+            "three/addons/x.js?v=1", // a query
+            "three/addons/a%20b.js", // an escape
+            "cdn/x.js",              // outside the site
+            "other/x.js",            // no entry
+        ] {
+            assert_eq!(page_specifier("p.html", &[map], spec), None, "{spec}");
+        }
+        // Two maps, or scopes: left to the browser.
+        assert_eq!(
+            page_specifier("p.html", &[map, map], "three/addons/c.js"),
+            None
+        );
+        let scoped = r#"{"imports": {"a/": "./a/"}, "scopes": {"/x/": {"a/": "./b/"}}}"#;
+        assert_eq!(page_specifier("p.html", &[scoped], "a/c.js"), None);
     }
 
     #[test]

@@ -358,7 +358,7 @@ mod tests {
     fn spaces_between_inline_elements_stay() {
         assert_eq!(
             minified("<body><div><span>a</span>  <span>b</span></div>\n<nav><a href=#h>Home</a>\n<a href=#x>X</a></nav><p>x</p> <ul><li>a</li>\n<li>b</li></ul>"),
-            "<body><div><span>a</span> <span>b</span></div><nav><a href=#h>Home</a> <a href=#x>X</a></nav><p>x<ul><li>a<li>b</ul>"
+            "<div><span>a</span> <span>b</span></div><nav><a href=#h>Home</a> <a href=#x>X</a></nav><p>x<ul><li>a<li>b</ul>"
         );
     }
 
@@ -396,8 +396,39 @@ mod tests {
         let src = "<!doctype html><html><head><title>t</title></head><body><ul><li>a</li><li>b</li></ul><p>x</p><p>y</p></body></html>";
         assert_eq!(
             minified(src),
-            "<!doctype html><title>t</title><body><ul><li>a<li>b</ul><p>x<p>y"
+            "<!doctype html><title>t</title><ul><li>a<li>b</ul><p>x<p>y"
         );
+    }
+
+    /// `<body>` is left out only where the parser opens the body itself at what follows
+    /// (vendor/minify-html patch 4): not before what the head would take, nor before
+    /// whitespace, text or a comment kept, nor with attributes.
+    #[test]
+    fn body_start_tag_is_omitted_where_the_parser_implies_it() {
+        let page = |body: &str| format!("<!doctype html><title>t</title><body>{body}");
+        for (body, kept) in [
+            ("<div>x</div>", false),
+            ("<my-el>x</my-el>", false),
+            ("<meta-x>x</meta-x>", false),
+            ("<svg><rect/></svg>", false),
+            ("<script>var a=1</script><p>x", true),
+            ("<style>p{color:red}</style><p>x", true),
+            ("<meta name=a content=b><p>x", true),
+            ("<link rel=x href=y><p>x", true),
+            ("<title>u</title><p>x", true),
+            ("<noscript><p>n</noscript>", true),
+            ("<template><p>t</template>", true),
+            ("<base href=/><p>x", true),
+            ("<frameset></frameset>", true),
+            ("<NOSCRIPT>n</NOSCRIPT>", true),
+            ("text", true),
+            ("", true),
+        ] {
+            let out = minified(&page(body));
+            assert_eq!(out.contains("<body>"), kept, "{body:?} → {out}");
+        }
+        let out = minified("<title>t</title><body class=a><div>x</div>");
+        assert!(out.contains("<body class=a>"), "{out}");
     }
 
     #[test]

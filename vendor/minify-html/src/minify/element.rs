@@ -63,6 +63,7 @@ pub fn minify_element(
     && (can_omit_as_before(tag_name, next_sibling_as_element_tag_name)
       || (is_last_child_text_or_element_node && can_omit_as_last_node(parent, tag_name)));
 
+  let opening_at = out.len();
   if !can_omit_opening_tag {
     out.push(b'<');
     out.extend_from_slice(tag_name);
@@ -118,10 +119,44 @@ pub fn minify_element(
     children,
   );
 
+  // sitevault patch 4: `<body>` without attributes is left out when what follows it is an
+  // element that the parser, meeting it after the head, puts in a body it opens itself
+  // (the spec's optional tags: "the first thing inside the body element is not ASCII
+  // whitespace or a comment", nor an element the head takes). Decided on what was written,
+  // so whitespace, comments and text kept first (and an empty body) keep the tag.
+  if tag_name == b"body"
+    && ns == Namespace::Html
+    && quoted.len() + unquoted.len() == 0
+    && !cfg.keep_html_and_head_opening_tags
+    && out.get(opening_at..opening_at + 6) == Some(b"<body>".as_slice())
+    && opens_body(&out[opening_at + 6..])
+  {
+    out.drain(opening_at..opening_at + 6);
+  }
+
   if closing_tag != ElementClosingTag::Present || can_omit_closing_tag {
     return;
   };
   out.extend_from_slice(b"</");
   out.extend_from_slice(tag_name);
   out.push(b'>');
+}
+
+// sitevault patch 4: whether `rest` starts with the start tag of an element that, met after the
+// head (its end tag left out), makes the parser open the body: any element but those the
+// "in head" and "after head" insertion modes take (into the head, or a frameset).
+fn opens_body(rest: &[u8]) -> bool {
+  const HEAD_TAKES: &[&[u8]] = &[
+    b"base", b"basefont", b"bgsound", b"body", b"frameset", b"head", b"html", b"link", b"meta",
+    b"noframes", b"noscript", b"script", b"style", b"template", b"title",
+  ];
+  if rest.first() != Some(&b'<') || !rest.get(1).is_some_and(|c| c.is_ascii_alphabetic()) {
+    return false;
+  }
+  let name_len = rest[1..]
+    .iter()
+    .position(|c| c.is_ascii_whitespace() || matches!(c, b'/' | b'>'))
+    .unwrap_or(rest.len() - 1);
+  let name = &rest[1..1 + name_len];
+  !HEAD_TAKES.iter().any(|h| h.eq_ignore_ascii_case(name))
 }

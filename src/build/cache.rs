@@ -78,8 +78,10 @@ const MAX_SEGMENTS: usize = 4;
 /// `<!--` and `-->`, HTML keeps the spaces between inline elements; entries carry a
 /// checksum; 4: relative computed `import()` starts and the names in code copied as
 /// written are kept, `<base href>` is followed; 5: scripts that are data are minified
-/// without swc, strings as written).
-pub(super) const FORMAT: &str = "5";
+/// without swc, strings as written; 6: a classic script's globals declared in blocks
+/// keep their names, exported declarations are joined, `<body>` is left out where the
+/// spec allows, a page's bare specifiers through a prefix entry are rewritten).
+pub(super) const FORMAT: &str = "6";
 
 /// The on-disk cache (or none).
 #[derive(Debug)]

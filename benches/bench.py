@@ -9,7 +9,7 @@ esbuild, awscli + moto, nginx and its brotli_static module, the brotli CLI, wrk,
 (edge/node_modules), Debian's python3.11-doc (the docs corpus). Work files go to
 benches/work/ (ignored by git). Results are also written to benches/results/*.json.
 """
-import json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,9 +83,14 @@ def corpus():
     return c
 
 
+FINGERPRINT = re.compile(rb"\.[0-9a-f]{10}(?=\.[A-Za-z0-9]+)")
+
+
 def tree_stats(d, site_only=False):
-    """Files, bytes and bytes per type below `d`, without `.sitevault/`; with `site_only`, also
-    without the top-level `version.json` the build writes (no site file: the build refuses one)."""
+    """Files, bytes and bytes per type below `d`, without `.sitevault/`. With `site_only` (a
+    sitevault build), without the top-level `version.json` the build writes (no site file: the
+    build refuses one), and HTML counted without the fingerprints in its references (`.<10 hex>`
+    before an extension), as #13 measures pages: the peers do not rename files."""
     by = {t: 0 for t in TYPES}
     files = total = 0
     for p in Path(d).rglob("*"):
@@ -93,6 +98,8 @@ def tree_stats(d, site_only=False):
             files += 1
             size = p.stat().st_size
             total += size
+            if p.suffix == ".html" and site_only:
+                size -= 11 * len(FINGERPRINT.findall(p.read_bytes()))
             if p.suffix in by:
                 by[p.suffix] += size
     return files, total, by

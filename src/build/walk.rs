@@ -181,8 +181,13 @@ pub(super) fn read_inputs(
                 class = FileClass::JsMin;
             }
             // Minified already (a bundle, emscripten output): compressing again costs much
-            // and gains little, but names may still be long (js::Effort::Light).
-            let packed = class == FileClass::Js && kinds::looks_minified(&bytes);
+            // and gains little, but names may still be long (js::Effort::Light). A large
+            // one whose names are short is copied.
+            let mut packed = class == FileClass::Js && kinds::looks_minified(&bytes);
+            if packed && bytes.len() > kinds::PACKED_TRY_MAX && !kinds::renaming_pays(&bytes) {
+                class = FileClass::JsMin;
+                packed = false;
+            }
             let mut raw = None;
             if class.is_text() {
                 if let Err(e) = std::str::from_utf8(&bytes) {

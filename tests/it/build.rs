@@ -578,7 +578,8 @@ fn a_classic_script_below_a_map_prefix_keeps_its_globals() {
 
 /// A one-line data file (Sphinx's search index) is minified; so is a one-line bundle
 /// that kept its names (emscripten's glue), lightly: its local names are mangled, its
-/// globals kept, and a bundle whose names are short already does not grow.
+/// globals kept, and a bundle whose names are short already does not grow (over a
+/// megabyte, it is copied).
 #[test]
 fn long_lines_alone_do_not_mean_minified() {
     let t = tempfile::tempdir().unwrap();
@@ -591,6 +592,9 @@ fn long_lines_alone_do_not_mean_minified() {
     std::fs::write(site.join("searchindex.js"), &index).unwrap();
     let bundle = "!function(e,t){var n=e.a||{};n.x=t?1:2,e.a=n}(window,!0);".repeat(300);
     std::fs::write(site.join("bundle.js"), &bundle).unwrap();
+    // Over a megabyte with short names: not worth seconds of minifying, copied.
+    let big = "!function(e,t){var n=e.a||{};n.x=t?1:2,e.a=n}(window,!0);".repeat(20_000);
+    std::fs::write(site.join("big.js"), &big).unwrap();
     // Shaped like emscripten's output: white space gone, every name as written.
     let glue: String = (0..120)
         .map(|i| {
@@ -612,6 +616,7 @@ fn long_lines_alone_do_not_mean_minified() {
         index.len()
     );
     assert!(size("/bundle.") <= bundle.len());
+    assert_eq!(size("/big."), big.len());
     let glue_out = out_name(&m, "/glue.", ".js");
     let out = std::fs::read_to_string(t.path().join("dist").join(&glue_out[1..])).unwrap();
     assert!(

@@ -115,18 +115,7 @@ fn each_ident<'a>(b: &'a [u8], mut f: impl FnMut(usize, &'a [u8])) {
     while i < b.len() {
         let c = b[i];
         match c {
-            b'"' | b'\'' | b'`' => {
-                i += 1;
-                while i < b.len() && b[i] != c {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    } else if b[i] == b'\n' && c != b'`' {
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
+            b'"' | b'\'' | b'`' => i = string_end(b, i) + 1,
             b'/' if b.get(i + 1) == Some(&b'/') => {
                 i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |p| i + p);
             }
@@ -166,15 +155,7 @@ fn unminified_marks(b: &[u8]) -> (usize, usize) {
         let c = b[i];
         match c {
             b'"' | b'\'' | b'`' => {
-                let mut j = i + 1;
-                while j < b.len() && b[j] != c {
-                    if b[j] == b'\\' {
-                        j += 1;
-                    } else if b[j] == b'\n' && c != b'`' {
-                        break;
-                    }
-                    j += 1;
-                }
+                let j = string_end(b, i);
                 if b.get(j + 1) == Some(&b':') && is_ident(&b[i + 1..j.min(b.len())]) {
                     keys += 1;
                 }
@@ -189,6 +170,23 @@ fn unminified_marks(b: &[u8]) -> (usize, usize) {
         i += 1;
     }
     (spaces, keys)
+}
+
+/// Where the string literal or template opened by the quote at `b[i]` ends: its closing
+/// quote, the line end where an unclosed string stops (a template runs on), or past the
+/// end of `b`.
+fn string_end(b: &[u8], i: usize) -> usize {
+    let q = b[i];
+    let mut j = i + 1;
+    while j < b.len() && b[j] != q {
+        if b[j] == b'\\' {
+            j += 1;
+        } else if b[j] == b'\n' && q != b'`' {
+            break;
+        }
+        j += 1;
+    }
+    j
 }
 
 fn is_ident(s: &[u8]) -> bool {

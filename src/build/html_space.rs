@@ -11,19 +11,59 @@
 
 use std::borrow::Cow;
 
-/// Elements laid out inline (their end tag, or the tag itself when void, may be
-/// followed by a rendered space).
-const INLINE: &[&str] = &[
-    "a", "abbr", "audio", "b", "bdi", "bdo", "button", "canvas", "cite", "code", "data", "del",
-    "dfn", "em", "i", "iframe", "ins", "kbd", "label", "mark", "meter", "object", "output",
-    "picture", "progress", "q", "ruby", "s", "samp", "select", "small", "span", "strong", "sub",
-    "sup", "svg", "textarea", "time", "u", "var", "video",
-];
-const INLINE_VOID: &[&str] = &["img", "input", "embed"];
-/// Elements whose content is text, not markup: skipped whole.
-const RAW: &[&str] = &[
-    "script", "style", "textarea", "title", "iframe", "noscript", "noembed", "noframes", "xmp",
-];
+/// What the scan needs to know of an element, by its name (any case).
+#[derive(Clone, Copy, Default)]
+struct Kind {
+    /// Laid out inline: its end tag, or the tag itself when void, may be followed by a
+    /// rendered space.
+    inline: bool,
+    /// Void and inline (`img`, `input`, `embed`).
+    inline_void: bool,
+    /// Its content is text, not markup: skipped whole.
+    raw: bool,
+    /// `pre` or `listing`: spaces inside are kept.
+    pre: bool,
+    /// `svg` or `math`: foreign content.
+    foreign: bool,
+}
+
+/// The element's [`Kind`], from one lookup per tag (names compared without case).
+fn kind(name: &str) -> Kind {
+    let mut buf = [0u8; 10];
+    let Some(lower) = buf.get_mut(..name.len()) else {
+        return Kind::default();
+    };
+    lower.copy_from_slice(name.as_bytes());
+    lower.make_ascii_lowercase();
+    let k = Kind::default();
+    match &*lower {
+        b"a" | b"abbr" | b"audio" | b"b" | b"bdi" | b"bdo" | b"button" | b"canvas" | b"cite"
+        | b"code" | b"data" | b"del" | b"dfn" | b"em" | b"i" | b"ins" | b"kbd" | b"label"
+        | b"mark" | b"meter" | b"object" | b"output" | b"picture" | b"progress" | b"q"
+        | b"ruby" | b"s" | b"samp" | b"select" | b"small" | b"span" | b"strong" | b"sub"
+        | b"sup" | b"time" | b"u" | b"var" | b"video" => Kind { inline: true, ..k },
+        b"iframe" | b"textarea" => Kind {
+            inline: true,
+            raw: true,
+            ..k
+        },
+        b"svg" => Kind {
+            inline: true,
+            foreign: true,
+            ..k
+        },
+        b"math" => Kind { foreign: true, ..k },
+        b"img" | b"input" | b"embed" => Kind {
+            inline_void: true,
+            ..k
+        },
+        b"script" | b"style" | b"title" | b"noscript" | b"noembed" | b"noframes" | b"xmp" => {
+            Kind { raw: true, ..k }
+        }
+        b"pre" | b"listing" => Kind { pre: true, ..k },
+        _ => k,
+    }
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Prev {
@@ -54,11 +94,15 @@ pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<(char, usize)>) {
         };
         let text = &b[i..lt];
         let t = tag_at(b, lt);
+        let k = match &t {
+            Tag::Start { name, .. } | Tag::End { name, .. } => kind(name),
+            _ => Kind::default(),
+        };
         if !text.is_empty() {
             let spaces = text
                 .iter()
                 .all(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c'));
-            let before_inline = matches!(&t, Tag::Start { name, .. } if is_in(name, INLINE) || is_in(name, INLINE_VOID));
+            let before_inline = matches!(&t, Tag::Start { .. }) && (k.inline || k.inline_void);
             if spaces && prev == Prev::Inline && before_inline && pre == 0 && foreign == 0 {
                 runs.push((i, lt));
             }
@@ -73,18 +117,14 @@ pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<(char, usize)>) {
                 prev = Prev::Other;
                 i = end;
             }
-            Tag::End { name, end } => {
-                if name.eq_ignore_ascii_case("pre") || name.eq_ignore_ascii_case("listing") {
+            Tag::End { end, .. } => {
+                if k.pre {
                     pre = pre.saturating_sub(1);
                 }
-                if name.eq_ignore_ascii_case("svg") || name.eq_ignore_ascii_case("math") {
+                if k.foreign {
                     foreign = foreign.saturating_sub(1);
                 }
-                prev = if is_in(name, INLINE) {
-                    Prev::Inline
-                } else {
-                    Prev::Other
-                };
+                prev = if k.inline { Prev::Inline } else { Prev::Other };
                 i = end;
             }
             Tag::Start { name, end, closed } => {
@@ -92,16 +132,14 @@ pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<(char, usize)>) {
                 // element or a `pre` always runs to its end tag. In foreign content it
                 // does close the element.
                 let mut next = end;
-                if is_in(name, RAW) {
+                if k.raw {
                     next = raw_end(b, end, name);
-                } else if name.eq_ignore_ascii_case("pre") || name.eq_ignore_ascii_case("listing") {
+                } else if k.pre {
                     pre += 1;
-                } else if (name.eq_ignore_ascii_case("svg") || name.eq_ignore_ascii_case("math"))
-                    && !closed
-                {
+                } else if k.foreign && !closed {
                     foreign += 1;
                 }
-                prev = if is_in(name, INLINE_VOID) && foreign == 0 {
+                prev = if k.inline_void && foreign == 0 {
                     Prev::Inline
                 } else {
                     Prev::Other
@@ -154,10 +192,6 @@ fn referenced(html: &str) -> [bool; 256] {
         }
     }
     named
-}
-
-fn is_in(name: &str, set: &[&str]) -> bool {
-    set.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 
 enum Tag<'a> {

@@ -1,18 +1,28 @@
 //! Element nesting in HTML: see [`check_html`].
 
-/// Elements without content.
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-    "track", "wbr",
-];
-/// Elements minify-html closes when a sibling opens (their end tag may be left out): a
-/// run of them does not nest, and counting them would refuse real pages.
-const OPTIONAL_END: &[&str] = &[
-    "li", "dt", "dd", "p", "rt", "rp", "optgroup", "option", "thead", "tbody", "tfoot", "tr", "td",
-    "th", "html", "head", "body",
-];
-/// Elements whose content is text up to their end tag.
-const RAW: &[&str] = &["script", "style", "textarea", "title", "xmp"];
+/// How an element's tag counts towards nesting, by its lower-cased name.
+#[derive(PartialEq)]
+enum Nests {
+    /// Opens an element that nests.
+    Yes,
+    /// Void (`br`), or closed by minify-html when a sibling opens (`li`, `p`, `td`…; their
+    /// end tag may be left out): a run of them does not nest, and counting them would
+    /// refuse real pages.
+    No,
+    /// Its content is text up to its end tag: skipped whole.
+    Raw,
+}
+
+fn nests(name: &[u8]) -> Nests {
+    match name {
+        b"area" | b"base" | b"br" | b"col" | b"embed" | b"hr" | b"img" | b"input" | b"link"
+        | b"meta" | b"param" | b"source" | b"track" | b"wbr" => Nests::No,
+        b"li" | b"dt" | b"dd" | b"p" | b"rt" | b"rp" | b"optgroup" | b"option" | b"thead"
+        | b"tbody" | b"tfoot" | b"tr" | b"td" | b"th" | b"html" | b"head" | b"body" => Nests::No,
+        b"script" | b"style" | b"textarea" | b"title" | b"xmp" => Nests::Raw,
+        _ => Nests::Yes,
+    }
+}
 /// How far up the open elements an end tag is matched (a stray end tag closes nothing).
 const MATCH_WINDOW: usize = 64;
 
@@ -53,9 +63,7 @@ pub(crate) fn check_html(text: &str, limit: usize) -> Option<(usize, usize, Stri
             key[..n.len()].copy_from_slice(n);
             key.make_ascii_lowercase();
         }
-        let name = std::str::from_utf8(&key)
-            .unwrap_or("")
-            .trim_end_matches('\0');
+        let name = &key[..key.iter().position(|&c| c == 0).unwrap_or(key.len())];
         let end = tag_end(b, name_start + name_len);
         let self_closing = foreign > 0 && end > 0 && b.get(end - 1) == Some(&b'/');
         i = (end + 1).min(b.len());
@@ -73,24 +81,26 @@ pub(crate) fn check_html(text: &str, limit: usize) -> Option<(usize, usize, Stri
             }
             continue;
         }
-        if RAW.contains(&name) {
+        let kind = nests(name);
+        if kind == Nests::Raw {
             // Skip past its end tag (any case).
-            let close = format!("</{name}");
+            let mut close = b"</".to_vec();
+            close.extend_from_slice(name);
             let from = i;
             i = memchr::memchr_iter(b'<', &b[from..])
                 .map(|p| from + p)
                 .find(|&p| {
                     b.get(p..p + close.len())
-                        .is_some_and(|w| w.eq_ignore_ascii_case(close.as_bytes()))
+                        .is_some_and(|w| w.eq_ignore_ascii_case(&close))
                 })
                 .map_or(b.len(), |p| tag_end(b, p + close.len()) + 1)
                 .min(b.len());
             continue;
         }
-        if VOID.contains(&name) || OPTIONAL_END.contains(&name) || self_closing {
+        if kind == Nests::No || self_closing {
             continue;
         }
-        if name == "svg" || name == "math" {
+        if name == b"svg" || name == b"math" {
             foreign += 1;
         }
         open.push(key);

@@ -91,12 +91,8 @@ impl ImportMaps {
     /// path would point elsewhere.
     pub fn resolve(&self, from: &str, spec: &str) -> Option<String> {
         if is_page(from) {
-            let maps: Vec<&str> = self
-                .pages
-                .get(from)
-                .map(|m| m.iter().map(String::as_str).collect())
-                .unwrap_or_default();
-            return page_specifier(from, &maps, spec).map(|(path, _)| path);
+            let maps = self.pages.get(from).map_or(&[][..], Vec::as_slice);
+            return page_specifier(from, maps, spec).map(|(path, _)| path);
         }
         if self.scoped.iter().any(|k| matches(k, spec)) {
             return None;
@@ -141,11 +137,15 @@ impl ImportMaps {
 /// is served; the map then needs no entry of its own for the fingerprinted file.
 /// `None`, leaving the specifier to the map, for an exact key, a page with several maps
 /// or with scopes, and a rest that is not plain path segments.
-pub fn page_specifier(from: &str, maps: &[&str], spec: &str) -> Option<(String, String)> {
+pub fn page_specifier(
+    from: &str,
+    maps: &[impl AsRef<str>],
+    spec: &str,
+) -> Option<(String, String)> {
     let [json] = maps else {
         return None;
     };
-    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let v: serde_json::Value = serde_json::from_str(json.as_ref()).ok()?;
     if v.get("scopes").is_some() {
         return None;
     }

@@ -225,14 +225,13 @@ pub(super) fn minify_with_swc(
         // A script without functions or classes is data (search indexes, tables): the
         // compressor has nothing to inline or drop there and took seconds on a few
         // megabytes. It is printed minified, identifier-like keys unquoted.
-        let program = if is_data(&program) {
+        let mut program = if is_data(&program) {
             let mut program = program;
             program.visit_mut_with(&mut UnquoteKeys);
             program
         } else {
             optimize(program, cm.clone(), None, None, &options, &extra)
         };
-        let mut program = program;
         if let Program::Module(m) = &mut program {
             join_exported_vars(&mut m.body);
         }

@@ -56,9 +56,10 @@ pub fn minify_element(
   unquoted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
   // Attributes list could become empty after minification, so check opening tag omission eligibility after attributes minification.
-  let can_omit_opening_tag = (tag_name == b"html" || tag_name == b"head")
-    && quoted.len() + unquoted.len() == 0
-    && !cfg.keep_html_and_head_opening_tags;
+  // sitevault patch 4: shared with the `<body>` check below.
+  let opening_tag_omittable =
+    quoted.len() + unquoted.len() == 0 && !cfg.keep_html_and_head_opening_tags;
+  let can_omit_opening_tag = (tag_name == b"html" || tag_name == b"head") && opening_tag_omittable;
   let can_omit_closing_tag = !cfg.keep_closing_tags
     && (can_omit_as_before(tag_name, next_sibling_as_element_tag_name)
       || (is_last_child_text_or_element_node && can_omit_as_last_node(parent, tag_name)));
@@ -126,8 +127,7 @@ pub fn minify_element(
   // so whitespace, comments and text kept first (and an empty body) keep the tag.
   if tag_name == b"body"
     && ns == Namespace::Html
-    && quoted.len() + unquoted.len() == 0
-    && !cfg.keep_html_and_head_opening_tags
+    && opening_tag_omittable
     && out.get(opening_at..opening_at + 6) == Some(b"<body>".as_slice())
     && opens_body(&out[opening_at + 6..])
   {

@@ -80,8 +80,8 @@ const MAX_SEGMENTS: usize = 4;
 /// written are kept, `<base href>` is followed; 5: scripts that are data are minified
 /// without swc, strings as written; 6: a classic script's globals declared in blocks
 /// keep their names, exported declarations are joined, `<body>` is left out where the
-/// spec allows, a page's bare specifiers through a prefix entry are rewritten).
-pub(super) const FORMAT: &str = "6";
+/// spec allows, a page's bare specifiers through a prefix entry are rewritten; 7: JS minified by oxc).
+pub(super) const FORMAT: &str = "7";
 
 /// The on-disk cache (or none).
 #[derive(Debug)]

@@ -135,7 +135,22 @@ pub fn minify_as(
     if let Some(code) = super::js_data::minify(src) {
         return Ok((code, want.unwrap_or(JsKind::Script)));
     }
-    minify_with_swc(src, name, want, effort, ph)
+    let saved = ph.clone();
+    let read = read(src, name, want, ph, true)?;
+    let goal = if read.kind == JsKind::Module && read.parsed_as == JsKind::Module {
+        oxc::Goal::Module
+    } else {
+        oxc::Goal::Script
+    };
+    let text = super::refs::splice(src, &read.spans);
+    match oxc::minify(&text, goal, &read.globals) {
+        Some(code) => Ok((format!("{}{code}", read.licences), read.kind)),
+        None => {
+            // swc registers the references again.
+            *ph = saved;
+            minify_with_swc(src, name, want, effort, ph)
+        }
+    }
 }
 
 /// [`minify_as`] without the data shortcut.
@@ -410,6 +425,33 @@ pub fn reference_spans(
     name: &str,
     ph: &mut Placeholders,
 ) -> Result<Vec<(usize, usize, String)>, SyntaxErr> {
+    read(src, name, None, ph, false).map(|r| r.spans)
+}
+
+/// What swc's read of a file finds (see [`read`]).
+struct Read {
+    /// The byte spans of local references, with their placeholder text, in order.
+    spans: Vec<(usize, usize, String)>,
+    /// The kind to minify it as: `want`, else a module when it uses module syntax.
+    kind: JsKind,
+    /// The goal that parsed it.
+    parsed_as: JsKind,
+    /// With `minifying`, for a file read as a script: every name it declares in its
+    /// global scope (`globals::declared_globals`).
+    globals: Vec<String>,
+    /// With `minifying`: its licence comments, as they open the output.
+    licences: String,
+}
+
+/// Parses `src` (syntax errors as users see them), registers its references in `ph`
+/// and finds their spans. With `minifying`, also what the minifier needs.
+fn read(
+    src: &str,
+    name: &str,
+    want: Option<JsKind>,
+    ph: &mut Placeholders,
+    minifying: bool,
+) -> Result<Read, SyntaxErr> {
     if let Some((line, col, msg)) = super::depth::check(src, super::depth::JS_LIMIT, true) {
         return Err(SyntaxErr { line, col, msg });
     }
@@ -417,20 +459,51 @@ pub fn reference_spans(
         let cm: Lrc<SourceMap> = Default::default();
         let fm = cm.new_source_file(Lrc::new(FileName::Custom(name.into())), src.to_string());
         let start = fm.start_pos;
-        let (mut program, _) = parse_any(&cm, &fm, None, None)?;
+        let comments = SingleThreadedComments::default();
+        let (mut program, parsed_as) = parse_any(
+            &cm,
+            &fm,
+            minifying.then_some(&comments as &dyn Comments),
+            want,
+        )?;
         let mut v = RefVisitor::new(&cm, ph, false);
         program.visit_mut_with(&mut v);
+        let kind = want.unwrap_or(if v.esm {
+            JsKind::Module
+        } else {
+            JsKind::Script
+        });
         let mut spans: Vec<(usize, usize, String)> = v
             .found
             .into_iter()
-            .map(|(span, quote_char_text)| {
-                let lo = (span.lo - start).0 as usize;
-                let hi = (span.hi - start).0 as usize;
-                (lo, hi, quote_char_text)
+            .map(|(span, text)| {
+                (
+                    (span.lo - start).0 as usize,
+                    (span.hi - start).0 as usize,
+                    text,
+                )
             })
             .collect();
         spans.sort_by_key(|s| s.0);
-        Ok(spans)
+        let script = !(kind == JsKind::Module && parsed_as == JsKind::Module);
+        Ok(Read {
+            spans,
+            kind,
+            parsed_as,
+            globals: if minifying && script {
+                globals::declared_globals(&program)
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            licences: if minifying {
+                licence_comments(&comments)
+            } else {
+                String::new()
+            },
+        })
     })
 }
 
@@ -522,5 +595,6 @@ fn licence_comments(comments: &SingleThreadedComments) -> String {
 }
 
 mod globals;
+mod oxc;
 #[cfg(test)]
 mod tests;

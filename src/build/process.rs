@@ -231,7 +231,7 @@ pub(super) fn process_js(
     let mut ph = Placeholders::for_content(&inp.bytes);
     let mut warnings = Vec::new();
     let as_written = |ph: &mut Placeholders, k: js::JsKind| {
-        js::reference_spans(text, display, ph).map(|spans| (splice(text, &spans), k))
+        js::reference_spans(text, display, ph).map(|spans| (super::refs::splice(text, &spans), k))
     };
     let result = if inp.class == FileClass::JsMin {
         as_written(&mut ph, js::JsKind::Script)
@@ -294,21 +294,6 @@ fn copied(e: SourceErr, keep_going: bool, display: &str, warnings: &mut Vec<Stri
         "{at} (copied unminified; the files it names keep their source names)"
     ));
     Ok(())
-}
-
-fn splice(text: &str, spans: &[(usize, usize, String)]) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for (lo, hi, rep) in spans {
-        if *lo < last || *hi > text.len() {
-            continue;
-        }
-        out.push_str(&text[last..*lo]);
-        out.push_str(rep);
-        last = *hi;
-    }
-    out.push_str(&text[last..]);
-    out
 }
 
 /// Stage 3's shared state: options, the cache, progress and per-file timings.

@@ -184,6 +184,22 @@ fn hex8(b: &[u8]) -> String {
     b[..4].iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// `text` with each span `(lo, hi, replacement)` (in order, not overlapping) replaced.
+pub(crate) fn splice(text: &str, spans: &[(usize, usize, String)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (lo, hi, rep) in spans {
+        if *lo < last || *hi > text.len() {
+            continue;
+        }
+        out.push_str(&text[last..*lo]);
+        out.push_str(rep);
+        last = *hi;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 /// Splits `a/b.png?x#y` into (`a/b.png`, `?x#y`).
 pub fn split_suffix(s: &str) -> (&str, &str) {
     match s.find(['?', '#']) {

@@ -143,7 +143,7 @@ mod tests {
             hash: format!("{n:064x}"),
             size: n,
             content_type: "text/html; charset=\"utf-8\"".into(),
-            cache: if n % 2 == 0 {
+            cache: if n.is_multiple_of(2) {
                 CacheClass::Immutable
             } else {
                 CacheClass::Revalidate
@@ -153,7 +153,7 @@ mod tests {
                     hash: format!("{:064x}", n + 100),
                     size: n / 2,
                 }),
-                gzip: (enc && n % 3 == 0).then(|| Variant {
+                gzip: (enc && n.is_multiple_of(3)).then(|| Variant {
                     hash: format!("{:064x}", n + 200),
                     size: n / 3,
                 }),

@@ -188,3 +188,20 @@ fn globals_declared_in_blocks_keep_their_names() {
         assert!(!out.contains("localName"), "{out}");
     }
 }
+
+/// oxc minifies what it reads and prints as sitevault needs; the rest goes to swc.
+#[test]
+fn oxc_minifies_and_leaves_to_swc_what_it_cannot_print() {
+    let src = "var long_name = 1;\nfunction f(argument) { return argument + long_name; }";
+    let code = oxc::minify(src, oxc::Goal::Script, &[]).unwrap();
+    assert!(
+        code.contains("long_name") && code.contains("function f(") && !code.contains("argument"),
+        "{code}"
+    );
+    // `<!--` would open an HTML comment in an inline script: oxc prints it, swc escapes it.
+    assert_eq!(oxc::minify("f('a<!--b')", oxc::Goal::Script, &[]), None);
+    let (out, _) = auto("f('a<!--b'); g('c-->d')");
+    assert!(!out.contains("<!--") && !out.contains("-->"), "{out}");
+    // A top-level `await` in a script is left to swc, which keeps the top-level names.
+    assert_eq!(oxc::minify("await f()", oxc::Goal::Script, &[]), None);
+}

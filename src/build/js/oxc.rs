@@ -1,0 +1,102 @@
+//! The minifier proper: oxc's compressor, mangler and printer.
+//!
+//! swc still reads each file first (`super::minify_as`): its parse gives the syntax
+//! errors users see, the references (spliced into the text as placeholders before oxc
+//! reads it), the licence comments and a classic script's global names. oxc then
+//! minifies the spliced text. On the bench's ES-module site its compressor did in
+//! 1.4 s of one core what swc's did in 4.5 s, and its output was 1 % smaller than
+//! esbuild's where swc's was 0.8 % smaller.
+//!
+//! Whatever oxc cannot do the way sitevault needs returns `None`, and the caller
+//! minifies with swc as before: text oxc will not parse, and output holding `<!--` or
+//! `-->`, which swc escapes (the code may be inlined in a page, where they would start
+//! or end an HTML comment in the script) and oxc's printer does not.
+
+use oxc_allocator::{Allocator, Vec as ArenaVec};
+use oxc_ast::ast::{Declaration, Statement, VariableDeclaration};
+use oxc_codegen::{Codegen, CodegenOptions, CommentOptions};
+use oxc_minifier::{CompressOptions, MangleOptions, Minifier, MinifierOptions};
+use oxc_parser::Parser;
+use oxc_span::SourceType;
+
+/// How oxc reads the text, from what swc's parse found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Goal {
+    /// An ES module whose top-level names are private (mangled).
+    Module,
+    /// A classic script (sloppy mode) whose top-level names are globals; when the
+    /// script goal refuses the text (a top-level `await`), a module that keeps them.
+    Script,
+}
+
+/// `src` (references already replaced by placeholders) minified, or `None` when oxc
+/// cannot read or print it as sitevault needs. `reserved`: names the mangler must keep
+/// (a classic script's globals declared in blocks).
+pub(super) fn minify(src: &str, goal: Goal, reserved: &[String]) -> Option<String> {
+    let alloc = Allocator::default();
+    let attempts: &[(SourceType, bool)] = match goal {
+        Goal::Module => &[(SourceType::mjs(), true)],
+        // A script the script goal refuses (a top-level `await`) is left to swc: oxc's
+        // compressor drops a module's unused top-level names even where the mangler
+        // keeps them.
+        Goal::Script => &[(SourceType::script(), false)],
+    };
+    let (mut program, top_level) = attempts.iter().find_map(|&(source_type, top_level)| {
+        let ret = Parser::new(&alloc, src, source_type).parse();
+        (!ret.panicked && ret.diagnostics.is_empty()).then_some((ret.program, top_level))
+    })?;
+    let options = MinifierOptions {
+        mangle: Some(MangleOptions {
+            top_level: Some(top_level),
+            reserved: reserved.iter().map(|s| s.as_str().into()).collect(),
+            ..MangleOptions::default()
+        }),
+        mangle_properties: None,
+        // One pass of the peephole rules instead of repeating them until nothing changes:
+        // on the bench's ES-module and npm sites, 15–20 % less time for 0.02 % more bytes.
+        compress: Some(CompressOptions {
+            max_iterations: Some(1),
+            ..CompressOptions::smallest()
+        }),
+    };
+    let ret = Minifier::new(options).minify(&alloc, &mut program);
+    join_exported_vars(&alloc, &mut program.body);
+    let code = Codegen::new()
+        .with_options(CodegenOptions {
+            minify: true,
+            comments: CommentOptions::disabled(),
+            ..CodegenOptions::default()
+        })
+        .with_scoping(ret.scoping)
+        .build(&program)
+        .code;
+    (!code.contains("<!--") && !code.contains("-->")).then_some(code)
+}
+
+/// Joins consecutive `export const`/`let`/`var` declarations of one kind into one, as
+/// esbuild does (`export const a=1,b=2`): the compressor joins plain declarations only.
+/// The same bindings, initialised in the same order.
+fn join_exported_vars<'a>(alloc: &'a Allocator, body: &mut ArenaVec<'a, Statement<'a>>) {
+    fn exported_var<'b, 'a>(s: &'b mut Statement<'a>) -> Option<&'b mut VariableDeclaration<'a>> {
+        match s {
+            Statement::ExportDeclaration(e) => match &mut e.declaration {
+                Declaration::VariableDeclaration(v) if !v.declare => Some(v),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    let statements = std::mem::replace(body, ArenaVec::new_in(&alloc));
+    for mut statement in statements {
+        if let (Some(last), Some(v)) = (
+            body.last_mut().and_then(exported_var),
+            exported_var(&mut statement),
+        ) {
+            if last.kind == v.kind {
+                last.declarations.extend(v.declarations.drain(..));
+                continue;
+            }
+        }
+        body.push(statement);
+    }
+}

@@ -29,6 +29,25 @@ pub(crate) const HTML_LIMIT: usize = 10_000;
 /// `if (…)`, loops, `else` and `do` heads nests the parser once per head (300,000
 /// nested labels overflowed even the build's 256 MB stacks).
 pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize, String)> {
+    shape(text, limit, js).err()
+}
+
+/// How deep a JS file's tree goes where it is not refused: the longest operator chain
+/// (counted as the limit counts it), the most `?` in one chain (conditionals nested in
+/// their branches), and the longest `else if` chain (read flat by the parser, but nested
+/// in the tree).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Shape {
+    pub(crate) longest_chain: usize,
+    pub(crate) longest_conditional: usize,
+    pub(crate) longest_else_if: usize,
+}
+
+/// [`check`], and the file's [`Shape`] when it passes.
+pub(crate) fn shape(text: &str, limit: usize, js: bool) -> Result<Shape, (usize, usize, String)> {
+    let mut longest_else_if = 0usize;
+    // The `else if` chain the next `if` continues.
+    let mut next_if_links = 0usize;
     let b = text.as_bytes();
     let mut depth = 0usize;
     let mut line = 1usize;
@@ -41,7 +60,8 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
     let mut await_paren = false;
     // For each `if (…)` whose `else` may follow: its depth and the run it ended with
     // (`if (a) x(); else while (b) if (c) …` nests through the `else`).
-    let mut ifs: Vec<(usize, usize)> = Vec::new();
+    // (And the links of the `else if` chain it is part of.)
+    let mut ifs: Vec<(usize, usize, usize)> = Vec::new();
     let mut head_is_if = false;
     // JS: the operator chain at each open bracket level, the levels that are a template's
     // `${…}`, and the last character that was not a space or a comment.
@@ -54,7 +74,7 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
             .map(|s| s.chars().count())
             .unwrap_or(0)
             + 1;
-        Some((
+        Err((
             line,
             col,
             format!(
@@ -64,7 +84,7 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
     };
     let too_long = |i: usize, line: usize, line_start: usize| {
         let col = text.get(line_start..i).map_or(0, |s| s.chars().count()) + 1;
-        Some((
+        Err((
             line,
             col,
             format!(
@@ -237,7 +257,7 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                     head_at = None;
                     run += 1;
                     if head_is_if {
-                        ifs.push((depth, run));
+                        ifs.push((depth, run, std::mem::take(&mut next_if_links)));
                     }
                     if depth + run > limit {
                         return too_deep(i, line, line_start);
@@ -273,14 +293,16 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                         b"await" if await_paren => {}
                         b"else" => {
                             await_paren = false;
-                            while ifs.last().is_some_and(|&(d, _)| d > depth) {
+                            while ifs.last().is_some_and(|&(d, _, _)| d > depth) {
                                 ifs.pop();
                             }
                             let mut r = run;
-                            if let Some(&(d, ri)) = ifs.last() {
+                            let mut links = 0;
+                            if let Some(&(d, ri, li)) = ifs.last() {
                                 if d == depth {
                                     ifs.pop();
                                     r = ri;
+                                    links = li;
                                 }
                             }
                             // `else if` continues a chain the parser reads in a loop: the
@@ -292,6 +314,10 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                             let chained = b.get(k..k + 2) == Some(&b"if"[..])
                                 && b.get(k + 2).is_none_or(|&c| !ident(c));
                             run = if chained { r.saturating_sub(1) } else { r + 1 };
+                            if chained {
+                                next_if_links = links + 1;
+                                longest_else_if = longest_else_if.max(links + 1);
+                            }
                         }
                         b"do" => {
                             await_paren = false;
@@ -334,12 +360,22 @@ pub(crate) fn check(text: &str, limit: usize, js: bool) -> Option<(usize, usize,
                     } else if is_operator(c) && chain.bump() {
                         return too_long(i, line, line_start);
                     }
+                    if c == b'?'
+                        && !matches!(b.get(i + 1), Some(b'?' | b'.'))
+                        && (i == 0 || b[i - 1] != b'?')
+                    {
+                        chain.question();
+                    }
                 }
             }
         }
         i += 1;
     }
-    None
+    Ok(Shape {
+        longest_chain: chain.longest,
+        longest_conditional: chain.longest_q,
+        longest_else_if,
+    })
 }
 
 /// Keyword operators: each is a link (`new new … X`, `class extends class extends …`).
@@ -407,38 +443,58 @@ fn line_end_at(b: &[u8], i: usize) -> bool {
 }
 
 /// The operator chain at each open bracket level, as (the chain the level opened in, the
-/// chain now). A level starts where its parent's chain stands: swc nests the links of
-/// `a=>(a=>(…))` into one path, so levels add up; a statement or list item inside one
-/// goes back to where it started.
-struct Chains(Vec<(usize, usize)>);
+/// chain now), and the same for the `?`s in it. A level starts where its parent's chain
+/// stands: swc nests the links of `a=>(a=>(…))` into one path, so levels add up; a
+/// statement or list item inside one goes back to where it started. Also the longest
+/// chain and the most `?`s seen.
+struct Chains {
+    levels: Vec<[usize; 4]>,
+    longest: usize,
+    longest_q: usize,
+}
 
 impl Chains {
     fn new() -> Self {
-        Chains(vec![(0, 0)])
+        Chains {
+            levels: vec![[0; 4]],
+            longest: 0,
+            longest_q: 0,
+        }
     }
 
     /// One more link; whether the chain is now too long.
     fn bump(&mut self) -> bool {
-        self.0.last_mut().is_some_and(|(_, n)| {
-            *n += 1;
-            *n > JS_CHAIN_LIMIT
-        })
+        let Some(l) = self.levels.last_mut() else {
+            return false;
+        };
+        l[1] += 1;
+        self.longest = self.longest.max(l[1]);
+        l[1] > JS_CHAIN_LIMIT
+    }
+
+    /// A `?` of a conditional (not `?.` or `??`).
+    fn question(&mut self) {
+        if let Some(l) = self.levels.last_mut() {
+            l[3] += 1;
+            self.longest_q = self.longest_q.max(l[3]);
+        }
     }
 
     fn reset(&mut self) {
-        if let Some((base, n)) = self.0.last_mut() {
-            *n = *base;
+        if let Some(l) = self.levels.last_mut() {
+            l[1] = l[0];
+            l[3] = l[2];
         }
     }
 
     fn open(&mut self) {
-        let now = self.0.last().map_or(0, |l| l.1);
-        self.0.push((now, now));
+        let l = self.levels.last().copied().unwrap_or_default();
+        self.levels.push([l[1], l[1], l[3], l[3]]);
     }
 
     fn close(&mut self) {
-        if self.0.len() > 1 {
-            self.0.pop();
+        if self.levels.len() > 1 {
+            self.levels.pop();
         }
     }
 }

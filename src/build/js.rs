@@ -142,8 +142,10 @@ pub fn minify_as(
     } else {
         oxc::Goal::Script
     };
-    let text = super::refs::splice(src, &read.spans);
-    match oxc::minify(&text, goal, &read.globals) {
+    let code = oxc::suits(read.shape)
+        .then(|| oxc::minify(&super::refs::splice(src, &read.spans), goal, &read.globals))
+        .flatten();
+    match code {
         Some(code) => Ok((format!("{}{code}", read.licences), read.kind)),
         None => {
             // swc registers the references again.
@@ -430,6 +432,8 @@ pub fn reference_spans(
 
 /// What swc's read of a file finds (see [`read`]).
 struct Read {
+    /// How deep its tree goes (`depth::shape`).
+    shape: super::depth::Shape,
     /// The byte spans of local references, with their placeholder text, in order.
     spans: Vec<(usize, usize, String)>,
     /// The kind to minify it as: `want`, else a module when it uses module syntax.
@@ -452,9 +456,8 @@ fn read(
     ph: &mut Placeholders,
     minifying: bool,
 ) -> Result<Read, SyntaxErr> {
-    if let Some((line, col, msg)) = super::depth::check(src, super::depth::JS_LIMIT, true) {
-        return Err(SyntaxErr { line, col, msg });
-    }
+    let shape = super::depth::shape(src, super::depth::JS_LIMIT, true)
+        .map_err(|(line, col, msg)| SyntaxErr { line, col, msg })?;
     GLOBALS.set(&Globals::new(), || {
         let cm: Lrc<SourceMap> = Default::default();
         let fm = cm.new_source_file(Lrc::new(FileName::Custom(name.into())), src.to_string());
@@ -487,6 +490,7 @@ fn read(
         spans.sort_by_key(|s| s.0);
         let script = !(kind == JsKind::Module && parsed_as == JsKind::Module);
         Ok(Read {
+            shape,
             spans,
             kind,
             parsed_as,

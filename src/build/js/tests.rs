@@ -205,3 +205,36 @@ fn oxc_minifies_and_leaves_to_swc_what_it_cannot_print() {
     // A top-level `await` in a script is left to swc, which keeps the top-level names.
     assert_eq!(oxc::minify("await f()", oxc::Goal::Script, &[]), None);
 }
+
+/// Shapes on which oxc's compressor goes superlinear (long chains, nested conditionals,
+/// long `else if` chains) are measured by the depth scan and minified by swc.
+#[test]
+fn shapes_oxc_is_slow_on_are_left_to_swc() {
+    use crate::build::depth::{self, shape};
+    let conditional = format!("x = {}0;", "a?b:".repeat(40));
+    let chain = format!("x = {}a;", "a&&".repeat(600));
+    let else_if = format!(
+        "if (x) y();{}",
+        (0..600)
+            .map(|i| format!(" else if (x === {i}) y({i});"))
+            .collect::<String>()
+    );
+    for long in [&conditional, &chain, &else_if] {
+        let s = shape(long, depth::JS_LIMIT, true).unwrap();
+        assert!(!oxc::suits(s), "{s:?}");
+    }
+    let s = shape(&else_if, depth::JS_LIMIT, true).unwrap();
+    assert_eq!(s.longest_else_if, 600);
+    let s = shape(&conditional, depth::JS_LIMIT, true).unwrap();
+    assert_eq!(s.longest_conditional, 40);
+    // Short ones are oxc's; `?.` and `??` are not conditionals, and chains of separate
+    // statements do not add up.
+    let short =
+        "x = a?b:c?d:e; y = a?.b ?? c;\nif (a) b(); else if (c) d(); else e();\n".repeat(500);
+    let s = shape(&short, depth::JS_LIMIT, true).unwrap();
+    assert_eq!((s.longest_conditional, s.longest_else_if), (2, 1), "{s:?}");
+    assert!(oxc::suits(s));
+    // What swc writes for them still works.
+    let (out, _) = auto(&else_if);
+    assert!(out.contains("599"), "{}", &out[..100]);
+}

@@ -1063,18 +1063,23 @@ def bench_cssscale():
 def bench_jsscale():
     """Build time and peak RSS of scripts shaped to find superlinear stages, N doubling:
     one `else if` chain of N links, N nested labels, N nested duplicate labels (invalid:
-    built with --keep-going). swc_ecma_parser 47 was quadratic in all three (80,000 links:
+    built with --keep-going), one chain of N conditionals, one chain of N `&&`. swc_ecma_parser 47 was quadratic in all three (80,000 links:
     13 s; 20,000 duplicate labels: 80 s and 17 GB); vendor/swc_ecma_parser has the fixes."""
     shapes = {
         "else if": lambda n: "var x = Math.random() * 10 | 0, y;\nif (x === -1) { y = -1; }\n"
                              + "".join(f"else if (x === {i}) {{ y = {i}; }}\n" for i in range(n)) + "console.log(y);\n",
         "labels": lambda n: "".join(f"l{i}: " for i in range(n)) + "console.log(1);\n",
         "duplicate labels": lambda n: "a: " * n + "console.log(1);\n",
+        # oxc's compressor (session 34) walks a chain again at each link: past
+        # oxc::suits's bounds such files are swc's.
+        "conditional chain": lambda n: "var a = Math.random(), b = 1, x;\nx = " + "a ? b : " * n + "0;\nconsole.log(x);\n",
+        "&& chain": lambda n: "var a = Math.random(), x;\nx = " + "a && " * n + "a;\nconsole.log(x);\n",
     }
+    sizes = {"conditional chain": [5_000, 10_000, 20_000], "&& chain": [5_000, 10_000, 20_000]}
     rows, res = [], {}
     for shape, make in shapes.items():
         prev = None
-        for n in [20_000, 40_000, 80_000]:
+        for n in sizes.get(shape, [20_000, 40_000, 80_000]):
             proj = Path(tempfile.mkdtemp(dir=WORK))
             (proj / "site").mkdir()
             (proj / "site" / "big.js").write_text(make(n))
@@ -1087,7 +1092,7 @@ def bench_jsscale():
             prev = min(ts)
             rows.append([shape, f"{n:,}", f"{min(ts):.2f} s", f"{statistics.median(ts):.2f} s", ratio, f"{rss:.0f} MB"])
             shutil.rmtree(proj, ignore_errors=True)
-    table("JS: shapes that made the parser quadratic (3 rounds)",
+    table("JS: shapes that made the parser or a compressor quadratic (3 rounds)",
           ["shape", "N", "best", "median", "best vs N/2", "peak RSS"], rows)
     save("jsscale", res)
 

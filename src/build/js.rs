@@ -430,87 +430,6 @@ pub fn reference_spans(
     read(src, name, None, ph, false).map(|r| r.spans)
 }
 
-/// What swc's read of a file finds (see [`read`]).
-struct Read {
-    /// How deep its tree goes (`depth::shape`).
-    shape: super::depth::Shape,
-    /// The byte spans of local references, with their placeholder text, in order.
-    spans: Vec<(usize, usize, String)>,
-    /// The kind to minify it as: `want`, else a module when it uses module syntax.
-    kind: JsKind,
-    /// The goal that parsed it.
-    parsed_as: JsKind,
-    /// With `minifying`, for a file read as a script: every name it declares in its
-    /// global scope (`globals::declared_globals`).
-    globals: Vec<String>,
-    /// With `minifying`: its licence comments, as they open the output.
-    licences: String,
-}
-
-/// Parses `src` (syntax errors as users see them), registers its references in `ph`
-/// and finds their spans. With `minifying`, also what the minifier needs.
-fn read(
-    src: &str,
-    name: &str,
-    want: Option<JsKind>,
-    ph: &mut Placeholders,
-    minifying: bool,
-) -> Result<Read, SyntaxErr> {
-    let shape = super::depth::shape(src, super::depth::JS_LIMIT, true)
-        .map_err(|(line, col, msg)| SyntaxErr { line, col, msg })?;
-    GLOBALS.set(&Globals::new(), || {
-        let cm: Lrc<SourceMap> = Default::default();
-        let fm = cm.new_source_file(Lrc::new(FileName::Custom(name.into())), src.to_string());
-        let start = fm.start_pos;
-        let comments = SingleThreadedComments::default();
-        let (mut program, parsed_as) = parse_any(
-            &cm,
-            &fm,
-            minifying.then_some(&comments as &dyn Comments),
-            want,
-        )?;
-        let mut v = RefVisitor::new(&cm, ph, false);
-        program.visit_mut_with(&mut v);
-        let kind = want.unwrap_or(if v.esm {
-            JsKind::Module
-        } else {
-            JsKind::Script
-        });
-        let mut spans: Vec<(usize, usize, String)> = v
-            .found
-            .into_iter()
-            .map(|(span, text)| {
-                (
-                    (span.lo - start).0 as usize,
-                    (span.hi - start).0 as usize,
-                    text,
-                )
-            })
-            .collect();
-        spans.sort_by_key(|s| s.0);
-        let script = !(kind == JsKind::Module && parsed_as == JsKind::Module);
-        Ok(Read {
-            shape,
-            spans,
-            kind,
-            parsed_as,
-            globals: if minifying && script {
-                globals::declared_globals(&program)
-                    .iter()
-                    .map(|a| a.to_string())
-                    .collect()
-            } else {
-                Vec::new()
-            },
-            licences: if minifying {
-                licence_comments(&comments)
-            } else {
-                String::new()
-            },
-        })
-    })
-}
-
 fn parse_any(
     cm: &Lrc<SourceMap>,
     fm: &Lrc<SourceFile>,
@@ -600,5 +519,7 @@ fn licence_comments(comments: &SingleThreadedComments) -> String {
 
 mod globals;
 mod oxc;
+mod read;
+use read::read;
 #[cfg(test)]
 mod tests;

@@ -142,7 +142,7 @@ pub fn minify_as(
     } else {
         oxc::Goal::Script
     };
-    let code = oxc::suits(read.shape)
+    let code = (oxc::suits(read.shape) && read.oxc_risk.is_none())
         .then(|| oxc::minify(&super::refs::splice(src, &read.spans), goal, &read.globals))
         .flatten();
     match code {
@@ -520,6 +520,7 @@ fn licence_comments(comments: &SingleThreadedComments) -> String {
 mod globals;
 mod oxc;
 mod read;
+mod risk;
 use read::read;
 #[cfg(test)]
 mod tests;

@@ -49,6 +49,14 @@ pub(super) enum Goal {
 /// cannot read or print it as sitevault needs. `reserved`: names the mangler must keep
 /// (a classic script's globals declared in blocks).
 pub(super) fn minify(src: &str, goal: Goal, reserved: &[String]) -> Option<String> {
+    // oxc's printer panicked on a lone surrogate its compressor had folded (0.146; such
+    // strings are swc's now, `risk.rs`): whatever else panics in oxc is swc's too.
+    std::panic::catch_unwind(|| minify_unguarded(src, goal, reserved))
+        .ok()
+        .flatten()
+}
+
+fn minify_unguarded(src: &str, goal: Goal, reserved: &[String]) -> Option<String> {
     let alloc = Allocator::default();
     let attempts: &[(SourceType, bool)] = match goal {
         Goal::Module => &[(SourceType::mjs(), true)],
@@ -86,7 +94,11 @@ pub(super) fn minify(src: &str, goal: Goal, reserved: &[String]) -> Option<Strin
         .with_scoping(ret.scoping)
         .build(&program)
         .code;
-    (!code.contains("<!--") && !code.contains("-->")).then_some(code)
+    let closes_script = code
+        .as_bytes()
+        .windows(8)
+        .any(|w| w.eq_ignore_ascii_case(b"</script"));
+    (!code.contains("<!--") && !code.contains("-->") && !closes_script).then_some(code)
 }
 
 /// Joins consecutive `export const`/`let`/`var` declarations of one kind into one, as

@@ -23,6 +23,8 @@ pub(super) struct Read {
     /// With `minifying`, for a file read as a script: every name it declares in its
     /// global scope (`globals::declared_globals`).
     pub(super) globals: Vec<String>,
+    /// With `minifying`: why oxc must not minify it (`risk::oxc_risk`), if it must not.
+    pub(super) oxc_risk: Option<&'static str>,
     /// With `minifying`: its licence comments, as they open the output.
     pub(super) licences: String,
 }
@@ -70,6 +72,11 @@ pub(super) fn read(
         spans.sort_by_key(|s| s.0);
         let script = !(kind == JsKind::Module && parsed_as == JsKind::Module);
         Ok(Read {
+            oxc_risk: if minifying {
+                super::risk::oxc_risk(&program, script)
+            } else {
+                None
+            },
             shape,
             spans,
             kind,

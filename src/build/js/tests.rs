@@ -238,3 +238,48 @@ fn shapes_oxc_is_slow_on_are_left_to_swc() {
     let (out, _) = auto(&else_if);
     assert!(out.contains("599"), "{}", &out[..100]);
 }
+
+/// What oxc's compressor was found to get wrong goes to swc (`risk.rs`), and each is
+/// minified right.
+#[test]
+fn what_oxc_folds_wrong_is_left_to_swc() {
+    let risky = [
+        "function f(o){ var x = 1; with (o) { x = 2 } return x }",
+        "'\\uDFFF'.charCodeAt(0)",
+        "f('a\u{1F600}b')",
+        "f(Number(' 12 '))",
+        "x = +'\\n12\\t'",
+        "f(parseFloat('1_0'))",
+        "f('abc'.slice(0, undefined))",
+        "f(Math.round(0.49999999999999994))",
+        "f(String.raw`</script>`)",
+    ];
+    for src in risky {
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let r = read::read(src, "a.js", Some(JsKind::Script), &mut ph, true).unwrap();
+        assert!(r.oxc_risk.is_some(), "{src}");
+    }
+    let tpl = format!("f(`{}`)", "x${1}".repeat(100));
+    let many = [
+        tpl.as_str(),
+        "let flag = false; function check() { return flag ? 'on' : 'off' }",
+    ];
+    for src in many {
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let r = read::read(src, "a.js", Some(JsKind::Script), &mut ph, true).unwrap();
+        assert!(r.oxc_risk.is_some(), "{src}");
+    }
+    // Another script of the page may set `flag`: its reads stay.
+    let (out, _) = auto("let flag = false; function check() { return flag ? 'on' : 'off' }");
+    assert!(out.contains("flag?") && out.contains("on"), "{out}");
+    // In a module the same `let` is the module's own, and ordinary code is oxc's.
+    let plain = "export let flag = false; export function check(s) { return s.indexOf('b') + 1 }";
+    let mut ph = Placeholders::for_content(plain.as_bytes());
+    let r = read::read(plain, "m.js", Some(JsKind::Module), &mut ph, true).unwrap();
+    assert_eq!(r.oxc_risk, None);
+    // A `</script` oxc's printer leaves in a regular expression is swc's to escape.
+    assert_eq!(
+        oxc::minify("f(/[</script>]/)", oxc::Goal::Script, &[]),
+        None
+    );
+}

@@ -1,0 +1,140 @@
+//! What oxc's compressor (0.146) was found to get wrong, so that such files are swc's.
+//!
+//! A review (session 34) ran original and minified code side by side in node, on real
+//! packages, targeted snippets and about 24,000 random constant expressions. The real
+//! packages behaved the same; these did not, and swc got each of them right:
+//! - names used inside `with` were mangled, and constants folded there;
+//! - a classic script's top-level `let`/`const` were inlined into its functions, though
+//!   other scripts of the page may assign them (`let flag = false` read as always false);
+//! - strings folded at build time with UTF-8 offsets and lengths instead of UTF-16 ones,
+//!   lone surrogates leaked as text or made the printer panic, `trim()` knew other white
+//!   space than JS's;
+//! - numbers read from strings with white space around them (`Number(' 12 ')`) or with
+//!   `_` (`parseFloat('1_0')`) folded to the wrong value; `'abc'.slice(0, undefined)` to
+//!   `''`, `'abc'.indexOf('', 10)` to 10, `Math.round(0.49999999999999994)` to 1;
+//! - `` String.raw`</script>` `` changed its raw text;
+//! - memory grew with the square of a template's constant substitutions (100 KB: 0.8 GB).
+//!
+//! [`oxc_risk`] finds the constructs these need (in swc's tree, read anyway), with a
+//! margin: any string that is not ASCII, any method called on a string literal.
+
+use swc_core::ecma::ast::*;
+use swc_core::ecma::visit::{Visit, VisitWith};
+
+/// Templates with more substitutions than this are swc's.
+const TEMPLATE_SUBSTITUTIONS: usize = 64;
+
+/// Why oxc must not minify `program`, if it must not. `script`: minified as a classic
+/// script (its top-level names are the page's).
+pub(super) fn oxc_risk(program: &Program, script: bool) -> Option<&'static str> {
+    if script {
+        let lexical = |s: &Stmt| match s {
+            Stmt::Decl(Decl::Var(v)) => v.kind != VarDeclKind::Var,
+            Stmt::Decl(Decl::Class(_) | Decl::Using(_)) => true,
+            _ => false,
+        };
+        let top_level_lexical = match program {
+            Program::Script(s) => s.body.iter().any(lexical),
+            Program::Module(m) => m.body.iter().filter_map(|i| i.as_stmt()).any(lexical),
+        };
+        if top_level_lexical {
+            return Some("a classic script's top-level let, const or class");
+        }
+    }
+    let mut v = Risk(None);
+    program.visit_with(&mut v);
+    v.0
+}
+
+struct Risk(Option<&'static str>);
+
+impl Risk {
+    fn found(&mut self, why: &'static str) {
+        self.0.get_or_insert(why);
+    }
+}
+
+/// Text that folding may get wrong: not ASCII (UTF-16 offsets, lone surrogates, white
+/// space beyond ASCII's), or a number with white space around it or `_` in it.
+fn risky_text(s: Option<&str>) -> bool {
+    let Some(s) = s else {
+        return true;
+    };
+    if !s.is_ascii() {
+        return true;
+    }
+    let t = s.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{b}');
+    let numeric = t
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'.' | b'+' | b'-'));
+    numeric && (t.len() != s.len() || t.contains('_'))
+}
+
+fn is_number(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(Lit::Num(_)) => true,
+        Expr::Unary(u) => matches!(u.op, UnaryOp::Minus | UnaryOp::Plus) && is_number(&u.arg),
+        Expr::Paren(p) => is_number(&p.expr),
+        _ => false,
+    }
+}
+
+impl Visit for Risk {
+    fn visit_with_stmt(&mut self, _: &WithStmt) {
+        self.found("a with statement");
+    }
+
+    fn visit_str(&mut self, s: &Str) {
+        if risky_text(s.value.as_atom().map(|a| a.as_str())) {
+            self.found("a string that is not ASCII or a number with white space");
+        }
+    }
+
+    fn visit_tpl_element(&mut self, e: &TplElement) {
+        let cooked = e
+            .cooked
+            .as_ref()
+            .and_then(|c| c.as_atom())
+            .map(|a| a.as_str());
+        if risky_text(cooked) || !e.raw.is_ascii() {
+            self.found("a template that is not ASCII");
+        }
+    }
+
+    fn visit_tpl(&mut self, t: &Tpl) {
+        if t.exprs.len() > TEMPLATE_SUBSTITUTIONS {
+            self.found("a template with many substitutions");
+        }
+        t.visit_children_with(self);
+    }
+
+    fn visit_tagged_tpl(&mut self, _: &TaggedTpl) {
+        self.found("a tagged template");
+    }
+
+    fn visit_call_expr(&mut self, c: &CallExpr) {
+        if let Callee::Expr(callee) = &c.callee {
+            let first = c.args.first().map(|a| &*a.expr);
+            match &**callee {
+                Expr::Member(m) if matches!(&*m.obj, Expr::Lit(Lit::Str(_)) | Expr::Tpl(_)) => {
+                    self.found("a method of a string literal");
+                }
+                Expr::Member(m)
+                    if matches!(&*m.obj, Expr::Ident(i) if &*i.sym == "Math")
+                        && first.is_some_and(is_number) =>
+                {
+                    self.found("Math on a number literal");
+                }
+                Expr::Ident(i)
+                    if matches!(&*i.sym, "Number" | "parseFloat" | "parseInt")
+                        && first.is_some_and(|a| matches!(a, Expr::Lit(Lit::Str(_)))) =>
+                {
+                    self.found("a number read from a string literal");
+                }
+                _ => {}
+            }
+        }
+        c.visit_children_with(self);
+    }
+}

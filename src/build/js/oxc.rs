@@ -7,10 +7,11 @@
 //! 1.4 s of one core what swc's did in 4.5 s, and its output was 1 % smaller than
 //! esbuild's where swc's was 0.8 % smaller.
 //!
-//! Whatever oxc cannot do the way sitevault needs returns `None`, and the caller
-//! minifies with swc as before: text oxc will not parse, and output holding `<!--` or
-//! `-->`, which swc escapes (the code may be inlined in a page, where they would start
-//! or end an HTML comment in the script) and oxc's printer does not.
+//! Whatever oxc cannot do the way sitevault needs is minified with swc as before: text
+//! oxc will not parse; output holding `<!--`, `-->` or `</script`, which swc escapes (the
+//! code may be inlined in a page, where they would start or end an HTML comment or end the
+//! script) and oxc's printer does not everywhere; trees it walks superlinearly
+//! ([`suits`]); code its compressor was found to fold wrong (`risk.rs`); and a panic.
 
 use oxc_allocator::{Allocator, Vec as ArenaVec};
 use oxc_ast::ast::{Declaration, Statement, VariableDeclaration};

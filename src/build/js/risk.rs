@@ -16,7 +16,8 @@
 //! - memory grew with the square of a template's constant substitutions (100 KB: 0.8 GB).
 //!
 //! [`oxc_risk`] finds the constructs these need (in swc's tree, read anyway), with a
-//! margin: any string that is not ASCII, any method called on a string literal.
+//! margin: a string that is not ASCII where its offsets could be read at build time (a
+//! member of it, a name declared as it), any method called on a string literal.
 
 use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{Visit, VisitWith};
@@ -54,21 +55,29 @@ impl Risk {
     }
 }
 
-/// Text that folding may get wrong: not ASCII (UTF-16 offsets, lone surrogates, white
-/// space beyond ASCII's), or a number with white space around it or `_` in it.
+/// Text that folding gets wrong wherever it is: a lone surrogate, or a number with white
+/// space around it or `_` in it.
 fn risky_text(s: Option<&str>) -> bool {
     let Some(s) = s else {
         return true;
     };
-    if !s.is_ascii() {
-        return true;
-    }
     let t = s.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{b}');
     let numeric = t
         .bytes()
         .next()
         .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'.' | b'+' | b'-'));
     numeric && (t.len() != s.len() || t.contains('_'))
+}
+
+/// A string or template literal that is not ASCII (its offsets and lengths folded in
+/// UTF-8, its white space trimmed by other rules).
+fn not_ascii(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(Lit::Str(s)) => s.value.as_atom().is_none_or(|a| !a.is_ascii()),
+        Expr::Tpl(t) => t.quasis.iter().any(|q| !q.raw.is_ascii()),
+        Expr::Paren(p) => not_ascii(&p.expr),
+        _ => false,
+    }
 }
 
 fn is_number(e: &Expr) -> bool {
@@ -87,19 +96,33 @@ impl Visit for Risk {
 
     fn visit_str(&mut self, s: &Str) {
         if risky_text(s.value.as_atom().map(|a| a.as_str())) {
-            self.found("a string that is not ASCII or a number with white space");
+            self.found("a lone surrogate or a number with white space");
         }
     }
 
     fn visit_tpl_element(&mut self, e: &TplElement) {
-        let cooked = e
-            .cooked
-            .as_ref()
-            .and_then(|c| c.as_atom())
-            .map(|a| a.as_str());
-        if risky_text(cooked) || !e.raw.is_ascii() {
-            self.found("a template that is not ASCII");
+        let cooked = e.cooked.as_ref().and_then(|c| c.as_atom());
+        if risky_text(cooked.map(|a| a.as_str())) {
+            self.found("a template with a lone surrogate or a number with white space");
         }
+    }
+
+    // A string that is not ASCII is folded wrong where its offsets or length are read:
+    // as the object of a member (`'é'.length`, `'é'[0]`), or through a name it is
+    // declared to, which the compressor may inline. Elsewhere (an argument, a property,
+    // a `+`, a comparison) its text is kept as it is.
+    fn visit_member_expr(&mut self, m: &MemberExpr) {
+        if not_ascii(&m.obj) {
+            self.found("a member of a string that is not ASCII");
+        }
+        m.visit_children_with(self);
+    }
+
+    fn visit_var_declarator(&mut self, d: &VarDeclarator) {
+        if d.init.as_deref().is_some_and(not_ascii) {
+            self.found("a name declared as a string that is not ASCII");
+        }
+        d.visit_children_with(self);
     }
 
     fn visit_tpl(&mut self, t: &Tpl) {

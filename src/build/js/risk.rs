@@ -62,10 +62,10 @@ fn risky_text(s: Option<&str>) -> bool {
         return true;
     };
     let t = s.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{b}');
-    let numeric = t
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'.' | b'+' | b'-'));
+    let radix = ["0x", "0X", "0o", "0O", "0b", "0B"]
+        .iter()
+        .any(|p| t.starts_with(p) && t.len() > 2);
+    let numeric = radix || t.replace('_', "").parse::<f64>().is_ok();
     numeric && (t.len() != s.len() || t.contains('_'))
 }
 

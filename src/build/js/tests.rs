@@ -275,7 +275,7 @@ fn what_oxc_folds_wrong_is_left_to_swc() {
     assert!(out.contains("flag?") && out.contains("on"), "{out}");
     // In a module the same `let` is the module's own, and ordinary code is oxc's.
     let plain =
-        "export let flag = false; export function check(s) { return s.indexOf('b') + f('\u{e9}') }";
+        "export let flag = false; export function check(s) { return s.indexOf('b') + f('\u{e9}', ' + ', '1 2') }";
     let mut ph = Placeholders::for_content(plain.as_bytes());
     let r = read::read(plain, "m.js", Some(JsKind::Module), &mut ph, true).unwrap();
     assert_eq!(r.oxc_risk, None);

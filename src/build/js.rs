@@ -1,4 +1,5 @@
-//! JavaScript: parse, find references, minify with swc (compress + mangle).
+//! JavaScript: parse and find references with swc, minify with oxc (`js/oxc.rs`), or
+//! with swc (compress + mangle) where oxc is not safe.
 //!
 //! Classic scripts keep their top-level names (other scripts use them as globals);
 //! modules get top-level mangling. Licence comments (`/*!`, `@license`,
@@ -85,7 +86,8 @@ pub fn minify_auto(
     minify_as(src, name, None, Effort::Full, ph)
 }
 
-/// How much of swc's minifier a file gets.
+/// How much of swc's minifier a file gets where swc minifies it (`oxc.rs` says when;
+/// oxc's compressor runs its one pass on every file it takes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effort {
     /// Compressed (dead code dropped, names inlined, expressions folded) and mangled.

@@ -139,10 +139,10 @@ pub fn minify_as(
     }
     let saved = ph.clone();
     let read = read(src, name, want, ph, true)?;
-    let goal = if read.kind == JsKind::Module && read.parsed_as == JsKind::Module {
-        oxc::Goal::Module
-    } else {
+    let goal = if read.script {
         oxc::Goal::Script
+    } else {
+        oxc::Goal::Module
     };
     let code = (oxc::suits(read.shape) && read.oxc_risk.is_none())
         .then(|| oxc::minify(&super::refs::splice(src, &read.spans), goal, &read.globals))

@@ -41,8 +41,7 @@ pub(super) fn suits(shape: Shape) -> bool {
 pub(super) enum Goal {
     /// An ES module whose top-level names are private (mangled).
     Module,
-    /// A classic script (sloppy mode) whose top-level names are globals; when the
-    /// script goal refuses the text (a top-level `await`), a module that keeps them.
+    /// A classic script (sloppy mode) whose top-level names are globals.
     Script,
 }
 
@@ -59,17 +58,17 @@ pub(super) fn minify(src: &str, goal: Goal, reserved: &[String]) -> Option<Strin
 
 fn minify_unguarded(src: &str, goal: Goal, reserved: &[String]) -> Option<String> {
     let alloc = Allocator::default();
-    let attempts: &[(SourceType, bool)] = match goal {
-        Goal::Module => &[(SourceType::mjs(), true)],
-        // A script the script goal refuses (a top-level `await`) is left to swc: oxc's
-        // compressor drops a module's unused top-level names even where the mangler
-        // keeps them.
-        Goal::Script => &[(SourceType::script(), false)],
+    // A script the script goal refuses (a top-level `await`) is left to swc: oxc's
+    // compressor drops a module's unused top-level names even where the mangler keeps them.
+    let (source_type, top_level) = match goal {
+        Goal::Module => (SourceType::mjs(), true),
+        Goal::Script => (SourceType::script(), false),
     };
-    let (mut program, top_level) = attempts.iter().find_map(|&(source_type, top_level)| {
-        let ret = Parser::new(&alloc, src, source_type).parse();
-        (!ret.panicked && ret.diagnostics.is_empty()).then_some((ret.program, top_level))
-    })?;
+    let ret = Parser::new(&alloc, src, source_type).parse();
+    if ret.panicked || !ret.diagnostics.is_empty() {
+        return None;
+    }
+    let mut program = ret.program;
     let options = MinifierOptions {
         mangle: Some(MangleOptions {
             top_level: Some(top_level),

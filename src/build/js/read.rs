@@ -18,8 +18,9 @@ pub(super) struct Read {
     pub(super) spans: Vec<(usize, usize, String)>,
     /// The kind to minify it as: `want`, else a module when it uses module syntax.
     pub(super) kind: JsKind,
-    /// The goal that parsed it.
-    pub(super) parsed_as: JsKind,
+    /// Whether it is minified as a classic script (its top-level names kept): everything
+    /// but a module the module goal parsed.
+    pub(super) script: bool,
     /// With `minifying`, for a file read as a script: every name it declares in its
     /// global scope (`globals::declared_globals`).
     pub(super) globals: Vec<String>,
@@ -80,7 +81,7 @@ pub(super) fn read(
             shape,
             spans,
             kind,
-            parsed_as,
+            script,
             globals: if minifying && script {
                 globals::declared_globals(&program)
                     .iter()

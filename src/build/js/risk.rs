@@ -20,6 +20,7 @@
 //! member of it, a name declared as it), any method called on a string literal.
 
 use swc_core::ecma::ast::*;
+use swc_core::ecma::atoms::Atom;
 use swc_core::ecma::visit::{Visit, VisitWith};
 
 /// Templates with more substitutions than this are swc's.
@@ -42,16 +43,209 @@ pub(super) fn oxc_risk(program: &Program, script: bool) -> Option<&'static str> 
             return Some("a classic script's top-level let, const or class");
         }
     }
-    let mut v = Risk(None);
+    let mut v = Risk::default();
     program.visit_with(&mut v);
-    v.0
+    if v.why.is_none() && !v.names.is_empty() {
+        let mut bindings = Bindings {
+            names: std::mem::take(&mut v.names),
+            folded: false,
+        };
+        program.visit_with(&mut bindings);
+        if bindings.folded {
+            v.found("a string method given a name that may hold a constant");
+        }
+    }
+    v.why
 }
 
-struct Risk(Option<&'static str>);
+#[derive(Default)]
+struct Risk {
+    why: Option<&'static str>,
+    /// Names given to a string literal's method whose value must be opaque to the
+    /// compressor (checked against their declarations once the walk is done).
+    names: Vec<Atom>,
+}
 
 impl Risk {
     fn found(&mut self, why: &'static str) {
-        self.0.get_or_insert(why);
+        self.why.get_or_insert(why);
+    }
+
+    /// A method called on a string literal, which the compressor may evaluate. Its
+    /// `slice`, `substring`, `indexOf` and `lastIndexOf` went wrong on an `undefined` end
+    /// and on a position past the end (`'abc'.slice(0, undefined)` gave `''`): their
+    /// arguments must be literals in range or values the compressor cannot know
+    /// ([`opaque`]). Its other string methods were right on ASCII text (case, trim,
+    /// `charAt`, `charCodeAt`, `startsWith`, `replace`, `concat`): Babel's `"".concat(a,
+    /// "-")` and `'x'.charCodeAt(0)` stay oxc's.
+    fn string_method(&mut self, text: Option<&str>, prop: &MemberProp, args: &[ExprOrSpread]) {
+        let (Some(text), MemberProp::Ident(method)) = (text, prop) else {
+            return self.found("a computed method of a string literal");
+        };
+        if !text.is_ascii() {
+            return self.found("a method of a string that is not ASCII");
+        }
+        if !matches!(
+            &*method.sym,
+            "slice" | "substring" | "indexOf" | "lastIndexOf"
+        ) {
+            return;
+        }
+        for arg in args {
+            let in_range = match &*arg.expr {
+                _ if arg.spread.is_some() => false,
+                Expr::Lit(Lit::Num(n)) => (0.0..=text.len() as f64).contains(&n.value),
+                Expr::Lit(Lit::Str(s)) => s.value.as_atom().is_some_and(|a| a.is_ascii()),
+                e => opaque(e, &mut self.names),
+            };
+            if !in_range {
+                return self.found("a string method with arguments the compressor may misread");
+            }
+        }
+    }
+}
+
+/// Global objects and functions the compressor evaluates calls and members of.
+const KNOWN_GLOBALS: &[&str] = &[
+    "Math",
+    "Number",
+    "String",
+    "Boolean",
+    "Array",
+    "Object",
+    "JSON",
+    "Symbol",
+    "BigInt",
+    "globalThis",
+    "window",
+    "self",
+    "undefined",
+    "NaN",
+    "Infinity",
+    "parseInt",
+    "parseFloat",
+    "isNaN",
+    "isFinite",
+    "encodeURI",
+    "encodeURIComponent",
+    "decodeURI",
+    "decodeURIComponent",
+    "escape",
+    "unescape",
+];
+
+/// Method names whose calls the compressor evaluates on constants (oxc 0.146,
+/// `oxc_ecmascript`'s call evaluation and `replace_known_methods`).
+const FOLDED_METHODS: &[&str] = &[
+    "toLowerCase",
+    "toUpperCase",
+    "trim",
+    "trimStart",
+    "trimEnd",
+    "substring",
+    "slice",
+    "indexOf",
+    "lastIndexOf",
+    "charAt",
+    "charCodeAt",
+    "startsWith",
+    "replace",
+    "replaceAll",
+    "fromCharCode",
+    "toString",
+    "isFinite",
+    "isNaN",
+    "isInteger",
+    "isSafeInteger",
+    "sqrt",
+    "cbrt",
+    "abs",
+    "ceil",
+    "floor",
+    "round",
+    "fround",
+    "trunc",
+    "sign",
+    "clz32",
+    "imul",
+    "min",
+    "max",
+    "concat",
+    "pow",
+    "of",
+];
+
+/// Whether the compressor cannot know `e`'s value: `this`, a member of it, a call of a
+/// function or method it does not evaluate, or a name (pushed to `names`, to be checked
+/// against its declarations) or a member of one.
+fn opaque(e: &Expr, names: &mut Vec<Atom>) -> bool {
+    match e {
+        Expr::This(_) | Expr::Await(_) | Expr::Yield(_) => true,
+        Expr::Paren(p) => opaque(&p.expr, names),
+        Expr::Ident(i) if KNOWN_GLOBALS.contains(&&*i.sym) => false,
+        Expr::Ident(i) => {
+            names.push(i.sym.clone());
+            true
+        }
+        Expr::Member(m) => opaque(&m.obj, names),
+        Expr::Call(CallExpr {
+            callee: Callee::Expr(callee),
+            ..
+        }) => match &**callee {
+            Expr::Ident(i) => !KNOWN_GLOBALS.contains(&&*i.sym),
+            Expr::Member(m) => match &m.prop {
+                MemberProp::Ident(p) if !FOLDED_METHODS.contains(&&*p.sym) => true,
+                _ => matches!(&*m.obj, Expr::This(_)),
+            },
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Finds whether any of `names` is declared as a value the compressor may know: without
+/// an initialiser (`undefined`), or with one that is not [`opaque`] by itself (a name
+/// in it counts as known). Names are matched across scopes, which only errs to swc.
+struct Bindings {
+    names: Vec<Atom>,
+    folded: bool,
+}
+
+impl Visit for Bindings {
+    fn visit_var_declarator(&mut self, d: &VarDeclarator) {
+        let mut bound = Vec::new();
+        collect_bound(&d.name, &mut bound);
+        if bound.iter().any(|b| self.names.contains(b)) {
+            let mut inner = Vec::new();
+            let known = !matches!(&d.name, Pat::Ident(_))
+                && d.init
+                    .as_deref()
+                    .is_some_and(|e| matches!(e, Expr::Array(_) | Expr::Object(_)))
+                || d.init
+                    .as_deref()
+                    .is_none_or(|e| !opaque(e, &mut inner) || !inner.is_empty());
+            self.folded |= known;
+        }
+        d.visit_children_with(self);
+    }
+}
+
+fn collect_bound(p: &Pat, out: &mut Vec<Atom>) {
+    match p {
+        Pat::Ident(b) => out.push(b.id.sym.clone()),
+        Pat::Array(a) => a.elems.iter().flatten().for_each(|e| collect_bound(e, out)),
+        Pat::Object(o) => {
+            for prop in &o.props {
+                match prop {
+                    ObjectPatProp::KeyValue(kv) => collect_bound(&kv.value, out),
+                    ObjectPatProp::Assign(a) => out.push(a.key.sym.clone()),
+                    ObjectPatProp::Rest(r) => collect_bound(&r.arg, out),
+                }
+            }
+        }
+        Pat::Assign(a) => collect_bound(&a.left, out),
+        Pat::Rest(r) => collect_bound(&r.arg, out),
+        _ => {}
     }
 }
 
@@ -141,7 +335,13 @@ impl Visit for Risk {
             let first = c.args.first().map(|a| &*a.expr);
             match &**callee {
                 Expr::Member(m) if matches!(&*m.obj, Expr::Lit(Lit::Str(_)) | Expr::Tpl(_)) => {
-                    self.found("a method of a string literal");
+                    match &*m.obj {
+                        Expr::Lit(Lit::Str(s)) => {
+                            let text = s.value.as_atom().map(|a| a.as_str());
+                            self.string_method(text, &m.prop, &c.args)
+                        }
+                        _ => self.found("a method of a template literal"),
+                    }
                 }
                 // The fuzzing found `round` alone wrong of Math's functions.
                 Expr::Member(m)

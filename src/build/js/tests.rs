@@ -201,7 +201,11 @@ fn oxc_minifies_and_leaves_to_swc_what_it_cannot_print() {
     // `<!--` would open an HTML comment in an inline script: oxc prints it, swc escapes it.
     assert_eq!(oxc::minify("f('a<!--b')", oxc::Goal::Script, &[]), None);
     let (out, _) = auto("f('a<!--b'); g('c-->d')");
-    assert!(!out.contains("<!--") && !out.contains("-->"), "{out}");
+    assert!(!out.contains("<!--"), "{out}");
+    // `-->` mid-line is neither a comment in a script nor the end of anything in a page.
+    let code = oxc::minify("for (var i = 9; i-- > 0;) f(i)", oxc::Goal::Script, &[]).unwrap();
+    assert!(code.contains("i-->0"), "{code}");
+    assert!(oxc::minify("x = `\n-->`", oxc::Goal::Script, &[]).is_none());
     // A top-level `await` in a script is left to swc, which keeps the top-level names.
     assert_eq!(oxc::minify("await f()", oxc::Goal::Script, &[]), None);
 }
@@ -252,6 +256,15 @@ fn what_oxc_folds_wrong_is_left_to_swc() {
         "x = +'\\n12\\t'",
         "f(parseFloat('1_0'))",
         "f('abc'.slice(0, undefined))",
+        "let n; f('abc'.slice(0, n))",
+        "const n = void 0; f('abc'.substring(1, n))",
+        "const p = Math.max(5, 10); f('abc'.indexOf('', p))",
+        "f('abc'.indexOf('', 10))",
+        "f('abc'.lastIndexOf('c', NaN))",
+        "f('abc'.lastIndexOf(...[1]))",
+        "f('\u{e9}t\u{e9}'.charAt(1))",
+        "f('abc'['slice'](0, undefined))",
+        "f(`abc`.slice(0, undefined))",
         "f(Math.round(0.49999999999999994))",
         "f(String.raw`</script>`)",
     ];
@@ -279,6 +292,20 @@ fn what_oxc_folds_wrong_is_left_to_swc() {
     let mut ph = Placeholders::for_content(plain.as_bytes());
     let r = read::read(plain, "m.js", Some(JsKind::Module), &mut ph, true).unwrap();
     assert_eq!(r.oxc_risk, None);
+    // Methods of ASCII literals whose arguments the compressor cannot know are oxc's
+    // (Babel's `"".concat`, three.js' `'xyz'.slice(0, length)`), and so are the methods
+    // it folds right.
+    let opaque = [
+        "export function g(a) { return ''.concat(a, '-') + 'i'.charCodeAt(0) + ' '.repeat(a) }",
+        "export function g(t) { const n = this.len(t); return 'xyz'.slice(0, n) }",
+        "export function g(n, o) { return 'xyz'.slice(0, n) + 'xyz'.indexOf(o.k, this.i) }",
+        "export const s = 'abc'.toUpperCase() + 'abc'.slice(1, 3) + 'abc'.indexOf('c', 1)",
+    ];
+    for src in opaque {
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        let r = read::read(src, "m.js", Some(JsKind::Module), &mut ph, true).unwrap();
+        assert_eq!(r.oxc_risk, None, "{src}");
+    }
     // A `</script` oxc's printer leaves in a regular expression is swc's to escape.
     assert_eq!(
         oxc::minify("f(/[</script>]/)", oxc::Goal::Script, &[]),

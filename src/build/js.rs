@@ -137,24 +137,17 @@ pub fn minify_as(
     if let Some(code) = super::js_data::minify(src) {
         return Ok((code, want.unwrap_or(JsKind::Script)));
     }
-    let saved = ph.clone();
-    let read = read(src, name, want, ph, true)?;
-    let goal = if read.script {
-        oxc::Goal::Script
-    } else {
-        oxc::Goal::Module
-    };
-    let code = (oxc::suits(read.shape) && read.oxc_risk.is_none())
-        .then(|| oxc::minify(&super::refs::splice(src, &read.spans), goal, &read.globals))
-        .flatten();
-    match code {
-        Some(code) => Ok((format!("{}{code}", read.licences), read.kind)),
-        None => {
-            // swc registers the references again.
-            *ph = saved;
-            minify_with_swc(src, name, want, effort, ph)
+    let shape = super::depth::shape(src, super::depth::JS_LIMIT, true)
+        .map_err(|(line, col, msg)| SyntaxErr { line, col, msg })?;
+    if oxc::suits(shape) {
+        let saved = ph.clone();
+        if let Some(done) = oxc::minify(src, want, ph) {
+            return Ok(done);
         }
+        // swc registers the references again.
+        *ph = saved;
     }
+    minify_with_swc(src, name, want, effort, ph)
 }
 
 /// [`minify_as`] without the data shortcut.
@@ -429,7 +422,27 @@ pub fn reference_spans(
     name: &str,
     ph: &mut Placeholders,
 ) -> Result<Vec<(usize, usize, String)>, SyntaxErr> {
-    read(src, name, None, ph, false).map(|r| r.spans)
+    if let Some((line, col, msg)) = super::depth::check(src, super::depth::JS_LIMIT, true) {
+        return Err(SyntaxErr { line, col, msg });
+    }
+    GLOBALS.set(&Globals::new(), || {
+        let cm: Lrc<SourceMap> = Default::default();
+        let fm = cm.new_source_file(Lrc::new(FileName::Custom(name.into())), src.to_string());
+        let start = fm.start_pos;
+        let (mut program, _) = parse_any(&cm, &fm, None, None)?;
+        let mut v = RefVisitor::new(&cm, ph, false);
+        program.visit_mut_with(&mut v);
+        let mut spans: Vec<(usize, usize, String)> = v
+            .found
+            .into_iter()
+            .map(|(span, text)| {
+                let at = |p: BytePos| (p - start).0 as usize;
+                (at(span.lo), at(span.hi), text)
+            })
+            .collect();
+        spans.sort_by_key(|s| s.0);
+        Ok(spans)
+    })
 }
 
 fn parse_any(
@@ -501,7 +514,13 @@ fn to_err(cm: &Lrc<SourceMap>, span: Span, msg: String) -> SyntaxErr {
 }
 
 fn is_licence(c: &Comment) -> bool {
-    c.text.starts_with('!') || c.text.contains("@license") || c.text.contains("@preserve")
+    is_licence_text(&c.text)
+}
+
+/// Whether a comment's text (without its delimiters) is a licence: `/*!`, `//!`,
+/// `@license`, `@preserve`.
+fn is_licence_text(text: &str) -> bool {
+    text.starts_with('!') || text.contains("@license") || text.contains("@preserve")
 }
 
 fn licence_comments(comments: &SingleThreadedComments) -> String {
@@ -521,8 +540,7 @@ fn licence_comments(comments: &SingleThreadedComments) -> String {
 
 mod globals;
 mod oxc;
-mod read;
+mod oxc_read;
 mod risk;
-use read::read;
 #[cfg(test)]
 mod tests;

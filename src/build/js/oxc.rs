@@ -1,14 +1,15 @@
 //! The minifier proper: oxc's compressor, mangler and printer.
 //!
-//! swc still reads each file first (`super::minify_as`): its parse gives the syntax
-//! errors users see, the references (spliced into the text as placeholders before oxc
-//! reads it), the licence comments and a classic script's global names. oxc then
-//! minifies the spliced text. On the bench's ES-module site its compressor did in
-//! 1.4 s of one core what swc's did in 4.5 s, and its output was 1 % smaller than
-//! esbuild's where swc's was 0.8 % smaller.
+//! oxc parses each file once: on its tree `oxc_read.rs` finds the references (replaced
+//! by placeholders in place), the licence comments and a classic script's global names,
+//! and `risk.rs` what its compressor may fold wrong; the same tree is then compressed,
+//! mangled and printed. On the bench's ES-module site its compressor did in 1.4 s of one
+//! core what swc's did in 4.5 s, and its output was 1 % smaller than esbuild's where
+//! swc's was 0.8 % smaller. Until session 35, swc parsed every file first for those
+//! reads (about a sixth of the ES-module build's CPU).
 //!
 //! Whatever oxc cannot do the way sitevault needs is minified with swc as before: text
-//! oxc will not parse; output holding `<!--` or `</script`, which swc escapes (the code
+//! oxc will not parse (swc then reports the syntax errors users see); output holding `<!--` or `</script`, which swc escapes (the code
 //! may be inlined in a page, where they would open an escaped run of the script's text or
 //! end the script) and oxc's printer does not everywhere; trees it walks superlinearly
 //! ([`suits`]); code its compressor was found to fold wrong (`risk.rs`); and a panic.
@@ -20,7 +21,13 @@ use oxc_minifier::{CompressOptions, MangleOptions, Minifier, MinifierOptions};
 use oxc_parser::Parser;
 use oxc_span::SourceType;
 
+use std::panic::AssertUnwindSafe;
+
+use oxc_ast_visit::VisitMut;
+
+use super::{oxc_read, risk, JsKind};
 use crate::build::depth::Shape;
+use crate::build::refs::Placeholders;
 
 /// Whether oxc's compressor keeps time and memory near-linear on a file of this shape.
 /// It walks a chain again at each of its links, and a conditional nested in a branch
@@ -36,39 +43,66 @@ pub(super) fn suits(shape: Shape) -> bool {
     shape.longest_chain <= 1000 && shape.longest_conditional <= 32 && shape.longest_else_if <= 500
 }
 
-/// How oxc reads the text, from what swc's parse found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Goal {
-    /// An ES module whose top-level names are private (mangled).
-    Module,
-    /// A classic script (sloppy mode) whose top-level names are globals.
-    Script,
-}
-
-/// `src` (references already replaced by placeholders) minified, or `None` when oxc
-/// cannot read or print it as sitevault needs. `reserved`: names the mangler must keep
-/// (a classic script's globals declared in blocks).
-pub(super) fn minify(src: &str, goal: Goal, reserved: &[String]) -> Option<String> {
+/// `src` minified by oxc as `want` (a module when it uses module syntax, if `None`), its
+/// references registered in `ph` and replaced by placeholders, and the kind it was
+/// minified as; `None` when oxc cannot read or print it as sitevault needs, or may fold
+/// it wrong (`risk.rs`). `ph` is then left as it was part-way: the caller restores it.
+pub(super) fn minify(
+    src: &str,
+    want: Option<JsKind>,
+    ph: &mut Placeholders,
+) -> Option<(String, JsKind)> {
     // oxc's printer panicked on a lone surrogate its compressor had folded (0.146; such
     // strings are swc's now, `risk.rs`): whatever else panics in oxc is swc's too.
-    std::panic::catch_unwind(|| minify_unguarded(src, goal, reserved))
+    std::panic::catch_unwind(AssertUnwindSafe(|| minify_unguarded(src, want, ph)))
         .ok()
         .flatten()
 }
 
-fn minify_unguarded(src: &str, goal: Goal, reserved: &[String]) -> Option<String> {
+fn minify_unguarded(
+    src: &str,
+    want: Option<JsKind>,
+    ph: &mut Placeholders,
+) -> Option<(String, JsKind)> {
     let alloc = Allocator::default();
-    // A script the script goal refuses (a top-level `await`) is left to swc: oxc's
-    // compressor drops a module's unused top-level names even where the mangler keeps them.
-    let (source_type, top_level) = match goal {
-        Goal::Module => (SourceType::mjs(), true),
-        Goal::Script => (SourceType::script(), false),
+    // A file of no given kind is a module when it uses module syntax and a classic
+    // script otherwise, read once either way. What oxc does not parse is swc's, which
+    // reports the syntax errors users see. A script the script goal refuses (a top-level
+    // `await`) is swc's too: oxc's compressor drops a module's unused top-level names
+    // even where the mangler keeps them.
+    let source_type = match want {
+        Some(JsKind::Module) => SourceType::mjs(),
+        Some(JsKind::Script) => SourceType::script(),
+        None => SourceType::unambiguous(),
     };
     let ret = Parser::new(&alloc, src, source_type).parse();
     if ret.panicked || !ret.diagnostics.is_empty() {
         return None;
     }
     let mut program = ret.program;
+    let module = program.source_type.is_module();
+    let kind = want.unwrap_or(if module {
+        JsKind::Module
+    } else {
+        JsKind::Script
+    });
+    // Minified as a classic script (top-level names kept): all but a module read as one.
+    let script = !(kind == JsKind::Module && module);
+    if risk::oxc_risk(&program, script).is_some() {
+        return None;
+    }
+    let reserved = if script {
+        oxc_read::declared_globals(&program)
+    } else {
+        Vec::new()
+    };
+    let licences = oxc_read::licence_comments(src, &program);
+    let mut refs = oxc_read::Refs::new(src, &alloc, ph);
+    refs.visit_program(&mut program);
+    if want.is_none() && refs.esm != module {
+        return None;
+    }
+    let top_level = !script;
     let options = MinifierOptions {
         mangle: Some(MangleOptions {
             top_level: Some(top_level),
@@ -99,7 +133,7 @@ fn minify_unguarded(src: &str, goal: Goal, reserved: &[String]) -> Option<String
         .windows(8)
         .any(|w| w.eq_ignore_ascii_case(b"</script"));
     (!code.contains("<!--") && !closes_script && !line_opens_with_close_comment(&code))
-        .then_some(code)
+        .then(|| (format!("{licences}{code}"), kind))
 }
 
 /// Whether `-->` opens a line of `code` (after spaces), where a script reads it as a

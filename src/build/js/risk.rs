@@ -15,13 +15,13 @@
 //! - `` String.raw`</script>` `` changed its raw text;
 //! - memory grew with the square of a template's constant substitutions (100 KB: 0.8 GB).
 //!
-//! [`oxc_risk`] finds the constructs these need (in swc's tree, read anyway), with a
-//! margin: a string that is not ASCII where its offsets could be read at build time (a
-//! member of it, a name declared as it), any method called on a string literal.
+//! [`oxc_risk`] finds the constructs these need in oxc's tree, before it is compressed,
+//! with a margin: a string that is not ASCII where its offsets could be read at build
+//! time (a member of it, a name declared as it), the methods of string literals whose
+//! arguments the compressor may know ([`Risk::string_method`]).
 
-use swc_core::ecma::ast::*;
-use swc_core::ecma::atoms::Atom;
-use swc_core::ecma::visit::{Visit, VisitWith};
+use oxc_ast::ast::*;
+use oxc_ast_visit::{walk, Visit};
 
 /// Templates with more substitutions than this are swc's.
 const TEMPLATE_SUBSTITUTIONS: usize = 64;
@@ -30,27 +30,23 @@ const TEMPLATE_SUBSTITUTIONS: usize = 64;
 /// script (its top-level names are the page's).
 pub(super) fn oxc_risk(program: &Program, script: bool) -> Option<&'static str> {
     if script {
-        let lexical = |s: &Stmt| match s {
-            Stmt::Decl(Decl::Var(v)) => v.kind != VarDeclKind::Var,
-            Stmt::Decl(Decl::Class(_) | Decl::Using(_)) => true,
+        let top_level_lexical = program.body.iter().any(|s| match s {
+            Statement::VariableDeclaration(v) => v.kind != VariableDeclarationKind::Var,
+            Statement::ClassDeclaration(_) => true,
             _ => false,
-        };
-        let top_level_lexical = match program {
-            Program::Script(s) => s.body.iter().any(lexical),
-            Program::Module(m) => m.body.iter().filter_map(|i| i.as_stmt()).any(lexical),
-        };
+        });
         if top_level_lexical {
             return Some("a classic script's top-level let, const or class");
         }
     }
     let mut v = Risk::default();
-    program.visit_with(&mut v);
+    v.visit_program(program);
     if v.why.is_none() && !v.names.is_empty() {
         let mut bindings = Bindings {
             names: std::mem::take(&mut v.names),
             folded: false,
         };
-        program.visit_with(&mut bindings);
+        bindings.visit_program(program);
         if bindings.folded {
             v.found("a string method given a name that may hold a constant");
         }
@@ -63,7 +59,7 @@ struct Risk {
     why: Option<&'static str>,
     /// Names given to a string literal's method whose value must be opaque to the
     /// compressor (checked against their declarations once the walk is done).
-    names: Vec<Atom>,
+    names: Vec<String>,
 }
 
 impl Risk {
@@ -78,25 +74,25 @@ impl Risk {
     /// ([`opaque`]). Its other string methods were right on ASCII text (case, trim,
     /// `charAt`, `charCodeAt`, `startsWith`, `replace`, `concat`): Babel's `"".concat(a,
     /// "-")` and `'x'.charCodeAt(0)` stay oxc's.
-    fn string_method(&mut self, text: Option<&str>, prop: &MemberProp, args: &[ExprOrSpread]) {
-        let (Some(text), MemberProp::Ident(method)) = (text, prop) else {
+    fn string_method(&mut self, s: &StringLiteral, method: Option<&str>, args: &[Argument]) {
+        let Some(method) = method else {
             return self.found("a computed method of a string literal");
         };
-        if !text.is_ascii() {
+        let text = s.value.as_str();
+        if s.lone_surrogates || !text.is_ascii() {
             return self.found("a method of a string that is not ASCII");
         }
-        if !matches!(
-            &*method.sym,
-            "slice" | "substring" | "indexOf" | "lastIndexOf"
-        ) {
+        if !matches!(method, "slice" | "substring" | "indexOf" | "lastIndexOf") {
             return;
         }
         for arg in args {
-            let in_range = match &*arg.expr {
-                _ if arg.spread.is_some() => false,
-                Expr::Lit(Lit::Num(n)) => (0.0..=text.len() as f64).contains(&n.value),
-                Expr::Lit(Lit::Str(s)) => s.value.as_atom().is_some_and(|a| a.is_ascii()),
-                e => opaque(e, &mut self.names),
+            let in_range = match arg {
+                Argument::SpreadElement(_) => false,
+                Argument::NumericLiteral(n) => (0.0..=text.len() as f64).contains(&n.value),
+                Argument::StringLiteral(s) => !s.lone_surrogates && s.value.is_ascii(),
+                e => e
+                    .as_expression()
+                    .is_some_and(|e| opaque(e, &mut self.names)),
             };
             if !in_range {
                 return self.found("a string method with arguments the compressor may misread");
@@ -178,25 +174,32 @@ const FOLDED_METHODS: &[&str] = &[
 /// Whether the compressor cannot know `e`'s value: `this`, a member of it, a call of a
 /// function or method it does not evaluate, or a name (pushed to `names`, to be checked
 /// against its declarations) or a member of one.
-fn opaque(e: &Expr, names: &mut Vec<Atom>) -> bool {
+fn opaque(e: &Expression, names: &mut Vec<String>) -> bool {
     match e {
-        Expr::This(_) | Expr::Await(_) | Expr::Yield(_) => true,
-        Expr::Paren(p) => opaque(&p.expr, names),
-        Expr::Ident(i) if KNOWN_GLOBALS.contains(&&*i.sym) => false,
-        Expr::Ident(i) => {
-            names.push(i.sym.clone());
+        Expression::ThisExpression(_)
+        | Expression::AwaitExpression(_)
+        | Expression::YieldExpression(_) => true,
+        Expression::ParenthesizedExpression(p) => opaque(&p.expression, names),
+        Expression::Identifier(i) if KNOWN_GLOBALS.contains(&i.name.as_str()) => false,
+        Expression::Identifier(i) => {
+            names.push(i.name.to_string());
             true
         }
-        Expr::Member(m) => opaque(&m.obj, names),
-        Expr::Call(CallExpr {
-            callee: Callee::Expr(callee),
-            ..
-        }) => match &**callee {
-            Expr::Ident(i) => !KNOWN_GLOBALS.contains(&&*i.sym),
-            Expr::Member(m) => match &m.prop {
-                MemberProp::Ident(p) if !FOLDED_METHODS.contains(&&*p.sym) => true,
-                _ => matches!(&*m.obj, Expr::This(_)),
-            },
+        Expression::StaticMemberExpression(m) => opaque(&m.object, names),
+        Expression::ComputedMemberExpression(m) => opaque(&m.object, names),
+        Expression::PrivateFieldExpression(m) => opaque(&m.object, names),
+        Expression::CallExpression(c) => match &c.callee {
+            Expression::Identifier(i) => !KNOWN_GLOBALS.contains(&i.name.as_str()),
+            Expression::StaticMemberExpression(m) => {
+                !FOLDED_METHODS.contains(&m.property.name.as_str())
+                    || matches!(&m.object, Expression::ThisExpression(_))
+            }
+            Expression::ComputedMemberExpression(m) => {
+                matches!(&m.object, Expression::ThisExpression(_))
+            }
+            Expression::PrivateFieldExpression(m) => {
+                matches!(&m.object, Expression::ThisExpression(_))
+            }
             _ => false,
         },
         _ => false,
@@ -207,54 +210,36 @@ fn opaque(e: &Expr, names: &mut Vec<Atom>) -> bool {
 /// an initialiser (`undefined`), or with one that is not [`opaque`] by itself (a name
 /// in it counts as known). Names are matched across scopes, which only errs to swc.
 struct Bindings {
-    names: Vec<Atom>,
+    names: Vec<String>,
     folded: bool,
 }
 
-impl Visit for Bindings {
-    fn visit_var_declarator(&mut self, d: &VarDeclarator) {
-        let mut bound = Vec::new();
-        collect_bound(&d.name, &mut bound);
-        if bound.iter().any(|b| self.names.contains(b)) {
+impl<'a> Visit<'a> for Bindings {
+    fn visit_variable_declarator(&mut self, d: &VariableDeclarator<'a>) {
+        let bound = d.id.get_binding_identifiers();
+        if bound
+            .iter()
+            .any(|b| self.names.iter().any(|n| n == b.name.as_str()))
+        {
             let mut inner = Vec::new();
-            let known = !matches!(&d.name, Pat::Ident(_))
-                && d.init
-                    .as_deref()
-                    .is_some_and(|e| matches!(e, Expr::Array(_) | Expr::Object(_)))
+            let destructured_literal = !matches!(&d.id, BindingPattern::BindingIdentifier(_))
+                && matches!(
+                    &d.init,
+                    Some(Expression::ArrayExpression(_) | Expression::ObjectExpression(_))
+                );
+            let known = destructured_literal
                 || d.init
-                    .as_deref()
+                    .as_ref()
                     .is_none_or(|e| !opaque(e, &mut inner) || !inner.is_empty());
             self.folded |= known;
         }
-        d.visit_children_with(self);
+        walk::walk_variable_declarator(self, d);
     }
 }
 
-fn collect_bound(p: &Pat, out: &mut Vec<Atom>) {
-    match p {
-        Pat::Ident(b) => out.push(b.id.sym.clone()),
-        Pat::Array(a) => a.elems.iter().flatten().for_each(|e| collect_bound(e, out)),
-        Pat::Object(o) => {
-            for prop in &o.props {
-                match prop {
-                    ObjectPatProp::KeyValue(kv) => collect_bound(&kv.value, out),
-                    ObjectPatProp::Assign(a) => out.push(a.key.sym.clone()),
-                    ObjectPatProp::Rest(r) => collect_bound(&r.arg, out),
-                }
-            }
-        }
-        Pat::Assign(a) => collect_bound(&a.left, out),
-        Pat::Rest(r) => collect_bound(&r.arg, out),
-        _ => {}
-    }
-}
-
-/// Text that folding gets wrong wherever it is: a lone surrogate, or a number with white
-/// space around it or `_` in it.
-fn risky_text(s: Option<&str>) -> bool {
-    let Some(s) = s else {
-        return true;
-    };
+/// Text that folding gets wrong wherever it is: a number with white space around it or
+/// `_` in it.
+fn risky_text(s: &str) -> bool {
     let t = s.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{b}');
     let radix = ["0x", "0X", "0o", "0O", "0b", "0B"]
         .iter()
@@ -265,38 +250,46 @@ fn risky_text(s: Option<&str>) -> bool {
 
 /// A string or template literal that is not ASCII (its offsets and lengths folded in
 /// UTF-8, its white space trimmed by other rules).
-fn not_ascii(e: &Expr) -> bool {
+fn not_ascii(e: &Expression) -> bool {
     match e {
-        Expr::Lit(Lit::Str(s)) => s.value.as_atom().is_none_or(|a| !a.is_ascii()),
-        Expr::Tpl(t) => t.quasis.iter().any(|q| !q.raw.is_ascii()),
-        Expr::Paren(p) => not_ascii(&p.expr),
+        Expression::StringLiteral(s) => s.lone_surrogates || !s.value.is_ascii(),
+        Expression::TemplateLiteral(t) => t.quasis.iter().any(|q| !q.value.raw.is_ascii()),
+        Expression::ParenthesizedExpression(p) => not_ascii(&p.expression),
         _ => false,
     }
 }
 
-fn is_number(e: &Expr) -> bool {
+fn is_number(e: &Expression) -> bool {
     match e {
-        Expr::Lit(Lit::Num(_)) => true,
-        Expr::Unary(u) => matches!(u.op, UnaryOp::Minus | UnaryOp::Plus) && is_number(&u.arg),
-        Expr::Paren(p) => is_number(&p.expr),
+        Expression::NumericLiteral(_) => true,
+        Expression::UnaryExpression(u) => {
+            matches!(
+                u.operator,
+                UnaryOperator::UnaryNegation | UnaryOperator::UnaryPlus
+            ) && is_number(&u.argument)
+        }
+        Expression::ParenthesizedExpression(p) => is_number(&p.expression),
         _ => false,
     }
 }
 
-impl Visit for Risk {
-    fn visit_with_stmt(&mut self, _: &WithStmt) {
+impl<'a> Visit<'a> for Risk {
+    fn visit_with_statement(&mut self, _: &WithStatement<'a>) {
         self.found("a with statement");
     }
 
-    fn visit_str(&mut self, s: &Str) {
-        if risky_text(s.value.as_atom().map(|a| a.as_str())) {
+    fn visit_string_literal(&mut self, s: &StringLiteral<'a>) {
+        if s.lone_surrogates || risky_text(s.value.as_str()) {
             self.found("a lone surrogate or a number with white space");
         }
     }
 
-    fn visit_tpl_element(&mut self, e: &TplElement) {
-        let cooked = e.cooked.as_ref().and_then(|c| c.as_atom());
-        if risky_text(cooked.map(|a| a.as_str())) {
+    fn visit_template_element(&mut self, e: &TemplateElement<'a>) {
+        let risky = match &e.value.cooked {
+            Some(c) => e.lone_surrogates || risky_text(c.as_str()),
+            None => true,
+        };
+        if risky {
             self.found("a template with a lone surrogate or a number with white space");
         }
     }
@@ -305,61 +298,59 @@ impl Visit for Risk {
     // as the object of a member (`'é'.length`, `'é'[0]`), or through a name it is
     // declared to, which the compressor may inline. Elsewhere (an argument, a property,
     // a `+`, a comparison) its text is kept as it is.
-    fn visit_member_expr(&mut self, m: &MemberExpr) {
-        if not_ascii(&m.obj) {
+    fn visit_member_expression(&mut self, m: &MemberExpression<'a>) {
+        if not_ascii(m.object()) {
             self.found("a member of a string that is not ASCII");
         }
-        m.visit_children_with(self);
+        walk::walk_member_expression(self, m);
     }
 
-    fn visit_var_declarator(&mut self, d: &VarDeclarator) {
-        if d.init.as_deref().is_some_and(not_ascii) {
+    fn visit_variable_declarator(&mut self, d: &VariableDeclarator<'a>) {
+        if d.init.as_ref().is_some_and(not_ascii) {
             self.found("a name declared as a string that is not ASCII");
         }
-        d.visit_children_with(self);
+        walk::walk_variable_declarator(self, d);
     }
 
-    fn visit_tpl(&mut self, t: &Tpl) {
-        if t.exprs.len() > TEMPLATE_SUBSTITUTIONS {
+    fn visit_template_literal(&mut self, t: &TemplateLiteral<'a>) {
+        if t.expressions.len() > TEMPLATE_SUBSTITUTIONS {
             self.found("a template with many substitutions");
         }
-        t.visit_children_with(self);
+        walk::walk_template_literal(self, t);
     }
 
-    fn visit_tagged_tpl(&mut self, _: &TaggedTpl) {
+    fn visit_tagged_template_expression(&mut self, _: &TaggedTemplateExpression<'a>) {
         self.found("a tagged template");
     }
 
-    fn visit_call_expr(&mut self, c: &CallExpr) {
-        if let Callee::Expr(callee) = &c.callee {
-            let first = c.args.first().map(|a| &*a.expr);
-            match &**callee {
-                Expr::Member(m) if matches!(&*m.obj, Expr::Lit(Lit::Str(_)) | Expr::Tpl(_)) => {
-                    match &*m.obj {
-                        Expr::Lit(Lit::Str(s)) => {
-                            let text = s.value.as_atom().map(|a| a.as_str());
-                            self.string_method(text, &m.prop, &c.args)
-                        }
-                        _ => self.found("a method of a template literal"),
-                    }
-                }
-                // The fuzzing found `round` alone wrong of Math's functions.
-                Expr::Member(m)
-                    if matches!(&*m.obj, Expr::Ident(i) if &*i.sym == "Math")
-                        && matches!(&m.prop, MemberProp::Ident(p) if &*p.sym == "round")
-                        && first.is_some_and(is_number) =>
-                {
-                    self.found("Math.round of a number literal");
-                }
-                Expr::Ident(i)
-                    if matches!(&*i.sym, "Number" | "parseFloat" | "parseInt")
-                        && first.is_some_and(|a| matches!(a, Expr::Lit(Lit::Str(_)))) =>
-                {
-                    self.found("a number read from a string literal");
-                }
-                _ => {}
+    fn visit_call_expression(&mut self, c: &CallExpression<'a>) {
+        let first = c.arguments.first().and_then(|a| a.as_expression());
+        let (object, method) = match &c.callee {
+            Expression::StaticMemberExpression(m) => {
+                (Some(&m.object), Some(m.property.name.as_str()))
             }
+            Expression::ComputedMemberExpression(m) => (Some(&m.object), None),
+            _ => (None, None),
+        };
+        match (object, &c.callee) {
+            (Some(Expression::StringLiteral(s)), _) => self.string_method(s, method, &c.arguments),
+            (Some(Expression::TemplateLiteral(_)), _) => {
+                self.found("a method of a template literal")
+            }
+            // The fuzzing found `round` alone wrong of Math's functions.
+            (Some(Expression::Identifier(i)), _)
+                if i.name == "Math" && method == Some("round") && first.is_some_and(is_number) =>
+            {
+                self.found("Math.round of a number literal")
+            }
+            (None, Expression::Identifier(i))
+                if matches!(i.name.as_str(), "Number" | "parseFloat" | "parseInt")
+                    && matches!(first, Some(Expression::StringLiteral(_))) =>
+            {
+                self.found("a number read from a string literal")
+            }
+            _ => {}
         }
-        c.visit_children_with(self);
+        walk::walk_call_expression(self, c);
     }
 }

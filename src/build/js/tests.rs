@@ -25,6 +25,83 @@ fn auto(src: &str) -> (String, JsKind) {
     minify_auto(src, "a.js", &mut ph).unwrap()
 }
 
+/// `src` minified by oxc as `kind`, if oxc takes it.
+fn by_oxc(src: &str, kind: JsKind) -> Option<String> {
+    let mut ph = Placeholders::for_content(src.as_bytes());
+    oxc::minify(src, Some(kind), &mut ph).map(|(code, _)| code)
+}
+
+/// Why oxc must not minify `src` as `kind`, if it must not.
+fn risk_of(src: &str, kind: JsKind) -> Option<&'static str> {
+    let alloc = oxc_allocator::Allocator::default();
+    let source_type = match kind {
+        JsKind::Module => oxc_span::SourceType::mjs(),
+        JsKind::Script => oxc_span::SourceType::script(),
+    };
+    let ret = oxc_parser::Parser::new(&alloc, src, source_type).parse();
+    assert!(ret.diagnostics.is_empty(), "{src}");
+    risk::oxc_risk(&ret.program, kind == JsKind::Script)
+}
+
+/// oxc's read of a file (references, the kind it is, licence comments, a script's global
+/// names) is swc's, which `scan` and swc's minifier use: the same placeholders, lines,
+/// computed imports and kind for every construct `js_refs.rs` knows.
+#[test]
+fn oxc_reads_what_swc_reads() {
+    let sources = [
+        "import a from './a.js';\nimport {b} from \"./b.js?v=1#x\";\nexport * from './c.js';\nexport {d} from 'pkg/d';\nexport const e = 1;",
+        "import('./lazy.js'); import(`./t.js`); import('./' + 'c.js'); const B = './b.js'; import(B); import(`./d/${x}.js`); import(name); export {};",
+        "export default function () { return new URL('./img.png', import.meta.url) }",
+        "new Worker('./w.js'); new Worker('./m.js', {type: 'module'}); new SharedWorker(\"./s.js\", {'type': \"module\"});\r\nimportScripts('./i1.js', './i2.js');",
+        "f(import.meta.resolve('lib/x.js')); const u = import.meta.url;",
+        "/*! keep me */\n// @license MIT\n/* @preserve also */\nvar a = 1; if (x) { var b = 2; function c() { var inner; } } for (var i in o) {} var {p, q: [r = 1]} = o;",
+        "//! line licence\r\nfunction g() { return './not-a-ref.js' } g();\r\n\r\nimport('./late.js')",
+        "let x = 1;\nexport { x as y };",
+        "const C = 'https://cdn.example/';\nimport(C + 'm.js'); import('/abs.js'); import('http://x/y.js'); export {};",
+    ];
+    for src in sources {
+        let mut by_oxc = Placeholders::for_content(src.as_bytes());
+        let (oxc_code, oxc_kind) = oxc::minify(src, None, &mut by_oxc).expect(src);
+        let mut by_swc = Placeholders::for_content(src.as_bytes());
+        let (swc_code, swc_kind) =
+            minify_with_swc(src, "a.js", None, Effort::Full, &mut by_swc).unwrap();
+        // Everything but the index by path (a hash map, in no fixed order).
+        let seen = |ph: &Placeholders| {
+            let all = format!("{ph:?}");
+            let (head, rest) = all.split_once("numbers: {").unwrap();
+            format!("{head}{}", rest.split_once('}').unwrap().1)
+        };
+        assert_eq!(seen(&by_oxc), seen(&by_swc), "{src}");
+        assert_eq!(oxc_kind, swc_kind, "{src}");
+        // The same licences; oxc keeps them in source order, swc in the order of the
+        // tokens they attach to, then by text.
+        let licences = |code: &str| {
+            let mut all: Vec<String> = code
+                .lines()
+                .take_while(|l| l.starts_with("/*"))
+                .map(str::to_string)
+                .collect();
+            all.sort();
+            all
+        };
+        assert_eq!(licences(&oxc_code), licences(&swc_code), "{src}");
+    }
+    // A classic script's global names, as swc's mangler is given them.
+    let script = "var a, {b, c: [d = e]} = o; function f() { var local } if (x) { var g; function h() {} class K {} } for (var i of []) {} let l; const m = 1; class N {} (function named() { var n })";
+    let from_swc = GLOBALS.set(&Globals::new(), || {
+        let cm: Lrc<SourceMap> = Default::default();
+        let fm = cm.new_source_file(Lrc::new(FileName::Anon), script.to_string());
+        let (p, _) = parse_any(&cm, &fm, None, Some(JsKind::Script)).unwrap();
+        globals::declared_globals(&p)
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+    });
+    let alloc = oxc_allocator::Allocator::default();
+    let ret = oxc_parser::Parser::new(&alloc, script, oxc_span::SourceType::script()).parse();
+    assert_eq!(oxc_read::declared_globals(&ret.program), from_swc);
+}
+
 fn module_as_script(src: &str) -> bool {
     GLOBALS.set(&Globals::new(), || {
         let cm: Lrc<SourceMap> = Default::default();
@@ -193,21 +270,21 @@ fn globals_declared_in_blocks_keep_their_names() {
 #[test]
 fn oxc_minifies_and_leaves_to_swc_what_it_cannot_print() {
     let src = "var long_name = 1;\nfunction f(argument) { return argument + long_name; }";
-    let code = oxc::minify(src, oxc::Goal::Script, &[]).unwrap();
+    let code = by_oxc(src, JsKind::Script).unwrap();
     assert!(
         code.contains("long_name") && code.contains("function f(") && !code.contains("argument"),
         "{code}"
     );
     // `<!--` would open an HTML comment in an inline script: oxc prints it, swc escapes it.
-    assert_eq!(oxc::minify("f('a<!--b')", oxc::Goal::Script, &[]), None);
+    assert_eq!(by_oxc("f('a<!--b')", JsKind::Script), None);
     let (out, _) = auto("f('a<!--b'); g('c-->d')");
     assert!(!out.contains("<!--"), "{out}");
     // `-->` mid-line is neither a comment in a script nor the end of anything in a page.
-    let code = oxc::minify("for (var i = 9; i-- > 0;) f(i)", oxc::Goal::Script, &[]).unwrap();
+    let code = by_oxc("for (var i = 9; i-- > 0;) f(i)", JsKind::Script).unwrap();
     assert!(code.contains("i-->0"), "{code}");
-    assert!(oxc::minify("x = `\n-->`", oxc::Goal::Script, &[]).is_none());
+    assert!(by_oxc("x = `\n-->`", JsKind::Script).is_none());
     // A top-level `await` in a script is left to swc, which keeps the top-level names.
-    assert_eq!(oxc::minify("await f()", oxc::Goal::Script, &[]), None);
+    assert_eq!(by_oxc("await f()", JsKind::Script), None);
 }
 
 /// Shapes on which oxc's compressor goes superlinear (long chains, nested conditionals,
@@ -269,9 +346,8 @@ fn what_oxc_folds_wrong_is_left_to_swc() {
         "f(String.raw`</script>`)",
     ];
     for src in risky {
-        let mut ph = Placeholders::for_content(src.as_bytes());
-        let r = read::read(src, "a.js", Some(JsKind::Script), &mut ph, true).unwrap();
-        assert!(r.oxc_risk.is_some(), "{src}");
+        let risk = risk_of(src, JsKind::Script);
+        assert!(risk.is_some(), "{src}");
     }
     let tpl = format!("f(`{}`)", "x${1}".repeat(100));
     let many = [
@@ -279,9 +355,8 @@ fn what_oxc_folds_wrong_is_left_to_swc() {
         "let flag = false; function check() { return flag ? 'on' : 'off' }",
     ];
     for src in many {
-        let mut ph = Placeholders::for_content(src.as_bytes());
-        let r = read::read(src, "a.js", Some(JsKind::Script), &mut ph, true).unwrap();
-        assert!(r.oxc_risk.is_some(), "{src}");
+        let risk = risk_of(src, JsKind::Script);
+        assert!(risk.is_some(), "{src}");
     }
     // Another script of the page may set `flag`: its reads stay.
     let (out, _) = auto("let flag = false; function check() { return flag ? 'on' : 'off' }");
@@ -289,9 +364,8 @@ fn what_oxc_folds_wrong_is_left_to_swc() {
     // In a module the same `let` is the module's own, and ordinary code is oxc's.
     let plain =
         "export let flag = false; export function check(s) { return s.indexOf('b') + f('\u{e9}', ' + ', '1 2') }";
-    let mut ph = Placeholders::for_content(plain.as_bytes());
-    let r = read::read(plain, "m.js", Some(JsKind::Module), &mut ph, true).unwrap();
-    assert_eq!(r.oxc_risk, None);
+    let risk = risk_of(plain, JsKind::Module);
+    assert_eq!(risk, None);
     // Methods of ASCII literals whose arguments the compressor cannot know are oxc's
     // (Babel's `"".concat`, three.js' `'xyz'.slice(0, length)`), and so are the methods
     // it folds right.
@@ -302,13 +376,9 @@ fn what_oxc_folds_wrong_is_left_to_swc() {
         "export const s = 'abc'.toUpperCase() + 'abc'.slice(1, 3) + 'abc'.indexOf('c', 1)",
     ];
     for src in opaque {
-        let mut ph = Placeholders::for_content(src.as_bytes());
-        let r = read::read(src, "m.js", Some(JsKind::Module), &mut ph, true).unwrap();
-        assert_eq!(r.oxc_risk, None, "{src}");
+        let risk = risk_of(src, JsKind::Module);
+        assert_eq!(risk, None, "{src}");
     }
     // A `</script` oxc's printer leaves in a regular expression is swc's to escape.
-    assert_eq!(
-        oxc::minify("f(/[</script>]/)", oxc::Goal::Script, &[]),
-        None
-    );
+    assert_eq!(by_oxc("f(/[</script>]/)", JsKind::Script), None);
 }

@@ -1,0 +1,361 @@
+//! oxc's read of a file it minifies, on the tree it then compresses: the references
+//! (replaced by placeholders in place), whether it uses module syntax, a classic
+//! script's global names and its licence comments. The same rules as swc's
+//! [`RefVisitor`](crate::build::js_refs::RefVisitor) and
+//! [`declared_globals`](super::globals::declared_globals), which `scan` and swc's
+//! minifier use; `oxc_reads_what_swc_reads` checks that the two agree.
+
+use std::collections::HashMap;
+
+use oxc_allocator::Allocator;
+use oxc_ast::ast::*;
+use oxc_ast::builder::AstBuilder;
+use oxc_ast_visit::{walk, walk_mut, Visit, VisitMut};
+use oxc_span::GetSpan;
+use oxc_str::Str as OxcStr;
+use oxc_syntax::scope::ScopeFlags;
+
+use crate::build::refs::{Placeholders, RefKind};
+
+/// Finds reference-carrying string literals and replaces them with placeholders; notes
+/// module syntax.
+pub(super) struct Refs<'s, 'a> {
+    src: &'s str,
+    alloc: &'a Allocator,
+    builder: AstBuilder<'a>,
+    ph: &'s mut Placeholders,
+    lines: Lines,
+    /// `import`/`export` declarations or `import.meta` seen.
+    pub(super) esm: bool,
+    /// Top-level `const NAME = "text"`: what a computed `import()` may start with.
+    consts: HashMap<String, String>,
+}
+
+/// 1-based line numbers of byte offsets, counted as swc counts them (`\n`, `\r\n`, `\r`),
+/// for offsets visited mostly in increasing order.
+struct Lines {
+    at: usize,
+    line: u32,
+}
+
+impl Lines {
+    fn of(&mut self, src: &str, offset: usize) -> u32 {
+        if offset < self.at {
+            *self = Lines { at: 0, line: 1 };
+        }
+        let b = src.as_bytes();
+        let end = offset.min(b.len());
+        for i in self.at..end {
+            match b[i] {
+                b'\n' => self.line += 1,
+                b'\r' if b.get(i + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+        }
+        self.at = end;
+        self.line
+    }
+}
+
+impl<'s, 'a> Refs<'s, 'a> {
+    pub(super) fn new(src: &'s str, alloc: &'a Allocator, ph: &'s mut Placeholders) -> Self {
+        Refs {
+            src,
+            alloc,
+            builder: AstBuilder::new(alloc),
+            ph,
+            lines: Lines { at: 0, line: 1 },
+            esm: false,
+            consts: HashMap::new(),
+        }
+    }
+
+    /// The placeholder for a reference `value` found at byte `at`, if it is one.
+    fn placeholder(&mut self, value: &str, at: u32, kind: RefKind) -> Option<String> {
+        let line = self.lines.of(self.src, at as usize);
+        match self.ph.replace(value, line, kind) {
+            None if kind == RefKind::Import && crate::build::refs::is_bare(value) => {
+                Some(self.ph.add(value, line, RefKind::Bare))
+            }
+            None if kind == RefKind::Import => {
+                // Not rewritable here (spaces, quotes…), yet a map may resolve it: the
+                // maps keep the entries it may need.
+                self.ph.note_computed_import(value);
+                None
+            }
+            new => new,
+        }
+    }
+
+    fn handle(&mut self, s: &mut StringLiteral<'a>, kind: RefKind) {
+        if s.lone_surrogates {
+            return;
+        }
+        let value = s.value.as_str().to_string();
+        if let Some(new) = self.placeholder(&value, s.span.start, kind) {
+            s.value = OxcStr::from_str_in(&new, &self.alloc);
+            s.raw = None;
+        }
+    }
+
+    fn handle_arg(&mut self, args: &mut [Argument<'a>], i: usize, kind: RefKind) {
+        if let Some(Argument::StringLiteral(s)) = args.get_mut(i) {
+            self.handle(s, kind);
+        }
+    }
+}
+
+/// `import.meta.<name>`.
+fn is_import_meta(e: &Expression, name: &str) -> bool {
+    match e {
+        Expression::StaticMemberExpression(m) => {
+            matches!(&m.object, Expression::ImportMeta(_)) && m.property.name == name
+        }
+        _ => false,
+    }
+}
+
+fn has_module_type(args: &[Argument]) -> bool {
+    let Some(Argument::ObjectExpression(o)) = args.get(1) else {
+        return false;
+    };
+    o.properties.iter().any(|p| match p {
+        ObjectPropertyKind::ObjectProperty(p) => {
+            let key_is_type = match &p.key {
+                PropertyKey::StaticIdentifier(i) => i.name == "type",
+                PropertyKey::StringLiteral(s) => !s.lone_surrogates && s.value == "type",
+                _ => false,
+            };
+            key_is_type
+                && !p.computed
+                && matches!(&p.value, Expression::StringLiteral(s) if !s.lone_surrogates && s.value == "module")
+        }
+        _ => false,
+    })
+}
+
+/// The text a specifier expression is known to start with, and whether that is all of
+/// it: string literals, templates, `+` chains and top-level string constants.
+fn static_start(e: &Expression, consts: &HashMap<String, String>) -> (String, bool) {
+    match e {
+        Expression::StringLiteral(s) if !s.lone_surrogates => (s.value.to_string(), true),
+        Expression::Identifier(i) => match consts.get(i.name.as_str()) {
+            Some(v) => (v.clone(), true),
+            None => (String::new(), false),
+        },
+        Expression::ParenthesizedExpression(p) => static_start(&p.expression, consts),
+        Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
+            let (mut l, whole) = static_start(&b.left, consts);
+            if !whole {
+                return (l, false);
+            }
+            let (r, whole) = static_start(&b.right, consts);
+            l.push_str(&r);
+            (l, whole)
+        }
+        Expression::TemplateLiteral(t) => {
+            let mut out = String::new();
+            for (i, q) in t.quasis.iter().enumerate() {
+                match &q.value.cooked {
+                    Some(c) if !q.lone_surrogates => out.push_str(c),
+                    _ => return (out, false),
+                }
+                if let Some(e) = t.expressions.get(i) {
+                    let (s, whole) = static_start(e, consts);
+                    out.push_str(&s);
+                    if !whole {
+                        return (out, false);
+                    }
+                }
+            }
+            (out, true)
+        }
+        _ => (String::new(), false),
+    }
+}
+
+impl<'a> VisitMut<'a> for Refs<'_, 'a> {
+    fn visit_program(&mut self, p: &mut Program<'a>) {
+        // Top-level `const NAME = "text"` declarations, in order.
+        for s in &p.body {
+            let Statement::VariableDeclaration(v) = s else {
+                continue;
+            };
+            if v.kind != VariableDeclarationKind::Const {
+                continue;
+            }
+            for d in &v.declarations {
+                if let (BindingPattern::BindingIdentifier(name), Some(init)) = (&d.id, &d.init) {
+                    if let (value, true) = static_start(init, &self.consts) {
+                        self.consts.insert(name.name.to_string(), value);
+                    }
+                }
+            }
+        }
+        walk_mut::walk_program(self, p);
+    }
+
+    fn visit_import_declaration(&mut self, d: &mut ImportDeclaration<'a>) {
+        self.esm = true;
+        self.handle(&mut d.source, RefKind::Import);
+        walk_mut::walk_import_declaration(self, d);
+    }
+
+    fn visit_export_all_declaration(&mut self, d: &mut ExportAllDeclaration<'a>) {
+        self.esm = true;
+        self.handle(&mut d.source, RefKind::Import);
+        walk_mut::walk_export_all_declaration(self, d);
+    }
+
+    fn visit_export_named_declaration(&mut self, d: &mut ExportNamedDeclaration<'a>) {
+        self.esm = true;
+        walk_mut::walk_export_named_declaration(self, d);
+    }
+
+    fn visit_export_from_declaration(&mut self, d: &mut ExportFromDeclaration<'a>) {
+        self.esm = true;
+        self.handle(&mut d.source, RefKind::Import);
+        walk_mut::walk_export_from_declaration(self, d);
+    }
+
+    fn visit_export_declaration(&mut self, d: &mut ExportDeclaration<'a>) {
+        self.esm = true;
+        walk_mut::walk_export_declaration(self, d);
+    }
+
+    fn visit_export_default_declaration(&mut self, d: &mut ExportDefaultDeclaration<'a>) {
+        self.esm = true;
+        walk_mut::walk_export_default_declaration(self, d);
+    }
+
+    fn visit_import_meta(&mut self, _: &mut ImportMeta) {
+        self.esm = true;
+    }
+
+    fn visit_import_expression(&mut self, e: &mut ImportExpression<'a>) {
+        match &mut e.source {
+            Expression::StringLiteral(s) => self.handle(s, RefKind::Import),
+            source => {
+                let (start, whole) = static_start(source, &self.consts);
+                if whole {
+                    // Known whole (`` `./a.js` ``, `"./" + "a.js"`, a string constant): a
+                    // string literal, so that it is a reference the build renames with
+                    // its file.
+                    let span = source.span();
+                    let value = OxcStr::from_str_in(&start, &self.alloc);
+                    let mut lit = StringLiteral::boxed(span, value, None, &self.builder);
+                    self.handle(&mut lit, RefKind::Import);
+                    *source = Expression::StringLiteral(lit);
+                } else {
+                    self.ph.note_computed_import(&start);
+                }
+            }
+        }
+        walk_mut::walk_import_expression(self, e);
+    }
+
+    fn visit_call_expression(&mut self, c: &mut CallExpression<'a>) {
+        if matches!(&c.callee, Expression::Identifier(i) if i.name == "importScripts") {
+            for i in 0..c.arguments.len() {
+                self.handle_arg(&mut c.arguments, i, RefKind::ClassicScript);
+            }
+        } else if is_import_meta(&c.callee, "resolve") {
+            // Resolved through the page's map at run time, like a computed import.
+            let start = match c.arguments.first().and_then(|a| a.as_expression()) {
+                Some(e) => static_start(e, &self.consts).0,
+                None => String::new(),
+            };
+            self.ph.note_computed_import(&start);
+        }
+        walk_mut::walk_call_expression(self, c);
+    }
+
+    fn visit_new_expression(&mut self, n: &mut NewExpression<'a>) {
+        if let Expression::Identifier(callee) = &n.callee {
+            match callee.name.as_str() {
+                "URL"
+                    if n.arguments
+                        .get(1)
+                        .and_then(|a| a.as_expression())
+                        .is_some_and(|e| is_import_meta(e, "url")) =>
+                {
+                    self.handle_arg(&mut n.arguments, 0, RefKind::Url);
+                }
+                "Worker" | "SharedWorker" => {
+                    let kind = if has_module_type(&n.arguments) {
+                        RefKind::ModuleScript
+                    } else {
+                        RefKind::ClassicScript
+                    };
+                    self.handle_arg(&mut n.arguments, 0, kind);
+                }
+                _ => {}
+            }
+        }
+        walk_mut::walk_new_expression(self, n);
+    }
+}
+
+/// Every name a classic script declares in its global scope, as
+/// [`declared_globals`](super::globals::declared_globals) finds them in swc's tree.
+pub(super) fn declared_globals(program: &Program) -> Vec<String> {
+    let mut v = Globals(Vec::new());
+    v.visit_program(program);
+    v.0.sort();
+    v.0.dedup();
+    v.0
+}
+
+struct Globals(Vec<String>);
+
+impl<'a> Visit<'a> for Globals {
+    // Their own scopes: nothing declared inside is global.
+    fn visit_function(&mut self, f: &Function<'a>, _: ScopeFlags) {
+        if f.is_declaration() {
+            if let Some(id) = &f.id {
+                self.0.push(id.name.to_string());
+            }
+        }
+    }
+
+    fn visit_arrow_function_expression(&mut self, _: &ArrowFunctionExpression<'a>) {}
+
+    fn visit_class(&mut self, c: &Class<'a>) {
+        if c.is_declaration() {
+            if let Some(id) = &c.id {
+                self.0.push(id.name.to_string());
+            }
+        }
+    }
+
+    fn visit_variable_declaration(&mut self, v: &VariableDeclaration<'a>) {
+        if v.kind == VariableDeclarationKind::Var {
+            for d in &v.declarations {
+                for b in d.id.get_binding_identifiers() {
+                    self.0.push(b.name.to_string());
+                }
+            }
+        }
+        // Initialisers may hold functions (skipped) and nothing else declares.
+        walk::walk_variable_declaration(self, v);
+    }
+}
+
+/// The licence comments (`/*!`, `//!`, `@license`, `@preserve`) of `program`, each as
+/// a block comment on its own line, as they open the output.
+pub(super) fn licence_comments(src: &str, program: &Program) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for c in program.comments.iter() {
+        let span = c.content_span();
+        let Some(text) = src.get(span.start as usize..span.end as usize) else {
+            continue;
+        };
+        if super::is_licence_text(text) {
+            let block = format!("/*{}*/\n", text.replace("*/", "* /"));
+            if out.last() != Some(&block) {
+                out.push(block);
+            }
+        }
+    }
+    out.concat()
+}

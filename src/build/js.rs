@@ -1,5 +1,7 @@
-//! JavaScript: parse and find references with swc, minify with oxc (`js/oxc.rs`), or
-//! with swc (compress + mangle) where oxc is not safe.
+//! JavaScript: read (references, licences, globals) and minify with oxc in one parse
+//! (`js/oxc.rs`, `js/oxc_read.rs`), or with swc (parse, references, compress + mangle)
+//! where oxc cannot parse the file or is not safe on it. `scan` and the copying of
+//! `*.min.js` find references with swc (`js_refs.rs`), whose rules oxc's read follows.
 //!
 //! Classic scripts keep their top-level names (other scripts use them as globals);
 //! modules get top-level mangling. Licence comments (`/*!`, `@license`,

@@ -283,6 +283,11 @@ fn oxc_minifies_and_leaves_to_swc_what_it_cannot_print() {
     let code = by_oxc("for (var i = 9; i-- > 0;) f(i)", JsKind::Script).unwrap();
     assert!(code.contains("i-->0"), "{code}");
     assert!(by_oxc("x = `\n-->`", JsKind::Script).is_none());
+    // Early errors oxc's parser leaves to its semantic checker are swc's to report.
+    assert_eq!(by_oxc("a: a: f()", JsKind::Script), None);
+    let mut ph = Placeholders::for_content(b"a: a: f()");
+    let err = minify_auto("a: a: f()", "a.js", &mut ph).unwrap_err();
+    assert!(err.msg.contains("abel"), "{}", err.msg);
     // A top-level `await` in a script is left to swc, which keeps the top-level names.
     assert_eq!(by_oxc("await f()", JsKind::Script), None);
 }

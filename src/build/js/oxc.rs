@@ -90,9 +90,18 @@ fn minify_unguarded(
     });
     // Minified as a classic script (top-level names kept): all but a module read as one.
     let script = !(kind == JsKind::Module && module);
-    if risk::oxc_risk(&program, script).is_some() {
+    // oxc's parser leaves some early errors to its semantic checker (a label declared
+    // twice, `let x; let x`); a file it finds one in is swc's, which reports it.
+    let checked = SemanticBuilder::new()
+        .with_check_syntax_error(true)
+        .build(&program);
+    if !checked.diagnostics.is_empty()
+        || risk::oxc_risk(&program, script, checked.semantic.scoping()).is_some()
+    {
         return None;
     }
+    let mut stats = checked.semantic.stats();
+    let mut scoping = checked.semantic.into_scoping();
     let reserved = if script {
         oxc_read::declared_globals(&program)
     } else {
@@ -104,16 +113,13 @@ fn minify_unguarded(
     if want.is_none() && refs.esm != module {
         return None;
     }
-    // oxc's parser leaves some early errors to its semantic checker (a label declared
-    // twice, `let x; let x`); a file it finds one in is swc's, which reports it.
-    let checked = SemanticBuilder::new()
-        .with_check_syntax_error(true)
-        .build(&program);
-    if !checked.diagnostics.is_empty() {
-        return None;
+    if refs.replaced {
+        // An `import()` of a computed specifier became a string: the names it read are
+        // gone from the tree, and the compressor must not count them.
+        let semantic = SemanticBuilder::new().build(&program).semantic;
+        stats = semantic.stats();
+        scoping = semantic.into_scoping();
     }
-    let stats = checked.semantic.stats();
-    let scoping = checked.semantic.into_scoping();
     // As `oxc_minifier::Minifier::minify` does, with the semantic built above. The
     // peephole rules run at most twice (`max_iterations: 1` stops after the first repeat)
     // instead of until nothing changes: on the bench's ES-module and npm sites, 15–20 %

@@ -27,6 +27,8 @@ pub(super) struct Refs<'s, 'a> {
     lines: Lines,
     /// `import`/`export` declarations or `import.meta` seen.
     pub(super) esm: bool,
+    /// An expression was replaced (a computed `import()` specifier known whole).
+    pub(super) replaced: bool,
     /// Top-level `const NAME = "text"`: what a computed `import()` may start with.
     consts: HashMap<String, String>,
 }
@@ -66,6 +68,7 @@ impl<'s, 'a> Refs<'s, 'a> {
             ph,
             lines: Lines { at: 0, line: 1 },
             esm: false,
+            replaced: false,
             consts: HashMap::new(),
         }
     }
@@ -246,6 +249,7 @@ impl<'a> VisitMut<'a> for Refs<'_, 'a> {
                     let mut lit = StringLiteral::boxed(span, value, None, &self.builder);
                     self.handle(&mut lit, RefKind::Import);
                     *source = Expression::StringLiteral(lit);
+                    self.replaced = true;
                 } else {
                     self.ph.note_computed_import(&start);
                 }

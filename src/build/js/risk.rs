@@ -22,13 +22,16 @@
 
 use oxc_ast::ast::*;
 use oxc_ast_visit::{walk, Visit};
+use oxc_semantic::Scoping;
+use oxc_syntax::symbol::SymbolId;
 
 /// Templates with more substitutions than this are swc's.
 const TEMPLATE_SUBSTITUTIONS: usize = 64;
 
 /// Why oxc must not minify `program`, if it must not. `script`: minified as a classic
-/// script (its top-level names are the page's).
-pub(super) fn oxc_risk(program: &Program, script: bool) -> Option<&'static str> {
+/// script (its top-level names are the page's). `scoping`: the program's, which tells
+/// which declaration a name is.
+pub(super) fn oxc_risk(program: &Program, script: bool, scoping: &Scoping) -> Option<&'static str> {
     if script {
         let top_level_lexical = program.body.iter().any(|s| match s {
             Statement::VariableDeclaration(v) => v.kind != VariableDeclarationKind::Var,
@@ -39,41 +42,77 @@ pub(super) fn oxc_risk(program: &Program, script: bool) -> Option<&'static str> 
             return Some("a classic script's top-level let, const or class");
         }
     }
-    let mut v = Risk::default();
+    let mut v = Risk {
+        scoping,
+        why: None,
+        names: Vec::new(),
+        receivers: Vec::new(),
+    };
     v.visit_program(program);
-    if v.why.is_none() && !v.names.is_empty() {
+    if v.why.is_none() && !(v.names.is_empty() && v.receivers.is_empty()) {
+        let mut interest: Vec<SymbolId> = v.names.clone();
+        for (receiver, args) in &v.receivers {
+            interest.push(*receiver);
+            interest.extend(args.iter().flatten());
+        }
         let mut bindings = Bindings {
-            names: std::mem::take(&mut v.names),
-            folded: false,
+            scoping,
+            interest,
+            known: Vec::new(),
+            strings: Vec::new(),
         };
         bindings.visit_program(program);
-        if bindings.folded {
+        let known = |names: &[SymbolId]| names.iter().any(|n| bindings.known.contains(n));
+        let folded = known(&v.names)
+            || v.receivers.iter().any(|(receiver, args)| {
+                bindings.strings.contains(receiver) && args.as_deref().is_none_or(known)
+            });
+        if folded {
             v.found("a string method given a name that may hold a constant");
         }
     }
     v.why
 }
 
-#[derive(Default)]
-struct Risk {
+struct Risk<'s> {
+    scoping: &'s Scoping,
     why: Option<&'static str>,
     /// Names given to a string literal's method whose value must be opaque to the
     /// compressor (checked against their declarations once the walk is done).
-    names: Vec<String>,
+    names: Vec<SymbolId>,
+    /// Names whose `slice`, `substring`, `indexOf` or `lastIndexOf` is called, with the
+    /// names among its arguments (`None`: arguments that would be folded wrong as they
+    /// are): if the receiver may be a string the compressor knows, those names must be
+    /// opaque.
+    receivers: Vec<(SymbolId, Option<Vec<SymbolId>>)>,
 }
 
-impl Risk {
+/// The declaration `name` refers to, if the compressor may know its value: one the file
+/// declares and never assigns again (the compressor inlines no other; a global's value it
+/// does not know).
+fn symbol(scoping: &Scoping, name: &IdentifierReference) -> Option<SymbolId> {
+    let id = scoping
+        .get_reference(name.reference_id.get()?)
+        .symbol_id()?;
+    let written = scoping.get_resolved_references(id).any(|r| r.is_write());
+    (!written).then_some(id)
+}
+
+impl Risk<'_> {
     fn found(&mut self, why: &'static str) {
         self.why.get_or_insert(why);
     }
 
     /// A method called on a string literal, which the compressor may evaluate. Its
-    /// `slice`, `substring`, `indexOf` and `lastIndexOf` went wrong on an `undefined` end
-    /// and on a position past the end (`'abc'.slice(0, undefined)` gave `''`): their
-    /// arguments must be literals in range or values the compressor cannot know
-    /// ([`opaque`]). Its other string methods were right on ASCII text (case, trim,
-    /// `charAt`, `charCodeAt`, `startsWith`, `replace`, `concat`): Babel's `"".concat(a,
-    /// "-")` and `'x'.charCodeAt(0)` stay oxc's.
+    /// `slice`, `substring`, `indexOf` and `lastIndexOf` went wrong on an `undefined` end,
+    /// on a position past the end, on a position given as a string (read as an Int32:
+    /// `'Infinity'` as 0), on `lastIndexOf`'s NaN position and on a missing search
+    /// (`'abc'.slice(0, undefined)` gave `''`, `'xundefined'.indexOf()` -1): their
+    /// positions must be number literals in range, a search an ASCII string literal, or
+    /// either a value the compressor cannot know ([`opaque`]). Its other string methods
+    /// were right on ASCII text (case, trim, `charAt`, `charCodeAt`, `startsWith`,
+    /// `replace`, `concat`): Babel's `"".concat(a, "-")` and `'x'.charCodeAt(0)` stay
+    /// oxc's.
     fn string_method(&mut self, s: &StringLiteral, method: Option<&str>, args: &[Argument]) {
         let Some(method) = method else {
             return self.found("a computed method of a string literal");
@@ -82,23 +121,44 @@ impl Risk {
         if s.lone_surrogates || !text.is_ascii() {
             return self.found("a method of a string that is not ASCII");
         }
-        if !matches!(method, "slice" | "substring" | "indexOf" | "lastIndexOf") {
-            return;
-        }
-        for arg in args {
-            let in_range = match arg {
-                Argument::SpreadElement(_) => false,
-                Argument::NumericLiteral(n) => (0.0..=text.len() as f64).contains(&n.value),
-                Argument::StringLiteral(s) => !s.lone_surrogates && s.value.is_ascii(),
-                e => e
-                    .as_expression()
-                    .is_some_and(|e| opaque(e, &mut self.names)),
-            };
-            if !in_range {
-                return self.found("a string method with arguments the compressor may misread");
-            }
+        if !folds_right(
+            self.scoping,
+            method,
+            args,
+            Some(text.len()),
+            &mut self.names,
+        ) {
+            self.found("a string method with arguments the compressor may misread");
         }
     }
+}
+
+/// Whether the compressor folds `method(args)` right on an ASCII string of `len`
+/// characters (unknown: `None`), or cannot fold it (see [`Risk::string_method`]), given
+/// that the names pushed to `names` are [`opaque`].
+fn folds_right(
+    scoping: &Scoping,
+    method: &str,
+    args: &[Argument],
+    len: Option<usize>,
+    names: &mut Vec<SymbolId>,
+) -> bool {
+    let search = match method {
+        "indexOf" | "lastIndexOf" => true,
+        "slice" | "substring" => false,
+        _ => return true,
+    };
+    if search && args.is_empty() {
+        return false;
+    }
+    args.iter().enumerate().all(|(i, arg)| match arg {
+        Argument::SpreadElement(_) => false,
+        Argument::StringLiteral(s) if search && i == 0 => !s.lone_surrogates && s.value.is_ascii(),
+        Argument::NumericLiteral(n) if !(search && i == 0) => {
+            len.is_some_and(|len| (0.0..=len as f64).contains(&n.value))
+        }
+        e => e.as_expression().is_some_and(|e| opaque(e, scoping, names)),
+    })
 }
 
 /// Global objects and functions the compressor evaluates calls and members of.
@@ -172,55 +232,56 @@ const FOLDED_METHODS: &[&str] = &[
 ];
 
 /// Whether the compressor cannot know `e`'s value: `this`, a member of it, a call of a
-/// function or method it does not evaluate, or a name (pushed to `names`, to be checked
-/// against its declarations) or a member of one.
-fn opaque(e: &Expression, names: &mut Vec<String>) -> bool {
+/// method it does not evaluate, or a name (pushed to `names`, to be checked against its
+/// declarations) or a member of one.
+fn opaque(e: &Expression, scoping: &Scoping, names: &mut Vec<SymbolId>) -> bool {
     match e {
         Expression::ThisExpression(_)
         | Expression::AwaitExpression(_)
         | Expression::YieldExpression(_) => true,
-        Expression::ParenthesizedExpression(p) => opaque(&p.expression, names),
+        Expression::ParenthesizedExpression(p) => opaque(&p.expression, scoping, names),
         Expression::Identifier(i) if KNOWN_GLOBALS.contains(&i.name.as_str()) => false,
         Expression::Identifier(i) => {
-            names.push(i.name.to_string());
+            names.extend(symbol(scoping, i));
             true
         }
-        Expression::StaticMemberExpression(m) => opaque(&m.object, names),
-        Expression::ComputedMemberExpression(m) => opaque(&m.object, names),
-        Expression::PrivateFieldExpression(m) => opaque(&m.object, names),
+        Expression::StaticMemberExpression(m) => opaque(&m.object, scoping, names),
+        Expression::ComputedMemberExpression(m) => opaque(&m.object, scoping, names),
+        Expression::PrivateFieldExpression(m) => opaque(&m.object, scoping, names),
+        // A call of a function by name is not: the compressor inlines a function the file
+        // declares and uses once (`const f = () => undefined; f()`).
+        // A method it evaluates is opaque where the value it is called on is
+        // (`input.charAt(i)` of a parameter `input`).
         Expression::CallExpression(c) => match &c.callee {
-            Expression::Identifier(i) => !KNOWN_GLOBALS.contains(&i.name.as_str()),
             Expression::StaticMemberExpression(m) => {
                 !FOLDED_METHODS.contains(&m.property.name.as_str())
-                    || matches!(&m.object, Expression::ThisExpression(_))
+                    || opaque(&m.object, scoping, names)
             }
-            Expression::ComputedMemberExpression(m) => {
-                matches!(&m.object, Expression::ThisExpression(_))
-            }
-            Expression::PrivateFieldExpression(m) => {
-                matches!(&m.object, Expression::ThisExpression(_))
-            }
+            Expression::ComputedMemberExpression(m) => opaque(&m.object, scoping, names),
+            Expression::PrivateFieldExpression(m) => opaque(&m.object, scoping, names),
             _ => false,
         },
         _ => false,
     }
 }
 
-/// Finds whether any of `names` is declared as a value the compressor may know: without
-/// an initialiser (`undefined`), or with one that is not [`opaque`] by itself (a name
-/// in it counts as known). Names are matched across scopes, which only errs to swc.
-struct Bindings {
-    names: Vec<String>,
-    folded: bool,
+/// Sorts the declarations of the names of `interest`: those the compressor may know the
+/// value of (`known`: without an initialiser, which is `undefined`, or with one that is
+/// not [`opaque`] by itself, a name in it counting as known) and those that may be a
+/// string it knows (`strings`, [`may_be_constant`]).
+struct Bindings<'s> {
+    scoping: &'s Scoping,
+    interest: Vec<SymbolId>,
+    known: Vec<SymbolId>,
+    strings: Vec<SymbolId>,
 }
 
-impl<'a> Visit<'a> for Bindings {
+impl<'a> Visit<'a> for Bindings<'_> {
     fn visit_variable_declarator(&mut self, d: &VariableDeclarator<'a>) {
-        let bound = d.id.get_binding_identifiers();
-        if bound
-            .iter()
-            .any(|b| self.names.iter().any(|n| n == b.name.as_str()))
-        {
+        for b in d.id.get_binding_identifiers() {
+            let Some(id) = b.symbol_id.get().filter(|id| self.interest.contains(id)) else {
+                continue;
+            };
             let mut inner = Vec::new();
             let destructured_literal = !matches!(&d.id, BindingPattern::BindingIdentifier(_))
                 && matches!(
@@ -230,10 +291,52 @@ impl<'a> Visit<'a> for Bindings {
             let known = destructured_literal
                 || d.init
                     .as_ref()
-                    .is_none_or(|e| !opaque(e, &mut inner) || !inner.is_empty());
-            self.folded |= known;
+                    .is_none_or(|e| !opaque(e, self.scoping, &mut inner) || !inner.is_empty());
+            if known {
+                self.known.push(id);
+            }
+            if d.init.as_ref().is_some_and(may_be_constant) {
+                self.strings.push(id);
+            }
         }
         walk::walk_variable_declarator(self, d);
+    }
+}
+
+/// Whether an initialiser may be a value the compressor knows (a string, for a method's
+/// receiver): a literal, a name, an operation whose operands may all be known, a call
+/// of a function by name (which it may inline), or a method it evaluates called on a
+/// value it may know. Not arrays, objects, functions, `new`, `this`, members or other
+/// calls, nor an operation on one of these (`node.getAttribute('href') || ''`).
+fn may_be_constant(e: &Expression) -> bool {
+    match e {
+        Expression::StringLiteral(_)
+        | Expression::NumericLiteral(_)
+        | Expression::BooleanLiteral(_)
+        | Expression::NullLiteral(_)
+        | Expression::BigIntLiteral(_)
+        | Expression::TaggedTemplateExpression(_)
+        | Expression::Identifier(_) => true,
+        Expression::TemplateLiteral(t) => t.expressions.iter().all(may_be_constant),
+        Expression::ParenthesizedExpression(p) => may_be_constant(&p.expression),
+        Expression::UnaryExpression(u) => may_be_constant(&u.argument),
+        Expression::BinaryExpression(b) => may_be_constant(&b.left) && may_be_constant(&b.right),
+        Expression::LogicalExpression(l) => may_be_constant(&l.left) && may_be_constant(&l.right),
+        Expression::ConditionalExpression(c) => {
+            may_be_constant(&c.test)
+                && may_be_constant(&c.consequent)
+                && may_be_constant(&c.alternate)
+        }
+        Expression::SequenceExpression(s) => s.expressions.last().is_some_and(may_be_constant),
+        Expression::AssignmentExpression(a) => may_be_constant(&a.right),
+        Expression::CallExpression(c) => match &c.callee {
+            Expression::StaticMemberExpression(m) => {
+                FOLDED_METHODS.contains(&m.property.name.as_str()) && may_be_constant(&m.object)
+            }
+            Expression::Identifier(_) => true,
+            _ => false,
+        },
+        _ => false,
     }
 }
 
@@ -273,7 +376,7 @@ fn is_number(e: &Expression) -> bool {
     }
 }
 
-impl<'a> Visit<'a> for Risk {
+impl<'a> Visit<'a> for Risk<'_> {
     fn visit_with_statement(&mut self, _: &WithStatement<'a>) {
         self.found("a with statement");
     }
@@ -336,6 +439,29 @@ impl<'a> Visit<'a> for Risk {
             (Some(Expression::StringLiteral(s)), _) => self.string_method(s, method, &c.arguments),
             (Some(Expression::TemplateLiteral(_)), _) => {
                 self.found("a method of a template literal")
+            }
+            // A name holding a string may be inlined and the method folded as on a literal
+            // (`const s = 'abc'; s.slice(0, undefined)`): unless its arguments are folded
+            // right whatever the string, the name must not be declared as one.
+            (Some(Expression::Identifier(i)), Expression::StaticMemberExpression(_))
+                if matches!(
+                    method,
+                    Some("slice" | "substring" | "indexOf" | "lastIndexOf")
+                ) =>
+            {
+                if let Some(receiver) = symbol(self.scoping, i) {
+                    let mut names = Vec::new();
+                    let right = folds_right(
+                        self.scoping,
+                        method.unwrap_or_default(),
+                        &c.arguments,
+                        None,
+                        &mut names,
+                    );
+                    if !right || !names.is_empty() {
+                        self.receivers.push((receiver, right.then_some(names)));
+                    }
+                }
             }
             // The fuzzing found `round` alone wrong of Math's functions.
             (Some(Expression::Identifier(i)), _)

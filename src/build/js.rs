@@ -276,12 +276,25 @@ pub(super) fn minify_with_swc(
             col: 1,
             msg: "minifier produced invalid UTF-8".into(),
         })?;
-        if licences.is_empty() {
-            Ok((code, kind))
-        } else {
-            Ok((format!("{licences}{code}"), kind))
-        }
+        Ok((with_licences(&licences, code), kind))
     })
+}
+
+/// `code` opened by its licence comments, after its `#!` line if it has one (a comment
+/// before it is a syntax error).
+fn with_licences(licences: &str, code: String) -> String {
+    if licences.is_empty() {
+        return code;
+    }
+    match code.strip_prefix("#!") {
+        Some(rest) => {
+            let line = rest.find('\n').map_or(code.len(), |n| n + 3);
+            let (hashbang, body) = code.split_at(line);
+            let sep = if hashbang.ends_with('\n') { "" } else { "\n" };
+            format!("{hashbang}{sep}{licences}{body}")
+        }
+        None => format!("{licences}{code}"),
+    }
 }
 
 /// Joins consecutive `export const`/`let`/`var` declarations of one kind into one, as

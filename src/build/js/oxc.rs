@@ -161,7 +161,7 @@ fn minify_unguarded(
         .windows(8)
         .any(|w| w.eq_ignore_ascii_case(b"</script"));
     (!code.contains("<!--") && !closes_script && !line_opens_with_close_comment(&code))
-        .then(|| (format!("{licences}{code}"), kind))
+        .then(|| (super::with_licences(&licences, code), kind))
 }
 
 /// Whether `-->` opens a line of `code` (after spaces), where a script reads it as a

@@ -346,17 +346,28 @@ impl<'a> Visit<'a> for Globals {
 }
 
 /// The licence comments (`/*!`, `//!`, `@license`, `@preserve`) of `program`, each as
-/// a block comment on its own line, as they open the output.
+/// a block comment on its own line, in source order, each text once, as they open the
+/// output.
 pub(super) fn licence_comments(src: &str, program: &Program) -> String {
     let mut out: Vec<String> = Vec::new();
     for c in program.comments.iter() {
-        let span = c.content_span();
-        let Some(text) = src.get(span.start as usize..span.end as usize) else {
+        let Some(raw) = src.get(c.span.start as usize..c.span.end as usize) else {
+            continue;
+        };
+        // A line comment opens with `//`, or in a script with `<!--` or `-->`.
+        let text = if c.is_block() {
+            raw.strip_prefix("/*").and_then(|t| t.strip_suffix("*/"))
+        } else {
+            ["//", "<!--", "-->"]
+                .iter()
+                .find_map(|p| raw.strip_prefix(p))
+        };
+        let Some(text) = text else {
             continue;
         };
         if super::is_licence_text(text) {
             let block = format!("/*{}*/\n", text.replace("*/", "* /"));
-            if out.last() != Some(&block) {
+            if !out.contains(&block) {
                 out.push(block);
             }
         }

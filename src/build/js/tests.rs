@@ -60,6 +60,7 @@ fn oxc_reads_what_swc_reads() {
         "/*! keep me */\n// @license MIT\n/* @preserve also */\nvar a = 1; if (x) { var b = 2; function c() { var inner; } } for (var i in o) {} var {p, q: [r = 1]} = o;",
         "//! line licence\r\nfunction g() { return './not-a-ref.js' } g();\r\n\r\nimport('./late.js')",
         "let x = 1;\nexport { x as y };",
+        "<!--! opened like HTML\nvar z = 1;\n-->! closed like HTML\nf(z);",
         "const C = 'https://cdn.example/';\nimport(C + 'm.js'); import('/abs.js'); import('http://x/y.js'); export {};",
     ];
     for src in sources {
@@ -89,6 +90,14 @@ fn oxc_reads_what_swc_reads() {
         };
         assert_eq!(licences(&oxc_code), licences(&swc_code), "{src}");
     }
+    // Each licence once, in source order, and after a `#!` line (before it, it would be a
+    // syntax error).
+    let (code, _) = auto("#!/usr/bin/env node\n/*! A */\n/*! B */\nf();\n/*! A */\n/*! B */\ng()");
+    assert!(
+        code.starts_with("#!/usr/bin/env node\n/*! A */\n/*! B */\nf"),
+        "{code}"
+    );
+    assert_eq!(code.matches("/*! A */").count(), 1, "{code}");
     // A classic script's global names, as swc's mangler is given them.
     let script = "var a, {b, c: [d = e]} = o; function f() { var local } if (x) { var g; function h() {} class K {} } for (var i of []) {} let l; const m = 1; class N {} (function named() { var n })";
     let from_swc = GLOBALS.set(&Globals::new(), || {

@@ -149,10 +149,11 @@ pub fn minify_as(
         // swc registers the references again.
         *ph = saved;
     }
-    minify_with_swc(src, name, want, effort, ph)
+    swc_minify(src, name, want, effort, ph)
 }
 
-/// [`minify_as`] without the data shortcut.
+/// [`minify_as`] without the data shortcut and by swc (tests compare the two minifiers).
+#[cfg(test)]
 pub(super) fn minify_with_swc(
     src: &str,
     name: &str,
@@ -163,6 +164,17 @@ pub(super) fn minify_with_swc(
     if let Some((line, col, msg)) = super::depth::check(src, super::depth::JS_LIMIT, true) {
         return Err(SyntaxErr { line, col, msg });
     }
+    swc_minify(src, name, want, effort, ph)
+}
+
+/// [`minify_with_swc`] of a text whose nesting was checked already.
+fn swc_minify(
+    src: &str,
+    name: &str,
+    want: Option<JsKind>,
+    effort: Effort,
+    ph: &mut Placeholders,
+) -> Result<(String, JsKind), SyntaxErr> {
     GLOBALS.set(&Globals::new(), || {
         let cm: Lrc<SourceMap> = Default::default();
         let fm = cm.new_source_file(Lrc::new(FileName::Custom(name.into())), src.to_string());

@@ -42,19 +42,7 @@ impl<'a> RefVisitor<'a> {
             return;
         };
         let line = self.cm.lookup_char_pos(s.span.lo).line as u32;
-        let new = match self.ph.replace(&value, line, kind) {
-            None if kind == RefKind::Import && super::refs::is_bare(&value) => {
-                Some(self.ph.add(&value, line, RefKind::Bare))
-            }
-            None if kind == RefKind::Import => {
-                // Not rewritable here (spaces, quotes…), yet a map may resolve it: the
-                // maps keep the entries it may need.
-                self.ph.note_computed_import(&value);
-                None
-            }
-            new => new,
-        };
-        if let Some(new) = new {
+        if let Some(new) = self.ph.script_reference(&value, line, kind) {
             self.found.push((s.span, format!("\"{new}\"")));
             if self.rewrite {
                 s.value = new.as_str().into();

@@ -106,6 +106,25 @@ impl Placeholders {
         Some(format!("{ph}{suffix}"))
     }
 
+    /// The placeholder text for a string a script gives as a reference of `kind`, if it is
+    /// one: a local reference's, or a bare import specifier's (for the import maps). An
+    /// import specifier that is neither is noted as a computed import, which a map may
+    /// still resolve. Both JS readers (swc's `js_refs.rs`, oxc's `js/oxc_read.rs`) ask here.
+    pub fn script_reference(&mut self, value: &str, line: u32, kind: RefKind) -> Option<String> {
+        match self.replace(value, line, kind) {
+            None if kind == RefKind::Import && is_bare(value) => {
+                Some(self.add(value, line, RefKind::Bare))
+            }
+            None if kind == RefKind::Import => {
+                // Not rewritable here (spaces, quotes…), yet a map may resolve it: the
+                // maps keep the entries it may need.
+                self.note_computed_import(value);
+                None
+            }
+            new => new,
+        }
+    }
+
     /// Notes an `import()` whose specifier is computed, by what the build knows of its
     /// start (`""` for nothing): it may load any file an import map resolves from a
     /// specifier starting so, and the maps keep one entry per such file.

@@ -21,7 +21,6 @@ use crate::build::refs::{Placeholders, RefKind};
 /// module syntax.
 pub(super) struct Refs<'s, 'a> {
     src: &'s str,
-    alloc: &'a Allocator,
     builder: AstBuilder<'a>,
     ph: &'s mut Placeholders,
     lines: Lines,
@@ -63,7 +62,6 @@ impl<'s, 'a> Refs<'s, 'a> {
     pub(super) fn new(src: &'s str, alloc: &'a Allocator, ph: &'s mut Placeholders) -> Self {
         Refs {
             src,
-            alloc,
             builder: AstBuilder::new(alloc),
             ph,
             lines: Lines { at: 0, line: 1 },
@@ -73,30 +71,13 @@ impl<'s, 'a> Refs<'s, 'a> {
         }
     }
 
-    /// The placeholder for a reference `value` found at byte `at`, if it is one.
-    fn placeholder(&mut self, value: &str, at: u32, kind: RefKind) -> Option<String> {
-        let line = self.lines.of(self.src, at as usize);
-        match self.ph.replace(value, line, kind) {
-            None if kind == RefKind::Import && crate::build::refs::is_bare(value) => {
-                Some(self.ph.add(value, line, RefKind::Bare))
-            }
-            None if kind == RefKind::Import => {
-                // Not rewritable here (spaces, quotes…), yet a map may resolve it: the
-                // maps keep the entries it may need.
-                self.ph.note_computed_import(value);
-                None
-            }
-            new => new,
-        }
-    }
-
     fn handle(&mut self, s: &mut StringLiteral<'a>, kind: RefKind) {
         if s.lone_surrogates {
             return;
         }
-        let value = s.value.as_str().to_string();
-        if let Some(new) = self.placeholder(&value, s.span.start, kind) {
-            s.value = OxcStr::from_str_in(&new, &self.alloc);
+        let line = self.lines.of(self.src, s.span.start as usize);
+        if let Some(new) = self.ph.script_reference(s.value.as_str(), line, kind) {
+            s.value = OxcStr::from_str_in(&new, &self.builder);
             s.raw = None;
         }
     }
@@ -245,7 +226,7 @@ impl<'a> VisitMut<'a> for Refs<'_, 'a> {
                     // string literal, so that it is a reference the build renames with
                     // its file.
                     let span = source.span();
-                    let value = OxcStr::from_str_in(&start, &self.alloc);
+                    let value = OxcStr::from_str_in(&start, &self.builder);
                     let mut lit = StringLiteral::boxed(span, value, None, &self.builder);
                     self.handle(&mut lit, RefKind::Import);
                     *source = Expression::StringLiteral(lit);

@@ -88,14 +88,16 @@ pub fn minify_auto(
     minify_as(src, name, None, Effort::Full, ph)
 }
 
-/// How much of swc's minifier a file gets where swc minifies it (`oxc.rs` says when;
-/// oxc's compressor runs its one pass on every file it takes).
+/// How much compressing a file gets: with oxc (`oxc.rs`), how many times its peephole
+/// rules run; where swc minifies it, which of swc's passes run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effort {
-    /// Compressed (dead code dropped, names inlined, expressions folded) and mangled.
+    /// Compressed (dead code dropped, names inlined, expressions folded) and mangled;
+    /// oxc's rules run twice.
     Full,
-    /// Mangled, and compressed without the passes that follow each name's uses through
-    /// the program (inlining, collapsing, dropping what is unused, evaluating): for
+    /// Mangled, and compressed with oxc's rules run once, or without swc's passes that
+    /// follow each name's uses through the program (inlining, collapsing, dropping what
+    /// is unused, evaluating): for
     /// files minified already but with their names and statements as written
     /// (emscripten's output, bundles built without a mangler; see
     /// `kinds::looks_minified`). They shrink by renaming and by joining statements
@@ -143,7 +145,7 @@ pub fn minify_as(
         .map_err(|(line, col, msg)| SyntaxErr { line, col, msg })?;
     if oxc::suits(shape) {
         let saved = ph.clone();
-        if let Some(done) = oxc::minify(src, want, ph) {
+        if let Some(done) = oxc::minify(src, want, effort, ph) {
             return Ok(done);
         }
         // swc registers the references again.

@@ -2,8 +2,8 @@
 //!
 //! oxc parses each file once: on its tree `oxc_read.rs` finds the references (replaced
 //! by placeholders in place), the licence comments and a classic script's global names,
-//! and `risk.rs` what its compressor may fold wrong; the same tree is then compressed,
-//! mangled and printed. On the bench's ES-module site its compressor did in 1.4 s of one
+//! and in the same walk `risk.rs` what its compressor may fold wrong; the same tree is
+//! then compressed, mangled and printed. On the bench's ES-module site its compressor did in 1.4 s of one
 //! core what swc's did in 4.5 s, and its output was 1 % smaller than esbuild's where
 //! swc's was 0.8 % smaller. Until session 35, swc parsed every file first for those
 //! reads (with the dropping of its tree, about a quarter of the ES-module build's CPU).
@@ -27,7 +27,7 @@ use std::panic::AssertUnwindSafe;
 
 use oxc_ast_visit::VisitMut;
 
-use super::{oxc_read, risk, JsKind};
+use super::{oxc_read, risk, Effort, JsKind};
 use crate::build::depth::Shape;
 use crate::build::refs::Placeholders;
 
@@ -45,18 +45,19 @@ pub(super) fn suits(shape: Shape) -> bool {
     shape.longest_chain <= 1000 && shape.longest_conditional <= 32 && shape.longest_else_if <= 500
 }
 
-/// `src` minified by oxc as `want` (a module when it uses module syntax, if `None`), its
-/// references registered in `ph` and replaced by placeholders, and the kind it was
-/// minified as; `None` when oxc cannot read or print it as sitevault needs, or may fold
+/// `src` minified by oxc as `want` (a module when it uses module syntax, if `None`) with
+/// `effort`, its references registered in `ph` and replaced by placeholders, and the kind
+/// it was minified as; `None` when oxc cannot read or print it as sitevault needs, or may fold
 /// it wrong (`risk.rs`). `ph` is then left as it was part-way: the caller restores it.
 pub(super) fn minify(
     src: &str,
     want: Option<JsKind>,
+    effort: Effort,
     ph: &mut Placeholders,
 ) -> Option<(String, JsKind)> {
     // oxc's printer panicked on a lone surrogate its compressor had folded (0.146; such
     // strings are swc's now, `risk.rs`): whatever else panics in oxc is swc's too.
-    std::panic::catch_unwind(AssertUnwindSafe(|| minify_unguarded(src, want, ph)))
+    std::panic::catch_unwind(AssertUnwindSafe(|| minify_unguarded(src, want, effort, ph)))
         .ok()
         .flatten()
 }
@@ -64,6 +65,7 @@ pub(super) fn minify(
 fn minify_unguarded(
     src: &str,
     want: Option<JsKind>,
+    effort: Effort,
     ph: &mut Placeholders,
 ) -> Option<(String, JsKind)> {
     let alloc = Allocator::default();
@@ -95,9 +97,7 @@ fn minify_unguarded(
     let checked = SemanticBuilder::new()
         .with_check_syntax_error(true)
         .build(&program);
-    if !checked.diagnostics.is_empty()
-        || risk::oxc_risk(&program, script, checked.semantic.scoping()).is_some()
-    {
+    if !checked.diagnostics.is_empty() {
         return None;
     }
     let mut stats = checked.semantic.stats();
@@ -108,9 +108,12 @@ fn minify_unguarded(
         Vec::new()
     };
     let licences = oxc_read::licence_comments(src, &program);
-    let mut refs = oxc_read::Refs::new(src, &alloc, ph);
+    // One walk finds the references (replaced in place) and what the compressor may fold
+    // wrong (read before any replacement), which makes the file swc's.
+    let risk = risk::Risk::new(&program, script, &scoping);
+    let mut refs = oxc_read::Refs::new(src, &alloc, ph, risk);
     refs.visit_program(&mut program);
-    if want.is_none() && refs.esm != module {
+    if refs.risk.finish().is_some() || (want.is_none() && refs.esm != module) {
         return None;
     }
     if refs.replaced {
@@ -123,12 +126,18 @@ fn minify_unguarded(
     // As `oxc_minifier::Minifier::minify` does, with the semantic built above. The
     // peephole rules run at most twice (`max_iterations: 1` stops after the first repeat)
     // instead of until nothing changes: on the bench's ES-module and npm sites, 15–20 %
-    // less time for 0.02 % more bytes. Once alone wrote 1.15 % more on the ES-module site.
+    // less time for 0.02 % more bytes. Once alone wrote 1.15 % more on the ES-module site,
+    // but on files minified already (`Effort::Light`: emscripten's glue) 0.03 % more for
+    // 35–40 % less of the compressor's time, where those files are half the site's JS time.
+    let max_iterations = match effort {
+        Effort::Full => 1,
+        Effort::Light => 0,
+    };
     Compressor::new(&alloc).build_with_scoping(
         &mut program,
         scoping,
         CompressOptions {
-            max_iterations: Some(1),
+            max_iterations: Some(max_iterations),
             ..CompressOptions::smallest()
         },
     );

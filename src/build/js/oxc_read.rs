@@ -15,10 +15,12 @@ use oxc_span::GetSpan;
 use oxc_str::Str as OxcStr;
 use oxc_syntax::scope::ScopeFlags;
 
+use super::risk::Risk;
 use crate::build::refs::{Placeholders, RefKind};
 
 /// Finds reference-carrying string literals and replaces them with placeholders; notes
-/// module syntax.
+/// module syntax. The same walk reads what oxc's compressor may fold wrong (`risk`): a
+/// large file's tree takes about as long to walk as to print.
 pub(super) struct Refs<'s, 'a> {
     src: &'s str,
     builder: AstBuilder<'a>,
@@ -30,6 +32,8 @@ pub(super) struct Refs<'s, 'a> {
     pub(super) replaced: bool,
     /// Top-level `const NAME = "text"`: what a computed `import()` may start with.
     consts: HashMap<String, String>,
+    /// What the compressor may fold wrong, read before the references are replaced.
+    pub(super) risk: Risk<'s>,
 }
 
 /// 1-based line numbers of byte offsets, counted as swc counts them (`\n`, `\r\n`, `\r`),
@@ -59,8 +63,14 @@ impl Lines {
 }
 
 impl<'s, 'a> Refs<'s, 'a> {
-    pub(super) fn new(src: &'s str, alloc: &'a Allocator, ph: &'s mut Placeholders) -> Self {
+    pub(super) fn new(
+        src: &'s str,
+        alloc: &'a Allocator,
+        ph: &'s mut Placeholders,
+        risk: Risk<'s>,
+    ) -> Self {
         Refs {
+            risk,
             src,
             builder: AstBuilder::new(alloc),
             ph,
@@ -72,6 +82,8 @@ impl<'s, 'a> Refs<'s, 'a> {
     }
 
     fn handle(&mut self, s: &mut StringLiteral<'a>, kind: RefKind) {
+        // Read for risks as written (the walk then sees the placeholder).
+        self.risk.string_literal(s);
         if s.lone_surrogates {
             return;
         }
@@ -158,6 +170,29 @@ fn static_start(e: &Expression, consts: &HashMap<String, String>) -> (String, bo
     }
 }
 
+/// The risk hooks of the nodes [`static_start`] reads, for a specifier replaced by the
+/// literal it is known to be.
+fn static_risks(risk: &mut Risk, e: &Expression) {
+    match e {
+        Expression::StringLiteral(s) => risk.string_literal(s),
+        Expression::ParenthesizedExpression(p) => static_risks(risk, &p.expression),
+        Expression::BinaryExpression(b) => {
+            static_risks(risk, &b.left);
+            static_risks(risk, &b.right);
+        }
+        Expression::TemplateLiteral(t) => {
+            risk.template_literal(t);
+            for q in &t.quasis {
+                risk.template_element(q);
+            }
+            for e in &t.expressions {
+                static_risks(risk, e);
+            }
+        }
+        _ => {}
+    }
+}
+
 impl<'a> VisitMut<'a> for Refs<'_, 'a> {
     fn visit_program(&mut self, p: &mut Program<'a>) {
         // Top-level `const NAME = "text"` declarations, in order.
@@ -216,12 +251,47 @@ impl<'a> VisitMut<'a> for Refs<'_, 'a> {
         self.esm = true;
     }
 
+    fn visit_with_statement(&mut self, w: &mut WithStatement<'a>) {
+        self.risk.with_statement();
+        walk_mut::walk_with_statement(self, w);
+    }
+
+    fn visit_string_literal(&mut self, s: &mut StringLiteral<'a>) {
+        self.risk.string_literal(s);
+    }
+
+    fn visit_template_element(&mut self, e: &mut TemplateElement<'a>) {
+        self.risk.template_element(e);
+    }
+
+    fn visit_member_expression(&mut self, m: &mut MemberExpression<'a>) {
+        self.risk.member_expression(m);
+        walk_mut::walk_member_expression(self, m);
+    }
+
+    fn visit_variable_declarator(&mut self, d: &mut VariableDeclarator<'a>) {
+        self.risk.variable_declarator(d);
+        walk_mut::walk_variable_declarator(self, d);
+    }
+
+    fn visit_template_literal(&mut self, t: &mut TemplateLiteral<'a>) {
+        self.risk.template_literal(t);
+        walk_mut::walk_template_literal(self, t);
+    }
+
+    fn visit_tagged_template_expression(&mut self, t: &mut TaggedTemplateExpression<'a>) {
+        self.risk.tagged_template();
+        walk_mut::walk_tagged_template_expression(self, t);
+    }
+
     fn visit_import_expression(&mut self, e: &mut ImportExpression<'a>) {
         match &mut e.source {
             Expression::StringLiteral(s) => self.handle(s, RefKind::Import),
             source => {
                 let (start, whole) = static_start(source, &self.consts);
                 if whole {
+                    // Its parts are read for risks as written: the walk sees the literal.
+                    static_risks(&mut self.risk, source);
                     // Known whole (`` `./a.js` ``, `"./" + "a.js"`, a string constant): a
                     // string literal, so that it is a reference the build renames with
                     // its file.
@@ -240,6 +310,7 @@ impl<'a> VisitMut<'a> for Refs<'_, 'a> {
     }
 
     fn visit_call_expression(&mut self, c: &mut CallExpression<'a>) {
+        self.risk.call_expression(c);
         if matches!(&c.callee, Expression::Identifier(i) if i.name == "importScripts") {
             for i in 0..c.arguments.len() {
                 self.handle_arg(&mut c.arguments, i, RefKind::ClassicScript);

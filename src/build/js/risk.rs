@@ -22,93 +22,144 @@
 //! inlines (`const f = () => undefined; 'abc'.slice(0, f())`), and a name holding the
 //! string (`const s = 'abc'; s.slice(0, undefined)`).
 //!
-//! [`oxc_risk`] finds the constructs these need in oxc's tree, before it is compressed,
+//! [`Risk`] finds the constructs these need in oxc's tree, before it is compressed,
 //! with a margin: a string that is not ASCII where its offsets could be read at build
 //! time (a member of it, a name declared as it), and the calls of those methods whose
 //! string and arguments the compressor may both know ([`folds_right`]; names resolved
 //! through the program's scoping).
 
 use oxc_ast::ast::*;
-use oxc_ast_visit::{walk, Visit};
 use oxc_semantic::Scoping;
+use oxc_syntax::reference::ReferenceId;
 use oxc_syntax::symbol::SymbolId;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::ops::Range;
 
 /// Templates with more substitutions than this are swc's.
 const TEMPLATE_SUBSTITUTIONS: usize = 64;
 
-/// Why oxc must not minify `program`, if it must not. `script`: minified as a classic
-/// script (its top-level names are the page's). `scoping`: the program's, which tells
-/// which declaration a name is.
-pub(super) fn oxc_risk(program: &Program, script: bool, scoping: &Scoping) -> Option<&'static str> {
-    if script {
+/// What oxc's compressor may fold wrong in a program, read in `oxc_read::Refs`'s walk
+/// of its tree (the hooks below, called before the references are replaced).
+pub(super) struct Risk<'s> {
+    scoping: &'s Scoping,
+    why: Option<&'static str>,
+    /// Names given to a string literal's method whose value must be opaque to the
+    /// compressor (checked against their declarations once the walk is done).
+    names: Vec<ReferenceId>,
+    /// Names whose `slice`, `substring`, `indexOf` or `lastIndexOf` is called, with the
+    /// names among its arguments (`None`: arguments that would be folded wrong as they
+    /// are): if the receiver may be a string the compressor knows, those names must be
+    /// opaque.
+    receivers: Vec<(ReferenceId, Option<Vec<ReferenceId>>)>,
+    /// Every name's declarator, as the compressor may read it (read in the same walk:
+    /// which ones matter is known only at its end).
+    decls: Vec<Decl>,
+    /// The names in the declarators' initialisers ([`Decl::names`]).
+    decl_names: Vec<ReferenceId>,
+}
+
+/// What the compressor may know of a name from one of its declarators.
+struct Decl {
+    id: SymbolId,
+    /// It may know the value whatever the names in it hold: no initialiser (`undefined`),
+    /// a destructured literal, or one that is not [`opaque`] by itself.
+    known: bool,
+    /// Or if one of these names (in `Risk::decl_names`) may be a constant.
+    names: Range<usize>,
+    /// It may be a string the compressor knows ([`may_be_constant`]).
+    string: bool,
+}
+
+/// The declaration the name of `reference` refers to, if the compressor may know its
+/// value: one the file declares and never assigns again (the compressor inlines no
+/// other; a global's value it does not know).
+fn symbol(scoping: &Scoping, reference: ReferenceId) -> Option<SymbolId> {
+    let id = scoping.get_reference(reference).symbol_id()?;
+    let written = scoping.get_resolved_references(id).any(|r| r.is_write());
+    (!written).then_some(id)
+}
+
+impl<'s> Risk<'s> {
+    /// The risks of `program`, to be read by the hooks below. `script`: minified as a
+    /// classic script (its top-level names are the page's). `scoping`: the program's,
+    /// which tells which declaration a name is.
+    pub(super) fn new(program: &Program, script: bool, scoping: &'s Scoping) -> Self {
+        let mut risk = Risk {
+            scoping,
+            why: None,
+            names: Vec::new(),
+            receivers: Vec::new(),
+            decls: Vec::new(),
+            decl_names: Vec::new(),
+        };
         let top_level_lexical = program.body.iter().any(|s| match s {
             Statement::VariableDeclaration(v) => v.kind != VariableDeclarationKind::Var,
             Statement::ClassDeclaration(_) => true,
             _ => false,
         });
-        if top_level_lexical {
-            return Some("a classic script's top-level let, const or class");
+        if script && top_level_lexical {
+            risk.found("a classic script's top-level let, const or class");
         }
+        risk
     }
-    let mut v = Risk {
-        scoping,
-        why: None,
-        names: Vec::new(),
-        receivers: Vec::new(),
-    };
-    v.visit_program(program);
-    if v.why.is_none() && !(v.names.is_empty() && v.receivers.is_empty()) {
-        let mut interest: Vec<SymbolId> = v.names.clone();
-        for (receiver, args) in &v.receivers {
-            interest.push(*receiver);
-            interest.extend(args.iter().flatten());
+
+    /// Why oxc must not minify the program, if it must not, once the walk is done.
+    pub(super) fn finish(mut self) -> Option<&'static str> {
+        if self.why.is_none()
+            && !(self.names.is_empty() && self.receivers.is_empty())
+            && self.may_fold_wrong()
+        {
+            self.found("a string method given a name that may hold a constant");
         }
-        let mut bindings = Bindings {
-            scoping,
-            interest,
-            known: Vec::new(),
-            strings: Vec::new(),
-        };
-        bindings.visit_program(program);
-        let known = |names: &[SymbolId]| names.iter().any(|n| bindings.known.contains(n));
-        let folded = known(&v.names)
-            || v.receivers.iter().any(|(receiver, args)| {
-                bindings.strings.contains(receiver) && args.as_deref().is_none_or(known)
-            });
-        if folded {
-            v.found("a string method given a name that may hold a constant");
-        }
+        self.why
     }
-    v.why
-}
 
-struct Risk<'s> {
-    scoping: &'s Scoping,
-    why: Option<&'static str>,
-    /// Names given to a string literal's method whose value must be opaque to the
-    /// compressor (checked against their declarations once the walk is done).
-    names: Vec<SymbolId>,
-    /// Names whose `slice`, `substring`, `indexOf` or `lastIndexOf` is called, with the
-    /// names among its arguments (`None`: arguments that would be folded wrong as they
-    /// are): if the receiver may be a string the compressor knows, those names must be
-    /// opaque.
-    receivers: Vec<(SymbolId, Option<Vec<SymbolId>>)>,
-}
-
-/// The declaration `name` refers to, if the compressor may know its value: one the file
-/// declares and never assigns again (the compressor inlines no other; a global's value it
-/// does not know).
-fn symbol(scoping: &Scoping, name: &IdentifierReference) -> Option<SymbolId> {
-    let id = scoping
-        .get_reference(name.reference_id.get()?)
-        .symbol_id()?;
-    let written = scoping.get_resolved_references(id).any(|r| r.is_write());
-    (!written).then_some(id)
-}
-
-impl Risk<'_> {
     fn found(&mut self, why: &'static str) {
         self.why.get_or_insert(why);
+    }
+
+    /// Whether a name that must be opaque may be a constant the compressor knows (one
+    /// of its declarators [`Decl::known`], or naming such a name), or a receiver whose
+    /// arguments must be opaque may be a string it knows and an argument a constant.
+    fn may_fold_wrong(&self) -> bool {
+        let resolve = |refs: &[ReferenceId]| -> Vec<SymbolId> {
+            refs.iter()
+                .filter_map(|&r| symbol(self.scoping, r))
+                .collect()
+        };
+        let names = resolve(&self.names);
+        let receivers: Vec<(SymbolId, Option<Vec<SymbolId>>)> = self
+            .receivers
+            .iter()
+            .filter_map(|(r, args)| Some((symbol(self.scoping, *r)?, args.as_deref().map(resolve))))
+            .collect();
+        let interest: FxHashSet<SymbolId> = names
+            .iter()
+            .chain(
+                receivers
+                    .iter()
+                    .flat_map(|(r, args)| std::iter::once(r).chain(args.iter().flatten())),
+            )
+            .copied()
+            .collect();
+        // Per name of interest: whether the compressor may know it, and may know it as a
+        // string.
+        let mut facts: FxHashMap<SymbolId, (bool, bool)> = FxHashMap::default();
+        for d in self.decls.iter().filter(|d| interest.contains(&d.id)) {
+            let known = d.known
+                || self.decl_names[d.names.clone()]
+                    .iter()
+                    .any(|&r| symbol(self.scoping, r).is_some());
+            let f = facts.entry(d.id).or_default();
+            f.0 |= known;
+            f.1 |= d.string;
+        }
+        let known = |id: &SymbolId| facts.get(id).is_some_and(|f| f.0);
+        names.iter().any(known)
+            || receivers.iter().any(|(receiver, args)| {
+                facts.get(receiver).is_some_and(|f| f.1)
+                    && args.as_ref().is_none_or(|a| a.iter().any(known))
+            })
     }
 
     /// A method called on a string literal, which the compressor may evaluate. Its
@@ -129,13 +180,7 @@ impl Risk<'_> {
         if s.lone_surrogates || !text.is_ascii() {
             return self.found("a method of a string that is not ASCII");
         }
-        if !folds_right(
-            self.scoping,
-            method,
-            args,
-            Some(text.len()),
-            &mut self.names,
-        ) {
+        if !folds_right(method, args, Some(text.len()), &mut self.names) {
             self.found("a string method with arguments the compressor may misread");
         }
     }
@@ -145,11 +190,10 @@ impl Risk<'_> {
 /// characters (unknown: `None`), or cannot fold it (see [`Risk::string_method`]), given
 /// that the names pushed to `names` are [`opaque`].
 fn folds_right(
-    scoping: &Scoping,
     method: &str,
     args: &[Argument],
     len: Option<usize>,
-    names: &mut Vec<SymbolId>,
+    names: &mut Vec<ReferenceId>,
 ) -> bool {
     let search = match method {
         "indexOf" | "lastIndexOf" => true,
@@ -165,7 +209,7 @@ fn folds_right(
         Argument::NumericLiteral(n) if !(search && i == 0) => {
             len.is_some_and(|len| (0.0..=len as f64).contains(&n.value))
         }
-        e => e.as_expression().is_some_and(|e| opaque(e, scoping, names)),
+        e => e.as_expression().is_some_and(|e| opaque(e, names)),
     })
 }
 
@@ -242,72 +286,33 @@ const FOLDED_METHODS: &[&str] = &[
 /// Whether the compressor cannot know `e`'s value: `this`, a member of it, a call of a
 /// method it does not evaluate, or a name (pushed to `names`, to be checked against its
 /// declarations) or a member of one.
-fn opaque(e: &Expression, scoping: &Scoping, names: &mut Vec<SymbolId>) -> bool {
+fn opaque(e: &Expression, names: &mut Vec<ReferenceId>) -> bool {
     match e {
         Expression::ThisExpression(_)
         | Expression::AwaitExpression(_)
         | Expression::YieldExpression(_) => true,
-        Expression::ParenthesizedExpression(p) => opaque(&p.expression, scoping, names),
+        Expression::ParenthesizedExpression(p) => opaque(&p.expression, names),
         Expression::Identifier(i) if KNOWN_GLOBALS.contains(&i.name.as_str()) => false,
         Expression::Identifier(i) => {
-            names.extend(symbol(scoping, i));
+            names.extend(i.reference_id.get());
             true
         }
-        Expression::StaticMemberExpression(m) => opaque(&m.object, scoping, names),
-        Expression::ComputedMemberExpression(m) => opaque(&m.object, scoping, names),
-        Expression::PrivateFieldExpression(m) => opaque(&m.object, scoping, names),
+        Expression::StaticMemberExpression(m) => opaque(&m.object, names),
+        Expression::ComputedMemberExpression(m) => opaque(&m.object, names),
+        Expression::PrivateFieldExpression(m) => opaque(&m.object, names),
         // A call of a function by name is not: the compressor inlines a function the file
         // declares and uses once (`const f = () => undefined; f()`).
         // A method it evaluates is opaque where the value it is called on is
         // (`input.charAt(i)` of a parameter `input`).
         Expression::CallExpression(c) => match &c.callee {
             Expression::StaticMemberExpression(m) => {
-                !FOLDED_METHODS.contains(&m.property.name.as_str())
-                    || opaque(&m.object, scoping, names)
+                !FOLDED_METHODS.contains(&m.property.name.as_str()) || opaque(&m.object, names)
             }
-            Expression::ComputedMemberExpression(m) => opaque(&m.object, scoping, names),
-            Expression::PrivateFieldExpression(m) => opaque(&m.object, scoping, names),
+            Expression::ComputedMemberExpression(m) => opaque(&m.object, names),
+            Expression::PrivateFieldExpression(m) => opaque(&m.object, names),
             _ => false,
         },
         _ => false,
-    }
-}
-
-/// Sorts the declarations of the names of `interest`: those the compressor may know the
-/// value of (`known`: without an initialiser, which is `undefined`, or with one that is
-/// not [`opaque`] by itself, a name in it counting as known) and those that may be a
-/// string it knows (`strings`, [`may_be_constant`]).
-struct Bindings<'s> {
-    scoping: &'s Scoping,
-    interest: Vec<SymbolId>,
-    known: Vec<SymbolId>,
-    strings: Vec<SymbolId>,
-}
-
-impl<'a> Visit<'a> for Bindings<'_> {
-    fn visit_variable_declarator(&mut self, d: &VariableDeclarator<'a>) {
-        for b in d.id.get_binding_identifiers() {
-            let Some(id) = b.symbol_id.get().filter(|id| self.interest.contains(id)) else {
-                continue;
-            };
-            let mut inner = Vec::new();
-            let destructured_literal = !matches!(&d.id, BindingPattern::BindingIdentifier(_))
-                && matches!(
-                    &d.init,
-                    Some(Expression::ArrayExpression(_) | Expression::ObjectExpression(_))
-                );
-            let known = destructured_literal
-                || d.init
-                    .as_ref()
-                    .is_none_or(|e| !opaque(e, self.scoping, &mut inner) || !inner.is_empty());
-            if known {
-                self.known.push(id);
-            }
-            if d.init.as_ref().is_some_and(may_be_constant) {
-                self.strings.push(id);
-            }
-        }
-        walk::walk_variable_declarator(self, d);
     }
 }
 
@@ -352,6 +357,9 @@ fn may_be_constant(e: &Expression) -> bool {
 /// `_` in it.
 fn risky_text(s: &str) -> bool {
     let t = s.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{b}');
+    if t.len() == s.len() && !t.contains('_') {
+        return false;
+    }
     let radix = ["0x", "0X", "0o", "0O", "0b", "0B"]
         .iter()
         .any(|p| t.starts_with(p) && t.len() > 2);
@@ -384,18 +392,19 @@ fn is_number(e: &Expression) -> bool {
     }
 }
 
-impl<'a> Visit<'a> for Risk<'_> {
-    fn visit_with_statement(&mut self, _: &WithStatement<'a>) {
+/// The hooks `oxc_read::Refs` calls at each node of these kinds, before it walks on.
+impl Risk<'_> {
+    pub(super) fn with_statement(&mut self) {
         self.found("a with statement");
     }
 
-    fn visit_string_literal(&mut self, s: &StringLiteral<'a>) {
+    pub(super) fn string_literal(&mut self, s: &StringLiteral) {
         if s.lone_surrogates || risky_text(s.value.as_str()) {
             self.found("a lone surrogate or a number with white space");
         }
     }
 
-    fn visit_template_element(&mut self, e: &TemplateElement<'a>) {
+    pub(super) fn template_element(&mut self, e: &TemplateElement) {
         let risky = match &e.value.cooked {
             Some(c) => e.lone_surrogates || risky_text(c.as_str()),
             None => true,
@@ -409,32 +418,55 @@ impl<'a> Visit<'a> for Risk<'_> {
     // as the object of a member (`'é'.length`, `'é'[0]`), or through a name it is
     // declared to, which the compressor may inline. Elsewhere (an argument, a property,
     // a `+`, a comparison) its text is kept as it is.
-    fn visit_member_expression(&mut self, m: &MemberExpression<'a>) {
+    pub(super) fn member_expression(&mut self, m: &MemberExpression) {
         if not_ascii(m.object()) {
             self.found("a member of a string that is not ASCII");
         }
-        walk::walk_member_expression(self, m);
     }
 
-    fn visit_variable_declarator(&mut self, d: &VariableDeclarator<'a>) {
+    pub(super) fn variable_declarator(&mut self, d: &VariableDeclarator) {
         if d.init.as_ref().is_some_and(not_ascii) {
             self.found("a name declared as a string that is not ASCII");
         }
-        walk::walk_variable_declarator(self, d);
+        // What the compressor may know of the names it declares: without an initialiser
+        // `undefined`; with one that is not opaque by itself, or a name in it that may be
+        // a constant, its value (`may_fold_wrong` resolves those names at the end).
+        let from = self.decl_names.len();
+        let destructured_literal = !matches!(&d.id, BindingPattern::BindingIdentifier(_))
+            && matches!(
+                &d.init,
+                Some(Expression::ArrayExpression(_) | Expression::ObjectExpression(_))
+            );
+        let known = destructured_literal
+            || d.init
+                .as_ref()
+                .is_none_or(|e| !opaque(e, &mut self.decl_names));
+        let names = from..self.decl_names.len();
+        let string = d.init.as_ref().is_some_and(may_be_constant);
+        d.id.all_binding_identifiers(&mut |b| {
+            if let Some(id) = b.symbol_id.get() {
+                self.decls.push(Decl {
+                    id,
+                    known,
+                    names: names.clone(),
+                    string,
+                });
+            }
+            true
+        });
     }
 
-    fn visit_template_literal(&mut self, t: &TemplateLiteral<'a>) {
+    pub(super) fn template_literal(&mut self, t: &TemplateLiteral) {
         if t.expressions.len() > TEMPLATE_SUBSTITUTIONS {
             self.found("a template with many substitutions");
         }
-        walk::walk_template_literal(self, t);
     }
 
-    fn visit_tagged_template_expression(&mut self, _: &TaggedTemplateExpression<'a>) {
+    pub(super) fn tagged_template(&mut self) {
         self.found("a tagged template");
     }
 
-    fn visit_call_expression(&mut self, c: &CallExpression<'a>) {
+    pub(super) fn call_expression(&mut self, c: &CallExpression) {
         let first = c.arguments.first().and_then(|a| a.as_expression());
         let (object, method) = match &c.callee {
             Expression::StaticMemberExpression(m) => {
@@ -457,15 +489,10 @@ impl<'a> Visit<'a> for Risk<'_> {
                     Some("slice" | "substring" | "indexOf" | "lastIndexOf")
                 ) =>
             {
-                if let Some(receiver) = symbol(self.scoping, i) {
+                if let Some(receiver) = i.reference_id.get() {
                     let mut names = Vec::new();
-                    let right = folds_right(
-                        self.scoping,
-                        method.unwrap_or_default(),
-                        &c.arguments,
-                        None,
-                        &mut names,
-                    );
+                    let right =
+                        folds_right(method.unwrap_or_default(), &c.arguments, None, &mut names);
                     if !right || !names.is_empty() {
                         self.receivers.push((receiver, right.then_some(names)));
                     }
@@ -485,6 +512,5 @@ impl<'a> Visit<'a> for Risk<'_> {
             }
             _ => {}
         }
-        walk::walk_call_expression(self, c);
     }
 }

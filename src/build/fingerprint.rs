@@ -151,6 +151,10 @@ pub fn fingerprint(nodes: &[Node], targets: &[Vec<Target>], hash_len: usize) -> 
     };
     let mut hashes: Vec<Option<String>> = vec![None; n];
     let mut outputs: Vec<Option<Output>> = vec![None; n];
+    // Files whose names do not change (pages) and that are in no cycle: no other file's
+    // name depends on their bytes, so they are written in parallel once every
+    // fingerprinted name is known (on the docs site, 50 MB of pages one after another).
+    let mut stable: Vec<usize> = Vec::new();
     for scc in sccs {
         let cyclic = scc.len() > 1 || edges[scc[0]].contains(&scc[0]);
         if cyclic {
@@ -190,15 +194,29 @@ pub fn fingerprint(nodes: &[Node], targets: &[Vec<Target>], hash_len: usize) -> 
                 let hash = blake3::hash(&bytes);
                 outputs[m] = Some(finish(&nodes[m], bytes, hash, hashes[m].clone()));
             }
+        } else if !nodes[scc[0]].fingerprint {
+            stable.push(scc[0]);
         } else {
             let m = scc[0];
             let bytes = substitute(&nodes[m], &targets[m], &site, &hashes);
             let hash = pre[m].unwrap_or_else(|| blake3::hash(&bytes));
-            if nodes[m].fingerprint {
-                hashes[m] = Some(hash.to_hex()[..hash_len].to_string());
-            }
+            hashes[m] = Some(hash.to_hex()[..hash_len].to_string());
             outputs[m] = Some(finish(&nodes[m], bytes, hash, hashes[m].clone()));
         }
+    }
+    let stable: Vec<(usize, Output)> = {
+        use rayon::prelude::*;
+        stable
+            .par_iter()
+            .map(|&m| {
+                let bytes = substitute(&nodes[m], &targets[m], &site, &hashes);
+                let hash = pre[m].unwrap_or_else(|| blake3::hash(&bytes));
+                (m, finish(&nodes[m], bytes, hash, None))
+            })
+            .collect()
+    };
+    for (m, output) in stable {
+        outputs[m] = Some(output);
     }
     outputs
         .into_iter()

@@ -393,6 +393,21 @@ fn what_oxc_folds_wrong_is_left_to_swc() {
     // Another script of the page may set `flag`: its reads stay.
     let (out, _) = auto("let flag = false; function check() { return flag ? 'on' : 'off' }");
     assert!(out.contains("flag?") && out.contains("on"), "{out}");
+    // A script's other top-level bindings are oxc's: its `const`s no other script can
+    // assign, its classes, and the `let`s it assigns itself (three.js' `three.cjs`).
+    let consts = "const API = 'x', N = 5; class K { static make() { return new K } } function f() { return N + API.length + typeof K }";
+    assert_eq!(risk_of(consts, JsKind::Script), None);
+    let (out, _) = auto(consts);
+    assert!(
+        out.contains("API=") && out.contains("class K") && out.contains("typeof K"),
+        "{out}"
+    );
+    let assigned = "let seed = 5, { a } = o; function reseed(s) { seed = s; a = s } function f() { return seed + a }";
+    assert_eq!(risk_of(assigned, JsKind::Script), None);
+    let (out, _) = auto(assigned);
+    assert!(out.contains("return seed+a"), "{out}");
+    let unassigned = "let seed = 5, { a } = o; function f() { a = 1; return seed }";
+    assert!(risk_of(unassigned, JsKind::Script).is_some());
     // In a module the same `let` is the module's own, and ordinary code is oxc's.
     let plain =
         "export let flag = false; export function check(s) { return s.indexOf('b') + f('\u{e9}', ' + ', '1 2') }";

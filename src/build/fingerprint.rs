@@ -152,8 +152,9 @@ pub fn fingerprint(nodes: &[Node], targets: &[Vec<Target>], hash_len: usize) -> 
     let mut hashes: Vec<Option<String>> = vec![None; n];
     let mut outputs: Vec<Option<Output>> = vec![None; n];
     // Files whose names do not change (pages) and that are in no cycle: no other file's
-    // name depends on their bytes, so they are written in parallel once every
-    // fingerprinted name is known (on the docs site, 50 MB of pages one after another).
+    // name depends on their bytes, so they are substituted and hashed in parallel once
+    // every fingerprinted name is known (on the docs site, 50 MB of pages went one after
+    // another).
     let mut stable: Vec<usize> = Vec::new();
     for scc in sccs {
         let cyclic = scc.len() > 1 || edges[scc[0]].contains(&scc[0]);

@@ -3,10 +3,11 @@
 //! oxc parses each file once: on its tree `oxc_read.rs` finds the references (replaced
 //! by placeholders in place), the licence comments and a classic script's global names,
 //! and in the same walk `risk.rs` what its compressor may fold wrong; the same tree is
-//! then compressed, mangled and printed. On the bench's ES-module site its compressor did in 1.4 s of one
-//! core what swc's did in 4.5 s, and its output was 1 % smaller than esbuild's where
-//! swc's was 0.8 % smaller. Until session 35, swc parsed every file first for those
-//! reads (with the dropping of its tree, about a quarter of the ES-module build's CPU).
+//! then compressed, mangled and printed. On the bench's ES-module site its compressor
+//! did in 1.4 s of one core what swc's did in 4.5 s, and its output was 1 % smaller
+//! than esbuild's where swc's was 0.8 % smaller. Until session 35, swc parsed every file
+//! first for those reads (with the dropping of its tree, about a quarter of the
+//! ES-module build's CPU).
 //!
 //! Whatever oxc cannot do the way sitevault needs is minified with swc as before: text
 //! oxc will not parse (swc then reports the syntax errors users see); output holding `<!--` or `</script`, which swc escapes (the code

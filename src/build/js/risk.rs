@@ -4,12 +4,12 @@
 //! packages, targeted snippets and about 24,000 random constant expressions. The real
 //! packages behaved the same; these did not, and swc got each of them right:
 //! - names used inside `with` were mangled, and constants folded there;
-//! - a classic script's top-level `let` that it never assigns was inlined into its
-//!   functions, though other scripts of the page may assign it (`let flag = false` read
-//!   as always false). Its `const`s are inlined as swc inlines them (no other script can
-//!   assign one), and its classes, `var`s and `let`s it assigns itself are kept as
-//!   written (session 36; until then every top-level `let`, `const` or class made the
-//!   file swc's, three.js' 1.3 MB `three.cjs` among them);
+//! - a classic script's top-level `let` was inlined into its functions where the file
+//!   never assigns it, though other scripts of the page may (`let flag = false` read as
+//!   always false), and also where its only writes are in code the compressor drops
+//!   (`if (false)`, after a `return`: session 36's review). Its `const`s are inlined as
+//!   swc inlines them (no other script can assign one), and its classes and `var`s are
+//!   kept as written: since session 36 only a top-level `let` makes a script swc's;
 //! - strings folded at build time with UTF-8 offsets and lengths instead of UTF-16 ones,
 //!   lone surrogates leaked as text or made the printer panic, `trim()` knew other white
 //!   space than JS's;
@@ -96,27 +96,16 @@ impl<'s> Risk<'s> {
             decls: Vec::new(),
             decl_names: Vec::new(),
         };
-        // Written in the file (`let seed = 1; function reseed(s) { seed = s }`), a `let`
-        // is kept as a variable; never written, its value is inlined.
-        let assigned = |b: &BindingIdentifier| {
-            b.symbol_id
-                .get()
-                .is_some_and(|id| scoping.get_resolved_references(id).any(|r| r.is_write()))
-        };
-        let unassigned_let = program.body.iter().any(|s| match s {
-            Statement::VariableDeclaration(v) => {
-                !matches!(
-                    v.kind,
-                    VariableDeclarationKind::Var | VariableDeclarationKind::Const
-                ) && !v
-                    .declarations
-                    .iter()
-                    .all(|d| d.id.all_binding_identifiers(&mut |b| assigned(b)))
-            }
-            _ => false,
+        // Even one the file assigns: a write in code the compressor drops as dead
+        // (`if (false) x = 1`, after a `return`) leaves it unassigned, and then inlined.
+        let top_level_let = program.body.iter().any(|s| {
+            matches!(s, Statement::VariableDeclaration(v) if !matches!(
+                v.kind,
+                VariableDeclarationKind::Var | VariableDeclarationKind::Const
+            ))
         });
-        if script && unassigned_let {
-            risk.found("a classic script's top-level let that it never assigns");
+        if script && top_level_let {
+            risk.found("a classic script's top-level let");
         }
         risk
     }

@@ -96,15 +96,17 @@ impl<'s> Risk<'s> {
             decls: Vec::new(),
             decl_names: Vec::new(),
         };
-        // Even one the file assigns: a write in code the compressor drops as dead
-        // (`if (false) x = 1`, after a `return`) leaves it unassigned, and then inlined.
-        let top_level_let = program.body.iter().any(|s| {
-            matches!(s, Statement::VariableDeclaration(v) if !matches!(
-                v.kind,
-                VariableDeclarationKind::Var | VariableDeclarationKind::Const
-            ))
-        });
-        if script && top_level_let {
+        // A classic script's top-level `let`, even one the file assigns: a write in code
+        // the compressor drops as dead (`if (false) x = 1`, after a `return`) leaves it
+        // unassigned, and its value is then inlined.
+        let top_level_let = script
+            && program.body.iter().any(|s| {
+                matches!(s, Statement::VariableDeclaration(v) if !matches!(
+                    v.kind,
+                    VariableDeclarationKind::Var | VariableDeclarationKind::Const
+                ))
+            });
+        if top_level_let {
             risk.found("a classic script's top-level let");
         }
         risk

@@ -481,4 +481,30 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.line, 4, "{e:?}");
     }
+
+    /// A reference in an inline script carries the page's line, whichever minifier read it.
+    #[test]
+    fn inline_script_references_have_the_pages_lines() {
+        for script in ["var x = 1;", "let x = 1;"] {
+            let src = format!(
+                "<html>\n<body>\n<script>\n{script}\nimport('./a.js');\n</script></body></html>"
+            );
+            let mut ph = Placeholders::for_content(src.as_bytes());
+            process(
+                &src,
+                "x.html",
+                Targets::default(),
+                &mut ph,
+                false,
+                &mut vec![],
+            )
+            .unwrap();
+            let lines: Vec<_> = ph
+                .into_refs()
+                .into_iter()
+                .map(|r| (r.path, r.line))
+                .collect();
+            assert_eq!(lines, [("./a.js".to_string(), 5)], "{script}");
+        }
+    }
 }

@@ -240,7 +240,14 @@ impl Page<'_> {
                 } else {
                     js::JsKind::Script
                 };
-                let result = js::minify(&code, self.name, jk, &mut self.ph.borrow_mut());
+                let result = {
+                    let mut ph = self.ph.borrow_mut();
+                    let first = ph.len();
+                    let result = js::minify(&code, self.name, jk, &mut ph);
+                    // Read with lines counted from the script's first line.
+                    ph.shift_lines(first, line0 as u32);
+                    result
+                };
                 match result {
                     // Escaped by the code generator (`inline_script`).
                     Ok(min) => min,

@@ -8,7 +8,7 @@ use swc_core::common::sync::Lrc;
 use swc_core::common::{SourceMap, Span};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::atoms::Atom;
-use swc_core::ecma::visit::{VisitMut, VisitMutWith};
+use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
 use super::refs::{Placeholders, RefKind};
 
@@ -164,14 +164,71 @@ fn string_consts<'a>(stmts: impl Iterator<Item = &'a Stmt>, out: &mut HashMap<At
     }
 }
 
+/// Drops from `consts` every name the program declares more than once: swc's tree holds
+/// no scopes yet, and `function f(D) { import(D) }` is not the top-level `D`.
+fn drop_shadowed(consts: &mut HashMap<Atom, String>, program: &impl VisitWith<Declared>) {
+    if consts.is_empty() {
+        return;
+    }
+    let mut declared = Declared {
+        names: consts.keys().map(|k| (k.clone(), 0)).collect(),
+    };
+    program.visit_with(&mut declared);
+    consts.retain(|k, _| declared.names.get(k).is_some_and(|&n| n <= 1));
+}
+
+/// How many times each of `names` is declared.
+struct Declared {
+    names: HashMap<Atom, u32>,
+}
+
+impl Declared {
+    fn count(&mut self, name: &Atom) {
+        if let Some(n) = self.names.get_mut(name) {
+            *n += 1;
+        }
+    }
+}
+
+impl Visit for Declared {
+    fn visit_binding_ident(&mut self, b: &BindingIdent) {
+        self.count(&b.id.sym);
+    }
+    fn visit_fn_decl(&mut self, f: &FnDecl) {
+        self.count(&f.ident.sym);
+        f.visit_children_with(self);
+    }
+    fn visit_fn_expr(&mut self, f: &FnExpr) {
+        if let Some(i) = &f.ident {
+            self.count(&i.sym);
+        }
+        f.visit_children_with(self);
+    }
+    fn visit_class_decl(&mut self, c: &ClassDecl) {
+        self.count(&c.ident.sym);
+        c.visit_children_with(self);
+    }
+    fn visit_class_expr(&mut self, c: &ClassExpr) {
+        if let Some(i) = &c.ident {
+            self.count(&i.sym);
+        }
+        c.visit_children_with(self);
+    }
+    fn visit_import_specifier(&mut self, s: &ImportSpecifier) {
+        self.count(&s.local().sym);
+    }
+}
+
 impl VisitMut for RefVisitor<'_> {
     fn visit_mut_module(&mut self, m: &mut Module) {
         string_consts(m.body.iter().filter_map(|i| i.as_stmt()), &mut self.consts);
+        drop_shadowed(&mut self.consts, m);
         m.visit_mut_children_with(self);
     }
 
     fn visit_mut_script(&mut self, s: &mut Script) {
         string_consts(s.body.iter(), &mut self.consts);
+        drop_shadowed(&mut self.consts, s);
         s.visit_mut_children_with(self);
     }
 

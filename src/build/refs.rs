@@ -95,6 +95,14 @@ impl Placeholders {
         format!("{}{}x", self.prefix, n)
     }
 
+    /// Moves the references registered from number `from` ([`len`](Self::len)) on down by `lines`: they were
+    /// read in a text (an inline script) that starts on line `lines + 1` of the file.
+    pub(crate) fn shift_lines(&mut self, from: usize, lines: u32) {
+        for r in self.refs.iter_mut().skip(from).filter(|r| r.line > 0) {
+            r.line += lines;
+        }
+    }
+
     /// If `value` is a local reference of `kind`, returns it with its path part
     /// replaced by a placeholder; otherwise `None` (leave it alone).
     pub fn replace(&mut self, value: &str, line: u32, kind: RefKind) -> Option<String> {

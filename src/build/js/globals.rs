@@ -1,16 +1,33 @@
 //! The global names a classic script declares from inside blocks.
 
+use swc_core::common::util::take::Take;
+use swc_core::common::Spanned;
 use swc_core::ecma::ast::*;
 use swc_core::ecma::atoms::Atom;
-use swc_core::ecma::visit::{Visit, VisitWith};
+use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
 /// Every name a classic script (`program`) declares in its global scope: `var`s and functions
 /// outside any function, also inside blocks (`if (x) { var Lib = … }`), where swc's
 /// mangler renames them as if the block held them and the global is lost to the other
 /// scripts of the page. Classes in blocks are added too (block-scoped, so reserving
-/// them only keeps a longer name). Given to the mangler as reserved names.
+/// them only keeps a longer name). The top-level `let`s and `const`s are the page's too,
+/// and swc's mangler renamed destructured ones (`const {cd} = o` became `const {cd: n}`).
+/// Given to the mangler as reserved names.
 pub(super) fn declared_globals(program: &Program) -> Vec<Atom> {
     let mut v = Globals::default();
+    let top: Vec<&Stmt> = match program {
+        Program::Script(s) => s.body.iter().collect(),
+        Program::Module(m) => m.body.iter().filter_map(|i| i.as_stmt()).collect(),
+    };
+    for stmt in top {
+        if let Stmt::Decl(Decl::Var(d)) = stmt {
+            if d.kind != VarDeclKind::Var {
+                for d in &d.decls {
+                    d.name.visit_with(&mut Bindings(&mut v.names));
+                }
+            }
+        }
+    }
     program.visit_with(&mut v);
     v.names.sort();
     v.names.dedup();
@@ -56,4 +73,86 @@ impl Visit for Bindings<'_> {
     }
     // Default values are expressions, not bindings.
     fn visit_expr(&mut self, _: &Expr) {}
+}
+
+/// Spells out each shorthand property of a pattern that binds one of `reserved` (sorted):
+/// `{other}` becomes `{other: other}`. swc's mangler keeps a reserved name where a pattern
+/// binds it as a plain identifier, but not as a shorthand (`const {other} = o` became
+/// `const {other: e} = o`, and the page's other scripts lost `other`).
+/// [`shorthand_patterns`] turns them back once the mangler is done.
+pub(super) fn spell_out_reserved(program: &mut Program, reserved: &[Atom]) {
+    program.visit_mut_with(&mut SpellOut(reserved));
+}
+
+struct SpellOut<'a>(&'a [Atom]);
+
+impl VisitMut for SpellOut<'_> {
+    fn visit_mut_object_pat_prop(&mut self, p: &mut ObjectPatProp) {
+        p.visit_mut_children_with(self);
+        let ObjectPatProp::Assign(a) = p else {
+            return;
+        };
+        if self.0.binary_search(&a.key.sym).is_err() {
+            return;
+        }
+        let key = PropName::Ident(IdentName::new(a.key.sym.clone(), a.key.span));
+        let binding = Pat::Ident(a.key.clone());
+        let value = match a.value.take() {
+            Some(default) => Pat::Assign(AssignPat {
+                span: a.span,
+                left: Box::new(binding),
+                right: default,
+            }),
+            None => binding,
+        };
+        *p = ObjectPatProp::KeyValue(KeyValuePatProp {
+            key,
+            value: Box::new(value),
+        });
+    }
+}
+
+/// `{a: a}` and `{a: a = 1}` in patterns written as `{a}` and `{a = 1}`: the same
+/// bindings.
+pub(super) fn shorthand_patterns(program: &mut Program) {
+    program.visit_mut_with(&mut Shorthand);
+}
+
+struct Shorthand;
+
+impl VisitMut for Shorthand {
+    fn visit_mut_object_pat_prop(&mut self, p: &mut ObjectPatProp) {
+        p.visit_mut_children_with(self);
+        let ObjectPatProp::KeyValue(kv) = p else {
+            return;
+        };
+        let PropName::Ident(key) = &kv.key else {
+            return;
+        };
+        let binding = match &*kv.value {
+            Pat::Ident(b) => b,
+            Pat::Assign(AssignPat { left, .. }) => match &**left {
+                Pat::Ident(b) => b,
+                _ => return,
+            },
+            _ => return,
+        };
+        if binding.id.sym != key.sym {
+            return;
+        }
+        let span = kv.span();
+        let (key, default) = match *kv.value.take() {
+            Pat::Ident(b) => (b, None),
+            Pat::Assign(AssignPat { left, right, .. }) => match *left {
+                Pat::Ident(b) => (b, Some(right)),
+                _ => return,
+            },
+            _ => return,
+        };
+        *p = ObjectPatProp::Assign(AssignPatProp {
+            span,
+            key,
+            value: default,
+        });
+    }
 }

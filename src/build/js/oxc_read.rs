@@ -11,9 +11,11 @@ use oxc_allocator::Allocator;
 use oxc_ast::ast::*;
 use oxc_ast::builder::AstBuilder;
 use oxc_ast_visit::{walk, walk_mut, Visit, VisitMut};
+use oxc_semantic::Scoping;
 use oxc_span::GetSpan;
 use oxc_str::Str as OxcStr;
 use oxc_syntax::scope::ScopeFlags;
+use oxc_syntax::symbol::SymbolId;
 
 use super::risk::Risk;
 use crate::build::refs::{Placeholders, RefKind};
@@ -31,7 +33,7 @@ pub(super) struct Refs<'s, 'a> {
     /// An expression was replaced (a computed `import()` specifier known whole).
     pub(super) replaced: bool,
     /// Top-level `const NAME = "text"`: what a computed `import()` may start with.
-    consts: HashMap<String, String>,
+    consts: Consts<'s>,
     /// What the compressor may fold wrong, read before the references are replaced.
     pub(super) risk: Risk<'s>,
 }
@@ -70,14 +72,17 @@ impl<'s, 'a> Refs<'s, 'a> {
         risk: Risk<'s>,
     ) -> Self {
         Refs {
-            risk,
             src,
             builder: AstBuilder::new(alloc),
             ph,
             lines: Lines { at: 0, line: 1 },
             esm: false,
             replaced: false,
-            consts: HashMap::new(),
+            consts: Consts {
+                scoping: risk.scoping(),
+                values: HashMap::new(),
+            },
+            risk,
         }
     }
 
@@ -130,12 +135,29 @@ fn has_module_type(args: &[Argument]) -> bool {
     })
 }
 
+/// The values of a program's top-level `const NAME = "text"` declarations, by symbol: a
+/// name a function's parameter or a block's declaration shadows is another symbol.
+struct Consts<'s> {
+    scoping: &'s Scoping,
+    values: HashMap<SymbolId, String>,
+}
+
+impl Consts<'_> {
+    fn get(&self, i: &IdentifierReference) -> Option<&String> {
+        let symbol = self
+            .scoping
+            .get_reference(i.reference_id.get()?)
+            .symbol_id()?;
+        self.values.get(&symbol)
+    }
+}
+
 /// The text a specifier expression is known to start with, and whether that is all of
 /// it: string literals, templates, `+` chains and top-level string constants.
-fn static_start(e: &Expression, consts: &HashMap<String, String>) -> (String, bool) {
+fn static_start(e: &Expression, consts: &Consts) -> (String, bool) {
     match e {
         Expression::StringLiteral(s) if !s.lone_surrogates => (s.value.to_string(), true),
-        Expression::Identifier(i) => match consts.get(i.name.as_str()) {
+        Expression::Identifier(i) => match consts.get(i) {
             Some(v) => (v.clone(), true),
             None => (String::new(), false),
         },
@@ -205,8 +227,10 @@ impl<'a> VisitMut<'a> for Refs<'_, 'a> {
             }
             for d in &v.declarations {
                 if let (BindingPattern::BindingIdentifier(name), Some(init)) = (&d.id, &d.init) {
-                    if let (value, true) = static_start(init, &self.consts) {
-                        self.consts.insert(name.name.to_string(), value);
+                    if let (Some(symbol), (value, true)) =
+                        (name.symbol_id.get(), static_start(init, &self.consts))
+                    {
+                        self.consts.values.insert(symbol, value);
                     }
                 }
             }
@@ -356,6 +380,18 @@ impl<'a> VisitMut<'a> for Refs<'_, 'a> {
 /// [`declared_globals`](super::globals::declared_globals) finds them in swc's tree.
 pub(super) fn declared_globals(program: &Program) -> Vec<String> {
     let mut v = Globals(Vec::new());
+    // The top-level `let`s and `const`s (the walk below adds the `var`s).
+    for s in &program.body {
+        if let Statement::VariableDeclaration(d) = s {
+            if d.kind != VariableDeclarationKind::Var {
+                for d in &d.declarations {
+                    for b in d.id.get_binding_identifiers() {
+                        v.0.push(b.name.to_string());
+                    }
+                }
+            }
+        }
+    }
     v.visit_program(program);
     v.0.sort();
     v.0.dedup();

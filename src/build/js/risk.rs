@@ -112,6 +112,11 @@ impl<'s> Risk<'s> {
         risk
     }
 
+    /// The program's scoping, as given to [`Risk::new`].
+    pub(super) fn scoping(&self) -> &'s Scoping {
+        self.scoping
+    }
+
     /// Why oxc must not minify the program, if it must not, once the walk is done.
     pub(super) fn finish(mut self) -> Option<&'static str> {
         if self.why.is_none()

@@ -193,6 +193,31 @@ fn computed_imports_are_known_by_how_they_start() {
     assert_eq!(ph.computed_imports(), ["lib/", "three/addons/", ""]);
 }
 
+/// A parameter, a block's `const` or a catch binding named like a top-level string
+/// constant is another name: `import(D)` there is computed, by both readers.
+#[test]
+fn a_shadowed_constant_is_not_the_constant() {
+    let src = "const D = './mod.js';\n\
+               function load(D) { return import(D) }\n\
+               { const D = 'x'; import(D) }\n\
+               try {} catch (D) { import(D) }\n\
+               import(D); export { load };";
+    let mut by_oxc = Placeholders::for_content(src.as_bytes());
+    oxc::minify(src, Some(JsKind::Module), Effort::Full, &mut by_oxc).unwrap();
+    let mut by_swc = Placeholders::for_content(src.as_bytes());
+    minify_with_swc(src, "m.js", Some(JsKind::Module), Effort::Full, &mut by_swc).unwrap();
+    // swc's tree holds no scopes when it is read: a name declared twice is unknown there.
+    assert_eq!(by_swc.computed_imports(), [""]);
+    assert!(by_swc.is_empty(), "{by_swc:?}");
+    assert_eq!(by_oxc.computed_imports(), [""]);
+    let refs: Vec<_> = by_oxc
+        .into_refs()
+        .into_iter()
+        .map(|r| (r.path, r.line))
+        .collect();
+    assert_eq!(refs, [("./mod.js".to_string(), 5)]);
+}
+
 #[test]
 fn the_last_semicolon_goes_and_the_output_still_parses() {
     let mut ph = Placeholders::for_content(b"x");
@@ -440,4 +465,34 @@ fn what_oxc_folds_wrong_is_left_to_swc() {
     }
     // A `</script` oxc's printer leaves in a regular expression is swc's to escape.
     assert_eq!(by_oxc("f(/[</script>]/)", JsKind::Script), None);
+}
+
+/// A classic script's top-level names are the page's: other scripts read its `let`s and
+/// `const`s, destructured ones too, and may assign its functions and classes, so
+/// `typeof` of them is not known. By swc (a top-level `let`) and by oxc (none).
+#[test]
+fn a_scripts_top_level_names_stay_the_pages() {
+    let body = "const {cd, other, o: [deep = 1]} = window.cfg;\n\
+                class Widget {}\n\
+                function helper() { return 1 }\n\
+                function check() { return [typeof helper, typeof Widget, cd, deep] }\n\
+                window.check = check;";
+    let with_let = format!("let counter = 0;\n{body}\nfunction count() {{ return counter }}");
+    let mut ph = Placeholders::for_content(with_let.as_bytes());
+    let by_swc = minify_with_swc(
+        &with_let,
+        "a.js",
+        Some(JsKind::Script),
+        Effort::Full,
+        &mut ph,
+    )
+    .unwrap()
+    .0;
+    let by_oxc = by_oxc(body, JsKind::Script).unwrap();
+    for out in [&by_swc, &by_oxc] {
+        for kept in ["{cd,other,o:[deep=1]}", "typeof helper", "typeof Widget"] {
+            assert!(out.contains(kept), "{kept}: {out}");
+        }
+    }
+    assert!(by_swc.contains("return counter"), "{by_swc}");
 }

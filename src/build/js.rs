@@ -231,7 +231,9 @@ fn swc_minify(
             globals::declared_globals(&program)
         };
         let mut program = program;
-        globals::spell_out_reserved(&mut program, &reserved);
+        if !top_level_private {
+            globals::spell_out_globals(&mut program, &reserved);
+        }
         let options = MinifyOptions {
             compress: Some(CompressOptions {
                 module: top_level_private,

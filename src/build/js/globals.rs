@@ -10,24 +10,9 @@ use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 /// outside any function, also inside blocks (`if (x) { var Lib = … }`), where swc's
 /// mangler renames them as if the block held them and the global is lost to the other
 /// scripts of the page. Classes in blocks are added too (block-scoped, so reserving
-/// them only keeps a longer name). The top-level `let`s and `const`s are the page's too,
-/// and swc's mangler renamed destructured ones (`const {cd} = o` became `const {cd: n}`).
-/// Given to the mangler as reserved names.
+/// them only keeps a longer name). Given to the mangler as reserved names.
 pub(super) fn declared_globals(program: &Program) -> Vec<Atom> {
     let mut v = Globals::default();
-    let top: Vec<&Stmt> = match program {
-        Program::Script(s) => s.body.iter().collect(),
-        Program::Module(m) => m.body.iter().filter_map(|i| i.as_stmt()).collect(),
-    };
-    for stmt in top {
-        if let Stmt::Decl(Decl::Var(d)) = stmt {
-            if d.kind != VarDeclKind::Var {
-                for d in &d.decls {
-                    d.name.visit_with(&mut Bindings(&mut v.names));
-                }
-            }
-        }
-    }
     program.visit_with(&mut v);
     v.names.sort();
     v.names.dedup();
@@ -75,13 +60,28 @@ impl Visit for Bindings<'_> {
     fn visit_expr(&mut self, _: &Expr) {}
 }
 
-/// Spells out each shorthand property of a pattern that binds one of `reserved` (sorted):
-/// `{other}` becomes `{other: other}`. swc's mangler keeps a reserved name where a pattern
-/// binds it as a plain identifier, but not as a shorthand (`const {other} = o` became
+/// Spells out each shorthand property of a pattern that binds one of a classic script's
+/// global names (`reserved`, sorted) or a name its top-level statements declare:
+/// `{other}` becomes `{other: other}`. swc's mangler keeps those names where a pattern
+/// binds them as plain identifiers, but not as shorthands (`const {other} = o` became
 /// `const {other: e} = o`, and the page's other scripts lost `other`).
 /// [`shorthand_patterns`] turns them back once the mangler is done.
-pub(super) fn spell_out_reserved(program: &mut Program, reserved: &[Atom]) {
-    program.visit_mut_with(&mut SpellOut(reserved));
+pub(super) fn spell_out_globals(program: &mut Program, reserved: &[Atom]) {
+    let top: Vec<&Stmt> = match &*program {
+        Program::Script(s) => s.body.iter().collect(),
+        Program::Module(m) => m.body.iter().filter_map(|i| i.as_stmt()).collect(),
+    };
+    let mut names = reserved.to_vec();
+    for stmt in top {
+        if let Stmt::Decl(Decl::Var(d)) = stmt {
+            for d in &d.decls {
+                d.name.visit_with(&mut Bindings(&mut names));
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    program.visit_mut_with(&mut SpellOut(&names));
 }
 
 struct SpellOut<'a>(&'a [Atom]);

@@ -380,18 +380,6 @@ impl<'a> VisitMut<'a> for Refs<'_, 'a> {
 /// [`declared_globals`](super::globals::declared_globals) finds them in swc's tree.
 pub(super) fn declared_globals(program: &Program) -> Vec<String> {
     let mut v = Globals(Vec::new());
-    // The top-level `let`s and `const`s (the walk below adds the `var`s).
-    for s in &program.body {
-        if let Statement::VariableDeclaration(d) = s {
-            if d.kind != VariableDeclarationKind::Var {
-                for d in &d.declarations {
-                    for b in d.id.get_binding_identifiers() {
-                        v.0.push(b.name.to_string());
-                    }
-                }
-            }
-        }
-    }
     v.visit_program(program);
     v.0.sort();
     v.0.dedup();

@@ -43,9 +43,10 @@ pub struct RawRef {
 pub struct Placeholders {
     prefix: String,
     refs: Vec<RawRef>,
-    /// Each reference's number in `refs`, by path and kind (a page may hold
-    /// thousands: a search would make registering them quadratic).
-    numbers: std::collections::HashMap<(String, RefKind), usize>,
+    /// Each reference's number in `refs`, by path, then kind (a page may hold
+    /// thousands: a search would make registering them quadratic). Looked up by `&str`,
+    /// without a key built per reference.
+    numbers: crate::fasthash::HashMap<String, Vec<(RefKind, usize)>>,
     computed_imports: Vec<String>,
     kept: Vec<super::originals::KeptName>,
     /// Set for a page whose `<base href>` leaves the site: none of its references is local.
@@ -79,17 +80,24 @@ impl Placeholders {
 
     /// Registers a reference and returns its placeholder text.
     pub fn add(&mut self, path: &str, line: u32, kind: RefKind) -> String {
-        let n = match self.numbers.get(&(path.to_string(), kind)) {
-            Some(&i) => i,
+        let known = self
+            .numbers
+            .get(path)
+            .and_then(|by_kind| by_kind.iter().find(|(k, _)| *k == kind));
+        let n = match known {
+            Some(&(_, i)) => i,
             None => {
+                let n = self.refs.len();
                 self.refs.push(RawRef {
                     path: path.to_string(),
                     line,
                     kind,
                 });
                 self.numbers
-                    .insert((path.to_string(), kind), self.refs.len() - 1);
-                self.refs.len() - 1
+                    .entry(path.to_string())
+                    .or_default()
+                    .push((kind, n));
+                n
             }
         };
         format!("{}{}x", self.prefix, n)

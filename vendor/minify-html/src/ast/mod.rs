@@ -1,4 +1,5 @@
 use minify_html_common::spec::tag::ns::Namespace;
+use std::borrow::Cow;
 use std::fmt::Debug;
 use std::fmt::Formatter;
 use std::str::from_utf8;
@@ -22,41 +23,44 @@ pub enum ScriptOrStyleLang {
   JSModule,
 }
 
-pub struct AttrVal {
+// sitevault patch: the value is borrowed from the page when it had no entity to decode.
+pub struct AttrVal<'a> {
   // For serialisation only, not used for equality or value.
   pub quote: Option<u8>,
-  pub value: Vec<u8>,
+  pub value: Cow<'a, [u8]>,
 }
 
-impl AttrVal {
+impl AttrVal<'_> {
   pub fn as_slice(&self) -> &[u8] {
-    self.value.as_slice()
+    &self.value
   }
 }
 
-impl Debug for AttrVal {
+impl Debug for AttrVal<'_> {
   fn fmt(&self, f: &mut Formatter<'_>) -> std::fmt::Result {
     f.write_str(from_utf8(&self.value).unwrap())
   }
 }
 
-impl PartialEq for AttrVal {
+impl PartialEq for AttrVal<'_> {
   fn eq(&self, other: &Self) -> bool {
     self.value == other.value
   }
 }
 
-impl Eq for AttrVal {}
+impl Eq for AttrVal<'_> {}
 
 // sitevault patch: an element's attributes as a list rather than a hash map. Elements have a
 // few attributes; hashing, building and iterating a map for each was about a tenth of the
 // time. As with the map's `insert`, a later duplicate replaces an earlier one (`finish`).
+// sitevault patch: names and values borrowed from the page where they are as written
+// (a name without capitals, a value without entities).
 #[derive(Default)]
-pub struct Attrs(Vec<(Vec<u8>, AttrVal)>);
+pub struct Attrs<'a>(Vec<(Cow<'a, [u8]>, AttrVal<'a>)>);
 
-impl Attrs {
+impl<'a> Attrs<'a> {
   /// Adds an attribute; call `finish` before reading (a later duplicate wins).
-  pub fn insert(&mut self, name: Vec<u8>, value: AttrVal) {
+  pub fn insert(&mut self, name: Cow<'a, [u8]>, value: AttrVal<'a>) {
     self.0.push((name, value));
   }
 
@@ -85,12 +89,13 @@ impl Attrs {
     }
   }
 
-  pub fn get(&self, name: &[u8]) -> Option<&AttrVal> {
-    self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+  pub fn get(&self, name: &[u8]) -> Option<&AttrVal<'a>> {
+    self.0.iter().find(|(k, _)| &**k == name).map(|(_, v)| v)
   }
 
-  pub fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &AttrVal)> {
-    self.0.iter().map(|(k, v)| (k, v))
+  // sitevault patch: names as slices.
+  pub fn iter(&self) -> impl Iterator<Item = (&[u8], &AttrVal<'a>)> {
+    self.0.iter().map(|(k, v)| (&**k, v))
   }
 
   pub fn len(&self) -> usize {
@@ -98,9 +103,9 @@ impl Attrs {
   }
 }
 
-impl IntoIterator for Attrs {
-  type Item = (Vec<u8>, AttrVal);
-  type IntoIter = std::vec::IntoIter<(Vec<u8>, AttrVal)>;
+impl<'a> IntoIterator for Attrs<'a> {
+  type Item = (Cow<'a, [u8]>, AttrVal<'a>);
+  type IntoIter = std::vec::IntoIter<(Cow<'a, [u8]>, AttrVal<'a>)>;
 
   fn into_iter(self) -> Self::IntoIter {
     self.0.into_iter()
@@ -108,13 +113,13 @@ impl IntoIterator for Attrs {
 }
 
 // Equal as maps: the same names with the same values, in any order.
-impl PartialEq for Attrs {
+impl PartialEq for Attrs<'_> {
   fn eq(&self, other: &Self) -> bool {
     self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
   }
 }
 
-impl Eq for Attrs {}
+impl Eq for Attrs<'_> {}
 
 #[derive(Eq, PartialEq, Debug)]
 pub enum RcdataContentType {
@@ -123,58 +128,62 @@ pub enum RcdataContentType {
 }
 
 // Derive Eq for testing.
+// sitevault patch: every byte string is borrowed from the page where it is as written
+// (`'a`): text and attribute values without entities, names without capitals, and the
+// others (comments, script and style contents, ...) always; merged or decoded text, and
+// lower-cased names, are owned.
 #[derive(Eq, PartialEq)]
-pub enum NodeData {
+pub enum NodeData<'a> {
   Bang {
-    code: Vec<u8>,
+    code: Cow<'a, [u8]>,
     // If the source unexpectedly ended before `>`, we can't add it, as otherwise output could be longer than source.
     ended: bool,
   },
   Comment {
-    code: Vec<u8>,
+    code: Cow<'a, [u8]>,
     // If the source unexpectedly ended before `-->`, we can't add it, as otherwise output could be longer than source.
     ended: bool,
   },
   Doctype {
-    legacy: Vec<u8>,
+    legacy: Cow<'a, [u8]>,
     // If the source unexpectedly ended before `>`, we can't add it, as otherwise output could be longer than source.
     ended: bool,
   },
   Element {
-    attributes: Attrs,
-    children: Vec<NodeData>,
+    attributes: Attrs<'a>,
+    children: Vec<NodeData<'a>>,
     // If the source doesn't have a closing tag, then we can't add one, as otherwise output could be longer than source.
     closing_tag: ElementClosingTag,
-    name: Vec<u8>,
+    name: Cow<'a, [u8]>,
     namespace: Namespace,
     // sitevault patch: no `next_sibling_element_name`; minification looks the next sibling
     // up (`next_sibling_name` in `src/minify/content.rs`).
   },
   Instruction {
-    code: Vec<u8>,
+    code: Cow<'a, [u8]>,
     // If the source unexpectedly ended before `?>`, we can't add it, as otherwise output could be longer than source.
     ended: bool,
   },
   // <title> or <textarea> element contents.
   RcdataContent {
     typ: RcdataContentType,
-    text: Vec<u8>,
+    text: Cow<'a, [u8]>,
   },
   // Entities should not be decoded in ScriptOrStyleContent.
   ScriptOrStyleContent {
-    code: Vec<u8>,
+    code: Cow<'a, [u8]>,
     lang: ScriptOrStyleLang,
   },
   Text {
-    value: Vec<u8>,
+    value: Cow<'a, [u8]>,
   },
   // Usually templating syntax, including any opening and closing delimiters.
   Opaque {
-    raw_source: Vec<u8>,
+    raw_source: Cow<'a, [u8]>,
   },
 }
 
-impl Debug for NodeData {
+impl Debug for NodeData<'_> {
   fn fmt(&self, f: &mut Formatter<'_>) -> std::fmt::Result {
     match self {
       NodeData::Bang { code, ended } => f

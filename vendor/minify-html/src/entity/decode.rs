@@ -23,6 +23,7 @@ use minify_html_common::gen::codepoints::UPPER_HEX_ALPHA;
 use minify_html_common::gen::entities::EntityType;
 use minify_html_common::gen::entities::ENTITY;
 use minify_html_common::pattern::TrieNodeMatch;
+use std::borrow::Cow;
 use std::char::from_u32;
 
 enum Decoded {
@@ -138,7 +139,17 @@ fn parse_entity(code: &[u8], in_attr_val: bool) -> ParsedEntity {
   }
 }
 
-pub fn decode_entities(mut code: &[u8], in_attr_val: bool) -> Vec<u8> {
+// sitevault patch: borrowed when there is no `&` (nothing to decode: the bytes are the
+// input's), so a text or attribute value without entities is not copied.
+pub fn decode_entities(code: &[u8], in_attr_val: bool) -> Cow<'_, [u8]> {
+  if memchr(b'&', code).is_none() {
+    return Cow::Borrowed(code);
+  }
+  Cow::Owned(decode_entities_owned(code, in_attr_val))
+}
+
+// sitevault patch: the original `decode_entities`, unchanged but for its name.
+fn decode_entities_owned(mut code: &[u8], in_attr_val: bool) -> Vec<u8> {
   // sitevault patch: sized once (text never grows when decoded).
   let mut res = Vec::<u8>::with_capacity(code.len());
   while !code.is_empty() {

@@ -7,11 +7,14 @@ use minify_html_common::gen::codepoints::DIGIT;
 use minify_html_common::pattern::Replacer;
 use minify_html_common::spec::script::JAVASCRIPT_MIME_TYPES;
 use minify_html_common::spec::tag::ns::Namespace;
-use minify_html_common::whitespace::collapse_whitespace;
-use minify_html_common::whitespace::left_trim;
-use minify_html_common::whitespace::remove_all_whitespace;
-use minify_html_common::whitespace::right_trim;
+// sitevault patch: the edits below on a value that may be borrowed from the page (`Cow`).
+use crate::minify::whitespace::collapse_whitespace;
+use crate::minify::whitespace::left_trim;
+use crate::minify::whitespace::make_ascii_lowercase;
+use crate::minify::whitespace::remove_all_whitespace;
+use crate::minify::whitespace::right_trim;
 use once_cell::sync::Lazy;
+use std::borrow::Cow;
 
 fn build_double_quoted_replacer() -> Replacer {
   let mut patterns = Vec::<Vec<u8>>::new();
@@ -364,7 +367,8 @@ pub fn minify_attr(
   // True if element is <meta> and has an attribute `name` equal to `viewport`.
   is_meta_viewport: bool,
   name: &[u8],
-  mut value_raw: Vec<u8>,
+  // sitevault patch: borrowed from the page unless it had entities; copied only if edited.
+  mut value_raw: Cow<'_, [u8]>,
 ) -> AttrMinified {
   let attr_cfg = ATTRS.get(ns, tag, name);
 
@@ -398,15 +402,15 @@ pub fn minify_attr(
 
   // Make lowercase before checking against default value or JAVASCRIPT_MIME_TYPES.
   if should_lowercase {
-    value_raw.make_ascii_lowercase();
+    make_ascii_lowercase(&mut value_raw);
   };
 
   if !do_not_omit
     && ((value_raw.is_empty() && redundant_if_empty)
-      || default_value.filter(|dv| dv == &value_raw).is_some()
+      || default_value.filter(|dv| *dv == &*value_raw).is_some()
       || (tag == b"script"
         && name == b"type"
-        && JAVASCRIPT_MIME_TYPES.contains(value_raw.as_slice())))
+        && JAVASCRIPT_MIME_TYPES.contains(&*value_raw)))
   {
     return AttrMinified::Redundant;
   };

@@ -12,6 +12,10 @@ use crate::minify::element::minify_element;
 use crate::minify::instruction::minify_instruction;
 use crate::minify::js::minify_js;
 use crate::minify::js::TopLevelMode;
+// sitevault patch: the trims and collapse on texts that may be borrowed (`Cow`).
+use crate::minify::whitespace::collapse_whitespace;
+use crate::minify::whitespace::left_trim;
+use crate::minify::whitespace::right_trim;
 use aho_corasick::AhoCorasickBuilder;
 use aho_corasick::MatchKind;
 use minify_html_common::gen::codepoints::TAG_NAME_CHAR;
@@ -19,11 +23,9 @@ use minify_html_common::pattern::Replacer;
 use minify_html_common::spec::tag::ns::Namespace;
 use minify_html_common::spec::tag::whitespace::get_whitespace_minification_for_tag;
 use minify_html_common::spec::tag::whitespace::WhitespaceMinification;
-use minify_html_common::whitespace::collapse_whitespace;
 use minify_html_common::whitespace::is_all_whitespace;
-use minify_html_common::whitespace::left_trim;
-use minify_html_common::whitespace::right_trim;
 use once_cell::sync::Lazy;
+use std::borrow::Cow;
 
 fn build_optimal_chevron_replacer() -> Replacer {
   let mut patterns = Vec::<Vec<u8>>::new();
@@ -63,7 +65,8 @@ pub fn minify_content(
   descendant_of_pre: bool,
   // Use empty slice if none.
   parent: &[u8],
-  mut nodes: Vec<NodeData>,
+  // sitevault patch: the nodes borrow from the page.
+  mut nodes: Vec<NodeData<'_>>,
 ) {
   let &WhitespaceMinification {
     collapse,
@@ -96,7 +99,8 @@ pub fn minify_content(
         // so the adjacent nodes to a text node (not counting comments/bangs/etc.) should be elements.
         // TODO debug_assert this and add tests.
         if destroy_whole && is_all_whitespace(value) {
-          value.clear();
+          // sitevault patch: emptied without copying (`value` may be borrowed).
+          *value = Cow::Borrowed(&[]);
         } else if collapse {
           collapse_whitespace(value);
         };
@@ -116,7 +120,10 @@ pub fn minify_content(
   }
 
   for i in 0..nodes.len() {
-    let c = std::mem::replace(&mut nodes[i], NodeData::Text { value: Vec::new() });
+    // sitevault patch: the placeholder is an empty borrowed text.
+    let c = std::mem::replace(&mut nodes[i], NodeData::Text {
+      value: Cow::Borrowed(&[]),
+    });
     match c {
       NodeData::Bang { code, ended } => minify_bang(cfg, out, &code, ended),
       NodeData::Comment { code, ended } => minify_comment(cfg, out, &code, ended),
@@ -172,8 +179,9 @@ pub fn minify_content(
 // sitevault patch: the name of the element that follows, when the next element or non-empty
 // text after `rest`'s start (comments, bangs and the like skipped) is an element; else empty.
 // Texts are already trimmed and collapsed, as the original's first pass saw them; the last
-// one's right trim cannot change an answer, as no element follows it.
-fn next_sibling_name(rest: &[NodeData]) -> &[u8] {
+// one's right trim cannot change an answer, as no element follows it. (Patch 5: the name is
+// borrowed from the node, which borrows from the page.)
+fn next_sibling_name<'n>(rest: &'n [NodeData<'_>]) -> &'n [u8] {
   for n in rest {
     match n {
       NodeData::Element { name, .. } => return name,

@@ -22,9 +22,10 @@ pub fn minify_element(
   // If the last node of the parent is an element and it's this one.
   is_last_child_text_or_element_node: bool,
   tag_name: &[u8],
-  attributes: Attrs,
+  // sitevault patch: both borrow from the page.
+  attributes: Attrs<'_>,
   closing_tag: ElementClosingTag,
-  children: Vec<NodeData>,
+  children: Vec<NodeData<'_>>,
 ) {
   // Output quoted attributes, followed by unquoted, to optimise space omission between attributes.
   let mut quoted = Vec::new();

@@ -10,3 +10,5 @@ pub mod js;
 pub mod rcdata;
 #[cfg(test)]
 mod tests;
+// sitevault patch: whitespace edits on text borrowed from the page.
+pub mod whitespace;

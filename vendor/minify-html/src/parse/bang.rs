@@ -1,15 +1,17 @@
 use crate::ast::NodeData;
 use crate::parse::Code;
+use std::borrow::Cow;
 use memchr::memchr;
 
-pub fn parse_bang(code: &mut Code) -> NodeData {
+pub fn parse_bang<'c>(code: &mut Code<'c>) -> NodeData<'c> {
   debug_assert!(code.as_slice().starts_with(b"<!"));
   code.shift(2);
   let (len, matched) = match memchr(b'>', code.as_slice()) {
     Some(m) => (m, 1),
     None => (code.rem(), 0),
   };
-  let data = code.copy_and_shift(len);
+  // sitevault patch: borrowed from the source, not copied.
+  let data = Cow::Borrowed(code.slice_and_shift(len));
   // It might be EOF.
   code.shift(matched);
   NodeData::Bang {

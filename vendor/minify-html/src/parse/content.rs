@@ -18,6 +18,7 @@ use minify_html_common::spec::tag::omission::can_omit_as_before;
 use minify_html_common::spec::tag::omission::can_omit_as_last_node;
 use minify_html_common::spec::tag::void::VOID_TAGS;
 use once_cell::sync::Lazy;
+use std::borrow::Cow;
 
 #[derive(Copy, Clone, Eq, PartialEq)]
 enum ContentType {
@@ -162,18 +163,19 @@ static CLOSING_BRACE_PERCENT: Lazy<AhoCorasick> =
 static CLOSING_CHEVRON_PERCENT: Lazy<AhoCorasick> =
   Lazy::new(|| AhoCorasickBuilder::new().build(["%>"]).unwrap());
 
-pub struct ParsedContent {
-  pub children: Vec<NodeData>,
+// sitevault patch: the nodes borrow from the source (`'c`).
+pub struct ParsedContent<'c> {
+  pub children: Vec<NodeData<'c>>,
   pub closing_tag_omitted: bool,
 }
 
 // Use empty slice for `grandparent` or `parent` if none.
-pub fn parse_content(
-  code: &mut Code,
+pub fn parse_content<'c>(
+  code: &mut Code<'c>,
   ns: Namespace,
   grandparent: &[u8],
   parent: &[u8],
-) -> ParsedContent {
+) -> ParsedContent<'c> {
   // We assume the closing tag has been omitted until we see one explicitly before EOF (or it has been omitted as per the spec).
   let mut closing_tag_omitted = true;
   let mut nodes = Vec::<NodeData>::new();
@@ -194,9 +196,11 @@ pub fn parse_content(
     // Due to dropped malformed code, it's possible for two or more text nodes to be contiguous. Ensure they always get merged into one.
     // NOTE: Even though bangs/comments/etc. have no effect on layout, they still split text (e.g. `&am<!-- -->p`).
     if text_len > 0 {
+      // sitevault patch: the text is borrowed from the source unless it has entities; a text
+      // merged into the one before makes that one owned.
       let text = decode_entities(code.slice_and_shift(text_len), false);
       match nodes.last_mut() {
-        Some(NodeData::Text { value }) => value.extend_from_slice(&text),
+        Some(NodeData::Text { value }) => value.to_mut().extend_from_slice(&text),
         _ => nodes.push(NodeData::Text { value: text }),
       };
     };
@@ -261,8 +265,9 @@ pub fn parse_content(
           Some(m) => m.end(),
           None => code.rem(),
         };
+        // sitevault patch: borrowed from the source, not copied.
         nodes.push(NodeData::Opaque {
-          raw_source: code.copy_and_shift(len),
+          raw_source: Cow::Borrowed(code.slice_and_shift(len)),
         });
       }
     };

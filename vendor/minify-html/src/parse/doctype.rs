@@ -2,8 +2,9 @@ use crate::ast::NodeData;
 use crate::parse::Code;
 use memchr::memchr;
 use minify_html_common::gen::codepoints::WHITESPACE;
+use std::borrow::Cow;
 
-pub fn parse_doctype(code: &mut Code) -> NodeData {
+pub fn parse_doctype<'c>(code: &mut Code<'c>) -> NodeData<'c> {
   debug_assert!(code.as_slice()[..9].eq_ignore_ascii_case(b"<!doctype"));
   code.shift(9);
   code.shift_while_in_lookup(WHITESPACE);
@@ -13,7 +14,8 @@ pub fn parse_doctype(code: &mut Code) -> NodeData {
     Some(m) => (m, 1),
     None => (code.rem(), 0),
   };
-  let data = code.copy_and_shift(len);
+  // sitevault patch: borrowed from the source, not copied.
+  let data = Cow::Borrowed(code.slice_and_shift(len));
   // It might be EOF.
   code.shift(matched);
   NodeData::Doctype {

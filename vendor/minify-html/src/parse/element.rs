@@ -27,13 +27,22 @@ use std::fmt::Debug;
 use std::fmt::Formatter;
 use std::str::from_utf8;
 
-fn parse_tag_name(code: &mut Code) -> Vec<u8> {
+// sitevault patch: a tag or attribute name as the parser keeps it, lower-cased: borrowed
+// from the source unless it has capitals.
+fn lowercased(name: &[u8]) -> Cow<'_, [u8]> {
+  if name.iter().any(u8::is_ascii_uppercase) {
+    Cow::Owned(name.to_ascii_lowercase())
+  } else {
+    Cow::Borrowed(name)
+  }
+}
+
+// sitevault patch: borrowed from the source unless it has capitals (`lowercased`).
+fn parse_tag_name<'c>(code: &mut Code<'c>) -> Cow<'c, [u8]> {
   debug_assert!(code.as_slice().starts_with(b"<"));
   code.shift(1);
   code.shift_if_next(b'/');
-  let mut name = code.copy_and_shift_while_in_lookup(TAG_NAME_CHAR);
-  name.make_ascii_lowercase();
-  name
+  lowercased(code.slice_and_shift_while_in_lookup(TAG_NAME_CHAR))
 }
 
 // sitevault patch: the name is borrowed from the source unless it has capitals (it is
@@ -46,23 +55,20 @@ pub fn peek_tag_name<'c>(code: &Code<'c>) -> Cow<'c, [u8]> {
     .iter()
     .position(|&c| !TAG_NAME_CHAR[c])
     .unwrap_or(rest.len() - start);
-  let name = &rest[start..start + len];
-  if name.iter().any(u8::is_ascii_uppercase) {
-    Cow::Owned(name.to_ascii_lowercase())
-  } else {
-    Cow::Borrowed(name)
-  }
+  // sitevault patch: shared with `parse_tag_name` and attribute names.
+  lowercased(&rest[start..start + len])
 }
 
 // Derive Eq for testing.
+// sitevault patch: the name and attributes borrow from the source (`'c`).
 #[derive(Eq, PartialEq)]
-pub struct ParsedTag {
-  pub attributes: Attrs,
-  pub name: Vec<u8>,
+pub struct ParsedTag<'c> {
+  pub attributes: Attrs<'c>,
+  pub name: Cow<'c, [u8]>,
   pub self_closing: bool,
 }
 
-impl Debug for ParsedTag {
+impl Debug for ParsedTag<'_> {
   fn fmt(&self, f: &mut Formatter<'_>) -> std::fmt::Result {
     f.write_fmt(format_args!("<{}", from_utf8(&self.name).unwrap()))?;
     let mut attrs = self.attributes.iter().collect::<Vec<_>>();
@@ -78,7 +84,7 @@ impl Debug for ParsedTag {
 }
 
 // While not valid, attributes in closing tags still need to be parsed (and then discarded) as attributes e.g. `</div x=">">`, which is why this function is used for both opening and closing tags.
-pub fn parse_tag(code: &mut Code) -> ParsedTag {
+pub fn parse_tag<'c>(code: &mut Code<'c>) -> ParsedTag<'c> {
   read_tag::<true>(code)
 }
 
@@ -90,14 +96,16 @@ pub fn skip_tag(code: &mut Code) {
 
 // sitevault patch: `parse_tag`'s body, building the name and attributes only with `KEEP`
 // (both read the same bytes).
-fn read_tag<const KEEP: bool>(code: &mut Code) -> ParsedTag {
+// sitevault patch: names and values are borrowed from the source where they are as written
+// (no capitals in a name, no entity in a value).
+fn read_tag<'c, const KEEP: bool>(code: &mut Code<'c>) -> ParsedTag<'c> {
   let elem_name = if KEEP {
     parse_tag_name(code)
   } else {
     code.shift(1);
     code.shift_if_next(b'/');
     code.shift_while_in_lookup(TAG_NAME_CHAR);
-    Vec::new()
+    Cow::Borrowed(&[][..])
   };
   let mut attributes = Attrs::default();
   let self_closing;
@@ -109,25 +117,27 @@ fn read_tag<const KEEP: bool>(code: &mut Code) -> ParsedTag {
       // End of tag.
       break;
     };
-    let mut attr_name = Vec::new();
+    // sitevault patch: the name is the source's bytes from `name_start` (the first byte and
+    // the rest were read one after the other), lower-cased (`lowercased`).
+    let name_start = code.pos();
     // An attribute name can start with `=`, but ends at the next whitespace, `=`, `/`, or `>`.
-    let first = code.shift_if_next_not_in_lookup(WHITESPACE_OR_SLASH);
-    let rest =
-      code.slice_and_shift_while_not_in_lookup(WHITESPACE_OR_SLASH_OR_EQUALS_OR_RIGHT_CHEVRON);
-    if KEEP {
-      attr_name.extend(first);
-      attr_name.extend_from_slice(rest);
-      debug_assert!(!attr_name.is_empty());
-      attr_name.make_ascii_lowercase();
-    }
+    code.shift_if_next_not_in_lookup(WHITESPACE_OR_SLASH);
+    code.slice_and_shift_while_not_in_lookup(WHITESPACE_OR_SLASH_OR_EQUALS_OR_RIGHT_CHEVRON);
+    let attr_name = if KEEP {
+      lowercased(code.slice_since(name_start))
+    } else {
+      Cow::Borrowed(&[][..])
+    };
+    debug_assert!(!KEEP || !attr_name.is_empty());
     // See comment for WHITESPACE_OR_SLASH in codepoints.ts for details of complex attr parsing.
     code.shift_while_in_lookup(WHITESPACE);
     let has_value = code.shift_if_next(b'=');
     code.shift_while_in_lookup(WHITESPACE);
+    // sitevault patch: values borrowed unless decoded (`decode_entities`).
     let attr_value = if !has_value {
       AttrVal {
         quote: None,
-        value: Vec::new(),
+        value: Cow::Borrowed(&[][..]),
       }
     } else {
       // TODO Replace ATTR_QUOTE with direct comparison.
@@ -143,7 +153,7 @@ fn read_tag<const KEEP: bool>(code: &mut Code) -> ParsedTag {
       let attr_value = if KEEP {
         decode_entities(raw, true)
       } else {
-        Vec::new()
+        Cow::Borrowed(&[][..])
       };
       if let Some(c) = attr_delim {
         // It might not be next if EOF (i.e. attribute value not closed).
@@ -167,7 +177,8 @@ fn read_tag<const KEEP: bool>(code: &mut Code) -> ParsedTag {
 }
 
 // `<` must be next. `parent` should be an empty slice if it doesn't exist.
-pub fn parse_element(code: &mut Code, ns: Namespace, parent: &[u8]) -> NodeData {
+// sitevault patch: the element borrows from the source (`'c`); its name is a `Cow`.
+pub fn parse_element<'c>(code: &mut Code<'c>, ns: Namespace, parent: &[u8]) -> NodeData<'c> {
   let ParsedTag {
     name: elem_name,
     attributes,
@@ -175,7 +186,7 @@ pub fn parse_element(code: &mut Code, ns: Namespace, parent: &[u8]) -> NodeData 
   } = parse_tag(code);
 
   // Embedded svg tags are immediately in the svg namespace and must be parsed as such.
-  let ns = if elem_name == b"svg" {
+  let ns = if &*elem_name == b"svg" {
     Namespace::Svg
   } else {
     ns
@@ -191,7 +202,7 @@ pub fn parse_element(code: &mut Code, ns: Namespace, parent: &[u8]) -> NodeData 
       namespace: ns,
     };
   };
-  if VOID_TAGS.contains(elem_name.as_slice()) {
+  if VOID_TAGS.contains(&*elem_name) {
     return NodeData::Element {
       attributes,
       children: Vec::new(),
@@ -204,7 +215,7 @@ pub fn parse_element(code: &mut Code, ns: Namespace, parent: &[u8]) -> NodeData 
   let ParsedContent {
     closing_tag_omitted,
     children,
-  } = match (ns, elem_name.as_slice()) {
+  } = match (ns, &*elem_name) {
     (_, b"script") => match attributes.get(b"type") {
       Some(typ) if typ.as_slice() == b"module" => {
         parse_script_content(code, ScriptOrStyleLang::JSModule)
@@ -222,7 +233,7 @@ pub fn parse_element(code: &mut Code, ns: Namespace, parent: &[u8]) -> NodeData 
 
   if !closing_tag_omitted {
     // sitevault patch: consumed, not built (it was dropped).
-    debug_assert_eq!(&*peek_tag_name(code), elem_name.as_slice());
+    debug_assert_eq!(&*peek_tag_name(code), &*elem_name);
     skip_tag(code);
   };
 

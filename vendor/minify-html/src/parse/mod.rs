@@ -105,17 +105,18 @@ impl<'c> Code<'c> {
     self.next += n;
   }
 
-  pub fn slice_and_shift(&mut self, n: usize) -> &[u8] {
-    let str = &self.code[self.next..self.next + n];
+  // sitevault patch: the slices below are borrowed from the source (`'c`), not from `self`,
+  // so the AST can keep them; `copy_and_shift` and `copy_and_shift_while_in_lookup` (which
+  // copied them) are gone.
+  pub fn slice_and_shift(&mut self, n: usize) -> &'c [u8] {
+    let code: &'c [u8] = self.code;
+    let str = &code[self.next..self.next + n];
     self.next += n;
     str
   }
 
-  pub fn copy_and_shift(&mut self, n: usize) -> Vec<u8> {
-    self.slice_and_shift(n).to_vec()
-  }
-
-  pub fn copy_and_shift_while_in_lookup(&mut self, lookup: &'static Lookup) -> Vec<u8> {
+  // sitevault patch: borrowed, as `slice_and_shift` (was `copy_and_shift_while_in_lookup`).
+  pub fn slice_and_shift_while_in_lookup(&mut self, lookup: &'static Lookup) -> &'c [u8] {
     let mut len = 0;
     loop {
       match self.code.get(self.next + len) {
@@ -123,10 +124,21 @@ impl<'c> Code<'c> {
         _ => break,
       };
     }
-    self.copy_and_shift(len)
+    self.slice_and_shift(len)
   }
 
-  pub fn slice_and_shift_while_not_in_lookup(&mut self, lookup: &'static Lookup) -> &[u8] {
+  // sitevault patch: where the next byte is, and the source from `start` to there (an
+  // attribute name read in two steps is one slice of the source).
+  pub fn pos(&self) -> usize {
+    self.next
+  }
+
+  pub fn slice_since(&self, start: usize) -> &'c [u8] {
+    let code: &'c [u8] = self.code;
+    &code[start..self.next]
+  }
+
+  pub fn slice_and_shift_while_not_in_lookup(&mut self, lookup: &'static Lookup) -> &'c [u8] {
     let mut len = 0;
     loop {
       match self.code.get(self.next + len) {

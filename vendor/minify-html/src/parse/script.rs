@@ -5,6 +5,7 @@ use crate::parse::Code;
 use aho_corasick::AhoCorasick;
 use aho_corasick::AhoCorasickBuilder;
 use once_cell::sync::Lazy;
+use std::borrow::Cow;
 
 static END: Lazy<AhoCorasick> = Lazy::new(|| {
   AhoCorasickBuilder::new()
@@ -13,7 +14,7 @@ static END: Lazy<AhoCorasick> = Lazy::new(|| {
     .unwrap()
 });
 
-pub fn parse_script_content(code: &mut Code, lang: ScriptOrStyleLang) -> ParsedContent {
+pub fn parse_script_content<'c>(code: &mut Code<'c>, lang: ScriptOrStyleLang) -> ParsedContent<'c> {
   let (len, closing_tag_omitted) = match END.find(code.as_slice()) {
     Some(m) => (m.start(), false),
     None => (code.rem(), true),
@@ -21,7 +22,8 @@ pub fn parse_script_content(code: &mut Code, lang: ScriptOrStyleLang) -> ParsedC
   ParsedContent {
     closing_tag_omitted,
     children: vec![NodeData::ScriptOrStyleContent {
-      code: code.copy_and_shift(len),
+      // sitevault patch: borrowed from the source, not copied.
+      code: Cow::Borrowed(code.slice_and_shift(len)),
       lang,
     }],
   }

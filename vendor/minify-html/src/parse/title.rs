@@ -5,7 +5,9 @@ use crate::parse::content::ParsedContent;
 use crate::parse::Code;
 use crate::tag::TAG_TITLE_END;
 
-pub fn parse_title_content(code: &mut Code) -> ParsedContent {
+// sitevault patch: the text is borrowed from the source unless it has entities
+// (`decode_entities`).
+pub fn parse_title_content<'c>(code: &mut Code<'c>) -> ParsedContent<'c> {
   let (len, closing_tag_omitted) = match TAG_TITLE_END.find(code.as_slice()) {
     Some(m) => (m.start(), false),
     None => (code.rem(), true),

@@ -1,1 +1,3 @@
+// sitevault patch: `decode_entities` borrowing.
+mod decode;
 mod encode;

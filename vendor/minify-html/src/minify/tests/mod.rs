@@ -1,1 +1,3 @@
 mod attr;
+// sitevault patch: the `Cow` whitespace edits.
+mod whitespace;

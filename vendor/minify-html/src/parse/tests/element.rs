@@ -9,9 +9,11 @@ use crate::ast::Attrs;
 use minify_html_common::spec::tag::ns::Namespace;
 use minify_html_common::spec::tag::EMPTY_SLICE;
 
-fn val(v: &[u8]) -> AttrVal {
+// sitevault patch: names and values are `Cow`s (`.into()`; equality ignores owned or
+// borrowed).
+fn val(v: &[u8]) -> AttrVal<'static> {
   AttrVal {
-    value: v.to_vec(),
+    value: v.to_vec().into(),
     quote: None,
   }
 }
@@ -29,22 +31,22 @@ fn test_parse_tag() {
   assert_eq!(tag, ParsedTag {
     attributes: {
       let mut map = Attrs::default();
-      map.insert(b"type".to_vec(), val(b"password"));
-      map.insert(b"\"a\"".to_vec(), val(b"  b  "));
-      map.insert(b":cd".to_vec(), val(b""));
-      map.insert(b"e".to_vec(), val(b""));
-      map.insert(b"=fg".to_vec(), val(b"/\\h"));
-      map.insert(b"i".to_vec(), val(b""));
-      map.insert(b"j".to_vec(), val(b""));
-      map.insert(b"k".to_vec(), val(b""));
-      map.insert(b"l".to_vec(), val(b""));
-      map.insert(b"m".to_vec(), val(b"n=o"));
-      map.insert(b"q".to_vec(), val(b"=\\r/s/"));
-      map.insert(b"t]".to_vec(), val(b"/u"));
-      map.insert(b"w".to_vec(), val(b"//"));
+      map.insert(b"type".to_vec().into(), val(b"password"));
+      map.insert(b"\"a\"".to_vec().into(), val(b"  b  "));
+      map.insert(b":cd".to_vec().into(), val(b""));
+      map.insert(b"e".to_vec().into(), val(b""));
+      map.insert(b"=fg".to_vec().into(), val(b"/\\h"));
+      map.insert(b"i".to_vec().into(), val(b""));
+      map.insert(b"j".to_vec().into(), val(b""));
+      map.insert(b"k".to_vec().into(), val(b""));
+      map.insert(b"l".to_vec().into(), val(b""));
+      map.insert(b"m".to_vec().into(), val(b"n=o"));
+      map.insert(b"q".to_vec().into(), val(b"=\\r/s/"));
+      map.insert(b"t]".to_vec().into(), val(b"/u"));
+      map.insert(b"w".to_vec().into(), val(b"//"));
       map
     },
-    name: b"input".to_vec(),
+    name: b"input".to_vec().into(),
     self_closing: false,
   });
 }
@@ -56,12 +58,12 @@ fn test_parse_element() {
   assert_eq!(elem, NodeData::Element {
     attributes: {
       let mut map = Attrs::default();
-      map.insert(b"b".to_vec(), val(br#"\"c\""#));
+      map.insert(b"b".to_vec().into(), val(br#"\"c\""#));
       map
     },
     children: vec![],
     closing_tag: ElementClosingTag::Present,
-    name: b"a".to_vec(),
+    name: b"a".to_vec().into(),
     namespace: Namespace::Html,
   });
 }

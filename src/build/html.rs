@@ -92,11 +92,28 @@ fn minify_markup(html: &str) -> Result<String, HtmlErr> {
     // if minify-html did not give back exactly the marks put in, they are not used.
     if let (input, Some((mark, n))) = super::html_space::protect(html) {
         let out = utf8(minify_html::minify(input.as_bytes(), &cfg))?;
-        if out.matches(mark).count() == n {
-            return Ok(out.replace(mark, " "));
+        if let Some(out) = unmark(&out, mark, n) {
+            return Ok(out);
         }
     }
     utf8(minify_html::minify(html.as_bytes(), &cfg))
+}
+
+/// `out` with each `mark` made a space, if there are exactly `n` of them (one pass).
+fn unmark(out: &str, mark: char, n: usize) -> Option<String> {
+    let mut buf = [0u8; 4];
+    let mark = mark.encode_utf8(&mut buf).as_bytes();
+    let mut spaced = String::with_capacity(out.len());
+    let mut last = 0;
+    let mut count = 0;
+    for at in memchr::memmem::find_iter(out.as_bytes(), mark) {
+        spaced.push_str(&out[last..at]);
+        spaced.push(' ');
+        last = at + mark.len();
+        count += 1;
+    }
+    spaced.push_str(&out[last..]);
+    (count == n).then_some(spaced)
 }
 
 /// Rewrites each URL of a `srcset` value with `f` (None leaves it as is).

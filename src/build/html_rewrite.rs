@@ -2,6 +2,7 @@
 //! minifies the markup after it). The same handlers (`Page`) run whichever pass finds
 //! the tags: html_tags.rs's scan, or lol_html for a page the scan does not read.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 
 use lightningcss::targets::Targets;
@@ -34,8 +35,8 @@ enum ScriptType {
     Other,
 }
 
-fn script_type(t: Option<String>) -> ScriptType {
-    match t.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
+fn script_type(t: Option<&str>) -> ScriptType {
+    match t.map(|s| s.trim().to_ascii_lowercase()) {
         None => ScriptType::Classic,
         Some(t) => match t.as_str() {
             "" | "text/javascript" | "application/javascript" | "javascript" => ScriptType::Classic,
@@ -67,9 +68,9 @@ type HandlerResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 /// html_tags.rs's scan.
 trait StartTag {
     /// The tag's name, in lower case.
-    fn tag(&self) -> String;
+    fn tag(&self) -> Cow<'_, str>;
     /// Each attribute's name (in lower case) and value (as written, entities and all).
-    fn attrs(&self, f: &mut dyn FnMut(String, String));
+    fn attrs(&self, f: &mut dyn FnMut(&str, &str));
     /// Sets the value of the first attribute called `name`.
     fn set(&mut self, name: &str, value: &str) -> HandlerResult<()>;
     /// Where the tag starts in the page.
@@ -77,12 +78,12 @@ trait StartTag {
 }
 
 impl StartTag for lol_html::html_content::Element<'_, '_> {
-    fn tag(&self) -> String {
-        self.tag_name()
+    fn tag(&self) -> Cow<'_, str> {
+        Cow::Owned(self.tag_name())
     }
-    fn attrs(&self, f: &mut dyn FnMut(String, String)) {
+    fn attrs(&self, f: &mut dyn FnMut(&str, &str)) {
         for a in self.attributes() {
-            f(a.name(), a.value());
+            f(&a.name(), &a.value());
         }
     }
     fn set(&mut self, name: &str, value: &str) -> HandlerResult<()> {
@@ -141,6 +142,8 @@ impl Page<'_> {
             return Ok(());
         }
         let is_script = tag == "script";
+        let is_link = tag == "link";
+        drop(tag);
         if is_script {
             self.current_script.set(ScriptType::Classic);
         }
@@ -149,7 +152,7 @@ impl Page<'_> {
         let mut wanted: Vec<(Want, String, String)> = Vec::new();
         let mut rel = String::new();
         el.attrs(&mut |name, value| {
-            let want = match name.as_str() {
+            let want = match name {
                 "type" if is_script => {
                     self.current_script.set(script_type(Some(value)));
                     return;
@@ -171,8 +174,8 @@ impl Page<'_> {
                 _ => return,
             };
             // The first of two same-named attributes is the one that counts.
-            if !wanted.iter().any(|(_, n, _)| *n == name) {
-                wanted.push((want, name, value));
+            if !wanted.iter().any(|(_, n, _)| n == name) {
+                wanted.push((want, name.to_string(), value.to_string()));
             }
         });
         if wanted.is_empty() {
@@ -187,8 +190,7 @@ impl Page<'_> {
                             ScriptType::Module => RefKind::ModuleScript,
                             _ => RefKind::ClassicScript,
                         }
-                    } else if tag == "link" && rel.split_whitespace().any(|r| r == "modulepreload")
-                    {
+                    } else if is_link && rel.split_whitespace().any(|r| r == "modulepreload") {
                         RefKind::ModuleScript
                     } else {
                         RefKind::Url
@@ -373,6 +375,15 @@ impl Page<'_> {
     }
 }
 
+/// `name` in lower case, copied only when it has capitals.
+fn lower(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|c| c.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
 /// A start tag found by the scan, and the values the rewrite gives its attributes.
 struct ScannedTag<'a> {
     src: &'a str,
@@ -383,14 +394,14 @@ struct ScannedTag<'a> {
 }
 
 impl StartTag for ScannedTag<'_> {
-    fn tag(&self) -> String {
-        self.src[self.tag.name.clone()].to_ascii_lowercase()
+    fn tag(&self) -> Cow<'_, str> {
+        lower(&self.src[self.tag.name.clone()])
     }
-    fn attrs(&self, f: &mut dyn FnMut(String, String)) {
+    fn attrs(&self, f: &mut dyn FnMut(&str, &str)) {
         for a in self.attrs {
             f(
-                self.src[a.name.clone()].to_ascii_lowercase(),
-                self.src[a.value.clone()].to_string(),
+                &lower(&self.src[a.name.clone()]),
+                &self.src[a.value.clone()],
             );
         }
     }

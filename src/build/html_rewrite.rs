@@ -54,7 +54,7 @@ struct Lines {
 impl Lines {
     fn new(s: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(s.match_indices('\n').map(|(i, _)| i + 1));
+        starts.extend(memchr::memchr_iter(b'\n', s.as_bytes()).map(|i| i + 1));
         Lines { starts }
     }
     fn line(&self, byte: usize) -> u32 {

@@ -28,12 +28,12 @@ struct Kind {
 }
 
 /// The element's [`Kind`], from one lookup per tag (names compared without case).
-fn kind(name: &str) -> Kind {
+fn kind(name: &[u8]) -> Kind {
     let mut buf = [0u8; 10];
     let Some(lower) = buf.get_mut(..name.len()) else {
         return Kind::default();
     };
-    lower.copy_from_slice(name.as_bytes());
+    lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
     let k = Kind::default();
     match &*lower {
@@ -200,11 +200,11 @@ enum Tag<'a> {
     /// A comment, doctype, processing instruction or bogus tag ending before this.
     Skip(usize),
     End {
-        name: &'a str,
+        name: &'a [u8],
         end: usize,
     },
     Start {
-        name: &'a str,
+        name: &'a [u8],
         end: usize,
         closed: bool,
     },
@@ -237,13 +237,14 @@ fn tag_at(b: &[u8], lt: usize) -> Tag<'_> {
     }
 }
 
-/// A tag name starting at `at` and where it ends.
-fn name_at(b: &[u8], at: usize) -> (&str, usize) {
+/// A tag name starting at `at` and where it ends (bytes: the page is UTF-8 and the name
+/// is cut at ASCII bytes).
+fn name_at(b: &[u8], at: usize) -> (&[u8], usize) {
     let n = b[at.min(b.len())..]
         .iter()
         .position(|c| c.is_ascii_whitespace() || matches!(c, b'/' | b'>'))
         .map_or(b.len(), |p| at + p);
-    (std::str::from_utf8(&b[at.min(n)..n]).unwrap_or(""), n)
+    (&b[at.min(n)..n], n)
 }
 
 /// The end of a start tag whose attributes begin at `at` (quoted values may hold
@@ -268,7 +269,7 @@ fn start_tag_end(b: &[u8], at: usize) -> (usize, bool) {
 }
 
 /// Where the raw-text element `name` whose content starts at `from` ends.
-fn raw_end(b: &[u8], from: usize, name: &str) -> usize {
+fn raw_end(b: &[u8], from: usize, name: &[u8]) -> usize {
     let mut i = from;
     while let Some(p) = memchr::memmem::find(&b[i..], b"</") {
         let at = i + p;

@@ -110,7 +110,7 @@ pub(super) fn process_stage1(
         return Ok(p);
     }
     let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
-    let mut ph = Placeholders::for_content(&inp.bytes);
+    let mut ph = Placeholders::for_content_keyed(&inp.bytes, &key);
     let mut warnings = Vec::new();
     let mut base = None;
     let (body, esm) = match inp.class {
@@ -228,7 +228,7 @@ pub(super) fn process_js(
         return Ok(p);
     }
     let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
-    let mut ph = Placeholders::for_content(&inp.bytes);
+    let mut ph = Placeholders::for_content_keyed(&inp.bytes, &key);
     let mut warnings = Vec::new();
     let as_written = |ph: &mut Placeholders, k: js::JsKind| {
         js::reference_spans(text, display, ph).map(|spans| (super::refs::splice(text, &spans), k))

@@ -56,7 +56,18 @@ pub struct Placeholders {
 impl Placeholders {
     /// A placeholder set whose prefix does not occur in `content`.
     pub fn for_content(content: &[u8]) -> Self {
-        let mut seed = *blake3::hash(content).as_bytes();
+        Self::seeded(content, *blake3::hash(content).as_bytes())
+    }
+
+    /// [`for_content`](Self::for_content) with the nonce's first try derived from `key`,
+    /// a digest of `content` the caller has already (the build cache's key): a page is
+    /// then hashed once less. Any seed gives a prefix absent from `content`; it never
+    /// reaches an output.
+    pub fn for_content_keyed(content: &[u8], key: &str) -> Self {
+        Self::seeded(content, *blake3::hash(key.as_bytes()).as_bytes())
+    }
+
+    fn seeded(content: &[u8], mut seed: [u8; 32]) -> Self {
         loop {
             let prefix = format!("svref{}x", hex8(&seed));
             if memchr::memmem::find(content, prefix.as_bytes()).is_none() {

@@ -82,7 +82,8 @@ const MAX_SEGMENTS: usize = 4;
 /// keep their names, exported declarations are joined, `<body>` is left out where the
 /// spec allows, a page's bare specifiers through a prefix entry are rewritten; 7: JS minified by oxc; 8: a classic script's top-level `let`s and `const`s keep their
 /// names and `typeof` of its functions is not folded, `import(D)` reads a shadowed `D`
-/// as unknown, an inline script's references carry the page's lines).
+/// as unknown, an inline script's references carry the page's lines; keys are made from
+/// the content's digest).
 pub(super) const FORMAT: &str = "8";
 
 /// The on-disk cache (or none).
@@ -138,6 +139,12 @@ impl Cache {
 
     /// The key of a processing step.
     pub fn key(stage: &str, options: &str, rel: &str, content: &[u8]) -> String {
+        Self::key_of_digest(stage, options, rel, blake3::hash(content).as_bytes())
+    }
+
+    /// [`key`](Self::key) from the content's blake3 digest, for a caller that needs the
+    /// digest too (a page's placeholder nonce): the content is hashed once.
+    pub fn key_of_digest(stage: &str, options: &str, rel: &str, digest: &[u8; 32]) -> String {
         let mut h = blake3::Hasher::new();
         for part in [
             crate::TOOL.as_bytes(),
@@ -149,7 +156,7 @@ impl Cache {
             h.update(&(part.len() as u64).to_le_bytes());
             h.update(part);
         }
-        h.update(content);
+        h.update(digest);
         h.finalize().to_hex().to_string()
     }
 

@@ -105,12 +105,14 @@ pub(super) fn process_stage1(
             )
         }
     };
-    let key = Cache::key(stage, options, &inp.rel, &inp.bytes);
+    // The content's digest makes both the cache key and the placeholder nonce.
+    let digest = *blake3::hash(&inp.bytes).as_bytes();
+    let key = Cache::key_of_digest(stage, options, &inp.rel, &digest);
     if let Some(p) = cache.get(&key) {
         return Ok(p);
     }
     let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
-    let mut ph = Placeholders::for_content_keyed(&inp.bytes, &key);
+    let mut ph = Placeholders::for_content_digest(&inp.bytes, &digest);
     let mut warnings = Vec::new();
     let mut base = None;
     let (body, esm) = match inp.class {
@@ -223,12 +225,14 @@ pub(super) fn process_js(
         (_, Some(js::JsKind::Module), true) => "js-packed-module",
         (_, Some(js::JsKind::Script), true) => "js-packed-script",
     };
-    let key = Cache::key(stage, options, &inp.rel, &inp.bytes);
+    // The content's digest makes both the cache key and the placeholder nonce.
+    let digest = *blake3::hash(&inp.bytes).as_bytes();
+    let key = Cache::key_of_digest(stage, options, &inp.rel, &digest);
     if let Some(p) = cache.get(&key) {
         return Ok(p);
     }
     let text = std::str::from_utf8(&inp.bytes).unwrap_or_default();
-    let mut ph = Placeholders::for_content_keyed(&inp.bytes, &key);
+    let mut ph = Placeholders::for_content_digest(&inp.bytes, &digest);
     let mut warnings = Vec::new();
     let as_written = |ph: &mut Placeholders, k: js::JsKind| {
         js::reference_spans(text, display, ph).map(|spans| (super::refs::splice(text, &spans), k))
@@ -498,6 +502,43 @@ fn note_time(timings: &std::sync::Mutex<Vec<(String, u128)>>, rel: &str, started
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file's placeholders come from its content alone: the same file in two folders is
+    /// minified to the same text (oxc's mangler picks names by character frequency, so a
+    /// nonce that followed the path gave it other names: one blob became two).
+    #[test]
+    fn a_files_placeholders_do_not_follow_its_path() {
+        let src = "import {a, b} from './dep.js'; export const c = a + b;";
+        let cache = Cache::new(None);
+        let run = |rel: &str, class: FileClass| {
+            let inp = Input {
+                rel: rel.into(),
+                class,
+                bytes: bytes::Bytes::from(src),
+                raw: None,
+                packed: false,
+            };
+            let t = lightningcss::targets::Targets::default();
+            let p = process_stage1(&inp, &cache, "o", t, false, rel).unwrap();
+            assert!(!p.prefix.is_empty() && !p.refs.is_empty(), "{rel}");
+            (p.prefix, p.body)
+        };
+        assert_eq!(run("a/m.js", FileClass::Js), run("b/c/m.js", FileClass::Js));
+        let page = |rel: &str| {
+            let inp = Input {
+                rel: rel.into(),
+                class: FileClass::Html,
+                bytes: bytes::Bytes::from("<a href=x.html>x</a>"),
+                raw: None,
+                packed: false,
+            };
+            let t = lightningcss::targets::Targets::default();
+            process_stage1(&inp, &cache, "o", t, false, rel)
+                .unwrap()
+                .prefix
+        };
+        assert_eq!(page("a/i.html"), page("b/i.html"));
+    }
 
     /// A web app manifest's images are references (hunt, #13): left as written they
     /// named files the build had fingerprinted away.

@@ -59,12 +59,10 @@ impl Placeholders {
         Self::seeded(content, *blake3::hash(content).as_bytes())
     }
 
-    /// [`for_content`](Self::for_content) with the nonce's first try derived from `key`,
-    /// a digest of `content` the caller has already (the build cache's key): a page is
-    /// then hashed once less. Any seed gives a prefix absent from `content`; it never
-    /// reaches an output.
-    pub fn for_content_keyed(content: &[u8], key: &str) -> Self {
-        Self::seeded(content, *blake3::hash(key.as_bytes()).as_bytes())
+    /// [`for_content`](Self::for_content) given `content`'s blake3 digest (the build
+    /// cache's key is made from it too): the same placeholders, the content hashed once.
+    pub fn for_content_digest(content: &[u8], digest: &[u8; 32]) -> Self {
+        Self::seeded(content, *digest)
     }
 
     fn seeded(content: &[u8], mut seed: [u8; 32]) -> Self {

@@ -145,6 +145,37 @@ fn build_content_type_matcher(
   )
 }
 
+// sitevault patch: `CONTENT_TYPE_MATCHER`'s leftmost-longest match, without the automaton:
+// the first `<` followed by a tag name character (an opening tag), `/`, `?` or `!` (then
+// `<!doctype` in any case, else `<!--`, else a bang, the longest that matches).
+fn next_markup(s: &[u8]) -> Option<(usize, ContentType)> {
+  let mut from = 0;
+  while let Some(p) = memchr::memchr(b'<', &s[from..]) {
+    let at = from + p;
+    let rest = &s[at..];
+    let typ = match rest.get(1) {
+      Some(&c) if TAG_NAME_CHAR[c] => Some(OpeningTag),
+      Some(b'/') => Some(ClosingTag),
+      Some(b'?') => Some(Instruction),
+      Some(b'!') => Some(
+        if rest.len() >= 9 && rest[..9].eq_ignore_ascii_case(b"<!doctype") {
+          Doctype
+        } else if rest.starts_with(b"<!--") {
+          Comment
+        } else {
+          Bang
+        },
+      ),
+      _ => None,
+    };
+    if let Some(typ) = typ {
+      return Some((at, typ));
+    }
+    from = at + 1;
+  }
+  None
+}
+
 static CONTENT_TYPE_MATCHER: Lazy<(AhoCorasick, Vec<ContentType>)> =
   Lazy::new(|| build_content_type_matcher(false, false));
 static CONTENT_TYPE_MATCHER_OPAQUE_BRACE: Lazy<(AhoCorasick, Vec<ContentType>)> =
@@ -188,11 +219,19 @@ pub fn parse_content<'c>(
     (false, true) => &CONTENT_TYPE_MATCHER_OPAQUE_CP,
     (true, true) => &CONTENT_TYPE_MATCHER_OPAQUE_BRACE_CP,
   };
+  let opaque = code.opts.treat_brace_as_opaque || code.opts.treat_chevron_percent_as_opaque;
   loop {
-    let (text_len, mut typ) = match matcher.0.find(code.as_slice()) {
-      Some(m) => (m.start(), matcher.1[m.pattern()]),
-      None => (code.rem(), Text),
+    // sitevault patch: without template syntax every pattern starts with `<`: found by
+    // looking at the byte after each `<`, as the automaton's leftmost-longest match would.
+    let found = if opaque {
+      matcher
+        .0
+        .find(code.as_slice())
+        .map(|m| (m.start(), matcher.1[m.pattern()]))
+    } else {
+      next_markup(code.as_slice())
     };
+    let (text_len, mut typ) = found.unwrap_or((code.rem(), Text));
     // Due to dropped malformed code, it's possible for two or more text nodes to be contiguous. Ensure they always get merged into one.
     // NOTE: Even though bangs/comments/etc. have no effect on layout, they still split text (e.g. `&am<!-- -->p`).
     if text_len > 0 {

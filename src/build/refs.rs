@@ -89,11 +89,17 @@ impl Placeholders {
 
     /// Registers a reference and returns its placeholder text.
     pub fn add(&mut self, path: &str, line: u32, kind: RefKind) -> String {
+        let n = self.number(path, line, kind);
+        format!("{}{}x", self.prefix, n)
+    }
+
+    /// The number of the reference to `path` as `kind`, registered if new.
+    fn number(&mut self, path: &str, line: u32, kind: RefKind) -> usize {
         let known = self
             .numbers
             .get(path)
             .and_then(|by_kind| by_kind.iter().find(|(k, _)| *k == kind));
-        let n = match known {
+        match known {
             Some(&(_, i)) => i,
             None => {
                 let n = self.refs.len();
@@ -108,12 +114,12 @@ impl Placeholders {
                     .push((kind, n));
                 n
             }
-        };
-        format!("{}{}x", self.prefix, n)
+        }
     }
 
-    /// Moves the references registered from number `from` ([`len`](Self::len)) on down by `lines`: they were
-    /// read in a text (an inline script) that starts on line `lines + 1` of the file.
+    /// Moves the references registered from number `from` ([`len`](Self::len)) on down
+    /// by `lines`: they were read in a text (an inline script) that starts on line
+    /// `lines + 1` of the file.
     pub(crate) fn shift_lines(&mut self, from: usize, lines: u32) {
         for r in self.refs.iter_mut().skip(from).filter(|r| r.line > 0) {
             r.line += lines;
@@ -127,8 +133,8 @@ impl Placeholders {
         if self.base_elsewhere || !is_local(path, kind) {
             return None;
         }
-        let ph = self.add(path, line, kind);
-        Some(format!("{ph}{suffix}"))
+        let n = self.number(path, line, kind);
+        Some(format!("{}{n}x{suffix}", self.prefix))
     }
 
     /// The placeholder text for a string a script gives as a reference of `kind`, if it is

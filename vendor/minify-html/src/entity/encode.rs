@@ -24,6 +24,12 @@ static SHORTER_START_E2: Lazy<bool> = Lazy::new(|| {
     .all(|p| p.first() == Some(&0xE2))
 });
 
+// sitevault patch 7: whether `encode_entities` returns `code` as it is, whatever its flags:
+// it changes only an `&` and sequences that start with 0xE2 (when all do).
+pub fn encodes_as_is(code: &[u8]) -> bool {
+  *SHORTER_START_E2 && memchr::memchr2(b'&', 0xE2, code).is_none()
+}
+
 // Encodes ampersands when necessary, as well as UTF-8 sequences that are shorter encoded.
 // Does not handle context-specific escaping e.g. `>`, `'`, `"`.
 // Set {@param must_end_with_semicolon} to true to pass validation.

@@ -1,4 +1,5 @@
 use crate::entity::encode::encode_entities;
+use crate::entity::encode::encodes_as_is;
 use crate::Cfg;
 use aho_corasick::AhoCorasickBuilder;
 use aho_corasick::MatchKind;
@@ -250,15 +251,16 @@ static WHATWG_SINGLE_QUOTED_REPLACER: Lazy<Replacer> =
   Lazy::new(|| build_whatwg_single_quoted_replacer());
 static WHATWG_UNQUOTED_REPLACER: Lazy<Replacer> = Lazy::new(|| build_whatwg_unquoted_replacer());
 
-pub struct AttrMinifiedValue {
+// sitevault patch: `data` borrows the value when encoding changed nothing (patch 7).
+pub struct AttrMinifiedValue<'a> {
   quoted: bool,
   prefix: &'static [u8],
-  data: Vec<u8>,
+  data: Cow<'a, [u8]>,
   start: usize,
   suffix: &'static [u8],
 }
 
-impl AttrMinifiedValue {
+impl AttrMinifiedValue<'_> {
   pub fn quoted(&self) -> bool {
     self.quoted
   }
@@ -281,29 +283,35 @@ impl AttrMinifiedValue {
   }
 }
 
-pub fn encode_using_double_quotes(val: &[u8], must_end_with_semicolon: bool) -> AttrMinifiedValue {
+pub fn encode_using_double_quotes(
+  val: &[u8],
+  must_end_with_semicolon: bool,
+) -> AttrMinifiedValue<'static> {
   AttrMinifiedValue {
     quoted: true,
     prefix: b"\"",
-    data: if must_end_with_semicolon {
+    data: Cow::Owned(if must_end_with_semicolon {
       WHATWG_DOUBLE_QUOTED_REPLACER.replace_all(val)
     } else {
       DOUBLE_QUOTED_REPLACER.replace_all(val)
-    },
+    }),
     start: 0,
     suffix: b"\"",
   }
 }
 
-pub fn encode_using_single_quotes(val: &[u8], must_end_with_semicolon: bool) -> AttrMinifiedValue {
+pub fn encode_using_single_quotes(
+  val: &[u8],
+  must_end_with_semicolon: bool,
+) -> AttrMinifiedValue<'static> {
   AttrMinifiedValue {
     quoted: true,
     prefix: b"'",
-    data: if must_end_with_semicolon {
+    data: Cow::Owned(if must_end_with_semicolon {
       WHATWG_SINGLE_QUOTED_REPLACER.replace_all(val)
     } else {
       SINGLE_QUOTED_REPLACER.replace_all(val)
-    },
+    }),
     start: 0,
     suffix: b"'",
   }
@@ -313,12 +321,12 @@ pub fn encode_unquoted(
   val: &[u8],
   must_end_with_semicolon: bool,
   no_illegal_chars: bool,
-) -> AttrMinifiedValue {
+) -> AttrMinifiedValue<'static> {
   if must_end_with_semicolon {
     AttrMinifiedValue {
       quoted: false,
       prefix: b"",
-      data: WHATWG_UNQUOTED_REPLACER.replace_all(val),
+      data: Cow::Owned(WHATWG_UNQUOTED_REPLACER.replace_all(val)),
       start: 0,
       suffix: b"",
     }
@@ -326,7 +334,7 @@ pub fn encode_unquoted(
     AttrMinifiedValue {
       quoted: false,
       prefix: b"",
-      data: SEMI_WHATWG_UNQUOTED_REPLACER.replace_all(val),
+      data: Cow::Owned(SEMI_WHATWG_UNQUOTED_REPLACER.replace_all(val)),
       start: 0,
       suffix: b"",
     }
@@ -347,20 +355,20 @@ pub fn encode_unquoted(
     AttrMinifiedValue {
       quoted: false,
       prefix,
-      data,
+      data: Cow::Owned(data),
       start,
       suffix: b"",
     }
   }
 }
 
-pub enum AttrMinified {
+pub enum AttrMinified<'a> {
   Redundant,
   NoValue,
-  Value(AttrMinifiedValue),
+  Value(AttrMinifiedValue<'a>),
 }
 
-pub fn minify_attr(
+pub fn minify_attr<'a>(
   cfg: &Cfg,
   ns: Namespace,
   tag: &[u8],
@@ -368,8 +376,8 @@ pub fn minify_attr(
   is_meta_viewport: bool,
   name: &[u8],
   // sitevault patch: borrowed from the page unless it had entities; copied only if edited.
-  mut value_raw: Cow<'_, [u8]>,
-) -> AttrMinified {
+  mut value_raw: Cow<'a, [u8]>,
+) -> AttrMinified<'a> {
   let attr_cfg = ATTRS.get(ns, tag, name);
 
   let do_not_omit = cfg.keep_input_type_text_attr
@@ -420,7 +428,12 @@ pub fn minify_attr(
   };
 
   let must_end_with_semicolon = !cfg.allow_optimal_entities;
-  let encoded = encode_entities(&value_raw, true, must_end_with_semicolon);
+  // sitevault patch 7: a value encoding leaves as it is is not copied.
+  let encoded: Cow<'a, [u8]> = if encodes_as_is(&value_raw) {
+    value_raw
+  } else {
+    Cow::Owned(encode_entities(&value_raw, true, must_end_with_semicolon))
+  };
 
   // sitevault patch: with entities ending in `;` and no quote in the value, the three
   // encodings below need not be built to know which is shortest. Double and single

@@ -222,7 +222,7 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
 
     // 2. Read.
     pb.stage("reading");
-    let inputs = walk::read_inputs(opts, &files, &mut warnings)?;
+    let mut inputs = walk::read_inputs(opts, &files, &mut warnings)?;
     laps.mark("read");
     let bytes_in: u64 = inputs.iter().map(|i| i.bytes.len() as u64).sum();
 
@@ -239,6 +239,12 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
         busy: Default::default(),
     };
     let processed = ctx.minify(&inputs, &mut laps)?;
+    // A page's source is not read again once minified: its memory goes back to the
+    // allocator for the outputs that follow (fresh pages cost a fault and zeroing each,
+    // about a tenth of the docs build's CPU).
+    for inp in inputs.iter_mut().filter(|i| i.class == FileClass::Html) {
+        inp.bytes = bytes::Bytes::new();
+    }
 
     // 4. Resolve references, then fingerprint dependencies-first.
     pb.stage("fingerprinting");

@@ -21,8 +21,9 @@ pub(super) struct RefVisitor<'a> {
     pub(super) esm: bool,
     /// Span of each replaced literal (quotes included) and its replacement literal.
     pub(super) found: Vec<(Span, String)>,
-    /// Top-level `const NAME = "text"`: what a computed `import()` may start with.
-    consts: HashMap<Atom, String>,
+    /// Top-level `const NAME = "text"`: what a computed `import()` may start with, and
+    /// whether the name is known to be that constant wherever it is read (`mark_shadowed`).
+    consts: HashMap<Atom, (String, bool)>,
 }
 
 impl<'a> RefVisitor<'a> {
@@ -104,14 +105,14 @@ fn has_module_type(args: &[ExprOrSpread]) -> bool {
 
 /// The text a specifier expression is known to start with, and whether that is all of
 /// it: string literals, templates, `+` chains and top-level string constants.
-fn static_start(e: &Expr, consts: &HashMap<Atom, String>) -> (String, bool) {
+fn static_start(e: &Expr, consts: &HashMap<Atom, (String, bool)>) -> (String, bool) {
     match e {
         Expr::Lit(Lit::Str(s)) => match s.value.as_atom() {
             Some(a) => (a.to_string(), true),
             None => (String::new(), false),
         },
         Expr::Ident(i) => match consts.get(&i.sym) {
-            Some(v) => (v.clone(), true),
+            Some((v, whole)) => (v.clone(), *whole),
             None => (String::new(), false),
         },
         Expr::Paren(p) => static_start(&p.expr, consts),
@@ -146,7 +147,10 @@ fn static_start(e: &Expr, consts: &HashMap<Atom, String>) -> (String, bool) {
 }
 
 /// Top-level `const NAME = "text"` declarations of a module or script body.
-fn string_consts<'a>(stmts: impl Iterator<Item = &'a Stmt>, out: &mut HashMap<Atom, String>) {
+fn string_consts<'a>(
+    stmts: impl Iterator<Item = &'a Stmt>,
+    out: &mut HashMap<Atom, (String, bool)>,
+) {
     for s in stmts {
         let Stmt::Decl(Decl::Var(v)) = s else {
             continue;
@@ -157,29 +161,38 @@ fn string_consts<'a>(stmts: impl Iterator<Item = &'a Stmt>, out: &mut HashMap<At
         for d in &v.decls {
             if let (Pat::Ident(name), Some(init)) = (&d.name, &d.init) {
                 if let (value, true) = static_start(init, out) {
-                    out.insert(name.id.sym.clone(), value);
+                    out.insert(name.id.sym.clone(), (value, true));
                 }
             }
         }
     }
 }
 
-/// Drops from `consts` every name the program declares more than once: swc's tree holds
-/// no scopes yet, and `function f(D) { import(D) }` is not the top-level `D`.
-fn drop_shadowed(consts: &mut HashMap<Atom, String>, program: &impl VisitWith<Declared>) {
+/// Marks as not known whole every constant whose name the program declares more than
+/// once, or every one where a `with` or a direct `eval` may bring another: swc's tree holds
+/// no scopes yet, and `function f(D) { import(D) }` is not the top-level `D`. Its value is
+/// then only what such an `import()` may start with, which keeps the files it may name
+/// under their source names (a top-level `import(D)` that swc's compressor then writes as
+/// the constant's text still loads its file).
+fn mark_shadowed(consts: &mut HashMap<Atom, (String, bool)>, program: &impl VisitWith<Declared>) {
     if consts.is_empty() {
         return;
     }
     let mut declared = Declared {
         names: consts.keys().map(|k| (k.clone(), 0)).collect(),
+        opaque: false,
     };
     program.visit_with(&mut declared);
-    consts.retain(|k, _| declared.names.get(k).is_some_and(|&n| n <= 1));
+    for (name, (_, whole)) in consts.iter_mut() {
+        *whole = !declared.opaque && declared.names.get(name).is_some_and(|&n| n <= 1);
+    }
 }
 
-/// How many times each of `names` is declared.
+/// How many times each of `names` is declared, and whether a `with` or a direct `eval`
+/// may declare or bring any name.
 struct Declared {
     names: HashMap<Atom, u32>,
+    opaque: bool,
 }
 
 impl Declared {
@@ -217,18 +230,29 @@ impl Visit for Declared {
     fn visit_import_specifier(&mut self, s: &ImportSpecifier) {
         self.count(&s.local().sym);
     }
+    fn visit_with_stmt(&mut self, w: &WithStmt) {
+        self.opaque = true;
+        w.visit_children_with(self);
+    }
+    fn visit_call_expr(&mut self, c: &CallExpr) {
+        if matches!(&c.callee, Callee::Expr(e) if matches!(&**e, Expr::Ident(i) if i.sym == "eval"))
+        {
+            self.opaque = true;
+        }
+        c.visit_children_with(self);
+    }
 }
 
 impl VisitMut for RefVisitor<'_> {
     fn visit_mut_module(&mut self, m: &mut Module) {
         string_consts(m.body.iter().filter_map(|i| i.as_stmt()), &mut self.consts);
-        drop_shadowed(&mut self.consts, m);
+        mark_shadowed(&mut self.consts, m);
         m.visit_mut_children_with(self);
     }
 
     fn visit_mut_script(&mut self, s: &mut Script) {
         string_consts(s.body.iter(), &mut self.consts);
-        drop_shadowed(&mut self.consts, s);
+        mark_shadowed(&mut self.consts, s);
         s.visit_mut_children_with(self);
     }
 

@@ -81,6 +81,12 @@ impl<'s, 'a> Refs<'s, 'a> {
             consts: Consts {
                 scoping: risk.scoping(),
                 values: HashMap::new(),
+                // A direct `eval` may declare any name anywhere (`with` is swc's).
+                whole: !risk
+                    .scoping()
+                    .root_unresolved_references()
+                    .keys()
+                    .any(|k| k.as_str() == "eval"),
             },
             risk,
         }
@@ -140,6 +146,9 @@ fn has_module_type(args: &[Argument]) -> bool {
 struct Consts<'s> {
     scoping: &'s Scoping,
     values: HashMap<SymbolId, String>,
+    /// Whether a name resolved to a constant is known to be it: not where a direct `eval`
+    /// may declare another (then its value is only a start).
+    whole: bool,
 }
 
 impl Consts<'_> {
@@ -158,7 +167,7 @@ fn static_start(e: &Expression, consts: &Consts) -> (String, bool) {
     match e {
         Expression::StringLiteral(s) if !s.lone_surrogates => (s.value.to_string(), true),
         Expression::Identifier(i) => match consts.get(i) {
-            Some(v) => (v.clone(), true),
+            Some(v) => (v.clone(), consts.whole),
             None => (String::new(), false),
         },
         Expression::ParenthesizedExpression(p) => static_start(&p.expression, consts),

@@ -1,4 +1,5 @@
-//! The global names a classic script declares from inside blocks.
+//! The global names a classic script declares from inside blocks, and the shorthand
+//! patterns binding them spelled out around swc's mangler.
 
 use swc_core::common::util::take::Take;
 use swc_core::common::Spanned;

@@ -80,10 +80,11 @@ const MAX_SEGMENTS: usize = 4;
 /// written are kept, `<base href>` is followed; 5: scripts that are data are minified
 /// without swc, strings as written; 6: a classic script's globals declared in blocks
 /// keep their names, exported declarations are joined, `<body>` is left out where the
-/// spec allows, a page's bare specifiers through a prefix entry are rewritten; 7: JS minified by oxc; 8: a classic script's top-level `let`s and `const`s keep their
-/// names and `typeof` of its functions is not folded, `import(D)` reads a shadowed `D`
-/// as unknown, an inline script's references carry the page's lines; keys are made from
-/// the content's digest).
+/// spec allows, a page's bare specifiers through a prefix entry are rewritten; 7: JS
+/// minified by oxc; 8: a classic script's top-level names bound by shorthand patterns keep
+/// their names and `typeof` of its functions is not folded, `import(D)` of a shadowed `D`
+/// is computed (or only starts with the constant's text), an inline script's references
+/// carry the page's lines; keys are made from the content's digest).
 pub(super) const FORMAT: &str = "8";
 
 /// The on-disk cache (or none).

@@ -105,9 +105,7 @@ pub(super) fn process_stage1(
             )
         }
     };
-    // The content's digest makes both the cache key and the placeholder nonce.
-    let digest = *blake3::hash(&inp.bytes).as_bytes();
-    let key = Cache::key_of_digest(stage, options, &inp.rel, &digest);
+    let (key, digest) = key_of(stage, options, inp);
     if let Some(p) = cache.get(&key) {
         return Ok(p);
     }
@@ -208,6 +206,16 @@ fn webmanifest(bytes: &[u8]) -> Option<Processed> {
     })
 }
 
+/// The cache key of `inp`'s processing and its content's digest, which also seeds its
+/// placeholder nonce ([`Placeholders::for_content_digest`]): the content is hashed once.
+fn key_of(stage: &str, options: &str, inp: &Input) -> (String, [u8; 32]) {
+    let digest = *blake3::hash(&inp.bytes).as_bytes();
+    (
+        Cache::key_of_digest(stage, options, &inp.rel, &digest),
+        digest,
+    )
+}
+
 pub(super) fn process_js(
     inp: &Input,
     kind: Option<js::JsKind>,
@@ -225,9 +233,7 @@ pub(super) fn process_js(
         (_, Some(js::JsKind::Module), true) => "js-packed-module",
         (_, Some(js::JsKind::Script), true) => "js-packed-script",
     };
-    // The content's digest makes both the cache key and the placeholder nonce.
-    let digest = *blake3::hash(&inp.bytes).as_bytes();
-    let key = Cache::key_of_digest(stage, options, &inp.rel, &digest);
+    let (key, digest) = key_of(stage, options, inp);
     if let Some(p) = cache.get(&key) {
         return Ok(p);
     }

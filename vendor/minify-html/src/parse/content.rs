@@ -145,7 +145,8 @@ fn build_content_type_matcher(
   )
 }
 
-// sitevault patch: `CONTENT_TYPE_MATCHER`'s leftmost-longest match, without the automaton:
+// sitevault patch: the content matcher's leftmost-longest match without template syntax,
+// without the automaton (`build_content_type_matcher(false, false)` is no longer built):
 // the first `<` followed by a tag name character (an opening tag), `/`, `?` or `!` (then
 // `<!doctype` in any case, else `<!--`, else a bang, the longest that matches).
 fn next_markup(s: &[u8]) -> Option<(usize, ContentType)> {
@@ -176,8 +177,6 @@ fn next_markup(s: &[u8]) -> Option<(usize, ContentType)> {
   None
 }
 
-static CONTENT_TYPE_MATCHER: Lazy<(AhoCorasick, Vec<ContentType>)> =
-  Lazy::new(|| build_content_type_matcher(false, false));
 static CONTENT_TYPE_MATCHER_OPAQUE_BRACE: Lazy<(AhoCorasick, Vec<ContentType>)> =
   Lazy::new(|| build_content_type_matcher(true, false));
 static CONTENT_TYPE_MATCHER_OPAQUE_CP: Lazy<(AhoCorasick, Vec<ContentType>)> =
@@ -210,26 +209,25 @@ pub fn parse_content<'c>(
   // We assume the closing tag has been omitted until we see one explicitly before EOF (or it has been omitted as per the spec).
   let mut closing_tag_omitted = true;
   let mut nodes = Vec::<NodeData>::new();
+  // sitevault patch: the automaton only for template syntax (`next_markup` otherwise).
   let matcher = match (
     code.opts.treat_brace_as_opaque,
     code.opts.treat_chevron_percent_as_opaque,
   ) {
-    (false, false) => &CONTENT_TYPE_MATCHER,
-    (true, false) => &CONTENT_TYPE_MATCHER_OPAQUE_BRACE,
-    (false, true) => &CONTENT_TYPE_MATCHER_OPAQUE_CP,
-    (true, true) => &CONTENT_TYPE_MATCHER_OPAQUE_BRACE_CP,
+    (false, false) => None,
+    (true, false) => Some(&CONTENT_TYPE_MATCHER_OPAQUE_BRACE),
+    (false, true) => Some(&CONTENT_TYPE_MATCHER_OPAQUE_CP),
+    (true, true) => Some(&CONTENT_TYPE_MATCHER_OPAQUE_BRACE_CP),
   };
-  let opaque = code.opts.treat_brace_as_opaque || code.opts.treat_chevron_percent_as_opaque;
   loop {
     // sitevault patch: without template syntax every pattern starts with `<`: found by
     // looking at the byte after each `<`, as the automaton's leftmost-longest match would.
-    let found = if opaque {
-      matcher
+    let found = match matcher {
+      Some(matcher) => matcher
         .0
         .find(code.as_slice())
-        .map(|m| (m.start(), matcher.1[m.pattern()]))
-    } else {
-      next_markup(code.as_slice())
+        .map(|m| (m.start(), matcher.1[m.pattern()])),
+      None => next_markup(code.as_slice()),
     };
     let (text_len, mut typ) = found.unwrap_or((code.rem(), Text));
     // Due to dropped malformed code, it's possible for two or more text nodes to be contiguous. Ensure they always get merged into one.

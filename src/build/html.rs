@@ -242,6 +242,21 @@ mod tests {
         }
     }
 
+    /// Text on both sides of a comment the minifier drops reads as it did: `&am<!-- -->p;`
+    /// shows `&amp;`, and must not become the reference `&amp;`, which shows `&` (patch 8
+    /// of vendor/minify-html).
+    #[test]
+    fn text_around_a_dropped_comment_keeps_its_meaning() {
+        for (src, want) in [
+            ("<p>&am<!-- -->p;</p>", "<p>&amp;amp;"),
+            ("<p>&#<!-- x -->65;</p>", "<p>&amp;#65;"),
+            ("<p>&c<!--a-->o<!--b-->py;", "<p>&amp;copy;"),
+            ("<p>a &<!-- --> b &xyz<!---->w", "<p>a & b &xyzw"),
+        ] {
+            assert_eq!(minify_markup(src).unwrap(), want, "{src}");
+        }
+    }
+
     /// Every `.html` under `SITEVAULT_HTML_DIFF` through both paths: the project's
     /// fixtures by default; a real site's folder by hand (`SITEVAULT_HTML_DIFF=DIR cargo
     /// test --release scan_agrees -- --nocapture`).

@@ -139,6 +139,18 @@ fn parse_entity(code: &[u8], in_attr_val: bool) -> ParsedEntity {
   }
 }
 
+// sitevault patch: the length of the character reference `code` starts with (at its `&`), as
+// a page's text reads it; `None` when the `&` is text of its own.
+pub(crate) fn reference_len(code: &[u8]) -> Option<usize> {
+  match parse_entity(code, false) {
+    ParsedEntity {
+      decoded: Decoded::Ignored,
+      ..
+    } => None,
+    ParsedEntity { read_len, .. } => Some(read_len),
+  }
+}
+
 // sitevault patch: borrowed when there is no `&` (nothing to decode: the bytes are the
 // input's), so a text or attribute value without entities is not copied.
 pub fn decode_entities(code: &[u8], in_attr_val: bool) -> Cow<'_, [u8]> {

@@ -3,6 +3,7 @@ use crate::ast::NodeData;
 use crate::ast::ScriptOrStyleLang;
 use crate::cfg::Cfg;
 use crate::entity::encode::encode_entities;
+use crate::entity::decode::reference_len;
 use crate::entity::encode::encode_entities_into;
 use crate::minify::bang::minify_bang;
 use crate::minify::comment::minify_comment;
@@ -157,22 +158,56 @@ pub fn minify_content(
         ScriptOrStyleLang::JSModule => minify_js(cfg, TopLevelMode::Module, out, &code),
       },
       NodeData::Text { value } => {
+        let at = out.len();
         // sitevault patch: both replacers below only replace at a `<`, and encoding
         // neither adds nor removes one: text without one is encoded straight into `out`.
         if memchr::memchr(b'<', &value).is_none() {
           encode_entities_into(out, &value, false, !cfg.allow_optimal_entities);
-          continue;
-        }
-        let min = encode_entities(&value, false, !cfg.allow_optimal_entities);
-        let min = if cfg.allow_optimal_entities {
-          OPTIMAL_CHEVRON_REPLACER.replace_all(&min)
         } else {
-          WHATWG_CHEVRON_REPLACER.replace_all(&min)
-        };
-        out.extend_from_slice(&min);
+          let min = encode_entities(&value, false, !cfg.allow_optimal_entities);
+          let min = if cfg.allow_optimal_entities {
+            OPTIMAL_CHEVRON_REPLACER.replace_all(&min)
+          } else {
+            WHATWG_CHEVRON_REPLACER.replace_all(&min)
+          };
+          out.extend_from_slice(&min);
+        }
+        keep_references_apart(out, at);
       }
       NodeData::Opaque { raw_source } => out.extend_from_slice(&raw_source),
     };
+  }
+}
+
+// sitevault patch (8): text written at `at` right after other text (a comment between them
+// removed: `&am<!-- -->p;`) must not run into a `&` the output ends with and make a character
+// reference the page did not have (`&amp;`, which shows `&`), nor lengthen one it ends with
+// (`&lt` then `;`, or `&#6` then `5`). Such a `&` is written `&amp;`, such a reference is
+// ended with `;`: each then reads as it did on its own.
+fn keep_references_apart(out: &mut Vec<u8>, at: usize) {
+  let name = |c: &u8| c.is_ascii_alphanumeric() || *c == b'#';
+  if !out.get(at).is_some_and(|c| name(c) || *c == b';') {
+    return;
+  }
+  let run = out[..at].iter().rev().take_while(|c| name(c)).count();
+  let Some(amp) = at.checked_sub(run + 1) else {
+    return;
+  };
+  if out[amp] != b'&' {
+    return;
+  }
+  let alone = reference_len(&out[amp..at]);
+  // A name is at most 32 bytes with its `;`; a number that goes on shows in one more.
+  let end = out.len().min(at + 33);
+  match (alone, reference_len(&out[amp..end])) {
+    (None, None) => {}
+    (None, Some(_)) => {
+      out.splice(amp + 1..amp + 1, *b"amp;");
+    }
+    (Some(len), joined) if joined != Some(len) => {
+      out.insert(amp + len, b';');
+    }
+    _ => {}
   }
 }
 
@@ -190,4 +225,32 @@ fn next_sibling_name<'n>(rest: &'n [NodeData<'_>]) -> &'n [u8] {
     }
   }
   b""
+}
+
+// sitevault patch (8): a reference the output ends with is ended before text that would
+// lengthen it; a `&` of its own before text that would make it one is written `&amp;`.
+#[cfg(test)]
+mod keep_references_apart_tests {
+  use super::keep_references_apart;
+
+  fn joined(before: &[u8], after: &[u8]) -> String {
+    let mut out = before.to_vec();
+    out.extend_from_slice(after);
+    keep_references_apart(&mut out, before.len());
+    String::from_utf8(out).unwrap()
+  }
+
+  #[test]
+  fn references_are_kept_apart() {
+    assert_eq!(joined(b"x &#6", b"5;"), "x &#6;5;");
+    assert_eq!(joined(b"x &lt", b";"), "x &lt;;");
+    assert_eq!(joined(b"x &am", b"p;"), "x &amp;amp;");
+    assert_eq!(joined(b"x &", b"#x41"), "x &amp;#x41");
+    // Nothing to keep apart.
+    assert_eq!(joined(b"x &ltfoo", b"bar"), "x &ltfoobar");
+    assert_eq!(joined(b"x &lt;", b"b"), "x &lt;b");
+    assert_eq!(joined(b"<b>", b"amp;"), "<b>amp;");
+    assert_eq!(joined(b"", b"amp;"), "amp;");
+    assert_eq!(joined(b"&xyz", b" q"), "&xyz q");
+  }
 }

@@ -232,3 +232,25 @@ fn test_style_attr_minification() {
   // `style` attributes are removed if fully minified away.
   eval_with_css_min(br#"<div style="  /*  */   "></div>"#, br#"<div></div>"#);
 }
+
+// sitevault patch (8): text on both sides of a removed comment does not join into a
+// character reference the page did not have, nor lengthen one it ends with.
+#[test]
+fn test_text_around_a_removed_comment_keeps_its_references() {
+  let both = |src: &'static [u8], expected: &'static [u8]| {
+    eval_without_keep_html_head(src, expected);
+    let mut cfg = Cfg::new();
+    cfg.allow_optimal_entities = true;
+    eval_with_cfg(src, expected, &cfg);
+  };
+  // A `&` of its own, then the rest of a name: shown as written.
+  both(b"<p>&am<!-- -->p;</p>", b"<p>&amp;amp;");
+  both(b"<p>&<!-- -->lt;</p>", b"<p>&amp;lt;");
+  both(b"<p>&#<!-- -->65;</p>", b"<p>&amp;#65;");
+  both(b"<p>a &amp<!---->;b</p>", b"<p>a &;b");
+  // Not a reference either way: left alone.
+  both(b"<p>&xy<!-- -->z</p>", b"<p>&xyz");
+  both(b"<p>a &<!-- --> b</p>", b"<p>a & b");
+  // Across two comments, and text that is all a name.
+  both(b"<p>&c<!--a-->o<!--b-->py;</p>", b"<p>&amp;copy;");
+}

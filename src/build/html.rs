@@ -517,10 +517,20 @@ mod tests {
     /// A reference in an inline script carries the page's line, whichever minifier read it.
     #[test]
     fn inline_script_references_have_the_pages_lines() {
-        for script in ["var x = 1;", "let x = 1;"] {
-            let src = format!(
-                "<html>\n<body>\n<script>\n{script}\nimport('./a.js');\n</script></body></html>"
-            );
+        for (script, nl) in ["var x = 1;", "let x = 1;"]
+            .into_iter()
+            .flat_map(|s| ["\n", "\r\n", "\r"].map(|nl| (s, nl)))
+        {
+            let src = [
+                "<html>",
+                "<body>",
+                "<script>",
+                script,
+                "import('./a.js');",
+                "</script>",
+                "<img src=b.png></body></html>",
+            ]
+            .join(nl);
             let mut ph = Placeholders::for_content(src.as_bytes());
             process(
                 &src,
@@ -536,7 +546,8 @@ mod tests {
                 .into_iter()
                 .map(|r| (r.path, r.line))
                 .collect();
-            assert_eq!(lines, [("./a.js".to_string(), 5)], "{script}");
+            let want = [("./a.js".to_string(), 5), ("b.png".to_string(), 7)];
+            assert_eq!(lines, want, "{script} {nl:?}");
         }
     }
 }

@@ -52,9 +52,16 @@ struct Lines {
 }
 
 impl Lines {
+    /// A page's lines as HTML reads them: `\n`, `\r\n` and a lone `\r` end one (the
+    /// same rule as JS's, so an inline script's lines and the page's agree).
     fn new(s: &str) -> Self {
+        let b = s.as_bytes();
         let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', s.as_bytes()).map(|i| i + 1));
+        starts.extend(
+            memchr::memchr2_iter(b'\n', b'\r', b)
+                .filter(|&i| !(b[i] == b'\r' && b.get(i + 1) == Some(&b'\n')))
+                .map(|i| i + 1),
+        );
         Lines { starts }
     }
     fn line(&self, byte: usize) -> u32 {

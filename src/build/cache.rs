@@ -239,27 +239,30 @@ impl Cache {
 
     /// Starts writing the entries made so far to this build's segment, on a thread of
     /// its own, while the build goes on (its last stages leave a core idle part of the
-    /// time); [`Cache::flush`] adds the rest and finishes the segment.
-    pub fn write_ahead(&self) {
+    /// time); [`Cache::flush`] adds the rest and finishes the segment. `still_to_write`:
+    /// about what the build writes after this (its output). Unless the disk has room for
+    /// both twice over, the segment waits for [`Cache::flush`], after the output: the
+    /// cache must never take the space the build's output needed.
+    pub fn write_ahead(&self, still_to_write: u64) {
         let Some(dir) = self.dir.clone() else { return };
-        let fresh = self
-            .fresh
-            .lock()
-            .map(|mut f| std::mem::take(&mut *f))
-            .unwrap_or_default();
-        if fresh.is_empty() {
+        let Ok(mut fresh) = self.fresh.lock() else {
+            return;
+        };
+        let segment: u64 = fresh
+            .iter()
+            .map(|p| (p.head.len() + p.body.len() + p.sum.len()) as u64)
+            .sum();
+        if fresh.is_empty() || !room_for(&dir, 2 * (segment + still_to_write)) {
             return;
         }
         let Ok(mut ahead) = self.ahead.lock() else {
             return;
         };
         if ahead.is_some() {
-            // Once per build: put the entries back for `flush`.
-            if let Ok(mut f) = self.fresh.lock() {
-                f.extend(fresh);
-            }
+            // Once per build: the entries wait for `flush`.
             return;
         }
+        let fresh = std::mem::take(&mut *fresh);
         *ahead = Some(std::thread::spawn(move || {
             let mut seg = Segment::create(&dir)?;
             match seg.write(&fresh) {
@@ -324,6 +327,24 @@ impl Cache {
                 let _ = std::fs::remove_file(s);
             }
         }
+    }
+}
+
+/// Whether the file system that holds `dir` (or would: its nearest existing folder) has
+/// `bytes` free for this user (unknown: no).
+fn room_for(dir: &std::path::Path, bytes: u64) -> bool {
+    #[cfg(unix)]
+    {
+        let Some(existing) = dir.ancestors().find(|d| d.is_dir()) else {
+            return false;
+        };
+        rustix::fs::statvfs(existing)
+            .is_ok_and(|st| st.f_bavail.saturating_mul(st.f_frsize) >= bytes)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, bytes);
+        false
     }
 }
 
@@ -486,9 +507,9 @@ mod tests {
         let c = Cache::new(Some(d.path().to_path_buf()));
         c.put("a", &entry("<p>a"));
         c.put("b", &entry("<p>b"));
-        c.write_ahead();
+        c.write_ahead(0);
         c.put("c", &entry("<p>c"));
-        c.write_ahead();
+        c.write_ahead(0);
         c.put("d", &entry("<p>d"));
         c.flush();
         let names = names_in(d.path());
@@ -508,9 +529,25 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let c = Cache::new(Some(d.path().to_path_buf()));
         c.put("a", &entry("<p>a"));
-        c.write_ahead();
+        c.write_ahead(0);
+        assert!(c.ahead.lock().unwrap().is_some(), "not started");
         drop(c);
         assert_eq!(names_in(d.path()), Vec::<String>::new());
         assert!(Cache::new(Some(d.path().to_path_buf())).get("a").is_none());
+    }
+
+    /// Without room on the disk for the output and the segment, the segment waits for
+    /// the end of the build (the output is written first), and keeps every entry.
+    #[test]
+    fn without_room_the_segment_waits_for_the_output() {
+        let d = tempfile::tempdir().unwrap();
+        let c = Cache::new(Some(d.path().join("cache")));
+        c.put("a", &entry("<p>a"));
+        c.write_ahead(u64::MAX / 4);
+        assert!(c.ahead.lock().unwrap().is_none(), "started without room");
+        assert!(!d.path().join("cache").exists());
+        c.flush();
+        let c = Cache::new(Some(d.path().join("cache")));
+        assert_eq!(c.get("a").unwrap().body, &b"<p>a"[..]);
     }
 }

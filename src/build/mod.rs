@@ -239,8 +239,9 @@ fn build_in_pool(opts: &BuildOptions) -> Result<BuildReport> {
         busy: Default::default(),
     };
     let processed = ctx.minify(&inputs, &mut laps)?;
-    // The entries made so far go to the cache's segment while the build goes on.
-    cache.write_ahead();
+    // The entries made so far go to the cache's segment while the build goes on (the
+    // output is about the size of the input).
+    cache.write_ahead(bytes_in);
     // A page's source is not read again once minified: its memory goes back to the
     // allocator for the outputs that follow (fresh pages cost a fault and zeroing each,
     // about a tenth of the docs build's CPU).

@@ -87,13 +87,13 @@ pub(crate) async fn run<H: Handler>(
         let _ = tcp.set_nodelay(true);
         let (watched, progress) = Watched::new(tcp);
         let handler = handler.clone();
-        let stop = stop.clone();
+        let (stop, stopped) = (stop.clone(), stop.clone());
         // The watchdog is a task of its own, woken by its timer only: a branch beside
         // the connection would be polled again at every read and write. It ending
         // aborts the connection (dropping it closes the socket); the connection
         // ending aborts it.
         let conn = tokio::spawn(async move {
-            connection(watched, &*handler).await;
+            connection(watched, &*handler, stopped).await;
             drop(permit);
         });
         let abort = conn.abort_handle();
@@ -123,7 +123,7 @@ enum Next {
 /// closes, asks to close, sends what this server does not read on from, or the
 /// server stops (its watchdog closes an idle connection at once; a busy one closes
 /// after its answer).
-async fn connection<H: Handler>(mut io: Watched, handler: &H) {
+async fn connection<H: Handler>(mut io: Watched, handler: &H, stop: watch::Receiver<bool>) {
     let mut buf: Vec<u8> = Vec::with_capacity(8 << 10);
     let mut out: Vec<u8> = Vec::with_capacity(512);
     // The first request's head is timed from the connection's start.
@@ -201,7 +201,9 @@ async fn connection<H: Handler>(mut io: Watched, handler: &H) {
         };
         let is_head = method == "HEAD";
         let resp = handler.handle(&head).await;
-        if io.progress.stopping() {
+        // The server's stop itself, not only the watchdog's word of it (a task that may
+        // not have run yet): an answer written once the stop is sent says it closes.
+        if io.progress.stopping() || *stop.borrow() {
             next = Next::Close;
         }
         if write_response(&mut io, &mut out, resp, is_head, version, &mut next)

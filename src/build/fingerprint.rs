@@ -337,11 +337,14 @@ fn replacements(
 
 /// Placeholders are substituted after minification, which may have dropped the quotes
 /// around a URL (`url(a.png)`, `src=a.png`): characters that need quoting there are
-/// percent-encoded, which means the same URL.
+/// percent-encoded, which means the same URL. A tab, line feed or carriage return is
+/// left out, as a URL parser leaves it out (an unquoted value would end there, #13 hunt).
 fn context_safe(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
         match c {
+            '\t' | '\n' | '\r' => {}
+            '\x0c' => out.push_str("%0C"),
             ' ' => out.push_str("%20"),
             '"' => out.push_str("%22"),
             '\'' => out.push_str("%27"),
@@ -350,7 +353,6 @@ fn context_safe(path: &str) -> String {
             '<' => out.push_str("%3C"),
             '>' => out.push_str("%3E"),
             '`' => out.push_str("%60"),
-            '\t' => out.push_str("%09"),
             c => out.push(c),
         }
     }
@@ -460,6 +462,8 @@ mod tests {
             "img/my%20logo%20%281%29.png"
         );
         assert_eq!(context_safe("a%20b.png?x=1"), "a%20b.png?x=1");
+        // What a URL parser strips is left out; a form feed is percent-encoded.
+        assert_eq!(context_safe("s\n.css\t?a=\r1\x0c"), "s.css?a=1%0C");
     }
 
     #[test]

@@ -252,9 +252,19 @@ mod tests {
             ("<p>&#<!-- x -->65;</p>", "<p>&amp;#65;"),
             ("<p>&c<!--a-->o<!--b-->py;", "<p>&amp;copy;"),
             ("<p>a &<!-- --> b &xyz<!---->w", "<p>a & b &xyzw"),
+            ("<p>&#X<!---->3C;b&gt;", "<p>&amp;#X3C;b>"),
         ] {
             assert_eq!(minify_markup(src).unwrap(), want, "{src}");
         }
+    }
+
+    /// Numeric references are decoded as browsers decode them (patch 9 of
+    /// vendor/minify-html): `&#150;` is `–` (Windows-1252), not the control U+0096, and
+    /// `&#0;` is U+FFFD, not a NUL the parser then drops.
+    #[test]
+    fn numeric_references_read_as_browsers_read_them() {
+        let out = minify_markup("<p title=\"&#146;\">&#128;&#150;&#x93;&#0;").unwrap();
+        assert_eq!(out, "<p title=’>€–“\u{FFFD}");
     }
 
     /// Every `.html` under `SITEVAULT_HTML_DIFF` through both paths: the project's

@@ -303,6 +303,14 @@ fn has_scheme(s: &str) -> bool {
 /// a site path (no leading slash), or `None` when it leaves the site root.
 /// Directory references (`docs/`) resolve to their `index.html`.
 pub fn resolve_path(from: &str, raw: &str) -> Option<String> {
+    // A URL parser leaves out every tab, line feed and carriage return first.
+    let stripped: String;
+    let raw = if raw.contains(['\t', '\n', '\r']) {
+        stripped = raw.replace(['\t', '\n', '\r'], "");
+        &stripped
+    } else {
+        raw
+    };
     let decoded = percent_encoding::percent_decode_str(raw)
         .decode_utf8()
         .ok()?

@@ -295,3 +295,33 @@ fn an_import_of_a_constant_whose_name_is_declared_again_loads_its_file() {
         .unwrap_or_else(|| panic!("{code}"));
     assert!(dist.join(target).is_file(), "{target} in {code}");
 }
+
+/// A reference with a tab or a line break in it names what a browser's URL parser
+/// makes of it (it leaves them out): the file is fingerprinted and linked, and the
+/// attribute, written unquoted, is not cut in two (#13 hunt).
+#[test]
+fn a_reference_with_a_line_break_names_the_file_a_browser_loads() {
+    let t = site(&[
+        (
+            "index.html",
+            b"<link rel=stylesheet href=\"s\n.css\"><img src=\"i\t.png\" alt=x><p>x",
+        ),
+        ("s.css", b"p { color: red }"),
+        ("i.png", b"\x89PNG\r\n"),
+    ]);
+    let (report, m) = build(t.path(), &[]);
+    assert_eq!(
+        report["warnings"].as_array().map_or(0, |w| w.len()),
+        0,
+        "{report}"
+    );
+    let page = std::fs::read_to_string(t.path().join("dist/index.html")).unwrap();
+    let css = names(&m, "s", "css");
+    let png = names(&m, "i", "png");
+    assert!(css.len() == 1 && css[0] != "/s.css", "{css:?}");
+    assert!(png.len() == 1 && png[0] != "/i.png", "{png:?}");
+    for name in [&css[0], &png[0]] {
+        assert!(page.contains(&name[1..]), "{name} not in {page}");
+    }
+    assert!(!page.contains(['\n', '\t']), "{page:?}");
+}

@@ -69,8 +69,12 @@ fn parse_numeric_entity(
     read_next += 1;
   };
   // Browsers decode to a replacement character (U+FFFD) if malformed.
+  // sitevault patch (9): and as the HTML standard's numeric character reference end state
+  // says: zero is U+FFFD too (a NUL written as is would be dropped), and 0x80–0x9F are
+  // the Windows-1252 characters (`&#150;` is `–`, not the control U+0096).
   let char = Some(value)
     .filter(|_| digits <= max_digits)
+    .map(html_code_point)
     .and_then(from_u32)
     .unwrap_or('\u{FFFD}');
   ParsedEntity {
@@ -139,9 +143,30 @@ fn parse_entity(code: &[u8], in_attr_val: bool) -> ParsedEntity {
   }
 }
 
+// sitevault patch (9): the code point a numeric character reference stands for (the
+// standard's replacement table; surrogates and values past U+10FFFF are refused by `from_u32`).
+fn html_code_point(n: u32) -> u32 {
+  const C1: [u32; 32] = [
+    0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0x8D, 0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013,
+    0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+  ];
+  match n {
+    0 => 0xFFFD,
+    0x80..=0x9F => C1[(n - 0x80) as usize],
+    n => n,
+  }
+}
+
 // sitevault patch: the length of the character reference `code` starts with (at its `&`), as
-// a page's text reads it; `None` when the `&` is text of its own.
+// a page's text reads it; `None` when the `&` is text of its own. (Patch 9: `&#X` is read as
+// `&#x` is, as browsers do; the decoder leaves `&#X…` as written, which they then decode.)
 pub(crate) fn reference_len(code: &[u8]) -> Option<usize> {
+  if code.starts_with(b"&#X") {
+    let mut lower = code.to_vec();
+    lower[2] = b'x';
+    return reference_len(&lower);
+  }
   match parse_entity(code, false) {
     ParsedEntity {
       decoded: Decoded::Ignored,

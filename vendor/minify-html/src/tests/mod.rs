@@ -253,4 +253,14 @@ fn test_text_around_a_removed_comment_keeps_its_references() {
   both(b"<p>a &<!-- --> b</p>", b"<p>a & b");
   // Across two comments, and text that is all a name.
   both(b"<p>&c<!--a-->o<!--b-->py;</p>", b"<p>&amp;copy;");
+  // Hexadecimal with an upper-case `X` (patch 9), which browsers read as `x`.
+  both(b"<p>&#X<!---->3C;b&gt;</p>", b"<p>&amp;#X3C;b>");
+  both(b"<p>&#X3C<!---->;</p>", b"<p>&#X3C;;");
+}
+
+// sitevault patch (9): numeric references decode as browsers decode them.
+#[test]
+fn test_numeric_references_decode_as_browsers_do() {
+  eval_without_keep_html_head(b"<p>&#128;&#150;&#x93;&#0;&#x81;</p>", "<p>€–“\u{FFFD}\u{81}".as_bytes());
+  eval_without_keep_html_head(b"<p title=\"&#146;&#0;\">x</p>", "<p title=’\u{FFFD}>x".as_bytes());
 }

@@ -258,6 +258,14 @@ mod tests {
         }
     }
 
+    /// `<` before a digit or a sign is text, as browsers read it (patch 10 of
+    /// vendor/minify-html): `I <3 you` was read as a `<3` tag and written `I <3 p you<>`.
+    #[test]
+    fn less_than_before_a_digit_is_text() {
+        let out = minify_markup("<p>I <3 you</p><p>more</p><p>a<1 and b>2</p>").unwrap();
+        assert_eq!(out, "<p>I &lt;3 you<p>more<p>a&lt;1 and b>2");
+    }
+
     /// Numeric references are decoded as browsers decode them (patch 9 of
     /// vendor/minify-html): `&#150;` is `–` (Windows-1252), not the control U+0096, and
     /// `&#0;` is U+FFFD, not a NUL the parser then drops.

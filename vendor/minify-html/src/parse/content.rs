@@ -12,7 +12,6 @@ use crate::parse::Code;
 use aho_corasick::AhoCorasick;
 use aho_corasick::AhoCorasickBuilder;
 use aho_corasick::MatchKind;
-use minify_html_common::gen::codepoints::TAG_NAME_CHAR;
 use minify_html_common::spec::tag::ns::Namespace;
 use minify_html_common::spec::tag::omission::can_omit_as_before;
 use minify_html_common::spec::tag::omission::can_omit_as_last_node;
@@ -94,10 +93,11 @@ fn build_content_type_matcher(
   let mut patterns = Vec::<Vec<u8>>::new();
   let mut types = Vec::<ContentType>::new();
 
-  // Only when the character after a `<` is TAG_NAME_CHAR is the `<` is an opening tag.
+  // Only when the character after a `<` is a letter is the `<` an opening tag (patch 10).
   // Otherwise, the `<` is interpreted literally as part of text.
+  // sitevault patch (10): an ASCII letter, as in the HTML standard (see `next_markup`).
   for c in 0u8..128u8 {
-    if TAG_NAME_CHAR[c] {
+    if c.is_ascii_alphabetic() {
       patterns.push(vec![b'<', c]);
       types.push(ContentType::OpeningTag);
     };
@@ -147,7 +147,7 @@ fn build_content_type_matcher(
 
 // sitevault patch: the content matcher's leftmost-longest match without template syntax,
 // without the automaton (`build_content_type_matcher(false, false)` is no longer built):
-// the first `<` followed by a tag name character (an opening tag), `/`, `?` or `!` (then
+// the first `<` followed by an ASCII letter (an opening tag, patch 10), `/`, `?` or `!` (then
 // `<!doctype` in any case, else `<!--`, else a bang, the longest that matches).
 fn next_markup(s: &[u8]) -> Option<(usize, ContentType)> {
   let mut from = 0;
@@ -155,7 +155,10 @@ fn next_markup(s: &[u8]) -> Option<(usize, ContentType)> {
     let at = from + p;
     let rest = &s[at..];
     let typ = match rest.get(1) {
-      Some(&c) if TAG_NAME_CHAR[c] => Some(OpeningTag),
+      // sitevault patch (10): a start tag opens only with an ASCII letter, as in the HTML
+      // standard's tag open state; `<` before anything else is text (`I <3 you`, `a<1`),
+      // where the original read a tag (`<3 you`) and rewrote the page's text.
+      Some(&c) if c.is_ascii_alphabetic() => Some(OpeningTag),
       Some(b'/') => Some(ClosingTag),
       Some(b'?') => Some(Instruction),
       Some(b'!') => Some(

@@ -264,3 +264,10 @@ fn test_numeric_references_decode_as_browsers_do() {
   eval_without_keep_html_head(b"<p>&#128;&#150;&#x93;&#0;&#x81;</p>", "<p>€–“\u{FFFD}\u{81}".as_bytes());
   eval_without_keep_html_head(b"<p title=\"&#146;&#0;\">x</p>", "<p title=’\u{FFFD}>x".as_bytes());
 }
+
+// sitevault patch (10): `<` before anything but a letter, `/`, `!` or `?` is text.
+#[test]
+fn test_less_than_before_a_non_letter_is_text() {
+  eval_without_keep_html_head(b"<p>I <3 you</p><p>more</p>", b"<p>I &lt;3 you<p>more");
+  eval_without_keep_html_head(b"<p>a<1 b<:c d<-e f<\xc3\xa9</p>", "<p>a&lt;1 b&lt;:c d&lt;-e f&lt;é".as_bytes());
+}

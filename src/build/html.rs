@@ -266,6 +266,22 @@ mod tests {
         assert_eq!(out, "<p>I &lt;3 you<p>more<p>a&lt;1 and b>2");
     }
 
+    /// Attributes keep what browsers read (patch 11 of vendor/minify-html): an empty
+    /// `value` of a checkbox (it submitted "on"), `lang=""`, `crossorigin=use-credentials`
+    /// and `hidden=until-found` (both were written bare), and the first of two `href`s,
+    /// which is also the one the build rewrites.
+    #[test]
+    fn attributes_keep_what_browsers_read() {
+        let out = minify_markup(
+            "<input type=checkbox value=\"\"><p lang=\"\">x</p><img crossorigin=use-credentials src=a.png><div hidden=until-found>y</div><a href=/a href=/b>z</a>",
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "<input type=checkbox value><p lang>x</p><img crossorigin=use-credentials src=a.png><div hidden=until-found>y</div><a href=/a>z</a>"
+        );
+    }
+
     /// Numeric references are decoded as browsers decode them (patch 9 of
     /// vendor/minify-html): `&#150;` is `–` (Windows-1252), not the control U+0096, and
     /// `&#0;` is U+FFFD, not a NUL the parser then drops.
@@ -310,7 +326,8 @@ mod tests {
     /// expected output was taken from the unpatched crate, on markup that goes through
     /// the patched paths (duplicate attributes, few and many; closing and ignored tags
     /// with attributes and capitals; next siblings across comments and spaces; entities;
-    /// lookups of `type` and `name`).
+    /// lookups of `type` and `name`), but for the duplicate attributes, where patch 11
+    /// keeps the first, as browsers do.
     #[test]
     fn the_vendored_minifier_writes_what_the_original_did() {
         let many = (0..20)
@@ -318,10 +335,12 @@ mod tests {
             .collect::<Vec<_>>()
             .join(" ");
         let cases = [
-            ("<div class=a class=b ID=x id=y>t</div>".to_string(), "<div class=b id=y>t</div>"),
+            // Patch 11: the first of two attributes of one name, as browsers keep it (the
+            // original kept the last).
+            ("<div class=a class=b ID=x id=y>t</div>".to_string(), "<div class=a id=x>t</div>"),
             (
                 format!("<span {many} a3=last A7=\"x y\">t</span>"),
-                "<span a7=\"x y\" a0=0 a1=1 a10=10 a11=11 a12=12 a13=13 a14=14 a15=15 a16=16 a17=17 a18=18 a19=19 a2=2 a3=last a4=4 a5=5 a6=6 a8=8 a9=9>t</span>",
+                "<span a0=0 a1=1 a10=10 a11=11 a12=12 a13=13 a14=14 a15=15 a16=16 a17=17 a18=18 a19=19 a2=2 a3=3 a4=4 a5=5 a6=6 a7=7 a8=8 a9=9>t</span>",
             ),
             ("<DIV><P>x</P x=\">\"><P>y</DIV>".into(), "<div><p>x<p>y</div>"),
             ("<p>a</span x=1></br>b</p>".into(), "<p>ab"),
@@ -339,11 +358,11 @@ mod tests {
             ),
             (
                 "<script type=module type=text/plain>let a = 1</script><script TYPE=text/javascript>var b</script>".into(),
-                "<script type=text/plain>let a = 1</script><script>var b</script>",
+                "<script type=module>let a = 1</script><script>var b</script>",
             ),
             (
                 "<meta name=viewport content=\"width=device-width, initial-scale=1.0\"><meta NAME=viewport name=x content=\"width = device-width\">".into(),
-                "<meta content=\"width=device-width,initial-scale=1.0\" name=viewport><meta content=\"width = device-width\" name=x>",
+                "<meta content=\"width=device-width,initial-scale=1.0\" name=viewport><meta content=\"width=device-width\" name=viewport>",
             ),
             (
                 "<table><tr><td>1<td>2</tr><tr><td>3</table>".into(),

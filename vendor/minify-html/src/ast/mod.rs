@@ -52,19 +52,20 @@ impl Eq for AttrVal<'_> {}
 
 // sitevault patch: an element's attributes as a list rather than a hash map. Elements have a
 // few attributes; hashing, building and iterating a map for each was about a tenth of the
-// time. As with the map's `insert`, a later duplicate replaces an earlier one (`finish`).
+// time. (Patch 11: the first of two attributes of one name is kept, as browsers keep it;
+// the map's `insert` kept the last.)
 // sitevault patch: names and values borrowed from the page where they are as written
 // (a name without capitals, a value without entities).
 #[derive(Default)]
 pub struct Attrs<'a>(Vec<(Cow<'a, [u8]>, AttrVal<'a>)>);
 
 impl<'a> Attrs<'a> {
-  /// Adds an attribute; call `finish` before reading (a later duplicate wins).
+  /// Adds an attribute; call `finish` before reading (the first of a name wins).
   pub fn insert(&mut self, name: Cow<'a, [u8]>, value: AttrVal<'a>) {
     self.0.push((name, value));
   }
 
-  /// Keeps the last of each name, as the map's `insert` did. Linear for the usual few,
+  /// Keeps the first of each name, as browsers do (patch 11). Linear for the usual few,
   /// `n log n` for many (a tag with thousands of attributes is not quadratic).
   pub fn finish(&mut self) {
     let n = self.0.len();
@@ -72,19 +73,18 @@ impl<'a> Attrs<'a> {
       return;
     }
     if n <= 16 {
-      let mut i = 0;
+      let mut i = 1;
       while i < self.0.len() {
-        if self.0[i + 1..].iter().any(|(k, _)| *k == self.0[i].0) {
+        if self.0[..i].iter().any(|(k, _)| *k == self.0[i].0) {
           self.0.remove(i);
         } else {
           i += 1;
         }
       }
     } else {
-      // A stable sort keeps each name's occurrences in source order; reversed, the last
-      // comes first in its run, and `dedup_by` keeps the first of a run.
+      // A stable sort keeps each name's occurrences in source order, and `dedup_by` keeps
+      // the first of a run.
       self.0.sort_by(|a, b| a.0.cmp(&b.0));
-      self.0.reverse();
       self.0.dedup_by(|a, b| a.0 == b.0);
     }
   }

@@ -413,6 +413,21 @@ pub fn minify_attr<'a>(
     make_ascii_lowercase(&mut value_raw);
   };
 
+  // sitevault patch (11): an empty value that is not the attribute's default is kept
+  // (`lang=""`: language unknown, not inherited; `title=""`: no tooltip, not the parent's;
+  // an input's `value=""`: a checkbox submits "", a submit button shows no label), and an
+  // enumerated value the table's boolean flag would drop is kept (`crossorigin=use-credentials`,
+  // `hidden=until-found`).
+  let redundant_if_empty = redundant_if_empty
+    && !(name == b"lang" || name == b"title" || (tag == b"input" && name == b"value"));
+  let is_boolean = is_boolean
+    && match name {
+      // Any other value is the state a bare attribute has (the invalid value default).
+      b"crossorigin" => !value_raw.eq_ignore_ascii_case(b"use-credentials"),
+      b"hidden" => !value_raw.eq_ignore_ascii_case(b"until-found"),
+      _ => true,
+    };
+
   if !do_not_omit
     && ((value_raw.is_empty() && redundant_if_empty)
       || default_value.filter(|dv| *dv == &*value_raw).is_some()

@@ -271,3 +271,18 @@ fn test_less_than_before_a_non_letter_is_text() {
   eval_without_keep_html_head(b"<p>I <3 you</p><p>more</p>", b"<p>I &lt;3 you<p>more");
   eval_without_keep_html_head(b"<p>a<1 b<:c d<-e f<\xc3\xa9</p>", "<p>a&lt;1 b&lt;:c d&lt;-e f&lt;é".as_bytes());
 }
+
+// sitevault patch (11): attributes as browsers read them.
+#[test]
+fn test_attributes_keep_what_browsers_read() {
+  eval_without_keep_html_head(
+    b"<input type=checkbox name=a value=\"\"><input type=submit value=\"\"><p lang=\"\" title=\"\">x</p>",
+    b"<input name=a type=checkbox value><input type=submit value><p lang title>x",
+  );
+  eval_without_keep_html_head(
+    b"<img crossorigin=use-credentials src=a.png><img crossorigin=anonymous src=b.png><div hidden=until-found>x</div><p hidden=hidden>y",
+    b"<img crossorigin=use-credentials src=a.png><img crossorigin src=b.png><div hidden=until-found>x</div><p hidden>y",
+  );
+  // The first of two attributes of one name.
+  eval_without_keep_html_head(b"<a href=/a href=/b>x</a>", b"<a href=/a>x</a>");
+}

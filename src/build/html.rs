@@ -258,37 +258,33 @@ mod tests {
         }
     }
 
-    /// `<` before a digit or a sign is text, as browsers read it (patch 10 of
-    /// vendor/minify-html): `I <3 you` was read as a `<3` tag and written `I <3 p you<>`.
+    /// Minified markup reads as browsers read the page (patches 9–11 of vendor/minify-html).
     #[test]
-    fn less_than_before_a_digit_is_text() {
-        let out = minify_markup("<p>I <3 you</p><p>more</p><p>a<1 and b>2</p>").unwrap();
-        assert_eq!(out, "<p>I &lt;3 you<p>more<p>a&lt;1 and b>2");
-    }
-
-    /// Attributes keep what browsers read (patch 11 of vendor/minify-html): an empty
-    /// `value` of a checkbox (it submitted "on"), `lang=""`, `crossorigin=use-credentials`
-    /// and `hidden=until-found` (both were written bare), and the first of two `href`s,
-    /// which is also the one the build rewrites.
-    #[test]
-    fn attributes_keep_what_browsers_read() {
-        let out = minify_markup(
-            "<input type=checkbox value=\"\"><p lang=\"\">x</p><img crossorigin=use-credentials src=a.png><div hidden=until-found>y</div><a href=/a href=/b>z</a>",
-        )
-        .unwrap();
-        assert_eq!(
-            out,
-            "<input type=checkbox value><p lang>x</p><img crossorigin=use-credentials src=a.png><div hidden=until-found>y</div><a href=/a>z</a>"
-        );
-    }
-
-    /// Numeric references are decoded as browsers decode them (patch 9 of
-    /// vendor/minify-html): `&#150;` is `–` (Windows-1252), not the control U+0096, and
-    /// `&#0;` is U+FFFD, not a NUL the parser then drops.
-    #[test]
-    fn numeric_references_read_as_browsers_read_them() {
-        let out = minify_markup("<p title=\"&#146;\">&#128;&#150;&#x93;&#0;").unwrap();
-        assert_eq!(out, "<p title=’>€–“\u{FFFD}");
+    fn minified_markup_reads_as_browsers_read_the_page() {
+        let cases = [
+            // `<` before a digit or a sign is text: `I <3 you` was read as a `<3` tag and
+            // written `I <3 p you<>`.
+            (
+                "<p>I <3 you</p><p>more</p><p>a<1 and b>2</p>",
+                "<p>I &lt;3 you<p>more<p>a&lt;1 and b>2",
+            ),
+            // An empty `value` of a checkbox (it submitted "on"), `lang=""`,
+            // `crossorigin=use-credentials` and `hidden=until-found` (both were written
+            // bare), and the first of two `href`s, which is also the one the build rewrites.
+            (
+                "<input type=checkbox value=\"\"><p lang=\"\">x</p><img crossorigin=use-credentials src=a.png><div hidden=until-found>y</div><a href=/a href=/b>z</a>",
+                "<input type=checkbox value><p lang>x</p><img crossorigin=use-credentials src=a.png><div hidden=until-found>y</div><a href=/a>z</a>",
+            ),
+            // Numeric references: `&#150;` is `–` (Windows-1252), not the control U+0096,
+            // and `&#0;` is U+FFFD, not a NUL the parser then drops.
+            (
+                "<p title=\"&#146;\">&#128;&#150;&#x93;&#0;",
+                "<p title=’>€–“\u{FFFD}",
+            ),
+        ];
+        for (src, want) in cases {
+            assert_eq!(minify_markup(src).unwrap(), want, "{src}");
+        }
     }
 
     /// Every `.html` under `SITEVAULT_HTML_DIFF` through both paths: the project's

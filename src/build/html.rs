@@ -275,6 +275,11 @@ mod tests {
                 "<input type=checkbox value=\"\"><p lang=\"\">x</p><img crossorigin=use-credentials src=a.png><div hidden=until-found>y</div><a href=/a href=/b>z</a>",
                 "<input type=checkbox value><p lang>x</p><img crossorigin=use-credentials src=a.png><div hidden=until-found>y</div><a href=/a>z</a>",
             ),
+            // An empty `sandbox` is every restriction (dropping it turned them all off).
+            (
+                "<iframe sandbox=\"\" src=x.html></iframe>",
+                "<iframe sandbox src=x.html></iframe>",
+            ),
             // Numeric references: `&#150;` is `–` (Windows-1252), not the control U+0096,
             // and `&#0;` is U+FFFD, not a NUL the parser then drops.
             (

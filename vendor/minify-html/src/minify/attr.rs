@@ -415,11 +415,14 @@ pub fn minify_attr<'a>(
 
   // sitevault patch (11): an empty value that is not the attribute's default is kept
   // (`lang=""`: language unknown, not inherited; `title=""`: no tooltip, not the parent's;
-  // an input's `value=""`: a checkbox submits "", a submit button shows no label), and an
+  // `sandbox=""`: every restriction, not none; `srcdoc=""`: an empty document, not `src`'s;
+  // `form=""`: no form, not the enclosing one; an input's `value=""`: a checkbox submits "",
+  // a submit button shows no label), and an
   // enumerated value the table's boolean flag would drop is kept (`crossorigin=use-credentials`,
   // `hidden=until-found`).
   let redundant_if_empty = redundant_if_empty
-    && !(name == b"lang" || name == b"title" || (tag == b"input" && name == b"value"));
+    && !(matches!(name, b"lang" | b"title" | b"sandbox" | b"srcdoc" | b"form")
+      || (tag == b"input" && name == b"value"));
   let is_boolean = is_boolean
     && match name {
       // Any other value is the state a bare attribute has (the invalid value default).

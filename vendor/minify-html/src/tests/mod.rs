@@ -283,6 +283,10 @@ fn test_attributes_keep_what_browsers_read() {
     b"<img crossorigin=use-credentials src=a.png><img crossorigin=anonymous src=b.png><div hidden=until-found>x</div><p hidden=hidden>y",
     b"<img crossorigin=use-credentials src=a.png><img crossorigin src=b.png><div hidden=until-found>x</div><p hidden>y",
   );
+  eval_without_keep_html_head(
+    b"<iframe sandbox=\"\" src=x.html></iframe><iframe srcdoc=\"\" src=y.html></iframe><input form=\"\">",
+    b"<iframe sandbox src=x.html></iframe><iframe src=y.html srcdoc></iframe><input form>",
+  );
   // The first of two attributes of one name.
   eval_without_keep_html_head(b"<a href=/a href=/b>x</a>", b"<a href=/a>x</a>");
 }

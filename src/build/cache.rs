@@ -155,6 +155,7 @@ impl Cache {
         let mut loaded = HashMap::new();
         let mut segments = Vec::new();
         if let Some(d) = &dir {
+            remove_stale_segments(d);
             if let Ok(rd) = std::fs::read_dir(d) {
                 let mut paths: Vec<PathBuf> = rd
                     .filter_map(|e| e.ok().map(|e| e.path()))
@@ -326,6 +327,28 @@ impl Cache {
             for s in &self.segments {
                 let _ = std::fs::remove_file(s);
             }
+        }
+    }
+}
+
+/// A segment a build started and never finished (it was killed while the segment was
+/// written beside its last stages) is removed once it is an hour old: another build
+/// writing one now is not disturbed, and such files do not pile up.
+fn remove_stale_segments(dir: &std::path::Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let hour = std::time::Duration::from_secs(3600);
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let stale = name.starts_with("seg-")
+            && name.ends_with(".bin.tmp")
+            && e.metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > hour));
+        if stale {
+            let _ = std::fs::remove_file(e.path());
         }
     }
 }
@@ -549,5 +572,26 @@ mod tests {
         c.flush();
         let c = Cache::new(Some(d.path().join("cache")));
         assert_eq!(c.get("a").unwrap().body, &b"<p>a"[..]);
+    }
+
+    /// A segment left by a killed build is removed once an hour old; one being written
+    /// now is left to its build.
+    #[test]
+    fn segments_left_by_killed_builds_are_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let old = d.path().join("seg-1-1.bin.tmp");
+        let new = d.path().join("seg-2-2.bin.tmp");
+        for p in [&old, &new] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let two_hours = std::time::Duration::from_secs(7200);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - two_hours)
+            .unwrap();
+        drop(Cache::new(Some(d.path().to_path_buf())));
+        assert_eq!(names_in(d.path()), ["seg-2-2.bin.tmp"]);
     }
 }

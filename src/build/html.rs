@@ -258,7 +258,7 @@ mod tests {
         }
     }
 
-    /// Minified markup reads as browsers read the page (patches 9–11 of vendor/minify-html).
+    /// Minified markup reads as browsers read the page (patches 9–12 of vendor/minify-html).
     #[test]
     fn minified_markup_reads_as_browsers_read_the_page() {
         let cases = [
@@ -275,6 +275,8 @@ mod tests {
                 "<input type=checkbox value=\"\"><p lang=\"\">x</p><img crossorigin=use-credentials src=a.png><div hidden=until-found>y</div><a href=/a href=/b>z</a>",
                 "<input type=checkbox value><p lang>x</p><img crossorigin=use-credentials src=a.png><div hidden=until-found>y</div><a href=/a>z</a>",
             ),
+            // Comments end where browsers end them (patch 12): `<!-->`, `--!>`.
+            ("<p>a<!-->b<!--x--!>c<i>d</i>", "<p>abc<i>d</i>"),
             // An empty `sandbox` is every restriction (dropping it turned them all off).
             (
                 "<iframe sandbox=\"\" src=x.html></iframe>",

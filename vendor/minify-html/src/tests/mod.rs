@@ -290,3 +290,11 @@ fn test_attributes_keep_what_browsers_read() {
   // The first of two attributes of one name.
   eval_without_keep_html_head(b"<a href=/a href=/b>x</a>", b"<a href=/a>x</a>");
 }
+
+// sitevault patch (12): comments end where browsers end them.
+#[test]
+fn test_comments_end_where_browsers_end_them() {
+  eval_without_keep_html_head(b"<p>a<!-->b<i>c</i>", b"<p>ab<i>c</i>");
+  eval_without_keep_html_head(b"<p>a<!--->b<i>c</i>", b"<p>ab<i>c</i>");
+  eval_without_keep_html_head(b"<p>a<!--x--!>b<i>c</i>-->d", b"<p>ab<i>c</i>-->d");
+}

@@ -136,6 +136,29 @@ impl Segment {
         }
         Ok(())
     }
+
+    /// Flushes and closes the file, then gives it its name: a segment the next build
+    /// reads. Removed instead if either fails.
+    fn finish(mut self) -> bool {
+        let flushed = self.out.flush().is_ok();
+        let Segment { tmp, name, out } = self;
+        drop(out);
+        let done = flushed
+            && tmp
+                .parent()
+                .is_some_and(|dir| std::fs::rename(&tmp, dir.join(&name)).is_ok());
+        if !done {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        done
+    }
+
+    /// Closes and removes the file: nothing of it is kept.
+    fn discard(self) {
+        let Segment { tmp, out, .. } = self;
+        drop(out);
+        let _ = std::fs::remove_file(&tmp);
+    }
 }
 
 impl Drop for Cache {
@@ -143,8 +166,7 @@ impl Drop for Cache {
     fn drop(&mut self) {
         let ahead = self.ahead.get_mut().ok().and_then(|a| a.take());
         if let Some(seg) = ahead.and_then(|h| h.join().ok()).flatten() {
-            drop(seg.out);
-            let _ = std::fs::remove_file(&seg.tmp);
+            seg.discard();
         }
     }
 }
@@ -269,8 +291,7 @@ impl Cache {
             match seg.write(&fresh) {
                 Ok(()) => Some(seg),
                 Err(_) => {
-                    drop(seg.out);
-                    let _ = std::fs::remove_file(&seg.tmp);
+                    seg.discard();
                     None
                 }
             }
@@ -317,10 +338,10 @@ impl Cache {
             None => Segment::create(dir),
         };
         let Some(mut seg) = seg else { return };
-        let written = seg.write(&pieces).and_then(|()| seg.out.flush());
-        drop(seg.out);
-        if written.is_err() || std::fs::rename(&seg.tmp, dir.join(&seg.name)).is_err() {
-            let _ = std::fs::remove_file(&seg.tmp);
+        if seg.write(&pieces).is_err() {
+            return seg.discard();
+        }
+        if !seg.finish() {
             return;
         }
         if compact {

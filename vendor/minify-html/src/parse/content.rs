@@ -1,3 +1,5 @@
+use crate::ast::Attrs;
+use crate::ast::ElementClosingTag;
 use crate::ast::NodeData;
 use crate::entity::decode::decode_entities;
 use crate::parse::bang::parse_bang;
@@ -7,6 +9,8 @@ use crate::parse::doctype::parse_doctype;
 use crate::parse::element::parse_element;
 use crate::parse::element::peek_tag_name;
 use crate::parse::element::skip_tag;
+use crate::parse::end_tag::end_tag;
+use crate::parse::end_tag::EndTag;
 use crate::parse::instruction::parse_instruction;
 use crate::parse::Code;
 use aho_corasick::AhoCorasick;
@@ -15,7 +19,6 @@ use aho_corasick::MatchKind;
 use minify_html_common::spec::tag::ns::Namespace;
 use minify_html_common::spec::tag::omission::can_omit_as_before;
 use minify_html_common::spec::tag::omission::can_omit_as_last_node;
-use minify_html_common::spec::tag::void::VOID_TAGS;
 use once_cell::sync::Lazy;
 use std::borrow::Cow;
 
@@ -37,6 +40,11 @@ enum ContentType {
   OpaqueBracePercent,
   // Sailfish, JSP, EJS, ERB.
   OpaqueChevronPercent,
+  // sitevault patch 13: an end tag that closes an element further out (`end_tag`); the
+  // current element ends here and the tag is left for the levels below.
+  ClosedByAncestor,
+  // sitevault patch 13: `</p>` without an open `<p>` (an empty `<p>`), `</br>` (a `<br>`).
+  MadeByEndTag,
 }
 
 fn maybe_ignore_html_head_body(
@@ -200,6 +208,9 @@ static CLOSING_CHEVRON_PERCENT: Lazy<AhoCorasick> =
 pub struct ParsedContent<'c> {
   pub children: Vec<NodeData<'c>>,
   pub closing_tag_omitted: bool,
+  // sitevault patch 13: the content ended at an end tag of an element further out (the
+  // closing tag is omitted too).
+  pub closed_by_ancestor: bool,
 }
 
 // Use empty slice for `grandparent` or `parent` if none.
@@ -211,6 +222,7 @@ pub fn parse_content<'c>(
 ) -> ParsedContent<'c> {
   // We assume the closing tag has been omitted until we see one explicitly before EOF (or it has been omitted as per the spec).
   let mut closing_tag_omitted = true;
+  let mut closed_by_ancestor = false;
   let mut nodes = Vec::<NodeData>::new();
   // sitevault patch: the automaton only for template syntax (`next_markup` otherwise).
   let matcher = match (
@@ -257,16 +269,23 @@ pub fn parse_content<'c>(
       } else if name.is_empty() {
         // Malformed code, drop until and including next `>`.
         typ = MalformedLeftChevronSlash;
-      } else if grandparent == &*name && can_omit_as_last_node(grandparent, parent) {
-        // The upcoming closing tag implicitly closes the current element e.g. `<tr><td>(current position)</tr>`.
-        // This DOESN'T handle when grandparent doesn't exist (represented by an empty slice). However, in that case it's irrelevant, as it would mean we would be at EOF, and our parser simply auto-closes everything anyway. (Normally we'd have to determine if `<p>Hello` is an error or allowed.)
-        typ = OmittedClosingTag;
-      } else if VOID_TAGS.contains(&*name) {
-        // Closing tag for void element, drop.
-        typ = IgnoredTag;
       } else if parent.is_empty() || parent != &*name {
-        // Closing tag mismatch, drop.
-        typ = IgnoredTag;
+        // sitevault patch 13: an end tag of another element closes what the standard's rules
+        // say it closes (`end_tag`), where the original dropped it (and a void element's),
+        // or closed the current element whenever the tag was its parent's (`<svg><desc><p>
+        // </desc>` closes nothing: `p` is special).
+        typ = match end_tag(&code.open, &name) {
+          EndTag::Current => ClosingTag,
+          // The upcoming closing tag implicitly closes the current element e.g. `<tr><td>(current position)</tr>`.
+          EndTag::Ancestor
+            if grandparent == &*name && can_omit_as_last_node(grandparent, parent) =>
+          {
+            OmittedClosingTag
+          }
+          EndTag::Ancestor => ClosedByAncestor,
+          EndTag::Makes => MadeByEndTag,
+          EndTag::Ignored => IgnoredTag,
+        };
       };
       typ = maybe_ignore_html_head_body(code, typ, parent, &name);
     };
@@ -288,6 +307,27 @@ pub fn parse_content<'c>(
       OmittedClosingTag => {
         closing_tag_omitted = true;
         break;
+      }
+      ClosedByAncestor => {
+        closing_tag_omitted = true;
+        closed_by_ancestor = true;
+        break;
+      }
+      MadeByEndTag => {
+        let name = peek_tag_name(code);
+        skip_tag(code);
+        let void = &*name == b"br";
+        nodes.push(NodeData::Element {
+          attributes: Attrs::default(),
+          children: Vec::new(),
+          closing_tag: if void {
+            ElementClosingTag::Void
+          } else {
+            ElementClosingTag::Present
+          },
+          name,
+          namespace: Namespace::Html,
+        });
       }
       // sitevault patch: consumed, not built (it was dropped).
       IgnoredTag => skip_tag(code),
@@ -315,5 +355,6 @@ pub fn parse_content<'c>(
   ParsedContent {
     children: nodes,
     closing_tag_omitted,
+    closed_by_ancestor,
   }
 }

@@ -6,6 +6,8 @@ use crate::ast::ScriptOrStyleLang;
 use crate::entity::decode::decode_entities;
 use crate::parse::content::parse_content;
 use crate::parse::content::ParsedContent;
+use crate::parse::end_tag;
+use crate::parse::end_tag::stays_active;
 use crate::parse::script::parse_script_content;
 use crate::parse::style::parse_style_content;
 use crate::parse::textarea::parse_textarea_content;
@@ -214,6 +216,7 @@ pub fn parse_element<'c>(code: &mut Code<'c>, ns: Namespace, parent: &[u8]) -> N
 
   let ParsedContent {
     closing_tag_omitted,
+    closed_by_ancestor,
     children,
   } = match (ns, &*elem_name) {
     (_, b"script") => match attributes.get(b"type") {
@@ -228,19 +231,30 @@ pub fn parse_element<'c>(code: &mut Code<'c>, ns: Namespace, parent: &[u8]) -> N
     (_, b"style") => parse_style_content(code),
     (Namespace::Html, b"textarea") => parse_textarea_content(code),
     (Namespace::Html, b"title") => parse_title_content(code),
-    _ => parse_content(code, ns, parent, &elem_name),
+    _ => {
+      // sitevault patch 13: open while its content is read (`end_tag`).
+      end_tag::push(&mut code.open, elem_name.clone());
+      let content = parse_content(code, ns, parent, &elem_name);
+      code.open.pop();
+      content
+    }
   };
 
   if !closing_tag_omitted {
-    // sitevault patch: consumed, not built (it was dropped).
-    debug_assert_eq!(&*peek_tag_name(code), &*elem_name);
+    // sitevault patch: consumed, not built (it was dropped). Patch 13: `</h2>` closes an
+    // `<h1>`, so the name may differ.
     skip_tag(code);
   };
 
   NodeData::Element {
     attributes,
     children,
-    closing_tag: if closing_tag_omitted {
+    // sitevault patch 13: an element that an outer element's end tag closed gets its own end
+    // tag, which closes it as the outer one did, unless it is a formatting element (which
+    // browsers open again after the outer end tag; `stays_active`).
+    closing_tag: if closed_by_ancestor && !stays_active(&elem_name) {
+      ElementClosingTag::Present
+    } else if closing_tag_omitted {
       ElementClosingTag::Omitted
     } else {
       ElementClosingTag::Present

@@ -1,3 +1,4 @@
+use crate::parse::end_tag::Open;
 use minify_html_common::gen::codepoints::Lookup;
 
 pub mod bang;
@@ -5,6 +6,7 @@ pub mod comment;
 pub mod content;
 pub mod doctype;
 pub mod element;
+pub mod end_tag;
 pub mod instruction;
 pub mod script;
 pub mod style;
@@ -28,6 +30,9 @@ pub struct Code<'c> {
   pub seen_head_open: bool,
   pub seen_head_close: bool,
   pub seen_body_open: bool,
+  // sitevault patch 13: the elements open around the current position, the outermost first
+  // (`end_tag`).
+  pub open: Vec<Open<'c>>,
 }
 
 impl<'c> Code<'c> {
@@ -40,6 +45,7 @@ impl<'c> Code<'c> {
       seen_head_open: false,
       seen_head_close: false,
       seen_body_open: false,
+      open: Vec::new(),
     }
   }
 

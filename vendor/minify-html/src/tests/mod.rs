@@ -167,14 +167,17 @@ fn test_removal_of_html_and_head_opening_tags() {
 
 #[test]
 fn test_unmatched_closing_tag() {
+  // sitevault patch 13: in an element of the body, `</p>` without an open `<p>` is an empty
+  // `<p>` and `</br>` a `<br>`, as browsers read them (the original dropped both); outside
+  // any element they are still dropped.
   eval(b"Hello</p>Goodbye", b"HelloGoodbye");
   eval(b"Hello<br></br>Goodbye", b"Hello<br>Goodbye");
-  eval(b"<div>Hello</p>Goodbye", b"<div>HelloGoodbye");
-  eval(b"<ul><li>a</p>", b"<ul><li>a");
-  eval(b"<ul><li><rt>a</p>", b"<ul><li><rt>a");
+  eval(b"<div>Hello</p>Goodbye", b"<div>Hello<p></p>Goodbye");
+  eval(b"<ul><li>a</p>", b"<ul><li>a<p>");
+  eval(b"<ul><li><rt>a</p>", b"<ul><li><rt>a<p>");
   eval(
     b"<html><head><body><ul><li><rt>a</p>",
-    b"<html><head><body><ul><li><rt>a",
+    b"<html><head><body><ul><li><rt>a<p>",
   );
 }
 
@@ -261,15 +264,24 @@ fn test_text_around_a_removed_comment_keeps_its_references() {
 // sitevault patch (9): numeric references decode as browsers decode them.
 #[test]
 fn test_numeric_references_decode_as_browsers_do() {
-  eval_without_keep_html_head(b"<p>&#128;&#150;&#x93;&#0;&#x81;</p>", "<p>€–“\u{FFFD}\u{81}".as_bytes());
-  eval_without_keep_html_head(b"<p title=\"&#146;&#0;\">x</p>", "<p title=’\u{FFFD}>x".as_bytes());
+  eval_without_keep_html_head(
+    b"<p>&#128;&#150;&#x93;&#0;&#x81;</p>",
+    "<p>€–“\u{FFFD}\u{81}".as_bytes(),
+  );
+  eval_without_keep_html_head(
+    b"<p title=\"&#146;&#0;\">x</p>",
+    "<p title=’\u{FFFD}>x".as_bytes(),
+  );
 }
 
 // sitevault patch (10): `<` before anything but a letter, `/`, `!` or `?` is text.
 #[test]
 fn test_less_than_before_a_non_letter_is_text() {
   eval_without_keep_html_head(b"<p>I <3 you</p><p>more</p>", b"<p>I &lt;3 you<p>more");
-  eval_without_keep_html_head(b"<p>a<1 b<:c d<-e f<\xc3\xa9</p>", "<p>a&lt;1 b&lt;:c d&lt;-e f&lt;é".as_bytes());
+  eval_without_keep_html_head(
+    b"<p>a<1 b<:c d<-e f<\xc3\xa9</p>",
+    "<p>a&lt;1 b&lt;:c d&lt;-e f&lt;é".as_bytes(),
+  );
 }
 
 // sitevault patch (11): attributes as browsers read them.
@@ -297,4 +309,45 @@ fn test_comments_end_where_browsers_end_them() {
   eval_without_keep_html_head(b"<p>a<!-->b<i>c</i>", b"<p>ab<i>c</i>");
   eval_without_keep_html_head(b"<p>a<!--->b<i>c</i>", b"<p>ab<i>c</i>");
   eval_without_keep_html_head(b"<p>a<!--x--!>b<i>c</i>-->d", b"<p>ab<i>c</i>-->d");
+}
+
+// sitevault patch 13.
+#[test]
+fn test_end_tags_close_what_browsers_close() {
+  // An end tag closes the elements open inside its element (the original dropped it, and
+  // the rest of the page went into the open element).
+  eval_without_keep_html_head(b"<div><span>a</div><p>b", b"<div><span>a</span></div><p>b");
+  eval_without_keep_html_head(b"<ul><li><p>a<li>b</ul><p>c", b"<ul><li><p>a<li>b</ul><p>c");
+  eval_without_keep_html_head(
+    b"<table><tr><td>a</table><p>b",
+    b"<table><tr><td>a</table><p>b",
+  );
+  eval_without_keep_html_head(
+    b"<select><optgroup><option>a</select><p>b",
+    b"<select><optgroup><option>a</select><p>b",
+  );
+  eval_without_keep_html_head(
+    b"<noscript><p>x</noscript><p>b",
+    b"<noscript><p>x</p></noscript><p>b",
+  );
+  eval_without_keep_html_head(b"<h1>a</h2>b", b"<h1>a</h1>b");
+  eval_without_keep_html_head(
+    b"<svg><g><rect>x</svg><p>b",
+    b"<svg><g><rect>x</rect></g></svg><p>b",
+  );
+  // A formatting element keeps its end tag left out: browsers open it again for the text
+  // after the outer end tag (`c` is bold).
+  eval_without_keep_html_head(b"<div><b>a</div>c", b"<div><b>a</div>c");
+  eval_without_keep_html_head(b"<b><i>x</b>y", b"<b><i>x</b>y");
+  // Not through a special element (`</span>` past a `<div>`, `</b>` past a `<div>`: the
+  // adoption agency's restructuring is left alone), nor out of a `<select>`, nor past a
+  // table cell.
+  eval_without_keep_html_head(b"<span><div>x</span>y", b"<span><div>xy");
+  eval_without_keep_html_head(b"<dt><select></dt>x", b"<dt><select>x");
+  eval_without_keep_html_head(b"<div><table><tr><td>x</div>y", b"<div><table><tr><td>xy");
+  // Nor out of an SVG that browsers already left (`<b>` breaks out of it).
+  eval_without_keep_html_head(b"<svg><b></b><g></svg>x", b"<svg><b></b><g>x");
+  // `</p>` without an open `<p>` is an empty paragraph, `</br>` a line break.
+  eval_without_keep_html_head(b"<div>a</p>b</div>", b"<div>a<p></p>b</div>");
+  eval_without_keep_html_head(b"<div>a</br>b</div>", b"<div>a<br>b</div>");
 }

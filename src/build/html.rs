@@ -297,6 +297,13 @@ mod tests {
             ),
             // `</p>` without an open paragraph is an empty one (its margins), `</br>` a `<br>`.
             ("<div>a</p>b</br>c</div>", "<div>a<p></p>b<br>c</div>"),
+            // Raw text ends at its end tag as the tokenizer reads it (patch 14): `</titlex>`
+            // is text, and so is a `</script>` after `<!--` and a `<script>` (the script
+            // was cut there and the rest of it written as the page's text).
+            (
+                "<title>a</titlex>b</title><script type=text/x-t><!-- w(\"<script></script>\") --></script><p> c </p>",
+                "<title>a&lt;/titlex>b</title><script type=text/x-t><!-- w(\"<script></script>\") --></script><p>c",
+            ),
         ];
         for (src, want) in cases {
             assert_eq!(minify_markup(src).unwrap(), want, "{src}");

@@ -2,21 +2,13 @@ use crate::ast::NodeData;
 use crate::ast::ScriptOrStyleLang;
 use crate::parse::content::ParsedContent;
 use crate::parse::Code;
-use aho_corasick::AhoCorasick;
-use aho_corasick::AhoCorasickBuilder;
-use once_cell::sync::Lazy;
+use crate::tag::script_end;
 use std::borrow::Cow;
 
-static END: Lazy<AhoCorasick> = Lazy::new(|| {
-  AhoCorasickBuilder::new()
-    .ascii_case_insensitive(true)
-    .build(["</script"])
-    .unwrap()
-});
-
 pub fn parse_script_content<'c>(code: &mut Code<'c>, lang: ScriptOrStyleLang) -> ParsedContent<'c> {
-  let (len, closing_tag_omitted) = match END.find(code.as_slice()) {
-    Some(m) => (m.start(), false),
+  // sitevault patch 14: the end tag as the tokenizer reads it (`script_end`).
+  let (len, closing_tag_omitted) = match script_end(code.as_slice()) {
+    Some(m) => (m, false),
     None => (code.rem(), true),
   };
   ParsedContent {

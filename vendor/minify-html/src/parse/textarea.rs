@@ -3,13 +3,14 @@ use crate::ast::RcdataContentType;
 use crate::entity::decode::decode_entities;
 use crate::parse::content::ParsedContent;
 use crate::parse::Code;
-use crate::tag::TAG_TEXTAREA_END;
+use crate::tag::text_end;
 
 // sitevault patch: the text is borrowed from the source unless it has entities
 // (`decode_entities`).
 pub fn parse_textarea_content<'c>(code: &mut Code<'c>) -> ParsedContent<'c> {
-  let (len, closing_tag_omitted) = match TAG_TEXTAREA_END.find(code.as_slice()) {
-    Some(m) => (m.start(), false),
+  // sitevault patch 14: the end tag as the tokenizer reads it (`text_end`).
+  let (len, closing_tag_omitted) = match text_end(code.as_slice(), b"textarea") {
+    Some(m) => (m, false),
     None => (code.rem(), true),
   };
   ParsedContent {

@@ -15,3 +15,88 @@ pub static TAG_TITLE_END: Lazy<AhoCorasick> = Lazy::new(|| {
     .build(["</title"])
     .unwrap()
 });
+
+// sitevault patch 14: where the content of a raw text or RCDATA element ends, as the HTML
+// tokenizer ends it: at `</` and the element's name (any case) followed by whitespace, `/` or
+// `>` (an "appropriate end tag"). The original ended it at the first `</name`, so
+// `<title>a</titlex>b</title>` lost `b` from the title and a script with `"</scripts>"` in a
+// string was cut there.
+fn ends_name(s: &[u8], at: usize, name: &[u8]) -> bool {
+  s.get(at + 2..at + 2 + name.len())
+    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    && matches!(
+      s.get(at + 2 + name.len()),
+      Some(b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b'/' | b'>')
+    )
+}
+
+/// Where the content of a `<title>`, `<textarea>` or `<style>` (`name`) that starts `s` ends:
+/// the position of its end tag.
+pub fn text_end(s: &[u8], name: &[u8]) -> Option<usize> {
+  let mut from = 0;
+  while let Some(p) = memchr::memmem::find(&s[from..], b"</") {
+    let at = from + p;
+    if ends_name(s, at, name) {
+      return Some(at);
+    }
+    from = at + 1;
+  }
+  None
+}
+
+/// Where the content of a `<script>` that starts `s` ends. Besides the end tag's form
+/// (`text_end`), the tokenizer's escaped states: after `<!--`, a `<script` starts a part where
+/// `</script>` does not end the script (old pages wrap `document.write("<script …></script>")`
+/// in `<!-- -->`), until that `</script>` or a `-->`.
+pub fn script_end(s: &[u8]) -> Option<usize> {
+  #[derive(Copy, Clone, PartialEq)]
+  enum State {
+    Data,
+    Escaped,
+    DoubleEscaped,
+  }
+  let mut state = State::Data;
+  let mut from = 0;
+  while let Some(p) = memchr::memchr2(b'<', b'-', &s[from..]) {
+    let at = from + p;
+    let rest = &s[at..];
+    from = at + 1;
+    match state {
+      State::Data => {
+        if rest.starts_with(b"<!--") {
+          // `<!-->` and `<!--->` end where they start.
+          let dashes = rest[4..].iter().take_while(|&&c| c == b'-').count();
+          from = at + 4 + dashes;
+          if s.get(from) != Some(&b'>') {
+            state = State::Escaped;
+          }
+        } else if ends_name(s, at, b"script") {
+          return Some(at);
+        }
+      }
+      State::Escaped => {
+        if rest.starts_with(b"-->") {
+          state = State::Data;
+        } else if ends_name(s, at, b"script") {
+          return Some(at);
+        } else if rest.len() > 7
+          && rest[1..7].eq_ignore_ascii_case(b"script")
+          && matches!(
+            rest[7],
+            b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b'/' | b'>'
+          )
+        {
+          state = State::DoubleEscaped;
+        }
+      }
+      State::DoubleEscaped => {
+        if rest.starts_with(b"-->") {
+          state = State::Data;
+        } else if ends_name(s, at, b"script") {
+          state = State::Escaped;
+        }
+      }
+    }
+  }
+  None
+}

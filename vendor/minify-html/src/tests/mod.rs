@@ -351,3 +351,43 @@ fn test_end_tags_close_what_browsers_close() {
   eval_without_keep_html_head(b"<div>a</p>b</div>", b"<div>a<p></p>b</div>");
   eval_without_keep_html_head(b"<div>a</br>b</div>", b"<div>a<br>b</div>");
 }
+
+// sitevault patch 14.
+#[test]
+fn test_raw_text_ends_at_its_end_tag() {
+  // `</titlex>` is text in a title; only `</title` and whitespace, `/` or `>` ends it.
+  eval_without_keep_html_head(
+    b"<title>a</titlex>b</title><p>c",
+    b"<title>a&lt;/titlex>b</title><p>c",
+  );
+  eval_without_keep_html_head(
+    b"<textarea>a</textarea2>b</textarea ><p>c",
+    b"<textarea>a&lt;/textarea2>b</textarea><p>c",
+  );
+  eval_without_keep_html_head(
+    b"<style>a{content:\"</stylex>\"}</style/><p>c",
+    b"<style>a{content:\"</stylex>\"}</style><p>c",
+  );
+  eval_without_keep_html_head(
+    b"<script type=text/x-t>\"</scripts>\"</script\t><p>c",
+    b"<script type=text/x-t>\"</scripts>\"</script><p>c",
+  );
+  // In a script, after `<!--`, a `<script>`'s `</script>` does not end it, up to `-->`.
+  eval_without_keep_html_head(
+    b"<script><!--\nw(\"<script></script>\")\n//--></script><p>c",
+    b"<script><!--\nw(\"<script></script>\")\n//--></script><p>c",
+  );
+  eval_without_keep_html_head(
+    b"<script><!--><script></script><p> c </p>",
+    b"<script><!--><script></script><p>c",
+  );
+  // Without the `<!--`, or after its `-->`, the first end tag ends the script.
+  eval_without_keep_html_head(
+    b"<script>w(\"<script>\")</script><p> c </p>",
+    b"<script>w(\"<script>\")</script><p>c",
+  );
+  eval_without_keep_html_head(
+    b"<script><!-- --><script></script><p> c </p>",
+    b"<script><!-- --><script></script><p>c",
+  );
+}

@@ -5,6 +5,7 @@ use crate::cfg::Cfg;
 use crate::minify::attr::minify_attr;
 use crate::minify::attr::AttrMinified;
 use crate::minify::content::minify_content;
+use crate::parse::end_tag::closes_child;
 use minify_html_common::spec::tag::ns::Namespace;
 use minify_html_common::spec::tag::omission::can_omit_as_before;
 use minify_html_common::spec::tag::omission::can_omit_as_last_node;
@@ -61,9 +62,14 @@ pub fn minify_element(
   let opening_tag_omittable =
     quoted.len() + unquoted.len() == 0 && !cfg.keep_html_and_head_opening_tags;
   let can_omit_opening_tag = (tag_name == b"html" || tag_name == b"head") && opening_tag_omittable;
+  // sitevault patch 13: as the last child only where the parent's end tag closes it in
+  // browsers (`closes_child`): `<span><p>a</p></span>b` was written `<span><p>a</span>b`,
+  // whose `</span>` browsers ignore, putting `b` in the paragraph.
   let can_omit_closing_tag = !cfg.keep_closing_tags
     && (can_omit_as_before(tag_name, next_sibling_as_element_tag_name)
-      || (is_last_child_text_or_element_node && can_omit_as_last_node(parent, tag_name)));
+      || (is_last_child_text_or_element_node
+        && can_omit_as_last_node(parent, tag_name)
+        && closes_child(parent, tag_name)));
 
   let opening_at = out.len();
   if !can_omit_opening_tag {
@@ -148,8 +154,21 @@ pub fn minify_element(
 // "in head" and "after head" insertion modes take (into the head, or a frameset).
 fn opens_body(rest: &[u8]) -> bool {
   const HEAD_TAKES: &[&[u8]] = &[
-    b"base", b"basefont", b"bgsound", b"body", b"frameset", b"head", b"html", b"link", b"meta",
-    b"noframes", b"noscript", b"script", b"style", b"template", b"title",
+    b"base",
+    b"basefont",
+    b"bgsound",
+    b"body",
+    b"frameset",
+    b"head",
+    b"html",
+    b"link",
+    b"meta",
+    b"noframes",
+    b"noscript",
+    b"script",
+    b"style",
+    b"template",
+    b"title",
   ];
   if rest.first() != Some(&b'<') || !rest.get(1).is_some_and(|c| c.is_ascii_alphabetic()) {
     return false;

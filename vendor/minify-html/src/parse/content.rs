@@ -9,7 +9,7 @@ use crate::parse::doctype::parse_doctype;
 use crate::parse::element::parse_element;
 use crate::parse::element::peek_tag_name;
 use crate::parse::element::skip_tag;
-use crate::parse::end_tag::end_tag;
+use crate::parse::end_tag::closes_p;
 use crate::parse::end_tag::EndTag;
 use crate::parse::instruction::parse_instruction;
 use crate::parse::Code;
@@ -45,6 +45,10 @@ enum ContentType {
   ClosedByAncestor,
   // sitevault patch 13: `</p>` without an open `<p>` (an empty `<p>`), `</br>` (a `<br>`).
   MadeByEndTag,
+  // sitevault patch 13: an end tag that closes nothing by the rules `end_tag` follows, kept
+  // as written: browsers may act on it where the parser's tree is not theirs (a formatting
+  // element it left active, a `<select>` read the 2025 way, a `<p>` a start tag closed).
+  KeptEndTag,
 }
 
 fn maybe_ignore_html_head_body(
@@ -262,7 +266,8 @@ pub fn parse_content<'c>(
       let name = peek_tag_name(code);
       if typ == OpeningTag {
         debug_assert!(!name.is_empty());
-        if can_omit_as_before(parent, &name) {
+        // sitevault patch 13: and the other start tags that close a `<p>` (`closes_p`).
+        if can_omit_as_before(parent, &name) || (parent == b"p" && closes_p(&name)) {
           // The upcoming opening tag implicitly closes the current element e.g. `<tr><td>(current position)<td>`.
           typ = OmittedClosingTag;
         };
@@ -274,7 +279,7 @@ pub fn parse_content<'c>(
         // say it closes (`end_tag`), where the original dropped it (and a void element's),
         // or closed the current element whenever the tag was its parent's (`<svg><desc><p>
         // </desc>` closes nothing: `p` is special).
-        typ = match end_tag(&code.open, &name) {
+        typ = match code.open.end_tag(&name) {
           EndTag::Current => ClosingTag,
           // The upcoming closing tag implicitly closes the current element e.g. `<tr><td>(current position)</tr>`.
           EndTag::Ancestor
@@ -284,7 +289,16 @@ pub fn parse_content<'c>(
           }
           EndTag::Ancestor => ClosedByAncestor,
           EndTag::Makes => MadeByEndTag,
-          EndTag::Ignored => IgnoredTag,
+          // `</body>` and `</html>` close nothing in browsers either (what follows them goes
+          // into the body), nor `</head>` out of the head: dropped, as the original did.
+          EndTag::Ignored
+            if &*name == b"body"
+              || &*name == b"html"
+              || (&*name == b"head" && !code.open.in_head()) =>
+          {
+            IgnoredTag
+          }
+          EndTag::Ignored => KeptEndTag,
         };
       };
       typ = maybe_ignore_html_head_body(code, typ, parent, &name);
@@ -331,6 +345,13 @@ pub fn parse_content<'c>(
       }
       // sitevault patch: consumed, not built (it was dropped).
       IgnoredTag => skip_tag(code),
+      KeptEndTag => {
+        let start = code.pos();
+        skip_tag(code);
+        nodes.push(NodeData::Opaque {
+          raw_source: Cow::Borrowed(code.slice_since(start)),
+        });
+      }
       e @ (OpaqueBraceBrace | OpaqueBraceHash | OpaqueBracePercent | OpaqueChevronPercent) => {
         let closing_matcher = match e {
           OpaqueBraceBrace => &CLOSING_BRACE_BRACE,

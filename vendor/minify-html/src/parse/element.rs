@@ -6,7 +6,6 @@ use crate::ast::ScriptOrStyleLang;
 use crate::entity::decode::decode_entities;
 use crate::parse::content::parse_content;
 use crate::parse::content::ParsedContent;
-use crate::parse::end_tag;
 use crate::parse::end_tag::stays_active;
 use crate::parse::script::parse_script_content;
 use crate::parse::style::parse_style_content;
@@ -180,19 +179,19 @@ fn read_tag<'c, const KEEP: bool>(code: &mut Code<'c>) -> ParsedTag<'c> {
 
 // `<` must be next. `parent` should be an empty slice if it doesn't exist.
 // sitevault patch: the element borrows from the source (`'c`); its name is a `Cow`.
-pub fn parse_element<'c>(code: &mut Code<'c>, ns: Namespace, parent: &[u8]) -> NodeData<'c> {
+// sitevault patch 13: `_ns`, the parent's namespace, is no longer read: the element's is the
+// one browsers give it (`Start::namespace`).
+pub fn parse_element<'c>(code: &mut Code<'c>, _ns: Namespace, parent: &[u8]) -> NodeData<'c> {
   let ParsedTag {
     name: elem_name,
     attributes,
     self_closing,
   } = parse_tag(code);
 
-  // Embedded svg tags are immediately in the svg namespace and must be parsed as such.
-  let ns = if &*elem_name == b"svg" {
-    Namespace::Svg
-  } else {
-    ns
-  };
+  // sitevault patch 13: the namespace browsers give the element (`Start::namespace`), where
+  // the original gave an `<svg>` and everything in it the SVG namespace.
+  let start = code.open.start(&elem_name);
+  let ns = start.namespace();
 
   // Only foreign elements can be self closed.
   if self_closing && ns != Namespace::Html {
@@ -233,7 +232,7 @@ pub fn parse_element<'c>(code: &mut Code<'c>, ns: Namespace, parent: &[u8]) -> N
     (Namespace::Html, b"title") => parse_title_content(code),
     _ => {
       // sitevault patch 13: open while its content is read (`end_tag`).
-      end_tag::push(&mut code.open, elem_name.clone());
+      code.open.push(elem_name.clone(), start);
       let content = parse_content(code, ns, parent, &elem_name);
       code.open.pop();
       content
@@ -251,8 +250,10 @@ pub fn parse_element<'c>(code: &mut Code<'c>, ns: Namespace, parent: &[u8]) -> N
     children,
     // sitevault patch 13: an element that an outer element's end tag closed gets its own end
     // tag, which closes it as the outer one did, unless it is a formatting element (which
-    // browsers open again after the outer end tag; `stays_active`).
-    closing_tag: if closed_by_ancestor && !stays_active(&elem_name) {
+    // browsers open again after the outer end tag; `stays_active`) or inside an element
+    // browsers read as text (`noscript`…), where the source's tags are kept.
+    closing_tag: if closed_by_ancestor && !stays_active(&elem_name) && !code.open.in_text_element()
+    {
       ElementClosingTag::Present
     } else if closing_tag_omitted {
       ElementClosingTag::Omitted

@@ -1,4 +1,4 @@
-use crate::parse::end_tag::Open;
+use crate::parse::end_tag::OpenElements;
 use minify_html_common::gen::codepoints::Lookup;
 
 pub mod bang;
@@ -32,7 +32,7 @@ pub struct Code<'c> {
   pub seen_body_open: bool,
   // sitevault patch 13: the elements open around the current position, the outermost first
   // (`end_tag`).
-  pub open: Vec<Open<'c>>,
+  pub open: OpenElements<'c>,
 }
 
 impl<'c> Code<'c> {
@@ -45,7 +45,7 @@ impl<'c> Code<'c> {
       seen_head_open: false,
       seen_head_close: false,
       seen_body_open: false,
-      open: Vec::new(),
+      open: OpenElements::default(),
     }
   }
 

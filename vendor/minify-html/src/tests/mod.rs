@@ -169,15 +169,15 @@ fn test_removal_of_html_and_head_opening_tags() {
 fn test_unmatched_closing_tag() {
   // sitevault patch 13: in an element of the body, `</p>` without an open `<p>` is an empty
   // `<p>` and `</br>` a `<br>`, as browsers read them (the original dropped both); outside
-  // any element they are still dropped.
-  eval(b"Hello</p>Goodbye", b"HelloGoodbye");
-  eval(b"Hello<br></br>Goodbye", b"Hello<br>Goodbye");
+  // any element they are kept as written (browsers make the same elements).
+  eval(b"Hello</p>Goodbye", b"Hello</p>Goodbye");
+  eval(b"Hello<br></br>Goodbye", b"Hello<br></br>Goodbye");
   eval(b"<div>Hello</p>Goodbye", b"<div>Hello<p></p>Goodbye");
   eval(b"<ul><li>a</p>", b"<ul><li>a<p>");
-  eval(b"<ul><li><rt>a</p>", b"<ul><li><rt>a<p>");
+  eval(b"<ul><li><rt>a</p>", b"<ul><li><rt>a<p></p>");
   eval(
     b"<html><head><body><ul><li><rt>a</p>",
-    b"<html><head><body><ul><li><rt>a<p>",
+    b"<html><head><body><ul><li><rt>a<p></p>",
   );
 }
 
@@ -326,9 +326,10 @@ fn test_end_tags_close_what_browsers_close() {
     b"<select><optgroup><option>a</select><p>b",
     b"<select><optgroup><option>a</select><p>b",
   );
+  // In an element browsers read as text (scripting on), the source's tags are kept.
   eval_without_keep_html_head(
     b"<noscript><p>x</noscript><p>b",
-    b"<noscript><p>x</p></noscript><p>b",
+    b"<noscript><p>x</noscript><p>b",
   );
   eval_without_keep_html_head(b"<h1>a</h2>b", b"<h1>a</h1>b");
   eval_without_keep_html_head(
@@ -339,14 +340,36 @@ fn test_end_tags_close_what_browsers_close() {
   // after the outer end tag (`c` is bold).
   eval_without_keep_html_head(b"<div><b>a</div>c", b"<div><b>a</div>c");
   eval_without_keep_html_head(b"<b><i>x</b>y", b"<b><i>x</b>y");
-  // Not through a special element (`</span>` past a `<div>`, `</b>` past a `<div>`: the
-  // adoption agency's restructuring is left alone), nor out of a `<select>`, nor past a
-  // table cell.
-  eval_without_keep_html_head(b"<span><div>x</span>y", b"<span><div>xy");
-  eval_without_keep_html_head(b"<dt><select></dt>x", b"<dt><select>x");
-  eval_without_keep_html_head(b"<div><table><tr><td>x</div>y", b"<div><table><tr><td>xy");
-  // Nor out of an SVG that browsers already left (`<b>` breaks out of it).
-  eval_without_keep_html_head(b"<svg><b></b><g></svg>x", b"<svg><b></b><g>x");
+  // What closes nothing by those rules is kept as written: past a special element
+  // (`</span>` past a `<div>`, `</b>` past a `<p>`: the adoption agency moves the paragraph
+  // out), in a `<select>`, past a table cell, in an SVG that browsers already left (`<b>`
+  // breaks out of it), a formatting element's end tag after an outer one closed it.
+  eval_without_keep_html_head(b"<span><div>x</span>y", b"<span><div>x</span>y");
+  eval_without_keep_html_head(b"<b><p>x</b>y", b"<b><p>x</b>y");
+  eval_without_keep_html_head(b"<dt><select></dt>x", b"<dt><select></dt>x");
+  eval_without_keep_html_head(
+    b"<div><table><tr><td>x</div>y",
+    b"<div><table><tr><td>x</div>y",
+  );
+  eval_without_keep_html_head(b"<svg><b></b><g></svg>x", b"<svg><b></b><g></svg>x");
+  eval_without_keep_html_head(
+    b"<p><font>x</p></font><p>y",
+    b"<p><font>x</font><p>y",
+  );
+  // `</form>` closes what is open in it only when browsers imply those end tags.
+  eval_without_keep_html_head(b"<form><p>x</form>y", b"<form><p>x</form>y");
+  eval_without_keep_html_head(b"<form><ul><li>x</form>y", b"<form><ul><li>x</form>y");
+  // A paragraph's end tag is left out at the end of its parent only where the parent's end
+  // tag closes it (`</span>` does not: `b` went into the paragraph).
+  eval_without_keep_html_head(b"<span><p>a</p></span>b", b"<span><p>a</p></span>b");
+  eval_without_keep_html_head(b"<div><p>a</p></div>b", b"<div><p>a</div>b");
+  // Start tags that close a paragraph though the standard's optional tags do not list them.
+  eval_without_keep_html_head(b"<p>a<center>b</p>c", b"<p>a<center>b<p></p>c");
+  // An HTML element in an SVG is HTML (its content, a `<textarea>`'s text, as HTML).
+  eval_without_keep_html_head(
+    b"<svg><foreignObject><textarea> a </textarea></foreignObject></svg>",
+    b"<svg><foreignobject><textarea> a </textarea></foreignobject></svg>",
+  );
   // `</p>` without an open `<p>` is an empty paragraph, `</br>` a line break.
   eval_without_keep_html_head(b"<div>a</p>b</div>", b"<div>a<p></p>b</div>");
   eval_without_keep_html_head(b"<div>a</br>b</div>", b"<div>a<br>b</div>");

@@ -457,6 +457,12 @@ mod tests {
             minified("<body><div><span>a</span>  <span>b</span></div>\n<nav><a href=#h>Home</a>\n<a href=#x>X</a></nav><p>x</p> <ul><li>a</li>\n<li>b</li></ul>"),
             "<div><span>a</span> <span>b</span></div><nav><a href=#h>Home</a> <a href=#x>X</a></nav><p>x<ul><li>a<li>b</ul>"
         );
+        // Across a comment, which is dropped (session 39: `ab`), and between custom
+        // elements, inline by default (`<my-chip>`: `ab` too).
+        assert_eq!(
+            minified("<body><div><span>a</span> <!-- c --> <span>b</span></div><div><my-chip>a</my-chip> <my-chip>b</my-chip></div>"),
+            "<div><span>a</span> <span>b</span></div><div><my-chip>a</my-chip> <my-chip>b</my-chip></div>"
+        );
     }
 
     /// minify-html reads these raw-text elements as markup: the page is kept as written.

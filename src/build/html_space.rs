@@ -29,6 +29,15 @@ struct Kind {
 
 /// The element's [`Kind`], from one lookup per tag (names compared without case).
 fn kind(name: &[u8]) -> Kind {
+    // A custom element (`<my-card>`) is laid out inline unless the page's CSS says
+    // otherwise, as any element browsers do not know. (SVG's `font-face` and MathML's
+    // `annotation-xml` are inside foreign content, where nothing is marked.)
+    if name.contains(&b'-') {
+        return Kind {
+            inline: true,
+            ..Kind::default()
+        };
+    }
     let mut buf = [0u8; 10];
     let Some(lower) = buf.get_mut(..name.len()) else {
         return Kind::default();
@@ -87,6 +96,9 @@ pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<(char, usize)>) {
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let (mut pre, mut foreign) = (0usize, 0usize);
     let mut prev = Prev::Other;
+    // The first run of whitespace after an inline element, across comments (which
+    // minify-html drops, and with them the run's place between the elements).
+    let mut pending: Option<(usize, usize)> = None;
     let mut i = 0;
     while i < b.len() {
         let Some(lt) = memchr::memchr(b'<', &b[i..]).map(|p| i + p) else {
@@ -102,10 +114,21 @@ pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<(char, usize)>) {
             let spaces = text
                 .iter()
                 .all(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c'));
-            let before_inline = matches!(&t, Tag::Start { .. }) && (k.inline || k.inline_void);
-            if spaces && prev == Prev::Inline && before_inline && pre == 0 && foreign == 0 {
-                runs.push((i, lt));
+            if !spaces {
+                prev = Prev::Other;
+            } else if pending.is_none() {
+                pending = Some((i, lt));
             }
+        }
+        let before_inline = matches!(&t, Tag::Start { .. }) && (k.inline || k.inline_void);
+        if prev == Prev::Inline && before_inline && pre == 0 && foreign == 0 {
+            runs.extend(pending);
+        }
+        // A script or a style sheet is not laid out either (`hidden`).
+        let hidden = matches!(&t, Tag::Start { name, .. }
+            if name.eq_ignore_ascii_case(b"script") || name.eq_ignore_ascii_case(b"style"));
+        if !matches!(t, Tag::Skip(_)) && !hidden {
+            pending = None;
         }
         match t {
             Tag::Text => {
@@ -113,10 +136,9 @@ pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<(char, usize)>) {
                 prev = Prev::Other;
                 i = lt + 1;
             }
-            Tag::Skip(end) => {
-                prev = Prev::Other;
-                i = end;
-            }
+            // A comment (or a doctype, a processing instruction) is left out of the
+            // page's layout: what follows it is next to what came before.
+            Tag::Skip(end) => i = end,
             Tag::End { end, .. } => {
                 if k.pre {
                     pre = pre.saturating_sub(1);
@@ -139,11 +161,13 @@ pub(super) fn protect(html: &str) -> (Cow<'_, str>, Option<(char, usize)>) {
                 } else if k.foreign && !closed {
                     foreign += 1;
                 }
-                prev = if k.inline_void && foreign == 0 {
-                    Prev::Inline
-                } else {
-                    Prev::Other
-                };
+                if !hidden {
+                    prev = if k.inline_void && foreign == 0 {
+                        Prev::Inline
+                    } else {
+                        Prev::Other
+                    };
+                }
                 i = next;
             }
         }
@@ -317,6 +341,36 @@ mod tests {
         );
     }
 
+    /// A comment between two inline elements is dropped, and so was the space around
+    /// it (`a b` read `ab`), as around a script; a custom element is inline, and so was
+    /// the space between two.
+    #[test]
+    fn spaces_around_comments_and_between_custom_elements_are_marked() {
+        assert_eq!(
+            marked("<div><span>a</span> <!-- c --> <span>b</span></div>"),
+            "<div><span>a</span>_<!-- c --> <span>b</span></div>"
+        );
+        assert_eq!(
+            marked("<div><span>a</span><!-- c -->\n<span>b</span></div>"),
+            "<div><span>a</span><!-- c -->_<span>b</span></div>"
+        );
+        assert_eq!(
+            marked("<div><b>a</b> <script>x()</script>\n<b>b</b></div>"),
+            "<div><b>a</b>_<script>x()</script>\n<b>b</b></div>"
+        );
+        assert_eq!(
+            marked("<div><my-chip>a</my-chip> <my-chip>b</my-chip></div>"),
+            "<div><my-chip>a</my-chip>_<my-chip>b</my-chip></div>"
+        );
+        // No space, no mark; text ends the run.
+        for html in [
+            "<div><span>a</span><!-- c --><span>b</span></div>",
+            "<div><span>a</span> x <!-- c --> <span>b</span></div>",
+        ] {
+            assert_eq!(marked(html), html, "{html}");
+        }
+    }
+
     #[test]
     fn other_whitespace_is_left_to_minify_html() {
         for html in [
@@ -327,6 +381,7 @@ mod tests {
             "<svg><text>a</text> <tspan>b</tspan></svg>",
             "<script>if(a</b> <b>)</script>",
             "<!-- <b>a</b> <b>b</b> -->",
+            "<svg><font-face>a</font-face> <font-face>b</font-face></svg>",
             "<textarea></b> <b></textarea>",
             "<div><textarea name=t/><b>a</b>   <b>b</b></textarea>",
             "<script src=a.js /><b>a</b> <b>b</b></script>",

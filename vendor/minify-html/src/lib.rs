@@ -3,6 +3,7 @@
 use crate::ast::c14n::c14n_serialise_ast;
 pub use crate::cfg::Cfg;
 use crate::minify::content::minify_content;
+use crate::minify::quirks::quirks;
 use crate::parse::content::parse_content;
 use crate::parse::Code;
 use minify_html_common::spec::tag::ns::Namespace;
@@ -44,9 +45,12 @@ pub fn minify(src: &[u8], cfg: &Cfg) -> Vec<u8> {
   });
   let parsed = parse_content(&mut code, Namespace::Html, EMPTY_SLICE, EMPTY_SLICE);
   let mut out = Vec::with_capacity(src.len());
+  // sitevault patch 15.
+  let quirks = quirks(&parsed.children);
   minify_content(
     cfg,
     &mut out,
+    quirks,
     Namespace::Html,
     false,
     EMPTY_SLICE,

@@ -59,9 +59,12 @@ fn build_whatwg_chevron_replacer() -> Replacer {
 static OPTIMAL_CHEVRON_REPLACER: Lazy<Replacer> = Lazy::new(|| build_optimal_chevron_replacer());
 static WHATWG_CHEVRON_REPLACER: Lazy<Replacer> = Lazy::new(|| build_whatwg_chevron_replacer());
 
+#[allow(clippy::too_many_arguments)]
 pub fn minify_content(
   cfg: &Cfg,
   out: &mut Vec<u8>,
+  // sitevault patch 15: whether the page is in quirks mode (`quirks::quirks`).
+  quirks: bool,
   ns: Namespace,
   descendant_of_pre: bool,
   // Use empty slice if none.
@@ -138,6 +141,7 @@ pub fn minify_content(
       } => minify_element(
         cfg,
         out,
+        quirks,
         descendant_of_pre,
         child_ns,
         parent,

@@ -14,6 +14,8 @@ use minify_html_common::spec::tag::omission::can_omit_as_last_node;
 pub fn minify_element(
   cfg: &Cfg,
   out: &mut Vec<u8>,
+  // sitevault patch 15: whether the page is in quirks mode (`quirks::quirks`).
+  quirks: bool,
   descendant_of_pre: bool,
   ns: Namespace,
   // Use an empty slice if none.
@@ -65,8 +67,10 @@ pub fn minify_element(
   // sitevault patch 13: as the last child only where the parent's end tag closes it in
   // browsers (`closes_child`): `<span><p>a</p></span>b` was written `<span><p>a</span>b`,
   // whose `</span>` browsers ignore, putting `b` in the paragraph.
+  // sitevault patch 15: in quirks mode a `<table>` does not close a `<p>`: its end tag stays.
   let can_omit_closing_tag = !cfg.keep_closing_tags
     && (can_omit_as_before(tag_name, next_sibling_as_element_tag_name)
+      && !(quirks && tag_name == b"p" && next_sibling_as_element_tag_name == b"table")
       || (is_last_child_text_or_element_node
         && can_omit_as_last_node(parent, tag_name)
         && closes_child(parent, tag_name)));
@@ -117,6 +121,7 @@ pub fn minify_element(
   minify_content(
     cfg,
     out,
+    quirks,
     if tag_name == b"svg" {
       Namespace::Svg
     } else {

@@ -7,6 +7,8 @@ pub mod doctype;
 pub mod element;
 pub mod instruction;
 pub mod js;
+// sitevault patch 15.
+pub mod quirks;
 pub mod rcdata;
 #[cfg(test)]
 mod tests;

@@ -414,3 +414,27 @@ fn test_raw_text_ends_at_its_end_tag() {
     b"<script><!-- --><script></script><p>c",
   );
 }
+
+// sitevault patch 15.
+#[test]
+fn test_quirks_mode_is_kept() {
+  // A doctype without the name `html` is quirks mode: kept as written.
+  eval_without_keep_html_head(b"<!doctype><p>a", b"<!doctype><p>a");
+  eval_without_keep_html_head(b"<!DOCTYPE htmlx><p>a", b"<!DOCTYPE htmlx><p>a");
+  eval_without_keep_html_head(b"<!DOCTYPE html><p>a", b"<!doctype html><p>a");
+  // In quirks mode (no doctype, an old one) a table does not close a paragraph.
+  eval_without_keep_html_head(b"<p>a</p><table></table>", b"<p>a</p><table></table>");
+  eval_without_keep_html_head(
+    b"<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.0 Transitional//EN\"><p>a</p><table></table>",
+    b"<!doctype html PUBLIC \"-//W3C//DTD HTML 4.0 Transitional//EN\"><p>a</p><table></table>",
+  );
+  // Out of it, the end tag goes.
+  eval_without_keep_html_head(
+    b"<!doctype html><p>a</p><table></table>",
+    b"<!doctype html><p>a<table></table>",
+  );
+  eval_without_keep_html_head(
+    b"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"x.dtd\"><p>a</p><table></table>",
+    b"<!doctype html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"x.dtd\"><p>a<table></table>",
+  );
+}

@@ -11,10 +11,10 @@ pub fn quirks(nodes: &[NodeData]) -> bool {
   for n in nodes {
     match n {
       NodeData::Doctype { legacy, .. } => return legacy_quirks(legacy),
-      // A doctype kept as written: its name is not `html`.
-      NodeData::Opaque { raw_source } => {
-        return raw_source.len() < 9 || raw_source[..9].eq_ignore_ascii_case(b"<!doctype")
-      }
+      // A doctype kept as written (its name is not `html`), or anything else the parser
+      // keeps as written (an end tag, template syntax): browsers meeting it first are in
+      // quirks mode, or may be.
+      NodeData::Opaque { .. } => return true,
       NodeData::Comment { .. } | NodeData::Bang { .. } | NodeData::Instruction { .. } => {}
       NodeData::Text { value } if value.iter().all(u8::is_ascii_whitespace) => {}
       // Content before any doctype: no doctype.

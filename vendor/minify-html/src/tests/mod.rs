@@ -428,6 +428,11 @@ fn test_quirks_mode_is_kept() {
     b"<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.0 Transitional//EN\"><p>a</p><table></table>",
     b"<!doctype html PUBLIC \"-//W3C//DTD HTML 4.0 Transitional//EN\"><p>a</p><table></table>",
   );
+  // Anything but a comment or spaces before the doctype: quirks mode too.
+  eval_without_keep_html_head(
+    b"</section><!doctype html><p>a</p><table></table>",
+    b"</section><!doctype html><p>a</p><table></table>",
+  );
   // Out of it, the end tag goes.
   eval_without_keep_html_head(
     b"<!doctype html><p>a</p><table></table>",

@@ -124,7 +124,7 @@ pub fn c14n_serialise_ast<T: Write>(out: &mut T, node: &NodeData) -> std::io::Re
       for c in children {
         c14n_serialise_ast(out, c)?;
       }
-      if closing_tag == &ElementClosingTag::Present {
+      if closing_tag == &ElementClosingTag::Present || closing_tag == &ElementClosingTag::Forced {
         out.write_all(b"</")?;
         out.write_all(name)?;
         out.write_all(b">")?;

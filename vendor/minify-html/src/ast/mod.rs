@@ -10,6 +10,9 @@ pub mod c14n;
 pub enum ElementClosingTag {
   Omitted,
   Present,
+  // sitevault patch 13: present, and written whatever the omission rules say: it closed
+  // elements left open inside (which keep their end tags left out, as in the source).
+  Forced,
   SelfClosing,
   Void,
 }

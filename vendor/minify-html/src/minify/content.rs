@@ -91,6 +91,12 @@ pub fn minify_content(
         index_of_last_nonempty_text_or_elem = i as isize;
         index_of_last_text_or_elem = i as isize;
       }
+      // sitevault patch 13: an end tag kept as written (or template syntax) is content: an
+      // element before it is not the last (its end tag stays, and the kept tag reads as it
+      // did in the source).
+      NodeData::Opaque { .. } => {
+        index_of_last_nonempty_text_or_elem = i as isize;
+      }
       NodeData::Text { value } => {
         if !found_first_text_or_elem {
           // This is the first element or text node, and it's a text node.
@@ -225,6 +231,8 @@ fn next_sibling_name<'n>(rest: &'n [NodeData<'_>]) -> &'n [u8] {
     match n {
       NodeData::Element { name, .. } => return name,
       NodeData::Text { value } if !value.is_empty() => return b"",
+      // sitevault patch 13: as text (see `minify_content`).
+      NodeData::Opaque { .. } => return b"",
       _ => {}
     }
   }

@@ -146,7 +146,13 @@ pub fn minify_element(
     out.drain(opening_at..opening_at + 6);
   }
 
-  if closing_tag != ElementClosingTag::Present || can_omit_closing_tag {
+  // sitevault patch 13: a `Forced` end tag is always written.
+  let written = match closing_tag {
+    ElementClosingTag::Forced => true,
+    ElementClosingTag::Present => !can_omit_closing_tag,
+    _ => false,
+  };
+  if !written {
     return;
   };
   out.extend_from_slice(b"</");

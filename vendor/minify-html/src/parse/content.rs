@@ -1,5 +1,3 @@
-use crate::ast::Attrs;
-use crate::ast::ElementClosingTag;
 use crate::ast::NodeData;
 use crate::entity::decode::decode_entities;
 use crate::parse::bang::parse_bang;
@@ -41,10 +39,9 @@ enum ContentType {
   // Sailfish, JSP, EJS, ERB.
   OpaqueChevronPercent,
   // sitevault patch 13: an end tag that closes an element further out (`end_tag`); the
-  // current element ends here and the tag is left for the levels below.
+  // current element ends here, its end tag left out as in the source, and the tag is left
+  // for the levels below.
   ClosedByAncestor,
-  // sitevault patch 13: `</p>` without an open `<p>` (an empty `<p>`), `</br>` (a `<br>`).
-  MadeByEndTag,
   // sitevault patch 13: an end tag that closes nothing by the rules `end_tag` follows, kept
   // as written: browsers may act on it where the parser's tree is not theirs (a formatting
   // element it left active, a `<select>` read the 2025 way, a `<p>` a start tag closed).
@@ -212,9 +209,8 @@ static CLOSING_CHEVRON_PERCENT: Lazy<AhoCorasick> =
 pub struct ParsedContent<'c> {
   pub children: Vec<NodeData<'c>>,
   pub closing_tag_omitted: bool,
-  // sitevault patch 13: the content ended at an end tag of an element further out (the
-  // closing tag is omitted too).
-  pub closed_by_ancestor: bool,
+  // sitevault patch 13: the element's end tag closed elements left open inside it.
+  pub closes_open: bool,
 }
 
 // Use empty slice for `grandparent` or `parent` if none.
@@ -226,7 +222,7 @@ pub fn parse_content<'c>(
 ) -> ParsedContent<'c> {
   // We assume the closing tag has been omitted until we see one explicitly before EOF (or it has been omitted as per the spec).
   let mut closing_tag_omitted = true;
-  let mut closed_by_ancestor = false;
+  let mut closes_open = false;
   let mut nodes = Vec::<NodeData>::new();
   // sitevault patch: the automaton only for template syntax (`next_markup` otherwise).
   let matcher = match (
@@ -288,7 +284,6 @@ pub fn parse_content<'c>(
             OmittedClosingTag
           }
           EndTag::Ancestor => ClosedByAncestor,
-          EndTag::Makes => MadeByEndTag,
           // `</body>` and `</html>` close nothing in browsers either (what follows them goes
           // into the body), nor `</head>` out of the head: dropped, as the original did.
           EndTag::Ignored
@@ -308,6 +303,8 @@ pub fn parse_content<'c>(
       OpeningTag => nodes.push(parse_element(code, ns, parent)),
       ClosingTag => {
         closing_tag_omitted = false;
+        // sitevault patch 13: the end tag closed elements left open in this one.
+        closes_open = std::mem::take(&mut code.closes_open);
         break;
       }
       Instruction => nodes.push(parse_instruction(code)),
@@ -324,24 +321,8 @@ pub fn parse_content<'c>(
       }
       ClosedByAncestor => {
         closing_tag_omitted = true;
-        closed_by_ancestor = true;
+        code.closes_open = true;
         break;
-      }
-      MadeByEndTag => {
-        let name = peek_tag_name(code);
-        skip_tag(code);
-        let void = &*name == b"br";
-        nodes.push(NodeData::Element {
-          attributes: Attrs::default(),
-          children: Vec::new(),
-          closing_tag: if void {
-            ElementClosingTag::Void
-          } else {
-            ElementClosingTag::Present
-          },
-          name,
-          namespace: Namespace::Html,
-        });
       }
       // sitevault patch: consumed, not built (it was dropped).
       IgnoredTag => skip_tag(code),
@@ -376,6 +357,6 @@ pub fn parse_content<'c>(
   ParsedContent {
     children: nodes,
     closing_tag_omitted,
-    closed_by_ancestor,
+    closes_open,
   }
 }

@@ -6,7 +6,6 @@ use crate::ast::ScriptOrStyleLang;
 use crate::entity::decode::decode_entities;
 use crate::parse::content::parse_content;
 use crate::parse::content::ParsedContent;
-use crate::parse::end_tag::stays_active;
 use crate::parse::script::parse_script_content;
 use crate::parse::style::parse_style_content;
 use crate::parse::textarea::parse_textarea_content;
@@ -190,11 +189,15 @@ pub fn parse_element<'c>(code: &mut Code<'c>, _ns: Namespace, parent: &[u8]) -> 
 
   // sitevault patch 13: the namespace browsers give the element (`Start::namespace`), where
   // the original gave an `<svg>` and everything in it the SVG namespace.
-  let start = code.open.start(&elem_name);
+  let font_attrs = [&b"color"[..], b"face", b"size"]
+    .iter()
+    .any(|a| attributes.get(a).is_some());
+  let start = code.open.start(&elem_name, font_attrs);
   let ns = start.namespace();
 
   // Only foreign elements can be self closed.
-  if self_closing && ns != Namespace::Html {
+  // sitevault patch 13: MathML's too (`<mspace/>`), which the parser reads as HTML.
+  if self_closing && start.foreign() {
     return NodeData::Element {
       attributes,
       children: Vec::new(),
@@ -215,7 +218,7 @@ pub fn parse_element<'c>(code: &mut Code<'c>, _ns: Namespace, parent: &[u8]) -> 
 
   let ParsedContent {
     closing_tag_omitted,
-    closed_by_ancestor,
+    closes_open,
     children,
   } = match (ns, &*elem_name) {
     (_, b"script") => match attributes.get(b"type") {
@@ -248,15 +251,14 @@ pub fn parse_element<'c>(code: &mut Code<'c>, _ns: Namespace, parent: &[u8]) -> 
   NodeData::Element {
     attributes,
     children,
-    // sitevault patch 13: an element that an outer element's end tag closed gets its own end
-    // tag, which closes it as the outer one did, unless it is a formatting element (which
-    // browsers open again after the outer end tag; `stays_active`) or inside an element
-    // browsers read as text (`noscript`…), where the source's tags are kept.
-    closing_tag: if closed_by_ancestor && !stays_active(&elem_name) && !code.open.in_text_element()
-    {
-      ElementClosingTag::Present
-    } else if closing_tag_omitted {
+    // sitevault patch 13: an element that an outer element's end tag closed keeps its end
+    // tag left out, as in the source (writing it would change what browsers build where
+    // the parser's tree is not theirs: a formatting element they open again, an element a
+    // start tag closed); the outer element's end tag is then always written (`Forced`).
+    closing_tag: if closing_tag_omitted {
       ElementClosingTag::Omitted
+    } else if closes_open {
+      ElementClosingTag::Forced
     } else {
       ElementClosingTag::Present
     },

@@ -34,6 +34,11 @@ impl Start {
       _ => Namespace::Html,
     }
   }
+
+  /// Whether browsers read it as SVG or MathML (where `/>` closes an element).
+  pub fn foreign(self) -> bool {
+    self.0.is_some()
+  }
 }
 
 /// The stack of open elements, with where its `<select>`s and `ENDED_BY_OWN_TAG` elements
@@ -73,8 +78,10 @@ impl<'c> OpenElements<'c> {
   /// An element named `name` (lower case) starts inside the open ones: whether browsers read
   /// it as SVG (or MathML); a start tag that leaves foreign content (`BREAKS_OUT`) marks the
   /// foreign elements it leaves as closed in browsers.
-  pub fn start(&mut self, name: &[u8]) -> Start {
-    Start(foreign_of(&mut self.stack, name))
+  /// `font_attrs`: whether it has a `color`, `face` or `size` attribute (a `<font>` with
+  /// one leaves foreign content).
+  pub fn start(&mut self, name: &[u8], font_attrs: bool) -> Start {
+    Start(foreign_of(&mut self.stack, name, font_attrs))
   }
 
   /// Opens the element that `start` started.
@@ -125,40 +132,21 @@ impl<'c> OpenElements<'c> {
     match target(open, self.selects.last().copied(), &self.own_tag, name) {
       Some(i) if i + 1 == open.len() => EndTag::Current,
       Some(_) => EndTag::Ancestor,
-      None if (name == b"br" || name == b"p") && self.in_body() => EndTag::Makes,
       None => EndTag::Ignored,
     }
-  }
-
-  /// Whether the current element is an HTML element of the body: one other than `html` is
-  /// open, not a `<template>`'s content itself, no `head` and no `select` (`</p>` and
-  /// `</br>` make elements only there; elsewhere they do other things, and are kept as
-  /// written).
-  fn in_body(&self) -> bool {
-    self.stack.last().is_some_and(|e| {
-      e.foreign.is_none()
-        && &*e.name != b"template"
-        && (self.stack.len() > 1 || &*e.name != b"html")
-    }) && self.heads == 0
-      && self.selects.is_empty()
   }
 
   /// Whether a `<head>` is open.
   pub fn in_head(&self) -> bool {
     self.heads > 0
   }
-
-  /// Whether an element that browsers read as text (`noscript` with scripting on, `iframe`,
-  /// `xmp`…) is open: what the parser closes inside it keeps the source's tags.
-  pub fn in_text_element(&self) -> bool {
-    !self.own_tag.is_empty()
-  }
 }
 
 /// Whether the end tag of `parent` (an HTML element) closes its child `child` as browsers
 /// read it, so the child's end tag may be left out before it: `</div>` closes a `<p>`,
-/// `</span>` does not (browsers ignore it, and what follows goes into the paragraph). The
-/// end of the page (no parent), `</body>` and `</html>` close everything.
+/// `</span>` does not (browsers ignore it, and what follows goes into the paragraph). At
+/// the end of the page (no parent) and of `<body>` and `<html>` (whose end tags close
+/// nothing, but nothing the page shows comes after them) it may be left out.
 pub fn closes_child(parent: &[u8], child: &[u8]) -> bool {
   if matches!(parent, b"" | b"body" | b"html") {
     return true;
@@ -180,11 +168,15 @@ pub fn closes_child(parent: &[u8], child: &[u8]) -> bool {
 
 /// Whether browsers read an element named `name` opened inside `open` as SVG or MathML;
 /// marks the foreign elements it breaks out of.
-fn foreign_of(open: &mut [Open], name: &[u8]) -> Option<Foreign> {
+fn foreign_of(open: &mut [Open], name: &[u8], font_attrs: bool) -> Option<Foreign> {
   match open.last() {
     Some(parent) if parent.foreign.is_some() && !parent.broken && !integration_point(parent) => {
-      if is_in(name, BREAKS_OUT) {
-        for e in open.iter_mut().rev().take_while(|e| e.foreign.is_some()) {
+      if is_in(name, BREAKS_OUT) && (name != b"font" || font_attrs) {
+        for e in open
+          .iter_mut()
+          .rev()
+          .take_while(|e| e.foreign.is_some() && !integration_point(e))
+        {
           e.broken = true;
         }
         None
@@ -219,21 +211,14 @@ pub enum EndTag {
   /// Closes an element further down the stack: the current element ends here, implied,
   /// and the tag is left for the levels below.
   Ancestor,
-  /// Closes nothing (the parser keeps the tag as written).
+  /// Closes nothing here (the parser keeps the tag as written: `</p>` and `</br>` without
+  /// an open paragraph make elements in browsers, and they make the same from the tag).
   Ignored,
-  /// Closes nothing but makes an element: `</p>` without an open `<p>` is `<p></p>`,
-  /// `</br>` is `<br>`.
-  Makes,
 }
 
 fn is_in(name: &[u8], list: &[&[u8]]) -> bool {
   list.contains(&name)
 }
-
-const FORMATTING: &[&[u8]] = &[
-  b"a", b"b", b"big", b"code", b"em", b"font", b"i", b"nobr", b"s", b"small", b"strike", b"strong",
-  b"tt", b"u",
-];
 
 /// The standard's special elements (a `match`, not a list: it is asked for every element an
 /// end tag passes).
@@ -441,12 +426,10 @@ fn target(open: &[Open], select: Option<usize>, own_tag: &[usize], name: &[u8]) 
       _ => None,
     };
   }
-  if is_in(name, ENDED_BY_OWN_TAG) {
-    return own_tag
-      .iter()
-      .rev()
-      .copied()
-      .find(|&i| &*open[i].name == name);
+  // Inside an element browsers read as text (`<xmp>`, `<noscript>`…; `<template>`, whose
+  // content the parser reads without its rules), only its own end tag closes anything.
+  if let Some(&i) = own_tag.last() {
+    return (&*open[i].name == name).then_some(i);
   }
   if is_in(name, CLOSED_IN_SCOPE) {
     return in_scope(open, &[name], Scope::Default);
@@ -487,15 +470,4 @@ fn target(open: &[Open], select: Option<usize>, own_tag: &[usize], name: &[u8]) 
     }
   }
   None
-}
-
-/// Whether an element left open inside one that an end tag closed keeps its end tag left
-/// out: a formatting element stays in the list of active formatting elements when an
-/// ancestor's end tag pops it (the browser opens it again for text that follows), so
-/// writing its end tag would change the page; any other element is closed by its own end
-/// tag exactly as by the ancestor's.
-/// An SVG element of such a name (`<a>`, or `<b>` that browsers took out of the SVG) keeps
-/// the source's tags too: they read as they did.
-pub fn stays_active(name: &[u8]) -> bool {
-  is_in(name, FORMATTING)
 }

@@ -33,6 +33,9 @@ pub struct Code<'c> {
   // sitevault patch 13: the elements open around the current position, the outermost first
   // (`end_tag`).
   pub open: OpenElements<'c>,
+  // sitevault patch 13: an end tag that closed elements left open inside its element is on
+  // its way down to that element, which writes it whatever the omission rules say.
+  pub closes_open: bool,
 }
 
 impl<'c> Code<'c> {
@@ -46,6 +49,7 @@ impl<'c> Code<'c> {
       seen_head_close: false,
       seen_body_open: false,
       open: OpenElements::default(),
+      closes_open: false,
     }
   }
 

@@ -13,7 +13,7 @@ pub fn parse_script_content<'c>(code: &mut Code<'c>, lang: ScriptOrStyleLang) ->
   };
   ParsedContent {
     closing_tag_omitted,
-    closed_by_ancestor: false, // sitevault patch 13
+    closes_open: false, // sitevault patch 13
     children: vec![NodeData::ScriptOrStyleContent {
       // sitevault patch: borrowed from the source, not copied.
       code: Cow::Borrowed(code.slice_and_shift(len)),

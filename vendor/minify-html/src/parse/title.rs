@@ -15,7 +15,7 @@ pub fn parse_title_content<'c>(code: &mut Code<'c>) -> ParsedContent<'c> {
   };
   ParsedContent {
     closing_tag_omitted,
-    closed_by_ancestor: false, // sitevault patch 13
+    closes_open: false, // sitevault patch 13
     children: vec![NodeData::RcdataContent {
       typ: RcdataContentType::Title,
       text: decode_entities(code.slice_and_shift(len), false),

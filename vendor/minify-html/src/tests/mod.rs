@@ -167,17 +167,16 @@ fn test_removal_of_html_and_head_opening_tags() {
 
 #[test]
 fn test_unmatched_closing_tag() {
-  // sitevault patch 13: in an element of the body, `</p>` without an open `<p>` is an empty
-  // `<p>` and `</br>` a `<br>`, as browsers read them (the original dropped both); outside
-  // any element they are kept as written (browsers make the same elements).
+  // sitevault patch 13: `</p>` without an open `<p>` and `</br>` are kept as written:
+  // browsers make an empty `<p>` and a `<br>` of them (the original dropped both).
   eval(b"Hello</p>Goodbye", b"Hello</p>Goodbye");
   eval(b"Hello<br></br>Goodbye", b"Hello<br></br>Goodbye");
-  eval(b"<div>Hello</p>Goodbye", b"<div>Hello<p></p>Goodbye");
-  eval(b"<ul><li>a</p>", b"<ul><li>a<p>");
-  eval(b"<ul><li><rt>a</p>", b"<ul><li><rt>a<p></p>");
+  eval(b"<div>Hello</p>Goodbye", b"<div>Hello</p>Goodbye");
+  eval(b"<ul><li>a</p>", b"<ul><li>a</p>");
+  eval(b"<ul><li><rt>a</p>", b"<ul><li><rt>a</p>");
   eval(
     b"<html><head><body><ul><li><rt>a</p>",
-    b"<html><head><body><ul><li><rt>a<p></p>",
+    b"<html><head><body><ul><li><rt>a</p>",
   );
 }
 
@@ -315,8 +314,9 @@ fn test_comments_end_where_browsers_end_them() {
 #[test]
 fn test_end_tags_close_what_browsers_close() {
   // An end tag closes the elements open inside its element (the original dropped it, and
-  // the rest of the page went into the open element).
-  eval_without_keep_html_head(b"<div><span>a</div><p>b", b"<div><span>a</span></div><p>b");
+  // the rest of the page went into the open element); they keep their end tags left out,
+  // as in the source, and the end tag that closed them is written.
+  eval_without_keep_html_head(b"<div><span>a</div><p>b", b"<div><span>a</div><p>b");
   eval_without_keep_html_head(b"<ul><li><p>a<li>b</ul><p>c", b"<ul><li><p>a<li>b</ul><p>c");
   eval_without_keep_html_head(
     b"<table><tr><td>a</table><p>b",
@@ -334,10 +334,10 @@ fn test_end_tags_close_what_browsers_close() {
   eval_without_keep_html_head(b"<h1>a</h2>b", b"<h1>a</h1>b");
   eval_without_keep_html_head(
     b"<svg><g><rect>x</svg><p>b",
-    b"<svg><g><rect>x</rect></g></svg><p>b",
+    b"<svg><g><rect>x</svg><p>b",
   );
-  // A formatting element keeps its end tag left out: browsers open it again for the text
-  // after the outer end tag (`c` is bold).
+  // A formatting element, which browsers open again for the text after the outer end tag
+  // (`c` is bold).
   eval_without_keep_html_head(b"<div><b>a</div>c", b"<div><b>a</div>c");
   eval_without_keep_html_head(b"<b><i>x</b>y", b"<b><i>x</b>y");
   // What closes nothing by those rules is kept as written: past a special element
@@ -354,7 +354,7 @@ fn test_end_tags_close_what_browsers_close() {
   eval_without_keep_html_head(b"<svg><b></b><g></svg>x", b"<svg><b></b><g></svg>x");
   eval_without_keep_html_head(
     b"<p><font>x</p></font><p>y",
-    b"<p><font>x</font><p>y",
+    b"<p><font>x</p></font><p>y",
   );
   // `</form>` closes what is open in it only when browsers imply those end tags.
   eval_without_keep_html_head(b"<form><p>x</form>y", b"<form><p>x</form>y");
@@ -364,15 +364,35 @@ fn test_end_tags_close_what_browsers_close() {
   eval_without_keep_html_head(b"<span><p>a</p></span>b", b"<span><p>a</p></span>b");
   eval_without_keep_html_head(b"<div><p>a</p></div>b", b"<div><p>a</div>b");
   // Start tags that close a paragraph though the standard's optional tags do not list them.
-  eval_without_keep_html_head(b"<p>a<center>b</p>c", b"<p>a<center>b<p></p>c");
+  eval_without_keep_html_head(b"<p>a<center>b</p>c", b"<p>a<center>b</p>c");
   // An HTML element in an SVG is HTML (its content, a `<textarea>`'s text, as HTML).
   eval_without_keep_html_head(
     b"<svg><foreignObject><textarea> a </textarea></foreignObject></svg>",
     b"<svg><foreignobject><textarea> a </textarea></foreignobject></svg>",
   );
-  // `</p>` without an open `<p>` is an empty paragraph, `</br>` a line break.
-  eval_without_keep_html_head(b"<div>a</p>b</div>", b"<div>a<p></p>b</div>");
-  eval_without_keep_html_head(b"<div>a</br>b</div>", b"<div>a<br>b</div>");
+  // Where the parser's tree is not browsers' (a start tag closed an element in them: `<dd>`
+  // closes the `<dt>` through the `<i>`), elements closed by an outer end tag keep the
+  // source's tags, and the outer end tag is written.
+  eval_without_keep_html_head(b"<dt><i><dd></dt>D", b"<dt><i><dd></dt>D");
+  eval_without_keep_html_head(
+    b"<div><form action=/a></div><form action=/b></form>",
+    b"<div><form action=/a></div><form action=/b></form>",
+  );
+  // Inside an element browsers read as text, only its own end tag acts.
+  eval_without_keep_html_head(b"<div><xmp>a</div>b</xmp>c", b"<div><xmp>a</div>b</xmp>c");
+  // A `<font>` leaves an SVG only with `color`, `face` or `size`; MathML closes `<mspace/>`.
+  eval_without_keep_html_head(
+    b"<svg><font></font><circle/>y</svg>",
+    b"<svg><font></font><circle/>y</svg>",
+  );
+  eval_without_keep_html_head(
+    b"<svg><foreignObject><math><mspace/>x</math></foreignObject></svg>",
+    b"<svg><foreignobject><math><mspace/>x</math></foreignobject></svg>",
+  );
+  // `</p>` without an open `<p>` and `</br>` are kept: browsers make an empty paragraph and
+  // a line break of them (the original dropped both).
+  eval_without_keep_html_head(b"<div>a</p>b</div>", b"<div>a</p>b</div>");
+  eval_without_keep_html_head(b"<div>a</br>b</div>", b"<div>a</br>b</div>");
 }
 
 // sitevault patch 14.

@@ -43,8 +43,9 @@ enum ContentType {
   // for the levels below.
   ClosedByAncestor,
   // sitevault patch 13: an end tag that closes nothing by the rules `end_tag` follows, kept
-  // as written: browsers may act on it where the parser's tree is not theirs (a formatting
-  // element it left active, a `<select>` read the 2025 way, a `<p>` a start tag closed).
+  // as written: browsers may act on it where the parser's tree is not theirs (a `</p>` or
+  // `</br>` makes an element, a formatting element's ends it, a `<select>` read the 2025
+  // way).
   KeptEndTag,
 }
 
@@ -272,9 +273,10 @@ pub fn parse_content<'c>(
         typ = MalformedLeftChevronSlash;
       } else if parent.is_empty() || parent != &*name {
         // sitevault patch 13: an end tag of another element closes what the standard's rules
-        // say it closes (`end_tag`), where the original dropped it (and a void element's),
-        // or closed the current element whenever the tag was its parent's (`<svg><desc><p>
-        // </desc>` closes nothing: `p` is special).
+        // say it closes (`end_tag`), where the original dropped it (a void element's too),
+        // or, for the parent's end tag, closed the current element whenever its end tag may
+        // be omitted, also where browsers close nothing (`<svg><desc><p></desc>`: `p` is
+        // special).
         typ = match code.open.end_tag(&name) {
           EndTag::Current => ClosingTag,
           // The upcoming closing tag implicitly closes the current element e.g. `<tr><td>(current position)</tr>`.

@@ -5,11 +5,13 @@
 // The original closed only the current element or (for an omitted end tag) its parent, and
 // dropped every other end tag: `<div><span>a</div>`, `<ul><li><p>a</ul>` or
 // `<table><tr><td>a</table>` lost the end tag, and the rest of the page went into the open
-// element. Where these rules find nothing to close, the parser keeps the tag as written
-// (browsers may act on it where the parser's tree is not theirs): the adoption agency's
-// restructuring (a formatting element's end tag with a special element open inside it),
-// `</head>`, a `<select>` (whose parsing browsers changed in 2025), and anything after a
-// `<plaintext>`; `</body>` and `</html>`, which close nothing, are dropped.
+// element. The elements an end tag closes keep their end tags left out, as in the source,
+// and the end tag that closed them is written. Where these rules find nothing to close,
+// the parser keeps the tag as written (browsers may act on it where the parser's tree is
+// not theirs): a stray `</p>` or `</br>`, the adoption agency's restructuring (a formatting
+// element's end tag with a special element open inside it), a `<select>` (whose parsing
+// browsers changed in 2025), table parts outside a table; `</body>`, `</html>` and a
+// `</head>` outside the head, which close nothing, are dropped.
 
 use minify_html_common::spec::tag::ns::Namespace;
 use std::borrow::Cow;
@@ -315,8 +317,8 @@ const TABLE_PARTS: &[&[u8]] = &[
 const HEADINGS: &[&[u8]] = &[b"h1", b"h2", b"h3", b"h4", b"h5", b"h6"];
 
 /// Elements whose content browsers read as text up to their end tag (scripting on for
-/// `noscript`), and `template`, which its end tag always closes: the parser reads their
-/// content as markup, so whatever it left open inside ends at their end tag.
+/// `noscript`), and `template`, whose content has rules of its own that this does not
+/// follow: the parser reads their content as markup; only their own end tag acts inside.
 const ENDED_BY_OWN_TAG: &[&[u8]] = &[
   b"iframe",
   b"noembed",
@@ -339,8 +341,8 @@ enum Scope {
 const MATHML_TEXT: &[&[u8]] = &[b"mi", b"mo", b"mn", b"ms", b"mtext", b"annotation-xml"];
 
 /// Start tags that leave foreign content: browsers close the `<svg>` (or `<math>`) and open
-/// an HTML element, where the parser keeps the element inside the SVG (`font` only with some
-/// attributes; counted always).
+/// an HTML element, where the parser keeps the element inside the SVG (`font` only with a
+/// `color`, `face` or `size` attribute: `OpenElements::start`).
 #[rustfmt::skip]
 const BREAKS_OUT: &[&[u8]] = &[
   b"b", b"big", b"blockquote", b"body", b"br", b"center", b"code", b"dd", b"div", b"dl", b"dt",
@@ -454,7 +456,8 @@ fn target(open: &[Open], select: Option<usize>, own_tag: &[usize], name: &[u8]) 
     }
     b"li" => return in_scope(open, &[name], Scope::ListItem),
     b"p" => return in_scope(open, &[name], Scope::Button),
-    // Left as the original had them (see the top of this file).
+    // Close nothing here: `</body>`, `</html>` and a `</head>` outside the head are dropped,
+    // `</br>` (a `<br>` in browsers) is kept as written (`parse_content`).
     b"body" | b"html" | b"head" | b"br" => return None,
     _ => {}
   }

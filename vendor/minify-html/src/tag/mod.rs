@@ -22,8 +22,10 @@ pub static TAG_TITLE_END: Lazy<AhoCorasick> = Lazy::new(|| {
 // `<title>a</titlex>b</title>` lost `b` from the title and a script with `"</scripts>"` in a
 // string was cut there.
 fn ends_name(s: &[u8], at: usize, name: &[u8]) -> bool {
-  s.get(at + 2..at + 2 + name.len())
-    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+  s.get(at..at + 2) == Some(b"</")
+    && s
+      .get(at + 2..at + 2 + name.len())
+      .is_some_and(|n| n.eq_ignore_ascii_case(name))
     && matches!(
       s.get(at + 2 + name.len()),
       Some(b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b'/' | b'>')
@@ -80,6 +82,7 @@ pub fn script_end(s: &[u8]) -> Option<usize> {
         } else if ends_name(s, at, b"script") {
           return Some(at);
         } else if rest.len() > 7
+          && rest[0] == b'<'
           && rest[1..7].eq_ignore_ascii_case(b"script")
           && matches!(
             rest[7],

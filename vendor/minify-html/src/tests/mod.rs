@@ -424,6 +424,16 @@ fn test_raw_text_ends_at_its_end_tag() {
     b"<script><!--><script></script><p> c </p>",
     b"<script><!--><script></script><p>c",
   );
+  // Only `</script` and `<script` count, not the same letters after another byte
+  // (`--script `, `no-script `).
+  eval_without_keep_html_head(
+    b"<script>x(\"--script \")</script><p> c </p>",
+    b"<script>x(\"--script \")</script><p>c",
+  );
+  eval_without_keep_html_head(
+    b"<script><!--\nno-script path\n</script><p> c </p>",
+    b"<script><!--\nno-script path</script><p>c",
+  );
   // Without the `<!--`, or after its `-->`, the first end tag ends the script.
   eval_without_keep_html_head(
     b"<script>w(\"<script>\")</script><p> c </p>",

@@ -157,6 +157,15 @@ fn minified_markup_reads_as_browsers_read_the_page() {
                 "<title>a</titlex>b</title><script type=text/x-t><!-- w(\"<script></script>\") --></script><p> c </p>",
                 "<title>a&lt;/titlex>b</title><script type=text/x-t><!-- w(\"<script></script>\") --></script><p>c",
             ),
+            // A CR from `&#13;` stays one (patch 16: it was written raw, which browsers read
+            // as a line feed, as they read the page's own CR LF and CR); the line feed after
+            // a dropped comment at the start of a `<pre>` is kept (patch 17: browsers drop
+            // the first one there); a tag cut off by the end of the page makes no element
+            // (patch 18: `<p class=x` was written `<p class=x>`).
+            (
+                "<textarea>a&#13;\r\nb</textarea><p title=\"c&#13;d\r\ne\">f<pre><!-- g -->\nh</pre><div><p class=x",
+                "<textarea>a&#13;\nb</textarea><p title=\"c&#13;d\ne\">f<pre>\n\nh</pre><div><p class=x",
+            ),
         ];
     for (src, want) in cases {
         assert_eq!(minify_markup(src).unwrap(), want, "{src}");

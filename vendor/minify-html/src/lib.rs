@@ -39,6 +39,14 @@ mod tests;
 /// assert_eq!(minified, b"<p>Hello, world!".to_vec());
 /// ```
 pub fn minify(src: &[u8], cfg: &Cfg) -> Vec<u8> {
+  // sitevault patch 16: line breaks read as browsers read them (`normalize_newlines`).
+  let normalized;
+  let src = if memchr::memchr(b'\r', src).is_some() {
+    normalized = normalize_newlines(src);
+    &normalized[..]
+  } else {
+    src
+  };
   let mut code = Code::new_with_opts(src, ParseOpts {
     treat_brace_as_opaque: cfg.preserve_brace_template_syntax,
     treat_chevron_percent_as_opaque: cfg.preserve_chevron_percent_template_syntax,
@@ -57,6 +65,26 @@ pub fn minify(src: &[u8], cfg: &Cfg) -> Vec<u8> {
     parsed.children,
   );
   out.shrink_to_fit();
+  out
+}
+
+// sitevault patch 16: browsers replace each CR LF pair and each lone CR of a page with an LF
+// before they tokenize it (the input stream's preprocessing), so a CR the text holds after
+// decoding comes from a reference (`&#13;`), which the encoder writes as one again. Without
+// this, `<textarea>a&#13;\r\nb` was written `a\r\r\nb` (read as two line breaks where the page
+// had a CR and one), and `title="a&#13;b"` with a raw CR (read as a line break).
+fn normalize_newlines(src: &[u8]) -> Vec<u8> {
+  let mut out = Vec::with_capacity(src.len());
+  let mut rest = src;
+  while let Some(at) = memchr::memchr(b'\r', rest) {
+    out.extend_from_slice(&rest[..at]);
+    out.push(b'\n');
+    rest = &rest[at + 1..];
+    if rest.first() == Some(&b'\n') {
+      rest = &rest[1..];
+    }
+  }
+  out.extend_from_slice(rest);
   out
 }
 

@@ -26,8 +26,9 @@ static SHORTER_START_E2: Lazy<bool> = Lazy::new(|| {
 
 // sitevault patch 7: whether `encode_entities` returns `code` as it is, whatever its flags:
 // it changes only an `&` and sequences that start with 0xE2 (when all do).
+// sitevault patch 16: and a CR (written `&#13;`).
 pub fn encodes_as_is(code: &[u8]) -> bool {
-  *SHORTER_START_E2 && memchr::memchr2(b'&', 0xE2, code).is_none()
+  *SHORTER_START_E2 && memchr::memchr3(b'&', 0xE2, b'\r', code).is_none()
 }
 
 // Encodes ampersands when necessary, as well as UTF-8 sequences that are shorter encoded.
@@ -49,13 +50,18 @@ pub fn encode_entities_into(
 ) {
   let start = res.len();
   while !code.is_empty() {
-    let (before, matched) = match memchr(b'&', code) {
+    // sitevault patch 16: a CR in decoded text came from a reference (`lib.rs`,
+    // `normalize_newlines`): written raw, browsers would read a line feed.
+    let (before, matched) = match memchr::memchr2(b'&', b'\r', code) {
       None => (code.len(), false),
       Some(n) => (n, true),
     };
     res.extend_from_slice(&code[..before]);
     code = &code[before..];
-    if matched {
+    if matched && code[0] == b'\r' {
+      res.extend_from_slice(b"&#13;");
+      code = &code[1..];
+    } else if matched {
       let (start, end) = match ENTITY.longest_matching_prefix(code) {
         // Entity is malformed, so we can just ignore it.
         TrieNodeMatch::NotFound { reached } => (0, reached),

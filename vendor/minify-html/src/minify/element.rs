@@ -118,6 +118,16 @@ pub fn minify_element(
     return;
   };
 
+  // sitevault patch 17: browsers drop a line feed right after `<pre>` or `<listing>`; one
+  // that followed a comment was not dropped (the comment came first), but with the comment
+  // left out it now would: `<pre><!-- c -->\nq` lost its first line. Such content gets
+  // one more line feed. (A `<textarea>`'s text has no comments.)
+  let pre_like = ns == Namespace::Html && (tag_name == b"pre" || tag_name == b"listing");
+  let source_dropped_lf = matches!(
+    children.first(),
+    Some(NodeData::Text { value }) if value.first() == Some(&b'\n')
+  );
+  let content_at = out.len();
   minify_content(
     cfg,
     out,
@@ -127,10 +137,15 @@ pub fn minify_element(
     } else {
       ns
     },
-    descendant_of_pre || (ns == Namespace::Html && tag_name == b"pre"),
+    // sitevault patch 17: a `<listing>`'s spaces and line breaks show, as a `<pre>`'s do
+    // (browsers' style sheet); the original collapsed them.
+    descendant_of_pre || pre_like,
     tag_name,
     children,
   );
+  if pre_like && !source_dropped_lf && out.get(content_at) == Some(&b'\n') {
+    out.insert(content_at, b'\n');
+  }
 
   // sitevault patch 4: `<body>` without attributes is left out when what follows it is an
   // element that the parser, meeting it after the head, puts in a body it opens itself

@@ -66,6 +66,8 @@ pub struct ParsedTag<'c> {
   pub attributes: Attrs<'c>,
   pub name: Cow<'c, [u8]>,
   pub self_closing: bool,
+  // sitevault patch 18: the page ended inside the tag (no `>`), which browsers then drop.
+  pub cut: bool,
 }
 
 impl Debug for ParsedTag<'_> {
@@ -109,10 +111,13 @@ fn read_tag<'c, const KEEP: bool>(code: &mut Code<'c>) -> ParsedTag<'c> {
   };
   let mut attributes = Attrs::default();
   let self_closing;
+  let cut;
   loop {
     // At the beginning of this loop, the last parsed unit was either the tag name or an attribute (including its value, if it had one).
     let last = code.shift_while_in_lookup(WHITESPACE_OR_SLASH);
-    if code.at_end() || code.shift_if_next(b'>') {
+    let at_end = code.at_end();
+    if at_end || code.shift_if_next(b'>') {
+      cut = at_end;
       self_closing = last.filter(|&c| c == b'/').is_some();
       // End of tag.
       break;
@@ -173,6 +178,7 @@ fn read_tag<'c, const KEEP: bool>(code: &mut Code<'c>) -> ParsedTag<'c> {
     attributes,
     name: elem_name,
     self_closing,
+    cut,
   }
 }
 
@@ -181,11 +187,22 @@ fn read_tag<'c, const KEEP: bool>(code: &mut Code<'c>) -> ParsedTag<'c> {
 // sitevault patch 13: `_ns`, the parent's namespace, is no longer read: the element's is the
 // one browsers give it (`Start::namespace`).
 pub fn parse_element<'c>(code: &mut Code<'c>, _ns: Namespace, parent: &[u8]) -> NodeData<'c> {
+  let at = code.pos();
   let ParsedTag {
     name: elem_name,
     attributes,
     self_closing,
+    cut,
   } = parse_tag(code);
+  // sitevault patch 18: a start tag the page ends in makes no element in browsers (the
+  // tokenizer drops it at the end of the file): it is kept as written, the last bytes of
+  // the output, where the original wrote it whole (`<div><p class=x` became
+  // `<div><p class=x>`, a paragraph the page did not have).
+  if cut {
+    return NodeData::Opaque {
+      raw_source: Cow::Borrowed(code.slice_since(at)),
+    };
+  }
 
   // sitevault patch 13: the namespace browsers give the element (`Start::namespace`), where
   // the original gave an `<svg>` and everything in it the SVG namespace.

@@ -473,3 +473,49 @@ fn test_quirks_mode_is_kept() {
     b"<!doctype html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"x.dtd\"><p>a<table></table>",
   );
 }
+
+#[test]
+fn test_line_breaks_read_as_browsers_read_them() {
+  // sitevault patch 16: a CR LF pair or a lone CR is a line feed to browsers; a CR from a
+  // reference stays one, written as a reference again.
+  eval_without_keep_html_head(
+    b"<textarea>a&#13;\r\nb</textarea>",
+    b"<textarea>a&#13;\nb</textarea>",
+  );
+  eval_without_keep_html_head(
+    b"<textarea>a\rb\r\n</textarea>",
+    b"<textarea>a\nb\n</textarea>",
+  );
+  eval_without_keep_html_head(b"<pre>q&#13;\r</pre>", b"<pre>q&#13;\n</pre>");
+  eval_without_keep_html_head(b"<pre>&#13;\nq</pre>", b"<pre>&#13;\nq</pre>");
+  eval_without_keep_html_head(b"<p title=\"a&#13;b\r\nc\">x", b"<p title=\"a&#13;b\nc\">x");
+  eval_without_keep_html_head(b"<input value=\"a&#13;\">", b"<input value=a&#13;>");
+  eval_without_keep_html_head(b"<input value=\"a\r\">", b"<input value=\"a\n\">");
+}
+
+#[test]
+fn test_a_pre_keeps_the_line_feed_a_comment_kept_from_its_start() {
+  // sitevault patch 17: the line feed after `<pre>` is dropped by browsers; after a comment
+  // it is not, and the comment is left out.
+  eval_without_keep_html_head(b"<pre><!-- c -->\nq</pre>", b"<pre>\n\nq</pre>");
+  eval_without_keep_html_head(b"<pre><!---->&#10;q</pre>", b"<pre>\n\nq</pre>");
+  eval_without_keep_html_head(b"<pre><!-- c -->\n\nq</pre>", b"<pre>\n\n\nq</pre>");
+  eval_without_keep_html_head(b"<pre>\n<!-- c -->\nq</pre>", b"<pre>\n\nq</pre>");
+  eval_without_keep_html_head(b"<pre>\nq</pre>", b"<pre>\nq</pre>");
+  eval_without_keep_html_head(b"<pre><b>x</b>\nq</pre>", b"<pre><b>x</b>\nq</pre>");
+  // `<listing>` is shown as `<pre>` is: its spaces stay.
+  eval_without_keep_html_head(
+    b"<listing><!--c-->\n  z  y</listing>",
+    b"<listing>\n\n  z  y</listing>",
+  );
+}
+
+#[test]
+fn test_a_tag_cut_by_the_end_of_the_page_makes_no_element() {
+  // sitevault patch 18: browsers drop a tag the page ends in; it was written whole.
+  eval_without_keep_html_head(b"<div><p class=x", b"<div><p class=x");
+  eval_without_keep_html_head(b"<div><span title=\"a", b"<div><span title=\"a");
+  eval_without_keep_html_head(b"<p>a<div", b"<p>a<div");
+  eval_without_keep_html_head(b"<p>a<div ", b"<p>a<div ");
+  eval_without_keep_html_head(b"<p>a<div>", b"<p>a<div>");
+}

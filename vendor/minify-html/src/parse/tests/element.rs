@@ -48,6 +48,7 @@ fn test_parse_tag() {
     },
     name: b"input".to_vec().into(),
     self_closing: false,
+    cut: false,
   });
 }
 

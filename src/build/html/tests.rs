@@ -166,6 +166,12 @@ fn minified_markup_reads_as_browsers_read_the_page() {
                 "<textarea>a&#13;\r\nb</textarea><p title=\"c&#13;d\r\ne\">f<pre><!-- g -->\nh</pre><div><p class=x",
                 "<textarea>a&#13;\nb</textarea><p title=\"c&#13;d\ne\">f<pre>\n\nh</pre><div><p class=x",
             ),
+            // An `<iframe>`'s content is text (patch 19: `&amp;` was decoded and spaces
+            // collapsed), and `</` that ends the page is text (it was dropped).
+            (
+                "<iframe>x&amp;y  <b>z</b></iframe><p>a</",
+                "<iframe>x&amp;y  <b>z</b></iframe><p>a</",
+            ),
         ];
     for (src, want) in cases {
         assert_eq!(minify_markup(src).unwrap(), want, "{src}");

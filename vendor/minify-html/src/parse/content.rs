@@ -313,6 +313,15 @@ pub fn parse_content<'c>(
       Bang => nodes.push(parse_bang(code)),
       Comment => nodes.push(parse_comment(code)),
       Doctype => nodes.push(parse_doctype(code)),
+      // sitevault patch 19: `</` that ends the page is text to browsers (the tokenizer
+      // emits it as written); it was dropped.
+      MalformedLeftChevronSlash if code.rem() == 2 => {
+        let start = code.pos();
+        code.shift(2);
+        nodes.push(NodeData::Opaque {
+          raw_source: Cow::Borrowed(code.slice_since(start)),
+        });
+      }
       MalformedLeftChevronSlash => code.shift(match memchr::memchr(b'>', code.as_slice()) {
         Some(m) => m + 1,
         None => code.rem(),

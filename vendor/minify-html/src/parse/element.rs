@@ -11,6 +11,7 @@ use crate::parse::style::parse_style_content;
 use crate::parse::textarea::parse_textarea_content;
 use crate::parse::title::parse_title_content;
 use crate::parse::Code;
+use crate::tag::text_end;
 use minify_html_common::gen::codepoints::ATTR_QUOTE;
 use minify_html_common::gen::codepoints::DOUBLE_QUOTE;
 use minify_html_common::gen::codepoints::NOT_UNQUOTED_ATTR_VAL_CHAR;
@@ -249,6 +250,28 @@ pub fn parse_element<'c>(code: &mut Code<'c>, _ns: Namespace, parent: &[u8]) -> 
     },
     (_, b"style") => parse_style_content(code),
     (Namespace::Html, b"textarea") => parse_textarea_content(code),
+    // sitevault patch 19: raw text in browsers (the tokenizer's RAWTEXT state): its
+    // content is one text node, with no elements and no references, kept as written. The
+    // original read it as markup: `<iframe>x&amp;y</iframe>`'s text `x&amp;y` became `x&y`,
+    // spaces were collapsed, and tags in it were rewritten.
+    (Namespace::Html, b"iframe" | b"noembed" | b"noframes" | b"xmp") => {
+      let (len, closing_tag_omitted) = match text_end(code.as_slice(), &elem_name) {
+        Some(m) => (m, false),
+        None => (code.rem(), true),
+      };
+      let raw = code.slice_and_shift(len);
+      ParsedContent {
+        closing_tag_omitted,
+        closes_open: false,
+        children: if raw.is_empty() {
+          Vec::new()
+        } else {
+          vec![NodeData::Opaque {
+            raw_source: Cow::Borrowed(raw),
+          }]
+        },
+      }
+    }
     (Namespace::Html, b"title") => parse_title_content(code),
     _ => {
       // sitevault patch 13: open while its content is read (`end_tag`).

@@ -519,3 +519,25 @@ fn test_a_tag_cut_by_the_end_of_the_page_makes_no_element() {
   eval_without_keep_html_head(b"<p>a<div ", b"<p>a<div ");
   eval_without_keep_html_head(b"<p>a<div>", b"<p>a<div>");
 }
+
+#[test]
+fn test_raw_text_elements_keep_their_text() {
+  // sitevault patch 19: browsers read these as text up to their end tag, references and
+  // tags included; the original read them as markup.
+  eval_without_keep_html_head(
+    b"<iframe>x&#13;y&amp; <b>z</b>  w</iframe><p>q",
+    b"<iframe>x&#13;y&amp; <b>z</b>  w</iframe><p>q",
+  );
+  eval_without_keep_html_head(
+    b"<xmp> <b>&amp;</b> </xmp><noembed><i>a</i></noembed><noframes>&lt;</noframes>",
+    b"<xmp> <b>&amp;</b> </xmp><noembed><i>a</i></noembed><noframes>&lt;</noframes>",
+  );
+  eval_without_keep_html_head(b"<IFRAME>a</IFRAME >b", b"<iframe>a</iframe>b");
+  eval_without_keep_html_head(
+    b"<iframe src=x></iframe><iframe>a",
+    b"<iframe src=x></iframe><iframe>a",
+  );
+  // `</` that ends the page is text.
+  eval_without_keep_html_head(b"<p>a</", b"<p>a</");
+  eval_without_keep_html_head(b"<p>a</>b", b"<p>ab");
+}

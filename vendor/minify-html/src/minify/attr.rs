@@ -420,7 +420,11 @@ pub fn minify_attr<'a>(
   // a submit button shows no label), and an
   // enumerated value the table's boolean flag would drop is kept (`crossorigin=use-credentials`,
   // `hidden=until-found`).
+  // sitevault patch 20: nor an SVG attribute's (the table calls every SVG attribute redundant
+  // when empty: renderers ignore such a value, but the element still has the attribute, for
+  // `[z]` selectors and scripts).
   let redundant_if_empty = redundant_if_empty
+    && ns != Namespace::Svg
     && !(matches!(name, b"lang" | b"title" | b"sandbox" | b"srcdoc" | b"form")
       || (tag == b"input" && name == b"value"));
   let is_boolean = is_boolean

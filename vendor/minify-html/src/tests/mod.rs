@@ -541,3 +541,13 @@ fn test_raw_text_elements_keep_their_text() {
   eval_without_keep_html_head(b"<p>a</", b"<p>a</");
   eval_without_keep_html_head(b"<p>a</>b", b"<p>ab");
 }
+
+#[test]
+fn test_svg_attributes_with_empty_values_are_kept() {
+  // sitevault patch 20: the element still has the attribute (`[z]`, scripts).
+  eval_without_keep_html_head(
+    b"<svg><text z>x</text><rect fill=\"\"/></svg>",
+    b"<svg><text z>x</text><rect fill /></svg>",
+  );
+  eval_without_keep_html_head(b"<svg><rect fill=red /></svg>", b"<svg><rect fill=red /></svg>");
+}

@@ -235,17 +235,21 @@ fn swc_minify(
             globals::spell_out_globals(&mut program, &reserved);
         }
         let options = MinifyOptions {
-            compress: Some(CompressOptions {
-                module: top_level_private,
-                top_level: top_level_private.then_some(TopLevelOptions { functions: true }),
-                // One compress pass: measured on the bench corpus, a second pass costs
-                // ~20 % more CPU for 0.06 % smaller JS.
-                passes: 1,
-                // `typeof f` of a function or class declared at the top of a classic
-                // script is not known to stay "function": another script may assign it.
-                typeofs: top_level_private,
-                ..effort.compress_options()
-            }),
+            // Without the passes found to miscompile (`swc_fixes.rs`).
+            compress: Some(swc_fixes::compress_options(
+                CompressOptions {
+                    module: top_level_private,
+                    top_level: top_level_private.then_some(TopLevelOptions { functions: true }),
+                    // One compress pass: measured on the bench corpus, a second pass costs
+                    // ~20 % more CPU for 0.06 % smaller JS.
+                    passes: 1,
+                    // `typeof f` of a function or class declared at the top of a classic
+                    // script is not known to stay "function": another script may assign it.
+                    typeofs: top_level_private,
+                    ..effort.compress_options()
+                },
+                !top_level_private,
+            )),
             mangle: Some(MangleOptions {
                 top_level: Some(top_level_private),
                 reserved,
@@ -266,6 +270,8 @@ fn swc_minify(
             program.visit_mut_with(&mut UnquoteKeys);
             program
         } else {
+            let mut program = program;
+            program.visit_mut_with(&mut swc_fixes::StrayDirectives);
             optimize(program, cm.clone(), None, None, &options, &extra)
         };
         if let Program::Module(m) = &mut program {
@@ -582,5 +588,6 @@ mod globals;
 mod oxc;
 mod oxc_read;
 mod risk;
+mod swc_fixes;
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,7 @@ mod channel_suite;
 mod common;
 
 mod build;
+mod build_js_node;
 mod build_nesting;
 mod build_outdir;
 mod build_props;

@@ -307,6 +307,11 @@ impl<'a> VisitMut<'a> for Refs<'_, 'a> {
         walk_mut::walk_variable_declarator(self, d);
     }
 
+    fn visit_expression_statement(&mut self, s: &mut ExpressionStatement<'a>) {
+        self.risk.unused_value(&s.expression);
+        walk_mut::walk_expression_statement(self, s);
+    }
+
     fn visit_template_literal(&mut self, t: &mut TemplateLiteral<'a>) {
         self.risk.template_literal(t);
         walk_mut::walk_template_literal(self, t);

@@ -442,6 +442,10 @@ impl Risk<'_> {
         if d.init.as_ref().is_some_and(not_ascii) {
             self.found("a name declared as a string that is not ASCII");
         }
+        // The name may be unused, and its value dropped with it.
+        if let Some(init) = &d.init {
+            self.unused_value(init);
+        }
         // What the compressor may know of the names it declares: without an initialiser
         // `undefined`; with one that is not opaque by itself, or a name in it that may be
         // a constant, its value (`may_fold_wrong` resolves those names at the end).
@@ -468,6 +472,40 @@ impl Risk<'_> {
             }
             true
         });
+    }
+
+    /// `e`'s value may be unused (an expression statement, a declaration's value): a call
+    /// in it to a global function the compressor takes for pure but that throws on some
+    /// arguments would be dropped with its error (session 40's review: `try {
+    /// decodeURIComponent(s); return true } catch { return false }` always said true).
+    pub(super) fn unused_value(&mut self, e: &Expression) {
+        let throws = match e.without_parentheses() {
+            Expression::CallExpression(c) => self.throwing_global_call(c),
+            Expression::SequenceExpression(s) => s.expressions.iter().any(|e| {
+                matches!(e.without_parentheses(), Expression::CallExpression(c) if self.throwing_global_call(c))
+            }),
+            _ => false,
+        };
+        if throws {
+            self.found("a call to decodeURI or encodeURI whose value may be unused");
+        }
+    }
+
+    /// A call of the global `decodeURI`, `decodeURIComponent`, `encodeURI` or
+    /// `encodeURIComponent` (not a name the program declares): they throw a URIError on a
+    /// malformed escape or a lone surrogate, and oxc's compressor drops a call of them
+    /// whose value is unused.
+    fn throwing_global_call(&self, c: &CallExpression) -> bool {
+        let Expression::Identifier(i) = &c.callee else {
+            return false;
+        };
+        matches!(
+            i.name.as_str(),
+            "decodeURI" | "decodeURIComponent" | "encodeURI" | "encodeURIComponent"
+        ) && i
+            .reference_id
+            .get()
+            .is_none_or(|r| self.scoping.get_reference(r).symbol_id().is_none())
     }
 
     pub(super) fn template_literal(&mut self, t: &TemplateLiteral) {

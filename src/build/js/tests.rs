@@ -412,6 +412,11 @@ fn what_oxc_folds_wrong_is_left_to_swc() {
         // the literal it is known to be (` 1x`, which is no number).
         "import(' 1' + 'x')",
         "import(`${' 1'}x`)",
+        // Found by session 40's review: a call that throws on some arguments, taken for
+        // pure and dropped where its value may be unused.
+        "function ok(s) { try { decodeURIComponent(s); return true } catch (e) { return false } }",
+        "function ok(s) { try { var d = decodeURI(s) } catch (e) { return false } return true }",
+        "function ok(s) { try { f(), encodeURIComponent(s) } catch (e) { return false } }",
     ];
     let tpl = format!("f(`{}`)", "x${1}".repeat(100));
     let many = [
@@ -465,6 +470,9 @@ fn what_oxc_folds_wrong_is_left_to_swc() {
         "export function g(s) { for (let i = 0; i < 9; i++) s += 'abc'.slice(0, i); return s }",
         "export function g(n, o) { return 'xyz'.slice(0, n) + 'xyz'.indexOf(o.k, this.i) }",
         "export const s = 'abc'.toUpperCase() + 'abc'.slice(1, 3) + 'abc'.indexOf('c', 1)",
+        // Their values used, or a function of the module's own.
+        "export function g(s) { return JSON.parse(decodeURIComponent(s)) + encodeURI(s) }",
+        "function decodeURI(s) { return s } export function g(s) { decodeURI(s) }",
     ];
     for src in opaque {
         let risk = risk_of(src, JsKind::Module);

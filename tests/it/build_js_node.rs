@@ -1,0 +1,113 @@
+//! Minified JS does what its source does, in node: the programs on which a review
+//! (session 40) found the minifiers wrong, each run before and after `sitevault build`.
+//! swc's (a classic script with a top-level `let` is swc's, `js/risk.rs`) and oxc's.
+
+use crate::common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+/// The programs (file name, source). `let swc = 1` at the top sends a classic script to
+/// swc; a line of 4 KB and more that looks minified takes the light passes.
+fn programs() -> Vec<(&'static str, String)> {
+    let pad = format!("var __pad=[{}];", vec!["1"; 2100].join(","));
+    vec![
+        // swc merged a global's assignment into the compound assignment after it: the
+        // function read the old value (printed 7).
+        (
+            "merge.js",
+            "let flag = true;\nvar count = 0;\nfunction countItems() { return count + 2 }\n\
+             function run() { count = 5; count += countItems(); return count }\nconsole.log(run());"
+                .into(),
+        ),
+        // swc dropped the fall-through from `default` into the case after it.
+        (
+            "fallthrough.js",
+            "let swc = 1;\n(function(){ const MODE='prod'; switch (MODE) { case 'dev': console.log('dev'); break;\n\
+             default: console.log('base'); case 'test': console.log('common'); } })();"
+                .into(),
+        ),
+        // swc's light passes made a `switch` a block and kept its `break`: a syntax error
+        // outside a loop, the loop ended inside one.
+        (
+            "light_loop.js",
+            format!(
+                "let swc=1;function f(x){{for(var i=0;i<3;i++){{switch(x){{case 1:default:console.log(\"one\",i);break}}}}}}f(1);{pad}"
+            ),
+        ),
+        (
+            "light_break.js",
+            format!(
+                "let swc=1;var x=1;function f(){{switch(x){{default:case\"b\":console.log(x);break}}}}f();console.log(\" 1 \");{pad}"
+            ),
+        ),
+        // swc made a string statement the function's directive once the statement before
+        // it was dropped (the function became strict: `this` undefined).
+        (
+            "directive.js",
+            "let swc=1; function h(){ var unused; 'use strict'; return typeof this } console.log(h());\n\
+             function k(){ if (true) { 'use strict'; } return typeof this } console.log(k());"
+                .into(),
+        ),
+        // oxc takes decodeURIComponent for pure and dropped an unused call with the
+        // URIError it throws: the check always said true.
+        (
+            "decode.js",
+            "function isValid(s){ try { decodeURIComponent(s); return true } catch (e) { return false } }\n\
+             function isValid2(s){ try { var d = decodeURI(s) } catch (e) { return false } return true }\n\
+             console.log(isValid('%'), isValid('%41'), isValid2('%'), isValid2('%41'));"
+                .into(),
+        ),
+    ]
+}
+
+fn node(path: &Path) -> String {
+    let o = Command::new("node").arg(path).output().unwrap();
+    // An error's message and name, without the stack's file names.
+    let err = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .find(|l| l.contains("Error"))
+        .unwrap_or("")
+        .to_string();
+    format!("{}{err}", String::from_utf8_lossy(&o.stdout))
+}
+
+#[test]
+fn minified_js_behaves_like_its_source_in_node() {
+    if Command::new("node").arg("--version").output().is_err() {
+        eprintln!("skipped: node is not installed");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let site = t.path().join("site");
+    std::fs::create_dir(&site).unwrap();
+    for (name, src) in programs() {
+        std::fs::write(site.join(name), src).unwrap();
+    }
+    ok(sv(t.path()).args(["build", "site", "-o", "dist", "--no-cache", "-q"]));
+    let dist = t.path().join("dist");
+    let outputs: Vec<_> = std::fs::read_dir(&dist)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let mut wrong = Vec::new();
+    for (name, _) in programs() {
+        let stem = name.trim_end_matches(".js");
+        let out = outputs
+            .iter()
+            .find(|p| {
+                let n = p.file_name().unwrap().to_string_lossy();
+                n.starts_with(&format!("{stem}.")) && n.ends_with(".js")
+            })
+            .unwrap_or_else(|| panic!("no output for {name}"));
+        let want = node(&site.join(name));
+        assert!(!want.contains("Error"), "{name}: {want}");
+        let got = node(out);
+        if got != want {
+            wrong.push(format!("{name}: {want:?} became {got:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

@@ -46,61 +46,57 @@ fn is_string_statement(s: &Stmt) -> bool {
     matches!(s, Stmt::Expr(e) if matches!(&*e.expr, Expr::Lit(Lit::Str(_))))
 }
 
-/// Keeps `stmts`' prologue (its first string statements) and no other string statement.
-fn strip(stmts: &mut Vec<Stmt>, prologue: bool) {
+/// Keeps `items`' prologue (its first string statements, where it has one) and no other
+/// string statement.
+fn strip<T>(items: &mut Vec<T>, prologue: bool, string: impl Fn(&T) -> bool) {
     let keep = if prologue {
-        stmts.iter().take_while(|s| is_string_statement(s)).count()
+        items.iter().take_while(|i| string(i)).count()
     } else {
         0
     };
     let mut at = 0;
-    stmts.retain(|s| {
+    items.retain(|i| {
         at += 1;
-        at <= keep || !is_string_statement(s)
+        at <= keep || !string(i)
     });
 }
 
 impl VisitMut for StrayDirectives {
     fn visit_mut_script(&mut self, s: &mut Script) {
         s.visit_mut_children_with(self);
-        strip(&mut s.body, true);
+        strip(&mut s.body, true, is_string_statement);
     }
 
     fn visit_mut_module(&mut self, m: &mut Module) {
         m.visit_mut_children_with(self);
-        let keep = m
-            .body
-            .iter()
-            .take_while(|i| matches!(i, ModuleItem::Stmt(s) if is_string_statement(s)))
-            .count();
-        let mut at = 0;
-        m.body.retain(|i| {
-            at += 1;
-            at <= keep || !matches!(i, ModuleItem::Stmt(s) if is_string_statement(s))
-        });
+        strip(
+            &mut m.body,
+            true,
+            |i| matches!(i, ModuleItem::Stmt(s) if is_string_statement(s)),
+        );
     }
 
     // Every function's body: a function's, an arrow's, a method's, a constructor's.
     fn visit_mut_function_body(&mut self, b: &mut FunctionBody) {
         b.visit_mut_children_with(self);
-        strip(&mut b.stmts, true);
+        strip(&mut b.stmts, true, is_string_statement);
     }
 
     fn visit_mut_static_block(&mut self, b: &mut StaticBlock) {
         b.visit_mut_children_with(self);
-        strip(&mut b.body.stmts, false);
+        strip(&mut b.body.stmts, false, is_string_statement);
     }
 
     // A block statement has no prologue (a function's body is a `FunctionBody`).
     fn visit_mut_stmt(&mut self, s: &mut Stmt) {
         s.visit_mut_children_with(self);
         if let Stmt::Block(b) = s {
-            strip(&mut b.stmts, false);
+            strip(&mut b.stmts, false, is_string_statement);
         }
     }
 
     fn visit_mut_switch_case(&mut self, c: &mut SwitchCase) {
         c.visit_mut_children_with(self);
-        strip(&mut c.cons, false);
+        strip(&mut c.cons, false, is_string_statement);
     }
 }

@@ -214,6 +214,18 @@ pub struct ParsedContent<'c> {
   pub closes_open: bool,
 }
 
+// sitevault patch 17: a token dropped at the start of a `<pre>` or `<listing>` (an end tag
+// that closes nothing, `</ x>`) came before the line feed that follows it, which browsers
+// therefore keep: an empty opaque node stands in its place, so the minifier knows the
+// content's first text did not follow the start tag (`minify::element`).
+fn keep_first_line(nodes: &mut Vec<NodeData<'_>>, ns: Namespace, parent: &[u8]) {
+  if nodes.is_empty() && ns == Namespace::Html && matches!(parent, b"pre" | b"listing") {
+    nodes.push(NodeData::Opaque {
+      raw_source: Cow::Borrowed(&[]),
+    });
+  }
+}
+
 // Use empty slice for `grandparent` or `parent` if none.
 pub fn parse_content<'c>(
   code: &mut Code<'c>,
@@ -322,10 +334,13 @@ pub fn parse_content<'c>(
           raw_source: Cow::Borrowed(code.slice_since(start)),
         });
       }
-      MalformedLeftChevronSlash => code.shift(match memchr::memchr(b'>', code.as_slice()) {
-        Some(m) => m + 1,
-        None => code.rem(),
-      }),
+      MalformedLeftChevronSlash => {
+        code.shift(match memchr::memchr(b'>', code.as_slice()) {
+          Some(m) => m + 1,
+          None => code.rem(),
+        });
+        keep_first_line(&mut nodes, ns, parent);
+      }
       OmittedClosingTag => {
         closing_tag_omitted = true;
         break;
@@ -336,7 +351,10 @@ pub fn parse_content<'c>(
         break;
       }
       // sitevault patch: consumed, not built (it was dropped).
-      IgnoredTag => skip_tag(code),
+      IgnoredTag => {
+        skip_tag(code);
+        keep_first_line(&mut nodes, ns, parent);
+      }
       KeptEndTag => {
         let start = code.pos();
         skip_tag(code);

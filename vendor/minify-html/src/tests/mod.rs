@@ -503,6 +503,9 @@ fn test_a_pre_keeps_the_line_feed_a_comment_kept_from_its_start() {
   eval_without_keep_html_head(b"<pre>\n<!-- c -->\nq</pre>", b"<pre>\n\nq</pre>");
   eval_without_keep_html_head(b"<pre>\nq</pre>", b"<pre>\nq</pre>");
   eval_without_keep_html_head(b"<pre><b>x</b>\nq</pre>", b"<pre><b>x</b>\nq</pre>");
+  // A dropped end tag or bogus comment came first too.
+  eval_without_keep_html_head(b"<pre></body>\nq</pre>", b"<pre>\n\nq</pre>");
+  eval_without_keep_html_head(b"<pre></ x>\nq</pre>", b"<pre>\n\nq</pre>");
   // `<listing>` is shown as `<pre>` is: its spaces stay.
   eval_without_keep_html_head(
     b"<listing><!--c-->\n  z  y</listing>",

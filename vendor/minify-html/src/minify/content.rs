@@ -76,7 +76,13 @@ pub fn minify_content(
     collapse,
     destroy_whole,
     trim,
-  } = get_whitespace_minification_for_tag(ns, parent, descendant_of_pre);
+  } = get_whitespace_minification_for_tag(
+    // sitevault patch 17: inside a `<pre>` an SVG element's text keeps its spaces too (it
+    // inherits `white-space: pre`); the original collapsed and trimmed them.
+    if descendant_of_pre { Namespace::Html } else { ns },
+    parent,
+    descendant_of_pre,
+  );
 
   // TODO Document or fix: even though bangs/comments/etc. don't affect layout, we don't collapse/destroy-whole/trim combined text nodes across bangs/comments/etc., as that's too complex and is ambiguous about which nodes should whitespace be deleted from.
   let mut found_first_text_or_elem = false;

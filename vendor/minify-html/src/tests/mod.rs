@@ -506,6 +506,11 @@ fn test_a_pre_keeps_the_line_feed_a_comment_kept_from_its_start() {
   // A dropped end tag or bogus comment came first too.
   eval_without_keep_html_head(b"<pre></body>\nq</pre>", b"<pre>\n\nq</pre>");
   eval_without_keep_html_head(b"<pre></ x>\nq</pre>", b"<pre>\n\nq</pre>");
+  // An SVG text inside keeps its spaces.
+  eval_without_keep_html_head(
+    b"<pre><svg><text> a  b </text></svg></pre>",
+    b"<pre><svg><text> a  b </text></svg></pre>",
+  );
   // `<listing>` is shown as `<pre>` is: its spaces stay.
   eval_without_keep_html_head(
     b"<listing><!--c-->\n  z  y</listing>",

@@ -123,10 +123,11 @@ pub fn minify_element(
   // left out it now would: `<pre><!-- c -->\nq` lost its first line. Such content gets
   // one more line feed. (A `<textarea>`'s text has no comments.)
   let pre_like = ns == Namespace::Html && (tag_name == b"pre" || tag_name == b"listing");
-  let source_dropped_lf = matches!(
-    children.first(),
-    Some(NodeData::Text { value }) if value.first() == Some(&b'\n')
-  );
+  let source_dropped_lf = pre_like
+    && matches!(
+      children.first(),
+      Some(NodeData::Text { value }) if value.first() == Some(&b'\n')
+    );
   let content_at = out.len();
   minify_content(
     cfg,

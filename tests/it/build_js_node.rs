@@ -1,6 +1,7 @@
 //! Minified JS does what its source does, in node: the programs on which a review
 //! (session 40) found the minifiers wrong, each run before and after `sitevault build`.
-//! swc's (a classic script with a top-level `let` is swc's, `js/risk.rs`) and oxc's.
+//! swc's (a file with a tagged template is swc's, `js/risk.rs`) and oxc's; and two
+//! classic scripts of one page, the second assigning the first's top-level `let`s.
 
 use crate::common;
 
@@ -9,8 +10,8 @@ use std::process::Command;
 
 use common::*;
 
-/// The programs (file name, source). `let swc = 1` at the top sends a classic script to
-/// swc; a line of 4 KB and more that looks minified takes the light passes.
+/// The programs (file name, source). ``var swc = String.raw`swc` `` sends a file to swc;
+/// a line of 4 KB and more that looks minified takes the light passes.
 fn programs() -> Vec<(&'static str, String)> {
     let pad = format!("var __pad=[{}];", vec!["1"; 2100].join(","));
     vec![
@@ -18,14 +19,14 @@ fn programs() -> Vec<(&'static str, String)> {
         // function read the old value (printed 7).
         (
             "merge.js",
-            "let flag = true;\nvar count = 0;\nfunction countItems() { return count + 2 }\n\
+            "var swc = String.raw`swc`;\nvar count = 0;\nfunction countItems() { return count + 2 }\n\
              function run() { count = 5; count += countItems(); return count }\nconsole.log(run());"
                 .into(),
         ),
         // swc dropped the fall-through from `default` into the case after it.
         (
             "fallthrough.js",
-            "let swc = 1;\n(function(){ const MODE='prod'; switch (MODE) { case 'dev': console.log('dev'); break;\n\
+            "var swc = String.raw`swc`;\n(function(){ const MODE='prod'; switch (MODE) { case 'dev': console.log('dev'); break;\n\
              default: console.log('base'); case 'test': console.log('common'); } })();"
                 .into(),
         ),
@@ -34,20 +35,20 @@ fn programs() -> Vec<(&'static str, String)> {
         (
             "light_loop.js",
             format!(
-                "let swc=1;function f(x){{for(var i=0;i<3;i++){{switch(x){{case 1:default:console.log(\"one\",i);break}}}}}}f(1);{pad}"
+                "var swc=String.raw`swc`;function f(x){{for(var i=0;i<3;i++){{switch(x){{case 1:default:console.log(\"one\",i);break}}}}}}f(1);{pad}"
             ),
         ),
         (
             "light_break.js",
             format!(
-                "let swc=1;var x=1;function f(){{switch(x){{default:case\"b\":console.log(x);break}}}}f();console.log(\" 1 \");{pad}"
+                "var swc=String.raw`swc`;var x=1;function f(){{switch(x){{default:case\"b\":console.log(x);break}}}}f();console.log(\" 1 \");{pad}"
             ),
         ),
         // swc made a string statement the function's directive once the statement before
         // it was dropped (the function became strict: `this` undefined).
         (
             "directive.js",
-            "let swc=1; function h(){ var unused; 'use strict'; return typeof this } console.log(h());\n\
+            "var swc=String.raw`swc`; function h(){ var unused; 'use strict'; return typeof this } console.log(h());\n\
              function k(){ if (true) { 'use strict'; } return typeof this } console.log(k());"
                 .into(),
         ),
@@ -110,4 +111,53 @@ fn minified_js_behaves_like_its_source_in_node() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// A classic script's top-level `let`s are the page's: a later script may assign them,
+/// so the functions that read them must read them, not the value they were declared
+/// with, even where the file never assigns them or only in code the compressor drops
+/// (oxc inlined them: `flag` read as always false). Both scripts run in one node
+/// context, as in one page.
+#[test]
+fn a_scripts_top_level_lets_stay_assignable_by_the_pages_other_scripts() {
+    if Command::new("node").arg("--version").output().is_err() {
+        eprintln!("skipped: node is not installed");
+        return;
+    }
+    let lets = "let flag = false, count = 0, label = 'x', unset;\n\
+                let { depth } = { depth: 1 };\n\
+                let handler = function () { return 'first' };\n\
+                if (false) { flag = true; }\n\
+                function state() { return [flag ? 'on' : 'off', count + 1, label.length, \
+                typeof unset, depth, handler()].join(' ') }";
+    let uses = "console.log(state());\n\
+                flag = true; count = 5; label = 'hello'; unset = 1; depth = 2;\n\
+                handler = function () { return 'second' };\n\
+                console.log(state());";
+    let t = tempfile::tempdir().unwrap();
+    let site = t.path().join("site");
+    std::fs::create_dir(&site).unwrap();
+    std::fs::write(site.join("lets.js"), lets).unwrap();
+    std::fs::write(site.join("uses.js"), uses).unwrap();
+    ok(sv(t.path()).args(["build", "site", "-o", "dist", "--no-cache", "-q"]));
+    let output = |stem: &str| {
+        std::fs::read_dir(t.path().join("dist"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                let n = p.file_name().unwrap().to_string_lossy();
+                n.starts_with(&format!("{stem}.")) && n.ends_with(".js")
+            })
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .unwrap_or_else(|| panic!("no output for {stem}.js"))
+    };
+    let page = |a: &str, b: &str, name: &str| {
+        let p = t.path().join(name);
+        std::fs::write(&p, format!("{a}\n{b}\n")).unwrap();
+        node(&p)
+    };
+    let want = page(lets, uses, "source.js");
+    assert_eq!(want, "off 1 1 undefined 1 first\non 6 5 number 2 second\n");
+    let got = page(&output("lets"), &output("uses"), "built.js");
+    assert_eq!(got, want, "{}", output("lets"));
 }

@@ -21,8 +21,11 @@ use oxc_codegen::{Codegen, CodegenOptions, CommentOptions};
 use oxc_mangler::Mangler;
 use oxc_minifier::{CompressOptions, Compressor, MangleOptions};
 use oxc_parser::Parser;
-use oxc_semantic::SemanticBuilder;
+use oxc_semantic::{Scoping, SemanticBuilder};
 use oxc_span::SourceType;
+use oxc_syntax::node::NodeId;
+use oxc_syntax::reference::{Reference, ReferenceFlags};
+use oxc_syntax::symbol::{SymbolFlags, SymbolId};
 
 use std::panic::AssertUnwindSafe;
 
@@ -111,7 +114,7 @@ fn minify_unguarded(
     let licences = oxc_read::licence_comments(src, &program);
     // One walk finds the references (replaced in place) and what the compressor may fold
     // wrong (read before any replacement), which makes the file swc's.
-    let risk = risk::Risk::new(&program, script, &scoping);
+    let risk = risk::Risk::new(&scoping);
     let mut refs = oxc_read::Refs::new(src, &alloc, ph, risk);
     refs.visit_program(&mut program);
     if refs.risk.finish().is_some() || (want.is_none() && refs.esm != module) {
@@ -130,6 +133,9 @@ fn minify_unguarded(
     // less time for 0.02 % more bytes. Once alone wrote 1.15 % more on the ES-module site,
     // but on files minified already (`Effort::Light`: emscripten's glue) 0.03 % more for
     // 35–40 % less of the compressor's time, where those files are half the site's JS time.
+    if script {
+        lets_are_the_pages(&mut scoping);
+    }
     let max_iterations = match effort {
         Effort::Full => 1,
         Effort::Light => 0,
@@ -172,6 +178,36 @@ fn minify_unguarded(
         .any(|w| w.eq_ignore_ascii_case(b"</script"));
     (!code.contains("<!--") && !closes_script && !line_opens_with_close_comment(&code))
         .then(|| (super::with_licences(&licences, code), kind))
+}
+
+/// Tells the compressor that each top-level `let` of a classic script is assigned
+/// somewhere it cannot see: other scripts of the page may assign it. oxc 0.146 inlined
+/// such a `let` the file never assigns into its functions (`let flag = false; function
+/// f() { return flag }` became `return!1`), and one whose only writes are in code it
+/// drops as dead (`if (false) flag = true`). A write reference with no node in the
+/// tree makes its value unknown to every pass: the compressor only prunes references
+/// of nodes it drops, so this one stays, and a reference it cannot place keeps its
+/// name alive. (oxc's debug-only check that every reference has a node is off in the
+/// test profile for this: `Cargo.toml`.) The mangler reads a semantic built afresh.
+/// Until session 41 such scripts were swc's, three.js' `three.cjs` among them (1.3 MB,
+/// the npm site's slowest file).
+fn lets_are_the_pages(scoping: &mut Scoping) {
+    let root = scoping.root_scope_id();
+    let lets: Vec<SymbolId> = scoping
+        .get_bindings(root)
+        .values()
+        .copied()
+        .filter(|&id| {
+            let flags = scoping.symbol_flags(id);
+            flags.contains(SymbolFlags::BlockScopedVariable)
+                && !flags.contains(SymbolFlags::ConstVariable)
+        })
+        .collect();
+    for id in lets {
+        let write = Reference::new_with_symbol_id(NodeId::DUMMY, id, root, ReferenceFlags::Write);
+        let reference = scoping.create_reference(write);
+        scoping.add_resolved_reference(id, reference);
+    }
 }
 
 /// Whether `-->` opens a line of `code` (after spaces), where a script reads it as a

@@ -9,7 +9,8 @@
 //!   always false), and also where its only writes are in code the compressor drops
 //!   (`if (false)`, after a `return`: session 36's review). Its `const`s are inlined as
 //!   swc inlines them (no other script can assign one), and its classes and `var`s are
-//!   kept as written: since session 36 only a top-level `let` makes a script swc's;
+//!   kept as written. Until session 41 a top-level `let` made a script swc's; now the
+//!   compressor is told each such `let` is assigned elsewhere (`oxc.rs`);
 //! - strings folded at build time with UTF-8 offsets and lengths instead of UTF-16 ones,
 //!   lone surrogates leaked as text or made the printer panic, `trim()` knew other white
 //!   space than JS's;
@@ -90,32 +91,17 @@ fn symbol(scoping: &Scoping, reference: ReferenceId) -> Option<SymbolId> {
 }
 
 impl<'s> Risk<'s> {
-    /// The risks of `program`, to be read by the hooks below. `script`: minified as a
-    /// classic script (its top-level names are the page's). `scoping`: the program's,
+    /// The risks of a program, to be read by the hooks below. `scoping`: the program's,
     /// which tells which declaration a name is.
-    pub(super) fn new(program: &Program, script: bool, scoping: &'s Scoping) -> Self {
-        let mut risk = Risk {
+    pub(super) fn new(scoping: &'s Scoping) -> Self {
+        Risk {
             scoping,
             why: None,
             names: Vec::new(),
             receivers: Vec::new(),
             decls: Vec::new(),
             decl_names: Vec::new(),
-        };
-        // A classic script's top-level `let`, even one the file assigns: a write in code
-        // the compressor drops as dead (`if (false) x = 1`, after a `return`) leaves it
-        // unassigned, and its value is then inlined.
-        let top_level_let = script
-            && program.body.iter().any(|s| {
-                matches!(s, Statement::VariableDeclaration(v) if !matches!(
-                    v.kind,
-                    VariableDeclarationKind::Var | VariableDeclarationKind::Const
-                ))
-            });
-        if top_level_let {
-            risk.found("a classic script's top-level let");
         }
-        risk
     }
 
     /// The program's scoping, as given to [`Risk::new`].

@@ -61,6 +61,20 @@ fn programs() -> Vec<(&'static str, String)> {
              console.log(isValid('%'), isValid('%41'), isValid2('%'), isValid2('%41'));"
                 .into(),
         ),
+        // oxc's compressor folded these string methods with UTF-8 offsets or misread
+        // their arguments; the names are now unknown to it and the calls run as written.
+        (
+            "names.js",
+            "var out = []; function f(x) { out.push(JSON.stringify(x)) }\n\
+             let n; f('abc'.slice(0, n)); const n2 = void 0; f('abc'.substring(1, n2));\n\
+             const p = Math.max(5, 10); f('abc'.indexOf('', p)); var s = 'abcabc'; f(s.slice(0, undefined));\n\
+             function h() { var s = 'abc', n; return s.lastIndexOf('b', n) } f(h());\n\
+             function h2() { var a = 'abc' + '', b = a; return b.slice(0, void 0) } f(h2());\n\
+             const e = 'a\u{1F600}b'; f(e.indexOf('b')); f(e.length); f(e.slice(1, 3)); f(e[1]);\n\
+             var q = 'xundefined', r; f(q.indexOf(r)); const big = 'abcabc', pos = '10';\n\
+             f(big.indexOf('', pos)); f(big.lastIndexOf('b', 'x')); console.log(out.join(' '));"
+                .into(),
+        ),
     ]
 }
 

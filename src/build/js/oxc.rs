@@ -113,29 +113,42 @@ fn minify_unguarded(
     };
     let licences = oxc_read::licence_comments(src, &program);
     // One walk finds the references (replaced in place) and what the compressor may fold
-    // wrong (read before any replacement), which makes the file swc's.
+    // wrong (read before any replacement): what makes the file swc's, and the names it
+    // must not know the values of.
     let risk = risk::Risk::new(&scoping);
     let mut refs = oxc_read::Refs::new(src, &alloc, ph, risk);
     refs.visit_program(&mut program);
-    if refs.risk.finish().is_some() || (want.is_none() && refs.esm != module) {
+    let Ok(mut opaque) = refs.risk.finish() else {
+        return None;
+    };
+    if want.is_none() && refs.esm != module {
         return None;
     }
     if refs.replaced {
         // An `import()` of a computed specifier became a string: the names it read are
-        // gone from the tree, and the compressor must not count them.
+        // gone from the tree, and the compressor must not count them. The declarations
+        // are the same, numbered in the same order (checked: the names made opaque).
+        let spans: Vec<_> = opaque.iter().map(|&id| scoping.symbol_span(id)).collect();
         let semantic = SemanticBuilder::new().build(&program).semantic;
         stats = semantic.stats();
         scoping = semantic.into_scoping();
+        let same = opaque.iter().zip(&spans).all(|(&id, &span)| {
+            id.index() < scoping.symbols_len() && scoping.symbol_span(id) == span
+        });
+        if !same {
+            return None;
+        }
     }
+    if script {
+        opaque.extend(top_level_lets(&scoping));
+    }
+    unknown_to_the_compressor(&mut scoping, opaque);
     // As `oxc_minifier::Minifier::minify` does, with the semantic built above. The
     // peephole rules run at most twice (`max_iterations: 1` stops after the first repeat)
     // instead of until nothing changes: on the bench's ES-module and npm sites, 15–20 %
     // less time for 0.02 % more bytes. Once alone wrote 1.15 % more on the ES-module site,
     // but on files minified already (`Effort::Light`: emscripten's glue) 0.03 % more for
     // 35–40 % less of the compressor's time, where those files are half the site's JS time.
-    if script {
-        lets_are_the_pages(&mut scoping);
-    }
     let max_iterations = match effort {
         Effort::Full => 1,
         Effort::Light => 0,
@@ -180,21 +193,34 @@ fn minify_unguarded(
         .then(|| (super::with_licences(&licences, code), kind))
 }
 
-/// Tells the compressor that each top-level `let` of a classic script is assigned
-/// somewhere it cannot see: other scripts of the page may assign it. oxc 0.146 inlined
-/// such a `let` the file never assigns into its functions (`let flag = false; function
-/// f() { return flag }` became `return!1`), and one whose only writes are in code it
-/// drops as dead (`if (false) flag = true`). A write reference with no node in the
-/// tree makes its value unknown to every pass: the compressor only prunes references
-/// of nodes it drops, so this one stays, and a reference it cannot place keeps its
-/// name alive. (oxc's debug-only check that every reference has a node is off in the
-/// test profile for this: `Cargo.toml`.) The mangler reads a semantic built afresh.
-/// Until session 41 such scripts were swc's, three.js' `three.cjs` among them (1.3 MB,
-/// the npm site's slowest file).
-fn lets_are_the_pages(scoping: &mut Scoping) {
+/// Tells the compressor that each of `names` is assigned somewhere it cannot see, so
+/// that it neither inlines nor folds their values: those it would fold wrong (`risk.rs`)
+/// and a classic script's top-level `let`s ([`top_level_lets`]). A write reference with
+/// no node in the tree does it for every pass: the compressor only prunes references of
+/// nodes it drops, so this one stays (its docs: an extra reference costs optimisations,
+/// never correctness), and one it cannot place keeps its name alive. (oxc's debug-only
+/// check that every reference has a node is off in the test profile for this:
+/// `Cargo.toml`.) The mangler reads a semantic built afresh. Until session 41 each of
+/// these made the file swc's: three.js' `three.cjs` (1.3 MB, the npm site's slowest
+/// file), lodash, ten of three.js' addons.
+fn unknown_to_the_compressor(scoping: &mut Scoping, mut names: Vec<SymbolId>) {
+    names.sort_unstable();
+    names.dedup();
     let root = scoping.root_scope_id();
-    let lets: Vec<SymbolId> = scoping
-        .get_bindings(root)
+    for id in names {
+        let write = Reference::new_with_symbol_id(NodeId::DUMMY, id, root, ReferenceFlags::Write);
+        let reference = scoping.create_reference(write);
+        scoping.add_resolved_reference(id, reference);
+    }
+}
+
+/// A classic script's top-level `let`s, which other scripts of the page may assign. oxc
+/// 0.146 inlined such a `let` the file never assigns into its functions (`let flag =
+/// false; function f() { return flag }` became `return!1`), and one whose only writes
+/// are in code it drops as dead (`if (false) flag = true`).
+fn top_level_lets(scoping: &Scoping) -> Vec<SymbolId> {
+    scoping
+        .get_bindings(scoping.root_scope_id())
         .values()
         .copied()
         .filter(|&id| {
@@ -202,12 +228,7 @@ fn lets_are_the_pages(scoping: &mut Scoping) {
             flags.contains(SymbolFlags::BlockScopedVariable)
                 && !flags.contains(SymbolFlags::ConstVariable)
         })
-        .collect();
-    for id in lets {
-        let write = Reference::new_with_symbol_id(NodeId::DUMMY, id, root, ReferenceFlags::Write);
-        let reference = scoping.create_reference(write);
-        scoping.add_resolved_reference(id, reference);
-    }
+        .collect()
 }
 
 /// Whether `-->` opens a line of `code` (after spaces), where a script reads it as a

@@ -67,6 +67,9 @@ pub(super) struct Risk<'s> {
     decls: Vec<Decl>,
     /// The names in the declarators' initialisers ([`Decl::names`]).
     decl_names: Vec<ReferenceId>,
+    /// Names declared as a string that is not ASCII (the compressor must not inline one
+    /// where its offsets or length are read).
+    not_ascii: Vec<SymbolId>,
 }
 
 /// What the compressor may know of a name from one of its declarators.
@@ -101,6 +104,7 @@ impl<'s> Risk<'s> {
             receivers: Vec::new(),
             decls: Vec::new(),
             decl_names: Vec::new(),
+            not_ascii: Vec::new(),
         }
     }
 
@@ -109,25 +113,32 @@ impl<'s> Risk<'s> {
         self.scoping
     }
 
-    /// Why oxc must not minify the program, if it must not, once the walk is done.
-    pub(super) fn finish(mut self) -> Option<&'static str> {
-        if self.why.is_none()
-            && !(self.names.is_empty() && self.receivers.is_empty())
-            && self.may_fold_wrong()
-        {
-            self.found("a string method given a name that may hold a constant");
+    /// Once the walk is done: why oxc must not minify the program (`Err`), or the names
+    /// whose values its compressor must not know (`oxc::opaque`), those it would fold
+    /// wrong: a name declared as a string that is not ASCII, and the names given to a
+    /// string method that may be constants ([`Risk::must_not_be_known`]). Until session
+    /// 41 either made the file swc's (lodash, three.js' `fflate`, `rhino3dm`, …).
+    pub(super) fn finish(self) -> Result<Vec<SymbolId>, &'static str> {
+        if let Some(why) = self.why {
+            return Err(why);
         }
-        self.why
+        let mut opaque = self.must_not_be_known();
+        opaque.extend(&self.not_ascii);
+        Ok(opaque)
     }
 
     fn found(&mut self, why: &'static str) {
         self.why.get_or_insert(why);
     }
 
-    /// Whether a name that must be opaque may be a constant the compressor knows (one
-    /// of its declarators [`Decl::known`], or naming such a name), or a receiver whose
-    /// arguments must be opaque may be a string it knows and an argument a constant.
-    fn may_fold_wrong(&self) -> bool {
+    /// The names given to a string method that may be constants the compressor knows
+    /// (one of their declarators [`Decl::known`], or naming such a name), and the
+    /// receivers whose arguments must be opaque that may be strings it knows while an
+    /// argument may be a constant: unknown to it, it cannot fold the call.
+    fn must_not_be_known(&self) -> Vec<SymbolId> {
+        if self.names.is_empty() && self.receivers.is_empty() {
+            return Vec::new();
+        }
         let resolve = |refs: &[ReferenceId]| -> Vec<SymbolId> {
             refs.iter()
                 .filter_map(|&r| symbol(self.scoping, r))
@@ -161,11 +172,13 @@ impl<'s> Risk<'s> {
             f.1 |= d.string;
         }
         let known = |id: &SymbolId| facts.get(id).is_some_and(|f| f.0);
-        names.iter().any(known)
-            || receivers.iter().any(|(receiver, args)| {
-                facts.get(receiver).is_some_and(|f| f.1)
-                    && args.as_ref().is_none_or(|a| a.iter().any(known))
-            })
+        let mut opaque: Vec<SymbolId> = names.iter().copied().filter(known).collect();
+        opaque.extend(receivers.iter().filter_map(|(receiver, args)| {
+            (facts.get(receiver).is_some_and(|f| f.1)
+                && args.as_ref().is_none_or(|a| a.iter().any(known)))
+            .then_some(*receiver)
+        }));
+        opaque
     }
 
     /// A method called on a string literal, which the compressor may evaluate. Its
@@ -432,7 +445,10 @@ impl Risk<'_> {
 
     pub(super) fn variable_declarator(&mut self, d: &VariableDeclarator) {
         if d.init.as_ref().is_some_and(not_ascii) {
-            self.found("a name declared as a string that is not ASCII");
+            d.id.all_binding_identifiers(&mut |b| {
+                self.not_ascii.extend(b.symbol_id.get());
+                true
+            });
         }
         // The name may be unused, and its value dropped with it.
         if let Some(init) = &d.init {
@@ -440,7 +456,7 @@ impl Risk<'_> {
         }
         // What the compressor may know of the names it declares: without an initialiser
         // `undefined`; with one that is not opaque by itself, or a name in it that may be
-        // a constant, its value (`may_fold_wrong` resolves those names at the end).
+        // a constant, its value (`must_not_be_known` resolves those names at the end).
         let from = self.decl_names.len();
         let destructured_literal = !matches!(&d.id, BindingPattern::BindingIdentifier(_))
             && matches!(

@@ -92,7 +92,7 @@ pub(crate) fn shape(text: &str, limit: usize, js: bool) -> Result<Shape, (usize,
             ),
         ))
     };
-    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    let ident = |c: u8| IDENT[c as usize];
     let mut newline = false;
     let mut code_on_line = false;
     while i < b.len() {
@@ -134,7 +134,14 @@ pub(crate) fn shape(text: &str, limit: usize, js: bool) -> Result<Shape, (usize,
                 i += 3;
                 continue;
             }
-            b' ' | b'\t' => {}
+            b' ' | b'\t' => {
+                // A run of indentation at once.
+                i += 1 + b[i + 1..]
+                    .iter()
+                    .take_while(|&&c| c == b' ' || c == b'\t')
+                    .count();
+                continue;
+            }
             // `<!--` anywhere, and `-->` first on a line, open a line comment in a script
             // (a module refuses both, and is then read as a script).
             b'<' if js && b[i..].starts_with(b"<!--") => {
@@ -377,6 +384,19 @@ pub(crate) fn shape(text: &str, limit: usize, js: bool) -> Result<Shape, (usize,
         longest_else_if,
     })
 }
+
+/// The bytes of a JS name (ASCII; the bytes of other characters are read as punctuation
+/// that counts nothing).
+const IDENT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+        c += 1;
+    }
+    t
+};
 
 /// Keyword operators: each is a link (`new new … X`, `class extends class extends …`).
 #[rustfmt::skip]

@@ -118,6 +118,7 @@ fn minify_unguarded(
     let risk = risk::Risk::new(&scoping);
     let mut refs = oxc_read::Refs::new(src, &alloc, ph, risk);
     refs.visit_program(&mut program);
+    let texts = std::mem::take(&mut refs.texts);
     let Ok(mut opaque) = refs.risk.finish() else {
         return None;
     };
@@ -185,6 +186,7 @@ fn minify_unguarded(
         .with_scoping(Some(scoping))
         .build(&program)
         .code;
+    let code = with_texts(code, src, &texts)?;
     let closes_script = code
         .as_bytes()
         .windows(8)
@@ -229,6 +231,34 @@ fn top_level_lets(scoping: &Scoping) -> Vec<SymbolId> {
                 && !flags.contains(SymbolFlags::ConstVariable)
         })
         .collect()
+}
+
+/// `code` with each stand-in `oxc_read::Refs` put in the place of a text that is not
+/// ASCII replaced by the text as written in `src` at `texts`; `None` if one is printed
+/// other than as the call it was made (then the file is swc's).
+fn with_texts(code: String, src: &str, texts: &[std::ops::Range<usize>]) -> Option<String> {
+    if texts.is_empty() {
+        return Some(code);
+    }
+    let mut out = String::with_capacity(code.len() + texts.iter().map(|t| t.len()).sum::<usize>());
+    let mut last = 0;
+    for at in memchr::memmem::find_iter(code.as_bytes(), oxc_read::TEXT.as_bytes()) {
+        let number = at + oxc_read::TEXT.len();
+        let digits = code[number..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let n: usize = code[number..number + digits].parse().ok()?;
+        let end = number + digits;
+        if !code[end..].starts_with("()") {
+            return None;
+        }
+        out.push_str(&code[last..at]);
+        out.push_str(src.get(texts.get(n)?.clone())?);
+        last = end + 2;
+    }
+    out.push_str(&code[last..]);
+    Some(out)
 }
 
 /// Whether `-->` opens a line of `code` (after spaces), where a script reads it as a

@@ -7,13 +7,13 @@
 
 use std::collections::HashMap;
 
-use oxc_allocator::Allocator;
+use oxc_allocator::{Allocator, Vec as ArenaVec};
 use oxc_ast::ast::*;
 use oxc_ast::builder::AstBuilder;
 use oxc_ast_visit::{walk, walk_mut, Visit, VisitMut};
 use oxc_semantic::Scoping;
 use oxc_span::GetSpan;
-use oxc_str::Str as OxcStr;
+use oxc_str::{Ident, Str as OxcStr};
 use oxc_syntax::scope::ScopeFlags;
 use oxc_syntax::symbol::SymbolId;
 
@@ -36,7 +36,18 @@ pub(super) struct Refs<'s, 'a> {
     consts: Consts<'s>,
     /// What the compressor may fold wrong, read before the references are replaced.
     pub(super) risk: Risk<'s>,
+    /// Where the strings and templates that are not ASCII are written: each is replaced
+    /// in the tree by a call of [`TEXT`] and its index, which `oxc::with_texts` puts back.
+    pub(super) texts: Vec<std::ops::Range<usize>>,
 }
+
+/// The name of the stand-ins for text that is not ASCII. oxc's compressor (0.146) folds
+/// such text with UTF-8 offsets and lengths (`'é'.length` gave 2, `'a😀b'.indexOf('b')`
+/// 5), and text reaches those reads through names, conditionals and concatenations
+/// (session 41's review). In its place it reads `__sv_text_N()`, a call of a global
+/// marked pure: it cannot evaluate it, and may drop it where its value is unused, as it
+/// would the string. A file that uses the name is swc's.
+pub(super) const TEXT: &str = "__sv_text_";
 
 /// 1-based line numbers of byte offsets, counted as swc counts them (`\n`, `\r\n`, `\r`),
 /// for offsets visited mostly in increasing order.
@@ -69,8 +80,11 @@ impl<'s, 'a> Refs<'s, 'a> {
         src: &'s str,
         alloc: &'a Allocator,
         ph: &'s mut Placeholders,
-        risk: Risk<'s>,
+        mut risk: Risk<'s>,
     ) -> Self {
+        if memchr::memmem::find(src.as_bytes(), TEXT.as_bytes()).is_some() {
+            risk.text_stand_in_name();
+        }
         Refs {
             src,
             builder: AstBuilder::new(alloc),
@@ -89,7 +103,52 @@ impl<'s, 'a> Refs<'s, 'a> {
                     .any(|k| k.as_str() == "eval"),
             },
             risk,
+            texts: Vec::new(),
         }
+    }
+
+    /// Replaces `e` by a stand-in if it is a string or a template without substitutions
+    /// whose text is not ASCII (lone surrogates are swc's).
+    fn hide_text(&mut self, e: &mut Expression<'a>) {
+        let span = match e {
+            Expression::StringLiteral(s) if !s.lone_surrogates && !s.value.is_ascii() => s.span,
+            Expression::TemplateLiteral(t)
+                if t.expressions.is_empty()
+                    && t.quasis.iter().any(|q| {
+                        !q.lone_surrogates && q.value.cooked.is_some_and(|c| !c.is_ascii())
+                    }) =>
+            {
+                t.span
+            }
+            _ => return,
+        };
+        // As written, quotes and escapes included (a string made by the build, such as a
+        // computed `import()` known whole, is left to the compressor: it holds a path).
+        let at = span.start as usize..span.end as usize;
+        if !self
+            .src
+            .get(at.clone())
+            .is_some_and(|t| t.starts_with(['"', '\'', '`']))
+        {
+            return;
+        }
+        let name = format!("{TEXT}{}", self.texts.len());
+        self.texts.push(at);
+        let callee = Expression::new_identifier(
+            span,
+            Ident::from_str_in(&name, &self.builder),
+            &self.builder,
+        );
+        *e = Expression::new_call_expression_with_pure(
+            span,
+            callee,
+            None,
+            ArenaVec::new_in(&self.builder),
+            false,
+            true,
+            &self.builder,
+        );
+        self.replaced = true;
     }
 
     fn handle(&mut self, s: &mut StringLiteral<'a>, kind: RefKind) {
@@ -297,11 +356,6 @@ impl<'a> VisitMut<'a> for Refs<'_, 'a> {
         self.risk.template_element(e);
     }
 
-    fn visit_member_expression(&mut self, m: &mut MemberExpression<'a>) {
-        self.risk.member_expression(m);
-        walk_mut::walk_member_expression(self, m);
-    }
-
     fn visit_variable_declarator(&mut self, d: &mut VariableDeclarator<'a>) {
         self.risk.variable_declarator(d);
         walk_mut::walk_variable_declarator(self, d);
@@ -309,7 +363,20 @@ impl<'a> VisitMut<'a> for Refs<'_, 'a> {
 
     fn visit_expression_statement(&mut self, s: &mut ExpressionStatement<'a>) {
         self.risk.unused_value(&s.expression);
-        walk_mut::walk_expression_statement(self, s);
+        // A statement of text alone is left as it is: nothing reads it, and a stand-in
+        // put back there could become a directive.
+        match &mut s.expression {
+            Expression::StringLiteral(l) => self.visit_string_literal(l),
+            Expression::TemplateLiteral(t) if t.expressions.is_empty() => {
+                self.visit_template_literal(t)
+            }
+            e => self.visit_expression(e),
+        }
+    }
+
+    fn visit_expression(&mut self, e: &mut Expression<'a>) {
+        walk_mut::walk_expression(self, e);
+        self.hide_text(e);
     }
 
     fn visit_template_literal(&mut self, t: &mut TemplateLiteral<'a>) {

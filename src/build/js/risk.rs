@@ -34,10 +34,14 @@
 //! may be unused is swc's. (What it found swc wrong on: `swc_fixes.rs`.)
 //!
 //! [`Risk`] finds the constructs these need in oxc's tree, before it is compressed,
-//! with a margin: a string that is not ASCII where its offsets could be read at build
-//! time (a member of it, a name declared as it), and the calls of those methods whose
-//! string and arguments the compressor may both know ([`folds_right`]; names resolved
-//! through the program's scoping).
+//! with a margin: the calls of those methods whose string and arguments the compressor
+//! may both know ([`folds_right`]; names resolved through the program's scoping), whose
+//! names are then made unknown to it. Strings that are not ASCII are not in the tree it
+//! reads: `oxc_read::Refs` puts a call it cannot evaluate in the place of each and the
+//! text is put back once printed (since session 41; before, a string that is not ASCII
+//! where its offsets could be read made the file swc's, and a review found it reached
+//! such reads in more ways than the rule knew: `const a = c ? 'é' : 0, b = a + 'x';
+//! b.indexOf('x')` gave 2).
 
 use oxc_ast::ast::*;
 use oxc_semantic::Scoping;
@@ -67,9 +71,6 @@ pub(super) struct Risk<'s> {
     decls: Vec<Decl>,
     /// The names in the declarators' initialisers ([`Decl::names`]).
     decl_names: Vec<ReferenceId>,
-    /// Names declared as a string that is not ASCII (the compressor must not inline one
-    /// where its offsets or length are read).
-    not_ascii: Vec<SymbolId>,
 }
 
 /// What the compressor may know of a name from one of its declarators.
@@ -84,13 +85,12 @@ struct Decl {
     string: bool,
 }
 
-/// The declaration the name of `reference` refers to, if the compressor may know its
-/// value: one the file declares and never assigns again (the compressor inlines no
-/// other; a global's value it does not know).
+/// The declaration the name of `reference` refers to, if the file declares it (a
+/// global's value the compressor does not know). One the file assigns counts: the
+/// compressor joins `let v; v = 'abc'` into `let v = 'abc'` and then knows it (session
+/// 41's review: `v.slice(0, undefined)` gave `''`).
 fn symbol(scoping: &Scoping, reference: ReferenceId) -> Option<SymbolId> {
-    let id = scoping.get_reference(reference).symbol_id()?;
-    let written = scoping.get_resolved_references(id).any(|r| r.is_write());
-    (!written).then_some(id)
+    scoping.get_reference(reference).symbol_id()
 }
 
 impl<'s> Risk<'s> {
@@ -104,7 +104,6 @@ impl<'s> Risk<'s> {
             receivers: Vec::new(),
             decls: Vec::new(),
             decl_names: Vec::new(),
-            not_ascii: Vec::new(),
         }
     }
 
@@ -114,17 +113,14 @@ impl<'s> Risk<'s> {
     }
 
     /// Once the walk is done: why oxc must not minify the program (`Err`), or the names
-    /// whose values its compressor must not know (`oxc::opaque`), those it would fold
-    /// wrong: a name declared as a string that is not ASCII, and the names given to a
-    /// string method that may be constants ([`Risk::must_not_be_known`]). Until session
-    /// 41 either made the file swc's (lodash, three.js' `fflate`, `rhino3dm`, …).
+    /// whose values its compressor must not know (`oxc::unknown_to_the_compressor`): the
+    /// names given to a string method that may be constants ([`Risk::must_not_be_known`]).
+    /// Until session 41 they made the file swc's (three.js' `fflate`, `rhino3dm`, …).
     pub(super) fn finish(self) -> Result<Vec<SymbolId>, &'static str> {
-        if let Some(why) = self.why {
-            return Err(why);
+        match self.why {
+            Some(why) => Err(why),
+            None => Ok(self.must_not_be_known()),
         }
-        let mut opaque = self.must_not_be_known();
-        opaque.extend(&self.not_ascii);
-        Ok(opaque)
     }
 
     fn found(&mut self, why: &'static str) {
@@ -171,6 +167,16 @@ impl<'s> Risk<'s> {
             f.0 |= known;
             f.1 |= d.string;
         }
+        // An assigned name may hold whatever it is assigned.
+        for &id in &interest {
+            if self
+                .scoping
+                .get_resolved_references(id)
+                .any(|r| r.is_write())
+            {
+                facts.insert(id, (true, true));
+            }
+        }
         let known = |id: &SymbolId| facts.get(id).is_some_and(|f| f.0);
         let mut opaque: Vec<SymbolId> = names.iter().copied().filter(known).collect();
         opaque.extend(receivers.iter().filter_map(|(receiver, args)| {
@@ -196,8 +202,10 @@ impl<'s> Risk<'s> {
             return self.found("a computed method of a string literal");
         };
         let text = s.value.as_str();
+        // One that is not ASCII is not in the tree the compressor reads (`oxc_read::Refs`
+        // puts a call it cannot evaluate in its place); lone surrogates are swc's.
         if s.lone_surrogates || !text.is_ascii() {
-            return self.found("a method of a string that is not ASCII");
+            return;
         }
         if !folds_right(method, args, Some(text.len()), &mut self.names) {
             self.found("a string method with arguments the compressor may misread");
@@ -224,7 +232,8 @@ fn folds_right(
     }
     args.iter().enumerate().all(|(i, arg)| match arg {
         Argument::SpreadElement(_) => false,
-        Argument::StringLiteral(s) if search && i == 0 => !s.lone_surrogates && s.value.is_ascii(),
+        // A search that is not ASCII is unknown to the compressor (`oxc_read::Refs`).
+        Argument::StringLiteral(s) if search && i == 0 => !s.lone_surrogates,
         Argument::NumericLiteral(n) if !(search && i == 0) => {
             len.is_some_and(|len| (0.0..=len as f64).contains(&n.value))
         }
@@ -335,6 +344,59 @@ fn opaque(e: &Expression, names: &mut Vec<ReferenceId>) -> bool {
     }
 }
 
+/// Whether the compressor may know `e`'s value once the names pushed to `names` are
+/// unknown to it: a literal, an array or object (`['abc'][0]`), a call of a function by
+/// name (it may inline it) or of a method it evaluates on a value it may know, a
+/// `typeof`, or an operation on these. Not a name, `this`, `new`, a function, nor a
+/// member or other call of a value it cannot know.
+fn may_fold(e: &Expression, names: &mut Vec<ReferenceId>) -> bool {
+    match e {
+        Expression::Identifier(i) if KNOWN_GLOBALS.contains(&i.name.as_str()) => true,
+        Expression::Identifier(i) => {
+            names.extend(i.reference_id.get());
+            false
+        }
+        Expression::ThisExpression(_)
+        | Expression::NewExpression(_)
+        | Expression::FunctionExpression(_)
+        | Expression::ArrowFunctionExpression(_)
+        | Expression::ClassExpression(_)
+        | Expression::AwaitExpression(_)
+        | Expression::YieldExpression(_) => false,
+        Expression::ParenthesizedExpression(p) => may_fold(&p.expression, names),
+        Expression::StaticMemberExpression(m) => may_fold(&m.object, names),
+        Expression::ComputedMemberExpression(m) => may_fold(&m.object, names),
+        Expression::PrivateFieldExpression(m) => may_fold(&m.object, names),
+        Expression::CallExpression(c) => match c.callee.without_parentheses() {
+            Expression::StaticMemberExpression(m)
+                if !FOLDED_METHODS.contains(&m.property.name.as_str()) =>
+            {
+                false
+            }
+            Expression::StaticMemberExpression(m) => may_fold(&m.object, names),
+            _ => true,
+        },
+        Expression::UnaryExpression(u) => {
+            u.operator == UnaryOperator::Typeof || may_fold(&u.argument, names)
+        }
+        Expression::BinaryExpression(b) => may_fold(&b.left, names) && may_fold(&b.right, names),
+        Expression::LogicalExpression(l) => {
+            let left = may_fold(&l.left, names);
+            may_fold(&l.right, names) || left
+        }
+        Expression::ConditionalExpression(c) => {
+            let consequent = may_fold(&c.consequent, names);
+            may_fold(&c.alternate, names) || consequent
+        }
+        Expression::SequenceExpression(s) => {
+            s.expressions.last().is_some_and(|e| may_fold(e, names))
+        }
+        Expression::AssignmentExpression(a) => may_fold(&a.right, names),
+        Expression::TemplateLiteral(t) => t.expressions.iter().all(|e| may_fold(e, names)),
+        _ => true,
+    }
+}
+
 /// Whether an initialiser may be a value the compressor knows (a string, for a method's
 /// receiver): a literal, a name, an operation whose operands may all be known, a call
 /// of a function by name (which it may inline), or a method it evaluates called on a
@@ -386,17 +448,6 @@ fn risky_text(s: &str) -> bool {
     numeric && (t.len() != s.len() || t.contains('_'))
 }
 
-/// A string or template literal that is not ASCII (its offsets and lengths folded in
-/// UTF-8, its white space trimmed by other rules).
-fn not_ascii(e: &Expression) -> bool {
-    match e {
-        Expression::StringLiteral(s) => s.lone_surrogates || !s.value.is_ascii(),
-        Expression::TemplateLiteral(t) => t.quasis.iter().any(|q| !q.value.raw.is_ascii()),
-        Expression::ParenthesizedExpression(p) => not_ascii(&p.expression),
-        _ => false,
-    }
-}
-
 fn is_number(e: &Expression) -> bool {
     match e {
         Expression::NumericLiteral(_) => true,
@@ -423,6 +474,12 @@ impl Risk<'_> {
         }
     }
 
+    /// A file holding a name that starts like the stand-ins for strings that are not
+    /// ASCII (`oxc_read::TEXT`).
+    pub(super) fn text_stand_in_name(&mut self) {
+        self.found("a name like sitevault's stand-ins for text");
+    }
+
     pub(super) fn template_element(&mut self, e: &TemplateElement) {
         let risky = match &e.value.cooked {
             Some(c) => e.lone_surrogates || risky_text(c.as_str()),
@@ -433,23 +490,7 @@ impl Risk<'_> {
         }
     }
 
-    // A string that is not ASCII is folded wrong where its offsets or length are read:
-    // as the object of a member (`'é'.length`, `'é'[0]`), or through a name it is
-    // declared to, which the compressor may inline. Elsewhere (an argument, a property,
-    // a `+`, a comparison) its text is kept as it is.
-    pub(super) fn member_expression(&mut self, m: &MemberExpression) {
-        if not_ascii(m.object()) {
-            self.found("a member of a string that is not ASCII");
-        }
-    }
-
     pub(super) fn variable_declarator(&mut self, d: &VariableDeclarator) {
-        if d.init.as_ref().is_some_and(not_ascii) {
-            d.id.all_binding_identifiers(&mut |b| {
-                self.not_ascii.extend(b.symbol_id.get());
-                true
-            });
-        }
         // The name may be unused, and its value dropped with it.
         if let Some(init) = &d.init {
             self.unused_value(init);
@@ -520,22 +561,60 @@ impl Risk<'_> {
         if t.expressions.len() > TEMPLATE_SUBSTITUTIONS {
             self.found("a template with many substitutions");
         }
+        // Text that is not ASCII in a template with substitutions: its stand-in would
+        // hide them from the build (a template without is one, `oxc_read::Refs`).
+        let not_ascii = t
+            .quasis
+            .iter()
+            .any(|q| q.value.cooked.is_some_and(|c| !c.is_ascii()));
+        if not_ascii && !t.expressions.is_empty() {
+            self.found("a template with substitutions and text that is not ASCII");
+        }
     }
 
     pub(super) fn tagged_template(&mut self) {
         self.found("a tagged template");
     }
 
+    /// A call the compressor may evaluate into text that is not ASCII, which it would then
+    /// measure in UTF-8 (`decodeURIComponent('%C3%A9').length`, `String.fromCharCode(233)`):
+    /// its arguments must be unknown to it, or give ASCII text.
+    fn makes_text(&mut self, args: &[Argument]) {
+        let ascii = args.iter().all(|a| match a {
+            Argument::StringLiteral(s) => !s.value.contains('%'),
+            Argument::NumericLiteral(n) => n.value < 128.0,
+            a => a
+                .as_expression()
+                .is_some_and(|e| opaque(e, &mut self.names)),
+        });
+        if !ascii {
+            self.found("a call the compressor may fold into text that is not ASCII");
+        }
+    }
+
     pub(super) fn call_expression(&mut self, c: &CallExpression) {
         let first = c.arguments.first().and_then(|a| a.as_expression());
-        let (object, method) = match &c.callee {
-            Expression::StaticMemberExpression(m) => {
-                (Some(&m.object), Some(m.property.name.as_str()))
-            }
-            Expression::ComputedMemberExpression(m) => (Some(&m.object), None),
+        // The method as the compressor reads it: `s['slice']` is `s.slice`, `(s)` is `s`
+        // (session 41's review).
+        let (object, method) = match c.callee.without_parentheses() {
+            Expression::StaticMemberExpression(m) => (
+                Some(m.object.without_parentheses()),
+                Some(m.property.name.as_str()),
+            ),
+            Expression::ComputedMemberExpression(m) => (
+                Some(m.object.without_parentheses()),
+                match &m.expression {
+                    Expression::StringLiteral(k) => Some(k.value.as_str()),
+                    _ => None,
+                },
+            ),
             _ => (None, None),
         };
-        match (object, &c.callee) {
+        let searched = matches!(
+            method,
+            Some("slice" | "substring" | "indexOf" | "lastIndexOf")
+        );
+        match (object, c.callee.without_parentheses()) {
             (Some(Expression::StringLiteral(s)), _) => self.string_method(s, method, &c.arguments),
             (Some(Expression::TemplateLiteral(_)), _) => {
                 self.found("a method of a template literal")
@@ -543,12 +622,7 @@ impl Risk<'_> {
             // A name holding a string may be inlined and the method folded as on a literal
             // (`const s = 'abc'; s.slice(0, undefined)`): unless its arguments are folded
             // right whatever the string, the name must not be declared as one.
-            (Some(Expression::Identifier(i)), Expression::StaticMemberExpression(_))
-                if matches!(
-                    method,
-                    Some("slice" | "substring" | "indexOf" | "lastIndexOf")
-                ) =>
-            {
+            (Some(Expression::Identifier(i)), _) if searched => {
                 if let Some(receiver) = i.reference_id.get() {
                     let mut names = Vec::new();
                     let right =
@@ -563,6 +637,23 @@ impl Risk<'_> {
                 if i.name == "Math" && method == Some("round") && first.is_some_and(is_number) =>
             {
                 self.found("Math.round of a number literal")
+            }
+            (None, Expression::Identifier(i))
+                if matches!(i.name.as_str(), "decodeURI" | "decodeURIComponent") =>
+            {
+                self.makes_text(&c.arguments)
+            }
+            (Some(_), _) if method == Some("fromCharCode") => self.makes_text(&c.arguments),
+            // Any other value the method is called on (`s.trim().slice(0, undefined)`,
+            // `(s + 'x').indexOf()`): unless its arguments are folded right whatever the
+            // string, it must be unknown to the compressor, its names made unknown.
+            (Some(receiver), _) if searched => {
+                let mut names = Vec::new();
+                let right = folds_right(method.unwrap_or_default(), &c.arguments, None, &mut names);
+                self.names.extend(names);
+                if !right && may_fold(receiver, &mut self.names) {
+                    self.found("a string method of a value the compressor may know");
+                }
             }
             (None, Expression::Identifier(i))
                 if matches!(i.name.as_str(), "Number" | "parseFloat" | "parseInt")

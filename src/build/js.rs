@@ -218,6 +218,8 @@ fn swc_minify(
         let licences = licence_comments(&comments);
         let unresolved_mark = Mark::new();
         let top_level_mark = Mark::new();
+        // Before the parentheses go: `('x')` is no directive.
+        program.visit_mut_with(&mut swc_fixes::StrayDirectives);
         let program = program.apply(paren_remover(None)).apply(resolver(
             unresolved_mark,
             top_level_mark,
@@ -270,8 +272,6 @@ fn swc_minify(
             program.visit_mut_with(&mut UnquoteKeys);
             program
         } else {
-            let mut program = program;
-            program.visit_mut_with(&mut swc_fixes::StrayDirectives);
             optimize(program, cm.clone(), None, None, &options, &extra)
         };
         if let Program::Module(m) = &mut program {

@@ -52,6 +52,14 @@ fn programs() -> Vec<(&'static str, String)> {
              function k(){ if (true) { 'use strict'; } return typeof this } console.log(k());"
                 .into(),
         ),
+        // swc dropped the parentheses of a string statement, which made the `'use strict'`
+        // after it a directive (session 41's review).
+        (
+            "paren_directive.js",
+            "('abc');\n'use strict';\nvar swc = String.raw`swc`;\n\
+             console.log((function () { return this === undefined })());"
+                .into(),
+        ),
         // oxc takes decodeURIComponent for pure and dropped an unused call with the
         // URIError it throws: the check always said true.
         (

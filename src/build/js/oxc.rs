@@ -186,7 +186,7 @@ fn minify_unguarded(
         .with_scoping(Some(scoping))
         .build(&program)
         .code;
-    let code = with_texts(code, src, &texts)?;
+    let code = with_texts(code, src, &texts, &program)?;
     let closes_script = code
         .as_bytes()
         .windows(8)
@@ -233,12 +233,25 @@ fn top_level_lets(scoping: &Scoping) -> Vec<SymbolId> {
         .collect()
 }
 
-/// `code` with each stand-in `oxc_read::Refs` put in the place of a text that is not
-/// ASCII replaced by the text as written in `src` at `texts`; `None` if one is printed
-/// other than as the call it was made (then the file is swc's).
-fn with_texts(code: String, src: &str, texts: &[std::ops::Range<usize>]) -> Option<String> {
+/// `code`, printed from `program`, with each stand-in `oxc_read::Refs` put in the place
+/// of a text that is not ASCII replaced by the text as written in `src` at `texts`;
+/// `None` (the file is swc's) if the code holds the stand-ins' text other than where
+/// `program` has stand-ins (the compressor can make it from strings: session 41's
+/// review), or one is printed other than as the call it was made.
+fn with_texts(
+    code: String,
+    src: &str,
+    texts: &[std::ops::Range<usize>],
+    program: &oxc_ast::ast::Program,
+) -> Option<String> {
     if texts.is_empty() {
         return Some(code);
+    }
+    let mut stand_ins = StandIns(0);
+    oxc_ast_visit::Visit::visit_program(&mut stand_ins, program);
+    let printed = memchr::memmem::find_iter(code.as_bytes(), oxc_read::TEXT.as_bytes()).count();
+    if printed != stand_ins.0 {
+        return None;
     }
     let mut out = String::with_capacity(code.len() + texts.iter().map(|t| t.len()).sum::<usize>());
     let mut last = 0;
@@ -259,6 +272,19 @@ fn with_texts(code: String, src: &str, texts: &[std::ops::Range<usize>]) -> Opti
     }
     out.push_str(&code[last..]);
     Some(out)
+}
+
+/// Counts the calls of stand-ins for text in a tree (`oxc_read::TEXT`).
+struct StandIns(usize);
+
+impl<'a> oxc_ast_visit::Visit<'a> for StandIns {
+    fn visit_call_expression(&mut self, c: &oxc_ast::ast::CallExpression<'a>) {
+        if matches!(&c.callee, oxc_ast::ast::Expression::Identifier(i) if i.name.starts_with(oxc_read::TEXT))
+        {
+            self.0 += 1;
+        }
+        oxc_ast_visit::walk::walk_call_expression(self, c);
+    }
 }
 
 /// Whether `-->` opens a line of `code` (after spaces), where a script reads it as a

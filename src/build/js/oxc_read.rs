@@ -44,10 +44,12 @@ pub(super) struct Refs<'s, 'a> {
 /// The name of the stand-ins for text that is not ASCII. oxc's compressor (0.146) folds
 /// such text with UTF-8 offsets and lengths (`'é'.length` gave 2, `'a😀b'.indexOf('b')`
 /// 5), and text reaches those reads through names, conditionals and concatenations
-/// (session 41's review). In its place it reads `__sv_text_N()`, a call of a global
+/// (session 41's review). In its place it reads `@sv_text_N()`, a call of a global
 /// marked pure: it cannot evaluate it, and may drop it where its value is unused, as it
-/// would the string. A file that uses the name is swc's.
-pub(super) const TEXT: &str = "__sv_text_";
+/// would the string. No name in JS starts with `@`, so every such call in the tree is a
+/// stand-in; the same text printed otherwise (made by the compressor from strings or a
+/// decorator) is told apart by counting (`oxc::with_texts`).
+pub(super) const TEXT: &str = "@sv_text_";
 
 /// 1-based line numbers of byte offsets, counted as swc counts them (`\n`, `\r\n`, `\r`),
 /// for offsets visited mostly in increasing order.

@@ -46,7 +46,7 @@
 use oxc_ast::ast::*;
 use oxc_semantic::Scoping;
 use oxc_syntax::reference::ReferenceId;
-use oxc_syntax::symbol::SymbolId;
+use oxc_syntax::symbol::{SymbolFlags, SymbolId};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Range;
 
@@ -177,7 +177,14 @@ impl<'s> Risk<'s> {
                 facts.insert(id, (true, true));
             }
         }
-        let known = |id: &SymbolId| facts.get(id).is_some_and(|f| f.0);
+        // A function the file declares may be inlined where it is called.
+        let known = |id: &SymbolId| {
+            facts.get(id).is_some_and(|f| f.0)
+                || self
+                    .scoping
+                    .symbol_flags(*id)
+                    .contains(SymbolFlags::Function)
+        };
         let mut opaque: Vec<SymbolId> = names.iter().copied().filter(known).collect();
         opaque.extend(receivers.iter().filter_map(|(receiver, args)| {
             (facts.get(receiver).is_some_and(|f| f.1)
@@ -344,16 +351,26 @@ fn opaque(e: &Expression, names: &mut Vec<ReferenceId>) -> bool {
     }
 }
 
-/// Whether the compressor may know `e`'s value once the names pushed to `names` are
-/// unknown to it: a literal, an array or object (`['abc'][0]`), a call of a function by
-/// name (it may inline it) or of a method it evaluates on a value it may know, a
-/// `typeof`, or an operation on these. Not a name, `this`, `new`, a function, nor a
-/// member or other call of a value it cannot know.
-fn may_fold(e: &Expression, names: &mut Vec<ReferenceId>) -> bool {
+/// Whether the compressor may fold `e` into a string literal once the names pushed to
+/// `unknown` are unknown to it (it folds a method only on a literal): a literal, a
+/// member of an array or object literal (`['abc'][0]`), a call of a global function on
+/// values it may know (`String(1)`) or of a method it evaluates on a value it may know,
+/// `typeof` or `void`, or an operation whose value may be one of these. Not a name,
+/// `this`, `new`, a function, an array or object, a member or other call of a value it
+/// cannot know, nor a call of a function the file declares (pushed to `unknown` too: it
+/// may inline it).
+fn may_fold(e: &Expression, unknown: &mut Vec<ReferenceId>, scoping: &Scoping) -> bool {
+    let fold = |e: &Expression, unknown: &mut Vec<ReferenceId>| may_fold(e, unknown, scoping);
+    let literal = |e: &Expression| {
+        matches!(
+            e.without_parentheses(),
+            Expression::ArrayExpression(_) | Expression::ObjectExpression(_)
+        )
+    };
     match e {
         Expression::Identifier(i) if KNOWN_GLOBALS.contains(&i.name.as_str()) => true,
         Expression::Identifier(i) => {
-            names.extend(i.reference_id.get());
+            unknown.extend(i.reference_id.get());
             false
         }
         Expression::ThisExpression(_)
@@ -362,37 +379,51 @@ fn may_fold(e: &Expression, names: &mut Vec<ReferenceId>) -> bool {
         | Expression::ArrowFunctionExpression(_)
         | Expression::ClassExpression(_)
         | Expression::AwaitExpression(_)
-        | Expression::YieldExpression(_) => false,
-        Expression::ParenthesizedExpression(p) => may_fold(&p.expression, names),
-        Expression::StaticMemberExpression(m) => may_fold(&m.object, names),
-        Expression::ComputedMemberExpression(m) => may_fold(&m.object, names),
-        Expression::PrivateFieldExpression(m) => may_fold(&m.object, names),
+        | Expression::YieldExpression(_)
+        | Expression::ArrayExpression(_)
+        | Expression::ObjectExpression(_) => false,
+        Expression::ParenthesizedExpression(p) => fold(&p.expression, unknown),
+        Expression::StaticMemberExpression(m) => literal(&m.object) || fold(&m.object, unknown),
+        Expression::ComputedMemberExpression(m) => literal(&m.object) || fold(&m.object, unknown),
+        Expression::PrivateFieldExpression(m) => fold(&m.object, unknown),
         Expression::CallExpression(c) => match c.callee.without_parentheses() {
             Expression::StaticMemberExpression(m)
-                if !FOLDED_METHODS.contains(&m.property.name.as_str()) =>
+                if FOLDED_METHODS.contains(&m.property.name.as_str()) =>
             {
-                false
+                fold(&m.object, unknown)
             }
-            Expression::StaticMemberExpression(m) => may_fold(&m.object, names),
+            Expression::StaticMemberExpression(_) => false,
+            Expression::Identifier(f) => match f.reference_id.get() {
+                Some(r) if scoping.get_reference(r).symbol_id().is_some() => {
+                    unknown.push(r);
+                    false
+                }
+                _ => c.arguments.iter().all(|a| match a {
+                    Argument::SpreadElement(s) => fold(&s.argument, unknown),
+                    a => a.as_expression().is_none_or(|e| fold(e, unknown)),
+                }),
+            },
             _ => true,
         },
         Expression::UnaryExpression(u) => {
-            u.operator == UnaryOperator::Typeof || may_fold(&u.argument, names)
+            matches!(u.operator, UnaryOperator::Typeof | UnaryOperator::Void)
+                || fold(&u.argument, unknown)
         }
-        Expression::BinaryExpression(b) => may_fold(&b.left, names) && may_fold(&b.right, names),
+        Expression::BinaryExpression(b) => fold(&b.left, unknown) && fold(&b.right, unknown),
+        // `a || b`, `a ?? b`: `b` where the compressor knows `a`; `a && b` also where it
+        // knows only that `a` is truthy (`(x + 'a') && 'abc'`).
         Expression::LogicalExpression(l) => {
-            let left = may_fold(&l.left, names);
-            may_fold(&l.right, names) || left
+            let left = fold(&l.left, unknown);
+            left || (l.operator == LogicalOperator::And && fold(&l.right, unknown))
         }
         Expression::ConditionalExpression(c) => {
-            let consequent = may_fold(&c.consequent, names);
-            may_fold(&c.alternate, names) || consequent
+            let test = fold(&c.test, unknown);
+            let consequent = fold(&c.consequent, unknown);
+            test || (consequent && fold(&c.alternate, unknown))
         }
-        Expression::SequenceExpression(s) => {
-            s.expressions.last().is_some_and(|e| may_fold(e, names))
-        }
-        Expression::AssignmentExpression(a) => may_fold(&a.right, names),
-        Expression::TemplateLiteral(t) => t.expressions.iter().all(|e| may_fold(e, names)),
+        Expression::SequenceExpression(s) => s.expressions.last().is_some_and(|e| fold(e, unknown)),
+        Expression::AssignmentExpression(a) => fold(&a.right, unknown),
+        Expression::TemplateLiteral(t) => t.expressions.iter().all(|e| fold(e, unknown)),
         _ => true,
     }
 }
@@ -583,9 +614,11 @@ impl Risk<'_> {
         let ascii = args.iter().all(|a| match a {
             Argument::StringLiteral(s) => !s.value.contains('%'),
             Argument::NumericLiteral(n) => n.value < 128.0,
+            // Or a value it cannot know once its names are unknown to it.
+            Argument::SpreadElement(s) => !may_fold(&s.argument, &mut self.names, self.scoping),
             a => a
                 .as_expression()
-                .is_some_and(|e| opaque(e, &mut self.names)),
+                .is_some_and(|e| !may_fold(e, &mut self.names, self.scoping)),
         });
         if !ascii {
             self.found("a call the compressor may fold into text that is not ASCII");
@@ -651,7 +684,7 @@ impl Risk<'_> {
                 let mut names = Vec::new();
                 let right = folds_right(method.unwrap_or_default(), &c.arguments, None, &mut names);
                 self.names.extend(names);
-                if !right && may_fold(receiver, &mut self.names) {
+                if !right && may_fold(receiver, &mut self.names, self.scoping) {
                     self.found("a string method of a value the compressor may know");
                 }
             }

@@ -40,65 +40,78 @@ pub(super) fn compress_options(options: CompressOptions, classic: bool) -> Compr
 }
 
 /// Removes each statement that is only a string literal outside a directive prologue
-/// (after a body's first other statement, or in a block): it does nothing there, and
-/// swc's compressor made it a directive when it dropped the statements before it.
+/// (after a body's first other statement, or in a block), and each that is one in
+/// parentheses (never a directive): it does nothing there, and swc's compressor made it
+/// a directive when it dropped the statements before it, or dropped the parentheses
+/// (`('x'); 'use strict'` became strict: session 41's review). Run before swc's
+/// `paren_remover`.
 pub(super) struct StrayDirectives;
 
-fn is_string_statement(s: &Stmt) -> bool {
-    matches!(s, Stmt::Expr(e) if matches!(&*e.expr, Expr::Lit(Lit::Str(_))))
+/// Whether `s` is a string literal alone (`Some(true)`: a directive where a prologue may
+/// be) or in parentheses (`Some(false)`).
+fn string_statement(s: &Stmt) -> Option<bool> {
+    let Stmt::Expr(e) = s else {
+        return None;
+    };
+    let mut e = &*e.expr;
+    let mut bare = true;
+    while let Expr::Paren(p) = e {
+        e = &p.expr;
+        bare = false;
+    }
+    matches!(e, Expr::Lit(Lit::Str(_))).then_some(bare)
 }
 
-/// Keeps `items`' prologue (its first string statements, where it has one) and no other
-/// string statement.
-fn strip<T>(items: &mut Vec<T>, prologue: bool, string: impl Fn(&T) -> bool) {
+/// Keeps `items`' prologue (its first statements that are a string alone, where it has
+/// one) and no other string statement.
+fn strip<T>(items: &mut Vec<T>, prologue: bool, string: impl Fn(&T) -> Option<bool>) {
     let keep = if prologue {
-        items.iter().take_while(|i| string(i)).count()
+        items.iter().take_while(|i| string(i) == Some(true)).count()
     } else {
         0
     };
     let mut at = 0;
     items.retain(|i| {
         at += 1;
-        at <= keep || !string(i)
+        at <= keep || string(i).is_none()
     });
 }
 
 impl VisitMut for StrayDirectives {
     fn visit_mut_script(&mut self, s: &mut Script) {
         s.visit_mut_children_with(self);
-        strip(&mut s.body, true, is_string_statement);
+        strip(&mut s.body, true, string_statement);
     }
 
     fn visit_mut_module(&mut self, m: &mut Module) {
         m.visit_mut_children_with(self);
-        strip(
-            &mut m.body,
-            true,
-            |i| matches!(i, ModuleItem::Stmt(s) if is_string_statement(s)),
-        );
+        strip(&mut m.body, true, |i| match i {
+            ModuleItem::Stmt(s) => string_statement(s),
+            _ => None,
+        });
     }
 
     // Every function's body: a function's, an arrow's, a method's, a constructor's.
     fn visit_mut_function_body(&mut self, b: &mut FunctionBody) {
         b.visit_mut_children_with(self);
-        strip(&mut b.stmts, true, is_string_statement);
+        strip(&mut b.stmts, true, string_statement);
     }
 
     fn visit_mut_static_block(&mut self, b: &mut StaticBlock) {
         b.visit_mut_children_with(self);
-        strip(&mut b.body.stmts, false, is_string_statement);
+        strip(&mut b.body.stmts, false, string_statement);
     }
 
     // A block statement has no prologue (a function's body is a `FunctionBody`).
     fn visit_mut_stmt(&mut self, s: &mut Stmt) {
         s.visit_mut_children_with(self);
         if let Stmt::Block(b) = s {
-            strip(&mut b.stmts, false, is_string_statement);
+            strip(&mut b.stmts, false, string_statement);
         }
     }
 
     fn visit_mut_switch_case(&mut self, c: &mut SwitchCase) {
         c.visit_mut_children_with(self);
-        strip(&mut c.cons, false, is_string_statement);
+        strip(&mut c.cons, false, string_statement);
     }
 }

@@ -434,7 +434,8 @@ impl Minify<'_> {
         let mut stage1 = done.into_inner().unwrap_or_default();
         if stage1.len() != inputs.len() {
             return Err(Error::Internal(
-                "a file's minification did not finish".to_string(),
+                "a file's minification did not finish (a bug in sitevault: please report it)"
+                    .to_string(),
             ));
         }
         stage1.sort_unstable_by_key(|(i, _)| *i);
@@ -503,7 +504,6 @@ impl Minify<'_> {
     }
 }
 
-/// Keeps the slowest files' processing times (ten at most, ties included).
 /// A file's expected minification time, for the order files are taken in: its size, and
 /// four times that for JS minified already (emscripten's glue costs about four times as
 /// much per byte: its code is that much denser).
@@ -519,6 +519,7 @@ fn cost(inp: &Input) -> usize {
     }
 }
 
+/// Keeps the slowest files' processing times (ten at most, ties included).
 fn note_time(timings: &std::sync::Mutex<Vec<(String, u128)>>, rel: &str, started: Instant) {
     let ms = started.elapsed().as_millis();
     if ms < 5 {

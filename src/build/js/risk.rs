@@ -612,8 +612,9 @@ impl Risk<'_> {
     /// its arguments must be unknown to it, or give ASCII text.
     fn makes_text(&mut self, args: &[Argument]) {
         let ascii = args.iter().all(|a| match a {
-            Argument::StringLiteral(s) => !s.value.contains('%'),
-            Argument::NumericLiteral(n) => n.value < 128.0,
+            // No escape to decode, and no number to read (`String.fromCharCode('233')`).
+            Argument::StringLiteral(s) => !s.value.bytes().any(|b| b == b'%' || b.is_ascii_digit()),
+            Argument::NumericLiteral(n) => (0.0..128.0).contains(&n.value),
             // Or a value it cannot know once its names are unknown to it.
             Argument::SpreadElement(s) => !may_fold(&s.argument, &mut self.names, self.scoping),
             a => a

@@ -505,17 +505,13 @@ impl Minify<'_> {
 }
 
 /// A file's expected minification time, for the order files are taken in: its size, and
-/// four times that for JS minified already (emscripten's glue costs about four times as
-/// much per byte: its code is that much denser).
+/// four times that for JS minified already (`Input::packed`: emscripten's glue costs
+/// about four times as much per byte, its code that much denser).
 fn cost(inp: &Input) -> usize {
-    let len = inp.bytes.len();
-    let dense = inp.class == FileClass::Js
-        && len >= 4096
-        && len / (memchr::memchr_iter(b'\n', &inp.bytes).count() + 1) > 500;
-    if dense {
-        len * 4
+    if inp.packed {
+        inp.bytes.len() * 4
     } else {
-        len
+        inp.bytes.len()
     }
 }
 

@@ -52,6 +52,21 @@ fn programs() -> Vec<(&'static str, String)> {
              function k(){ if (true) { 'use strict'; } return typeof this } console.log(k());"
                 .into(),
         ),
+        // oxc's compressor folded these wrong through whatever route it came to know the
+        // values (session 41's third review; vendor/oxc_ecmascript/PATCHES.md).
+        (
+            "folds.js",
+            "var out = []; function f(x) { out.push(JSON.stringify(x)) }\n\
+             f([Number('12' + ' '), isNaN('12' + '\\n'), ('12' + ' ') * 1, Number(`${12} `)]);\n\
+             function a() { const s = 'abc'; return s[`slice`](0, undefined) } f(a());\n\
+             function b() { const s = true ? 'abc' : []; return s.slice(0, undefined) } f(b());\n\
+             function c() { const s = [1, 2] + ''; return s.indexOf('', 10) } f(c());\n\
+             f(([1, 2] + '').slice(0, undefined)); f(decodeURIComponent(['%C3%A9x'] + '').indexOf('x'));\n\
+             f(String.fromCharCode(...[233, 120]).indexOf('x'));\n\
+             function r() { const x = 0.49999999999999994; return Math.round(x) } f(r());\n\
+             f([Math.round(-0.5), Math.round(2.5), Math.round(-2.5)]); console.log(out.join(' '));"
+                .into(),
+        ),
         // swc dropped the parentheses of a string statement, which made the `'use strict'`
         // after it a directive (session 41's review).
         (

@@ -58,7 +58,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Range;
 
 mod known;
-use known::{folds_right, is_number, may_be_constant, may_fold, opaque, risky_text};
+use known::{folds_right, may_be_constant, may_fold, opaque, risky_text};
 
 /// Templates with more substitutions than this are swc's.
 const TEMPLATE_SUBSTITUTIONS: usize = 64;
@@ -403,12 +403,8 @@ impl Risk<'_> {
                     }
                 }
             }
-            // The fuzzing found `round` alone wrong of Math's functions.
-            (Some(Expression::Identifier(i)), _)
-                if i.name == "Math" && method == Some("round") && first.is_some_and(is_number) =>
-            {
-                self.found("Math.round of a number literal")
-            }
+            // The fuzzing found `round` alone wrong of Math's functions: it now rounds as JS
+            // does (oxc_ecmascript patch 2).
             (None, Expression::Identifier(i))
                 if matches!(i.name.as_str(), "decodeURI" | "decodeURIComponent") =>
             {
@@ -426,8 +422,9 @@ impl Risk<'_> {
                     self.found("a string method of a value the compressor may know");
                 }
             }
+            // `Number(s)` reads as the compressor now reads it (oxc_ecmascript patch 1).
             (None, Expression::Identifier(i))
-                if matches!(i.name.as_str(), "Number" | "parseFloat" | "parseInt")
+                if matches!(i.name.as_str(), "parseFloat" | "parseInt")
                     && matches!(first, Some(Expression::StringLiteral(_))) =>
             {
                 self.found("a number read from a string literal")

@@ -265,17 +265,3 @@ pub(super) fn risky_text(s: &str) -> bool {
     let numeric = radix || t.replace('_', "").parse::<f64>().is_ok();
     numeric && (t.len() != s.len() || t.contains('_'))
 }
-
-pub(super) fn is_number(e: &Expression) -> bool {
-    match e {
-        Expression::NumericLiteral(_) => true,
-        Expression::UnaryExpression(u) => {
-            matches!(
-                u.operator,
-                UnaryOperator::UnaryNegation | UnaryOperator::UnaryPlus
-            ) && is_number(&u.argument)
-        }
-        Expression::ParenthesizedExpression(p) => is_number(&p.expression),
-        _ => false,
-    }
-}

@@ -64,7 +64,8 @@ fn programs() -> Vec<(&'static str, String)> {
              f(([1, 2] + '').slice(0, undefined)); f(decodeURIComponent(['%C3%A9x'] + '').indexOf('x'));\n\
              f(String.fromCharCode(...[233, 120]).indexOf('x'));\n\
              function r() { const x = 0.49999999999999994; return Math.round(x) } f(r());\n\
-             f([Math.round(-0.5), Math.round(2.5), Math.round(-2.5)]); console.log(out.join(' '));"
+             f([Math.round(-0.5), Math.round(2.5), Math.round(-2.5)]);\n\
+             function p() { return parseFloat(0 || '1' + '_' + '0') } f(p()); console.log(out.join(' '));"
                 .into(),
         ),
         // swc dropped the parentheses of a string statement, which made the `'use strict'`

@@ -565,8 +565,8 @@ fn a_scripts_top_level_names_stay_the_pages() {
 
 /// oxc's compressor folds numbers and string methods as JS computes them, whatever route
 /// it came to know the values by (vendor/oxc_ecmascript/PATCHES.md, session 41's third
-/// review): `Number` trims both ends, `Math.round` rounds half up, and a method it cannot
-/// fold exactly is left to run.
+/// review): `Number` trims both ends, `Math.round` rounds half up, `parseFloat` stops at
+/// `_`, and a method it cannot fold exactly is left to run.
 #[test]
 fn oxc_folds_what_it_folds_as_js_does() {
     for (src, want) in [
@@ -574,6 +574,7 @@ fn oxc_folds_what_it_folds_as_js_does() {
         ("f(Math.round(0.49999999999999994))", "f(0)"),
         ("f(Math.round(0.49999999999999994 + 0))", "f(0)"),
         ("f(Math.round(2.5), Math.round(-2.5))", "f(3,-2)"),
+        ("f(parseFloat(0 || '1' + '_' + '0'))", "f(1)"),
     ] {
         let out = by_oxc(src, JsKind::Script).unwrap();
         assert!(out.contains(want), "{src}: {out}");

@@ -72,6 +72,6 @@ impl StringToNumber for &str {
 
 /// whether the char is a StrWhiteSpaceChar
 /// <https://tc39.es/ecma262/#sec-tonumber-applied-to-the-string-type>
-fn is_str_white_space_char(c: char) -> bool {
+pub(crate) fn is_str_white_space_char(c: char) -> bool {
     is_white_space(c) || is_line_terminator(c)
 }

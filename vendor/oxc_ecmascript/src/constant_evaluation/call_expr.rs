@@ -695,7 +695,10 @@ fn try_fold_global_parse_float<'a>(
     let arg = args.first().unwrap();
     let expr = arg.as_expression()?;
     let input_string = expr.get_side_free_string_value(ctx)?;
-    let trimmed = input_string.trim_start();
+    // sitevault patch 4: JS's white space (with U+FEFF, without U+0085), and `_` ends the
+    // number (`parseFloat('1_0')` is 1, was 10).
+    let trimmed = input_string.trim_start_matches(crate::string_to_number::is_str_white_space_char);
+    let trimmed = &trimmed[..trimmed.find('_').unwrap_or(trimmed.len())];
     let Some(trimmed_prefix) = find_str_decimal_literal_prefix(trimmed) else {
         return Some(ConstantValue::Number(f64::NAN));
     };

@@ -102,6 +102,18 @@ fn programs() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The built file of `stem.js` in `dist` (its name fingerprinted).
+fn built(dist: &Path, stem: &str) -> std::path::PathBuf {
+    std::fs::read_dir(dist)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let n = p.file_name().unwrap().to_string_lossy();
+            n.starts_with(&format!("{stem}.")) && n.ends_with(".js")
+        })
+        .unwrap_or_else(|| panic!("no output for {stem}.js"))
+}
+
 fn node(path: &Path) -> String {
     let o = Command::new("node").arg(path).output().unwrap();
     // An error's message and name, without the stack's file names.
@@ -127,23 +139,12 @@ fn minified_js_behaves_like_its_source_in_node() {
     }
     ok(sv(t.path()).args(["build", "site", "-o", "dist", "--no-cache", "-q"]));
     let dist = t.path().join("dist");
-    let outputs: Vec<_> = std::fs::read_dir(&dist)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
     let mut wrong = Vec::new();
     for (name, _) in programs() {
-        let stem = name.trim_end_matches(".js");
-        let out = outputs
-            .iter()
-            .find(|p| {
-                let n = p.file_name().unwrap().to_string_lossy();
-                n.starts_with(&format!("{stem}.")) && n.ends_with(".js")
-            })
-            .unwrap_or_else(|| panic!("no output for {name}"));
+        let out = built(&dist, name.trim_end_matches(".js"));
         let want = node(&site.join(name));
         assert!(!want.contains("Error"), "{name}: {want}");
-        let got = node(out);
+        let got = node(&out);
         if got != want {
             wrong.push(format!("{name}: {want:?} became {got:?}"));
         }
@@ -178,17 +179,7 @@ fn a_scripts_top_level_lets_stay_assignable_by_the_pages_other_scripts() {
     std::fs::write(site.join("lets.js"), lets).unwrap();
     std::fs::write(site.join("uses.js"), uses).unwrap();
     ok(sv(t.path()).args(["build", "site", "-o", "dist", "--no-cache", "-q"]));
-    let output = |stem: &str| {
-        std::fs::read_dir(t.path().join("dist"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| {
-                let n = p.file_name().unwrap().to_string_lossy();
-                n.starts_with(&format!("{stem}.")) && n.ends_with(".js")
-            })
-            .map(|p| std::fs::read_to_string(p).unwrap())
-            .unwrap_or_else(|| panic!("no output for {stem}.js"))
-    };
+    let output = |stem: &str| std::fs::read_to_string(built(&t.path().join("dist"), stem)).unwrap();
     let page = |a: &str, b: &str, name: &str| {
         let p = t.path().join(name);
         std::fs::write(&p, format!("{a}\n{b}\n")).unwrap();

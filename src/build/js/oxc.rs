@@ -251,15 +251,16 @@ fn with_texts(
     if texts.is_empty() {
         return Some(code);
     }
+    let printed: Vec<usize> =
+        memchr::memmem::find_iter(code.as_bytes(), oxc_read::TEXT.as_bytes()).collect();
     let mut stand_ins = StandIns(0);
     oxc_ast_visit::Visit::visit_program(&mut stand_ins, program);
-    let printed = memchr::memmem::find_iter(code.as_bytes(), oxc_read::TEXT.as_bytes()).count();
-    if printed != stand_ins.0 {
+    if printed.len() != stand_ins.0 {
         return None;
     }
     let mut out = String::with_capacity(code.len() + texts.iter().map(|t| t.len()).sum::<usize>());
     let mut last = 0;
-    for at in memchr::memmem::find_iter(code.as_bytes(), oxc_read::TEXT.as_bytes()) {
+    for at in printed {
         let number = at + oxc_read::TEXT.len();
         let digits = code[number..]
             .bytes()

@@ -218,8 +218,8 @@ pub struct ParsedContent<'c> {
 // that closes nothing, `</ x>`) came before the line feed that follows it, which browsers
 // therefore keep: an empty opaque node stands in its place, so the minifier knows the
 // content's first text did not follow the start tag (`minify::element`).
-fn keep_first_line(nodes: &mut Vec<NodeData<'_>>, ns: Namespace, parent: &[u8]) {
-  if nodes.is_empty() && ns == Namespace::Html && matches!(parent, b"pre" | b"listing") {
+fn keep_first_line(nodes: &mut Vec<NodeData<'_>>, base: usize, ns: Namespace, parent: &[u8]) {
+  if nodes.len() == base && ns == Namespace::Html && matches!(parent, b"pre" | b"listing") {
     nodes.push(NodeData::Opaque {
       raw_source: Cow::Borrowed(&[]),
     });
@@ -236,7 +236,9 @@ pub fn parse_content<'c>(
   // We assume the closing tag has been omitted until we see one explicitly before EOF (or it has been omitted as per the spec).
   let mut closing_tag_omitted = true;
   let mut closes_open = false;
-  let mut nodes = Vec::<NodeData>::new();
+  // sitevault patch 21: the children are pushed onto the parser's scratch stack and moved
+  // into a vector of their exact length at the end (one allocation, no regrowth).
+  let base = code.scratch.len();
   // sitevault patch: the automaton only for template syntax (`next_markup` otherwise).
   let matcher = match (
     code.opts.treat_brace_as_opaque,
@@ -264,9 +266,9 @@ pub fn parse_content<'c>(
       // sitevault patch: the text is borrowed from the source unless it has entities; a text
       // merged into the one before makes that one owned.
       let text = decode_entities(code.slice_and_shift(text_len), false);
-      match nodes.last_mut() {
+      match code.scratch[base..].last_mut() {
         Some(NodeData::Text { value }) => value.to_mut().extend_from_slice(&text),
-        _ => nodes.push(NodeData::Text { value: text }),
+        _ => code.scratch.push(NodeData::Text { value: text }),
       };
     };
     // Check using Parsing.md tag rules.
@@ -314,32 +316,46 @@ pub fn parse_content<'c>(
     };
     match typ {
       Text => break,
-      OpeningTag => nodes.push(parse_element(code, ns, parent)),
+      OpeningTag => {
+        let element = parse_element(code, ns, parent);
+        code.scratch.push(element);
+      }
       ClosingTag => {
         closing_tag_omitted = false;
         // sitevault patch 13: the end tag closed elements left open in this one.
         closes_open = std::mem::take(&mut code.closes_open);
         break;
       }
-      Instruction => nodes.push(parse_instruction(code)),
-      Bang => nodes.push(parse_bang(code)),
-      Comment => nodes.push(parse_comment(code)),
-      Doctype => nodes.push(parse_doctype(code)),
+      Instruction => {
+        let node = parse_instruction(code);
+        code.scratch.push(node);
+      }
+      Bang => {
+        let node = parse_bang(code);
+        code.scratch.push(node);
+      }
+      Comment => {
+        let node = parse_comment(code);
+        code.scratch.push(node);
+      }
+      Doctype => {
+        let node = parse_doctype(code);
+        code.scratch.push(node);
+      }
       // sitevault patch 19: `</` that ends the page is text to browsers (the tokenizer
       // emits it as written); it was dropped.
       MalformedLeftChevronSlash if code.rem() == 2 => {
         let start = code.pos();
         code.shift(2);
-        nodes.push(NodeData::Opaque {
-          raw_source: Cow::Borrowed(code.slice_since(start)),
-        });
+        let raw_source = Cow::Borrowed(code.slice_since(start));
+        code.scratch.push(NodeData::Opaque { raw_source });
       }
       MalformedLeftChevronSlash => {
         code.shift(match memchr::memchr(b'>', code.as_slice()) {
           Some(m) => m + 1,
           None => code.rem(),
         });
-        keep_first_line(&mut nodes, ns, parent);
+        keep_first_line(&mut code.scratch, base, ns, parent);
       }
       OmittedClosingTag => {
         closing_tag_omitted = true;
@@ -353,14 +369,13 @@ pub fn parse_content<'c>(
       // sitevault patch: consumed, not built (it was dropped).
       IgnoredTag => {
         skip_tag(code);
-        keep_first_line(&mut nodes, ns, parent);
+        keep_first_line(&mut code.scratch, base, ns, parent);
       }
       KeptEndTag => {
         let start = code.pos();
         skip_tag(code);
-        nodes.push(NodeData::Opaque {
-          raw_source: Cow::Borrowed(code.slice_since(start)),
-        });
+        let raw_source = Cow::Borrowed(code.slice_since(start));
+        code.scratch.push(NodeData::Opaque { raw_source });
       }
       e @ (OpaqueBraceBrace | OpaqueBraceHash | OpaqueBracePercent | OpaqueChevronPercent) => {
         let closing_matcher = match e {
@@ -377,14 +392,13 @@ pub fn parse_content<'c>(
           None => code.rem(),
         };
         // sitevault patch: borrowed from the source, not copied.
-        nodes.push(NodeData::Opaque {
-          raw_source: Cow::Borrowed(code.slice_and_shift(len)),
-        });
+        let raw_source = Cow::Borrowed(code.slice_and_shift(len));
+        code.scratch.push(NodeData::Opaque { raw_source });
       }
     };
   }
   ParsedContent {
-    children: nodes,
+    children: code.scratch.drain(base..).collect(),
     closing_tag_omitted,
     closes_open,
   }

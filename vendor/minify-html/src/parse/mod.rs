@@ -36,6 +36,9 @@ pub struct Code<'c> {
   // sitevault patch 13: an end tag that closed elements left open inside its element is on
   // its way down to that element, which writes it whatever the omission rules say.
   pub closes_open: bool,
+  // sitevault patch 21: the children of the elements being parsed, innermost last
+  // (`parse_content`).
+  pub(crate) scratch: Vec<crate::ast::NodeData<'c>>,
 }
 
 impl<'c> Code<'c> {
@@ -50,6 +53,7 @@ impl<'c> Code<'c> {
       seen_body_open: false,
       open: OpenElements::default(),
       closes_open: false,
+      scratch: Vec::new(),
     }
   }
 

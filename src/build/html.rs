@@ -52,11 +52,10 @@ fn process_with(
     }
     // A large page is minified in pieces cut between body-level blocks (html_chunks.rs):
     // minify-html's tree of a whole 20 MB page took 505 MB.
-    let cuts = if rewritten.len() > html_chunks::WHOLE_MAX {
-        html_chunks::cuts(&rewritten, html_chunks::PIECE)
-    } else {
-        Vec::new()
-    };
+    if rewritten.len() <= html_chunks::WHOLE_MAX {
+        return minify_markup(&rewritten);
+    }
+    let cuts = html_chunks::cuts(&rewritten, html_chunks::PIECE);
     let mut out = String::with_capacity(rewritten.len());
     let mut last = 0;
     for cut in cuts.into_iter().chain([rewritten.len()]) {

@@ -274,20 +274,25 @@ fn name_at(b: &[u8], at: usize) -> (&[u8], usize) {
 /// The end of a start tag whose attributes begin at `at` (quoted values may hold
 /// `>`), and whether it is self-closing (`/>`).
 fn start_tag_end(b: &[u8], at: usize) -> (usize, bool) {
-    let mut i = at;
-    let mut after_eq = false;
-    while i < b.len() {
-        match b[i] {
-            b'>' => return (i + 1, i > at && b[i - 1] == b'/'),
-            q @ (b'"' | b'\'') if after_eq => {
-                i = memchr::memchr(q, &b[i + 1..]).map_or(b.len(), |p| i + 1 + p);
-                after_eq = false;
-            }
-            b'=' => after_eq = true,
-            c if c.is_ascii_whitespace() => {}
-            _ => after_eq = false,
+    // From one `>` or quote to the next: a quote opens a value when the last byte before
+    // it that is not white space is `=` (what came before a stop is never `=`: it is
+    // the name or a quote).
+    let mut i = at.min(b.len());
+    while let Some(p) = memchr::memchr3(b'>', b'"', b'\'', &b[i..]) {
+        let stop = i + p;
+        let q = b[stop];
+        if q == b'>' {
+            return (stop + 1, stop > at && b[stop - 1] == b'/');
         }
-        i += 1;
+        let after_eq = b[i..stop].iter().rev().find(|c| !c.is_ascii_whitespace()) == Some(&b'=');
+        i = if after_eq {
+            match memchr::memchr(q, &b[stop + 1..]) {
+                Some(p) => stop + 1 + p + 1,
+                None => return (b.len(), false),
+            }
+        } else {
+            stop + 1
+        };
     }
     (b.len(), false)
 }

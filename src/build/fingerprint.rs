@@ -372,7 +372,9 @@ fn substitute(
     let reps = replacements(node, targets, site, hashes);
     let prefix = p.prefix.as_bytes();
     let body = &p.body;
-    let mut out = Vec::with_capacity(body.len() + 64);
+    // Room for names longer than their placeholders: regrowing copied whole pages (the
+    // capacity left unused is never touched, so it costs no memory).
+    let mut out = Vec::with_capacity(body.len() + body.len() / 4 + 64);
     let mut i = 0;
     let finder = memchr::memmem::Finder::new(prefix);
     while let Some(off) = finder.find(&body[i..]) {

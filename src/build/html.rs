@@ -90,29 +90,37 @@ fn minify_markup(html: &str) -> Result<String, HtmlErr> {
     // The spaces minify-html would drop between inline elements, kept (html_space.rs);
     // if minify-html did not give back exactly the marks put in, they are not used.
     if let (input, Some((mark, n))) = super::html_space::protect(html) {
-        let out = utf8(minify_html::minify(input.as_bytes(), &cfg))?;
-        if let Some(out) = unmark(&out, mark, n) {
-            return Ok(out);
+        let mut out = minify_html::minify(input.as_bytes(), &cfg);
+        if unmark(&mut out, mark, n) {
+            return utf8(out);
         }
     }
     utf8(minify_html::minify(html.as_bytes(), &cfg))
 }
 
-/// `out` with each `mark` made a space, if there are exactly `n` of them (one pass).
-fn unmark(out: &str, mark: char, n: usize) -> Option<String> {
+/// Makes each `mark` in `out` a space, in place, if there are exactly `n` of them (else
+/// `out` is left as it was).
+fn unmark(out: &mut Vec<u8>, mark: char, n: usize) -> bool {
     let mut buf = [0u8; 4];
     let mark = mark.encode_utf8(&mut buf).as_bytes();
-    let mut spaced = String::with_capacity(out.len());
-    let mut last = 0;
-    let mut count = 0;
-    for at in memchr::memmem::find_iter(out.as_bytes(), mark) {
-        spaced.push_str(&out[last..at]);
-        spaced.push(' ');
-        last = at + mark.len();
-        count += 1;
+    let found: Vec<usize> = memchr::memmem::find_iter(out, mark).collect();
+    if found.len() != n {
+        return false;
     }
-    spaced.push_str(&out[last..]);
-    (count == n).then_some(spaced)
+    // Each piece between marks moves left by what the marks before it gave up.
+    let mut to = 0;
+    let mut from = 0;
+    for at in found {
+        out.copy_within(from..at, to);
+        to += at - from;
+        out[to] = b' ';
+        to += 1;
+        from = at + mark.len();
+    }
+    out.copy_within(from.., to);
+    to += out.len() - from;
+    out.truncate(to);
+    true
 }
 
 /// Rewrites each URL of a `srcset` value with `f` (None leaves it as is).

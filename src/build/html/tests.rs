@@ -482,3 +482,15 @@ fn inline_script_references_have_the_pages_lines() {
         assert_eq!(lines, want, "{script} {nl:?}");
     }
 }
+
+/// Marks become spaces in place, and only when all that were put in came back.
+#[test]
+fn marks_become_spaces_only_when_all_came_back() {
+    let m = '\u{E000}';
+    let mut out = format!("{m}a{m}b{m}{m}c{m}").into_bytes();
+    assert!(unmark(&mut out, m, 5));
+    assert_eq!(out, b" a b  c ");
+    let mut out = format!("a{m}b").into_bytes();
+    assert!(!unmark(&mut out, m, 2));
+    assert_eq!(out, format!("a{m}b").into_bytes());
+}

@@ -41,11 +41,15 @@ pub(crate) struct Shape {
     pub(crate) longest_chain: usize,
     pub(crate) longest_conditional: usize,
     pub(crate) longest_else_if: usize,
+    /// Names and numbers outside strings, comments and regular expressions: at least as
+    /// many as the file has declarations and references (0: not counted).
+    pub(crate) words: usize,
 }
 
 /// [`check`], and the file's [`Shape`] when it passes.
 pub(crate) fn shape(text: &str, limit: usize, js: bool) -> Result<Shape, (usize, usize, String)> {
     let mut longest_else_if = 0usize;
+    let mut words = 0usize;
     // The `else if` chain the next `if` continues.
     let mut next_if_links = 0usize;
     let b = text.as_bytes();
@@ -274,6 +278,7 @@ pub(crate) fn shape(text: &str, limit: usize, js: bool) -> Result<Shape, (usize,
                 }
             }
             c if js && ident(c) && (i == 0 || !ident(b[i - 1])) => {
+                words += 1;
                 let end = i + b[i..].iter().take_while(|&&c| ident(c)).count();
                 let word = &b[i..end];
                 let mut next = end;
@@ -382,6 +387,7 @@ pub(crate) fn shape(text: &str, limit: usize, js: bool) -> Result<Shape, (usize,
         longest_chain: chain.longest,
         longest_conditional: chain.longest_q,
         longest_else_if,
+        words,
     })
 }
 

@@ -145,7 +145,7 @@ pub fn minify_as(
         .map_err(|(line, col, msg)| SyntaxErr { line, col, msg })?;
     if oxc::suits(shape) {
         let saved = ph.clone();
-        if let Some(done) = oxc::minify(src, want, effort, ph) {
+        if let Some(done) = oxc::minify(src, want, effort, ph, shape) {
             return Ok(done);
         }
         // swc registers the references again.

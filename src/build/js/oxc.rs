@@ -25,7 +25,7 @@ use oxc_codegen::{Codegen, CodegenOptions, CommentOptions};
 use oxc_mangler::Mangler;
 use oxc_minifier::{CompressOptions, Compressor, MangleOptions};
 use oxc_parser::Parser;
-use oxc_semantic::{Scoping, SemanticBuilder};
+use oxc_semantic::{Scoping, SemanticBuilder, Stats};
 use oxc_span::SourceType;
 use oxc_syntax::node::NodeId;
 use oxc_syntax::reference::{Reference, ReferenceFlags};
@@ -57,17 +57,21 @@ pub(super) fn suits(shape: Shape) -> bool {
 /// `effort`, its references registered in `ph` and replaced by placeholders, and the kind
 /// it was minified as; `None` when oxc cannot read or print it as sitevault needs, or may fold
 /// it wrong (`risk.rs`). `ph` is then left as it was part-way: the caller restores it.
+/// `shape`: the file's, or `Shape::default()`.
 pub(super) fn minify(
     src: &str,
     want: Option<JsKind>,
     effort: Effort,
     ph: &mut Placeholders,
+    shape: Shape,
 ) -> Option<(String, JsKind)> {
     // oxc's printer panicked on a lone surrogate its compressor had folded (0.146; such
     // strings are swc's now, `risk.rs`): whatever else panics in oxc is swc's too.
-    std::panic::catch_unwind(AssertUnwindSafe(|| minify_unguarded(src, want, effort, ph)))
-        .ok()
-        .flatten()
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        minify_unguarded(src, want, effort, ph, shape)
+    }))
+    .ok()
+    .flatten()
 }
 
 fn minify_unguarded(
@@ -75,6 +79,7 @@ fn minify_unguarded(
     want: Option<JsKind>,
     effort: Effort,
     ph: &mut Placeholders,
+    shape: Shape,
 ) -> Option<(String, JsKind)> {
     let alloc = Allocator::default();
     // A file of no given kind is a module when it uses module syntax and a classic
@@ -102,9 +107,16 @@ fn minify_unguarded(
     let script = !(kind == JsKind::Module && module);
     // oxc's parser leaves some early errors to its semantic checker (a label declared
     // twice, `let x; let x`); a file it finds one in is swc's, which reports it.
-    let checked = SemanticBuilder::new()
-        .with_check_syntax_error(true)
-        .build(&program);
+    // The analysis reserves room for the declarations, references and scopes it will
+    // find; without counts given, it counts them first in a walk of its own (a fifth of
+    // its time on emscripten's glue). The pre-scan's count of names bounds the first two.
+    let mut builder = SemanticBuilder::new().with_check_syntax_error(true);
+    if let Ok(words) = u32::try_from(shape.words) {
+        if words > 0 {
+            builder = builder.with_stats(Stats::new(0, words / 8 + 16, words, words));
+        }
+    }
+    let checked = builder.build(&program);
     if !checked.diagnostics.is_empty() {
         return None;
     }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::build::depth::Shape;
 use crate::build::refs::RefKind;
 
 #[test]
@@ -28,7 +29,7 @@ fn auto(src: &str) -> (String, JsKind) {
 /// `src` minified by oxc as `kind`, if oxc takes it.
 fn by_oxc(src: &str, kind: JsKind) -> Option<String> {
     let mut ph = Placeholders::for_content(src.as_bytes());
-    oxc::minify(src, Some(kind), Effort::Full, &mut ph).map(|(code, _)| code)
+    oxc::minify(src, Some(kind), Effort::Full, &mut ph, Shape::default()).map(|(code, _)| code)
 }
 
 /// Why oxc must not minify `src` as `kind`, if it must not.
@@ -70,7 +71,8 @@ fn oxc_reads_what_swc_reads() {
     ];
     for src in sources {
         let mut by_oxc = Placeholders::for_content(src.as_bytes());
-        let (oxc_code, oxc_kind) = oxc::minify(src, None, Effort::Full, &mut by_oxc).expect(src);
+        let (oxc_code, oxc_kind) =
+            oxc::minify(src, None, Effort::Full, &mut by_oxc, Shape::default()).expect(src);
         let mut by_swc = Placeholders::for_content(src.as_bytes());
         let (swc_code, swc_kind) =
             minify_with_swc(src, "a.js", None, Effort::Full, &mut by_swc).unwrap();
@@ -203,7 +205,14 @@ fn a_shadowed_constant_is_not_the_constant() {
                try {} catch (D) { import(D) }\n\
                import(D); export { load };";
     let mut by_oxc = Placeholders::for_content(src.as_bytes());
-    oxc::minify(src, Some(JsKind::Module), Effort::Full, &mut by_oxc).unwrap();
+    oxc::minify(
+        src,
+        Some(JsKind::Module),
+        Effort::Full,
+        &mut by_oxc,
+        Shape::default(),
+    )
+    .unwrap();
     let mut by_swc = Placeholders::for_content(src.as_bytes());
     minify_with_swc(src, "m.js", Some(JsKind::Module), Effort::Full, &mut by_swc).unwrap();
     // swc's tree holds no scopes when it is read: a name declared twice is only known to
@@ -220,7 +229,14 @@ fn a_shadowed_constant_is_not_the_constant() {
     // A direct `eval` may declare the name anywhere: the constant is only a start there.
     let src = "const D = './mod.js';\nfunction g() { eval(s); return import(D) }\nexport { g };";
     let mut by_oxc = Placeholders::for_content(src.as_bytes());
-    oxc::minify(src, Some(JsKind::Module), Effort::Full, &mut by_oxc).unwrap();
+    oxc::minify(
+        src,
+        Some(JsKind::Module),
+        Effort::Full,
+        &mut by_oxc,
+        Shape::default(),
+    )
+    .unwrap();
     assert!(by_oxc.is_empty(), "{by_oxc:?}");
     assert_eq!(by_oxc.take_kept().len(), 1, "{by_oxc:?}");
 }
@@ -593,4 +609,20 @@ fn oxc_folds_what_it_folds_as_js_does() {
         let out = by_oxc(src, JsKind::Script).unwrap();
         assert!(out.contains(kept), "{src}: {out}");
     }
+}
+
+/// The pre-scan's count of names only sizes oxc's tables: the output is the same with
+/// it, without it, and with a count far too small.
+#[test]
+fn the_count_of_names_changes_no_output() {
+    let src = "let a = 1; function f(b) { for (const c of b) a += c; return () => a } f([1, 2]);";
+    let shape = crate::build::depth::shape(src, crate::build::depth::JS_LIMIT, true).unwrap();
+    assert!(shape.words >= 10, "{shape:?}");
+    let out = |shape: Shape| {
+        let mut ph = Placeholders::for_content(src.as_bytes());
+        oxc::minify(src, None, Effort::Full, &mut ph, shape).unwrap()
+    };
+    let counted = out(shape);
+    assert_eq!(counted, out(Shape::default()));
+    assert_eq!(counted, out(Shape { words: 1, ..shape }));
 }

@@ -72,29 +72,41 @@ pub(super) fn resolve_references(
 ) -> Result<Vec<Vec<Target>>> {
     let (index, all, maps) = site_index(inputs, stage1);
     let src_display = |rel: &str| opts.src.join(rel).display().to_string();
+    // Each file's references in parallel (a docs site has hundreds of thousands), then
+    // its warnings and broken references in file order.
+    use rayon::prelude::*;
+    let resolved: Vec<(Vec<Target>, Vec<String>)> = inputs
+        .par_iter()
+        .zip(stage1)
+        .map(|(inp, p)| {
+            let from = p.resolves_from(&inp.rel);
+            let mut broken = Vec::new();
+            let ts = p
+                .refs
+                .iter()
+                .map(|r| {
+                    let t = fingerprint::resolve(from, r, &index, &all, &maps);
+                    if matches!(t, Target::None)
+                        && !matches!(r.kind, RefKind::ImportMap | RefKind::Bare)
+                    {
+                        broken.push(format!(
+                            "{}:{}: broken reference {:?} (no such file in the site)",
+                            src_display(&inp.rel),
+                            r.line,
+                            r.path
+                        ));
+                    }
+                    t
+                })
+                .collect();
+            (ts, broken)
+        })
+        .collect();
     let mut targets_of = Vec::with_capacity(inputs.len());
     let mut broken = Vec::new();
-    for (i, inp) in inputs.iter().enumerate() {
-        warnings.extend(stage1[i].warnings.iter().cloned());
-        let ts: Vec<Target> = stage1[i]
-            .refs
-            .iter()
-            .map(|r| {
-                let from = stage1[i].resolves_from(&inp.rel);
-                let t = fingerprint::resolve(from, r, &index, &all, &maps);
-                if matches!(t, Target::None)
-                    && !matches!(r.kind, RefKind::ImportMap | RefKind::Bare)
-                {
-                    broken.push(format!(
-                        "{}:{}: broken reference {:?} (no such file in the site)",
-                        src_display(&inp.rel),
-                        r.line,
-                        r.path
-                    ));
-                }
-                t
-            })
-            .collect();
+    for ((ts, b), p) in resolved.into_iter().zip(stage1) {
+        warnings.extend(p.warnings.iter().cloned());
+        broken.extend(b);
         targets_of.push(ts);
     }
     if opts.strict && !broken.is_empty() {

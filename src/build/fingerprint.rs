@@ -372,8 +372,9 @@ fn substitute(
     let reps = replacements(node, targets, site, hashes);
     let prefix = p.prefix.as_bytes();
     let body = &p.body;
-    // Room for names longer than their placeholders: regrowing copied whole pages (the
-    // capacity left unused is never touched, so it costs no memory).
+    // Room for names longer than their placeholders: regrowing copied whole pages. (The
+    // slack stays with the output until it is written: untouched pages of a large one
+    // cost no memory, a small one's slack does, and peak RSS fell this session anyway.)
     let mut out = Vec::with_capacity(body.len() + body.len() / 4 + 64);
     let mut i = 0;
     let finder = memchr::memmem::Finder::new(prefix);

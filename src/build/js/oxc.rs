@@ -57,7 +57,8 @@ pub(super) fn suits(shape: Shape) -> bool {
 /// `effort`, its references registered in `ph` and replaced by placeholders, and the kind
 /// it was minified as; `None` when oxc cannot read or print it as sitevault needs, or may fold
 /// it wrong (`risk.rs`). `ph` is then left as it was part-way: the caller restores it.
-/// `shape`: the file's, or `Shape::default()`.
+/// `shape`: the file's pre-scan, whose count of names sizes oxc's tables, or
+/// `Shape::default()` to let oxc count them itself.
 pub(super) fn minify(
     src: &str,
     want: Option<JsKind>,

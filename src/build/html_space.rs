@@ -239,17 +239,21 @@ fn tag_at(b: &[u8], lt: usize) -> Tag<'_> {
     let after = |from: usize, pat: &[u8]| {
         memchr::memmem::find(&b[from.min(b.len())..], pat).map_or(b.len(), |p| from + p + pat.len())
     };
+    // (`memmem` sets up a searcher per call: one byte is found with `memchr`.)
+    let after_gt = |from: usize| {
+        memchr::memchr(b'>', &b[from.min(b.len())..]).map_or(b.len(), |p| from + p + 1)
+    };
     match b.get(lt + 1) {
         Some(b'!') if b[lt..].starts_with(b"<!--") => Tag::Skip(after(lt + 4, b"-->")),
-        Some(b'!' | b'?') => Tag::Skip(after(lt + 2, b">")),
+        Some(b'!' | b'?') => Tag::Skip(after_gt(lt + 2)),
         Some(b'/') => {
             let (name, n) = name_at(b, lt + 2);
             if name.is_empty() {
-                return Tag::Skip(after(lt + 2, b">"));
+                return Tag::Skip(after_gt(lt + 2));
             }
             Tag::End {
                 name,
-                end: after(n, b">"),
+                end: after_gt(n),
             }
         }
         Some(c) if c.is_ascii_alphabetic() => {

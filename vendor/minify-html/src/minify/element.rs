@@ -7,8 +7,8 @@ use crate::minify::attr::AttrMinified;
 use crate::minify::content::minify_content;
 use crate::parse::end_tag::closes_child;
 use minify_html_common::spec::tag::ns::Namespace;
-use minify_html_common::spec::tag::omission::can_omit_as_before;
-use minify_html_common::spec::tag::omission::can_omit_as_last_node;
+use crate::tag::can_omit_as_before;
+use crate::tag::can_omit_as_last_node;
 
 #[allow(clippy::too_many_arguments)]
 pub fn minify_element(

@@ -15,8 +15,8 @@ use aho_corasick::AhoCorasick;
 use aho_corasick::AhoCorasickBuilder;
 use aho_corasick::MatchKind;
 use minify_html_common::spec::tag::ns::Namespace;
-use minify_html_common::spec::tag::omission::can_omit_as_before;
-use minify_html_common::spec::tag::omission::can_omit_as_last_node;
+use crate::tag::can_omit_as_before;
+use crate::tag::can_omit_as_last_node;
 use once_cell::sync::Lazy;
 use std::borrow::Cow;
 
@@ -397,8 +397,15 @@ pub fn parse_content<'c>(
       }
     };
   }
+  // (`split_off` moves the children with one copy; at 0 it would hand over the whole
+  // stack, capacity and all.)
+  let children = if base == 0 {
+    code.scratch.drain(..).collect()
+  } else {
+    code.scratch.split_off(base)
+  };
   ParsedContent {
-    children: code.scratch.drain(base..).collect(),
+    children,
     closing_tag_omitted,
     closes_open,
   }

@@ -31,8 +31,9 @@ pub fn minify_element(
   children: Vec<NodeData<'_>>,
 ) {
   // Output quoted attributes, followed by unquoted, to optimise space omission between attributes.
-  let mut quoted = Vec::new();
-  let mut unquoted = Vec::new();
+  // sitevault patch 22: both in one vector (one allocation per element, not two), quoted
+  // ones first, each part sorted by name as before.
+  let mut minified = Vec::with_capacity(attributes.len());
 
   let is_meta_viewport = tag_name == b"meta"
     && attributes
@@ -43,21 +44,17 @@ pub fn minify_element(
   for (name, value) in attributes {
     match minify_attr(cfg, ns, tag_name, is_meta_viewport, &name, value.value) {
       AttrMinified::Redundant => {}
-      a @ AttrMinified::NoValue => unquoted.push((name, a)),
-      AttrMinified::Value(v) => {
-        debug_assert!(v.len() > 0);
-        if v.quoted() {
-          quoted.push((name, v));
-        } else {
-          unquoted.push((name, AttrMinified::Value(v)));
-        }
+      a => {
+        debug_assert!(!matches!(&a, AttrMinified::Value(v) if v.len() == 0));
+        minified.push((name, a))
       }
     };
   }
+  let is_quoted = |a: &AttrMinified| matches!(a, AttrMinified::Value(v) if v.quoted());
 
-  // Determinism.
-  quoted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-  unquoted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+  // Determinism. (Names are unique: `Attrs::finish` dropped repeats.)
+  minified.sort_unstable_by(|a, b| (!is_quoted(&a.1), &a.0).cmp(&(!is_quoted(&b.1), &b.0)));
+  let (quoted, unquoted) = minified.split_at(minified.iter().take_while(|a| is_quoted(&a.1)).count());
 
   // Attributes list could become empty after minification, so check opening tag omission eligibility after attributes minification.
   // sitevault patch 4: shared with the `<body>` check below.
@@ -86,8 +83,10 @@ pub fn minify_element(
       };
       out.extend_from_slice(name);
       out.push(b'=');
-      debug_assert!(value.quoted());
-      value.out(out);
+      if let AttrMinified::Value(v) = value {
+        debug_assert!(v.quoted());
+        v.out(out);
+      }
     }
     for (i, (name, value)) in unquoted.iter().enumerate() {
       // Write a space between unquoted attributes,

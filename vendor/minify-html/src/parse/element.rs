@@ -22,7 +22,6 @@ use minify_html_common::gen::codepoints::WHITESPACE_OR_SLASH;
 use minify_html_common::gen::codepoints::WHITESPACE_OR_SLASH_OR_EQUALS_OR_RIGHT_CHEVRON;
 use minify_html_common::spec::script::JAVASCRIPT_MIME_TYPES;
 use minify_html_common::spec::tag::ns::Namespace;
-use minify_html_common::spec::tag::void::VOID_TAGS;
 use std::borrow::Cow;
 use std::fmt::Debug;
 use std::fmt::Formatter;
@@ -224,7 +223,8 @@ pub fn parse_element<'c>(code: &mut Code<'c>, _ns: Namespace, parent: &[u8]) -> 
       namespace: ns,
     };
   };
-  if VOID_TAGS.contains(&*elem_name) {
+  // sitevault patch 22: a match, not a hash lookup (`crate::tag::is_void`).
+  if crate::tag::is_void(&elem_name) {
     return NodeData::Element {
       attributes,
       children: Vec::new(),

@@ -104,45 +104,71 @@ pub fn script_end(s: &[u8]) -> Option<usize> {
   None
 }
 
-// sitevault patch 22: the omission rules are looked up for every start tag (its parent
-// may end before it) and every element written; they exist for 17 elements, and a hash
-// lookup for each of the others (`div`, `span`, `a`…) was most of their cost. Those are
-// answered here first, by a match on the name.
-fn has_omission_rule(name: &[u8]) -> bool {
-  matches!(
-    name,
-    b"html"
-      | b"head"
-      | b"body"
-      | b"li"
-      | b"dt"
-      | b"dd"
-      | b"p"
-      | b"rt"
-      | b"rp"
-      | b"optgroup"
-      | b"option"
-      | b"thead"
-      | b"tbody"
-      | b"tfoot"
-      | b"tr"
-      | b"td"
-      | b"th"
-  )
-}
+// sitevault patch 22: the omission rules are asked for every start tag (whether its parent
+// ends before it) and every element written. minify-html-common answers with hash lookups
+// of the names; these matches give the same answers (its rules, from the spec's "optional
+// tags", copied here; the test below compares the two).
 
-/// `minify_html_common`'s `can_omit_as_before`, answered at once for an element without
-/// an omission rule.
+/// Whether `before`'s end tag may be left out when an element named `after` follows it.
 pub fn can_omit_as_before(before: &[u8], after: &[u8]) -> bool {
-  has_omission_rule(before)
-    && minify_html_common::spec::tag::omission::can_omit_as_before(before, after)
+  match before {
+    b"head" => after == b"body",
+    b"li" => after == b"li",
+    b"dt" | b"dd" => matches!(after, b"dt" | b"dd"),
+    b"p" => matches!(
+      after,
+      b"address"
+        | b"article"
+        | b"aside"
+        | b"blockquote"
+        | b"details"
+        | b"div"
+        | b"dl"
+        | b"fieldset"
+        | b"figcaption"
+        | b"figure"
+        | b"footer"
+        | b"form"
+        | b"h1"
+        | b"h2"
+        | b"h3"
+        | b"h4"
+        | b"h5"
+        | b"h6"
+        | b"header"
+        | b"hgroup"
+        | b"hr"
+        | b"main"
+        | b"menu"
+        | b"nav"
+        | b"ol"
+        | b"p"
+        | b"pre"
+        | b"section"
+        | b"table"
+        | b"ul"
+    ),
+    b"rt" | b"rp" => matches!(after, b"rt" | b"rp"),
+    b"optgroup" => after == b"optgroup",
+    b"option" => matches!(after, b"option" | b"optgroup"),
+    b"thead" | b"tbody" => matches!(after, b"tbody" | b"tfoot"),
+    b"tr" => after == b"tr",
+    b"td" | b"th" => matches!(after, b"td" | b"th"),
+    _ => false,
+  }
 }
 
-/// `minify_html_common`'s `can_omit_as_last_node`, answered at once for an element
-/// without an omission rule.
+/// Whether `child`'s end tag may be left out when it is the last node of `parent`.
 pub fn can_omit_as_last_node(parent: &[u8], child: &[u8]) -> bool {
-  has_omission_rule(child)
-    && minify_html_common::spec::tag::omission::can_omit_as_last_node(parent, child)
+  match child {
+    b"html" | b"head" | b"body" | b"li" | b"dd" | b"rt" | b"rp" | b"optgroup" | b"option"
+    | b"tbody" | b"tfoot" | b"tr" | b"td" | b"th" => true,
+    b"p" => !matches!(
+      parent,
+      b"a" | b"audio" | b"del" | b"ins" | b"map" | b"noscript" | b"video"
+    ),
+    _ => false,
+  }
 }
 
 /// Whether `name` is a void element (`minify_html_common`'s `VOID_TAGS`), by a match
@@ -181,7 +207,10 @@ mod tests {
       b"ul", b"ol", b"dl", b"table", b"ruby", b"select", b"datalist", b"address", b"h1",
       b"pre", b"P", b"LI", b"tr ", b"template", b"script", b"area", b"base", b"br", b"col",
       b"embed", b"hr", b"img", b"input", b"keygen", b"link", b"meta", b"param", b"source",
-      b"track", b"wbr", b"BR", b"image", b"frame", b"basefont",
+      b"track", b"wbr", b"BR", b"image", b"frame", b"basefont", b"article", b"aside",
+      b"blockquote", b"details", b"fieldset", b"figcaption", b"figure", b"footer", b"form",
+      b"h2", b"h3", b"h4", b"h5", b"h6", b"header", b"hgroup", b"main", b"menu", b"nav",
+      b"section", b"map", b"noscript", b"video", b"audio", b"del", b"ins", b"summary",
     ];
     for a in names {
       assert_eq!(

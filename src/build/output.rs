@@ -27,8 +27,10 @@ pub(super) fn version_json(
         .and_then(|s| s.trim().parse::<i64>().ok())
         .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
         .or_else(|| {
+            // On the pool's threads: one `stat` per input (6,899 on the npm corpus) was
+            // a serial stretch of the build's end.
             inputs
-                .iter()
+                .par_iter()
                 .filter_map(|i| std::fs::metadata(src.join(&i.rel)).ok()?.modified().ok())
                 .max()
                 .map(chrono::DateTime::<chrono::Utc>::from)

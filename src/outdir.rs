@@ -263,11 +263,23 @@ impl Previous {
 /// case-insensitive disk) is removed first rather than written through: it may be a link
 /// to the output folder being replaced.
 pub(crate) fn write_new(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    match std::fs::remove_file(dest) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    std::fs::write(dest, bytes)
+    use std::io::Write;
+    // Created exclusively (`O_EXCL`: never through a link), so the usual case, a name
+    // not there yet, costs no lookup of its own.
+    let create = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(dest)
+    };
+    let mut f = match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(dest)?;
+            create()?
+        }
+        f => f?,
+    };
+    f.write_all(bytes)
 }
 
 /// True when `f` holds exactly `bytes`, read in blocks (no larger than the file: most

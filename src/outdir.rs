@@ -261,7 +261,9 @@ impl Previous {
 
 /// Writes `bytes` to a new file at `dest`. A name already there (two outputs meeting on a
 /// case-insensitive disk) is removed first rather than written through: it may be a link
-/// to the output folder being replaced.
+/// to the output folder being replaced. Two such outputs written at once may make the
+/// second creation fail ("File exists"): an error, where writing both into one file
+/// would have left either's bytes, or a mix.
 pub(crate) fn write_new(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     // Created exclusively (`O_EXCL`: never through a link), so the usual case, a name

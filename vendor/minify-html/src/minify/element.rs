@@ -54,7 +54,8 @@ pub fn minify_element(
 
   // Determinism. (Names are unique: `Attrs::finish` dropped repeats.)
   minified.sort_unstable_by(|a, b| (!is_quoted(&a.1), &a.0).cmp(&(!is_quoted(&b.1), &b.0)));
-  let (quoted, unquoted) = minified.split_at(minified.iter().take_while(|a| is_quoted(&a.1)).count());
+  let quoted_len = minified.iter().take_while(|a| is_quoted(&a.1)).count();
+  let (quoted, unquoted) = minified.split_at(quoted_len);
 
   // Attributes list could become empty after minification, so check opening tag omission eligibility after attributes minification.
   // sitevault patch 4: shared with the `<body>` check below.

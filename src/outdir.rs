@@ -423,6 +423,35 @@ mod tests {
         }
     }
 
+    /// A name already there is replaced, never written through: a link to a file outside
+    /// (the folder being replaced, or anything else) keeps its bytes.
+    #[cfg(unix)]
+    #[test]
+    fn a_new_file_replaces_a_name_and_writes_through_no_link() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let outside = dir.path().join("outside.txt");
+        std::fs::write(&outside, b"keep")?;
+        let linked = dir.path().join("linked.txt");
+        std::os::unix::fs::symlink(&outside, &linked)?;
+        let hard = dir.path().join("hard.txt");
+        std::fs::hard_link(&outside, &hard)?;
+        let plain = dir.path().join("plain.txt");
+        std::fs::write(&plain, b"old")?;
+        let fresh = dir.path().join("fresh.txt");
+        for dest in [&linked, &hard, &plain, &fresh] {
+            write_new(dest, b"new")?;
+            assert_eq!(std::fs::read(dest)?, b"new");
+            assert!(std::fs::symlink_metadata(dest)?.is_file());
+        }
+        assert_eq!(std::fs::read(&outside)?, b"keep");
+        // A folder in the way is an error, not replaced.
+        let folder = dir.path().join("folder");
+        std::fs::create_dir(&folder)?;
+        assert!(write_new(&folder, b"x").is_err());
+        assert!(folder.is_dir());
+        Ok(())
+    }
+
     proptest::proptest! {
         #[test]
         fn checked_paths_stay_inside(rel in "[a-zA-Z0-9./\\\\:\\x00-\\x1f ]{0,30}") {
